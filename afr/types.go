@@ -1,0 +1,112 @@
+package afr
+
+import "fmt"
+
+// Kind is one of the three AFR transaction types. Its value is the index of
+// the kind's counter in a changelog xattr (afr_index_for_transaction_type).
+type Kind int
+
+const (
+	Data Kind = iota
+	Metadata
+	Entry
+)
+
+// Kinds lists the kinds in changelog order.
+var Kinds = [3]Kind{Data, Metadata, Entry}
+
+func (k Kind) String() string {
+	switch k {
+	case Data:
+		return "data"
+	case Metadata:
+		return "metadata"
+	case Entry:
+		return "entry"
+	}
+	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// Changelog is the decoded value of a trusted.afr.* xattr: three counters,
+// data, metadata and entry, each a big-endian int32 on disk.
+type Changelog [3]int32
+
+// IsZero reports whether every counter is zero.
+func (c Changelog) IsZero() bool { return c == Changelog{} }
+
+// FileType is the type of an entry on one brick.
+type FileType uint8
+
+const (
+	TypeUnknown FileType = iota
+	TypeRegular
+	TypeDirectory
+	TypeSymlink
+	TypeOther // fifo, socket, device
+)
+
+func (t FileType) String() string {
+	switch t {
+	case TypeRegular:
+		return "file"
+	case TypeDirectory:
+		return "directory"
+	case TypeSymlink:
+		return "symlink"
+	case TypeOther:
+		return "special"
+	}
+	return "unknown"
+}
+
+// GFID is a GlusterFS file identifier: 16 raw bytes, as in trusted.gfid.
+type GFID [16]byte
+
+// IsZero reports whether g is the all-zero (absent) gfid.
+func (g GFID) IsZero() bool { return g == GFID{} }
+
+// String formats g canonically (8-4-4-4-12 lowercase hex).
+func (g GFID) String() string {
+	return fmt.Sprintf("%x-%x-%x-%x-%x", g[0:4], g[4:6], g[6:8], g[8:10], g[10:16])
+}
+
+// Timespec is a time with nanoseconds, as stored in iatt and the mdata xattr.
+type Timespec struct {
+	Sec  int64
+	Nsec int64
+}
+
+// Before reports whether t is strictly earlier than u.
+func (t Timespec) Before(u Timespec) bool {
+	return t.Sec < u.Sec || (t.Sec == u.Sec && t.Nsec < u.Nsec)
+}
+
+// Reply is what one brick of a replica set holds for one entry. A slice of
+// Replies is indexed by the brick's position in the replica set, which is also
+// the index j of the pending key trusted.afr.<VOL>-client-<j> within the set.
+type Reply struct {
+	// Name labels the brick in reasons, e.g. "b1" or "host:/bricks/b1".
+	Name string
+	// Answered is false when the brick did not reply (down, unreadable).
+	// The other fields are then meaningless.
+	Answered bool
+	// Exists is false when the brick answered but has no such entry.
+	Exists bool
+	GFID   GFID
+	Type   FileType
+	Size   int64
+	Mode   uint32 // permission bits (07777)
+	UID    uint32
+	GID    uint32
+	Mtime  Timespec
+	Ctime  Timespec
+	// Xattrs holds the xattrs that metadata heal copies (user.*, and
+	// trusted.* other than trusted.afr.*, trusted.gfid, gfid2path,
+	// volume-id), keyed by full name.
+	Xattrs map[string]string
+	// Pending[j] is this brick's trusted.afr.<VOL>-client-<j>; an absent
+	// key is all zeros. len(Pending) equals the number of bricks.
+	Pending []Changelog
+	// Dirty is this brick's trusted.afr.dirty.
+	Dirty Changelog
+}

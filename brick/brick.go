@@ -1,0 +1,126 @@
+package brick
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Namespaces an xattr key may live in. GlusterFS always uses trusted;
+// user lets afrkit's own volumes work without root.
+const (
+	NSTrusted = "trusted"
+	NSUser    = "user"
+)
+
+// GlusterDir is the name of the metadata directory at the root of a brick.
+const GlusterDir = ".glusterfs"
+
+// Brick is one brick directory. Its methods are safe for concurrent use: a
+// Brick holds no mutable state.
+type Brick struct {
+	// Root is the absolute path of the brick directory.
+	Root string
+	// NS is the xattr namespace ("trusted" or "user") of every key afrkit
+	// reads and writes on this brick.
+	NS string
+}
+
+// Open returns the brick at root using namespace ns. It checks only that
+// root is a directory; Check validates the brick's GlusterFS layout.
+func Open(root, ns string) (*Brick, error) {
+	if ns != NSTrusted && ns != NSUser {
+		return nil, fmt.Errorf("brick %s: unknown xattr namespace %q (want %q or %q)", root, ns, NSTrusted, NSUser)
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("brick %s: %w", root, err)
+	}
+	b := &Brick{Root: abs, NS: ns}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return nil, b.errorf("open", "/", err)
+	}
+	if !fi.IsDir() {
+		return nil, b.errorf("open", "/", fmt.Errorf("not a directory"))
+	}
+	return b, nil
+}
+
+// DefaultNS is the namespace a process can use: trusted as root, user
+// otherwise.
+func DefaultNS() string {
+	if os.Geteuid() == 0 {
+		return NSTrusted
+	}
+	return NSUser
+}
+
+// String returns the brick's root path.
+func (b *Brick) String() string { return b.Root }
+
+// CleanPath turns a volume path ("/a/b", "a/b") into its canonical form
+// ("/a/b"). A path with a ".." component that would climb above the volume
+// root is rejected rather than silently clamped, because it always means the
+// caller was handed something hostile or confused.
+func CleanPath(p string) (string, error) {
+	if strings.ContainsRune(p, 0) {
+		return "", fmt.Errorf("%q: %w", p, ErrOutsideBrick)
+	}
+	depth := 0
+	for _, c := range strings.Split(p, "/") {
+		switch c {
+		case "", ".":
+		case "..":
+			depth--
+			if depth < 0 {
+				return "", fmt.Errorf("%q: %w", p, ErrOutsideBrick)
+			}
+		default:
+			depth++
+		}
+	}
+	return filepath.Clean("/" + p), nil
+}
+
+// Abs maps a volume path to the path of the brick's copy. It refuses paths
+// that climb out of the brick, paths into .glusterfs, and paths whose parent
+// directories on the brick are symlinks (which could point anywhere).
+func (b *Brick) Abs(volPath string) (string, error) {
+	clean, err := CleanPath(volPath)
+	if err != nil {
+		return "", b.errorf("resolve", volPath, err)
+	}
+	if clean == "/"+GlusterDir || strings.HasPrefix(clean, "/"+GlusterDir+"/") {
+		return "", b.errorf("resolve", volPath, fmt.Errorf("%w: .glusterfs is internal", ErrOutsideBrick))
+	}
+	if clean == "/" {
+		return b.Root, nil
+	}
+	parts := strings.Split(clean[1:], "/")
+	cur := b.Root
+	for _, part := range parts[:len(parts)-1] {
+		cur = filepath.Join(cur, part)
+		fi, err := os.Lstat(cur)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				// The rest cannot exist either; callers get ENOENT from
+				// their own syscall on the joined path.
+				return filepath.Join(b.Root, clean), nil
+			}
+			return "", b.errorf("resolve", volPath, err)
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return "", b.errorf("resolve", volPath, fmt.Errorf("%w: %s is a symlink", ErrOutsideBrick, cur))
+		}
+	}
+	return filepath.Join(b.Root, clean), nil
+}
+
+// GlusterPath returns the absolute path of rel inside .glusterfs.
+func (b *Brick) GlusterPath(rel ...string) string {
+	return filepath.Join(append([]string{b.Root, GlusterDir}, rel...)...)
+}

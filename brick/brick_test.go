@@ -1,0 +1,197 @@
+package brick
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/afrkit/afrkit/afr"
+)
+
+// newBrick makes an initialised brick in a temp dir, in the namespace this
+// process may use.
+func newBrick(t *testing.T) *Brick {
+	t.Helper()
+	if os.Getenv("AFRKIT_REQUIRE_ROOT") != "" && os.Geteuid() != 0 {
+		t.Fatal("AFRKIT_REQUIRE_ROOT is set but the tests are not running as root")
+	}
+	b, err := Open(t.TempDir(), DefaultNS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Init(NewGFID()); err != nil {
+		if errors.Is(err, ErrXattrUnsupported) {
+			t.Skipf("skipping: %v", err)
+		}
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestInitLayout(t *testing.T) {
+	b := newBrick(t)
+	for _, d := range []string{"00", "7f", "ff"} {
+		fi, err := os.Stat(b.GlusterPath(d))
+		if err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf(".glusterfs/%s: %v, mode %v; want a 0700 directory", d, err, fi.Mode())
+		}
+	}
+	target, err := os.Readlink(b.HandlePath(RootGFID))
+	if err != nil || target != "../../.." {
+		t.Errorf("root handle -> %q, %v; want ../../..", target, err)
+	}
+	if g, err := b.GFIDOf("/"); err != nil || g != RootGFID {
+		t.Errorf("root gfid %s, %v", g, err)
+	}
+	if p, err := b.PathOf(RootGFID); err != nil || p != "/" {
+		t.Errorf("PathOf(root) = %q, %v", p, err)
+	}
+}
+
+func TestInitRefusesForeignBrick(t *testing.T) {
+	b := newBrick(t)
+	err := b.Init(NewGFID())
+	if !errors.Is(err, ErrForeignBrick) {
+		t.Fatalf("Init with another volume id: err = %v, want ErrForeignBrick", err)
+	}
+	if !strings.Contains(err.Error(), b.Root) {
+		t.Errorf("error %q does not name the brick", err)
+	}
+}
+
+func TestCreateAndResolve(t *testing.T) {
+	b := newBrick(t)
+	dir, file, link := NewGFID(), NewGFID(), NewGFID()
+	mustCreate(t, b, NewEntry{Path: "/d", GFID: dir, Type: afr.TypeDirectory, Mode: 0o750})
+	mustCreate(t, b, NewEntry{Path: "/d/f.txt", GFID: file, Type: afr.TypeRegular, Mode: 0o640, Content: strings.NewReader("data\n")})
+	if b.NS == NSTrusted { // user.* xattrs are not allowed on symlinks
+		mustCreate(t, b, NewEntry{Path: "/d/l", GFID: link, Type: afr.TypeSymlink, Target: "f.txt"})
+	}
+
+	// Directory handle: a symlink in GlusterFS's relative form.
+	target, err := os.Readlink(b.HandlePath(dir))
+	if err != nil || target != "../../00/00/00000000-0000-0000-0000-000000000001/d" {
+		t.Errorf("dir handle -> %q, %v", target, err)
+	}
+	// File handle: a hard link with link count 2.
+	same, err := sameFile(filepath.Join(b.Root, "d/f.txt"), b.HandlePath(file))
+	if err != nil || !same {
+		t.Errorf("file handle is not a hard link of the file: %v", err)
+	}
+	for g, want := range map[afr.GFID]string{dir: "/d", file: "/d/f.txt"} {
+		if p, err := b.PathOf(g); err != nil || p != want {
+			t.Errorf("PathOf(%s) = %q, %v; want %q", g, p, err, want)
+		}
+	}
+	if b.NS == NSTrusted {
+		if p, err := b.PathOf(link); err != nil || p != "/d/l" {
+			t.Errorf("PathOf(symlink) = %q, %v", p, err)
+		}
+	}
+	abs, _ := b.Abs("/d/f.txt")
+	v, err := b.getXattr(abs, Gfid2pathKey(dir, "f.txt"))
+	if err != nil || string(v) != dir.String()+"/f.txt" {
+		t.Errorf("gfid2path = %q, %v", v, err)
+	}
+	r, err := b.Reply("/d/f.txt", []string{PendingKey("v-client-0"), PendingKey("v-client-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Exists || r.GFID != file || r.Type != afr.TypeRegular || r.Size != 5 || r.Mode != 0o640 || len(r.Pending) != 2 {
+		t.Errorf("Reply = %+v", r)
+	}
+	// Creating it again with another gfid must fail, not overwrite.
+	if err := b.Create(NewEntry{Path: "/d/f.txt", GFID: NewGFID(), Type: afr.TypeRegular}); err == nil {
+		t.Error("Create over an existing file succeeded")
+	}
+}
+
+func TestReplyReportsCorruptXattrs(t *testing.T) {
+	b := newBrick(t)
+	g := NewGFID()
+	mustCreate(t, b, NewEntry{Path: "/f", GFID: g, Type: afr.TypeRegular, Mode: 0o644})
+	abs, _ := b.Abs("/f")
+	if err := b.setXattr(abs, PendingKey("v-client-1"), []byte{0, 0, 1}, false); err != nil {
+		t.Fatal(err)
+	}
+	_, err := b.Reply("/f", []string{PendingKey("v-client-0"), PendingKey("v-client-1")})
+	var be *Error
+	if !errors.Is(err, ErrBadLength) || !errors.As(err, &be) || be.Path != "/f" || be.Brick != b.Root {
+		t.Fatalf("corrupt changelog: err = %v, want ErrBadLength naming brick and path", err)
+	}
+	if !strings.Contains(err.Error(), "afr.v-client-1") {
+		t.Errorf("error %q does not name the xattr", err)
+	}
+}
+
+func TestChangelogRoundTripOnDisk(t *testing.T) {
+	b := newBrick(t)
+	mustCreate(t, b, NewEntry{Path: "/f", GFID: NewGFID(), Type: afr.TypeRegular, Mode: 0o644})
+	want := afr.Changelog{3, 0, 1}
+	if err := b.WriteChangelog("/f", PendingKey("v-client-2"), want); err != nil {
+		t.Fatal(err)
+	}
+	abs, _ := b.Abs("/f")
+	raw, err := b.getXattr(abs, PendingKey("v-client-2"))
+	if err != nil || !bytes.Equal(raw, []byte{0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 1}) {
+		t.Fatalf("on-disk value %x, %v", raw, err)
+	}
+	if got, err := b.ReadChangelog(abs, "/f", PendingKey("v-client-2")); err != nil || got != want {
+		t.Fatalf("read back %v, %v", got, err)
+	}
+	if got, err := b.ReadChangelog(abs, "/f", PendingKey("v-client-9")); err != nil || !got.IsZero() {
+		t.Fatalf("absent key reads %v, %v; want zeros", got, err)
+	}
+}
+
+func TestAbsRefusesEscapes(t *testing.T) {
+	b := newBrick(t)
+	outside := t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(b.Root, "out")); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/../x", "/out/secret", "/.glusterfs/00", "/.glusterfs"} {
+		if _, err := b.Abs(p); !errors.Is(err, ErrOutsideBrick) {
+			t.Errorf("Abs(%q) err = %v, want ErrOutsideBrick", p, err)
+		}
+	}
+	// A symlink as the last component is fine: it is the entry itself.
+	if _, err := b.Abs("/out"); err != nil {
+		t.Errorf("Abs(/out) = %v", err)
+	}
+}
+
+func TestDanglingAndMalformedHandles(t *testing.T) {
+	b := newBrick(t)
+	g := NewGFID()
+	mustCreate(t, b, NewEntry{Path: "/d", GFID: g, Type: afr.TypeDirectory, Mode: 0o755})
+	if err := os.Remove(filepath.Join(b.Root, "d")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.AbsOfGFID(g); !errors.Is(err, ErrDanglingHandle) {
+		t.Errorf("dangling dir handle: err = %v, want ErrDanglingHandle", err)
+	}
+	if _, err := b.PathOf(NewGFID()); !errors.Is(err, ErrNoHandle) {
+		t.Errorf("unknown gfid: err = %v, want ErrNoHandle", err)
+	}
+	bad := NewGFID()
+	if err := b.ensureHandleDir(bad); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../zz/yy/not-a-gfid/x", b.HandlePath(bad)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.PathOf(bad); err == nil {
+		t.Error("malformed handle resolved")
+	}
+}
+
+func mustCreate(t *testing.T, b *Brick, e NewEntry) {
+	t.Helper()
+	if err := b.Create(e); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,326 @@
+package brick
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"syscall"
+
+	"github.com/afrkit/afrkit/afr"
+)
+
+// GFIDOf reads the gfid of the entry at volPath.
+func (b *Brick) GFIDOf(volPath string) (afr.GFID, error) {
+	abs, err := b.Abs(volPath)
+	if err != nil {
+		return afr.GFID{}, err
+	}
+	return b.gfidAbs(abs, volPath)
+}
+
+func (b *Brick) gfidAbs(abs, volPath string) (afr.GFID, error) {
+	v, err := b.getXattr(abs, KeyGFID)
+	if errors.Is(err, ErrNoAttr) {
+		return afr.GFID{}, b.errorf("read "+b.key(KeyGFID), volPath, ErrNoGFID)
+	}
+	if err != nil {
+		return afr.GFID{}, b.errorf("read "+b.key(KeyGFID), volPath, err)
+	}
+	g, err := DecodeGFID(v)
+	if err != nil {
+		return afr.GFID{}, b.errorf("read "+b.key(KeyGFID), volPath, err)
+	}
+	return g, nil
+}
+
+// setGFIDAbs sets the gfid with XATTR_CREATE like posix_gfid_set; an
+// existing equal gfid is accepted, a different one is an error.
+func (b *Brick) setGFIDAbs(abs, volPath string, g afr.GFID) error {
+	err := b.setXattr(abs, KeyGFID, g[:], true)
+	if errors.Is(err, fs.ErrExist) {
+		cur, gerr := b.gfidAbs(abs, volPath)
+		if gerr == nil && cur == g {
+			return nil
+		}
+		return b.errorf("write "+b.key(KeyGFID), volPath, fmt.Errorf("entry already has gfid %s, not %s: %w", cur, g, fs.ErrExist))
+	}
+	if err != nil {
+		return b.errorf("write "+b.key(KeyGFID), volPath, err)
+	}
+	return nil
+}
+
+// ReadChangelog reads the changelog xattr key (e.g. PendingKey("v-client-0")
+// or KeyDirty) of the entry at abs. An absent key reads as zeros, as posix
+// returns for a zero-delta xattrop.
+func (b *Brick) ReadChangelog(abs, volPath, key string) (afr.Changelog, error) {
+	v, err := b.getXattr(abs, key)
+	if errors.Is(err, ErrNoAttr) {
+		return afr.Changelog{}, nil
+	}
+	if err != nil {
+		return afr.Changelog{}, b.errorf("read "+b.key(key), volPath, err)
+	}
+	c, err := DecodeChangelog(v)
+	if err != nil {
+		return afr.Changelog{}, b.errorf("read "+b.key(key), volPath, err)
+	}
+	return c, nil
+}
+
+// WriteChangelog writes a changelog xattr on the entry at volPath.
+func (b *Brick) WriteChangelog(volPath, key string, c afr.Changelog) error {
+	abs, err := b.Abs(volPath)
+	if err != nil {
+		return err
+	}
+	if err := b.setXattr(abs, key, EncodeChangelog(c), false); err != nil {
+		return b.errorf("write "+b.key(key), volPath, err)
+	}
+	return nil
+}
+
+// isInternalKey reports whether a namespace-less key is AFR or posix
+// bookkeeping rather than metadata that heal copies between bricks
+// (afr_is_xattr_ignore and the keys posix hides from listxattr).
+func isInternalKey(k string) bool {
+	switch k {
+	case KeyGFID, KeyVolumeID, KeyMdata, "glusterfs.quota.size", "selinux":
+		return true
+	}
+	for _, p := range []string{KeyAFRPrefix, KeyGfid2pathPfx, "pgfid.", "glusterfs.dht"} {
+		if strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func fileType(m fs.FileMode) afr.FileType {
+	switch {
+	case m.IsRegular():
+		return afr.TypeRegular
+	case m.IsDir():
+		return afr.TypeDirectory
+	case m&fs.ModeSymlink != 0:
+		return afr.TypeSymlink
+	}
+	return afr.TypeOther
+}
+
+// Reply gathers what this brick holds for the entry at volPath, in the
+// form afr decides on. pendingKeys are the changelog keys of the replica set
+// in brick order (PendingKey of each brick id). A missing entry gives
+// Exists=false and no error; an unreadable or corrupt one gives an error
+// naming the brick, path and xattr, with the fields read so far.
+func (b *Brick) Reply(volPath string, pendingKeys []string) (afr.Reply, error) {
+	abs, err := b.Abs(volPath)
+	if err != nil {
+		return afr.Reply{Name: b.Root}, err
+	}
+	return b.replyAbs(abs, volPath, pendingKeys)
+}
+
+// ReplyGFID is Reply for the inode behind gfid's handle. A gfid with no
+// handle gives Exists=false.
+func (b *Brick) ReplyGFID(g afr.GFID, pendingKeys []string) (afr.Reply, error) {
+	abs, err := b.AbsOfGFID(g)
+	if errors.Is(err, ErrNoHandle) {
+		return afr.Reply{Name: b.Root, Answered: true, Pending: make([]afr.Changelog, len(pendingKeys))}, nil
+	}
+	if err != nil {
+		return afr.Reply{Name: b.Root}, err
+	}
+	return b.replyAbs(abs, "<gfid:"+g.String()+">", pendingKeys)
+}
+
+func (b *Brick) replyAbs(abs, volPath string, pendingKeys []string) (afr.Reply, error) {
+	r := afr.Reply{Name: b.Root, Pending: make([]afr.Changelog, len(pendingKeys))}
+	var st syscall.Stat_t
+	if err := syscall.Lstat(abs, &st); err != nil {
+		if errors.Is(err, syscall.ENOENT) {
+			r.Answered = true
+			return r, nil
+		}
+		return r, b.errorf("stat", volPath, err)
+	}
+	r.Answered, r.Exists = true, true
+	fi, err := os.Lstat(abs)
+	if err != nil {
+		return r, b.errorf("stat", volPath, err)
+	}
+	r.Type = fileType(fi.Mode())
+	r.Size = st.Size
+	if r.Type == afr.TypeDirectory {
+		r.Size = 0 // directory sizes differ between filesystems and mean nothing to AFR heal
+	}
+	r.Mode = st.Mode & 0o7777
+	r.UID, r.GID = st.Uid, st.Gid
+	r.Mtime = afr.Timespec{Sec: st.Mtim.Sec, Nsec: st.Mtim.Nsec}
+	r.Ctime = afr.Timespec{Sec: st.Ctim.Sec, Nsec: st.Ctim.Nsec}
+
+	var errs []error
+	if g, err := b.gfidAbs(abs, volPath); err == nil {
+		r.GFID = g
+	} else if !errors.Is(err, ErrNoGFID) {
+		errs = append(errs, err)
+	}
+	for j, k := range pendingKeys {
+		c, err := b.ReadChangelog(abs, volPath, k)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		r.Pending[j] = c
+	}
+	if r.Dirty, err = b.ReadChangelog(abs, volPath, KeyDirty); err != nil {
+		errs = append(errs, err)
+	}
+	// With features.ctime on, GlusterFS reports the times kept in mdata,
+	// not the inode's, so those are the times AFR compares.
+	if v, err := b.getXattr(abs, KeyMdata); err == nil {
+		if m, derr := DecodeMdata(v); derr == nil {
+			r.Mtime, r.Ctime = m.Mtime, m.Ctime
+		} else {
+			errs = append(errs, b.errorf("read "+b.key(KeyMdata), volPath, derr))
+		}
+	} else if !errors.Is(err, ErrNoAttr) {
+		errs = append(errs, b.errorf("read "+b.key(KeyMdata), volPath, err))
+	}
+	names, err := listXattr(abs)
+	if err != nil {
+		errs = append(errs, b.errorf("list xattrs", volPath, err))
+	}
+	for _, full := range names {
+		if k, ok := b.unkey(full); ok && isInternalKey(k) {
+			continue
+		}
+		if strings.HasPrefix(full, "security.") || (b.NS == NSUser && strings.HasPrefix(full, NSTrusted+".")) {
+			continue
+		}
+		v, err := getRawXattr(abs, full)
+		if err != nil {
+			errs = append(errs, b.errorf("read "+full, volPath, err))
+			continue
+		}
+		if r.Xattrs == nil {
+			r.Xattrs = map[string]string{}
+		}
+		r.Xattrs[full] = string(v)
+	}
+	return r, errors.Join(errs...)
+}
+
+// NewEntry describes an entry to create on a brick with a known gfid.
+type NewEntry struct {
+	Path    string       // volume path of the new entry
+	GFID    afr.GFID     // gfid to give it (the same on every brick)
+	Type    afr.FileType // TypeRegular, TypeDirectory or TypeSymlink
+	Mode    fs.FileMode  // permission bits
+	Content io.Reader    // regular files: the data
+	Target  string       // symlinks: the target
+	Times   *Mdata       // mdata to record; nil takes the inode's times
+}
+
+// Create makes a new entry the way GlusterFS's posix does for a create,
+// mkdir or symlink fop: the entry, its trusted.gfid, its handle, for
+// non-directories its gfid2path, and its mdata. The parent must exist on the
+// brick with a gfid. Regular files are written and fsynced before they get
+// their gfid, so a crash never leaves a named, gfid-carrying partial file
+// that looks complete.
+func (b *Brick) Create(e NewEntry) error {
+	abs, err := b.Abs(e.Path)
+	if err != nil {
+		return err
+	}
+	if e.Path == "/" || e.GFID.IsZero() {
+		return b.errorf("create", e.Path, fmt.Errorf("%w: need a non-root path and a gfid", ErrBadGFID))
+	}
+	parent, name := path.Split(path.Clean(e.Path))
+	pgfid, err := b.GFIDOf(parent)
+	if err != nil {
+		return err
+	}
+	switch e.Type {
+	case afr.TypeRegular:
+		f, err := os.OpenFile(abs, os.O_WRONLY|os.O_CREATE|os.O_EXCL, e.Mode.Perm())
+		if err != nil {
+			return b.errorf("create", e.Path, err)
+		}
+		if e.Content != nil {
+			if _, err := io.Copy(f, e.Content); err != nil {
+				f.Close()
+				return b.errorf("write", e.Path, err)
+			}
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return b.errorf("fsync", e.Path, err)
+		}
+		if err := f.Close(); err != nil {
+			return b.errorf("close", e.Path, err)
+		}
+	case afr.TypeDirectory:
+		if err := os.Mkdir(abs, e.Mode.Perm()); err != nil {
+			return b.errorf("mkdir", e.Path, err)
+		}
+	case afr.TypeSymlink:
+		if err := os.Symlink(e.Target, abs); err != nil {
+			return b.errorf("symlink", e.Path, err)
+		}
+	default:
+		return b.errorf("create", e.Path, fmt.Errorf("cannot create a %s", e.Type))
+	}
+	if e.Type != afr.TypeSymlink {
+		// The umask may have cut bits the caller asked for.
+		if err := os.Chmod(abs, e.Mode.Perm()); err != nil {
+			return b.errorf("chmod", e.Path, err)
+		}
+	}
+	if err := b.setGFIDAbs(abs, e.Path, e.GFID); err != nil {
+		return err
+	}
+	if e.Type == afr.TypeDirectory {
+		if err := b.SymlinkDirHandle(e.GFID, pgfid, name); err != nil {
+			return err
+		}
+	} else {
+		if err := b.LinkFileHandle(abs, e.GFID); err != nil {
+			return err
+		}
+		if err := b.setXattr(abs, Gfid2pathKey(pgfid, name), []byte(Gfid2pathValue(pgfid, name)), true); err != nil && !errors.Is(err, fs.ErrExist) {
+			return b.errorf("write gfid2path", e.Path, err)
+		}
+	}
+	m := e.Times
+	if m == nil {
+		var st syscall.Stat_t
+		if err := syscall.Lstat(abs, &st); err != nil {
+			return b.errorf("stat", e.Path, err)
+		}
+		m = &Mdata{
+			Ctime: afr.Timespec{Sec: st.Ctim.Sec, Nsec: st.Ctim.Nsec},
+			Mtime: afr.Timespec{Sec: st.Mtim.Sec, Nsec: st.Mtim.Nsec},
+			Atime: afr.Timespec{Sec: st.Atim.Sec, Nsec: st.Atim.Nsec},
+		}
+	}
+	if err := b.setXattr(abs, KeyMdata, m.Encode(), false); err != nil {
+		return b.errorf("write "+b.key(KeyMdata), e.Path, err)
+	}
+	return nil
+}
+
+// WriteMdata writes the mdata xattr of the entry at volPath.
+func (b *Brick) WriteMdata(volPath string, m Mdata) error {
+	abs, err := b.Abs(volPath)
+	if err != nil {
+		return err
+	}
+	if err := b.setXattr(abs, KeyMdata, m.Encode(), false); err != nil {
+		return b.errorf("write "+b.key(KeyMdata), volPath, err)
+	}
+	return nil
+}

@@ -1,0 +1,241 @@
+package brick
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/afrkit/afrkit/afr"
+)
+
+// maxDepth bounds the walk from a directory handle up to the root, so that a
+// cycle of handle symlinks is reported instead of followed forever.
+const maxDepth = 4096
+
+// HandleRel is the path of gfid's handle relative to the brick root:
+// ".glusterfs/<g0>/<g1>/<gfid>" (posix_handle_path).
+func HandleRel(g afr.GFID) string {
+	return fmt.Sprintf("%s/%02x/%02x/%s", GlusterDir, g[0], g[1], g)
+}
+
+// HandlePath is the absolute path of gfid's handle.
+func (b *Brick) HandlePath(g afr.GFID) string {
+	return filepath.Join(b.Root, HandleRel(g))
+}
+
+// dirHandleTarget is the symlink target of a directory handle:
+// "../../<p0>/<p1>/<pgfid>/<name>" (posix_handle_relpath), or "../../.." for
+// the root.
+func dirHandleTarget(pgfid afr.GFID, name string) string {
+	return fmt.Sprintf("../../%02x/%02x/%s/%s", pgfid[0], pgfid[1], pgfid, name)
+}
+
+// ensureHandleDir creates .glusterfs/<g0>/<g1> with mode 0700 as posix does.
+func (b *Brick) ensureHandleDir(g afr.GFID) error {
+	dir := filepath.Dir(b.HandlePath(g))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return b.errorf("create handle directory", dir, err)
+	}
+	return nil
+}
+
+// LinkFileHandle creates the hard-link handle of a non-directory at abs.
+// An existing handle that is already the same inode is accepted.
+func (b *Brick) LinkFileHandle(abs string, g afr.GFID) error {
+	if err := b.ensureHandleDir(g); err != nil {
+		return err
+	}
+	h := b.HandlePath(g)
+	err := os.Link(abs, h)
+	if errors.Is(err, fs.ErrExist) {
+		if same, serr := sameFile(abs, h); serr == nil && same {
+			return nil
+		}
+		return b.errorf("link handle", HandleRel(g), fmt.Errorf("handle exists for another inode: %w", fs.ErrExist))
+	}
+	if err != nil {
+		return b.errorf("link handle", HandleRel(g), err)
+	}
+	return nil
+}
+
+// SymlinkDirHandle creates the symlink handle of a directory named name in
+// the directory whose gfid is pgfid.
+func (b *Brick) SymlinkDirHandle(g, pgfid afr.GFID, name string) error {
+	if err := b.ensureHandleDir(g); err != nil {
+		return err
+	}
+	target := dirHandleTarget(pgfid, name)
+	if g == RootGFID {
+		target = "../../.."
+	}
+	h := b.HandlePath(g)
+	err := os.Symlink(target, h)
+	if errors.Is(err, fs.ErrExist) {
+		if cur, rerr := os.Readlink(h); rerr == nil && cur == target {
+			return nil
+		}
+		return b.errorf("symlink handle", HandleRel(g), fmt.Errorf("handle exists with another target: %w", fs.ErrExist))
+	}
+	if err != nil {
+		return b.errorf("symlink handle", HandleRel(g), err)
+	}
+	return nil
+}
+
+func sameFile(a, b string) (bool, error) {
+	fa, err := os.Lstat(a)
+	if err != nil {
+		return false, err
+	}
+	fb, err := os.Lstat(b)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(fa, fb), nil
+}
+
+// PathOf resolves a gfid to its volume path on this brick. Directories are
+// resolved by following their handle symlinks up to the root; other files
+// by their gfid2path xattrs (the first that resolves), since a file handle is
+// a hard link that carries no name.
+func (b *Brick) PathOf(g afr.GFID) (string, error) {
+	var names []string
+	cur := g
+	for depth := 0; cur != RootGFID; depth++ {
+		if depth > maxDepth {
+			return "", b.errorf("resolve", g.String(), ErrResolveLoop)
+		}
+		pgfid, name, err := b.parentOf(cur)
+		if err != nil {
+			return "", err
+		}
+		names = append(names, name)
+		cur = pgfid
+	}
+	for i, j := 0, len(names)-1; i < j; i, j = i+1, j-1 {
+		names[i], names[j] = names[j], names[i]
+	}
+	return "/" + strings.Join(names, "/"), nil
+}
+
+// parentOf returns one (parent gfid, name) pair of g.
+func (b *Brick) parentOf(g afr.GFID) (afr.GFID, string, error) {
+	h := b.HandlePath(g)
+	fi, err := os.Lstat(h)
+	if errors.Is(err, fs.ErrNotExist) {
+		return afr.GFID{}, "", b.errorf("resolve", g.String(), ErrNoHandle)
+	}
+	if err != nil {
+		return afr.GFID{}, "", b.errorf("resolve", g.String(), err)
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		// A directory handle is a symlink; so is the hard-link handle of a
+		// symlink file, which is told apart by its target not having the
+		// handle shape.
+		target, err := os.Readlink(h)
+		if err != nil {
+			return afr.GFID{}, "", b.errorf("resolve", HandleRel(g), err)
+		}
+		if pg, name, err := parseDirHandleTarget(target); err == nil {
+			return pg, name, nil
+		}
+	}
+	names, err := listXattr(h)
+	if err != nil {
+		return afr.GFID{}, "", b.errorf("list xattrs", HandleRel(g), err)
+	}
+	var firstErr error
+	for _, full := range names {
+		k, ok := b.unkey(full)
+		if !ok || !strings.HasPrefix(k, KeyGfid2pathPfx) {
+			continue
+		}
+		v, err := b.getXattr(h, k)
+		if err != nil {
+			firstErr = cmpErr(firstErr, b.errorf("read "+full, HandleRel(g), err))
+			continue
+		}
+		pg, name, err := ParseGfid2path(v)
+		if err != nil {
+			firstErr = cmpErr(firstErr, b.errorf("read "+full, HandleRel(g), err))
+			continue
+		}
+		return pg, name, nil
+	}
+	if firstErr != nil {
+		return afr.GFID{}, "", firstErr
+	}
+	return afr.GFID{}, "", b.errorf("resolve", g.String(), fmt.Errorf("%w: file handle has no gfid2path xattr", ErrNoHandle))
+}
+
+func cmpErr(first, next error) error {
+	if first != nil {
+		return first
+	}
+	return next
+}
+
+// parseDirHandleTarget parses "../../<p0>/<p1>/<pgfid>/<name>".
+func parseDirHandleTarget(target string) (afr.GFID, string, error) {
+	rest, ok := strings.CutPrefix(target, "../../")
+	parts := strings.SplitN(rest, "/", 4)
+	if !ok || len(parts) != 4 || parts[3] == "" || strings.Contains(parts[3], "/") {
+		return afr.GFID{}, "", fmt.Errorf("%q: %w", target, ErrBadHandle)
+	}
+	pg, err := ParseGFID(parts[2])
+	if err != nil || parts[0] != fmt.Sprintf("%02x", pg[0]) || parts[1] != fmt.Sprintf("%02x", pg[1]) {
+		return afr.GFID{}, "", fmt.Errorf("%q: %w", target, ErrBadHandle)
+	}
+	return pg, parts[3], nil
+}
+
+// AbsOfGFID returns the absolute path of the inode behind gfid's handle:
+// the handle itself for files (a hard link), the resolved directory for
+// directories. It fails with ErrDanglingHandle when a directory handle
+// points nowhere.
+func (b *Brick) AbsOfGFID(g afr.GFID) (string, error) {
+	h := b.HandlePath(g)
+	fi, err := os.Lstat(h)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", b.errorf("resolve", g.String(), ErrNoHandle)
+	}
+	if err != nil {
+		return "", b.errorf("resolve", g.String(), err)
+	}
+	if !b.isDirHandle(h, fi) {
+		return h, nil
+	}
+	p, err := b.PathOf(g)
+	if err != nil {
+		return "", err
+	}
+	abs, err := b.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Lstat(abs); err != nil {
+		return "", b.errorf("resolve", HandleRel(g), fmt.Errorf("%w: %s: %v", ErrDanglingHandle, p, err))
+	}
+	return abs, nil
+}
+
+// isDirHandle reports whether the handle at h (with lstat info fi) is a
+// directory's symlink handle rather than a hard link to a file or symlink.
+func (b *Brick) isDirHandle(h string, fi fs.FileInfo) bool {
+	if fi.Mode()&fs.ModeSymlink == 0 {
+		return false
+	}
+	target, err := os.Readlink(h)
+	if err != nil {
+		return false
+	}
+	if target == "../../.." {
+		return true
+	}
+	_, _, err = parseDirHandleTarget(target)
+	return err == nil
+}

@@ -1,0 +1,154 @@
+// Package volume describes replicated volumes: afrkit's own, kept as JSON
+// files in afrkit's state directory, and GlusterFS's, read (never written)
+// from glusterd's working directory (/var/lib/glusterd/vols/<VOL>).
+//
+// A volume is an ordered list of bricks cut into replica sets of Replica
+// bricks each. A brick's position in the whole list gives its id,
+// <VOL>-client-<N>, which names the changelog key trusted.afr.<VOL>-client-<N>
+// that the other bricks of its replica set use to blame it.
+package volume
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strconv"
+
+	"github.com/afrkit/afrkit/brick"
+)
+
+// Source says where a volume definition came from.
+type Source string
+
+const (
+	SourceAfrkit   Source = "afrkit"
+	SourceGlusterd Source = "glusterd"
+)
+
+// ErrNotFound is returned when no registry knows a volume name.
+var ErrNotFound = errors.New("volume: no such volume")
+
+// Brick is one brick of a volume.
+type Brick struct {
+	Host string `json:"host"`
+	Path string `json:"path"`
+	// ID is the brick id, <VOL>-client-<N>, whose changelog key blames it.
+	ID string `json:"id"`
+	// Local is true when the brick lives on this host and can be read.
+	Local bool `json:"local"`
+}
+
+// String is the brick as GlusterFS prints it: host:/path.
+func (b Brick) String() string { return b.Host + ":" + b.Path }
+
+// Volume is a volume definition.
+type Volume struct {
+	Name    string            `json:"name"`
+	ID      string            `json:"id"`
+	Type    string            `json:"type"`
+	Status  string            `json:"status"`
+	Replica int               `json:"replica"`
+	Arbiter int               `json:"arbiter,omitempty"`
+	Bricks  []Brick           `json:"bricks"`
+	Options map[string]string `json:"options,omitempty"`
+	Source  Source            `json:"source"`
+	// XattrNS is the namespace of the volume's xattrs: always trusted for
+	// GlusterFS; user for afrkit volumes created without root.
+	XattrNS string `json:"xattr_ns"`
+}
+
+// ReplicaSets cuts the bricks into replica sets, in order.
+func (v *Volume) ReplicaSets() [][]Brick {
+	if v.Replica <= 0 {
+		return [][]Brick{v.Bricks}
+	}
+	var sets [][]Brick
+	for i := 0; i+v.Replica <= len(v.Bricks); i += v.Replica {
+		sets = append(sets, v.Bricks[i:i+v.Replica])
+	}
+	return sets
+}
+
+// PendingKeys returns the changelog keys (without namespace) of a replica
+// set's bricks, in brick order: what each brick's Pending[j] is read from.
+func PendingKeys(set []Brick) []string {
+	keys := make([]string, len(set))
+	for j, b := range set {
+		keys[j] = brick.PendingKey(b.ID)
+	}
+	return keys
+}
+
+// Option returns the value of a volume option, or def when unset.
+func (v *Volume) Option(key, def string) string {
+	if val, ok := v.Options[key]; ok {
+		return val
+	}
+	return def
+}
+
+// QuorumType returns cluster.quorum-type with GlusterFS's default: auto for
+// replica counts above 2, none otherwise (fix_quorum_options).
+func (v *Volume) QuorumType() string {
+	def := "none"
+	if v.Replica > 2 {
+		def = "auto"
+	}
+	return v.Option("cluster.quorum-type", def)
+}
+
+// QuorumCount returns cluster.quorum-count as a number (0 when unset).
+func (v *Volume) QuorumCount() int {
+	n, _ := strconv.Atoi(v.Option("cluster.quorum-count", "0"))
+	return n
+}
+
+// FavoriteChildPolicy returns cluster.favorite-child-policy (default none).
+func (v *Volume) FavoriteChildPolicy() string {
+	return v.Option("cluster.favorite-child-policy", "none")
+}
+
+// BrickIndex returns the position of the brick named by s, which may be
+// host:/path, the bare path or the brick id (<VOL>-client-<N>).
+func (v *Volume) BrickIndex(s string) (int, error) {
+	for i, b := range v.Bricks {
+		if s == b.String() || s == b.Path || s == b.ID {
+			return i, nil
+		}
+	}
+	return -1, fmt.Errorf("volume %s: no brick %q", v.Name, s)
+}
+
+// typeName names a volume type the way `gluster volume info` does.
+func typeName(distribute, replica int, disperse bool) string {
+	switch {
+	case disperse && distribute > 1:
+		return "Distributed-Disperse"
+	case disperse:
+		return "Disperse"
+	case replica > 1 && distribute > 1:
+		return "Distributed-Replicate"
+	case replica > 1:
+		return "Replicate"
+	}
+	return "Distribute"
+}
+
+// BrickLabels returns a short label per brick for messages: the brick
+// directory's base name when that is unique in the volume (b1, b2, ...),
+// otherwise host:/path.
+func (v *Volume) BrickLabels() []string {
+	count := map[string]int{}
+	for _, b := range v.Bricks {
+		count[path.Base(b.Path)]++
+	}
+	labels := make([]string, len(v.Bricks))
+	for i, b := range v.Bricks {
+		if base := path.Base(b.Path); count[base] == 1 && base != "/" && base != "." {
+			labels[i] = base
+		} else {
+			labels[i] = b.String()
+		}
+	}
+	return labels
+}

@@ -1,0 +1,87 @@
+package brick
+
+import (
+	"errors"
+	"strings"
+	"syscall"
+
+	"github.com/pkg/xattr"
+)
+
+// key maps a namespace-less key ("afr.dirty") to the brick's namespace
+// ("trusted.afr.dirty" or "user.afr.dirty").
+func (b *Brick) key(k string) string { return b.NS + "." + k }
+
+// unkey strips the brick's namespace from a full key, reporting whether
+// the key was in it.
+func (b *Brick) unkey(full string) (string, bool) {
+	return strings.CutPrefix(full, b.NS+".")
+}
+
+// normalizeXattrErr maps the library's errors to this package's sentinels,
+// because ENODATA, ENOATTR and ENOTSUP/EOPNOTSUPP are how the kernel reports
+// "absent" and "unsupported" depending on filesystem and platform.
+func normalizeXattrErr(err error) error {
+	var xe *xattr.Error
+	if errors.As(err, &xe) {
+		err = xe.Err
+	}
+	switch {
+	case errors.Is(err, xattr.ENOATTR), errors.Is(err, syscall.ENODATA):
+		return ErrNoAttr
+	case errors.Is(err, syscall.ENOTSUP), errors.Is(err, syscall.EOPNOTSUPP):
+		return ErrXattrUnsupported
+	}
+	return err
+}
+
+// getXattr reads key k of the file at abs, without following symlinks.
+func (b *Brick) getXattr(abs, k string) ([]byte, error) {
+	v, err := xattr.LGet(abs, b.key(k))
+	if err != nil {
+		return nil, normalizeXattrErr(err)
+	}
+	return v, nil
+}
+
+// setXattr writes key k. With create set it fails if the key exists, as
+// GlusterFS does for gfid and gfid2path (XATTR_CREATE).
+func (b *Brick) setXattr(abs, k string, v []byte, create bool) error {
+	var flags int
+	if create {
+		flags = xattr.XATTR_CREATE
+	}
+	if err := xattr.LSetWithFlags(abs, b.key(k), v, flags); err != nil {
+		return normalizeXattrErr(err)
+	}
+	return nil
+}
+
+// removeXattr removes key k; an absent key is not an error.
+func (b *Brick) removeXattr(abs, k string) error {
+	if err := xattr.LRemove(abs, b.key(k)); err != nil {
+		if err = normalizeXattrErr(err); err == ErrNoAttr {
+			return nil
+		}
+		return err
+	}
+	return nil
+}
+
+// listXattr returns every full key name of the file at abs.
+func listXattr(abs string) ([]string, error) {
+	names, err := xattr.LList(abs)
+	if err != nil {
+		return nil, normalizeXattrErr(err)
+	}
+	return names, nil
+}
+
+// getRawXattr reads a full key name, for xattrs outside afrkit's namespace.
+func getRawXattr(abs, full string) ([]byte, error) {
+	v, err := xattr.LGet(abs, full)
+	if err != nil {
+		return nil, normalizeXattrErr(err)
+	}
+	return v, nil
+}

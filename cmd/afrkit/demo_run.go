@@ -1,0 +1,160 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/fixtures"
+	"github.com/afrkit/afrkit/fsck"
+	"github.com/afrkit/afrkit/heal"
+	"github.com/afrkit/afrkit/index"
+)
+
+// demoDamage is what the demo does to its volume, in order, as a person
+// would tell it.
+type demoDamage struct {
+	what string
+	do   func(v *fixtures.Vol) error
+}
+
+func demoDamages() []demoDamage {
+	return []demoDamage{
+		{"b1 goes down; /hello.txt is rewritten and /docs/todo.txt created on b0 alone", func(v *fixtures.Vol) error {
+			if err := v.Overwrite(fixtures.HelloPath, []byte("hello, world, again\n"), 1); err != nil {
+				return err
+			}
+			return v.WriteFile("/docs/todo.txt", []byte("heal b1\n"), 1)
+		}},
+		{"/notes.txt is written while b1 is down, then again while b0 is down: a data split-brain", func(v *fixtures.Vol) error {
+			if err := v.WriteFile("/notes.txt", []byte("first draft\n")); err != nil {
+				return err
+			}
+			if err := v.Overwrite("/notes.txt", []byte("b0's version\n"), 1); err != nil {
+				return err
+			}
+			return v.Overwrite("/notes.txt", []byte("b1's version, which is longer\n"), 0)
+		}},
+		{"an rsync of /player.json is interrupted, leaving " + fixtures.StaleTempPath, func(v *fixtures.Vol) error {
+			return v.WriteFile(fixtures.StaleTempPath, []byte(`{"name":"player"}`+"\n"))
+		}},
+	}
+}
+
+func demoRun(opts *DemoOptions) error {
+	out := opts.F.IO.Out
+	dir := opts.Dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "afrkit-demo-")
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		dir = d
+		if !opts.Keep {
+			defer os.RemoveAll(d)
+		}
+	}
+	v, err := fixtures.Healthy(filepath.Join(dir, "demo"), "demo", 2)
+	if err != nil {
+		return fmt.Errorf("demo: build volume: %w", err)
+	}
+	fmt.Fprintf(out, "Built volume demo: replica 2, bricks b0 and b1 under %s\n", filepath.Join(dir, "demo"))
+	for _, d := range demoDamages() {
+		fmt.Fprintf(out, "  damage: %s\n", d.what)
+		if err := d.do(v); err != nil {
+			return fmt.Errorf("demo: %s: %w", d.what, err)
+		}
+	}
+	fmt.Fprintln(out)
+	if err := printVerdicts(out, v); err != nil {
+		return err
+	}
+	if opts.Keep || opts.Dir != "" {
+		fmt.Fprintf(out, "\nThe volume is kept in %s.\n", filepath.Join(dir, "demo"))
+	}
+	return nil
+}
+
+// printVerdicts prints afr's verdict for every entry any brick's index
+// lists, then the stale rsync temp files.
+func printVerdicts(w io.Writer, v *fixtures.Vol) error {
+	quorum := afr.QuorumCount(v.V.Replica, v.V.QuorumType(), v.V.QuorumCount())
+	for _, rs := range heal.ReplicaSets(v.V) {
+		seen := map[afr.GFID]bool{}
+		var gfids []afr.GFID
+		for i := range rs.Bricks {
+			err := rs.Pending(i, func(_ index.Subdir, e index.Entry) error {
+				if e.Err == nil && !seen[e.GFID] {
+					seen[e.GFID] = true
+					gfids = append(gfids, e.GFID)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		type entry struct {
+			path    string
+			verdict afr.Verdict
+			status  afr.HealStatus
+		}
+		var ents []entry
+		for _, g := range gfids {
+			replies, _ := rs.Gather(g)
+			p := rs.PathOf(g)
+			if p == "" {
+				p = "<gfid:" + g.String() + ">"
+			}
+			ents = append(ents, entry{p, afr.Decide(replies, afr.Options{QuorumCount: quorum}), afr.HealInfo(replies, quorum)})
+		}
+		sort.Slice(ents, func(i, j int) bool { return ents[i].path < ents[j].path })
+		fmt.Fprintf(w, "Entries that need a look (%d):\n", len(ents))
+		for _, e := range ents {
+			fmt.Fprintf(w, "\n%s  [heal info: %s]\n", e.path, e.status)
+			for _, line := range strings.Split(e.verdict.String(), "\n") {
+				fmt.Fprintf(w, "    %s\n", line)
+			}
+		}
+	}
+	stale, err := staleTemps(v)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nStale rsync temp files (%d):\n", len(stale))
+	for _, s := range stale {
+		fmt.Fprintf(w, "    %s\n", s)
+	}
+	return nil
+}
+
+// staleTemps lists the rsync temp names on the first brick whose final
+// name is absent.
+func staleTemps(v *fixtures.Vol) ([]string, error) {
+	root := v.Bricks[0].Root
+	var found []string
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == ".glusterfs" && path.Dir(p) == root {
+			return filepath.SkipDir
+		}
+		final, ok := fsck.StaleTempFinal(d.Name())
+		if !ok || d.IsDir() {
+			return nil
+		}
+		if _, err := os.Lstat(filepath.Join(filepath.Dir(p), final)); err == nil {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, p)
+		found = append(found, fmt.Sprintf("/%s: its final name /%s does not exist; rename it with `afrkit fsck --rename-stale` (coming)", rel, filepath.Join(filepath.Dir(rel), final)))
+		return nil
+	})
+	return found, err
+}

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// IOStreams carries the standard streams, so commands can be run against
+// buffers in tests with TTY and non-TTY behaviour alike.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// StdoutTTY is true when Out is a terminal: colour and progress lines
+	// are for people, not for pipes.
+	StdoutTTY bool
+}
+
+// SystemIO returns the process's streams.
+func SystemIO() *IOStreams {
+	_, err := unix.IoctlGetTermios(int(os.Stdout.Fd()), unix.TCGETS)
+	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, StdoutTTY: err == nil}
+}
+
+// TestIO returns streams backed by buffers.
+func TestIO() (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
+	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
+	return &IOStreams{In: &bytes.Buffer{}, Out: out, ErrOut: errOut}, out, errOut
+}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/afrkit/afrkit/brick/volume"
+)
+
+// NewCmdVolume groups the volume verbs.
+func NewCmdVolume(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "volume",
+		Short: "Create, list and describe volumes",
+	}
+	cmd.AddCommand(NewCmdVolumeCreate(f, nil), NewCmdVolumeInfo(f, nil), NewCmdVolumeList(f, nil))
+	return cmd
+}
+
+// VolumeCreateOptions are the inputs of `volume create`.
+type VolumeCreateOptions struct {
+	F       *Factory
+	Name    string
+	Replica int
+	Dirs    []string
+	Force   bool
+}
+
+// NewCmdVolumeCreate builds `afrkit volume create VOL replica N DIR...`.
+func NewCmdVolumeCreate(f *Factory, runF func(*VolumeCreateOptions) error) *cobra.Command {
+	opts := &VolumeCreateOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "create VOL replica N DIR...",
+		Short: "Create an afrkit volume on local directories",
+		Long: `Create an afrkit volume whose bricks are local directories.
+
+Each directory is stamped with the volume's id, the root gfid, the .glusterfs
+handle tree and the heal index, exactly as GlusterFS lays out a brick. A
+directory that already belongs to a volume is refused; so is one that is not
+empty, unless --force is given. With several replica sets' worth of
+directories the volume is distributed-replicate.`,
+		Example: "  afrkit volume create media replica 3 /disk1/media /disk2/media /disk3/media",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 4 || args[1] != "replica" {
+				return usageError{fmt.Errorf("usage: afrkit volume create VOL replica N DIR...")}
+			}
+			n, err := strconv.Atoi(args[2])
+			if err != nil || n < 2 {
+				return usageError{fmt.Errorf("replica count %q: want a number of at least 2", args[2])}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			opts.Replica, _ = strconv.Atoi(args[2])
+			opts.Dirs = args[3:]
+			if runF != nil {
+				return runF(opts)
+			}
+			return volumeCreateRun(opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "accept brick directories that are not empty")
+	return cmd
+}
+
+func volumeCreateRun(opts *VolumeCreateOptions) error {
+	f := opts.F
+	host, err := os.Hostname()
+	if err != nil {
+		host = "localhost"
+	}
+	cat := f.Catalog()
+	v, err := cat.Registry.Create(volume.CreateOptions{
+		Name: opts.Name, Replica: opts.Replica, Dirs: opts.Dirs, Force: opts.Force,
+		XattrNS: f.XattrNS, Host: host,
+	}, cat)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.Out, "volume create: %s: success: %d bricks, replica %d (%s)\n", v.Name, len(v.Bricks), v.Replica, v.Type)
+	return nil
+}
+
+// VolumeInfoOptions are the inputs of `volume info`.
+type VolumeInfoOptions struct {
+	F    *Factory
+	Name string
+	JSON bool
+}
+
+// NewCmdVolumeInfo builds `afrkit volume info [VOL] [--json]`.
+func NewCmdVolumeInfo(f *Factory, runF func(*VolumeInfoOptions) error) *cobra.Command {
+	opts := &VolumeInfoOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "info [VOL]",
+		Short: "Describe one volume, or every volume",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.Name = args[0]
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return volumeInfoRun(opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
+	return cmd
+}
+
+func volumeInfoRun(opts *VolumeInfoOptions) error {
+	cat := opts.F.Catalog()
+	names := []string{opts.Name}
+	if opts.Name == "" {
+		ents, err := cat.List()
+		if err != nil {
+			return err
+		}
+		names = names[:0]
+		for _, e := range ents {
+			names = append(names, e.Name)
+		}
+	}
+	vols := []*volume.Volume{}
+	for _, n := range names {
+		v, err := cat.Lookup(n)
+		if err != nil {
+			return err
+		}
+		vols = append(vols, v)
+	}
+	out := opts.F.IO.Out
+	if opts.JSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if opts.Name != "" {
+			return enc.Encode(vols[0])
+		}
+		return enc.Encode(vols)
+	}
+	if len(vols) == 0 {
+		fmt.Fprintln(out, "No volumes present")
+		return nil
+	}
+	for i, v := range vols {
+		if i > 0 {
+			fmt.Fprintln(out)
+		}
+		printVolumeInfo(out, v)
+	}
+	return nil
+}
+
+// printVolumeInfo prints a volume in the layout of `gluster volume info`,
+// which operators already read fluently.
+func printVolumeInfo(w io.Writer, v *volume.Volume) {
+	sets := len(v.ReplicaSets())
+	fmt.Fprintf(w, "Volume Name: %s\n", v.Name)
+	fmt.Fprintf(w, "Type: %s\n", v.Type)
+	fmt.Fprintf(w, "Volume ID: %s\n", v.ID)
+	fmt.Fprintf(w, "Status: %s\n", v.Status)
+	fmt.Fprintf(w, "Source: %s\n", v.Source)
+	if sets > 1 {
+		fmt.Fprintf(w, "Number of Bricks: %d x %d = %d\n", sets, v.Replica, len(v.Bricks))
+	} else {
+		fmt.Fprintf(w, "Number of Bricks: 1 x %d = %d\n", v.Replica, len(v.Bricks))
+	}
+	fmt.Fprintf(w, "Xattr namespace: %s\n", v.XattrNS)
+	fmt.Fprintln(w, "Bricks:")
+	for i, b := range v.Bricks {
+		fmt.Fprintf(w, "Brick%d: %s (%s)\n", i+1, b, b.ID)
+	}
+	if len(v.Options) > 0 {
+		fmt.Fprintln(w, "Options Reconfigured:")
+		keys := make([]string, 0, len(v.Options))
+		for k := range v.Options {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			fmt.Fprintf(w, "%s: %s\n", k, v.Options[k])
+		}
+	}
+}
+
+// VolumeListOptions are the inputs of `volume list`.
+type VolumeListOptions struct {
+	F    *Factory
+	JSON bool
+}
+
+// NewCmdVolumeList builds `afrkit volume list`.
+func NewCmdVolumeList(f *Factory, runF func(*VolumeListOptions) error) *cobra.Command {
+	opts := &VolumeListOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List afrkit's and glusterd's volumes",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return volumeListRun(opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
+	return cmd
+}
+
+func volumeListRun(opts *VolumeListOptions) error {
+	ents, err := opts.F.Catalog().List()
+	if err != nil {
+		return err
+	}
+	out := opts.F.IO.Out
+	if opts.JSON {
+		if ents == nil {
+			ents = []volume.Entry{}
+		}
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ents)
+	}
+	if len(ents) == 0 {
+		fmt.Fprintln(out, "No volumes present")
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSOURCE")
+	for _, e := range ents {
+		fmt.Fprintf(tw, "%s\t%s\n", e.Name, e.Source)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,145 @@
+package heal
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/index"
+)
+
+// ReplicaSet is one replica set of a volume, opened for reading.
+type ReplicaSet struct {
+	// Index is the set's position in the volume (0 for a plain replica).
+	Index  int
+	Bricks []volume.Brick
+	// Open[i] is nil when brick i could not be opened (missing, unreadable
+	// or not local); Err[i] says why.
+	Open    []*brick.Brick
+	Err     []error
+	Indexes []*index.Index
+	// Keys are the pending keys in brick order.
+	Keys []string
+	// Labels name the bricks in messages.
+	Labels []string
+}
+
+// ReplicaSets opens every replica set of v. A brick that cannot be opened
+// is recorded, not fatal: it is reported as down, like GlusterFS reports a
+// brick it cannot reach.
+func ReplicaSets(v *volume.Volume) []*ReplicaSet {
+	labels := v.BrickLabels()
+	var out []*ReplicaSet
+	for si, set := range v.ReplicaSets() {
+		rs := &ReplicaSet{Index: si, Bricks: set, Keys: volume.PendingKeys(set)}
+		for j, vb := range set {
+			rs.Labels = append(rs.Labels, labels[si*v.Replica+j])
+			b, err := openBrick(v, vb)
+			rs.Open = append(rs.Open, b)
+			rs.Err = append(rs.Err, err)
+			var ix *index.Index
+			if b != nil {
+				ix = index.Open(b.Root)
+			}
+			rs.Indexes = append(rs.Indexes, ix)
+		}
+		out = append(out, rs)
+	}
+	return out
+}
+
+func openBrick(v *volume.Volume, vb volume.Brick) (*brick.Brick, error) {
+	if !vb.Local {
+		return nil, fmt.Errorf("brick %s is on another host", vb)
+	}
+	b, err := brick.Open(vb.Path, v.XattrNS)
+	if err != nil {
+		return nil, err
+	}
+	id, _ := brick.ParseGFID(v.ID)
+	if err := b.Check(id); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Gather reads what every brick of the set holds for gfid g. Bricks that
+// are down, or that fail to read, answer Answered=false; errs collects the
+// read errors (corrupt xattrs and the like) by brick.
+func (rs *ReplicaSet) Gather(g afr.GFID) ([]afr.Reply, []error) {
+	replies := make([]afr.Reply, len(rs.Bricks))
+	errs := make([]error, len(rs.Bricks))
+	for i, b := range rs.Open {
+		replies[i].Name = rs.Labels[i]
+		if b == nil {
+			errs[i] = rs.Err[i]
+			continue
+		}
+		r, err := b.ReplyGFID(g, rs.Keys)
+		r.Name = rs.Labels[i]
+		replies[i] = r
+		if err != nil {
+			errs[i] = err
+			// A corrupt counter makes the whole reply untrustworthy: treat
+			// the brick as not answering, so afr never picks it as a
+			// source on the strength of a value it could not read.
+			replies[i].Answered = false
+		}
+	}
+	return replies, errs
+}
+
+// GatherPath is Gather for a volume path.
+func (rs *ReplicaSet) GatherPath(p string) ([]afr.Reply, []error) {
+	replies := make([]afr.Reply, len(rs.Bricks))
+	errs := make([]error, len(rs.Bricks))
+	for i, b := range rs.Open {
+		replies[i].Name = rs.Labels[i]
+		if b == nil {
+			errs[i] = rs.Err[i]
+			continue
+		}
+		r, err := b.Reply(p, rs.Keys)
+		r.Name = rs.Labels[i]
+		replies[i] = r
+		if err != nil {
+			errs[i] = err
+			replies[i].Answered = false
+		}
+	}
+	return replies, errs
+}
+
+// PathOf resolves g to a volume path using whichever brick can: the first
+// brick whose handle resolves wins. It returns "" when none can.
+func (rs *ReplicaSet) PathOf(g afr.GFID) string {
+	for _, b := range rs.Open {
+		if b == nil {
+			continue
+		}
+		if p, err := b.PathOf(g); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// Pending streams the gfids that brick i's index lists in xattrop and dirty
+// (each once per subdirectory), as GlusterFS's heal info crawls them.
+func (rs *ReplicaSet) Pending(i int, fn func(sub index.Subdir, e index.Entry) error) error {
+	ix := rs.Indexes[i]
+	if ix == nil {
+		return rs.Err[i]
+	}
+	for _, sub := range []index.Subdir{index.Xattrop, index.Dirty} {
+		if err := ix.Walk(sub, func(e index.Entry) error { return fn(sub, e) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ErrBrickDown is reported for a brick that could not be read.
+var ErrBrickDown = errors.New("heal: brick is not connected")
