@@ -16,15 +16,23 @@ const (
 	PossiblyHealingPending
 )
 
-var healStatusNames = [...]string{
-	"no-heal", "heal", "heal-pending", "split-brain", "split-brain-pending",
-	"possibly-healing", "possibly-healing-pending",
-}
-
 // String returns GlusterFS's word for the status.
 func (s HealStatus) String() string {
-	if s >= 0 && int(s) < len(healStatusNames) {
-		return healStatusNames[s]
+	switch s {
+	case NoHeal:
+		return "no-heal"
+	case Heal:
+		return "heal"
+	case HealPending:
+		return "heal-pending"
+	case SplitBrain:
+		return "split-brain"
+	case SplitBrainPending:
+		return "split-brain-pending"
+	case PossiblyHealing:
+		return "possibly-healing"
+	case PossiblyHealingPending:
+		return "possibly-healing-pending"
 	}
 	return "unknown"
 }

@@ -69,20 +69,27 @@ const (
 	PolicyMajority
 )
 
-var policyNames = [...]string{"none", "size", "ctime", "mtime", "majority"}
-
 func (p Policy) String() string {
-	if p >= 0 && int(p) < len(policyNames) {
-		return policyNames[p]
+	switch p {
+	case PolicyNone:
+		return "none"
+	case PolicySize:
+		return "size"
+	case PolicyCtime:
+		return "ctime"
+	case PolicyMtime:
+		return "mtime"
+	case PolicyMajority:
+		return "majority"
 	}
 	return fmt.Sprintf("policy(%d)", int(p))
 }
 
 // ParsePolicy accepts the option values GlusterFS accepts.
 func ParsePolicy(s string) (Policy, error) {
-	for i, n := range policyNames {
-		if n == s {
-			return Policy(i), nil
+	for p := PolicyNone; p <= PolicyMajority; p++ {
+		if p.String() == s {
+			return p, nil
 		}
 	}
 	return PolicyNone, fmt.Errorf("afr: unknown favorite-child-policy %q", s)
@@ -98,20 +105,25 @@ const (
 	OpSourceBrick
 )
 
-var opNames = [...]string{"none", "bigger-file", "latest-mtime", "source-brick"}
-
 func (o HealOp) String() string {
-	if o >= 0 && int(o) < len(opNames) {
-		return opNames[o]
+	switch o {
+	case OpNone:
+		return "none"
+	case OpBiggerFile:
+		return "bigger-file"
+	case OpLatestMtime:
+		return "latest-mtime"
+	case OpSourceBrick:
+		return "source-brick"
 	}
 	return fmt.Sprintf("op(%d)", int(o))
 }
 
 // ParseHealOp accepts the CLI verbs.
 func ParseHealOp(s string) (HealOp, error) {
-	for i, n := range opNames {
-		if n == s && i != 0 {
-			return HealOp(i), nil
+	for o := OpBiggerFile; o <= OpSourceBrick; o++ {
+		if o.String() == s {
+			return o, nil
 		}
 	}
 	return OpNone, fmt.Errorf("afr: unknown split-brain operation %q", s)
