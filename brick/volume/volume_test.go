@@ -1,0 +1,156 @@
+package volume
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/index"
+)
+
+func newCatalog(t *testing.T) (*Catalog, string) {
+	t.Helper()
+	dir := t.TempDir()
+	return &Catalog{
+		Registry: &Registry{Dir: filepath.Join(dir, "state")},
+		Glusterd: &Glusterd{Dir: filepath.Join(dir, "glusterd")},
+	}, dir
+}
+
+func create(cat *Catalog, name string, replica int, force bool, dirs ...string) (*Volume, error) {
+	return cat.Registry.Create(CreateOptions{Name: name, Replica: replica, Dirs: dirs, Force: force, XattrNS: brick.DefaultNS(), Host: "h"}, cat)
+}
+
+func TestCreateStampsBricks(t *testing.T) {
+	cat, dir := newCatalog(t)
+	b0, b1 := filepath.Join(dir, "b0"), filepath.Join(dir, "b1")
+	v, err := create(cat, "media", 2, false, b0, b1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Type != "Replicate" || len(v.Bricks) != 2 || v.Bricks[1].ID != "media-client-1" {
+		t.Fatalf("volume %+v", v)
+	}
+	for _, d := range []string{b0, b1} {
+		b, err := brick.Open(d, v.XattrNS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := brick.ParseGFID(v.ID)
+		if err := b.Check(id); err != nil {
+			t.Errorf("brick %s: %v", d, err)
+		}
+		if _, err := os.Stat(filepath.Join(index.Open(d).Dir, "xattrop")); err != nil {
+			t.Errorf("brick %s has no index: %v", d, err)
+		}
+	}
+	got, err := cat.Lookup("media")
+	if err != nil || got.ID != v.ID || got.Source != SourceAfrkit {
+		t.Fatalf("Lookup = %+v, %v", got, err)
+	}
+	if ents, err := cat.List(); err != nil || len(ents) != 1 || ents[0].Name != "media" {
+		t.Fatalf("List = %v, %v", ents, err)
+	}
+}
+
+func TestCreateRefuses(t *testing.T) {
+	cat, dir := newCatalog(t)
+	b0, b1, b2 := filepath.Join(dir, "b0"), filepath.Join(dir, "b1"), filepath.Join(dir, "b2")
+	if _, err := create(cat, "one", 2, false, b0, b1); err != nil {
+		t.Fatal(err)
+	}
+	full := filepath.Join(dir, "full")
+	if err := os.MkdirAll(full, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(full, "precious"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name    string
+		replica int
+		dirs    []string
+		want    string
+	}{
+		{"one", 2, []string{b2, filepath.Join(dir, "b3")}, "already exists"},
+		{"two", 2, []string{b1, b2}, "already belongs to volume"},
+		{"two", 2, []string{b2, b2}, "overlaps"},
+		{"two", 2, []string{b2, filepath.Join(b2, "inner")}, "overlaps"},
+		{"two", 2, []string{b2, full}, "not empty"},
+		{"two", 3, []string{b2, full}, "do not make replica sets"},
+		{"two", 1, []string{b2}, "at least 2"},
+		{"bad/name", 2, []string{b2, filepath.Join(dir, "b4")}, "only letters"},
+	}
+	for _, c := range cases {
+		_, err := create(cat, c.name, c.replica, false, c.dirs...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("create %s replica %d %v: err = %v, want %q", c.name, c.replica, c.dirs, err, c.want)
+		}
+	}
+	if _, err := create(cat, "two", 2, false, b1, b2); !errors.Is(err, brick.ErrForeignBrick) {
+		t.Errorf("foreign brick: err = %v, want ErrForeignBrick", err)
+	}
+	// Nothing was written by the refused attempts.
+	if _, err := os.Stat(filepath.Join(b2, brick.GlusterDir)); !os.IsNotExist(err) {
+		t.Errorf("a refused create left %s/.glusterfs behind", b2)
+	}
+	if data, err := os.ReadFile(filepath.Join(full, "precious")); err != nil || string(data) != "x" {
+		t.Errorf("a refused create touched the user's file: %q, %v", data, err)
+	}
+	// --force takes a non-empty directory and leaves its files alone.
+	if _, err := create(cat, "two", 2, true, b2, full); err != nil {
+		t.Fatalf("create --force: %v", err)
+	}
+	if data, err := os.ReadFile(filepath.Join(full, "precious")); err != nil || string(data) != "x" {
+		t.Errorf("create --force touched the user's file: %q, %v", data, err)
+	}
+}
+
+// The glusterd files below were copied from a real GlusterFS 10.3.
+func TestLoadGlusterdVolume(t *testing.T) {
+	v, err := LoadGlusterdVolumeDir("../../fixtures/gluster/testdata/pending-brick-down/glusterd", "fxpend", "e72b3d20-b966-409d-8823-0f575d0c7343")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Type != "Replicate" || v.Replica != 3 || len(v.Bricks) != 3 || v.Source != SourceGlusterd || v.XattrNS != "trusted" {
+		t.Fatalf("volume %+v", v)
+	}
+	for i, want := range []string{"vm:/srv/glab/fxpend/b1", "vm:/srv/glab/fxpend/b2", "vm:/srv/glab/fxpend/b3"} {
+		if v.Bricks[i].String() != want || v.Bricks[i].ID != "fxpend-client-"+string(rune('0'+i)) || !v.Bricks[i].Local {
+			t.Errorf("brick %d = %+v, want %s", i, v.Bricks[i], want)
+		}
+	}
+	if v.QuorumType() != "none" || v.FavoriteChildPolicy() != "none" || v.Option("cluster.granular-entry-heal", "") != "on" {
+		t.Errorf("options %v", v.Options)
+	}
+	if got := v.BrickLabels(); strings.Join(got, ",") != "b1,b2,b3" {
+		t.Errorf("labels %v", got)
+	}
+}
+
+func TestLoadGlusterdDistributedReplicate(t *testing.T) {
+	dir := "../../fixtures/gluster/testdata/distrep-2x2/glusterd"
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("no distrep-2x2 fixture")
+	}
+	v, err := LoadGlusterdVolumeDir(dir, "fxdr", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Type != "Distributed-Replicate" || len(v.ReplicaSets()) != 2 || v.ReplicaSets()[1][0].ID != v.Name+"-client-2" {
+		t.Fatalf("volume %+v, sets %v", v, v.ReplicaSets())
+	}
+}
+
+func TestGlusterdMissingVolume(t *testing.T) {
+	g := &Glusterd{Dir: t.TempDir()}
+	if _, err := g.Load("nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+	if _, err := g.Load("../etc"); err == nil {
+		t.Fatal("a volume name with a path in it was accepted")
+	}
+}

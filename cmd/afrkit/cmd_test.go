@@ -1,0 +1,187 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/afrkit/afrkit/brick"
+)
+
+// run executes afrkit with args against buffers and a private state and
+// glusterd directory.
+func run(t *testing.T, env testEnv, args ...string) (ExitCode, string, string) {
+	t.Helper()
+	io, out, errOut := TestIO()
+	all := append([]string{"--state-dir", env.state, "--glusterd-dir", env.glusterd}, args...)
+	code := Main(all, io)
+	return code, out.String(), errOut.String()
+}
+
+type testEnv struct{ dir, state, glusterd string }
+
+// newEnv makes a private registry and a glusterd directory holding the
+// definition of fxpend, copied from a real GlusterFS 10.3.
+func newEnv(t *testing.T) testEnv {
+	t.Helper()
+	dir := t.TempDir()
+	env := testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "glusterd")}
+	src := "../../fixtures/gluster/testdata/pending-brick-down/glusterd"
+	dst := filepath.Join(env.glusterd, "vols", "fxpend")
+	if err := os.MkdirAll(filepath.Join(dst, "bricks"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"info", "bricks/vm:-srv-glab-fxpend-b1", "bricks/vm:-srv-glab-fxpend-b2", "bricks/vm:-srv-glab-fxpend-b3"} {
+		data, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return env
+}
+
+func TestNewCmdVolumeCreate(t *testing.T) {
+	cases := []struct {
+		args []string
+		want VolumeCreateOptions
+		err  string
+	}{
+		{[]string{"v", "replica", "2", "/a", "/b"}, VolumeCreateOptions{Name: "v", Replica: 2, Dirs: []string{"/a", "/b"}}, ""},
+		{[]string{"v", "replica", "3", "/a", "/b", "/c", "--force"}, VolumeCreateOptions{Name: "v", Replica: 3, Dirs: []string{"/a", "/b", "/c"}, Force: true}, ""},
+		{[]string{"v", "replica", "2"}, VolumeCreateOptions{}, "usage"},
+		{[]string{"v", "replica", "x", "/a", "/b"}, VolumeCreateOptions{}, "want a number"},
+		{[]string{"v", "mirror", "2", "/a", "/b"}, VolumeCreateOptions{}, "usage"},
+		{[]string{"v", "replica", "1", "/a", "/b"}, VolumeCreateOptions{}, "at least 2"},
+	}
+	for _, c := range cases {
+		var got *VolumeCreateOptions
+		io, _, _ := TestIO()
+		cmd := NewCmdVolumeCreate(&Factory{IO: io}, func(o *VolumeCreateOptions) error { got = o; return nil })
+		cmd.SetArgs(c.args)
+		cmd.SetOut(io.Out)
+		cmd.SetErr(io.ErrOut)
+		err := cmd.Execute()
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%v: err = %v, want %q", c.args, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		got.F = nil
+		if !reflect.DeepEqual(*got, c.want) {
+			t.Errorf("%v: options %+v, want %+v", c.args, *got, c.want)
+		}
+	}
+}
+
+func TestVolumeInfoGlusterd(t *testing.T) {
+	env := newEnv(t)
+	code, out, errOut := run(t, env, "volume", "info", "fxpend")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	assertGolden(t, out)
+}
+
+func TestVolumeInfoGlusterdJSON(t *testing.T) {
+	env := newEnv(t)
+	code, out, errOut := run(t, env, "volume", "info", "fxpend", "--json")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	assertGolden(t, out)
+}
+
+func TestVolumeCreateListInfo(t *testing.T) {
+	env := newEnv(t)
+	b0, b1 := filepath.Join(env.dir, "b0"), filepath.Join(env.dir, "b1")
+	code, out, errOut := run(t, env, "volume", "create", "media", "replica", "2", b0, b1)
+	if code != ExitOK {
+		t.Fatalf("create: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "volume create: media: success: 2 bricks, replica 2 (Replicate)") {
+		t.Errorf("create printed %q", out)
+	}
+	code, out, _ = run(t, env, "volume", "list")
+	if code != ExitOK {
+		t.Fatalf("list: exit %d", code)
+	}
+	assertGolden(t, out)
+	// Creating it again on the same bricks is refused, and says why.
+	code, _, errOut = run(t, env, "volume", "create", "other", "replica", "2", b0, b1)
+	if code != ExitError || !strings.Contains(errOut, "already belongs to volume") {
+		t.Errorf("second create on the same bricks: exit %d, %q", code, errOut)
+	}
+	// The new volume's bricks use the namespace asked for.
+	code, out, _ = run(t, env, "volume", "info", "media", "--json")
+	if code != ExitOK || !strings.Contains(out, `"xattr_ns": "`+brick.DefaultNS()+`"`) {
+		t.Errorf("info --json: exit %d\n%s", code, out)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	env := newEnv(t)
+	cases := []struct {
+		args    []string
+		code    ExitCode
+		message string
+	}{
+		{[]string{"version"}, ExitOK, ""},
+		{[]string{"heal", "fxpend", "info"}, ExitNotImplemented, "afrkit: afrkit heal: not yet implemented"},
+		{[]string{"fsck", "fxpend"}, ExitNotImplemented, "not yet implemented"},
+		{[]string{"mount", "v", "/mnt"}, ExitNotImplemented, "not yet implemented"},
+		{[]string{"tui"}, ExitNotImplemented, "not yet implemented"},
+		{[]string{"volume", "info", "nope"}, ExitError, "volume nope: volume: no such volume"},
+		{[]string{"volume", "list", "--bogus"}, ExitUsage, "unknown flag"},
+		{[]string{"frobnicate"}, ExitUsage, "unknown command"},
+		{[]string{"--xattr-ns", "system", "volume", "list"}, ExitUsage, "--xattr-ns"},
+	}
+	for _, c := range cases {
+		code, _, errOut := run(t, env, c.args...)
+		if code != c.code || !strings.Contains(errOut, c.message) {
+			t.Errorf("afrkit %v: exit %d, stderr %q; want %d and %q", c.args, code, errOut, c.code, c.message)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := run(t, newEnv(t), "version")
+	if code != ExitOK || !strings.HasPrefix(out, "afrkit "+Version) {
+		t.Fatalf("version: exit %d, %q", code, out)
+	}
+}
+
+func TestHelpListsGroups(t *testing.T) {
+	// The defaults shown depend on who runs the tests; pin them.
+	t.Setenv("AFRKIT_STATE_DIR", "/var/lib/afrkit")
+	code, out, _ := run(t, newEnv(t), "--help")
+	if code != ExitOK {
+		t.Fatalf("help: exit %d", code)
+	}
+	assertGolden(t, strings.Replace(out, `(default "user")`, `(default "trusted")`, 1))
+}
+
+func TestCompletion(t *testing.T) {
+	code, out, errOut := run(t, newEnv(t), "completion", "bash")
+	if code != ExitOK || !strings.Contains(out, "__start_afrkit") {
+		t.Fatalf("completion bash: exit %d, %d bytes, %s", code, len(out), errOut)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	env := newEnv(t)
+	dir := filepath.Join(env.dir, "demo-out")
+	code, out, errOut := run(t, env, "demo", "--dir", dir)
+	if code != ExitOK {
+		t.Fatalf("demo: exit %d: %s", code, errOut)
+	}
+	assertGolden(t, strings.ReplaceAll(out, dir, "$DIR"))
+}
