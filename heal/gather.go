@@ -1,7 +1,6 @@
 package heal
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/afrkit/afrkit/afr"
@@ -141,5 +140,3 @@ func (rs *ReplicaSet) Pending(i int, fn func(sub index.Subdir, e index.Entry) er
 	return nil
 }
 
-// ErrBrickDown is reported for a brick that could not be read.
-var ErrBrickDown = errors.New("heal: brick is not connected")

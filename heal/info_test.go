@@ -1,0 +1,156 @@
+package heal_test
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/fixtures"
+	"github.com/afrkit/afrkit/heal"
+	"github.com/afrkit/afrkit/index"
+)
+
+// listing is what Info reports for one brick: "path status" lines, sorted.
+func listing(t *testing.T, v *fixtures.Vol, i int) []string {
+	t.Helper()
+	rs := heal.ReplicaSets(v.V)[0]
+	var lines []string
+	err := rs.Info(i, 0, func(e heal.InfoEntry) error {
+		lines = append(lines, rs.PathOf(e.GFID)+" "+e.Status.String())
+		return nil
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(lines)
+	return lines
+}
+
+// TestNamedStates checks that every named damaged state is what its name
+// says, as afr and heal info see it.
+func TestNamedStates(t *testing.T) {
+	want := map[string][2]string{ // state: brick 0's listing, brick 1's listing
+		"healthy":              {"", ""},
+		"pending-data":         {"/hello.txt heal-pending", ""},
+		"pending-entry":        {"/docs heal-pending,/docs/new.txt heal-pending", ""},
+		"pending-metadata":     {"/docs/readme.md heal-pending", ""},
+		"data-split-brain":     {"/hello.txt split-brain-pending", "/hello.txt split-brain-pending"},
+		"metadata-split-brain": {"/docs/readme.md split-brain-pending", "/docs/readme.md split-brain-pending"},
+		// Each brick blames the other for the root's entries; the file
+		// itself differs by gfid, which heal info never calls split-brain.
+		"gfid-mismatch": {"/ split-brain-pending,/same.txt heal-pending", "/ split-brain-pending,/same.txt heal-pending"},
+		"stale-temp":    {"", ""},
+	}
+	states := []string{"healthy"}
+	for _, s := range fixtures.States() {
+		states = append(states, s.Name)
+	}
+	for _, name := range states {
+		t.Run(name, func(t *testing.T) {
+			v := fixtures.MustBuild(t, name, 2)
+			for i := 0; i < 2; i++ {
+				if got := strings.Join(listing(t, v, i), ","); got != want[name][i] {
+					t.Errorf("brick b%d lists %q, want %q", i, got, want[name][i])
+				}
+			}
+		})
+	}
+}
+
+func TestDataSplitBrainVerdict(t *testing.T) {
+	v := fixtures.MustBuild(t, "data-split-brain", 2)
+	rs := heal.ReplicaSets(v.V)[0]
+	replies, errs := rs.GatherPath(fixtures.HelloPath)
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	vd := afr.Decide(replies, afr.Options{})
+	if !vd.Data.SplitBrain || !vd.Data.Unresolved || vd.Metadata.NeedsHeal {
+		t.Fatalf("verdict:\n%s", vd)
+	}
+	if !strings.Contains(vd.Data.Reason, "b0 blames b1; b1 blames b0") {
+		t.Errorf("reason %q does not say who blames whom", vd.Data.Reason)
+	}
+	// bigger-file picks b1, whose copy is longer.
+	src, err := afr.ResolveSplitBrain(replies, afr.Data, afr.OpBiggerFile, -1, 0)
+	if err != nil || src != 1 {
+		t.Errorf("bigger-file chose %d, %v; want b1", src, err)
+	}
+}
+
+func TestStaleAndForeignIndexEntriesAreSkipped(t *testing.T) {
+	v := fixtures.MustBuild(t, "pending-data", 2)
+	ix := v.Indexes[0]
+	gone := brick.NewGFID()
+	if err := ix.Add(index.Xattrop, gone); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ix.Dir, "xattrop", "junk"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rs := heal.ReplicaSets(v.V)[0]
+	var listed, skipped []string
+	err := rs.Info(0, 0, func(e heal.InfoEntry) error {
+		listed = append(listed, rs.PathOf(e.GFID))
+		return nil
+	}, func(s heal.Skipped) error {
+		skipped = append(skipped, s.Name+": "+s.Reason)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(skipped)
+	if strings.Join(listed, ",") != fixtures.HelloPath {
+		t.Errorf("listed %v, want only %s", listed, fixtures.HelloPath)
+	}
+	if len(skipped) != 2 || !strings.Contains(skipped[0], gone.String()+": stale: no brick has this gfid") || !strings.Contains(skipped[1], "junk: index: xattrop/junk") {
+		t.Errorf("skipped %q", skipped)
+	}
+}
+
+func TestMissingBrickIsDown(t *testing.T) {
+	v := fixtures.MustBuild(t, "pending-data", 2)
+	if err := os.RemoveAll(v.V.Bricks[1].Path); err != nil {
+		t.Fatal(err)
+	}
+	rs := heal.ReplicaSets(v.V)[0]
+	if rs.Open[1] != nil || rs.Err[1] == nil {
+		t.Fatalf("a missing brick opened: %v", rs.Err[1])
+	}
+	if err := rs.Info(1, 0, func(heal.InfoEntry) error { return nil }, nil); err == nil {
+		t.Error("Info on a missing brick did not fail")
+	}
+	got := listing(t, v, 0)
+	// With b1 gone heal info still lists the entry, never as split-brain.
+	if strings.Join(got, ",") != "/hello.txt heal-pending" {
+		t.Errorf("b0 lists %v", got)
+	}
+}
+
+func TestCorruptChangelogMakesBrickUntrusted(t *testing.T) {
+	v := fixtures.MustBuild(t, "pending-data", 2)
+	b := v.Bricks[0]
+	abs, err := b.Abs(fixtures.HelloPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := b.NS + ".afr." + v.V.Bricks[1].ID
+	if err := setRaw(abs, key, []byte{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	rs := heal.ReplicaSets(v.V)[0]
+	replies, errs := rs.GatherPath(fixtures.HelloPath)
+	if errs[0] == nil || !strings.Contains(errs[0].Error(), "wrong length") || replies[0].Answered {
+		t.Fatalf("corrupt changelog: err %v, answered %v", errs[0], replies[0].Answered)
+	}
+	if vd := afr.Decide(replies, afr.Options{}); vd.Data.Source == 0 {
+		t.Fatalf("afr chose the brick with the corrupt changelog as source:\n%s", vd)
+	}
+}
