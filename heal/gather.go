@@ -139,4 +139,3 @@ func (rs *ReplicaSet) Pending(i int, fn func(sub index.Subdir, e index.Entry) er
 	}
 	return nil
 }
-
