@@ -68,15 +68,24 @@ func openBrick(v *volume.Volume, vb volume.Brick) (*brick.Brick, error) {
 // are down, or that fail to read, answer Answered=false; errs collects the
 // read errors (corrupt xattrs and the like) by brick.
 func (rs *ReplicaSet) Gather(g afr.GFID) ([]afr.Reply, []error) {
+	return rs.gather(func(b *brick.Brick) (afr.Reply, error) { return b.ReplyGFID(g, rs.Keys) })
+}
+
+// GatherPath is Gather for a volume path.
+func (rs *ReplicaSet) GatherPath(p string) ([]afr.Reply, []error) {
+	return rs.gather(func(b *brick.Brick) (afr.Reply, error) { return b.Reply(p, rs.Keys) })
+}
+
+func (rs *ReplicaSet) gather(read func(*brick.Brick) (afr.Reply, error)) ([]afr.Reply, []error) {
 	replies := make([]afr.Reply, len(rs.Bricks))
 	errs := make([]error, len(rs.Bricks))
 	for i, b := range rs.Open {
-		replies[i].Name = rs.Labels[i]
 		if b == nil {
+			replies[i].Name = rs.Labels[i]
 			errs[i] = rs.Err[i]
 			continue
 		}
-		r, err := b.ReplyGFID(g, rs.Keys)
+		r, err := read(b)
 		r.Name = rs.Labels[i]
 		replies[i] = r
 		if err != nil {
@@ -84,27 +93,6 @@ func (rs *ReplicaSet) Gather(g afr.GFID) ([]afr.Reply, []error) {
 			// A corrupt counter makes the whole reply untrustworthy: treat
 			// the brick as not answering, so afr never picks it as a
 			// source on the strength of a value it could not read.
-			replies[i].Answered = false
-		}
-	}
-	return replies, errs
-}
-
-// GatherPath is Gather for a volume path.
-func (rs *ReplicaSet) GatherPath(p string) ([]afr.Reply, []error) {
-	replies := make([]afr.Reply, len(rs.Bricks))
-	errs := make([]error, len(rs.Bricks))
-	for i, b := range rs.Open {
-		replies[i].Name = rs.Labels[i]
-		if b == nil {
-			errs[i] = rs.Err[i]
-			continue
-		}
-		r, err := b.Reply(p, rs.Keys)
-		r.Name = rs.Labels[i]
-		replies[i] = r
-		if err != nil {
-			errs[i] = err
 			replies[i].Answered = false
 		}
 	}
