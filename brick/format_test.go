@@ -16,8 +16,8 @@ func TestGfid2pathKeyMatchesGlusterFS(t *testing.T) {
 		pgfid, name, key string
 	}{
 		{"00000000-0000-0000-0000-000000000001", "chmod-me", "gfid2path.55dfba08834d89c7"},
-		{"b0af6d68-c4d3-4f54-bfc8-d6a291abb141", "added", "gfid2path.732fbab7e7868879"},
-		{"b0af6d68-c4d3-4f54-bfc8-d6a291abb141", "keep", "gfid2path.0ba546a824595484"},
+		{"39868116-3c8c-45fd-b226-5137661ebe6d", "added", "gfid2path.fd6205c2f0446e58"},
+		{"39868116-3c8c-45fd-b226-5137661ebe6d", "keep", "gfid2path.6b2eb322de66bbb2"},
 		{"00000000-0000-0000-0000-000000000001", "new-symlink", "gfid2path.c43f9edbfb4826e0"},
 	}
 	for _, c := range cases {
@@ -35,7 +35,7 @@ func TestGfid2pathKeyMatchesGlusterFS(t *testing.T) {
 }
 
 func TestChangelogLayout(t *testing.T) {
-	// trusted.afr.fxpend-client-1=0x000000020000000100000000 on dir1/added.
+	// trusted.afr.fxpend-client-1 on dir1/added: data 2, metadata 1.
 	raw := []byte{0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0}
 	c, err := DecodeChangelog(raw)
 	if err != nil {
@@ -60,15 +60,15 @@ func TestChangelogLayout(t *testing.T) {
 
 func TestMdataLayout(t *testing.T) {
 	// trusted.glusterfs.mdata of /srv/glab/fxpend/b1/chmod-me.
-	raw := unhex(t, "010000000000000000000000006b0130000000000037be3a6d000000006b012ffc0000000019dc0bea000000006b012ffc0000000019c463ba")
+	raw := unhex(t, "010000000000000000000000006b013272000000001168f17c000000006b01326d000000003b13f2c8000000006b01326d000000003af2d771")
 	m, err := DecodeMdata(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Mdata{
-		Ctime: afr.Timespec{Sec: 0x6b013000, Nsec: 0x37be3a6d},
-		Mtime: afr.Timespec{Sec: 0x6b012ffc, Nsec: 0x19dc0bea},
-		Atime: afr.Timespec{Sec: 0x6b012ffc, Nsec: 0x19c463ba},
+		Ctime: afr.Timespec{Sec: 0x6b013272, Nsec: 0x1168f17c},
+		Mtime: afr.Timespec{Sec: 0x6b01326d, Nsec: 0x3b13f2c8},
+		Atime: afr.Timespec{Sec: 0x6b01326d, Nsec: 0x3af2d771},
 	}
 	if m != want {
 		t.Fatalf("decoded %+v, want %+v", m, want)

@@ -1,4 +1,4 @@
-package volume
+package volume_test
 
 import (
 	"errors"
@@ -8,20 +8,22 @@ import (
 	"testing"
 
 	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/fixtures"
 	"github.com/afrkit/afrkit/index"
 )
 
-func newCatalog(t *testing.T) (*Catalog, string) {
+func newCatalog(t *testing.T) (*volume.Catalog, string) {
 	t.Helper()
 	dir := t.TempDir()
-	return &Catalog{
-		Registry: &Registry{Dir: filepath.Join(dir, "state")},
-		Glusterd: &Glusterd{Dir: filepath.Join(dir, "glusterd")},
+	return &volume.Catalog{
+		Registry: &volume.Registry{Dir: filepath.Join(dir, "state")},
+		Glusterd: &volume.Glusterd{Dir: filepath.Join(dir, "glusterd")},
 	}, dir
 }
 
-func create(cat *Catalog, name string, replica int, force bool, dirs ...string) (*Volume, error) {
-	return cat.Registry.Create(CreateOptions{Name: name, Replica: replica, Dirs: dirs, Force: force, XattrNS: brick.DefaultNS(), Host: "h"}, cat)
+func create(cat *volume.Catalog, name string, replica int, force bool, dirs ...string) (*volume.Volume, error) {
+	return cat.Registry.Create(volume.CreateOptions{Name: name, Replica: replica, Dirs: dirs, Force: force, XattrNS: brick.DefaultNS(), Host: "h"}, cat)
 }
 
 func TestCreateStampsBricks(t *testing.T) {
@@ -48,7 +50,7 @@ func TestCreateStampsBricks(t *testing.T) {
 		}
 	}
 	got, err := cat.Lookup("media")
-	if err != nil || got.ID != v.ID || got.Source != SourceAfrkit {
+	if err != nil || got.ID != v.ID || got.Source != volume.SourceAfrkit {
 		t.Fatalf("Lookup = %+v, %v", got, err)
 	}
 	if ents, err := cat.List(); err != nil || len(ents) != 1 || ents[0].Name != "media" {
@@ -111,11 +113,11 @@ func TestCreateRefuses(t *testing.T) {
 
 // The glusterd files below were copied from a real GlusterFS 10.3.
 func TestLoadGlusterdVolume(t *testing.T) {
-	v, err := LoadGlusterdVolumeDir("../../fixtures/gluster/testdata/pending-brick-down/glusterd", "fxpend", "e72b3d20-b966-409d-8823-0f575d0c7343")
+	v, err := volume.LoadGlusterdVolumeDir(glusterdCopy(t, "pending-brick-down"), "fxpend", "e72b3d20-b966-409d-8823-0f575d0c7343")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Type != "Replicate" || v.Replica != 3 || len(v.Bricks) != 3 || v.Source != SourceGlusterd || v.XattrNS != "trusted" {
+	if v.Type != "Replicate" || v.Replica != 3 || len(v.Bricks) != 3 || v.Source != volume.SourceGlusterd || v.XattrNS != "trusted" {
 		t.Fatalf("volume %+v", v)
 	}
 	for i, want := range []string{"vm:/srv/glab/fxpend/b1", "vm:/srv/glab/fxpend/b2", "vm:/srv/glab/fxpend/b3"} {
@@ -132,11 +134,7 @@ func TestLoadGlusterdVolume(t *testing.T) {
 }
 
 func TestLoadGlusterdDistributedReplicate(t *testing.T) {
-	dir := "../../fixtures/gluster/testdata/distrep-2x2/glusterd"
-	if _, err := os.Stat(dir); err != nil {
-		t.Skip("no distrep-2x2 fixture")
-	}
-	v, err := LoadGlusterdVolumeDir(dir, "fxdr", "")
+	v, err := volume.LoadGlusterdVolumeDir(glusterdCopy(t, "distrep-2x2"), "fxdr", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,11 +144,22 @@ func TestLoadGlusterdDistributedReplicate(t *testing.T) {
 }
 
 func TestGlusterdMissingVolume(t *testing.T) {
-	g := &Glusterd{Dir: t.TempDir()}
-	if _, err := g.Load("nope"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("err = %v, want ErrNotFound", err)
+	g := &volume.Glusterd{Dir: t.TempDir()}
+	if _, err := g.Load("nope"); !errors.Is(err, volume.ErrNotFound) {
+		t.Fatalf("err = %v, want volume.ErrNotFound", err)
 	}
 	if _, err := g.Load("../etc"); err == nil {
 		t.Fatal("a volume name with a path in it was accepted")
 	}
+}
+
+// glusterdCopy copies a real GlusterFS 10.3 volume definition kept in
+// fixtures/gluster into a temp dir.
+func glusterdCopy(t *testing.T, scenario string) string {
+	t.Helper()
+	dst := t.TempDir()
+	if err := fixtures.CopyGlusterdVolume(filepath.Join("../../fixtures/gluster/testdata", scenario, "glusterd"), dst); err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }

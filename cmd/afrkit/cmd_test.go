@@ -1,13 +1,13 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/fixtures"
 )
 
 // run executes afrkit with args against buffers and a private state and
@@ -29,18 +29,8 @@ func newEnv(t *testing.T) testEnv {
 	dir := t.TempDir()
 	env := testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "glusterd")}
 	src := "../../fixtures/gluster/testdata/pending-brick-down/glusterd"
-	dst := filepath.Join(env.glusterd, "vols", "fxpend")
-	if err := os.MkdirAll(filepath.Join(dst, "bricks"), 0o755); err != nil {
+	if err := fixtures.CopyGlusterdVolume(src, filepath.Join(env.glusterd, "vols", "fxpend")); err != nil {
 		t.Fatal(err)
-	}
-	for _, f := range []string{"info", "bricks/vm:-srv-glab-fxpend-b1", "bricks/vm:-srv-glab-fxpend-b2", "bricks/vm:-srv-glab-fxpend-b3"} {
-		data, err := os.ReadFile(filepath.Join(src, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, f), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return env
 }
