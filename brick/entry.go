@@ -100,13 +100,14 @@ func isInternalKey(k string) bool {
 	return false
 }
 
-func fileType(m fs.FileMode) afr.FileType {
-	switch {
-	case m.IsRegular():
+// fileType maps a stat mode's S_IFMT bits to afr's type.
+func fileType(mode uint32) afr.FileType {
+	switch mode & syscall.S_IFMT {
+	case syscall.S_IFREG:
 		return afr.TypeRegular
-	case m.IsDir():
+	case syscall.S_IFDIR:
 		return afr.TypeDirectory
-	case m&fs.ModeSymlink != 0:
+	case syscall.S_IFLNK:
 		return afr.TypeSymlink
 	}
 	return afr.TypeOther
@@ -149,11 +150,7 @@ func (b *Brick) replyAbs(abs, volPath string, pendingKeys []string) (afr.Reply, 
 		return r, b.errorf("stat", volPath, err)
 	}
 	r.Answered, r.Exists = true, true
-	fi, err := os.Lstat(abs)
-	if err != nil {
-		return r, b.errorf("stat", volPath, err)
-	}
-	r.Type = fileType(fi.Mode())
+	r.Type = fileType(st.Mode)
 	r.Size = st.Size
 	if r.Type == afr.TypeDirectory {
 		r.Size = 0 // directory sizes differ between filesystems and mean nothing to AFR heal
@@ -176,9 +173,11 @@ func (b *Brick) replyAbs(abs, volPath string, pendingKeys []string) (afr.Reply, 
 		}
 		r.Pending[j] = c
 	}
-	if r.Dirty, err = b.ReadChangelog(abs, volPath, KeyDirty); err != nil {
+	dirty, err := b.ReadChangelog(abs, volPath, KeyDirty)
+	if err != nil {
 		errs = append(errs, err)
 	}
+	r.Dirty = dirty
 	// With features.ctime on, GlusterFS reports the times kept in mdata,
 	// not the inode's, so those are the times AFR compares.
 	if v, err := b.getXattr(abs, KeyMdata); err == nil {
