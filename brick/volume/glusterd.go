@@ -146,7 +146,7 @@ func loadGlusterdBrick(volDir, ref string) (glusterdBrick, error) {
 		return glusterdBrick{}, fmt.Errorf("bricks/%s lacks hostname or path", ref)
 	}
 	return glusterdBrick{
-		Brick:     Brick{Host: kv["hostname"], Path: kv["path"], ID: kv["brick-id"]},
+		Brick:     Brick{Host: kv["hostname"], Path: kv["path"], ID: kv["brick-id"], PeerUUID: kv["uuid"]},
 		localUUID: kv["uuid"],
 	}, nil
 }

@@ -36,6 +36,8 @@ type Brick struct {
 	ID string `json:"id"`
 	// Local is true when the brick lives on this host and can be read.
 	Local bool `json:"local"`
+	// PeerUUID is the glusterd peer that hosts the brick (GlusterFS only).
+	PeerUUID string `json:"peer_uuid,omitempty"`
 }
 
 // String is the brick as GlusterFS prints it: host:/path.

@@ -70,7 +70,13 @@ func demoRun(opts *DemoOptions) error {
 			return fmt.Errorf("demo: %s: %w", d.what, err)
 		}
 	}
-	fmt.Fprintln(out)
+	fmt.Fprintf(out, "\n$ afrkit heal demo info\n")
+	hf := *opts.F
+	hf.StateDir = filepath.Join(dir, "demo", "state")
+	if err := healInfoRun(&HealInfoOptions{F: &hf, Volume: "demo"}); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "Why each entry is listed, and what afrkit would heal from:")
 	if err := printVerdicts(out, v); err != nil {
 		return err
 	}

@@ -118,7 +118,7 @@ func NewCmdRoot(io *IOStreams) *cobra.Command {
 	}
 	add("volumes", NewCmdVolume(f))
 	add("repair",
-		newCmdNotImplemented("heal VOL [info|split-brain ...]", "Show and heal what a volume's replicas disagree on"),
+		NewCmdHeal(f, nil),
 		newCmdNotImplemented("fsck VOL", "Check and repair the bricks of a volume offline"),
 		newCmdNotImplemented("tui VOL", "Browse and heal a volume interactively"),
 	)
