@@ -14,11 +14,52 @@ import (
 	"github.com/afrkit/afrkit/fixtures"
 )
 
+// glusterFixture is a GlusterFS fixture unpacked for afrkit to read.
+type glusterFixture struct {
+	env testEnv
+	vol string
+	// dir holds GlusterFS's own outputs for the scenario.
+	dir string
+	// root holds the unpacked bricks; brickRoot is where GlusterFS had
+	// them (/srv/glab/<VOL>).
+	root, brickRoot string
+}
+
+// healInfo runs `afrkit heal VOL info [mode] [extra...]` and returns its
+// output with the unpacked brick root written back as GlusterFS's.
+func (g *glusterFixture) healInfo(t *testing.T, mode string, extra ...string) string {
+	t.Helper()
+	args := []string{"heal", g.vol, "info"}
+	if mode != "" {
+		args = append(args, mode)
+	}
+	args = append(args, extra...)
+	code, out, errOut := run(t, g.env, args...)
+	if code != ExitOK {
+		t.Fatalf("%v: exit %d: %s", args, code, errOut)
+	}
+	return strings.ReplaceAll(out, g.root, g.brickRoot)
+}
+
+// forEachGlusterFixture runs fn in a subtest for every GlusterFS fixture.
+func forEachGlusterFixture(t *testing.T, fn func(t *testing.T, g *glusterFixture)) {
+	t.Helper()
+	metas, _ := filepath.Glob("../../fixtures/gluster/testdata/*/meta.json")
+	if len(metas) == 0 {
+		t.Fatal("no GlusterFS fixtures")
+	}
+	for _, mp := range metas {
+		scenario := filepath.Base(filepath.Dir(mp))
+		t.Run(scenario, func(t *testing.T) { fn(t, glusterScenario(t, scenario)) })
+	}
+}
+
+// peerUUIDRe finds the peer uuid in a glusterd brick file.
+var peerUUIDRe = regexp.MustCompile(`(?m)^uuid=(.*)$`)
+
 // glusterScenario unpacks a GlusterFS fixture into a private glusterd
-// directory whose bricks point at the unpacked copies, and returns the
-// environment, the volume name, the scenario directory and the unpacked
-// brick root (which stands where GlusterFS had /srv/glab/<VOL>).
-func glusterScenario(t *testing.T, scenario string) (testEnv, string, string, string) {
+// directory whose bricks point at the unpacked copies.
+func glusterScenario(t *testing.T, scenario string) *glusterFixture {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		if os.Getenv("AFRKIT_REQUIRE_ROOT") != "" {
@@ -55,7 +96,7 @@ func glusterScenario(t *testing.T, scenario string) (testEnv, string, string, st
 			t.Fatal(err)
 		}
 		s := strings.ReplaceAll(string(data), m.BrickRoot, root)
-		if u := regexp.MustCompile(`(?m)^uuid=(.*)$`).FindStringSubmatch(s); u != nil {
+		if u := peerUUIDRe.FindStringSubmatch(s); u != nil {
 			peer = u[1]
 		}
 		if err := os.WriteFile(f, []byte(s), 0o644); err != nil {
@@ -65,7 +106,7 @@ func glusterScenario(t *testing.T, scenario string) (testEnv, string, string, st
 	if err := os.WriteFile(filepath.Join(env.glusterd, "glusterd.info"), []byte("UUID="+peer+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return env, m.Volume, dir, root
+	return &glusterFixture{env: env, vol: m.Volume, dir: dir, root: root, brickRoot: m.BrickRoot}
 }
 
 // blocks splits heal info text into per-brick blocks with the entry lines
@@ -127,61 +168,40 @@ func gfidPaths(t *testing.T, xmlPath string) map[string]string {
 // can. That the paths themselves agree wherever GlusterFS printed one is
 // checked by fixtures/gluster's agreement test.
 func TestHealInfoMatchesGlusterFS(t *testing.T) {
-	scenarios, _ := filepath.Glob("../../fixtures/gluster/testdata/*/meta.json")
-	if len(scenarios) == 0 {
-		t.Fatal("no GlusterFS fixtures")
-	}
-	for _, mp := range scenarios {
-		scenario := filepath.Base(filepath.Dir(mp))
-		t.Run(scenario, func(t *testing.T) {
-			env, vol, dir, root := glusterScenario(t, scenario)
-			var m struct {
-				BrickRoot string `json:"brick_root"`
-			}
-			data, _ := os.ReadFile(mp)
-			_ = json.Unmarshal(data, &m)
-			pathToGFID := map[string]string{}
-			for g, p := range gfidPaths(t, filepath.Join(dir, "heal-info.xml")) {
-				pathToGFID[p] = g
-			}
-			// afrkit names an entry by the path any brick resolves; a
-			// gfid-mismatched name resolves differently per brick, so the
-			// path is read back on the brick of the block it is listed in.
-			ourGFID := func(brickLine, p string) string {
-				b, err := brick.Open(filepath.Join(root, filepath.Base(brickLine)), brick.NSTrusted)
-				if err == nil {
-					if g, err := b.GFIDOf(p); err == nil {
-						return g.String()
-					}
-				}
-				return "unresolvable " + p
-			}
-			for mode, file := range map[string]string{"": "heal-info.txt", "split-brain": "heal-info-split-brain.txt", "summary": "heal-info-summary.txt"} {
-				args := []string{"heal", vol, "info"}
-				if mode != "" {
-					args = append(args, mode)
-				}
-				code, out, errOut := run(t, env, args...)
-				if code != ExitOK {
-					t.Fatalf("%v: exit %d: %s", args, code, errOut)
-				}
-				wantRaw, err := os.ReadFile(filepath.Join(dir, file))
-				if err != nil {
-					t.Fatal(err)
-				}
-				got := byGFID(blocks(strings.ReplaceAll(out, root, m.BrickRoot)), ourGFID)
-				want := byGFID(blocks(string(wantRaw)), func(_, p string) string {
-					if g, ok := pathToGFID[p]; ok {
-						return g
-					}
-					return "unknown to GlusterFS " + p
-				})
-				if got != want {
-					t.Errorf("afrkit heal %s info %s differs from GlusterFS\n--- afrkit ---\n%s\n--- GlusterFS ---\n%s", vol, mode, got, want)
+	forEachGlusterFixture(t, func(t *testing.T, g *glusterFixture) {
+		pathToGFID := map[string]string{}
+		for gfid, p := range gfidPaths(t, filepath.Join(g.dir, "heal-info.xml")) {
+			pathToGFID[p] = gfid
+		}
+		// afrkit names an entry by the path any brick resolves; a
+		// gfid-mismatched name resolves differently per brick, so the
+		// path is read back on the brick of the block it is listed in.
+		ourGFID := func(brickLine, p string) string {
+			b, err := brick.Open(filepath.Join(g.root, filepath.Base(brickLine)), brick.NSTrusted)
+			if err == nil {
+				if gfid, err := b.GFIDOf(p); err == nil {
+					return gfid.String()
 				}
 			}
-		})
-	}
+			return "unresolvable " + p
+		}
+		for mode, file := range map[string]string{"": "heal-info.txt", "split-brain": "heal-info-split-brain.txt", "summary": "heal-info-summary.txt"} {
+			wantRaw, err := os.ReadFile(filepath.Join(g.dir, file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := byGFID(blocks(g.healInfo(t, mode)), ourGFID)
+			want := byGFID(blocks(string(wantRaw)), func(_, p string) string {
+				if g, ok := pathToGFID[p]; ok {
+					return g
+				}
+				return "unknown to GlusterFS " + p
+			})
+			if got != want {
+				t.Errorf("afrkit heal %s info %s differs from GlusterFS\n--- afrkit ---\n%s\n--- GlusterFS ---\n%s", g.vol, mode, got, want)
+			}
+		}
+	})
 }
 
 // byGFID rewrites every entry line "NAME SUFFIX" of sorted blocks to
@@ -255,37 +275,19 @@ func parseReport(t *testing.T, data []byte) xmlReport {
 // for every fixture and mode: the same bricks, host uuids, gfids, statuses
 // and counters, and the same envelope.
 func TestHealInfoXMLMatchesGlusterFS(t *testing.T) {
-	scenarios, _ := filepath.Glob("../../fixtures/gluster/testdata/*/meta.json")
-	for _, mp := range scenarios {
-		scenario := filepath.Base(filepath.Dir(mp))
-		t.Run(scenario, func(t *testing.T) {
-			env, vol, dir, root := glusterScenario(t, scenario)
-			var m struct {
-				BrickRoot string `json:"brick_root"`
+	forEachGlusterFixture(t, func(t *testing.T, g *glusterFixture) {
+		for mode, file := range map[string]string{"": "heal-info.xml", "split-brain": "heal-info-split-brain.xml", "summary": "heal-info-summary.xml"} {
+			wantRaw, err := os.ReadFile(filepath.Join(g.dir, file))
+			if err != nil {
+				t.Fatal(err)
 			}
-			data, _ := os.ReadFile(mp)
-			_ = json.Unmarshal(data, &m)
-			for mode, file := range map[string]string{"": "heal-info.xml", "split-brain": "heal-info-split-brain.xml", "summary": "heal-info-summary.xml"} {
-				args := []string{"heal", vol, "info"}
-				if mode != "" {
-					args = append(args, mode)
-				}
-				code, out, errOut := run(t, env, append(args, "--xml")...)
-				if code != ExitOK {
-					t.Fatalf("%v: exit %d: %s", args, code, errOut)
-				}
-				wantRaw, err := os.ReadFile(filepath.Join(dir, file))
-				if err != nil {
-					t.Fatal(err)
-				}
-				got := parseReport(t, []byte(strings.ReplaceAll(out, root, m.BrickRoot)))
-				want := parseReport(t, wantRaw)
-				gj, _ := json.MarshalIndent(got, "", " ")
-				wj, _ := json.MarshalIndent(want, "", " ")
-				if string(gj) != string(wj) {
-					t.Errorf("afrkit heal %s info %s --xml differs from GlusterFS\n--- afrkit ---\n%s\n--- GlusterFS ---\n%s", vol, mode, gj, wj)
-				}
+			got := parseReport(t, []byte(g.healInfo(t, mode, "--xml")))
+			want := parseReport(t, wantRaw)
+			gj, _ := json.MarshalIndent(got, "", " ")
+			wj, _ := json.MarshalIndent(want, "", " ")
+			if string(gj) != string(wj) {
+				t.Errorf("afrkit heal %s info %s --xml differs from GlusterFS\n--- afrkit ---\n%s\n--- GlusterFS ---\n%s", g.vol, mode, gj, wj)
 			}
-		})
-	}
+		}
+	})
 }
