@@ -207,7 +207,10 @@ func TestHealInfoMatchesGlusterFS(t *testing.T) {
 // byGFID rewrites every entry line "NAME SUFFIX" of sorted blocks to
 // "gfid:X SUFFIX", resolving paths with gfidOf, and re-sorts the entries.
 func byGFID(blocks []string, gfidOf func(brickLine, path string) string) string {
-	entryRe := regexp.MustCompile(`^(<gfid:([0-9a-f-]{36})>|(/.*?))( |$| - Is in split-brain$)`)
+	// The suffix alternatives are end-anchored and tried longest first, so
+	// a wrong suffix leaves the line unmatched (and compared verbatim)
+	// instead of being read as a name followed by " ".
+	entryRe := regexp.MustCompile(`^(<gfid:([0-9a-f-]{36})>|(/.*?))( - Is in split-brain| |)$`)
 	var out []string
 	for _, b := range blocks {
 		lines := strings.Split(b, "\n")
