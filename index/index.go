@@ -22,7 +22,6 @@
 package index
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -90,17 +89,6 @@ func basePrefix(sub Subdir) string { return string(sub) + "-" }
 // IsBase reports whether name is a base file of sub rather than an entry.
 func IsBase(sub Subdir, name string) bool { return strings.HasPrefix(name, basePrefix(sub)) }
 
-// newUUID returns a random canonical uuid for a base file name.
-func newUUID() string {
-	var g afr.GFID
-	if _, err := rand.Read(g[:]); err != nil {
-		panic(fmt.Sprintf("index: crypto/rand failed: %v", err))
-	}
-	g[6] = g[6]&0x0f | 0x40
-	g[8] = g[8]&0x3f | 0x80
-	return g.String()
-}
-
 // base returns the path of a base file in dir for sub, creating one if none
 // exists or if fresh is set (the old one hit EMLINK or vanished).
 func (ix *Index) base(dir string, sub Subdir, fresh bool) (string, error) {
@@ -130,7 +118,7 @@ func findOrMakeBase(dir string, sub Subdir, fresh bool) (string, error) {
 			return filepath.Join(dir, bases[0]), nil
 		}
 	}
-	p := filepath.Join(dir, basePrefix(sub)+newUUID())
+	p := filepath.Join(dir, basePrefix(sub)+brick.NewGFID().String())
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0)
 	if err != nil {
 		return "", fmt.Errorf("index: create base %s: %w", p, err)

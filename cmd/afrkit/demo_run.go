@@ -13,7 +13,6 @@ import (
 	"github.com/afrkit/afrkit/fixtures"
 	"github.com/afrkit/afrkit/fsck"
 	"github.com/afrkit/afrkit/heal"
-	"github.com/afrkit/afrkit/index"
 )
 
 // demoDamage is what the demo does to its volume, in order, as a person
@@ -91,33 +90,30 @@ func demoRun(opts *DemoOptions) error {
 func printVerdicts(w io.Writer, v *fixtures.Vol) error {
 	quorum := afr.QuorumCount(v.V.Replica, v.V.QuorumType(), v.V.QuorumCount())
 	for _, rs := range heal.ReplicaSets(v.V) {
-		seen := map[afr.GFID]bool{}
-		var gfids []afr.GFID
-		for i := range rs.Bricks {
-			err := rs.Pending(i, func(_ index.Subdir, e index.Entry) error {
-				if e.Err == nil && !seen[e.GFID] {
-					seen[e.GFID] = true
-					gfids = append(gfids, e.GFID)
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-		}
 		type entry struct {
 			path    string
 			verdict afr.Verdict
 			status  afr.HealStatus
 		}
+		// Every entry that heal info lists on any brick, once.
+		seen := map[afr.GFID]bool{}
 		var ents []entry
-		for _, g := range gfids {
-			replies, _ := rs.Gather(g)
-			p := rs.PathOf(g)
-			if p == "" {
-				p = "<gfid:" + g.String() + ">"
+		for i := range rs.Bricks {
+			err := rs.Info(i, quorum, func(e heal.InfoEntry) error {
+				if seen[e.GFID] {
+					return nil
+				}
+				seen[e.GFID] = true
+				p := rs.PathOf(e.GFID)
+				if p == "" {
+					p = "<gfid:" + e.GFID.String() + ">"
+				}
+				ents = append(ents, entry{p, afr.Decide(e.Replies, afr.Options{QuorumCount: quorum}), e.Status})
+				return nil
+			}, nil)
+			if err != nil {
+				return err
 			}
-			ents = append(ents, entry{p, afr.Decide(replies, afr.Options{QuorumCount: quorum}), afr.HealInfo(replies, quorum)})
 		}
 		sort.Slice(ents, func(i, j int) bool { return ents[i].path < ents[j].path })
 		fmt.Fprintf(w, "Entries that need a look (%d):\n", len(ents))
