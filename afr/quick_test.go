@@ -284,3 +284,34 @@ func TestResolveErrorsAreSentinels(t *testing.T) {
 		t.Fatalf("got %v, want ErrNoBiggerFile with GlusterFS's message", err)
 	}
 }
+
+// TestBlamesAreTheMatrixCells checks Blames against FindDirection's own
+// reading of the matrix: a brick blames another exactly when a cell the
+// direction counts is non-zero.
+func TestBlamesAreTheMatrixCells(t *testing.T) {
+	f := func(s replicaSet) bool {
+		replies := s.Replies
+		got := map[[3]int]int32{}
+		for _, b := range Blames(replies) {
+			for k := range Kinds {
+				got[[3]int{b.From, b.To, k}] = b.Changelog[k]
+			}
+			if b.Changelog.IsZero() {
+				return false
+			}
+		}
+		for i := range replies {
+			for j := range replies {
+				for k, kind := range Kinds {
+					if got[[3]int{i, j, k}] != cell(replies, i, j, kind) {
+						return false
+					}
+				}
+			}
+		}
+		return true
+	}
+	if err := quick.Check(f, nil); err != nil {
+		t.Error(err)
+	}
+}

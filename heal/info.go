@@ -24,6 +24,11 @@ type Skipped struct {
 	GFID   afr.GFID
 	Name   string
 	Sub    index.Subdir
+	// Stale is set for an index entry that points at nothing to heal: a
+	// name that is not a gfid, a gfid no brick has, or a copy whose
+	// counters are all zero. GlusterFS's index translator would drop it on
+	// its next crawl; heal info only reports it, because it never writes.
+	Stale  bool
 	Reason string
 }
 
@@ -41,7 +46,7 @@ func (rs *ReplicaSet) Info(i int, quorumCount int, list func(InfoEntry) error, s
 	}
 	return rs.Pending(i, func(sub index.Subdir, e index.Entry) error {
 		if e.Err != nil {
-			return skip(Skipped{Name: e.Name, Sub: sub, Reason: e.Err.Error()})
+			return skip(Skipped{Name: e.Name, Sub: sub, Stale: true, Reason: "not a gfid"})
 		}
 		replies, errs := rs.Gather(e.GFID)
 		exists := false
@@ -49,11 +54,11 @@ func (rs *ReplicaSet) Info(i int, quorumCount int, list func(InfoEntry) error, s
 			exists = exists || (r.Answered && r.Exists)
 		}
 		if !exists {
-			return skip(Skipped{GFID: e.GFID, Name: e.Name, Sub: sub, Reason: "stale: no brick has this gfid"})
+			return skip(Skipped{GFID: e.GFID, Name: e.Name, Sub: sub, Stale: true, Reason: "no brick has this gfid"})
 		}
 		st := afr.HealInfo(replies, quorumCount)
 		if !st.Listed() {
-			return skip(Skipped{GFID: e.GFID, Name: e.Name, Sub: sub, Reason: "stale: nothing to heal"})
+			return skip(Skipped{GFID: e.GFID, Name: e.Name, Sub: sub, Stale: true, Reason: "nothing to heal: every counter is zero and the copies agree"})
 		}
 		if sub == index.Dirty && strings.HasSuffix(st.String(), "-pending") {
 			return skip(Skipped{GFID: e.GFID, Name: e.Name, Sub: sub, Reason: "counted from xattrop"})

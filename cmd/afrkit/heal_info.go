@@ -26,6 +26,7 @@ type HealInfoOptions struct {
 	Volume string
 	Mode   string
 	XML    bool
+	JSON   bool
 }
 
 const healLong = `Show what the bricks of a volume need healed, read straight from the bricks.
@@ -80,17 +81,33 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&opts.XML, "xml", false, "print GlusterFS's XML")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print afrkit's JSON (see docs/heal-info-json.md)")
+	cmd.MarkFlagsMutuallyExclusive("xml", "json")
 	return cmd
 }
 
 // brickResult is one brick's part of the report.
 type brickResult struct {
-	brick       volume.Brick
+	brick volume.Brick
+	// set is the brick's replica set.
+	set         int
 	connected   bool
 	status      string
 	total       int
 	splitBrain  int
 	healPending int
+	// stale counts index entries with nothing behind them; GlusterFS
+	// counts them nowhere.
+	stale int
+}
+
+// count prints a counter as GlusterFS does: "-" for a brick it could not
+// reach.
+func (b brickResult) count(n int) string {
+	if !b.connected {
+		return "-"
+	}
+	return fmt.Sprint(n)
 }
 
 func healInfoRun(opts *HealInfoOptions) error {
@@ -100,13 +117,20 @@ func healInfoRun(opts *HealInfoOptions) error {
 	}
 	quorum := afr.QuorumCount(v.Replica, v.QuorumType(), v.QuorumCount())
 	w := bufio.NewWriter(opts.F.IO.Out)
-	defer w.Flush()
-	p := newInfoPrinter(w, opts)
-	p.begin()
+	var rep infoReport
+	switch {
+	case opts.JSON:
+		rep = &jsonReport{w: w, mode: opts.Mode, opts: afr.Options{QuorumCount: quorum}}
+	case opts.XML:
+		rep = &xmlReport{w: w, mode: opts.Mode}
+	default:
+		rep = &textReport{w: w, mode: opts.Mode}
+	}
+	rep.begin(v)
 	for _, rs := range heal.ReplicaSets(v) {
 		for i, b := range rs.Bricks {
-			res := brickResult{brick: b, connected: rs.Open[i] != nil, status: "Connected"}
-			p.beginBrick(res)
+			res := brickResult{brick: b, set: rs.Index, connected: rs.Open[i] != nil, status: "Connected"}
+			rep.beginBrick(res)
 			if res.connected {
 				err := rs.Info(i, quorum, func(e heal.InfoEntry) error {
 					res.total++
@@ -115,113 +139,137 @@ func healInfoRun(opts *HealInfoOptions) error {
 					} else {
 						res.healPending++
 					}
-					p.entry(rs, e)
+					if opts.Mode == infoAll || (opts.Mode == infoSplitBrain && e.Status.IsSplitBrain()) {
+						rep.entry(rs, e)
+					}
 					return nil
-				}, nil)
+				}, func(s heal.Skipped) error {
+					if s.Stale {
+						res.stale++
+						if opts.Mode == infoAll {
+							rep.stale(s)
+						}
+					}
+					return nil
+				})
 				if err != nil {
 					res.status = fmt.Sprintf("Failed to process entries completely. (%v)", err)
 				}
 			} else {
 				res.status = "Transport endpoint is not connected"
 			}
-			p.endBrick(res)
+			rep.endBrick(res)
 		}
 	}
-	p.end()
+	rep.end()
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("heal %s info: writing the report: %w", opts.Volume, err)
+	}
 	return nil
 }
 
-// infoPrinter streams the report, so a million entries are never held in
-// memory.
-type infoPrinter struct {
+// infoReport streams the report, so a million entries are never held in
+// memory. healInfoRun calls entry only for the entries the mode lists and
+// stale only in the full listing.
+type infoReport interface {
+	begin(v *volume.Volume)
+	beginBrick(b brickResult)
+	entry(rs *heal.ReplicaSet, e heal.InfoEntry)
+	stale(s heal.Skipped)
+	endBrick(b brickResult)
+	end()
+}
+
+// entryName is how GlusterFS names an entry: its path when some brick can
+// resolve it, <gfid:UUID> otherwise.
+func entryName(rs *heal.ReplicaSet, g afr.GFID) string {
+	if p := rs.PathOf(g); p != "" {
+		return p
+	}
+	return "<gfid:" + g.String() + ">"
+}
+
+// textReport is GlusterFS's CLI text.
+type textReport struct {
 	w    io.Writer
-	opts *HealInfoOptions
+	mode string
 }
 
-func newInfoPrinter(w io.Writer, opts *HealInfoOptions) *infoPrinter {
-	return &infoPrinter{w: w, opts: opts}
-}
+func (p *textReport) begin(*volume.Volume) {}
 
-func (p *infoPrinter) begin() {
-	if p.opts.XML {
-		fmt.Fprint(p.w, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<cliOutput>\n  <healInfo>\n    <bricks>\n")
-	}
-}
-
-func (p *infoPrinter) beginBrick(b brickResult) {
-	if p.opts.XML {
-		uuid := b.brick.PeerUUID
-		if uuid == "" || !b.connected {
-			uuid = "-"
-		}
-		fmt.Fprintf(p.w, "      <brick hostUuid=\"%s\">\n        <name>%s</name>\n", html.EscapeString(uuid), html.EscapeString(b.brick.String()))
-		return
-	}
-	fmt.Fprintf(p.w, "Brick %s\n", b.brick)
-}
+func (p *textReport) beginBrick(b brickResult) { fmt.Fprintf(p.w, "Brick %s\n", b.brick) }
 
 // entry prints one listed entry, with GlusterFS's suffixes: a trailing
-// space for heal, " - Is in split-brain" for split-brain.
-func (p *infoPrinter) entry(rs *heal.ReplicaSet, e heal.InfoEntry) {
-	if p.opts.Mode == infoSummary || (p.opts.Mode == infoSplitBrain && !e.Status.IsSplitBrain()) {
-		return
-	}
-	name := rs.PathOf(e.GFID)
-	if name == "" {
-		name = "<gfid:" + e.GFID.String() + ">"
-	}
-	if p.opts.XML {
-		fmt.Fprintf(p.w, "        <file gfid=\"%s\">%s</file>\n", e.GFID, html.EscapeString(name))
-		return
-	}
+// space for heal, " - Is in split-brain" for split-brain, nothing in the
+// split-brain listing.
+func (p *textReport) entry(rs *heal.ReplicaSet, e heal.InfoEntry) {
 	suffix := " "
-	if p.opts.Mode == infoSplitBrain {
+	if p.mode == infoSplitBrain {
 		suffix = ""
 	} else if e.Status.IsSplitBrain() {
 		suffix = " - Is in split-brain"
 	}
-	fmt.Fprintf(p.w, "%s%s\n", name, suffix)
+	fmt.Fprintf(p.w, "%s%s\n", entryName(rs, e.GFID), suffix)
 }
 
-func (p *infoPrinter) endBrick(b brickResult) {
-	n := func(v int) string {
-		if !b.connected {
-			return "-"
-		}
-		return fmt.Sprint(v)
-	}
-	count := b.total
-	if p.opts.Mode == infoSplitBrain {
-		count = b.splitBrain
-	}
-	if p.opts.XML {
-		fmt.Fprintf(p.w, "        <status>%s</status>\n", html.EscapeString(b.status))
-		if p.opts.Mode == infoSummary {
-			fmt.Fprintf(p.w, "        <totalNumberOfEntries>%s</totalNumberOfEntries>\n", n(b.total))
-			fmt.Fprintf(p.w, "        <numberOfEntriesInHealPending>%s</numberOfEntriesInHealPending>\n", n(b.healPending))
-			fmt.Fprintf(p.w, "        <numberOfEntriesInSplitBrain>%s</numberOfEntriesInSplitBrain>\n", n(b.splitBrain))
-			fmt.Fprintf(p.w, "        <numberOfEntriesPossiblyHealing>%s</numberOfEntriesPossiblyHealing>\n", n(0))
-		} else {
-			fmt.Fprintf(p.w, "        <numberOfEntries>%s</numberOfEntries>\n", n(count))
-		}
-		fmt.Fprint(p.w, "      </brick>\n")
-		return
-	}
+func (p *textReport) stale(heal.Skipped) {}
+
+func (p *textReport) endBrick(b brickResult) {
 	fmt.Fprintf(p.w, "Status: %s\n", b.status)
-	switch p.opts.Mode {
+	switch p.mode {
 	case infoSummary:
 		fmt.Fprintf(p.w, "Total Number of entries: %s\nNumber of entries in heal pending: %s\nNumber of entries in split-brain: %s\nNumber of entries possibly healing: %s\n",
-			n(b.total), n(b.healPending), n(b.splitBrain), n(0))
+			b.count(b.total), b.count(b.healPending), b.count(b.splitBrain), b.count(0))
 	case infoSplitBrain:
-		fmt.Fprintf(p.w, "Number of entries in split-brain: %s\n", n(count))
+		fmt.Fprintf(p.w, "Number of entries in split-brain: %s\n", b.count(b.splitBrain))
 	default:
-		fmt.Fprintf(p.w, "Number of entries: %s\n", n(count))
+		fmt.Fprintf(p.w, "Number of entries: %s\n", b.count(b.total))
 	}
 	fmt.Fprintln(p.w)
 }
 
-func (p *infoPrinter) end() {
-	if p.opts.XML {
-		fmt.Fprint(p.w, "    </bricks>\n  </healInfo>\n  <opRet>0</opRet>\n  <opErrno>0</opErrno>\n  <opErrstr/>\n</cliOutput>\n")
+func (p *textReport) end() {}
+
+// xmlReport is GlusterFS's --xml output.
+type xmlReport struct {
+	w    io.Writer
+	mode string
+}
+
+func (p *xmlReport) begin(*volume.Volume) {
+	fmt.Fprint(p.w, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<cliOutput>\n  <healInfo>\n    <bricks>\n")
+}
+
+func (p *xmlReport) beginBrick(b brickResult) {
+	uuid := b.brick.PeerUUID
+	if uuid == "" || !b.connected {
+		uuid = "-"
 	}
+	fmt.Fprintf(p.w, "      <brick hostUuid=\"%s\">\n        <name>%s</name>\n", html.EscapeString(uuid), html.EscapeString(b.brick.String()))
+}
+
+func (p *xmlReport) entry(rs *heal.ReplicaSet, e heal.InfoEntry) {
+	fmt.Fprintf(p.w, "        <file gfid=\"%s\">%s</file>\n", e.GFID, html.EscapeString(entryName(rs, e.GFID)))
+}
+
+func (p *xmlReport) stale(heal.Skipped) {}
+
+func (p *xmlReport) endBrick(b brickResult) {
+	fmt.Fprintf(p.w, "        <status>%s</status>\n", html.EscapeString(b.status))
+	switch p.mode {
+	case infoSummary:
+		fmt.Fprintf(p.w, "        <totalNumberOfEntries>%s</totalNumberOfEntries>\n", b.count(b.total))
+		fmt.Fprintf(p.w, "        <numberOfEntriesInHealPending>%s</numberOfEntriesInHealPending>\n", b.count(b.healPending))
+		fmt.Fprintf(p.w, "        <numberOfEntriesInSplitBrain>%s</numberOfEntriesInSplitBrain>\n", b.count(b.splitBrain))
+		fmt.Fprintf(p.w, "        <numberOfEntriesPossiblyHealing>%s</numberOfEntriesPossiblyHealing>\n", b.count(0))
+	case infoSplitBrain:
+		fmt.Fprintf(p.w, "        <numberOfEntries>%s</numberOfEntries>\n", b.count(b.splitBrain))
+	default:
+		fmt.Fprintf(p.w, "        <numberOfEntries>%s</numberOfEntries>\n", b.count(b.total))
+	}
+	fmt.Fprint(p.w, "      </brick>\n")
+}
+
+func (p *xmlReport) end() {
+	fmt.Fprint(p.w, "    </bricks>\n  </healInfo>\n  <opRet>0</opRet>\n  <opErrno>0</opErrno>\n  <opErrstr/>\n</cliOutput>\n")
 }

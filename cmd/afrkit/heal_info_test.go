@@ -250,16 +250,16 @@ type xmlBrick struct {
 	Healing     string `xml:"numberOfEntriesPossiblyHealing"`
 }
 
-type xmlReport struct {
+type glusterXML struct {
 	Bricks   []xmlBrick `xml:"healInfo>bricks>brick"`
 	OpRet    string     `xml:"opRet"`
 	OpErrno  string     `xml:"opErrno"`
 	OpErrstr *string    `xml:"opErrstr"`
 }
 
-func parseReport(t *testing.T, data []byte) xmlReport {
+func parseReport(t *testing.T, data []byte) glusterXML {
 	t.Helper()
-	var r xmlReport
+	var r glusterXML
 	if err := xml.Unmarshal(data, &r); err != nil {
 		t.Fatalf("%v\n%s", err, data)
 	}

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/heal"
+)
+
+// The --json schema of `heal VOL info`, documented in docs/heal-info-json.md.
+// Change both together.
+
+// jsonEntry is one index entry of a brick.
+type jsonEntry struct {
+	GFID string `json:"gfid"`
+	// Path is null when no brick can resolve the gfid.
+	Path *string `json:"path"`
+	// Index is the index directory that lists it: xattrop or dirty.
+	Index string `json:"index"`
+	// Status is GlusterFS's heal-info word, or "stale".
+	Status string `json:"status"`
+	// Type is the entry's type on the first brick that has it.
+	Type         string      `json:"type,omitempty"`
+	Pending      []string    `json:"pending"`
+	SplitBrain   []string    `json:"split_brain"`
+	GFIDMismatch bool        `json:"gfid_mismatch"`
+	TypeMismatch bool        `json:"type_mismatch"`
+	Blame        []jsonBlame `json:"blame"`
+	Dirty        []jsonDirty `json:"dirty"`
+	Down         []string    `json:"down"`
+	Missing      []string    `json:"missing"`
+	Errors       []string    `json:"errors"`
+	// Reason says why a stale entry is stale.
+	Reason string `json:"reason,omitempty"`
+}
+
+// jsonBlame is one non-zero cell of the pending matrix.
+type jsonBlame struct {
+	Brick    string `json:"brick"`
+	Blames   string `json:"blames"`
+	Data     int32  `json:"data"`
+	Metadata int32  `json:"metadata"`
+	Entry    int32  `json:"entry"`
+}
+
+// jsonDirty is a brick's non-zero trusted.afr.dirty.
+type jsonDirty struct {
+	Brick    string `json:"brick"`
+	Data     int32  `json:"data"`
+	Metadata int32  `json:"metadata"`
+	Entry    int32  `json:"entry"`
+}
+
+// jsonCounts are a brick's counters; GlusterFS's summary ones plus stale.
+type jsonCounts struct {
+	Total           int `json:"total"`
+	HealPending     int `json:"heal_pending"`
+	SplitBrain      int `json:"split_brain"`
+	PossiblyHealing int `json:"possibly_healing"`
+	Stale           int `json:"stale"`
+}
+
+// jsonReport streams the JSON by hand around json.Marshal'd entries, one
+// per line, so that memory stays flat however many entries a brick lists.
+type jsonReport struct {
+	w    io.Writer
+	mode string
+	opts afr.Options
+	// bricks and entries count what was written, for the commas.
+	bricks, entries int
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s) // a string always marshals
+	return string(b)
+}
+
+func (p *jsonReport) begin(v *volume.Volume) {
+	mode := p.mode
+	if mode == infoAll {
+		mode = "info"
+	}
+	fmt.Fprintf(p.w, "{\n  \"volume\": %s,\n  \"mode\": %s,\n  \"bricks\": [", jsonString(v.Name), jsonString(mode))
+}
+
+func (p *jsonReport) beginBrick(b brickResult) {
+	if p.bricks > 0 {
+		fmt.Fprint(p.w, ",")
+	}
+	p.bricks++
+	p.entries = 0
+	uuid := "null"
+	if b.brick.PeerUUID != "" {
+		uuid = jsonString(b.brick.PeerUUID)
+	}
+	fmt.Fprintf(p.w, "\n    {\n      \"name\": %s,\n      \"host_uuid\": %s,\n      \"replica_set\": %d,\n      \"connected\": %t",
+		jsonString(b.brick.String()), uuid, b.set, b.connected)
+	if p.mode != infoSummary {
+		fmt.Fprint(p.w, ",\n      \"entries\": [")
+	}
+}
+
+func (p *jsonReport) write(e jsonEntry) {
+	data, err := json.Marshal(e)
+	if err != nil {
+		panic(fmt.Sprintf("heal info: a jsonEntry does not marshal: %v", err)) // only strings, ints and bools
+	}
+	if p.entries > 0 {
+		fmt.Fprint(p.w, ",")
+	}
+	p.entries++
+	fmt.Fprintf(p.w, "\n        %s", data)
+}
+
+func (p *jsonReport) entry(rs *heal.ReplicaSet, e heal.InfoEntry) {
+	p.write(describeEntry(rs, e, p.opts))
+}
+
+// describeEntry is what afr makes of an entry, in the JSON schema's terms.
+func describeEntry(rs *heal.ReplicaSet, e heal.InfoEntry, opts afr.Options) jsonEntry {
+	names := make([]string, len(rs.Bricks))
+	for i, b := range rs.Bricks {
+		names[i] = b.String()
+	}
+	v := afr.Decide(e.Replies, opts)
+	je := jsonEntry{
+		GFID: e.GFID.String(), Index: string(e.Sub), Status: e.Status.String(),
+		GFIDMismatch: v.GFIDMismatch, TypeMismatch: v.TypeMismatch,
+		Pending: []string{}, SplitBrain: []string{}, Blame: []jsonBlame{}, Dirty: []jsonDirty{},
+		Down: []string{}, Missing: []string{}, Errors: []string{},
+	}
+	if p := rs.PathOf(e.GFID); p != "" {
+		je.Path = &p
+	}
+	for i := range e.Replies {
+		switch {
+		case v.Down[i]:
+			je.Down = append(je.Down, names[i])
+		case v.Missing[i]:
+			je.Missing = append(je.Missing, names[i])
+		default:
+			if je.Type == "" {
+				je.Type = e.Replies[i].Type.String()
+			}
+			if d := e.Replies[i].Dirty; !d.IsZero() {
+				je.Dirty = append(je.Dirty, jsonDirty{Brick: names[i], Data: d[afr.Data], Metadata: d[afr.Metadata], Entry: d[afr.Entry]})
+			}
+		}
+		if e.Errs[i] != nil {
+			je.Errors = append(je.Errors, e.Errs[i].Error())
+		}
+	}
+	for _, k := range afr.Kinds {
+		kv := v.Kind(k)
+		if kv.Checked {
+			je.Pending = append(je.Pending, k.String())
+		}
+		if kv.SplitBrain {
+			je.SplitBrain = append(je.SplitBrain, k.String())
+		}
+	}
+	for _, b := range afr.Blames(e.Replies) {
+		c := b.Changelog
+		je.Blame = append(je.Blame, jsonBlame{Brick: names[b.From], Blames: names[b.To], Data: c[afr.Data], Metadata: c[afr.Metadata], Entry: c[afr.Entry]})
+	}
+	return je
+}
+
+func (p *jsonReport) stale(s heal.Skipped) {
+	je := jsonEntry{
+		GFID: s.Name, Index: string(s.Sub), Status: "stale", Reason: s.Reason,
+		Pending: []string{}, SplitBrain: []string{}, Blame: []jsonBlame{}, Dirty: []jsonDirty{},
+		Down: []string{}, Missing: []string{}, Errors: []string{},
+	}
+	if !s.GFID.IsZero() {
+		je.GFID = s.GFID.String()
+	}
+	p.write(je)
+}
+
+func (p *jsonReport) endBrick(b brickResult) {
+	if p.mode != infoSummary {
+		if p.entries > 0 {
+			fmt.Fprint(p.w, "\n      ")
+		}
+		fmt.Fprint(p.w, "]")
+	}
+	counts := "null"
+	if b.connected {
+		data, _ := json.Marshal(jsonCounts{Total: b.total, HealPending: b.healPending, SplitBrain: b.splitBrain, Stale: b.stale})
+		counts = string(data)
+	}
+	fmt.Fprintf(p.w, ",\n      \"status\": %s,\n      \"counts\": %s\n    }", jsonString(b.status), counts)
+}
+
+func (p *jsonReport) end() {
+	if p.bricks > 0 {
+		fmt.Fprint(p.w, "\n  ")
+	}
+	fmt.Fprint(p.w, "]\n}\n")
+}
