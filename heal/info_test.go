@@ -158,3 +158,19 @@ func TestCorruptChangelogMakesBrickUntrusted(t *testing.T) {
 		t.Fatalf("afr chose the brick with the corrupt changelog as source:\n%s", vd)
 	}
 }
+
+func TestOptionsReadTheVolume(t *testing.T) {
+	v := fixtures.MustBuild(t, "healthy", 3)
+	v.V.Options = map[string]string{"cluster.favorite-child-policy": "mtime", "cluster.metadata-splitbrain-forced-heal": "on", "cluster.quorum-type": "fixed", "cluster.quorum-count": "1"}
+	opts, err := heal.Options(v.V)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (afr.Options{QuorumCount: 1, FavoriteChild: afr.PolicyMtime, MetadataSplitBrainForcedHeal: true}); opts != want {
+		t.Errorf("options %+v, want %+v", opts, want)
+	}
+	v.V.Options["cluster.favorite-child-policy"] = "biggest"
+	if _, err := heal.Options(v.V); err == nil || !strings.Contains(err.Error(), "favorite-child-policy") {
+		t.Errorf("an unknown policy gives %v", err)
+	}
+}

@@ -34,6 +34,10 @@ const healLong = `Show what the bricks of a volume need healed, read straight fr
   afrkit heal VOL info                 every entry a brick's heal index lists
   afrkit heal VOL info split-brain     only the entries in split-brain
   afrkit heal VOL info summary         counts per brick
+  afrkit heal VOL explain FILE         why FILE (/path or gfid:UUID) is or is not
+                                       healed: every brick's copy, the decoded
+                                       changelogs, afr's choice of source, or the
+                                       split-brain commands that would resolve it
 
 The output has GlusterFS's layout (and with --xml GlusterFS's XML), so scripts
 written for 'gluster volume heal VOL info' keep working. Unlike GlusterFS,
@@ -42,6 +46,8 @@ each brick's index (.glusterfs/indices/xattrop and dirty) and the AFR xattrs
 of every copy. An entry is printed as its path when any brick can resolve
 it, as <gfid:UUID> otherwise. A brick that cannot be read is reported as
 "Transport endpoint is not connected", and the others are still reported.
+--json prints afrkit's own schema (docs/heal-info-json.md): per entry the
+kinds pending and in split-brain, who blames whom, and stale index entries.
 
 Healing itself (afrkit heal VOL) is not implemented yet.`
 
@@ -49,11 +55,13 @@ Healing itself (afrkit heal VOL) is not implemented yet.`
 func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 	opts := &HealInfoOptions{F: f}
 	cmd := &cobra.Command{
-		Use:   "heal VOL info [split-brain|summary]",
+		Use:   "heal VOL info [split-brain|summary] | heal VOL explain FILE",
 		Short: "Show (and, later, heal) what a volume's replicas disagree on",
 		Long:  healLong,
 		Example: `  afrkit heal myvol info
-  afrkit heal myvol info summary --xml`,
+  afrkit heal myvol info summary --xml
+  afrkit heal myvol info --json | jq '.bricks[].entries[] | select(.split_brain != [])'
+  afrkit heal myvol explain /dir/file.txt`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 1 {
 				return usageError{fmt.Errorf("usage: afrkit heal VOL info [split-brain|summary]")}
@@ -65,6 +73,14 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 			switch {
 			case len(args) == 1:
 				return fmt.Errorf("afrkit heal %s: healing: %w (try 'afrkit heal %s info')", args[0], errNotImplemented, args[0])
+			case args[1] == "explain":
+				if len(args) != 3 {
+					return usageError{fmt.Errorf("usage: afrkit heal VOL explain /PATH|gfid:UUID")}
+				}
+				if opts.XML || opts.JSON {
+					return usageError{fmt.Errorf("heal %s explain prints text only", args[0])}
+				}
+				return healExplainRun(opts.F, args[0], args[2])
 			case args[1] != "info":
 				return fmt.Errorf("afrkit heal %s %s: %w", args[0], args[1], errNotImplemented)
 			case len(args) == 2:
@@ -115,12 +131,16 @@ func healInfoRun(opts *HealInfoOptions) error {
 	if err != nil {
 		return err
 	}
-	quorum := afr.QuorumCount(v.Replica, v.QuorumType(), v.QuorumCount())
+	afrOpts, err := heal.Options(v)
+	if err != nil {
+		return err
+	}
+	quorum := afrOpts.QuorumCount
 	w := bufio.NewWriter(opts.F.IO.Out)
 	var rep infoReport
 	switch {
 	case opts.JSON:
-		rep = &jsonReport{w: w, mode: opts.Mode, opts: afr.Options{QuorumCount: quorum}}
+		rep = &jsonReport{w: w, mode: opts.Mode, opts: afrOpts}
 	case opts.XML:
 		rep = &xmlReport{w: w, mode: opts.Mode}
 	default:
