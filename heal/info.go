@@ -21,9 +21,9 @@ type InfoEntry struct {
 
 // Skipped says why an index entry was not listed.
 type Skipped struct {
-	GFID   afr.GFID
-	Name   string
-	Sub    index.Subdir
+	GFID afr.GFID
+	Name string
+	Sub  index.Subdir
 	// Stale is set for an index entry that points at nothing to heal: a
 	// name that is not a gfid, a gfid no brick has, or a copy whose
 	// counters are all zero. GlusterFS's index translator would drop it on
