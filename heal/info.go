@@ -1,7 +1,11 @@
 package heal
 
 import (
+	"context"
+	"runtime"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/index"
@@ -14,6 +18,9 @@ type InfoEntry struct {
 	Sub index.Subdir
 	// Status is the heal-info status GlusterFS would report.
 	Status afr.HealStatus
+	// Path is the entry's volume path when InfoOptions.Paths is set and
+	// some brick resolves it, "" otherwise.
+	Path string
 	// Replies are what each brick of the set holds; Errs the read errors.
 	Replies []afr.Reply
 	Errs    []error
@@ -32,37 +39,131 @@ type Skipped struct {
 	Reason string
 }
 
+// InfoOptions tune Info.
+type InfoOptions struct {
+	// QuorumCount is afr.QuorumCount for the volume.
+	QuorumCount int
+	// Paths resolves every listed entry's path into InfoEntry.Path.
+	// Summaries leave it off: resolving a path costs a gfid2path read or a
+	// walk up the directory handles per entry.
+	Paths bool
+	// Workers is how many entries are gathered at once; 0 picks a default.
+	// Gathering is system calls on several bricks (stat, getxattr,
+	// readlink), which overlap well even on few cores.
+	Workers int
+}
+
+// inFlight is how many entries each worker may be ahead of the caller:
+// enough to keep the workers busy, small enough that memory stays flat.
+const inFlight = 64
+
 // Info walks brick i's index the way glfsheal does for `heal info`
 // (glfsh_print_pending_heals): xattrop first, then dirty. For each gfid it
 // gathers every brick's reply and classifies it without locks. It calls
 // list for every entry GlusterFS would print, and skip (if not nil) for the
 // rest: names that are not gfids, gfids no brick has any more (glfsheal
 // purges those), entries whose status is no-heal, and dirty entries whose
-// status carries "-pending", which xattrop already counted. Both callbacks
-// run in the caller's goroutine; a non-nil return stops the walk.
-func (rs *ReplicaSet) Info(i int, quorumCount int, list func(InfoEntry) error, skip func(Skipped) error) error {
+// status carries "-pending", which xattrop already counted.
+//
+// Entries are gathered by several workers at once, but the callbacks run in
+// the caller's goroutine and in index order; a non-nil return stops the
+// walk and is returned.
+func (rs *ReplicaSet) Info(i int, opts InfoOptions, list func(InfoEntry) error, skip func(Skipped) error) error {
 	if skip == nil {
 		skip = func(Skipped) error { return nil }
 	}
-	return rs.Pending(i, func(sub index.Subdir, e index.Entry) error {
-		if e.Err != nil {
-			return skip(Skipped{Name: e.Name, Sub: sub, Stale: true, Reason: "not a gfid"})
-		}
-		replies, errs := rs.Gather(e.GFID)
-		exists := false
-		for _, r := range replies {
-			exists = exists || (r.Answered && r.Exists)
-		}
-		if !exists {
-			return skip(Skipped{GFID: e.GFID, Name: e.Name, Sub: sub, Stale: true, Reason: "no brick has this gfid"})
-		}
-		st := afr.HealInfo(replies, quorumCount)
-		if !st.Listed() {
-			return skip(Skipped{GFID: e.GFID, Name: e.Name, Sub: sub, Stale: true, Reason: "nothing to heal: every counter is zero and the copies agree"})
-		}
-		if sub == index.Dirty && strings.HasSuffix(st.String(), "-pending") {
-			return skip(Skipped{GFID: e.GFID, Name: e.Name, Sub: sub, Reason: "counted from xattrop"})
-		}
-		return list(InfoEntry{GFID: e.GFID, Sub: sub, Status: st, Replies: replies, Errs: errs})
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = 4 * runtime.GOMAXPROCS(0)
+	}
+	type result struct {
+		listed  bool
+		entry   InfoEntry
+		skipped Skipped
+	}
+	type job struct {
+		sub  index.Subdir
+		e    index.Entry
+		done chan result
+	}
+	g, ctx := errgroup.WithContext(context.Background())
+	jobs := make(chan job)
+	// order carries each job's result channel in index order, so the
+	// caller sees results in the order the index was read.
+	order := make(chan chan result, workers*inFlight)
+	g.Go(func() error {
+		defer close(jobs)
+		defer close(order)
+		return rs.Pending(i, func(sub index.Subdir, e index.Entry) error {
+			j := job{sub: sub, e: e, done: make(chan result, 1)}
+			select {
+			case order <- j.done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			select {
+			case jobs <- j:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
 	})
+	for w := 0; w < workers; w++ {
+		g.Go(func() error {
+			for j := range jobs {
+				listed, entry, skipped := rs.classify(j.sub, j.e, opts)
+				j.done <- result{listed: listed, entry: entry, skipped: skipped}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		for done := range order {
+			var r result
+			select {
+			case r = <-done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			var err error
+			if r.listed {
+				err = list(r.entry)
+			} else {
+				err = skip(r.skipped)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+// classify gathers one index entry and decides whether heal info lists it.
+func (rs *ReplicaSet) classify(sub index.Subdir, e index.Entry, opts InfoOptions) (bool, InfoEntry, Skipped) {
+	if e.Err != nil {
+		return false, InfoEntry{}, Skipped{Name: e.Name, Sub: sub, Stale: true, Reason: "not a gfid"}
+	}
+	replies, errs := rs.Gather(e.GFID)
+	exists := false
+	for _, r := range replies {
+		exists = exists || (r.Answered && r.Exists)
+	}
+	if !exists {
+		return false, InfoEntry{}, Skipped{GFID: e.GFID, Name: e.Name, Sub: sub, Stale: true, Reason: "no brick has this gfid"}
+	}
+	st := afr.HealInfo(replies, opts.QuorumCount)
+	if !st.Listed() {
+		return false, InfoEntry{}, Skipped{GFID: e.GFID, Name: e.Name, Sub: sub, Stale: true, Reason: "nothing to heal: every counter is zero and the copies agree"}
+	}
+	if sub == index.Dirty && strings.HasSuffix(st.String(), "-pending") {
+		return false, InfoEntry{}, Skipped{GFID: e.GFID, Name: e.Name, Sub: sub, Reason: "counted from xattrop"}
+	}
+	ie := InfoEntry{GFID: e.GFID, Sub: sub, Status: st, Replies: replies, Errs: errs}
+	if opts.Paths {
+		ie.Path = rs.PathOf(e.GFID)
+	}
+	return true, ie, Skipped{}
 }

@@ -1,6 +1,7 @@
 package heal_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,8 +20,8 @@ func listing(t *testing.T, v *fixtures.Vol, i int) []string {
 	t.Helper()
 	rs := heal.ReplicaSets(v.V)[0]
 	var lines []string
-	err := rs.Info(i, 0, func(e heal.InfoEntry) error {
-		lines = append(lines, rs.PathOf(e.GFID)+" "+e.Status.String())
+	err := rs.Info(i, heal.InfoOptions{Paths: true}, func(e heal.InfoEntry) error {
+		lines = append(lines, e.Path+" "+e.Status.String())
 		return nil
 	}, nil)
 	if err != nil {
@@ -96,8 +97,8 @@ func TestStaleAndForeignIndexEntriesAreSkipped(t *testing.T) {
 	}
 	rs := heal.ReplicaSets(v.V)[0]
 	var listed, skipped []string
-	err := rs.Info(0, 0, func(e heal.InfoEntry) error {
-		listed = append(listed, rs.PathOf(e.GFID))
+	err := rs.Info(0, heal.InfoOptions{Paths: true}, func(e heal.InfoEntry) error {
+		listed = append(listed, e.Path)
 		return nil
 	}, func(s heal.Skipped) error {
 		if !s.Stale {
@@ -128,7 +129,7 @@ func TestMissingBrickIsDown(t *testing.T) {
 	if rs.Open[1] != nil || rs.Err[1] == nil {
 		t.Fatalf("a missing brick opened: %v", rs.Err[1])
 	}
-	if err := rs.Info(1, 0, func(heal.InfoEntry) error { return nil }, nil); err == nil {
+	if err := rs.Info(1, heal.InfoOptions{}, func(heal.InfoEntry) error { return nil }, nil); err == nil {
 		t.Error("Info on a missing brick did not fail")
 	}
 	got := listing(t, v, 0)
@@ -172,5 +173,54 @@ func TestOptionsReadTheVolume(t *testing.T) {
 	v.V.Options["cluster.favorite-child-policy"] = "biggest"
 	if _, err := heal.Options(v.V); err == nil || !strings.Contains(err.Error(), "favorite-child-policy") {
 		t.Errorf("an unknown policy gives %v", err)
+	}
+}
+
+// TestInfoKeepsIndexOrderAndStops: Info gathers entries concurrently but
+// reports them in the order the index lists them, and a callback's error
+// stops the walk and comes back unchanged.
+func TestInfoKeepsIndexOrderAndStops(t *testing.T) {
+	v := fixtures.MustBuild(t, "pending-data", 2)
+	ix := v.Indexes[0]
+	for n := 0; n < 700; n++ {
+		if err := ix.Add(index.Xattrop, brick.NewGFID()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want []string
+	for _, sub := range []index.Subdir{index.Xattrop, index.Dirty} {
+		if err := ix.Walk(sub, func(e index.Entry) error { want = append(want, e.Name); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs := heal.ReplicaSets(v.V)[0]
+	for _, workers := range []int{1, 3, 50} {
+		var got []string
+		err := rs.Info(0, heal.InfoOptions{Workers: workers}, func(e heal.InfoEntry) error {
+			got = append(got, e.GFID.String())
+			return nil
+		}, func(s heal.Skipped) error {
+			got = append(got, s.Name)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%d workers: %d entries out of index order (want %d)", workers, len(got), len(want))
+		}
+	}
+	stop := errors.New("enough")
+	calls := 0
+	count := func() error {
+		calls++
+		if calls == 10 {
+			return stop
+		}
+		return nil
+	}
+	err := rs.Info(0, heal.InfoOptions{}, func(heal.InfoEntry) error { return count() }, func(heal.Skipped) error { return count() })
+	if !errors.Is(err, stop) || calls != 10 {
+		t.Errorf("after stopping at 10: %d calls, err %v", calls, err)
 	}
 }

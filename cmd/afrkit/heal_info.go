@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/heal"
 )
@@ -152,7 +151,7 @@ func healInfoRun(opts *HealInfoOptions) error {
 			res := brickResult{brick: b, set: rs.Index, connected: rs.Open[i] != nil, status: "Connected"}
 			rep.beginBrick(res)
 			if res.connected {
-				err := rs.Info(i, quorum, func(e heal.InfoEntry) error {
+				err := rs.Info(i, heal.InfoOptions{QuorumCount: quorum, Paths: opts.Mode != infoSummary}, func(e heal.InfoEntry) error {
 					res.total++
 					if e.Status.IsSplitBrain() {
 						res.splitBrain++
@@ -202,11 +201,11 @@ type infoReport interface {
 
 // entryName is how GlusterFS names an entry: its path when some brick can
 // resolve it, <gfid:UUID> otherwise.
-func entryName(rs *heal.ReplicaSet, g afr.GFID) string {
-	if p := rs.PathOf(g); p != "" {
-		return p
+func entryName(e heal.InfoEntry) string {
+	if e.Path != "" {
+		return e.Path
 	}
-	return "<gfid:" + g.String() + ">"
+	return "<gfid:" + e.GFID.String() + ">"
 }
 
 // textReport is GlusterFS's CLI text.
@@ -229,7 +228,7 @@ func (p *textReport) entry(rs *heal.ReplicaSet, e heal.InfoEntry) {
 	} else if e.Status.IsSplitBrain() {
 		suffix = " - Is in split-brain"
 	}
-	fmt.Fprintf(p.w, "%s%s\n", entryName(rs, e.GFID), suffix)
+	fmt.Fprintf(p.w, "%s%s\n", entryName(e), suffix)
 }
 
 func (p *textReport) stale(heal.Skipped) {}
@@ -269,7 +268,7 @@ func (p *xmlReport) beginBrick(b brickResult) {
 }
 
 func (p *xmlReport) entry(rs *heal.ReplicaSet, e heal.InfoEntry) {
-	fmt.Fprintf(p.w, "        <file gfid=\"%s\">%s</file>\n", e.GFID, html.EscapeString(entryName(rs, e.GFID)))
+	fmt.Fprintf(p.w, "        <file gfid=\"%s\">%s</file>\n", e.GFID, html.EscapeString(entryName(e)))
 }
 
 func (p *xmlReport) stale(heal.Skipped) {}

@@ -132,8 +132,8 @@ func describeEntry(rs *heal.ReplicaSet, e heal.InfoEntry, opts afr.Options) json
 		Pending: []string{}, SplitBrain: []string{}, Blame: []jsonBlame{}, Dirty: []jsonDirty{},
 		Down: []string{}, Missing: []string{}, Errors: []string{},
 	}
-	if p := rs.PathOf(e.GFID); p != "" {
-		je.Path = &p
+	if e.Path != "" {
+		je.Path = &e.Path
 	}
 	for i := range e.Replies {
 		switch {
