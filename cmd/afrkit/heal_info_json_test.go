@@ -2,11 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/pkg/xattr"
 
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/index"
@@ -190,6 +194,58 @@ func TestHealInfoJSONStale(t *testing.T) {
 	for _, p := range []string{filepath.Join(ix.Dir, "xattrop", "not-a-gfid"), filepath.Join(ix.Dir, "dirty", clean.String())} {
 		if _, err := os.Lstat(p); err != nil {
 			t.Errorf("heal info removed %s: %v", p, err)
+		}
+	}
+}
+
+// snapshot records everything about a tree that a write could change:
+// every name, its mode, size, mtime, ctime and xattrs.
+func snapshot(t *testing.T, root string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		var st syscall.Stat_t
+		if err := syscall.Lstat(p, &st); err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s %o %d %d.%d %d.%d", p, st.Mode, st.Size, st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec)
+		names, _ := xattr.LList(p)
+		sort.Strings(names)
+		for _, n := range names {
+			v, _ := xattr.LGet(p, n)
+			fmt.Fprintf(&b, " %s=%x", n, v)
+		}
+		b.WriteString("\n")
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestHealInfoNeverWrites runs every read-only command on bricks with
+// pending heals, split-brains and stale index entries and checks that not
+// a byte, xattr or timestamp of the bricks changed.
+func TestHealInfoNeverWrites(t *testing.T) {
+	for _, scenario := range []string{"data-split-brain", "gfid-mismatch"} {
+		g := glusterScenario(t, scenario)
+		if err := index.Open(filepath.Join(g.root, "b1")).Add(index.Xattrop, brick.NewGFID()); err != nil {
+			t.Fatal(err)
+		}
+		before := snapshot(t, g.root)
+		for _, args := range [][]string{
+			{"info"}, {"info", "split-brain"}, {"info", "summary"},
+			{"info", "--xml"}, {"info", "--json"}, {"info", "summary", "--json"},
+			{"explain", "/"}, {"explain", "/sb-file"}, {"explain", "/rootfile"},
+		} {
+			run(t, g.env, append([]string{"heal", g.vol}, args...)...)
+		}
+		if after := snapshot(t, g.root); after != before {
+			t.Errorf("%s: heal info changed the bricks", scenario)
 		}
 	}
 }
