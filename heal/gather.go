@@ -71,6 +71,12 @@ func (rs *ReplicaSet) Gather(g afr.GFID) ([]afr.Reply, []error) {
 	return rs.gather(func(b *brick.Brick) (afr.Reply, error) { return b.ReplyGFID(g, rs.Keys) })
 }
 
+// GatherCounters is Gather cut down to what afr.HealInfo reads (see
+// brick.CountersGFID): no times, no xattrs beyond the counters.
+func (rs *ReplicaSet) GatherCounters(g afr.GFID) ([]afr.Reply, []error) {
+	return rs.gather(func(b *brick.Brick) (afr.Reply, error) { return b.CountersGFID(g, rs.Keys) })
+}
+
 // GatherPath is Gather for a volume path.
 func (rs *ReplicaSet) GatherPath(p string) ([]afr.Reply, []error) {
 	return rs.gather(func(b *brick.Brick) (afr.Reply, error) { return b.Reply(p, rs.Keys) })

@@ -47,6 +47,10 @@ type InfoOptions struct {
 	// Summaries leave it off: resolving a path costs a gfid2path read or a
 	// walk up the directory handles per entry.
 	Paths bool
+	// Full gathers every fact of each brick's copy (times, xattrs), as
+	// afr.Decide needs; without it InfoEntry.Replies hold only what
+	// afr.HealInfo reads.
+	Full bool
 	// Workers is how many entries are gathered at once; 0 picks a default.
 	// Gathering is system calls on several bricks (stat, getxattr,
 	// readlink), which overlap well even on few cores.
@@ -146,7 +150,11 @@ func (rs *ReplicaSet) classify(sub index.Subdir, e index.Entry, opts InfoOptions
 	if e.Err != nil {
 		return false, InfoEntry{}, Skipped{Name: e.Name, Sub: sub, Stale: true, Reason: "not a gfid"}
 	}
-	replies, errs := rs.Gather(e.GFID)
+	gather := rs.GatherCounters
+	if opts.Full {
+		gather = rs.Gather
+	}
+	replies, errs := gather(e.GFID)
 	exists := false
 	for _, r := range replies {
 		exists = exists || (r.Answered && r.Exists)

@@ -99,7 +99,7 @@ func printVerdicts(w io.Writer, v *fixtures.Vol) error {
 		seen := map[afr.GFID]bool{}
 		var ents []entry
 		for i := range rs.Bricks {
-			err := rs.Info(i, heal.InfoOptions{QuorumCount: quorum, Paths: true}, func(e heal.InfoEntry) error {
+			err := rs.Info(i, heal.InfoOptions{QuorumCount: quorum, Paths: true, Full: true}, func(e heal.InfoEntry) error {
 				if seen[e.GFID] {
 					return nil
 				}

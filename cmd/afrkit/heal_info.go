@@ -151,7 +151,7 @@ func healInfoRun(opts *HealInfoOptions) error {
 			res := brickResult{brick: b, set: rs.Index, connected: rs.Open[i] != nil, status: "Connected"}
 			rep.beginBrick(res)
 			if res.connected {
-				err := rs.Info(i, heal.InfoOptions{QuorumCount: quorum, Paths: opts.Mode != infoSummary}, func(e heal.InfoEntry) error {
+				err := rs.Info(i, heal.InfoOptions{QuorumCount: quorum, Paths: opts.Mode != infoSummary, Full: opts.JSON}, func(e heal.InfoEntry) error {
 					res.total++
 					if e.Status.IsSplitBrain() {
 						res.splitBrain++
