@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/afrkit/afrkit/afr"
 )
 
@@ -58,18 +60,32 @@ func (b *Brick) setGFIDAbs(abs, volPath string, g afr.GFID) error {
 // or KeyDirty) of the entry at abs. An absent key reads as zeros, as posix
 // returns for a zero-delta xattrop.
 func (b *Brick) ReadChangelog(abs, volPath, key string) (afr.Changelog, error) {
-	v, err := b.getXattr(abs, key)
-	if errors.Is(err, ErrNoAttr) {
-		return afr.Changelog{}, nil
-	}
+	c, err := readChangelog(abs, b.key(key))
 	if err != nil {
-		return afr.Changelog{}, b.errorf("read "+b.key(key), volPath, err)
-	}
-	c, err := DecodeChangelog(v)
-	if err != nil {
-		return afr.Changelog{}, b.errorf("read "+b.key(key), volPath, err)
+		return c, b.errorf("read "+b.key(key), volPath, err)
 	}
 	return c, nil
+}
+
+// readChangelog reads the changelog xattr fullKey. A changelog is exactly
+// ChangelogSize bytes, so it is read straight into a small buffer: heal info
+// reads millions of them, and the general xattr reader allocates a kilobyte
+// per call. A longer value does not fit (ERANGE) and is as corrupt as a
+// shorter one. An absent key reads as zeros.
+func readChangelog(abs, fullKey string) (afr.Changelog, error) {
+	var buf [ChangelogSize + 1]byte
+	n, err := unix.Lgetxattr(abs, fullKey, buf[:])
+	switch {
+	case errors.Is(err, unix.ENODATA):
+		return afr.Changelog{}, nil
+	case errors.Is(err, unix.ERANGE):
+		return afr.Changelog{}, fmt.Errorf("more than %d bytes, want %d: %w", len(buf), ChangelogSize, ErrBadLength)
+	case errors.Is(err, unix.ENOTSUP):
+		return afr.Changelog{}, ErrXattrUnsupported
+	case err != nil:
+		return afr.Changelog{}, err
+	}
+	return DecodeChangelog(buf[:n])
 }
 
 // WriteChangelog writes a changelog xattr on the entry at volPath.
@@ -147,7 +163,6 @@ func (b *Brick) ReplyGFID(g afr.GFID, pendingKeys []string) (afr.Reply, error) {
 // entries is mostly this.
 func (b *Brick) CountersGFID(g afr.GFID, pendingKeys []string) (afr.Reply, error) {
 	r := afr.Reply{Name: b.Root, Pending: make([]afr.Changelog, len(pendingKeys))}
-	volPath := "<gfid:" + g.String() + ">"
 	abs := b.HandlePath(g)
 	var st syscall.Stat_t
 	if err := syscall.Lstat(abs, &st); err != nil {
@@ -169,12 +184,15 @@ func (b *Brick) CountersGFID(g afr.GFID, pendingKeys []string) (afr.Reply, error
 			return r, err
 		}
 		if err := syscall.Lstat(abs, &st); err != nil {
-			return r, b.errorf("stat", volPath, err)
+			return r, b.errorf("stat", "<gfid:"+g.String()+">", err)
 		}
 	}
 	b.fromStat(&r, &st)
 	r.GFID = g
-	return r, b.readCounters(&r, abs, volPath, pendingKeys)
+	if err := b.readCounters(&r, abs, pendingKeys); err != nil {
+		return r, b.errorf("read", "<gfid:"+g.String()+">", err)
+	}
+	return r, nil
 }
 
 // fromStat fills the reply's inode facts.
@@ -191,19 +209,21 @@ func (b *Brick) fromStat(r *afr.Reply, st *syscall.Stat_t) {
 	r.Ctime = afr.Timespec{Sec: st.Ctim.Sec, Nsec: st.Ctim.Nsec}
 }
 
-// readCounters reads the pending keys and the dirty key into r.
-func (b *Brick) readCounters(r *afr.Reply, abs, volPath string, pendingKeys []string) error {
+// readCounters reads the pending keys and the dirty key into r. Its
+// errors name the key but not the entry, which the caller adds: building
+// the entry's name for every read would cost an allocation per entry.
+func (b *Brick) readCounters(r *afr.Reply, abs string, pendingKeys []string) error {
 	var errs []error
 	for j, k := range pendingKeys {
-		c, err := b.ReadChangelog(abs, volPath, k)
+		c, err := readChangelog(abs, b.key(k))
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("read %s: %w", b.key(k), err))
 		}
 		r.Pending[j] = c
 	}
-	dirty, err := b.ReadChangelog(abs, volPath, KeyDirty)
+	dirty, err := readChangelog(abs, b.key(KeyDirty))
 	if err != nil {
-		errs = append(errs, err)
+		errs = append(errs, fmt.Errorf("read %s: %w", b.key(KeyDirty), err))
 	}
 	r.Dirty = dirty
 	return errors.Join(errs...)
@@ -227,8 +247,8 @@ func (b *Brick) replyAbs(abs, volPath string, pendingKeys []string) (afr.Reply, 
 	} else if !errors.Is(err, ErrNoGFID) {
 		errs = append(errs, err)
 	}
-	if err := b.readCounters(&r, abs, volPath, pendingKeys); err != nil {
-		errs = append(errs, err)
+	if err := b.readCounters(&r, abs, pendingKeys); err != nil {
+		errs = append(errs, b.errorf("read", volPath, err))
 	}
 	// With features.ctime on, GlusterFS reports the times kept in mdata,
 	// not the inode's, so those are the times AFR compares.

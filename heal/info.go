@@ -57,9 +57,10 @@ type InfoOptions struct {
 	Workers int
 }
 
-// inFlight is how many entries each worker may be ahead of the caller:
-// enough to keep the workers busy, small enough that memory stays flat.
-const inFlight = 64
+// batchSize is how many index entries travel together between the walk,
+// the workers and the caller: per-entry channel hand-offs would cost more
+// than gathering an entry from a warm cache.
+const batchSize = 64
 
 // Info walks brick i's index the way glfsheal does for `heal info`
 // (glfsh_print_pending_heals): xattrop first, then dirty. For each gfid it
@@ -71,7 +72,8 @@ const inFlight = 64
 //
 // Entries are gathered by several workers at once, but the callbacks run in
 // the caller's goroutine and in index order; a non-nil return stops the
-// walk and is returned.
+// walk and is returned. At most a few batches per worker are in flight, so
+// memory does not grow with the index.
 func (rs *ReplicaSet) Info(i int, opts InfoOptions, list func(InfoEntry) error, skip func(Skipped) error) error {
 	if skip == nil {
 		skip = func(Skipped) error { return nil }
@@ -80,26 +82,31 @@ func (rs *ReplicaSet) Info(i int, opts InfoOptions, list func(InfoEntry) error, 
 	if workers <= 0 {
 		workers = 4 * runtime.GOMAXPROCS(0)
 	}
+	type item struct {
+		sub index.Subdir
+		e   index.Entry
+	}
 	type result struct {
 		listed  bool
 		entry   InfoEntry
 		skipped Skipped
 	}
 	type job struct {
-		sub  index.Subdir
-		e    index.Entry
-		done chan result
+		items []item
+		done  chan []result
 	}
 	g, ctx := errgroup.WithContext(context.Background())
 	jobs := make(chan job)
-	// order carries each job's result channel in index order, so the
+	// order carries each batch's result channel in index order, so the
 	// caller sees results in the order the index was read.
-	order := make(chan chan result, workers*inFlight)
+	order := make(chan chan []result, 2*workers)
 	g.Go(func() error {
 		defer close(jobs)
 		defer close(order)
-		return rs.Pending(i, func(sub index.Subdir, e index.Entry) error {
-			j := job{sub: sub, e: e, done: make(chan result, 1)}
+		var batch []item
+		send := func() error {
+			j := job{items: batch, done: make(chan []result, 1)}
+			batch = nil
 			select {
 			case order <- j.done:
 			case <-ctx.Done():
@@ -111,33 +118,49 @@ func (rs *ReplicaSet) Info(i int, opts InfoOptions, list func(InfoEntry) error, 
 			case <-ctx.Done():
 				return ctx.Err()
 			}
+		}
+		err := rs.Pending(i, func(sub index.Subdir, e index.Entry) error {
+			batch = append(batch, item{sub, e})
+			if len(batch) == batchSize {
+				return send()
+			}
+			return nil
 		})
+		if err == nil && len(batch) > 0 {
+			err = send()
+		}
+		return err
 	})
 	for w := 0; w < workers; w++ {
 		g.Go(func() error {
 			for j := range jobs {
-				listed, entry, skipped := rs.classify(j.sub, j.e, opts)
-				j.done <- result{listed: listed, entry: entry, skipped: skipped}
+				out := make([]result, len(j.items))
+				for k, it := range j.items {
+					out[k].listed, out[k].entry, out[k].skipped = rs.classify(it.sub, it.e, opts)
+				}
+				j.done <- out
 			}
 			return nil
 		})
 	}
 	g.Go(func() error {
 		for done := range order {
-			var r result
+			var results []result
 			select {
-			case r = <-done:
+			case results = <-done:
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-			var err error
-			if r.listed {
-				err = list(r.entry)
-			} else {
-				err = skip(r.skipped)
-			}
-			if err != nil {
-				return err
+			for _, r := range results {
+				var err error
+				if r.listed {
+					err = list(r.entry)
+				} else {
+					err = skip(r.skipped)
+				}
+				if err != nil {
+					return err
+				}
 			}
 		}
 		return nil
