@@ -3,6 +3,7 @@ package brick
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -236,5 +237,40 @@ func TestCountersGFIDAgreesWithReplyGFID(t *testing.T) {
 	}
 	if _, err := b.CountersGFID(file, keys); !errors.Is(err, ErrBadLength) || !strings.Contains(err.Error(), "afr.v-client-0") {
 		t.Errorf("corrupt counter: %v", err)
+	}
+}
+
+// TestPathOfCachedAgreesWithPathOf resolves a small tree with caches of
+// several sizes (one forgets everything at every other directory) and
+// compares with the uncached walk.
+func TestPathOfCachedAgreesWithPathOf(t *testing.T) {
+	b := newBrick(t)
+	want := map[afr.GFID]string{RootGFID: "/"}
+	parents := []string{""}
+	for i := 0; i < 4; i++ {
+		for _, par := range append([]string(nil), parents...) {
+			p := fmt.Sprintf("%s/d%d", par, i)
+			g := NewGFID()
+			mustCreate(t, b, NewEntry{Path: p, GFID: g, Type: afr.TypeDirectory, Mode: 0o755})
+			want[g] = p
+			parents = append(parents, p)
+			f := NewGFID()
+			mustCreate(t, b, NewEntry{Path: p + "/f", GFID: f, Type: afr.TypeRegular, Mode: 0o644})
+			want[f] = p + "/f"
+		}
+	}
+	for _, limit := range []int{1, 2, 1000} {
+		cache := NewDirCache(limit)
+		for round := 0; round < 2; round++ {
+			for g, p := range want {
+				got, err := b.PathOfCached(g, cache)
+				if err != nil || got != p {
+					t.Errorf("limit %d: PathOfCached(%s) = %q, %v; want %q", limit, g, got, err, p)
+				}
+			}
+		}
+		if n := len(cache.paths); n > limit {
+			t.Errorf("limit %d: the cache holds %d directories", limit, n)
+		}
 	}
 }

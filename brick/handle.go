@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/afrkit/afrkit/afr"
 )
@@ -102,24 +103,82 @@ func sameFile(a, b string) (bool, error) {
 // resolved by following their handle symlinks up to the root; other files
 // by their gfid2path xattrs (the first that resolves), since a file handle is
 // a hard link that carries no name.
-func (b *Brick) PathOf(g afr.GFID) (string, error) {
+func (b *Brick) PathOf(g afr.GFID) (string, error) { return b.PathOfCached(g, nil) }
+
+// DirCache remembers the paths of directories met while resolving gfids,
+// so that resolving many files of one directory walks its handles once. It
+// holds at most a fixed number of directories (it forgets them all when
+// full, keeping memory flat), and is safe for concurrent use. It assumes
+// the directories do not move while it is in use.
+type DirCache struct {
+	mu    sync.Mutex
+	limit int
+	paths map[afr.GFID]string
+}
+
+// NewDirCache returns a cache of at most limit directories.
+func NewDirCache(limit int) *DirCache {
+	return &DirCache{limit: limit, paths: make(map[afr.GFID]string)}
+}
+
+func (c *DirCache) get(g afr.GFID) (string, bool) {
+	if c == nil {
+		return "", false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.paths[g]
+	return p, ok
+}
+
+func (c *DirCache) put(g afr.GFID, p string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.paths) >= c.limit {
+		clear(c.paths)
+	}
+	c.paths[g] = p
+}
+
+// PathOfCached is PathOf using and filling cache (which may be nil) for
+// the directories above g.
+func (b *Brick) PathOfCached(g afr.GFID, cache *DirCache) (string, error) {
 	var names []string
+	var dirs []afr.GFID // dirs[i] is the parent whose name is names[i+1]
+	prefix := ""
 	cur := g
 	for depth := 0; cur != RootGFID; depth++ {
 		if depth > maxDepth {
 			return "", b.errorf("resolve", g.String(), ErrResolveLoop)
+		}
+		if p, ok := cache.get(cur); ok {
+			prefix = p
+			break
 		}
 		pgfid, name, err := b.parentOf(cur)
 		if err != nil {
 			return "", err
 		}
 		names = append(names, name)
+		dirs = append(dirs, pgfid)
 		cur = pgfid
 	}
-	for i, j := 0, len(names)-1; i < j; i, j = i+1, j-1 {
-		names[i], names[j] = names[j], names[i]
+	// names run from g upwards; build the path downwards from the prefix,
+	// remembering each directory on the way.
+	path := prefix
+	for i := len(names) - 1; i >= 0; i-- {
+		path += "/" + names[i]
+		if i > 0 {
+			cache.put(dirs[i-1], path)
+		}
 	}
-	return "/" + strings.Join(names, "/"), nil
+	if path == "" {
+		path = "/"
+	}
+	return path, nil
 }
 
 // parentOf returns one (parent gfid, name) pair of g.

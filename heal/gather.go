@@ -23,7 +23,14 @@ type ReplicaSet struct {
 	Keys []string
 	// Labels name the bricks in messages.
 	Labels []string
+	// dirs remember each brick's directory paths for PathOf.
+	dirs []*brick.DirCache
 }
+
+// dirCacheLimit bounds each brick's directory cache: 65536 directory paths
+// are a few megabytes, and cover the parents of a whole heal backlog in any
+// but the most scattered trees.
+const dirCacheLimit = 1 << 16
 
 // ReplicaSets opens every replica set of v. A brick that cannot be opened
 // is recorded, not fatal: it is reported as down, like GlusterFS reports a
@@ -43,6 +50,7 @@ func ReplicaSets(v *volume.Volume) []*ReplicaSet {
 				ix = index.Open(b.Root)
 			}
 			rs.Indexes = append(rs.Indexes, ix)
+			rs.dirs = append(rs.dirs, brick.NewDirCache(dirCacheLimit))
 		}
 		out = append(out, rs)
 	}
@@ -108,11 +116,11 @@ func (rs *ReplicaSet) gather(read func(*brick.Brick) (afr.Reply, error)) ([]afr.
 // PathOf resolves g to a volume path using whichever brick can: the first
 // brick whose handle resolves wins. It returns "" when none can.
 func (rs *ReplicaSet) PathOf(g afr.GFID) string {
-	for _, b := range rs.Open {
+	for i, b := range rs.Open {
 		if b == nil {
 			continue
 		}
-		if p, err := b.PathOf(g); err == nil {
+		if p, err := b.PathOfCached(g, rs.dirs[i]); err == nil {
 			return p
 		}
 	}
