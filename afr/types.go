@@ -1,6 +1,9 @@
 package afr
 
-import "fmt"
+import (
+	"encoding/hex"
+	"fmt"
+)
 
 // Kind is one of the three AFR transaction types. Its value is the index of
 // the kind's counter in a changelog xattr (afr_index_for_transaction_type).
@@ -67,7 +70,23 @@ func (g GFID) IsZero() bool { return g == GFID{} }
 
 // String formats g canonically (8-4-4-4-12 lowercase hex).
 func (g GFID) String() string {
-	return fmt.Sprintf("%x-%x-%x-%x-%x", g[0:4], g[4:6], g[6:8], g[8:10], g[10:16])
+	var buf [36]byte
+	g.Encode(buf[:])
+	return string(buf[:])
+}
+
+// Encode writes the 36-byte canonical form into dst, without allocating:
+// heal info formats a gfid per index entry.
+func (g GFID) Encode(dst []byte) {
+	hex.Encode(dst[0:8], g[0:4])
+	dst[8] = '-'
+	hex.Encode(dst[9:13], g[4:6])
+	dst[13] = '-'
+	hex.Encode(dst[14:18], g[6:8])
+	dst[18] = '-'
+	hex.Encode(dst[19:23], g[8:10])
+	dst[23] = '-'
+	hex.Encode(dst[24:36], g[10:16])
 }
 
 // Timespec is a time with nanoseconds, as stored in iatt and the mdata xattr.

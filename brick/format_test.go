@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"testing"
 
 	"github.com/afrkit/afrkit/afr"
@@ -122,4 +124,23 @@ func unhex(t *testing.T, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestHandlePathShape checks the hand-built handle paths and gfid strings
+// against their plain fmt spelling.
+func TestHandlePathShape(t *testing.T) {
+	for _, root := range []string{"/srv/b1", "/"} {
+		b := &Brick{Root: root, NS: NSTrusted}
+		for i := 0; i < 100; i++ {
+			g := NewGFID()
+			s := fmt.Sprintf("%x-%x-%x-%x-%x", g[0:4], g[4:6], g[6:8], g[8:10], g[10:16])
+			if g.String() != s {
+				t.Fatalf("String() = %s, want %s", g, s)
+			}
+			want := filepath.Join(root, fmt.Sprintf(".glusterfs/%02x/%02x/%s", g[0], g[1], s))
+			if got := b.HandlePath(g); got != want {
+				t.Fatalf("HandlePath = %s, want %s", got, want)
+			}
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package brick
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -19,12 +20,32 @@ const maxDepth = 4096
 // HandleRel is the path of gfid's handle relative to the brick root:
 // ".glusterfs/<g0>/<g1>/<gfid>" (posix_handle_path).
 func HandleRel(g afr.GFID) string {
-	return fmt.Sprintf("%s/%02x/%02x/%s", GlusterDir, g[0], g[1], g)
+	return string(appendHandleRel(nil, g))
 }
 
-// HandlePath is the absolute path of gfid's handle.
+// appendHandleRel appends HandleRel(g) to dst. Handles are built once per
+// brick per index entry, so this avoids fmt and its allocations.
+func appendHandleRel(dst []byte, g afr.GFID) []byte {
+	var buf [len(GlusterDir) + 7 + 36]byte
+	n := copy(buf[:], GlusterDir)
+	buf[n] = '/'
+	hex.Encode(buf[n+1:], g[0:1])
+	buf[n+3] = '/'
+	hex.Encode(buf[n+4:], g[1:2])
+	buf[n+6] = '/'
+	g.Encode(buf[n+7:])
+	return append(dst, buf[:]...)
+}
+
+// HandlePath is the absolute path of gfid's handle. Root is absolute and
+// clean (Open makes it so), so joining needs no Clean.
 func (b *Brick) HandlePath(g afr.GFID) string {
-	return filepath.Join(b.Root, HandleRel(g))
+	p := make([]byte, 0, len(b.Root)+1+len(GlusterDir)+7+36)
+	p = append(p, b.Root...)
+	if len(b.Root) == 0 || b.Root[len(b.Root)-1] != '/' {
+		p = append(p, '/')
+	}
+	return string(appendHandleRel(p, g))
 }
 
 // dirHandleTarget is the symlink target of a directory handle:

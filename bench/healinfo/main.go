@@ -6,12 +6,20 @@
 // For each file, on each up brick: the file, its trusted.gfid, its
 // .glusterfs hard-link handle, its gfid2path and mdata xattrs, a pending
 // changelog [1,1,0] (data+metadata, afr_mark_new_entry_changelog) blaming the
-// down brick, an xattrop index entry and, with -granular (GlusterFS's default
-// for new volumes), an entry-changes name under its parent. The files are
-// spread over -dirs directories that existed on every brick before the brick
+// down brick, a zero trusted.afr.dirty (AFR's transactions leave one on
+// every file and directory they touch: see
+// fixtures/gluster/testdata/pending-brick-down/getfattr.txt), an xattrop
+// index entry and, with -granular (GlusterFS's default for new volumes), an
+// entry-changes name under its parent. The files are spread over -dirs
+// directories (with a zero afr.dirty and a full-range glusterfs.dht layout,
+// as GlusterFS makes them) that existed on every brick before the brick
 // went down; each such directory gets an entry changelog [0,0,files] blaming
 // the down brick and its own xattrop entry, as AFR's entry transactions
 // leave them. The down brick keeps only the directories.
+//
+// The zero afr.dirty is not decoration: it makes each file's xattrs larger
+// than what fits in a 256-byte ext4 inode, and turns the dirty lookup from
+// ENODATA into a read, as on a real brick.
 //
 // So every up brick's heal index lists n+dirs entries and the down brick's
 // none; the program verifies that before it writes its marker, and prints
@@ -70,7 +78,7 @@ type params struct {
 	Version int `json:"version"`
 }
 
-const genVersion = 1
+const genVersion = 2
 
 // marker is the content of <volume dir>/bench-marker.json.
 type marker struct {
@@ -190,10 +198,10 @@ type gen struct {
 	dirs    []benchDir
 	now     brick.Mdata
 	// xattr keys and values every fast-path file shares.
-	keyGFID, keyMdata string
-	valMdata          []byte
-	pendingKeys       []string // full keys blaming the down brick
-	valFileMark       []byte
+	keyGFID, keyMdata, keyDirty string
+	valMdata                    []byte
+	pendingKeys                 []string // full keys blaming the down brick
+	valFileMark                 []byte
 }
 
 // benchDir is one of the directories the files are spread over.
@@ -302,6 +310,7 @@ func (g *gen) build() (marker, error) {
 	g.now = brick.Mdata{Ctime: ts, Mtime: ts, Atime: ts}
 	g.keyGFID = p.XattrNS + "." + brick.KeyGFID
 	g.keyMdata = p.XattrNS + "." + brick.KeyMdata
+	g.keyDirty = p.XattrNS + "." + brick.KeyDirty
 	g.valMdata = g.now.Encode()
 	g.pendingKeys = []string{p.XattrNS + "." + brick.PendingKey(v.Bricks[p.Down].ID)}
 	// afr_mark_new_entry_changelog: a regular file created while a brick
@@ -343,8 +352,13 @@ func (g *gen) build() (marker, error) {
 	return marker{Params: p, Expected: expected, VolumeID: v.ID}, nil
 }
 
+// dhtFullRange is the trusted.glusterfs.dht layout GlusterFS gives every
+// directory of a volume with a single subvolume: hash range 0 to 0xffffffff.
+var dhtFullRange = []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff}
+
 // makeDirs creates the directories on every brick, the down one included:
-// they existed before it went down, so they carry no changelog.
+// they existed before it went down, so they carry no pending changelog,
+// only the zero dirty and the dht layout GlusterFS leaves (the root too).
 func (g *gen) makeDirs() error {
 	g.dirs = make([]benchDir, g.p.Dirs)
 	for d := range g.dirs {
@@ -353,16 +367,33 @@ func (g *gen) makeDirs() error {
 	eg := new(errgroup.Group)
 	for _, b := range g.bricks {
 		eg.Go(func() error {
+			if err := g.dirXattrs(b, "/"); err != nil {
+				return err
+			}
 			for _, d := range g.dirs {
 				m := g.now
 				if err := b.Create(brick.NewEntry{Path: d.rel, GFID: d.gfid, Type: afr.TypeDirectory, Mode: 0o755, Times: &m}); err != nil {
 					return fmt.Errorf("mkdir: %w", err)
+				}
+				if err := g.dirXattrs(b, d.rel); err != nil {
+					return err
 				}
 			}
 			return nil
 		})
 	}
 	return eg.Wait()
+}
+
+func (g *gen) dirXattrs(b *brick.Brick, rel string) error {
+	if err := b.WriteChangelog(rel, brick.KeyDirty, afr.Changelog{}); err != nil {
+		return err
+	}
+	key := g.p.XattrNS + "." + brick.KeyDHT
+	if err := unix.Lsetxattr(filepath.Join(b.Root, rel), key, dhtFullRange, 0); err != nil {
+		return fmt.Errorf("brick %s: setxattr %s %s: %w", b.Root, key, rel, err)
+	}
+	return nil
 }
 
 // fileName is the name of file k; file k lives in directory k mod dirs, so
@@ -391,14 +422,25 @@ func (g *gen) referenceFile() error {
 		if err := b.WriteChangelog(rel, brick.PendingKey(g.v.Bricks[g.p.Down].ID), afr.Changelog{1, 1, 0}); err != nil {
 			return err
 		}
-		if err := ix.Add(index.Xattrop, gf); err != nil {
+		if err := b.WriteChangelog(rel, brick.KeyDirty, afr.Changelog{}); err != nil {
 			return err
 		}
-		if g.p.Granular {
-			if err := ix.AddEntryChange(d.gfid, name); err != nil {
-				return err
-			}
+		if err := g.indexFile(ix, d, name, gf); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// indexFile records a new file in the up brick's index as AFR's pre-op
+// does: its gfid in xattrop and, with granular entry heal, its name under
+// the parent's entry-changes.
+func (g *gen) indexFile(ix *index.Index, d benchDir, name string, gf afr.GFID) error {
+	if err := ix.Add(index.Xattrop, gf); err != nil {
+		return err
+	}
+	if g.p.Granular {
+		return ix.AddEntryChange(d.gfid, name)
 	}
 	return nil
 }
@@ -482,15 +524,7 @@ func (g *gen) fastFile(i int, d benchDir, name string, gf afr.GFID, content []by
 	if err := b.LinkFileHandle(abs, gf); err != nil {
 		return err
 	}
-	if err := ix.Add(index.Xattrop, gf); err != nil {
-		return err
-	}
-	if g.p.Granular {
-		if err := ix.AddEntryChange(d.gfid, name); err != nil {
-			return err
-		}
-	}
-	return nil
+	return g.indexFile(ix, d, name, gf)
 }
 
 func (g *gen) fileXattrs(fd int, d benchDir, name string, gf afr.GFID, content []byte) error {
@@ -511,6 +545,7 @@ func (g *gen) fileXattrs(fd int, d benchDir, name string, gf afr.GFID, content [
 		{g.keyGFID, gf[:], unix.XATTR_CREATE},
 		{g.p.XattrNS + "." + brick.Gfid2pathKey(d.gfid, name), []byte(brick.Gfid2pathValue(d.gfid, name)), unix.XATTR_CREATE},
 		{g.keyMdata, g.valMdata, 0},
+		{g.keyDirty, make([]byte, brick.ChangelogSize), 0},
 	}
 	for _, x := range set {
 		if err := unix.Fsetxattr(fd, x.key, x.val, x.flags); err != nil {
