@@ -8,6 +8,7 @@ import (
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/heal"
+	"github.com/afrkit/afrkit/index"
 )
 
 // The --json schema of `heal VOL info`, documented in docs/heal-info-json.md.
@@ -126,12 +127,8 @@ func describeEntry(rs *heal.ReplicaSet, e heal.InfoEntry, opts afr.Options) json
 		names[i] = b.String()
 	}
 	v := afr.Decide(e.Replies, opts)
-	je := jsonEntry{
-		GFID: e.GFID.String(), Index: string(e.Sub), Status: e.Status.String(),
-		GFIDMismatch: v.GFIDMismatch, TypeMismatch: v.TypeMismatch,
-		Pending: []string{}, SplitBrain: []string{}, Blame: []jsonBlame{}, Dirty: []jsonDirty{},
-		Down: []string{}, Missing: []string{}, Errors: []string{},
-	}
+	je := newJSONEntry(e.GFID.String(), e.Sub, e.Status.String())
+	je.GFIDMismatch, je.TypeMismatch = v.GFIDMismatch, v.TypeMismatch
 	if e.Path != "" {
 		je.Path = &e.Path
 	}
@@ -170,15 +167,23 @@ func describeEntry(rs *heal.ReplicaSet, e heal.InfoEntry, opts afr.Options) json
 }
 
 func (p *jsonReport) stale(s heal.Skipped) {
-	je := jsonEntry{
-		GFID: s.Name, Index: string(s.Sub), Status: "stale", Reason: s.Reason,
+	name := s.Name
+	if !s.GFID.IsZero() {
+		name = s.GFID.String()
+	}
+	je := newJSONEntry(name, s.Sub, "stale")
+	je.Reason = s.Reason
+	p.write(je)
+}
+
+// newJSONEntry is an entry with its lists empty rather than null, so that
+// scripts can test them without checking for null first.
+func newJSONEntry(gfid string, sub index.Subdir, status string) jsonEntry {
+	return jsonEntry{
+		GFID: gfid, Index: string(sub), Status: status,
 		Pending: []string{}, SplitBrain: []string{}, Blame: []jsonBlame{}, Dirty: []jsonDirty{},
 		Down: []string{}, Missing: []string{}, Errors: []string{},
 	}
-	if !s.GFID.IsZero() {
-		je.GFID = s.GFID.String()
-	}
-	p.write(je)
 }
 
 func (p *jsonReport) endBrick(b brickResult) {
