@@ -145,14 +145,15 @@ func (b *Brick) Reply(volPath string, pendingKeys []string) (afr.Reply, error) {
 // ReplyGFID is Reply for the inode behind gfid's handle. A gfid with no
 // handle gives Exists=false.
 func (b *Brick) ReplyGFID(g afr.GFID, pendingKeys []string) (afr.Reply, error) {
-	abs, err := b.AbsOfGFID(g)
-	if errors.Is(err, ErrNoHandle) {
-		return afr.Reply{Name: b.Root, Answered: true, Pending: make([]afr.Changelog, len(pendingKeys))}, nil
-	}
+	var st syscall.Stat_t
+	abs, ok, err := b.statGFID(g, &st)
 	if err != nil {
 		return afr.Reply{Name: b.Root}, err
 	}
-	return b.replyAbs(abs, "<gfid:"+g.String()+">", pendingKeys)
+	if !ok {
+		return afr.Reply{Name: b.Root, Answered: true, Pending: make([]afr.Changelog, len(pendingKeys))}, nil
+	}
+	return b.replyStat(abs, "<gfid:"+g.String()+">", &st, pendingKeys)
 }
 
 // CountersGFID is ReplyGFID cut down to what heal info's classification
@@ -163,29 +164,11 @@ func (b *Brick) ReplyGFID(g afr.GFID, pendingKeys []string) (afr.Reply, error) {
 // entries is mostly this.
 func (b *Brick) CountersGFID(g afr.GFID, pendingKeys []string) (afr.Reply, error) {
 	r := afr.Reply{Name: b.Root, Pending: make([]afr.Changelog, len(pendingKeys))}
-	abs := b.HandlePath(g)
 	var st syscall.Stat_t
-	if err := syscall.Lstat(abs, &st); err != nil {
-		if errors.Is(err, syscall.ENOENT) {
-			r.Answered = true
-			return r, nil
-		}
-		return r, b.errorf("stat", HandleRel(g), err)
-	}
-	if st.Mode&syscall.S_IFMT == syscall.S_IFLNK {
-		// A directory's handle is a symlink into its parent; a symlink
-		// file's handle is a hard link to the symlink. AbsOfGFID tells
-		// them apart.
-		var err error
-		if abs, err = b.AbsOfGFID(g); errors.Is(err, ErrNoHandle) {
-			r.Answered = true
-			return r, nil
-		} else if err != nil {
-			return r, err
-		}
-		if err := syscall.Lstat(abs, &st); err != nil {
-			return r, b.errorf("stat", "<gfid:"+g.String()+">", err)
-		}
+	abs, ok, err := b.statGFID(g, &st)
+	if err != nil || !ok {
+		r.Answered = err == nil
+		return r, err
 	}
 	b.fromStat(&r, &st)
 	r.GFID = g
@@ -193,6 +176,35 @@ func (b *Brick) CountersGFID(g afr.GFID, pendingKeys []string) (afr.Reply, error
 		return r, b.errorf("read", "<gfid:"+g.String()+">", err)
 	}
 	return r, nil
+}
+
+// statGFID lstats the inode behind g's handle into st and returns its
+// path; ok is false when g has no handle. A regular file's handle is the
+// file itself (a hard link), so most gfids cost a single lstat. A symlink
+// handle is either a directory's (a symlink into its parent) or the hard
+// link of a symlink file; AbsOfGFID tells them apart.
+func (b *Brick) statGFID(g afr.GFID, st *syscall.Stat_t) (abs string, ok bool, err error) {
+	abs = b.HandlePath(g)
+	if err := syscall.Lstat(abs, st); err != nil {
+		if errors.Is(err, syscall.ENOENT) {
+			return "", false, nil
+		}
+		return "", false, b.errorf("stat", HandleRel(g), err)
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFLNK {
+		return abs, true, nil
+	}
+	abs, err = b.AbsOfGFID(g)
+	if errors.Is(err, ErrNoHandle) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	if err := syscall.Lstat(abs, st); err != nil {
+		return "", false, b.errorf("stat", "<gfid:"+g.String()+">", err)
+	}
+	return abs, true, nil
 }
 
 // fromStat fills the reply's inode facts.
@@ -239,8 +251,13 @@ func (b *Brick) replyAbs(abs, volPath string, pendingKeys []string) (afr.Reply, 
 		}
 		return r, b.errorf("stat", volPath, err)
 	}
-	b.fromStat(&r, &st)
+	return b.replyStat(abs, volPath, &st, pendingKeys)
+}
 
+// replyStat is the rest of a full reply once the entry's lstat is known.
+func (b *Brick) replyStat(abs, volPath string, st *syscall.Stat_t, pendingKeys []string) (afr.Reply, error) {
+	r := afr.Reply{Name: b.Root, Pending: make([]afr.Changelog, len(pendingKeys))}
+	b.fromStat(&r, st)
 	var errs []error
 	if g, err := b.gfidAbs(abs, volPath); err == nil {
 		r.GFID = g
