@@ -19,6 +19,7 @@ var (
 	ErrSourceBrick         = errors.New("afr: Error getting the source brick")
 	ErrAllBricksUpForGFID  = errors.New("afr: All the bricks should be up to resolve the gfid split brain")
 	ErrNoMajorityForGFID   = errors.New("afr: No majority to resolve gfid split brain")
+	ErrNoMajority          = errors.New("afr: No version is held by more than half of the bricks")
 	ErrNoFavoriteChild     = errors.New("afr: No child selected by favorite-child policy.")
 	ErrSizePolicyDirectory = errors.New("afr: Size policy is not applicable to directories.")
 	ErrNotConnected        = errors.New("afr: Transport endpoint is not connected")
@@ -103,6 +104,9 @@ const (
 	OpBiggerFile
 	OpLatestMtime
 	OpSourceBrick
+	// OpMajority is afrkit's own: the version more than half the bricks
+	// hold wins. GlusterFS has it only as a favorite-child policy.
+	OpMajority
 )
 
 func (o HealOp) String() string {
@@ -115,13 +119,15 @@ func (o HealOp) String() string {
 		return "latest-mtime"
 	case OpSourceBrick:
 		return "source-brick"
+	case OpMajority:
+		return "majority"
 	}
 	return fmt.Sprintf("op(%d)", int(o))
 }
 
 // ParseHealOp accepts the CLI verbs.
 func ParseHealOp(s string) (HealOp, error) {
-	for o := OpBiggerFile; o <= OpSourceBrick; o++ {
+	for o := OpBiggerFile; o <= OpMajority; o++ {
 		if o.String() == s {
 			return o, nil
 		}
@@ -485,6 +491,48 @@ func gfidMajority(replies []Reply) int {
 			if votes > n/2 {
 				return i
 			}
+		}
+	}
+	return -1
+}
+
+// ResolveByMajority is `afrkit heal VOL split-brain majority` for one kind,
+// Data or Metadata: versions[i] names what brick i holds (a content hash,
+// or its owner, mode and xattrs), and the first brick whose version more
+// than half the bricks share becomes the source. The entry must be in
+// split-brain with every brick up, as for ResolveSplitBrain.
+func ResolveByMajority(replies []Reply, kind Kind, versions []string, quorumCount int) (int, error) {
+	fail := func(err error) (int, error) { return -1, &ResolveError{Kind: kind, Op: OpMajority, Err: err} }
+	if kind != Data && kind != Metadata {
+		return fail(ErrNotInSplitBrain)
+	}
+	if !allAnswered(replies) {
+		return fail(ErrNotConnected)
+	}
+	if !FindDirection(replies, kind, quorumCount).SplitBrain {
+		return fail(ErrNotInSplitBrain)
+	}
+	if src := sameOnAll(replies, kind); src >= 0 {
+		return src, nil
+	}
+	if src := Majority(versions); src >= 0 {
+		return src, nil
+	}
+	return fail(ErrNoMajority)
+}
+
+// Majority returns the first index whose value more than half of the
+// values equal, or -1.
+func Majority(versions []string) int {
+	for i, v := range versions {
+		votes := 0
+		for _, w := range versions {
+			if w == v {
+				votes++
+			}
+		}
+		if votes > len(versions)/2 {
+			return i
 		}
 	}
 	return -1

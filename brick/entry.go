@@ -311,6 +311,11 @@ type NewEntry struct {
 	Content io.Reader    // regular files: the data
 	Target  string       // symlinks: the target
 	Times   *Mdata       // mdata to record; nil takes the inode's times
+	// NoSync skips the fsync of a new regular file. Heal sets it: it makes
+	// a whole batch durable with one syncfs, and the pending counter it
+	// set on the source before creating keeps the new copy a sink until
+	// then.
+	NoSync bool
 }
 
 // Create makes a new entry the way GlusterFS's posix does for a create,
@@ -344,9 +349,11 @@ func (b *Brick) Create(e NewEntry) error {
 				return b.errorf("write", e.Path, err)
 			}
 		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return b.errorf("fsync", e.Path, err)
+		if !e.NoSync {
+			if err := f.Sync(); err != nil {
+				f.Close()
+				return b.errorf("fsync", e.Path, err)
+			}
 		}
 		if err := f.Close(); err != nil {
 			return b.errorf("close", e.Path, err)

@@ -67,3 +67,24 @@ func checkName(name string) error {
 	}
 	return nil
 }
+
+// RemoveEntryChanges drops every name recorded for directory pgfid, and
+// its directory, once the directory's entry heal is done. A missing
+// directory is not an error.
+func (ix *Index) RemoveEntryChanges(pgfid afr.GFID) error {
+	dir := ix.path(EntryChanges, pgfid.String())
+	err := walkNames(dir, func(name string) error {
+		err := os.Remove(ix.path(EntryChanges, pgfid.String(), name))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("index: remove entry-changes/%s/%s: %w", pgfid, name, err)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("index: remove entry-changes/%s: %w", pgfid, err)
+	}
+	return nil
+}

@@ -28,60 +28,101 @@ type HealInfoOptions struct {
 	JSON   bool
 }
 
-const healLong = `Show what the bricks of a volume need healed, read straight from the bricks.
+const healLong = `Heal a volume, resolve its split-brains, and show what needs healing.
 
+  afrkit heal VOL                      heal every entry the bricks' indexes list
+  afrkit heal VOL full                 heal every entry of the volume (crawl)
+  afrkit heal VOL split-brain bigger-file FILE
+  afrkit heal VOL split-brain latest-mtime FILE
+  afrkit heal VOL split-brain source-brick BRICK [FILE]
+  afrkit heal VOL split-brain majority [FILE]
+                                       resolve a split-brain; without FILE, every
+                                       split-brain entry of BRICK's index
+  afrkit heal VOL history              every resolution: what won, where the
+                                       losing copies are kept
+  afrkit heal VOL undo ID              put a resolution's losing copies back
   afrkit heal VOL info                 every entry a brick's heal index lists
   afrkit heal VOL info split-brain     only the entries in split-brain
   afrkit heal VOL info summary         counts per brick
-  afrkit heal VOL explain FILE         why FILE (/path or gfid:UUID) is or is not
-                                       healed: every brick's copy, the decoded
-                                       changelogs, afr's choice of source, or the
-                                       split-brain commands that would resolve it
+  afrkit heal VOL explain FILE         why FILE is or is not healed
 
-The output has GlusterFS's layout (and with --xml GlusterFS's XML), so scripts
-written for 'gluster volume heal VOL info' keep working. Unlike GlusterFS,
-afrkit takes no locks and needs no running glusterd or brick process: it reads
-each brick's index (.glusterfs/indices/xattrop and dirty) and the AFR xattrs
-of every copy. An entry is printed as its path when any brick can resolve
-it, as <gfid:UUID> otherwise. A brick that cannot be read is reported as
-"Transport endpoint is not connected", and the others are still reported.
---json prints afrkit's own schema (docs/heal-info-json.md): per entry the
-kinds pending and in split-brain, who blames whom, and stale index entries.
+FILE is a path from the volume's root (/dir/file) or gfid:UUID. BRICK is
+host:/path as heal info prints it, the bare path, or VOL-client-N.
 
-Healing itself (afrkit heal VOL) is not implemented yet.`
+Healing follows GlusterFS's AFR: the changelog xattrs say which copy is the
+source; data, metadata (owner, mode, xattrs, times) and directory entries
+are copied from it, and the counters are cleared only after the sinks are
+durable, so a crash at any point is healed by the next run in the same
+direction. Data heal writes in place, block by block (--algorithm diff
+compares blake3 hashes of 1 MiB blocks and writes only those that differ),
+and keeps holes. A split-brain is resolved only by a command or by the
+volume's cluster.favorite-child-policy; the losing copies are kept on their
+bricks under .glusterfs/afrkit/kept, outside the volume, and recorded in the
+history. --dry-run prints the plan and changes nothing. Writing commands
+refuse to run while a GlusterFS brick process serves a brick of the volume.
 
-// NewCmdHeal builds `afrkit heal VOL info [split-brain|summary]`.
+heal info and explain take no locks and need no running glusterd or brick
+process; their output has GlusterFS's layout (and with --xml GlusterFS's
+XML). --json prints afrkit's own schema (docs/heal-info-json.md).
+
+EXIT STATUS: 0 when everything is healed (or the command succeeded), 1 when
+entries are left or a resolution failed, 2 for a usage mistake.`
+
+// NewCmdHeal builds `afrkit heal VOL ...`.
 func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 	opts := &HealInfoOptions{F: f}
+	run := &HealRunOptions{F: f}
 	cmd := &cobra.Command{
-		Use:   "heal VOL info [split-brain|summary] | heal VOL explain FILE",
-		Short: "Show (and, later, heal) what a volume's replicas disagree on",
+		Use:   "heal VOL [full | split-brain ... | history | undo ID | info ... | explain FILE]",
+		Short: "Heal a volume, resolve split-brains, show what needs healing",
 		Long:  healLong,
-		Example: `  afrkit heal myvol info
+		Example: `  afrkit heal myvol --dry-run
+  afrkit heal myvol
+  afrkit heal myvol split-brain latest-mtime /dir/file.txt
+  afrkit heal myvol split-brain source-brick host:/bricks/b1
   afrkit heal myvol info summary --xml
-  afrkit heal myvol info --json | jq '.bricks[].entries[] | select(.split_brain != [])'
   afrkit heal myvol explain /dir/file.txt`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 1 {
-				return usageError{fmt.Errorf("usage: afrkit heal VOL info [split-brain|summary]")}
+				return usageError{fmt.Errorf("usage: afrkit heal VOL [full|split-brain|history|undo|info|explain]")}
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Volume = args[0]
-			switch {
-			case len(args) == 1:
-				return fmt.Errorf("afrkit heal %s: healing: %w (try 'afrkit heal %s info')", args[0], errNotImplemented, args[0])
-			case args[1] == "explain":
+			opts.Volume, run.Volume = args[0], args[0]
+			sub := ""
+			if len(args) > 1 {
+				sub = args[1]
+			}
+			if (opts.XML || opts.JSON) && sub != "info" {
+				return usageError{fmt.Errorf("--xml and --json are for heal %s info", args[0])}
+			}
+			switch sub {
+			case "", "full":
+				if len(args) > 2 {
+					return usageError{fmt.Errorf("usage: afrkit heal VOL [full]")}
+				}
+				run.Full = sub == "full"
+				return healRun(run)
+			case "split-brain":
+				return healSplitBrainRun(run, args[2:])
+			case "history":
+				return healHistoryRun(f, args[0])
+			case "undo":
+				if len(args) != 3 {
+					return usageError{fmt.Errorf("usage: afrkit heal VOL undo ID")}
+				}
+				return healUndoRun(run, args[2])
+			case "explain":
 				if len(args) != 3 {
 					return usageError{fmt.Errorf("usage: afrkit heal VOL explain /PATH|gfid:UUID")}
 				}
-				if opts.XML || opts.JSON {
-					return usageError{fmt.Errorf("heal %s explain prints text only", args[0])}
-				}
 				return healExplainRun(opts.F, args[0], args[2])
-			case args[1] != "info":
-				return fmt.Errorf("afrkit heal %s %s: %w", args[0], args[1], errNotImplemented)
+			case "info":
+			default:
+				return usageError{fmt.Errorf("afrkit heal %s %s: unknown subcommand", args[0], sub)}
+			}
+			switch {
 			case len(args) == 2:
 				opts.Mode = infoAll
 			case len(args) == 3 && (args[2] == infoSplitBrain || args[2] == infoSummary):
@@ -95,9 +136,12 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 			return healInfoRun(opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.XML, "xml", false, "print GlusterFS's XML")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print afrkit's JSON (see docs/heal-info-json.md)")
+	cmd.Flags().BoolVar(&opts.XML, "xml", false, "heal info: print GlusterFS's XML")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "heal info: print afrkit's JSON (see docs/heal-info-json.md)")
 	cmd.MarkFlagsMutuallyExclusive("xml", "json")
+	cmd.Flags().BoolVar(&run.DryRun, "dry-run", false, "print the plan and change nothing")
+	cmd.Flags().IntVar(&run.Jobs, "jobs", 0, "entries healed at once (default: the number of CPUs)")
+	cmd.Flags().StringVar(&run.Algorithm, "algorithm", "", "data heal algorithm: full or diff (default: the volume's cluster.data-self-heal-algorithm, else diff when there is data)")
 	return cmd
 }
 

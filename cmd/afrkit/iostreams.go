@@ -17,12 +17,15 @@ type IOStreams struct {
 	// StdoutTTY is true when Out is a terminal: colour and progress lines
 	// are for people, not for pipes.
 	StdoutTTY bool
+	// StderrTTY is true when ErrOut is a terminal: progress lines go there.
+	StderrTTY bool
 }
 
 // SystemIO returns the process's streams.
 func SystemIO() *IOStreams {
 	_, err := unix.IoctlGetTermios(int(os.Stdout.Fd()), unix.TCGETS)
-	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, StdoutTTY: err == nil}
+	_, errErr := unix.IoctlGetTermios(int(os.Stderr.Fd()), unix.TCGETS)
+	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, StdoutTTY: err == nil, StderrTTY: errErr == nil}
 }
 
 // TestIO returns streams backed by buffers.

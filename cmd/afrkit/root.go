@@ -153,6 +153,9 @@ func Main(args []string, io *IOStreams) ExitCode {
 	if err == nil {
 		return ExitOK
 	}
+	if errors.Is(err, errReported) {
+		return ExitError
+	}
 	fmt.Fprintf(io.ErrOut, "afrkit: %v\n", err)
 	var ue usageError
 	switch {

@@ -1,0 +1,315 @@
+package brick
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/afrkit/afrkit/afr"
+)
+
+// The primitives below are what heal needs to change a brick. They take the
+// absolute path of the copy (from Abs or AbsOfGFID) plus the volume path or
+// gfid string used in error messages, as the read side does.
+
+// AfrkitDir is afrkit's own directory inside .glusterfs: kept copies and the
+// heal lock live there. GlusterFS never looks into it (its janitor purges
+// only landfill), and it is not part of the volume's namespace.
+const AfrkitDir = "afrkit"
+
+// KeptDir is where the losing copies of split-brain resolutions, and the
+// names heal removes, are kept on this brick.
+func (b *Brick) KeptDir() string { return b.GlusterPath(AfrkitDir, "kept") }
+
+// AnonInodePrefix starts the name of the anonymous-inode directory AFR keeps
+// at the brick root (.glusterfs-anonymous-inode-<volume-id>). It is not a
+// name of the volume.
+const AnonInodePrefix = ".glusterfs-anonymous-inode-"
+
+// Key returns the full name of a namespace-less key on this brick.
+func (b *Brick) Key(k string) string { return b.key(k) }
+
+// IsInternalKey reports whether a full xattr name is AFR or posix
+// bookkeeping rather than metadata that heal copies between bricks.
+func (b *Brick) IsInternalKey(full string) bool {
+	if strings.HasPrefix(full, "security.") || (b.NS == NSUser && strings.HasPrefix(full, NSTrusted+".")) {
+		return true
+	}
+	k, ok := b.unkey(full)
+	return ok && isInternalKey(k)
+}
+
+// ReadDirNames lists the names in the directory at abs, leaving out what
+// is not part of the volume: .glusterfs and the anonymous-inode directory
+// at the brick root.
+func (b *Brick) ReadDirNames(abs, volPath string) ([]string, error) {
+	f, err := os.Open(abs)
+	if err != nil {
+		return nil, b.errorf("open directory", volPath, err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, b.errorf("read directory", volPath, err)
+	}
+	if abs != b.Root {
+		return names, nil
+	}
+	out := names[:0]
+	for _, n := range names {
+		if n == GlusterDir || strings.HasPrefix(n, AnonInodePrefix) {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// AddChangelog adds delta to the changelog key of the copy at abs, as a
+// posix xattrop with GF_XATTROP_ADD_ARRAY does, and returns the new value.
+// A zero delta writes nothing.
+func (b *Brick) AddChangelog(abs, name, key string, delta afr.Changelog) (afr.Changelog, error) {
+	cur, err := b.ReadChangelog(abs, name, key)
+	if err != nil || delta.IsZero() {
+		return cur, err
+	}
+	for k := range cur {
+		cur[k] += delta[k]
+	}
+	if err := b.setXattr(abs, key, EncodeChangelog(cur), false); err != nil {
+		return cur, b.errorf("write "+b.key(key), name, err)
+	}
+	return cur, nil
+}
+
+// ClearChangelog zeroes the counters of kinds in the changelog key of the
+// copy at abs, leaving the key in place (GlusterFS leaves 12 zero bytes after
+// a heal). An absent key, or one already zero there, is not written. It
+// returns the value left on disk.
+func (b *Brick) ClearChangelog(abs, name, key string, kinds ...afr.Kind) (afr.Changelog, error) {
+	cur, err := b.ReadChangelog(abs, name, key)
+	if err != nil {
+		return cur, err
+	}
+	changed := false
+	for _, k := range kinds {
+		if cur[k] != 0 {
+			cur[k], changed = 0, true
+		}
+	}
+	if !changed {
+		return cur, nil
+	}
+	if err := b.setXattr(abs, key, EncodeChangelog(cur), false); err != nil {
+		return cur, b.errorf("write "+b.key(key), name, err)
+	}
+	return cur, nil
+}
+
+// SetGFID gives the copy at abs its trusted.gfid (XATTR_CREATE); an equal
+// gfid already there is accepted, another one is an error.
+func (b *Brick) SetGFID(abs, name string, g afr.GFID) error { return b.setGFIDAbs(abs, name, g) }
+
+// RawXattrs reads every xattr of the copy at abs, keyed by full name.
+func (b *Brick) RawXattrs(abs, name string) (map[string][]byte, error) {
+	names, err := listXattr(abs)
+	if err != nil {
+		return nil, b.errorf("list xattrs", name, err)
+	}
+	out := make(map[string][]byte, len(names))
+	for _, full := range names {
+		v, err := getRawXattr(abs, full)
+		if errors.Is(err, ErrNoAttr) {
+			continue
+		}
+		if err != nil {
+			return nil, b.errorf("read "+full, name, err)
+		}
+		out[full] = v
+	}
+	return out, nil
+}
+
+// SetRawXattr writes the xattr full on the copy at abs.
+func (b *Brick) SetRawXattr(abs, name, full string, v []byte) error {
+	if err := unix.Lsetxattr(abs, full, v, 0); err != nil {
+		return b.errorf("write "+full, name, normalizeXattrErr(err))
+	}
+	return nil
+}
+
+// RemoveRawXattr removes the xattr full; an absent one is not an error.
+func (b *Brick) RemoveRawXattr(abs, name, full string) error {
+	err := unix.Lremovexattr(abs, full)
+	if err == nil || errors.Is(normalizeXattrErr(err), ErrNoAttr) {
+		return nil
+	}
+	return b.errorf("remove "+full, name, normalizeXattrErr(err))
+}
+
+// AddGfid2path records name in pgfid as one of the copy's names.
+func (b *Brick) AddGfid2path(abs string, pgfid afr.GFID, name string) error {
+	err := b.setXattr(abs, Gfid2pathKey(pgfid, name), []byte(Gfid2pathValue(pgfid, name)), true)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return b.errorf("write gfid2path", name, err)
+	}
+	return nil
+}
+
+// RemoveGfid2path forgets name in pgfid as one of the copy's names.
+func (b *Brick) RemoveGfid2path(abs string, pgfid afr.GFID, name string) error {
+	if err := b.removeXattr(abs, Gfid2pathKey(pgfid, name)); err != nil {
+		return b.errorf("remove gfid2path", name, err)
+	}
+	return nil
+}
+
+// ReadMdata reads the copy's trusted.glusterfs.mdata; ok is false when it
+// has none.
+func (b *Brick) ReadMdata(abs, name string) (m Mdata, ok bool, err error) {
+	v, err := b.getXattr(abs, KeyMdata)
+	if errors.Is(err, ErrNoAttr) {
+		return m, false, nil
+	}
+	if err != nil {
+		return m, false, b.errorf("read "+b.key(KeyMdata), name, err)
+	}
+	m, err = DecodeMdata(v)
+	if err != nil {
+		return m, false, b.errorf("read "+b.key(KeyMdata), name, err)
+	}
+	return m, true, nil
+}
+
+// SetMdata writes the copy's trusted.glusterfs.mdata.
+func (b *Brick) SetMdata(abs, name string, m Mdata) error {
+	if err := b.setXattr(abs, KeyMdata, m.Encode(), false); err != nil {
+		return b.errorf("write "+b.key(KeyMdata), name, err)
+	}
+	return nil
+}
+
+// RemoveHandle removes g's handle when nothing else needs it: a directory's
+// symlink handle always, a file's hard-link handle only once no name of the
+// volume links its inode. outside counts links known to be outside the
+// volume's namespace (a copy kept by heal), which do not hold the gfid.
+func (b *Brick) RemoveHandle(g afr.GFID, outside int) error {
+	h := b.HandlePath(g)
+	var st syscall.Stat_t
+	if err := syscall.Lstat(h, &st); err != nil {
+		if errors.Is(err, syscall.ENOENT) {
+			return nil
+		}
+		return b.errorf("stat", HandleRel(g), err)
+	}
+	fi, err := os.Lstat(h)
+	if err != nil {
+		return b.errorf("stat", HandleRel(g), err)
+	}
+	if !b.isDirHandle(h, fi) && int(st.Nlink) > 1+outside {
+		return nil
+	}
+	if err := os.Remove(h); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return b.errorf("remove handle", HandleRel(g), err)
+	}
+	return nil
+}
+
+// RetargetDirHandle points directory g's handle at its new name in pgfid,
+// after the directory was renamed.
+func (b *Brick) RetargetDirHandle(g, pgfid afr.GFID, name string) error {
+	h := b.HandlePath(g)
+	if err := os.Remove(h); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return b.errorf("remove handle", HandleRel(g), err)
+	}
+	return b.SymlinkDirHandle(g, pgfid, name)
+}
+
+// Syncfs makes everything written to the brick's filesystem durable: one
+// call instead of an fsync per healed file.
+func (b *Brick) Syncfs() error {
+	f, err := os.Open(b.Root)
+	if err != nil {
+		return b.errorf("open", "/", err)
+	}
+	defer f.Close()
+	if err := unix.Syncfs(int(f.Fd())); err != nil {
+		return b.errorf("syncfs", "/", err)
+	}
+	return nil
+}
+
+// SplitPath splits a volume path into its parent's volume path and its
+// name.
+func SplitPath(p string) (parent, name string) {
+	dir, name := path.Split(p)
+	if dir != "/" {
+		dir = strings.TrimSuffix(dir, "/")
+	}
+	return dir, name
+}
+
+// Join joins a directory's volume path and a name.
+func Join(dir, name string) string {
+	if dir == "/" {
+		return "/" + name
+	}
+	return dir + "/" + name
+}
+
+// RelToRoot is the path of abs relative to the brick root, for messages.
+func (b *Brick) RelToRoot(abs string) string {
+	rel, err := filepath.Rel(b.Root, abs)
+	if err != nil {
+		return abs
+	}
+	return "/" + rel
+}
+
+// checkName refuses a name that is not a single path component.
+func checkName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
+		return fmt.Errorf("%q: %w", name, ErrOutsideBrick)
+	}
+	return nil
+}
+
+// ChildAbs is the absolute path of name inside the directory at dirAbs,
+// refusing names that are not one component.
+func (b *Brick) ChildAbs(dirAbs, name string) (string, error) {
+	if err := checkName(name); err != nil {
+		return "", b.errorf("resolve", name, err)
+	}
+	if dirAbs == b.Root && name == GlusterDir {
+		return "", b.errorf("resolve", name, fmt.Errorf("%w: .glusterfs is internal", ErrOutsideBrick))
+	}
+	return filepath.Join(dirAbs, name), nil
+}
+
+// ReplyAt is Reply for the copy at abs (name labels errors).
+func (b *Brick) ReplyAt(abs, name string, pendingKeys []string) (afr.Reply, error) {
+	r, err := b.replyAbs(abs, name, pendingKeys)
+	r.Name = b.Root
+	return r, err
+}
+
+// HasGFID reports whether g has a handle on this brick that leads to an
+// inode, and whether that inode is a directory.
+func (b *Brick) HasGFID(g afr.GFID) (exists, dir bool, err error) {
+	var st syscall.Stat_t
+	_, ok, err := b.statGFID(g, &st)
+	if err != nil || !ok {
+		return false, false, err
+	}
+	return true, st.Mode&syscall.S_IFMT == syscall.S_IFDIR, nil
+}
+
+// GFIDAt reads the gfid of the copy at abs.
+func (b *Brick) GFIDAt(abs string) (afr.GFID, error) { return b.gfidAbs(abs, b.RelToRoot(abs)) }

@@ -1,0 +1,367 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/heal"
+)
+
+// HealRunOptions are the inputs of `heal VOL [full]` and the split-brain
+// commands.
+type HealRunOptions struct {
+	F         *Factory
+	Volume    string
+	Full      bool
+	DryRun    bool
+	Jobs      int
+	Algorithm string
+	// Step is the engine's hook before every change (crash tests).
+	Step func(string)
+}
+
+// errReported is a failure whose message has been printed already: the
+// exit status is 1 and nothing more is said.
+var errReported = errors.New("reported")
+
+// procDir is where brick processes are looked for.
+const procDir = "/proc"
+
+// openEngine loads the volume, checks that it may be written (unless this
+// is a dry run), takes the heal lock and builds the engine. release undoes
+// the lock.
+func openEngine(opts *HealRunOptions) (*heal.Engine, func(), error) {
+	v, err := opts.F.Catalog().Lookup(opts.Volume)
+	if err != nil {
+		return nil, nil, err
+	}
+	release := func() {}
+	if !opts.DryRun {
+		if err := v.CheckOffline(procDir); err != nil {
+			return nil, nil, err
+		}
+		if release, err = v.Lock(); err != nil {
+			return nil, nil, err
+		}
+	}
+	e, err := heal.NewEngine(v, heal.EngineOptions{
+		Jobs:      opts.Jobs,
+		DryRun:    opts.DryRun,
+		Algorithm: opts.Algorithm,
+		Step:      opts.Step,
+		History:   &heal.History{Path: heal.HistoryPath(opts.F.StateDir, v.Name)},
+		Progress:  progressPrinter(opts.F.IO),
+	})
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	return e, release, nil
+}
+
+// progressPrinter draws one progress line on a terminal's stderr, at most
+// a few times a second; on a pipe it prints nothing.
+func progressPrinter(io *IOStreams) func(heal.Progress) {
+	if !io.StderrTTY {
+		return nil
+	}
+	var last time.Time
+	return func(p heal.Progress) {
+		if time.Since(last) < 200*time.Millisecond && p.Done < p.Total {
+			return
+		}
+		last = time.Now()
+		rate := float64(p.Done) / max(p.Elapsed.Seconds(), 1e-3)
+		eta := "?"
+		if rate > 0 && p.Total >= p.Done {
+			eta = (time.Duration(float64(p.Total-p.Done)/rate) * time.Second).Round(time.Second).String()
+		}
+		fmt.Fprintf(io.ErrOut, "\r\033[Kpass %d: %d/%d entries, %s written, %.0f entries/s, %s/s, ETA %s",
+			p.Pass, p.Done, p.Total, sizeString(p.Bytes), rate, sizeString(int64(float64(p.Bytes)/max(p.Elapsed.Seconds(), 1e-3))), eta)
+	}
+}
+
+// healRun is `afrkit heal VOL [full]`.
+func healRun(opts *HealRunOptions) error {
+	e, release, err := openEngine(opts)
+	if err != nil {
+		return err
+	}
+	defer release()
+	res, err := e.Heal(context.Background(), opts.Full)
+	if opts.F.IO.StderrTTY && e.Opts().Progress != nil {
+		fmt.Fprint(opts.F.IO.ErrOut, "\r\033[K")
+	}
+	if res != nil {
+		printResult(opts.F.IO.Out, opts, res)
+	}
+	if err != nil {
+		return fmt.Errorf("heal %s: %w", opts.Volume, err)
+	}
+	if len(res.Left) > 0 && !opts.DryRun {
+		return errReported
+	}
+	return nil
+}
+
+func sizeString(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// printResult prints what a heal did: the plan for a dry run, a summary
+// otherwise, then the resolutions and what is left.
+func printResult(w io.Writer, opts *HealRunOptions, res *heal.Result) {
+	if opts.DryRun {
+		printPlan(w, res.Actions)
+		res.Left = notPlanned(res.Left, res.Actions)
+	} else {
+		total := 0
+		var kinds []string
+		for _, k := range []string{"data", "metadata", "entry"} {
+			if n := res.Healed[k]; n > 0 {
+				total += n
+				kinds = append(kinds, fmt.Sprintf("%d %s", n, k))
+			}
+		}
+		if total == 0 {
+			fmt.Fprintf(w, "Nothing was healed.\n")
+		} else {
+			fmt.Fprintf(w, "Healed %s; wrote %s of data in %d pass(es).\n", strings.Join(kinds, ", "), sizeString(res.Bytes), res.Passes)
+		}
+	}
+	if len(res.Resolved) > 0 {
+		fmt.Fprintf(w, "\nResolved (see 'afrkit heal %s history'):\n", opts.Volume)
+		for _, r := range res.Resolved {
+			fmt.Fprintf(w, "  %s  %s %s, %s: kept %s's version\n", r.ID, r.Path, r.Kind, r.How, r.Source)
+			for _, k := range r.Kept {
+				where := k.Meta
+				if k.Path != "" {
+					where = k.Path
+				}
+				fmt.Fprintf(w, "      %s's copy is kept at %s\n", k.Brick, where)
+			}
+		}
+	}
+	if len(res.Left) > 0 {
+		fmt.Fprintf(w, "\nNot healed (%d):\n", len(res.Left))
+		for _, l := range res.Left {
+			fmt.Fprintf(w, "  %s: %s\n", l.Path, l.Reason)
+			if l.SplitBrain {
+				fmt.Fprintf(w, "      resolve: afrkit heal %s split-brain {bigger-file|latest-mtime|majority} %s, or source-brick BRICK %s\n", opts.Volume, sbTarget(l), sbTarget(l))
+			}
+		}
+	}
+}
+
+func sbTarget(l heal.Left) string {
+	if strings.HasPrefix(l.Path, "/") {
+		return l.Path
+	}
+	return "gfid:" + l.GFID.String()
+}
+
+// printPlan prints a dry run's actions, by path.
+func printPlan(w io.Writer, actions []heal.Action) {
+	sort.SliceStable(actions, func(i, j int) bool { return actions[i].Path < actions[j].Path })
+	if len(actions) == 0 {
+		fmt.Fprintln(w, "Dry run: nothing to do.")
+		return
+	}
+	fmt.Fprintf(w, "Dry run: %d change(s) planned; nothing was changed. Changes that depend on these (the content of created files, the entries of created directories) are planned by the next run.\n", len(actions))
+	for _, a := range actions {
+		dir := ""
+		if a.Source != "" {
+			dir = " from " + a.Source
+		}
+		if len(a.Sinks) > 0 {
+			dir += " to " + strings.Join(a.Sinks, ", ")
+		}
+		fmt.Fprintf(w, "  %s: %s%s: %s\n", a.Path, a.What, dir, a.Detail)
+	}
+}
+
+// healSplitBrainRun is `afrkit heal VOL split-brain OP ...`.
+func healSplitBrainRun(opts *HealRunOptions, args []string) error {
+	usage := usageError{errors.New("usage: afrkit heal VOL split-brain {bigger-file FILE | latest-mtime FILE | source-brick BRICK [FILE] | majority [FILE]}")}
+	if len(args) < 1 {
+		return usage
+	}
+	op, err := afr.ParseHealOp(args[0])
+	if err != nil {
+		return usageError{err}
+	}
+	rest := args[1:]
+	e, release, err := openEngine(opts)
+	if err != nil {
+		return err
+	}
+	defer release()
+	sbop := heal.SplitBrainOp{Op: op, Brick: -1}
+	set := 0
+	if op == afr.OpSourceBrick {
+		if len(rest) < 1 {
+			return usage
+		}
+		idx, err := e.Vol.BrickIndex(rest[0])
+		if err != nil {
+			for i, l := range e.Vol.BrickLabels() {
+				if l == rest[0] {
+					idx, err = i, nil
+				}
+			}
+		}
+		if err != nil {
+			return usageError{err}
+		}
+		set, sbop.Brick = idx/max(e.Vol.Replica, 1), idx%max(e.Vol.Replica, 1)
+		rest = rest[1:]
+	}
+	out := opts.F.IO.Out
+	switch {
+	case len(rest) == 0 && (op == afr.OpSourceBrick || op == afr.OpMajority):
+		var failed bool
+		n, err := e.SplitBrainAll(context.Background(), set, sbop, func(o heal.Outcome) {
+			for _, l := range o.Lines {
+				fmt.Fprintln(out, l)
+			}
+			failed = failed || !o.Healed
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "Number of healed entries: %d\n", n)
+		return nil
+	case len(rest) != 1:
+		return usage
+	}
+	t, err := parseExplainTarget(rest[0])
+	if err != nil {
+		return err
+	}
+	if op == afr.OpSourceBrick && t.path == "" && t.gfid.IsZero() {
+		return usage
+	}
+	o, err := e.SplitBrain(context.Background(), heal.Target{Path: t.path, GFID: t.gfid}, sbop)
+	if err != nil {
+		return err
+	}
+	if opts.DryRun {
+		printPlan(out, e.Result().Actions)
+		return nil
+	}
+	for _, l := range o.Lines {
+		fmt.Fprintln(out, l)
+	}
+	if !o.Healed {
+		return errReported
+	}
+	return nil
+}
+
+// healHistoryRun is `afrkit heal VOL history`.
+func healHistoryRun(f *Factory, vol string) error {
+	v, err := f.Catalog().Lookup(vol)
+	if err != nil {
+		return err
+	}
+	h := &heal.History{Path: heal.HistoryPath(f.StateDir, v.Name)}
+	recs, err := h.Read()
+	if err != nil {
+		return err
+	}
+	w := f.IO.Out
+	if len(recs) == 0 {
+		fmt.Fprintf(w, "No resolutions recorded for volume %s (%s).\n", v.Name, h.Path)
+		return nil
+	}
+	undone := map[string]string{}
+	for _, r := range recs {
+		if r.Kind == "undo" {
+			undone[r.Undoes] = r.ID
+		}
+	}
+	for _, r := range recs {
+		fmt.Fprintf(w, "%s  %s  %s  %s, %s", r.ID, r.Time, r.Path, r.Kind, r.How)
+		if r.Source != "" {
+			fmt.Fprintf(w, ": kept %s", r.Source)
+		}
+		if len(r.Sinks) > 0 {
+			fmt.Fprintf(w, " over %s", strings.Join(r.Sinks, ", "))
+		}
+		if u, ok := undone[r.ID]; ok {
+			fmt.Fprintf(w, "  [undone by %s]", u)
+		}
+		fmt.Fprintln(w)
+		if r.SourceBlake3 != "" {
+			fmt.Fprintf(w, "    %s's content: blake3 %s\n", r.Source, r.SourceBlake3)
+		}
+		for _, k := range r.Kept {
+			what := "copy"
+			switch {
+			case k.Moved:
+				what = "moved"
+			case k.Source:
+				what = "counters"
+			}
+			fmt.Fprintf(w, "    %s %s: %s (%s, %d bytes", k.Brick, what, firstNonEmpty(k.Path, k.Meta), k.Type, k.Size)
+			if k.Blake3 != "" {
+				fmt.Fprintf(w, ", blake3 %s", k.Blake3)
+			}
+			fmt.Fprintln(w, ")")
+		}
+	}
+	return nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+// healUndoRun is `afrkit heal VOL undo ID`.
+func healUndoRun(opts *HealRunOptions, id string) error {
+	e, release, err := openEngine(opts)
+	if err != nil {
+		return err
+	}
+	defer release()
+	lines, err := e.Undo(id)
+	for _, l := range lines {
+		fmt.Fprintln(opts.F.IO.Out, l)
+	}
+	return err
+}
+
+// notPlanned drops from a dry run's leftovers the entries its plan
+// creates: their heal is for the run after.
+func notPlanned(left []heal.Left, actions []heal.Action) []heal.Left {
+	planned := map[string]bool{}
+	for _, a := range actions {
+		planned[a.Path] = true
+	}
+	var out []heal.Left
+	for _, l := range left {
+		if !planned[l.Path] {
+			out = append(out, l)
+		}
+	}
+	return out
+}

@@ -1,0 +1,304 @@
+package heal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/index"
+)
+
+// candidates lists, once each, the gfids the set's indexes name: xattrop
+// and dirty of every brick, and the directories with granular
+// entry-changes. Directories come apart from the rest, to be healed first.
+func (e *Engine) candidates(rs *ReplicaSet) (dirs, files []afr.GFID, err error) {
+	seen := map[afr.GFID]bool{}
+	add := func(g afr.GFID) {
+		if g.IsZero() || seen[g] {
+			return
+		}
+		seen[g] = true
+		if e.isDir(rs, g) {
+			dirs = append(dirs, g)
+		} else {
+			files = append(files, g)
+		}
+	}
+	for i, ix := range rs.Indexes {
+		if ix == nil {
+			continue
+		}
+		for _, sub := range []index.Subdir{index.Xattrop, index.Dirty} {
+			err := ix.Walk(sub, func(en index.Entry) error {
+				add(en.GFID)
+				return nil
+			})
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", rs.Labels[i], err)
+			}
+		}
+		err := ix.WalkEntryChanges(func(pg afr.GFID, _ string, _ error) error {
+			add(pg)
+			return nil
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", rs.Labels[i], err)
+		}
+	}
+	// Parents before children is what lets one pass heal a new tree;
+	// shallower paths first approximates it without resolving every path.
+	sortByDepth(rs, dirs)
+	return dirs, files, nil
+}
+
+func (e *Engine) isDir(rs *ReplicaSet, g afr.GFID) bool {
+	for _, b := range rs.Open {
+		if b == nil {
+			continue
+		}
+		if ok, dir, err := b.HasGFID(g); err == nil && ok {
+			return dir
+		}
+	}
+	return false
+}
+
+func sortByDepth(rs *ReplicaSet, dirs []afr.GFID) {
+	depth := make(map[afr.GFID]int, len(dirs))
+	for _, g := range dirs {
+		p := rs.PathOf(g)
+		d := 1 << 20
+		if p != "" {
+			d = 0
+			for _, c := range p {
+				if c == '/' {
+					d++
+				}
+			}
+			if p == "/" {
+				d = 0
+			}
+		}
+		depth[g] = d
+	}
+	sort.SliceStable(dirs, func(i, j int) bool { return depth[dirs[i]] < depth[dirs[j]] })
+}
+
+// crawl is a full heal of one set: every directory from the root down has
+// its names compared on every brick, and every entry is checked.
+func (e *Engine) crawl(ctx context.Context, rs *ReplicaSet) (int, []Left, error) {
+	e.total.Add(1)
+	return e.healAll(ctx, rs, []afr.GFID{brick.RootGFID}, true)
+}
+
+// healChildren continues a full crawl below the directories just healed.
+func (e *Engine) healChildren(ctx context.Context, rs *ReplicaSet, kids []child) (int, []Left, error) {
+	var dirs, files []afr.GFID
+	seen := map[afr.GFID]bool{}
+	for _, k := range kids {
+		if seen[k.gfid] {
+			continue
+		}
+		seen[k.gfid] = true
+		if k.dir {
+			dirs = append(dirs, k.gfid)
+		} else {
+			files = append(files, k.gfid)
+		}
+	}
+	e.total.Add(int64(len(dirs) + len(files)))
+	changed, left, err := e.healAll(ctx, rs, files, false)
+	if err != nil {
+		return changed, left, err
+	}
+	c, l, err := e.healAll(ctx, rs, dirs, true)
+	return changed + c, append(left, l...), err
+}
+
+// Target names the file of a split-brain command: a volume path or a gfid.
+type Target struct {
+	Path string
+	GFID afr.GFID
+}
+
+func (t Target) String() string {
+	if t.Path != "" {
+		return t.Path
+	}
+	return "gfid:" + t.GFID.String()
+}
+
+// Outcome is what a split-brain command did to one file, in glfsheal's
+// words.
+type Outcome struct {
+	File string
+	// Lines are printed as they are: "GFID split-brain resolved for file
+	// F", "Healed F.", "Healing F failed: File not in split-brain.".
+	Lines  []string
+	Healed bool
+}
+
+// SplitBrain runs a split-brain command on one file. Its outcome says what
+// happened in GlusterFS's words; err is for failures of afrkit itself.
+func (e *Engine) SplitBrain(ctx context.Context, t Target, op SplitBrainOp) (Outcome, error) {
+	e.result = &Result{Healed: map[string]int{}}
+	e.start = e.opts.Now()
+	out := Outcome{File: t.String()}
+	fail := func(msg string) (Outcome, error) {
+		out.Lines = append(out.Lines, fmt.Sprintf("Healing %s failed: %s.", out.File, msg))
+		return out, nil
+	}
+	rs, g, err := e.locate(t)
+	if err != nil {
+		return fail(err.Error())
+	}
+	if op.Op == afr.OpSourceBrick && (op.Brick < 0 || op.Brick >= len(rs.Bricks)) {
+		return fail(afr.ErrInvalidBrickName.Error()[5:])
+	}
+	if t.Path != "" && t.Path != "/" {
+		// A named lookup first: it resolves a gfid split-brain of the name.
+		parent, name := brick.SplitPath(t.Path)
+		pg := e.gfidOfPath(rs, parent)
+		if !pg.IsZero() {
+			pop := op
+			pop.name = name
+			if _, _, _, err := e.healBatch(rs, []afr.GFID{pg}, true, &pop); err != nil {
+				return out, err
+			}
+			out.Lines = append(out.Lines, pop.notes...)
+			if pop.err != nil {
+				out.Lines = append(out.Lines, fmt.Sprintf("Lookup failed on %s:Input/output error.", t.Path), resolveMessage(pop.err)+" for file "+t.Path)
+				return out, nil
+			}
+			if pop.acted {
+				// The name now has the winner's gfid everywhere; the
+				// losers' new copies fill by a plain heal.
+				g = e.gfidOfPath(rs, t.Path)
+				if !g.IsZero() {
+					if _, _, _, err := e.healBatch(rs, []afr.GFID{g}, false, nil); err != nil {
+						return out, err
+					}
+				}
+				out.Healed = true
+				return out, nil
+			}
+		}
+	}
+	if g.IsZero() {
+		return fail("No such file or directory")
+	}
+	fop := op
+	_, left, _, err := e.healBatch(rs, []afr.GFID{g}, false, &fop)
+	if err != nil {
+		return out, err
+	}
+	out.Lines = append(out.Lines, fop.notes...)
+	switch {
+	case fop.err != nil:
+		return fail(resolveMessage(fop.err))
+	case !fop.acted:
+		return fail(afr.ErrNotInSplitBrain.Error()[5:])
+	case len(left) > 0:
+		return fail(left[0].Reason)
+	}
+	out.Healed = true
+	out.Lines = append(out.Lines, fmt.Sprintf("Healed %s.", out.File))
+	return out, nil
+}
+
+// SplitBrainAll is source-brick (or majority) without a file: every entry
+// of the brick's index (xattrop and dirty), as gfid:UUID.
+func (e *Engine) SplitBrainAll(ctx context.Context, set int, op SplitBrainOp, each func(Outcome)) (int, error) {
+	rs := e.Sets[set]
+	var gfids []afr.GFID
+	for i := range rs.Bricks {
+		if op.Op == afr.OpSourceBrick && i != op.Brick {
+			continue
+		}
+		seen := map[afr.GFID]bool{}
+		err := rs.Pending(i, func(_ index.Subdir, en index.Entry) error {
+			if en.Err == nil && !seen[en.GFID] {
+				seen[en.GFID] = true
+				gfids = append(gfids, en.GFID)
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	healed := 0
+	for _, g := range gfids {
+		if ctx.Err() != nil {
+			return healed, ctx.Err()
+		}
+		out, err := e.SplitBrain(ctx, Target{GFID: g}, op)
+		if err != nil {
+			return healed, err
+		}
+		if out.Healed {
+			healed++
+		}
+		each(out)
+	}
+	return healed, nil
+}
+
+func resolveMessage(err error) string {
+	var re *afr.ResolveError
+	if errors.As(err, &re) {
+		return re.Message()
+	}
+	return err.Error()
+}
+
+// locate finds the replica set that holds t, and its gfid (zero for a
+// path whose copies disagree on it).
+func (e *Engine) locate(t Target) (*ReplicaSet, afr.GFID, error) {
+	for _, rs := range e.Sets {
+		if t.Path == "" {
+			for _, b := range rs.Open {
+				if b == nil {
+					continue
+				}
+				if ok, _, err := b.HasGFID(t.GFID); err == nil && ok {
+					return rs, t.GFID, nil
+				}
+			}
+			continue
+		}
+		parent, _ := brick.SplitPath(t.Path)
+		if t.Path != "/" && e.gfidOfPath(rs, parent).IsZero() {
+			continue
+		}
+		replies, _ := rs.GatherPath(t.Path)
+		for _, r := range replies {
+			if r.Answered && r.Exists {
+				return rs, e.gfidOfPath(rs, t.Path), nil
+			}
+		}
+	}
+	return nil, afr.GFID{}, errors.New("No such file or directory")
+}
+
+// gfidOfPath is the gfid the set's bricks agree p has, or zero.
+func (e *Engine) gfidOfPath(rs *ReplicaSet, p string) afr.GFID {
+	var g afr.GFID
+	for _, b := range rs.Open {
+		if b == nil {
+			continue
+		}
+		got, err := b.GFIDOf(p)
+		if err != nil {
+			continue
+		}
+		if !g.IsZero() && g != got {
+			return afr.GFID{}
+		}
+		g = got
+	}
+	return g
+}

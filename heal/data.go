@@ -1,0 +1,234 @@
+package heal
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+
+	"github.com/zeebo/blake3"
+	"golang.org/x/sys/unix"
+
+	"github.com/afrkit/afrkit/afr"
+)
+
+// healData copies the source's content to every sink.
+func (h *entryHeal) healData(kv afr.KindVerdict) error {
+	src := kv.Source
+	size := h.replies[src].Size
+	for i, sink := range kv.Sinks {
+		if !sink {
+			continue
+		}
+		algo := h.e.algorithm(size, h.replies[i].Size)
+		a := Action{What: "data", Source: h.label(src), Sinks: []string{h.label(i)}, Bytes: size,
+			Detail: fmt.Sprintf("%s copy of %d bytes", algo, size)}
+		if h.e.opts.DryRun {
+			if err := h.act(a, nil); err != nil {
+				return err
+			}
+			continue
+		}
+		h.changed = true
+		n, err := h.e.copyData(h.abs[src], h.abs[i], size, algo, h.path)
+		if err != nil {
+			return fmt.Errorf("%s → %s: %w", h.label(src), h.label(i), err)
+		}
+		if err := h.copyTimes(src, i); err != nil {
+			return err
+		}
+		a.Bytes = n
+		a.Detail = fmt.Sprintf("%s heal wrote %d of %d bytes", algo, n, size)
+		a.Set, a.GFID, a.Path = h.rs.Index, h.gfid, h.path
+		h.e.record(a)
+	}
+	return nil
+}
+
+// algorithm picks full or diff like afr_data_self_heal_type_get.
+func (e *Engine) algorithm(srcSize, sinkSize int64) string {
+	switch e.opts.Algorithm {
+	case AlgorithmFull, AlgorithmDiff:
+		return e.opts.Algorithm
+	}
+	if srcSize > 0 || sinkSize > 0 {
+		return AlgorithmDiff
+	}
+	return AlgorithmFull
+}
+
+// copyData makes the file at dstPath equal to the first size bytes of the
+// file at srcPath, in place, block by block, and returns the bytes written.
+// Holes in the source stay holes (SEEK_DATA/SEEK_HOLE); with diff, blocks
+// whose blake3 hashes match are not written. Nothing is made durable here:
+// the caller syncs before it clears the counters that blame the sink.
+func (e *Engine) copyData(srcPath, dstPath string, size int64, algo, name string) (int64, error) {
+	src, err := os.Open(srcPath)
+	if err != nil {
+		return 0, err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(dstPath, os.O_RDWR, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer dst.Close()
+	if algo == AlgorithmFull {
+		e.step("truncate " + name)
+		if err := dst.Truncate(0); err != nil {
+			return 0, err
+		}
+	}
+	e.step("truncate " + name)
+	if err := dst.Truncate(size); err != nil {
+		return 0, err
+	}
+	bs := e.opts.BlockSize
+	buf := make([]byte, bs)
+	var dbuf []byte
+	if algo == AlgorithmDiff {
+		dbuf = make([]byte, bs)
+	}
+	var written int64
+	for off := int64(0); off < size; {
+		data, err := seek(src, off, unix.SEEK_DATA)
+		if err != nil {
+			return written, err
+		}
+		if data < 0 || data >= size {
+			data = size
+		}
+		if data > off {
+			// [off, data) is a hole in the source. A fresh (full) sink is
+			// all hole after the truncate; an old one may hold data there.
+			holeEnd := data
+			if algo == AlgorithmDiff {
+				if err := e.punch(dst, off, holeEnd, name); err != nil {
+					return written, err
+				}
+			}
+			off = holeEnd
+			continue
+		}
+		n := min(bs, size-off)
+		if _, err := src.ReadAt(buf[:n], off); err != nil && !errors.Is(err, io.EOF) {
+			return written, err
+		}
+		if algo == AlgorithmDiff {
+			m, err := dst.ReadAt(dbuf[:n], off)
+			if err != nil && !errors.Is(err, io.EOF) {
+				return written, err
+			}
+			if int64(m) == n && blake3.Sum256(buf[:n]) == blake3.Sum256(dbuf[:n]) {
+				off += n
+				continue
+			}
+		} else if allZero(buf[:n]) {
+			// A fresh sink reads zeros there already; writing them would
+			// only allocate blocks.
+			off += n
+			continue
+		}
+		e.step("write block " + name)
+		if _, err := dst.WriteAt(buf[:n], off); err != nil {
+			return written, err
+		}
+		written += n
+		e.bytes.Add(n)
+		off += n
+	}
+	return written, nil
+}
+
+// punch makes [off, end) of dst a hole where it holds data.
+func (e *Engine) punch(dst *os.File, off, end int64, name string) error {
+	data, err := seek(dst, off, unix.SEEK_DATA)
+	if err != nil {
+		return err
+	}
+	if data < 0 || data >= end {
+		return nil
+	}
+	e.step("punch hole " + name)
+	err = unix.Fallocate(int(dst.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, data, end-data)
+	if errors.Is(err, unix.EOPNOTSUPP) {
+		// No hole punching here: write the zeros instead.
+		zero := make([]byte, min(end-data, 1<<20))
+		for o := data; o < end; o += int64(len(zero)) {
+			n := min(int64(len(zero)), end-o)
+			if _, err := dst.WriteAt(zero[:n], o); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return err
+}
+
+// seek is lseek with SEEK_DATA or SEEK_HOLE; -1 means no data at or after
+// off (ENXIO).
+func seek(f *os.File, off int64, whence int) (int64, error) {
+	n, err := unix.Seek(int(f.Fd()), off, whence)
+	if errors.Is(err, unix.ENXIO) {
+		return -1, nil
+	}
+	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP) {
+		// A filesystem without SEEK_DATA: all of it is data.
+		return off, nil
+	}
+	return n, err
+}
+
+func allZero(b []byte) bool {
+	var zero [4096]byte
+	for len(b) > 0 {
+		n := min(len(b), len(zero))
+		if !bytes.Equal(b[:n], zero[:n]) {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
+}
+
+// copyTimes gives sink i the source's times: atime and mtime on the inode,
+// and the mdata xattr GlusterFS reports them from.
+func (h *entryHeal) copyTimes(src, i int) error {
+	sb, db := h.rs.Open[src], h.rs.Open[i]
+	var st syscall.Stat_t
+	if err := syscall.Lstat(h.abs[src], &st); err != nil {
+		return fmt.Errorf("%s: stat %s: %w", h.label(src), h.path, err)
+	}
+	if m, ok, err := sb.ReadMdata(h.abs[src], h.path); err != nil {
+		return err
+	} else if ok {
+		h.e.step("mdata " + h.path)
+		if err := db.SetMdata(h.abs[i], h.path, m); err != nil {
+			return err
+		}
+	}
+	h.e.step("utimes " + h.path)
+	ts := []unix.Timespec{unix.NsecToTimespec(st.Atim.Nano()), unix.NsecToTimespec(st.Mtim.Nano())}
+	if err := unix.UtimesNanoAt(unix.AT_FDCWD, h.abs[i], ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return fmt.Errorf("%s: set times of %s: %w", h.label(i), h.path, err)
+	}
+	return nil
+}
+
+// hashFile is the blake3 of a file's content, for history records and the
+// majority operation.
+func hashFile(p string) (string, int64, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	hs := blake3.New()
+	n, err := io.Copy(hs, f)
+	if err != nil {
+		return "", n, err
+	}
+	return fmt.Sprintf("%x", hs.Sum(nil)), n, nil
+}

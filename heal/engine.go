@@ -1,0 +1,370 @@
+package heal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick/volume"
+)
+
+// Algorithms of data heal, as cluster.data-self-heal-algorithm names them.
+// The empty value is GlusterFS's default: diff when the source or a sink
+// has data, full otherwise.
+const (
+	AlgorithmDynamic = ""
+	AlgorithmFull    = "full"
+	AlgorithmDiff    = "diff"
+)
+
+// DefaultBlockSize is the unit of data heal: GlusterFS's 128 KiB times the
+// default data-self-heal-window-size of 8.
+const DefaultBlockSize = 1 << 20
+
+// maxPasses bounds the heal loop. Each pass heals what the previous one
+// made healable (a directory's entry heal creates the files that the next
+// pass fills), so a tree n levels deep needs about n passes.
+const maxPasses = 64
+
+// EngineOptions tune a heal.
+type EngineOptions struct {
+	// Jobs is how many entries are healed at once; 0 means one per CPU.
+	Jobs int
+	// DryRun plans and reports, and changes nothing.
+	DryRun bool
+	// Algorithm overrides the volume's cluster.data-self-heal-algorithm.
+	Algorithm string
+	// BlockSize is the data heal block; 0 means DefaultBlockSize.
+	BlockSize int64
+	// Step, when set, is called before every change made to a brick, with
+	// a few words on what comes. Crash tests kill the process from it.
+	Step func(what string)
+	// Progress, when set, is called as entries complete.
+	Progress func(Progress)
+	// History is the audit log resolutions are recorded in; nil records
+	// nothing (and a resolution is then refused, see Engine.resolve).
+	History *History
+	// Now is the clock of history records; nil means time.Now.
+	Now func() time.Time
+}
+
+// Progress is a heal's progress so far.
+type Progress struct {
+	Pass          int
+	Done, Total   int
+	Bytes         int64
+	Elapsed       time.Duration
+	CurrentTarget string
+}
+
+// Engine heals one volume. It assumes it is the only writer of the bricks:
+// callers check that no brick process serves them (volume.Busy) and hold
+// the heal lock (Lock).
+type Engine struct {
+	Vol  *volume.Volume
+	Sets []*ReplicaSet
+	AFR  afr.Options
+	opts EngineOptions
+
+	start time.Time
+	done  atomic.Int64
+	total atomic.Int64
+	bytes atomic.Int64
+	pass  atomic.Int64
+
+	mu     sync.Mutex
+	result *Result
+}
+
+// NewEngine opens every replica set of v.
+func NewEngine(v *volume.Volume, opts EngineOptions) (*Engine, error) {
+	afrOpts, err := Options(v)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Jobs <= 0 {
+		opts.Jobs = runtime.NumCPU()
+	}
+	if opts.BlockSize <= 0 {
+		opts.BlockSize = DefaultBlockSize
+	}
+	if opts.Algorithm == "" {
+		opts.Algorithm = v.Option("cluster.data-self-heal-algorithm", AlgorithmDynamic)
+	}
+	switch opts.Algorithm {
+	case AlgorithmDynamic, AlgorithmFull, AlgorithmDiff:
+	default:
+		return nil, fmt.Errorf("volume %s: cluster.data-self-heal-algorithm %q: want full or diff", v.Name, opts.Algorithm)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Engine{Vol: v, Sets: ReplicaSets(v), AFR: afrOpts, opts: opts}, nil
+}
+
+// Result is what a heal did, or with DryRun would do.
+type Result struct {
+	// Actions are the changes made (or planned), in the order of the
+	// entries' paths within each pass.
+	Actions []Action
+	// Healed counts entries that reached agreement, by kind.
+	Healed map[string]int
+	// Bytes is the data written to sinks.
+	Bytes int64
+	// Resolved are the split-brain resolutions made.
+	Resolved []Record
+	// Left are the entries still needing a heal, with the reason.
+	Left []Left
+	// Passes is how many crawls ran.
+	Passes int
+}
+
+// Left is an entry a heal could not finish.
+type Left struct {
+	Set        int
+	GFID       afr.GFID
+	Path       string
+	SplitBrain bool
+	Reason     string
+}
+
+// Action is one change to one entry, made or planned.
+type Action struct {
+	Set  int
+	GFID afr.GFID
+	Path string
+	// What names the change: "data", "metadata", "entry", "create",
+	// "link", "rename", "remove", "gfid", "resolve", "clear".
+	What string
+	// Source and Sinks are brick labels.
+	Source string
+	Sinks  []string
+	// Bytes is, for data, what was written (planned: the most that may be).
+	Bytes  int64
+	Detail string
+}
+
+func (e *Engine) record(a Action) {
+	e.mu.Lock()
+	e.result.Actions = append(e.result.Actions, a)
+	e.mu.Unlock()
+}
+
+func (e *Engine) healed(kind string) {
+	e.mu.Lock()
+	e.result.Healed[kind]++
+	e.mu.Unlock()
+}
+
+func (e *Engine) resolved(r Record) {
+	e.mu.Lock()
+	e.result.Resolved = append(e.result.Resolved, r)
+	e.mu.Unlock()
+}
+
+// step announces a change; with DryRun nothing is changed and step is not
+// called.
+func (e *Engine) step(what string) {
+	if e.opts.Step != nil {
+		e.opts.Step(what)
+	}
+}
+
+func (e *Engine) progress(target string) {
+	if e.opts.Progress == nil {
+		return
+	}
+	e.opts.Progress(Progress{
+		Pass:          int(e.pass.Load()),
+		Done:          int(e.done.Load()),
+		Total:         int(e.total.Load()),
+		Bytes:         e.bytes.Load(),
+		Elapsed:       time.Since(e.start),
+		CurrentTarget: target,
+	})
+}
+
+// outcome is what healing one entry came to.
+type outcome struct {
+	changed bool
+	left    *Left
+	// children are, in a full crawl, the entries below a directory.
+	children []child
+}
+
+type child struct {
+	gfid afr.GFID
+	dir  bool
+}
+
+// Heal heals every entry the bricks' indexes list (full: every entry of the
+// volume), pass after pass until a pass changes nothing.
+func (e *Engine) Heal(ctx context.Context, full bool) (*Result, error) {
+	e.result = &Result{Healed: map[string]int{}}
+	e.start = time.Now()
+	var left []Left
+	for pass := 1; pass <= maxPasses; pass++ {
+		e.pass.Store(int64(pass))
+		e.result.Passes = pass
+		changed, l, err := e.healPass(ctx, full && pass == 1)
+		if err != nil {
+			return e.result, err
+		}
+		left = l
+		if e.opts.DryRun || changed == 0 {
+			break
+		}
+	}
+	sortLeft(left)
+	e.result.Left = left
+	e.result.Bytes = e.bytes.Load()
+	return e.result, nil
+}
+
+func sortLeft(left []Left) {
+	sort.Slice(left, func(i, j int) bool {
+		if left[i].Path != left[j].Path {
+			return left[i].Path < left[j].Path
+		}
+		return left[i].GFID.String() < left[j].GFID.String()
+	})
+}
+
+// healPass heals every candidate of every replica set once. Directories go
+// first, so the files their entry heal creates can be filled in the same
+// pass.
+func (e *Engine) healPass(ctx context.Context, full bool) (int, []Left, error) {
+	var changed int
+	var left []Left
+	for _, rs := range e.Sets {
+		if full {
+			c, l, err := e.crawl(ctx, rs)
+			if err != nil {
+				return changed, left, err
+			}
+			changed += c
+			left = append(left, l...)
+			continue
+		}
+		dirs, files, err := e.candidates(rs)
+		if err != nil {
+			return changed, left, err
+		}
+		e.total.Add(int64(len(dirs) + len(files)))
+		for _, group := range [][]afr.GFID{dirs, files} {
+			c, l, err := e.healAll(ctx, rs, group, false)
+			if err != nil {
+				return changed, left, err
+			}
+			changed += c
+			left = append(left, l...)
+		}
+	}
+	return changed, left, nil
+}
+
+// healAll heals gfids with a pool of Jobs workers. Each worker heals a
+// batch, makes the batch durable with one syncfs per brick, and only then
+// clears the batch's pending counters: a crash before that leaves the
+// counters blaming the sinks, and the next run heals them again.
+func (e *Engine) healAll(ctx context.Context, rs *ReplicaSet, gfids []afr.GFID, force bool) (int, []Left, error) {
+	const batch = 32
+	var (
+		mu      sync.Mutex
+		changed int
+		left    []Left
+		kids    []child
+		firstEr error
+		next    atomic.Int64
+	)
+	var wg sync.WaitGroup
+	for w := 0; w < e.opts.Jobs; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(batch)) - batch
+				if lo >= len(gfids) || ctx.Err() != nil {
+					return
+				}
+				hi := min(lo+batch, len(gfids))
+				c, l, k, err := e.healBatch(rs, gfids[lo:hi], force, nil)
+				mu.Lock()
+				changed += c
+				left = append(left, l...)
+				kids = append(kids, k...)
+				if err != nil && firstEr == nil {
+					firstEr = err
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstEr == nil {
+		firstEr = ctx.Err()
+	}
+	if force && firstEr == nil && len(kids) > 0 {
+		c, l, err := e.healChildren(ctx, rs, kids)
+		changed += c
+		left = append(left, l...)
+		firstEr = err
+	}
+	return changed, left, firstEr
+}
+
+// healBatch heals a batch of entries, then commits them.
+func (e *Engine) healBatch(rs *ReplicaSet, gfids []afr.GFID, force bool, op *SplitBrainOp) (int, []Left, []child, error) {
+	var commits []func() error
+	var left []Left
+	var kids []child
+	changed := 0
+	for _, g := range gfids {
+		h := &entryHeal{e: e, rs: rs, gfid: g, force: force, op: op}
+		out, err := h.run()
+		if err != nil {
+			return changed, left, kids, err
+		}
+		if out.changed {
+			changed++
+		}
+		if out.left != nil {
+			left = append(left, *out.left)
+		}
+		kids = append(kids, out.children...)
+		commits = append(commits, h.commits...)
+		e.done.Add(1)
+		e.progress(h.path)
+	}
+	if len(commits) == 0 || e.opts.DryRun {
+		return changed, left, kids, nil
+	}
+	for i, b := range rs.Open {
+		if b == nil {
+			continue
+		}
+		e.step("syncfs " + rs.Labels[i])
+		if err := b.Syncfs(); err != nil {
+			return changed, left, kids, err
+		}
+	}
+	for _, c := range commits {
+		if err := c(); err != nil {
+			return changed, left, kids, err
+		}
+	}
+	return changed, left, kids, nil
+}
+
+// errSkip marks an entry left for a later pass or a person, not a failure
+// of the run.
+var errSkip = errors.New("skipped")

@@ -1,0 +1,137 @@
+package heal
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// History is a volume's append-only audit log of resolutions: one JSON
+// record per line, each written with a single append and fsynced before
+// the change it records is made.
+type History struct {
+	Path string
+	mu   sync.Mutex
+}
+
+// HistoryPath is where a volume's history lives in afrkit's state
+// directory.
+func HistoryPath(stateDir, vol string) string {
+	return filepath.Join(stateDir, "history", vol+".jsonl")
+}
+
+// Record is one resolution: a split-brain resolved, a name removed by an
+// entry heal, or an undo.
+type Record struct {
+	ID     string `json:"id"`
+	Time   string `json:"time"`
+	Volume string `json:"volume"`
+	Set    int    `json:"replica_set"`
+	Path   string `json:"path"`
+	GFID   string `json:"gfid"`
+	// Kind is data, metadata, gfid, removed or undo.
+	Kind string `json:"kind"`
+	// How is the policy or command: bigger-file, latest-mtime,
+	// source-brick, majority, favorite-child-policy mtime, entry heal.
+	How    string `json:"how"`
+	Source string `json:"source,omitempty"`
+	// SourceBlake3 is the hash of the winning content (data).
+	SourceBlake3 string   `json:"source_blake3,omitempty"`
+	Sinks        []string `json:"sinks,omitempty"`
+	Kept         []Kept   `json:"kept,omitempty"`
+	// Undoes is the record an undo restored.
+	Undoes string `json:"undoes,omitempty"`
+}
+
+// Kept is one losing copy, kept on its brick outside the volume.
+type Kept struct {
+	Brick string `json:"brick"`
+	// BrickRoot is the brick directory the copy was on.
+	BrickRoot string `json:"brick_root"`
+	// Path is the kept copy (absent for a metadata resolution, where Meta
+	// holds everything).
+	Path string `json:"path,omitempty"`
+	// Meta is the kept copy's metadata: mode, owner, times, every xattr.
+	Meta   string `json:"meta"`
+	Type   string `json:"type"`
+	Size   int64  `json:"size"`
+	Blake3 string `json:"blake3,omitempty"`
+	// Moved is set when the copy itself was moved out of the volume (a
+	// gfid split-brain loser, a removed name), not copied.
+	Moved bool `json:"moved,omitempty"`
+	// Source is set for the winner's record: only its counters were kept
+	// (its copy did not change), and undo restores only those.
+	Source bool `json:"source,omitempty"`
+}
+
+// Append writes r and makes it durable.
+func (h *History) Append(r Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := os.MkdirAll(filepath.Dir(h.Path), 0o755); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	line, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	f, err := os.OpenFile(h.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	if _, err := f.Write(append(line, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("history: write %s: %w", h.Path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("history: fsync %s: %w", h.Path, err)
+	}
+	return f.Close()
+}
+
+// Read returns every record, oldest first. A missing log is empty. A line
+// that does not parse (a torn last write) is reported, not skipped.
+func (h *History) Read() ([]Record, error) {
+	f, err := os.Open(h.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	defer f.Close()
+	var out []Record
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for n := 1; sc.Scan(); n++ {
+		var r Record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return out, fmt.Errorf("history: %s line %d: %w", h.Path, n, err)
+		}
+		out = append(out, r)
+	}
+	if err := sc.Err(); err != nil {
+		return out, fmt.Errorf("history: read %s: %w", h.Path, err)
+	}
+	return out, nil
+}
+
+// Find returns the record with id.
+func (h *History) Find(id string) (Record, error) {
+	recs, err := h.Read()
+	if err != nil {
+		return Record{}, err
+	}
+	for _, r := range recs {
+		if r.ID == id {
+			return r, nil
+		}
+	}
+	return Record{}, fmt.Errorf("history: no record %q in %s", id, h.Path)
+}

@@ -1,0 +1,248 @@
+package heal
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
+)
+
+// keptMeta is the metadata file written beside every kept copy: enough to
+// put the copy back exactly as it was.
+type keptMeta struct {
+	Record string            `json:"record"`
+	Volume string            `json:"volume"`
+	Brick  string            `json:"brick"`
+	Path   string            `json:"path"`
+	GFID   string            `json:"gfid"`
+	Type   string            `json:"type"`
+	Mode   uint32            `json:"mode"`
+	UID    uint32            `json:"uid"`
+	GID    uint32            `json:"gid"`
+	Size   int64             `json:"size"`
+	Atime  int64             `json:"atime_ns"`
+	Mtime  int64             `json:"mtime_ns"`
+	Xattrs map[string]string `json:"xattrs_hex"`
+}
+
+// newRecord starts a history record for this entry.
+func (h *entryHeal) newRecord(kind, how string, src int, sinks []int) Record {
+	now := h.e.opts.Now()
+	g := brick.NewGFID()
+	r := Record{
+		ID:     now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(g[:3]),
+		Time:   now.UTC().Format("2006-01-02T15:04:05.000Z"),
+		Volume: h.e.Vol.Name, Set: h.rs.Index, Path: h.path, GFID: h.gfid.String(),
+		Kind: kind, How: how,
+	}
+	if src >= 0 {
+		r.Source = h.label(src)
+	}
+	for _, i := range sinks {
+		r.Sinks = append(r.Sinks, h.label(i))
+	}
+	return r
+}
+
+// keptPath is where brick i keeps a copy of gfid g for record id.
+func (h *entryHeal) keptPath(i int, id string, g afr.GFID) string {
+	return filepath.Join(h.rs.Open[i].KeptDir(), id, g.String())
+}
+
+// writeMeta records the copy at abs (before it changes) next to kept.
+func (h *entryHeal) writeMeta(i int, rec Record, p, abs, kept string) (keptMeta, error) {
+	b := h.rs.Open[i]
+	var st syscall.Stat_t
+	if err := syscall.Lstat(abs, &st); err != nil {
+		return keptMeta{}, fmt.Errorf("%s: stat %s: %w", h.label(i), p, err)
+	}
+	xs, err := b.RawXattrs(abs, p)
+	if err != nil {
+		return keptMeta{}, err
+	}
+	m := keptMeta{
+		Record: rec.ID, Volume: rec.Volume, Brick: h.label(i), Path: p,
+		Type: typeName(st.Mode), Mode: st.Mode & 0o7777, UID: st.Uid, GID: st.Gid, Size: st.Size,
+		Atime: st.Atim.Nano(), Mtime: st.Mtim.Nano(), Xattrs: map[string]string{},
+	}
+	if g, err := brick.DecodeGFID(xs[b.Key(brick.KeyGFID)]); err == nil {
+		m.GFID = g.String()
+	}
+	for k, v := range xs {
+		m.Xattrs[k] = hex.EncodeToString(v)
+	}
+	if err := os.MkdirAll(filepath.Dir(kept), 0o700); err != nil {
+		return m, fmt.Errorf("%s: %w", h.label(i), err)
+	}
+	data, _ := json.MarshalIndent(m, "", "  ")
+	if err := writeDurable(kept+".json", data); err != nil {
+		return m, fmt.Errorf("%s: %w", h.label(i), err)
+	}
+	return m, nil
+}
+
+func typeName(mode uint32) string {
+	switch mode & syscall.S_IFMT {
+	case syscall.S_IFREG:
+		return afr.TypeRegular.String()
+	case syscall.S_IFDIR:
+		return afr.TypeDirectory.String()
+	case syscall.S_IFLNK:
+		return afr.TypeSymlink.String()
+	}
+	return afr.TypeOther.String()
+}
+
+// writeDurable writes a new file and fsyncs it and its directory.
+func writeDurable(p string, data []byte) error {
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(p))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// keepCopy copies brick i's copy (its content for data, only its metadata
+// file for metadata) into the brick's kept directory, durably, before the
+// resolution overwrites it.
+func (h *entryHeal) keepCopy(i int, rec Record, kind afr.Kind) (Kept, error) {
+	kept := filepath.Join(h.rs.Open[i].KeptDir(), rec.ID, h.label(i)+"-"+h.gfid.String())
+	m, err := h.writeMeta(i, rec, h.path, h.abs[i], kept)
+	if err != nil {
+		return Kept{}, err
+	}
+	k := Kept{Brick: h.label(i), BrickRoot: h.rs.Open[i].Root, Meta: kept + ".json", Type: m.Type, Size: m.Size}
+	if kind != afr.Data {
+		return k, nil
+	}
+	if err := copyFileDurable(h.abs[i], kept); err != nil {
+		return k, fmt.Errorf("%s: keep %s: %w", h.label(i), h.path, err)
+	}
+	sum, _, err := hashFile(kept)
+	if err != nil {
+		return k, err
+	}
+	k.Path, k.Blake3 = kept, sum
+	return k, nil
+}
+
+func copyFileDurable(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(dst))
+}
+
+// keepMoved moves brick i's copy at abs (path p, gfid g) out of the volume
+// into the kept directory, and drops the handles that pointed into it.
+func (h *entryHeal) keepMoved(i int, rec Record, p, abs string, g afr.GFID) (Kept, error) {
+	b := h.rs.Open[i]
+	id := g
+	if id.IsZero() {
+		id = brick.NewGFID()
+	}
+	kept := h.keptPath(i, rec.ID, id)
+	m, err := h.writeMeta(i, rec, p, abs, kept)
+	if err != nil {
+		return Kept{}, err
+	}
+	k := Kept{Brick: h.label(i), BrickRoot: b.Root, Path: kept, Meta: kept + ".json", Type: m.Type, Size: m.Size, Moved: true}
+	if m.Type == afr.TypeRegular.String() {
+		if sum, _, err := hashFile(abs); err == nil {
+			k.Blake3 = sum
+		}
+	}
+	h.e.step("move " + p + " to kept")
+	if err := os.Rename(abs, kept); err != nil {
+		return k, fmt.Errorf("%s: keep %s: %w", h.label(i), p, err)
+	}
+	if err := syncDir(filepath.Dir(kept)); err != nil {
+		return k, err
+	}
+	return k, dropHandles(b, kept)
+}
+
+// dropHandles removes the handles of everything under a tree moved out of
+// the volume: its gfids are no longer the volume's.
+func dropHandles(b *brick.Brick, root string) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		g, err := b.GFIDAt(p)
+		if errors.Is(err, brick.ErrNoGFID) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		// The kept name itself is one link outside the volume.
+		return b.RemoveHandle(g, 1)
+	})
+}
+
+// keepRemoved moves a name the source no longer has out of sink i into
+// the kept directory, recording it first.
+func (h *entryHeal) keepRemoved(i, src int, p, abs string, c afr.Reply) error {
+	rec := h.newRecord("removed", "entry heal from "+h.label(src), src, []int{i})
+	rec.Path, rec.GFID = p, c.GFID.String()
+	a := Action{What: "remove", Path: p, Source: h.label(src), Sinks: []string{h.label(i)},
+		Detail: fmt.Sprintf("%s no longer has this %s; %s's copy is moved to %s", h.label(src), c.Type, h.label(i), filepath.Join(h.rs.Open[i].KeptDir(), rec.ID))}
+	return h.act(a, func() error {
+		k, err := h.keepMoved(i, rec, p, abs, c.GFID)
+		rec.Kept = append(rec.Kept, k)
+		if err != nil {
+			return err
+		}
+		if err := h.e.opts.History.Append(rec); err != nil {
+			return err
+		}
+		h.e.resolved(rec)
+		return nil
+	})
+}

@@ -1,0 +1,326 @@
+package heal
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/index"
+)
+
+// healNames is entry heal of a directory (afr-self-heal-entry.c). With a
+// source, every sink gets the source's names: missing ones are created with
+// the source's gfid (linked when the sink has the gfid already, moved when
+// it is a directory that was renamed), gfid-less copies get the gfid, and
+// names the source no longer has are removed from the sinks (kept when
+// their gfid is gone from the source, so no data goes with them). Without a
+// source (split-brain, a witness, a full crawl with nothing to go by) the
+// directories are merged: names are only ever created.
+func (h *entryHeal) healNames(kv afr.KindVerdict) error {
+	if !strings.HasPrefix(h.path, "/") {
+		h.keep[afr.Entry] = true
+		h.leave(false, "entry heal: %v", errNoPath)
+		return nil
+	}
+	src := kv.Source
+	sinks := kv.Sinks
+	if !kv.NeedsHeal || kv.Merge || src < 0 {
+		src = -1
+		sinks = make([]bool, len(h.replies))
+		for i := range sinks {
+			sinks[i] = true
+		}
+	}
+	n := len(h.replies)
+	lists := make([]map[string]bool, n)
+	union := map[string]bool{}
+	for i, b := range h.rs.Open {
+		names, err := b.ReadDirNames(h.abs[i], h.path)
+		if err != nil {
+			h.keep[afr.Entry] = true
+			h.leave(false, "%s: %v", h.label(i), err)
+			return nil
+		}
+		lists[i] = make(map[string]bool, len(names))
+		for _, name := range names {
+			lists[i][name] = true
+			union[name] = true
+		}
+	}
+	all := make([]string, 0, len(union))
+	for name := range union {
+		all = append(all, name)
+	}
+	sort.Strings(all)
+	if h.op != nil && h.op.name != "" {
+		// A command about one file heals that name alone, and so cannot
+		// clear the directory's counters.
+		all = []string{h.op.name}
+		h.keep[afr.Entry], h.keep[afr.Data] = true, true
+	}
+	ok := true
+	for _, name := range all {
+		done, err := h.healName(name, src, sinks)
+		if err != nil {
+			h.leave(false, "%s: %v", brick.Join(h.path, name), err)
+			done = false
+		}
+		ok = ok && done
+	}
+	if !ok || h.keep[afr.Entry] {
+		h.keep[afr.Entry] = true
+		h.keep[afr.Data] = true // the full-heal marker of a granular entry heal
+		return nil
+	}
+	h.e.healed("entry")
+	h.commits = append(h.commits, h.dropEntryChanges)
+	return nil
+}
+
+// nameCopies gathers every brick's copy of name in the directory.
+func (h *entryHeal) nameCopies(name string) ([]afr.Reply, []string, error) {
+	n := len(h.replies)
+	replies := make([]afr.Reply, n)
+	abs := make([]string, n)
+	for i, b := range h.rs.Open {
+		a, err := b.ChildAbs(h.abs[i], name)
+		if err != nil {
+			return nil, nil, err
+		}
+		r, err := b.ReplyAt(a, brick.Join(h.path, name), h.rs.Keys)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", h.label(i), err)
+		}
+		r.Name = h.label(i)
+		replies[i], abs[i] = r, a
+	}
+	return replies, abs, nil
+}
+
+// healName heals one name of the directory; done is false when the name
+// is left for later or for a person.
+func (h *entryHeal) healName(name string, src int, sinks []bool) (bool, error) {
+	p := brick.Join(h.path, name)
+	copies, abs, err := h.nameCopies(name)
+	if err != nil {
+		return false, err
+	}
+	if src >= 0 && !copies[src].Exists {
+		return h.expungeName(p, copies, abs, src, sinks)
+	}
+	ref := src
+	if ref < 0 {
+		for i, c := range copies {
+			if c.Exists && (ref < 0 || copies[ref].GFID.IsZero() && !c.GFID.IsZero()) {
+				ref = i
+			}
+		}
+	}
+	if copies[ref].GFID.IsZero() {
+		// No brick gave the name a gfid (made on the bricks directly):
+		// give it a new one everywhere, as a lookup through GlusterFS would.
+		g := brick.NewGFID()
+		for i, c := range copies {
+			if c.Exists {
+				if err := h.assignGFID(i, p, abs[i], c, g); err != nil {
+					return false, err
+				}
+				copies[i].GFID = g
+			}
+		}
+	}
+	for i, c := range copies {
+		if !c.Exists || i == ref {
+			continue
+		}
+		if c.Type != copies[ref].Type || (!c.GFID.IsZero() && c.GFID != copies[ref].GFID) {
+			return h.gfidSplitBrain(name, copies, abs)
+		}
+	}
+	want := copies[ref]
+	for i, c := range copies {
+		if i == ref || !sinks[i] {
+			continue
+		}
+		switch {
+		case !c.Exists:
+			if err := h.createName(i, ref, p, abs, want); err != nil {
+				return false, err
+			}
+		case c.GFID.IsZero():
+			if err := h.assignGFID(i, p, abs[i], c, want.GFID); err != nil {
+				return false, err
+			}
+		}
+	}
+	if h.force {
+		h.kids = append(h.kids, child{gfid: want.GFID, dir: want.Type == afr.TypeDirectory})
+	}
+	return true, nil
+}
+
+// assignGFID gives a gfid-less copy the gfid, its handle and gfid2path.
+func (h *entryHeal) assignGFID(i int, p, abs string, c afr.Reply, g afr.GFID) error {
+	b := h.rs.Open[i]
+	_, name := brick.SplitPath(p)
+	return h.act(Action{What: "gfid", Path: p, Sinks: []string{h.label(i)}, Detail: "assign gfid " + g.String()}, func() error {
+		if err := b.SetGFID(abs, p, g); err != nil {
+			return err
+		}
+		if c.Type == afr.TypeDirectory {
+			return b.SymlinkDirHandle(g, h.gfid, name)
+		}
+		if err := b.LinkFileHandle(abs, g); err != nil {
+			return err
+		}
+		return b.AddGfid2path(abs, h.gfid, name)
+	})
+}
+
+// createName makes name on sink i as the reference brick ref has it.
+func (h *entryHeal) createName(i, ref int, p string, abs []string, want afr.Reply) error {
+	b := h.rs.Open[i]
+	_, name := brick.SplitPath(p)
+	exists, _, err := b.HasGFID(want.GFID)
+	if err != nil {
+		return err
+	}
+	if exists && want.Type == afr.TypeDirectory {
+		return h.moveDir(i, p, abs[i], want.GFID)
+	}
+	if exists {
+		// The sink has the inode under another name: a hard link or a
+		// rename made while it was down.
+		return h.act(Action{What: "link", Path: p, Source: h.label(ref), Sinks: []string{h.label(i)}, Detail: "link to the existing gfid " + want.GFID.String()}, func() error {
+			if err := os.Link(b.HandlePath(want.GFID), abs[i]); err != nil {
+				return err
+			}
+			return b.AddGfid2path(abs[i], h.gfid, name)
+		})
+	}
+	if want.Type == afr.TypeOther {
+		return fmt.Errorf("%s is a special file on %s; afrkit does not recreate device, fifo or socket nodes", p, h.label(ref))
+	}
+	// Pre-op: the reference copy blames the sink before the sink gets its
+	// (empty) copy, so whatever a crash leaves, the next heal fills the
+	// sink from the reference and never the other way round.
+	var mark afr.Changelog
+	switch want.Type {
+	case afr.TypeRegular:
+		mark = afr.Changelog{1, 1, 0}
+	case afr.TypeDirectory:
+		mark = afr.Changelog{0, 1, 1}
+	case afr.TypeSymlink:
+		mark = afr.Changelog{0, 1, 0}
+	}
+	detail := fmt.Sprintf("create %s with gfid %s", want.Type, want.GFID)
+	if want.Type == afr.TypeRegular {
+		detail += fmt.Sprintf(" (%d bytes)", want.Size)
+	}
+	return h.act(Action{What: "create", Path: p, Source: h.label(ref), Sinks: []string{h.label(i)}, Bytes: want.Size, Detail: detail}, func() error {
+		rb := h.rs.Open[ref]
+		if _, err := rb.AddChangelog(abs[ref], p, h.rs.Keys[i], mark); err != nil {
+			return err
+		}
+		if err := h.rs.Indexes[ref].Add(index.Xattrop, want.GFID); err != nil {
+			return err
+		}
+		e := brick.NewEntry{Path: p, GFID: want.GFID, Type: want.Type, Mode: modeBits(want.Mode), NoSync: true}
+		if m, ok, err := rb.ReadMdata(abs[ref], p); err == nil && ok {
+			e.Times = &m
+		}
+		if want.Type == afr.TypeSymlink {
+			t, err := os.Readlink(abs[ref])
+			if err != nil {
+				return err
+			}
+			e.Target = t
+		}
+		h.e.step("create " + p)
+		return b.Create(e)
+	})
+}
+
+// moveDir renames sink i's directory g, found elsewhere, to its new name:
+// the directory was renamed while the sink was down.
+func (h *entryHeal) moveDir(i int, p, abs string, g afr.GFID) error {
+	b := h.rs.Open[i]
+	old, err := b.AbsOfGFID(g)
+	if err != nil {
+		return err
+	}
+	if strings.HasPrefix(abs+"/", old+"/") {
+		return fmt.Errorf("cannot move directory %s into itself (%s)", b.RelToRoot(old), p)
+	}
+	_, name := brick.SplitPath(p)
+	return h.act(Action{What: "rename", Path: p, Sinks: []string{h.label(i)}, Detail: "move directory from " + b.RelToRoot(old)}, func() error {
+		if err := os.Rename(old, abs); err != nil {
+			return err
+		}
+		return b.RetargetDirHandle(g, h.gfid, name)
+	})
+}
+
+// expungeName removes from the sinks a name the source no longer has.
+// When the source still has the gfid under another name (a rename, or a
+// removed hard link), only the name goes. Otherwise the copy is moved to
+// the brick's kept directory and recorded in the history: it may be the
+// last copy of what somebody deleted.
+func (h *entryHeal) expungeName(p string, copies []afr.Reply, abs []string, src int, sinks []bool) (bool, error) {
+	for i, c := range copies {
+		if !c.Exists || !sinks[i] {
+			continue
+		}
+		onSource := false
+		if !c.GFID.IsZero() {
+			var err error
+			onSource, _, err = h.rs.Open[src].HasGFID(c.GFID)
+			if err != nil {
+				return false, err
+			}
+		}
+		if onSource && c.Type == afr.TypeDirectory {
+			// Renamed on the source: the heal of its new name moves it.
+			h.leave(false, "%s: directory %s lives under another name on %s; it is moved when that name is healed", p, c.GFID, h.label(src))
+			return false, nil
+		}
+		if onSource {
+			b := h.rs.Open[i]
+			_, name := brick.SplitPath(p)
+			err := h.act(Action{What: "unlink", Path: p, Source: h.label(src), Sinks: []string{h.label(i)},
+				Detail: fmt.Sprintf("%s has gfid %s under another name", h.label(src), c.GFID)}, func() error {
+				if err := os.Remove(abs[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return err
+				}
+				return b.RemoveGfid2path(b.HandlePath(c.GFID), h.gfid, name)
+			})
+			if err != nil {
+				return false, err
+			}
+			continue
+		}
+		if err := h.keepRemoved(i, src, p, abs[i], c); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// dropEntryChanges removes the directory's granular entry-changes names,
+// now that its entries agree.
+func (h *entryHeal) dropEntryChanges() error {
+	for _, ix := range h.rs.Indexes {
+		if ix == nil {
+			continue
+		}
+		if err := ix.RemoveEntryChanges(h.gfid); err != nil {
+			return err
+		}
+	}
+	return nil
+}

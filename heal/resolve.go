@@ -1,0 +1,323 @@
+package heal
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/index"
+)
+
+// SplitBrainOp is a split-brain command: bigger-file, latest-mtime,
+// source-brick or majority.
+type SplitBrainOp struct {
+	Op afr.HealOp
+	// Brick is the source brick's position in its replica set
+	// (source-brick only), or -1.
+	Brick int
+	// name limits a directory's entry heal to this name: the file a
+	// command named by path, whose gfid split-brain it resolves.
+	name string
+
+	acted bool
+	err   error
+	notes []string
+}
+
+// how names the resolution in history and messages.
+func (h *entryHeal) how(kv afr.KindVerdict) string {
+	if h.op != nil {
+		return h.op.Op.String()
+	}
+	if kv.Resolution == afr.ResolvedPolicy {
+		return "favorite-child-policy " + h.e.AFR.FavoriteChild.String()
+	}
+	return string(kv.Resolution)
+}
+
+func others(n, src int) []int {
+	var out []int
+	for i := 0; i < n; i++ {
+		if i != src {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func indexes(b []bool) []int {
+	var out []int
+	for i, v := range b {
+		if v {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// resolve turns a split-brain of kind with a chosen source into a plain
+// heal: it keeps every sink's copy on its brick, records the decision, then
+// clears the sinks' blame of the source and their dirty counter
+// (_afr_fav_child_reset_sink_xattrs) and makes that durable. From then on
+// only the source blames, so a crash at any later point heals the same way.
+func (h *entryHeal) resolve(kv afr.KindVerdict) (bool, error) {
+	src := kv.Source
+	sinks := indexes(kv.Sinks)
+	rec := h.newRecord(kv.Kind.String(), h.how(kv), src, sinks)
+	var kept []string
+	for _, i := range sinks {
+		kept = append(kept, filepath.Join(h.rs.Open[i].KeptDir(), rec.ID))
+	}
+	a := Action{What: "resolve", Source: h.label(src), Sinks: h.sinkLabels(kv.Sinks),
+		Detail: fmt.Sprintf("%s split-brain, %s: keep %s's copy; the others' are kept in %s", kv.Kind, rec.How, h.label(src), strings.Join(kept, ", "))}
+	if h.e.opts.DryRun {
+		return true, h.act(a, nil)
+	}
+	if h.e.opts.History == nil {
+		return false, errors.New("heal: no history log to record a resolution in")
+	}
+	err := h.act(a, func() error {
+		for _, i := range sinks {
+			k, err := h.keepCopy(i, rec, kv.Kind)
+			if err != nil {
+				return err
+			}
+			rec.Kept = append(rec.Kept, k)
+		}
+		// The winner's counters too, so that undo can bring the
+		// split-brain back exactly.
+		k, err := h.keepCopy(src, rec, afr.Metadata)
+		if err != nil {
+			return err
+		}
+		k.Source = true
+		rec.Kept = append(rec.Kept, k)
+		if kv.Kind == afr.Data {
+			sum, _, err := hashFile(h.abs[src])
+			if err != nil {
+				return err
+			}
+			rec.SourceBlake3 = sum
+		}
+		if err := h.e.opts.History.Append(rec); err != nil {
+			return err
+		}
+		for _, i := range sinks {
+			b := h.rs.Open[i]
+			h.e.step("reset " + h.label(i) + " " + h.path)
+			if _, err := b.ClearChangelog(h.abs[i], h.path, h.rs.Keys[src], kv.Kind); err != nil {
+				return err
+			}
+			if _, err := b.ClearChangelog(h.abs[i], h.path, brick.KeyDirty, kv.Kind); err != nil {
+				return err
+			}
+			if err := b.Syncfs(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	h.e.resolved(rec)
+	if !h.blamesSinks(kv) {
+		if err := h.markSinks(kv); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// gfidSplitBrain handles a name whose copies carry different gfids or
+// types. A favorite-child policy or a command naming this file picks the
+// winner (afr_gfid_split_brain_source); the losers are moved out of the
+// volume into their bricks' kept directories and the name is recreated
+// from the winner. Without a winner the name is left, and with it the
+// directory's entry counters, as GlusterFS leaves them.
+func (h *entryHeal) gfidSplitBrain(name string, copies []afr.Reply, abs []string) (bool, error) {
+	p := brick.Join(h.path, name)
+	for i, c := range copies {
+		for j := i + 1; j < len(copies); j++ {
+			if c.Exists && copies[j].Exists && c.Type != copies[j].Type {
+				h.leave(true, "%s: type mismatch (%s on %s, %s on %s); no policy resolves it: move one aside by hand", p, c.Type, h.label(i), copies[j].Type, h.label(j))
+				return false, nil
+			}
+		}
+	}
+	op, brickIdx, policy := afr.OpNone, -1, h.e.AFR.FavoriteChild
+	if h.op != nil && h.op.name == name {
+		op, brickIdx = h.op.Op, h.op.Brick
+		if op == afr.OpMajority {
+			op, policy = afr.OpNone, afr.PolicyMajority
+		}
+	} else if policy == afr.PolicyNone {
+		h.leave(true, "%s: gfid split-brain (%s); resolve it with a split-brain command or a favorite-child-policy", p, gfidList(copies, h.rs.Labels))
+		return false, nil
+	}
+	w, err := afr.ResolveGFIDSplitBrain(copies, op, brickIdx, policy)
+	if err != nil {
+		msg := err.Error()
+		var re *afr.ResolveError
+		if errors.As(err, &re) {
+			msg = re.Message()
+		}
+		if h.op != nil && h.op.name == name {
+			h.op.err = err
+		}
+		h.leave(true, "%s: gfid split-brain: %s", p, msg)
+		return false, nil
+	}
+	var losers []int
+	for i, c := range copies {
+		if c.Exists && !c.GFID.IsZero() && c.GFID != copies[w].GFID {
+			losers = append(losers, i)
+		}
+	}
+	how := "favorite-child-policy " + policy.String()
+	if op != afr.OpNone || (h.op != nil && h.op.name == name) {
+		how = h.op.Op.String()
+	}
+	rec := h.newRecord("gfid", how, w, losers)
+	rec.Path, rec.GFID = p, copies[w].GFID.String()
+	a := Action{What: "resolve", Path: p, Source: h.label(w), Sinks: labelsOf(losers, h.rs.Labels),
+		Detail: fmt.Sprintf("gfid split-brain, %s: keep %s's gfid %s; the others' copies are moved to their kept directories (%s)", how, h.label(w), copies[w].GFID, rec.ID)}
+	if h.op != nil && h.op.name == name {
+		h.op.acted = true
+		h.op.notes = append(h.op.notes, "GFID split-brain resolved for file "+p)
+	}
+	if h.e.opts.DryRun {
+		return false, h.act(a, nil)
+	}
+	if h.e.opts.History == nil {
+		return false, errors.New("heal: no history log to record a resolution in")
+	}
+	err = h.act(a, func() error {
+		// Pre-op: the winner's directory blames the losers' for entries,
+		// so a crash after a loser is moved still recreates the name.
+		wb := h.rs.Open[w]
+		for _, i := range losers {
+			if _, err := wb.AddChangelog(h.abs[w], h.path, h.rs.Keys[i], afr.Changelog{0, 0, 1}); err != nil {
+				return err
+			}
+		}
+		if err := h.rs.Indexes[w].Add(index.Xattrop, h.gfid); err != nil {
+			return err
+		}
+		if err := wb.Syncfs(); err != nil {
+			return err
+		}
+		for _, i := range losers {
+			k, err := h.keepMoved(i, rec, p, abs[i], copies[i].GFID)
+			rec.Kept = append(rec.Kept, k)
+			if err != nil {
+				return err
+			}
+		}
+		return h.e.opts.History.Append(rec)
+	})
+	if err != nil {
+		return false, err
+	}
+	h.e.resolved(rec)
+	for _, i := range losers {
+		copies[i] = afr.Reply{Name: copies[i].Name, Answered: true}
+		if err := h.createName(i, w, p, abs, copies[w]); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+func gfidList(copies []afr.Reply, labels []string) string {
+	var parts []string
+	for i, c := range copies {
+		if c.Exists {
+			parts = append(parts, fmt.Sprintf("%s has %s", labels[i], c.GFID))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func labelsOf(idx []int, labels []string) []string {
+	var out []string
+	for _, i := range idx {
+		out = append(out, labels[i])
+	}
+	return out
+}
+
+// applyOp turns the verdict's split-brains into resolutions by the
+// command's rule, as glfsheal's heal-op does.
+func (h *entryHeal) applyOp(v *afr.Verdict) error {
+	op := h.op
+	for _, kv := range []*afr.KindVerdict{&v.Data, &v.Metadata} {
+		if !kv.Applies || !kv.SplitBrain {
+			continue
+		}
+		var src int
+		var err error
+		if op.Op == afr.OpMajority {
+			versions, verr := h.versions(kv.Kind)
+			if verr != nil {
+				return verr
+			}
+			src, err = afr.ResolveByMajority(h.replies, kv.Kind, versions, h.e.AFR.QuorumCount)
+		} else {
+			src, err = afr.ResolveSplitBrain(h.replies, kv.Kind, op.Op, op.Brick, h.e.AFR.QuorumCount)
+		}
+		if errors.Is(err, afr.ErrNotInSplitBrain) {
+			continue
+		}
+		if err != nil {
+			op.err = err
+			kv.NeedsHeal, kv.Source = true, -1
+			continue
+		}
+		op.acted = true
+		kv.NeedsHeal, kv.Source, kv.Unresolved = true, src, false
+		kv.Resolution = afr.Resolution(op.Op.String())
+		kv.Sinks = make([]bool, len(h.replies))
+		for _, i := range others(len(h.replies), src) {
+			kv.Sinks[i] = true
+		}
+	}
+	if v.Type == afr.TypeDirectory && v.Entry.SplitBrain {
+		switch op.Op {
+		case afr.OpBiggerFile:
+			op.err = errors.New("'bigger-file' not a valid option for directories")
+		case afr.OpSourceBrick:
+			op.acted = true
+			op.notes = append(op.notes, fmt.Sprintf("'source-brick' option used on a directory (%s). Performing conservative merge.", h.path))
+			v.Entry.NeedsHeal, v.Entry.Merge = true, true
+		}
+	}
+	return nil
+}
+
+// versions names what each brick holds of kind, for the majority rule:
+// the content hash for data, owner, mode and xattrs for metadata.
+func (h *entryHeal) versions(kind afr.Kind) ([]string, error) {
+	out := make([]string, len(h.replies))
+	for i, r := range h.replies {
+		if kind == afr.Data {
+			sum, _, err := hashFile(h.abs[i])
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", h.label(i), err)
+			}
+			out[i] = sum
+			continue
+		}
+		keys := make([]string, 0, len(r.Xattrs))
+		for k, v := range r.Xattrs {
+			keys = append(keys, fmt.Sprintf("%s=%x", k, v))
+		}
+		sort.Strings(keys)
+		out[i] = fmt.Sprintf("%d:%d:%o:%s", r.UID, r.GID, r.Mode, strings.Join(keys, ","))
+	}
+	return out, nil
+}

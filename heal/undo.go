@@ -1,0 +1,319 @@
+package heal
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/index"
+)
+
+// Opts returns the engine's options.
+func (e *Engine) Opts() EngineOptions { return e.opts }
+
+// Result returns what the last run did or planned.
+func (e *Engine) Result() *Result { return e.result }
+
+// Undo puts back the kept copies of history record id as they were before
+// the resolution, and records the undo. The entry is then again in the
+// state that needed a decision (its directory is marked dirty on the
+// restored bricks so heal info lists it).
+func (e *Engine) Undo(id string) ([]string, error) {
+	h := e.opts.History
+	recs, err := h.Read()
+	if err != nil {
+		return nil, err
+	}
+	var rec *Record
+	for i := range recs {
+		if recs[i].ID == id {
+			rec = &recs[i]
+		}
+		if recs[i].Kind == "undo" && recs[i].Undoes == id {
+			return nil, fmt.Errorf("undo %s: already undone by %s", id, recs[i].ID)
+		}
+	}
+	if rec == nil {
+		return nil, fmt.Errorf("undo %s: no such record in %s", id, h.Path)
+	}
+	if rec.Kind == "undo" {
+		return nil, fmt.Errorf("undo %s: it is itself an undo", id)
+	}
+	var lines []string
+	for _, k := range rec.Kept {
+		rs, i, err := e.brickOf(k)
+		if err != nil {
+			return lines, err
+		}
+		var m keptMeta
+		raw, err := os.ReadFile(k.Meta)
+		if err != nil {
+			return lines, fmt.Errorf("undo %s: %w", id, err)
+		}
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return lines, fmt.Errorf("undo %s: %s: %w", id, k.Meta, err)
+		}
+		if e.opts.DryRun {
+			lines = append(lines, fmt.Sprintf("would restore %s's %s of %s from %s", k.Brick, rec.Kind, m.Path, firstOf(k.Path, k.Meta)))
+			continue
+		}
+		if err := e.restore(rs, i, *rec, k, m); err != nil {
+			return lines, fmt.Errorf("undo %s: %s: %w", id, k.Brick, err)
+		}
+		what := rec.Kind
+		if k.Source {
+			what = "counters"
+		}
+		lines = append(lines, fmt.Sprintf("Restored %s's %s of %s.", k.Brick, what, m.Path))
+	}
+	if e.opts.DryRun {
+		return lines, nil
+	}
+	u := Record{ID: rec.ID + "-undo", Time: e.opts.Now().UTC().Format("2006-01-02T15:04:05.000Z"), Volume: rec.Volume,
+		Set: rec.Set, Path: rec.Path, GFID: rec.GFID, Kind: "undo", How: "undo", Undoes: rec.ID}
+	return lines, h.Append(u)
+}
+
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func (e *Engine) brickOf(k Kept) (*ReplicaSet, int, error) {
+	for _, rs := range e.Sets {
+		for i, b := range rs.Open {
+			if b != nil && rs.Labels[i] == k.Brick && b.Root == k.BrickRoot {
+				return rs, i, nil
+			}
+		}
+	}
+	return nil, 0, fmt.Errorf("brick %s (%s) is not a readable brick of volume %s", k.Brick, k.BrickRoot, e.Vol.Name)
+}
+
+// restore puts one kept copy back.
+func (e *Engine) restore(rs *ReplicaSet, i int, rec Record, k Kept, m keptMeta) error {
+	b := rs.Open[i]
+	xs := map[string][]byte{}
+	for key, v := range m.Xattrs {
+		raw, err := hex.DecodeString(v)
+		if err != nil {
+			return fmt.Errorf("%s: xattr %s: %w", k.Meta, key, err)
+		}
+		xs[key] = raw
+	}
+	var abs string
+	var err error
+	if k.Source {
+		return e.restoreCounters(rs, i, rec, m, xs)
+	}
+	if k.Moved {
+		abs, err = e.putBackMoved(rs, i, rec, k, m)
+	} else {
+		var g afr.GFID
+		if g, err = brick.ParseGFID(rec.GFID); err == nil {
+			abs, err = b.AbsOfGFID(g)
+		}
+		if err == nil && k.Path != "" {
+			e.step("restore content " + m.Path)
+			err = copyInto(k.Path, abs)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if err := restoreAttrs(b, abs, m, xs); err != nil {
+		return err
+	}
+	return e.reindex(rs, i, abs, m, k.Moved)
+}
+
+// putBackMoved renames a moved copy back to its name, first removing what
+// heal put there (a replica of the winner, which its source still has).
+func (e *Engine) putBackMoved(rs *ReplicaSet, i int, rec Record, k Kept, m keptMeta) (string, error) {
+	b := rs.Open[i]
+	abs, err := b.Abs(m.Path)
+	if err != nil {
+		return "", err
+	}
+	if cur, err := b.GFIDAt(abs); err == nil {
+		if rec.Kind != "gfid" || cur.String() != rec.GFID {
+			return "", fmt.Errorf("%s holds gfid %s now; move it aside before undoing", m.Path, cur)
+		}
+		e.step("remove winner's replica " + m.Path)
+		if err := os.RemoveAll(abs); err != nil {
+			return "", err
+		}
+		if err := b.RemoveHandle(cur, 0); err != nil {
+			return "", err
+		}
+	} else if _, serr := os.Lstat(abs); serr == nil || !errors.Is(serr, fs.ErrNotExist) {
+		return "", fmt.Errorf("%s exists without a gfid; move it aside before undoing", m.Path)
+	}
+	e.step("put back " + m.Path)
+	if err := os.Rename(k.Path, abs); err != nil {
+		return "", err
+	}
+	return abs, relinkHandles(b, abs)
+}
+
+// relinkHandles recreates the handles of a tree put back into the volume.
+func relinkHandles(b *brick.Brick, root string) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		g, err := b.GFIDAt(p)
+		if errors.Is(err, brick.ErrNoGFID) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return b.LinkFileHandle(p, g)
+		}
+		pg, err := b.GFIDAt(filepath.Dir(p))
+		if err != nil {
+			return err
+		}
+		return b.SymlinkDirHandle(g, pg, filepath.Base(p))
+	})
+}
+
+func copyInto(src, dst string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// restoreAttrs gives the copy at abs the kept mode, owner, xattrs and
+// times.
+func restoreAttrs(b *brick.Brick, abs string, m keptMeta, xs map[string][]byte) error {
+	if err := os.Lchown(abs, int(m.UID), int(m.GID)); err != nil {
+		return err
+	}
+	if m.Type != afr.TypeSymlink.String() {
+		if err := os.Chmod(abs, modeBits(m.Mode)); err != nil {
+			return err
+		}
+	}
+	cur, err := b.RawXattrs(abs, m.Path)
+	if err != nil {
+		return err
+	}
+	for key := range cur {
+		if _, ok := xs[key]; !ok && !strings.HasPrefix(key, "security.") {
+			if err := b.RemoveRawXattr(abs, m.Path, key); err != nil {
+				return err
+			}
+		}
+	}
+	for key, v := range xs {
+		if string(cur[key]) == string(v) {
+			continue
+		}
+		if err := b.SetRawXattr(abs, m.Path, key, v); err != nil {
+			return err
+		}
+	}
+	ts := []unix.Timespec{unix.NsecToTimespec(m.Atime), unix.NsecToTimespec(m.Mtime)}
+	return unix.UtimesNanoAt(unix.AT_FDCWD, abs, ts, unix.AT_SYMLINK_NOFOLLOW)
+}
+
+// reindex lists the restored copy in its brick's index where its counters
+// are set, and marks its directory dirty for entries so the disagreement
+// shows in heal info again.
+func (e *Engine) reindex(rs *ReplicaSet, i int, abs string, m keptMeta, moved bool) error {
+	b := rs.Open[i]
+	g, err := b.GFIDAt(abs)
+	if err != nil {
+		return err
+	}
+	r, err := b.ReplyAt(abs, m.Path, rs.Keys)
+	if err != nil {
+		return err
+	}
+	for _, c := range r.Pending {
+		if !c.IsZero() {
+			if err := rs.Indexes[i].Add(index.Xattrop, g); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	if !r.Dirty.IsZero() {
+		if err := rs.Indexes[i].Add(index.Dirty, g); err != nil {
+			return err
+		}
+	}
+	if !moved {
+		return b.Syncfs()
+	}
+	parent, _ := brick.SplitPath(m.Path)
+	pabs, err := b.Abs(parent)
+	if err != nil {
+		return err
+	}
+	if _, err := b.AddChangelog(pabs, parent, brick.KeyDirty, afr.Changelog{0, 0, 1}); err != nil {
+		return err
+	}
+	pg, err := b.GFIDAt(pabs)
+	if err != nil {
+		return err
+	}
+	if err := rs.Indexes[i].Add(index.Dirty, pg); err != nil {
+		return err
+	}
+	return b.Syncfs()
+}
+
+// restoreCounters gives the winner of a resolution back the AFR counters
+// it had, leaving its content and metadata as they are now.
+func (e *Engine) restoreCounters(rs *ReplicaSet, i int, rec Record, m keptMeta, xs map[string][]byte) error {
+	b := rs.Open[i]
+	g, err := brick.ParseGFID(rec.GFID)
+	if err != nil {
+		return err
+	}
+	abs, err := b.AbsOfGFID(g)
+	if err != nil {
+		return err
+	}
+	for _, key := range append(append([]string{}, rs.Keys...), brick.KeyDirty) {
+		full := b.Key(key)
+		v, ok := xs[full]
+		if !ok {
+			continue
+		}
+		e.step("restore " + full + " " + m.Path)
+		if err := b.SetRawXattr(abs, m.Path, full, v); err != nil {
+			return err
+		}
+	}
+	return e.reindex(rs, i, abs, m, false)
+}
