@@ -285,7 +285,7 @@ func TestSplitBrainIsLeftWithoutPolicy(t *testing.T) {
 func TestFavoriteChildPolicy(t *testing.T) {
 	for _, tc := range []struct {
 		state, policy, path string
-		winner           int
+		winner              int
 	}{
 		{"data-split-brain", "size", fixtures.HelloPath, 1},
 		{"data-split-brain", "mtime", fixtures.HelloPath, 1},
