@@ -147,6 +147,9 @@ func (e *Engine) SplitBrain(ctx context.Context, t Target, op SplitBrainOp) (Out
 	e.result = &Result{Healed: map[string]int{}}
 	e.start = e.opts.Now()
 	out := Outcome{File: t.String()}
+	if err := e.checkBricks(); err != nil {
+		return out, err
+	}
 	fail := func(msg string) (Outcome, error) {
 		out.Lines = append(out.Lines, fmt.Sprintf("Healing %s failed: %s.", out.File, msg))
 		return out, nil

@@ -207,6 +207,9 @@ type child struct {
 // volume), pass after pass until a pass changes nothing.
 func (e *Engine) Heal(ctx context.Context, full bool) (*Result, error) {
 	e.result = &Result{Healed: map[string]int{}}
+	if err := e.checkBricks(); err != nil {
+		return e.result, err
+	}
 	e.start = time.Now()
 	var left []Left
 	for pass := 1; pass <= maxPasses; pass++ {
@@ -368,3 +371,21 @@ func (e *Engine) healBatch(rs *ReplicaSet, gfids []afr.GFID, force bool, op *Spl
 // errSkip marks an entry left for a later pass or a person, not a failure
 // of the run.
 var errSkip = errors.New("skipped")
+
+// checkBricks refuses to heal unless every brick can be read here: a heal
+// needs every copy to choose a source (GlusterFS's heal needs every brick of
+// the replica set locked).
+func (e *Engine) checkBricks() error {
+	var errs []error
+	for _, rs := range e.Sets {
+		for i, b := range rs.Open {
+			if b == nil {
+				errs = append(errs, fmt.Errorf("brick %s cannot be read: %w", rs.Bricks[i], rs.Err[i]))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("afrkit heals only when every brick of the volume is readable on this host: %w", errors.Join(errs...))
+	}
+	return nil
+}

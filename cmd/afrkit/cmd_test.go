@@ -3,6 +3,7 @@ package main
 import (
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -125,7 +126,13 @@ func TestExitCodes(t *testing.T) {
 		message string
 	}{
 		{[]string{"version"}, ExitOK, ""},
-		{[]string{"heal", "fxpend"}, ExitNotImplemented, "afrkit: afrkit heal fxpend: healing: not yet implemented"},
+		{[]string{"heal", "fxpend"}, ExitError, "brick vm:/srv/glab/fxpend/b1 cannot be read: brick vm:/srv/glab/fxpend/b1 is on another host"},
+		{[]string{"heal", "fxpend", "split-brain", "bigger-file", "/f"}, ExitError, "cannot be read"},
+		{[]string{"heal", "fxpend", "bogus"}, ExitUsage, "unknown subcommand"},
+		{[]string{"heal", "fxpend", "split-brain"}, ExitUsage, "usage: afrkit heal VOL split-brain"},
+		{[]string{"heal", "fxpend", "split-brain", "newest", "/f"}, ExitUsage, "unknown split-brain operation"},
+		{[]string{"heal", "fxpend", "history", "--xml"}, ExitUsage, "--xml and --json are for heal fxpend info"},
+		{[]string{"heal", "fxpend", "undo"}, ExitUsage, "usage: afrkit heal VOL undo ID"},
 		{[]string{"heal", "fxpend", "info", "bogus"}, ExitUsage, "usage: afrkit heal VOL info [split-brain|summary]"},
 		{[]string{"heal", "nope", "info"}, ExitError, "volume nope: volume: no such volume"},
 		{[]string{"fsck", "fxpend"}, ExitNotImplemented, "not yet implemented"},
@@ -183,7 +190,18 @@ func TestDemo(t *testing.T) {
 	if !ok1 || !ok2 {
 		t.Fatalf("demo output lacks its heal info section:\n%s", out)
 	}
+	// History records are named by time and chance, kept copies by gfid.
+	for re, repl := range map[string]string{
+		`\d{8}-\d{6}-[0-9a-f]{6}`:                                      "$ID",
+		`\d{4}-\d\d-\d\dT[\d:.]+Z`:                                     "$TIME",
+		`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`: "$GFID",
+	} {
+		after = regexp.MustCompile(re).ReplaceAllLiteralString(after, repl)
+	}
 	assertGolden(t, before+"$ afrkit heal demo info\n"+strings.Join(blocks(info), "\n\n")+"\n\nWhy each entry"+after)
+	if strings.Count(out, "Number of entries: 0\n") != 2 {
+		t.Errorf("the demo does not end with an empty heal info:\n%s", out)
+	}
 }
 
 // TestHealInfoBricksDown: the bricks of fxpend are not on this machine, so

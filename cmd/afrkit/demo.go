@@ -16,10 +16,12 @@ func NewCmdDemo(f *Factory, runF func(*DemoOptions) error) *cobra.Command {
 	opts := &DemoOptions{F: f}
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Build a damaged demo volume and show what afrkit makes of it",
+		Short: "Build a damaged demo volume and heal it before your eyes",
 		Long: `Build a replica-2 afrkit volume in a temporary directory, damage it the way
 a brick outage does (a pending heal, a data split-brain, a stale rsync temp
-file), and print what afrkit decides for every damaged entry and why.
+file), print what afrkit decides for every damaged entry and why, then heal
+it: the pending entries by 'afrkit heal', the split-brain by latest-mtime,
+and show heal info empty and where the losing copy was kept.
 
 Nothing outside the temporary directory is touched; --dir and --keep leave the
 volume behind for a closer look.`,

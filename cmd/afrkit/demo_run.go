@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -79,10 +80,35 @@ func demoRun(opts *DemoOptions) error {
 	if err := printVerdicts(out, v); err != nil {
 		return err
 	}
+	if err := demoHeal(&hf); err != nil {
+		return err
+	}
 	if opts.Keep || opts.Dir != "" {
 		fmt.Fprintf(out, "\nThe volume is kept in %s.\n", filepath.Join(dir, "demo"))
 	}
 	return nil
+}
+
+// demoHeal heals the demo volume before the reader's eyes: the pending
+// entries by a heal, the split-brain by a policy, then shows heal info empty
+// and where the losing copy is kept.
+func demoHeal(f *Factory) error {
+	out := f.IO.Out
+	run := &HealRunOptions{F: f, Volume: "demo"}
+	fmt.Fprintf(out, "\n$ afrkit heal demo\n")
+	if err := healRun(run); err != nil && !errors.Is(err, errReported) {
+		return err
+	}
+	fmt.Fprintf(out, "\n$ afrkit heal demo split-brain latest-mtime /notes.txt\n")
+	if err := healSplitBrainRun(run, []string{"latest-mtime", "/notes.txt"}); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\n$ afrkit heal demo history\n")
+	if err := healHistoryRun(f, "demo"); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\n$ afrkit heal demo info\n")
+	return healInfoRun(&HealInfoOptions{F: f, Volume: "demo"})
 }
 
 // printVerdicts prints afr's verdict for every entry any brick's index
