@@ -1,0 +1,145 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/pkg/xattr"
+
+	"github.com/afrkit/afrkit/fixtures/glustertest"
+)
+
+// TestHealAgreesWithLiveGlusterFS damages a GlusterFS replica-2 volume
+// through its mount (pending data, entry and metadata heals, a data
+// split-brain and a gfid split-brain), stops it, heals and resolves it with
+// afrkit, and starts GlusterFS again: GlusterFS's own heal info is then
+// empty, every file reads through the mount with the chosen content, the
+// bricks agree on every gfid, and the losers are where the history says.
+func TestHealAgreesWithLiveGlusterFS(t *testing.T) {
+	c := glustertest.Require(t)
+	v := c.CreateReplica(2, "cluster.quorum-type", "none")
+	v.Start()
+	v.MountFUSE()
+	v.Revive()
+	mnt := func(p string) string { return filepath.Join(v.Mount, p) }
+	write := func(p, data string) {
+		t.Helper()
+		if err := os.WriteFile(mnt(p), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(mnt("d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"d/a", "sb", "meta", "d/gone"} {
+		write(p, "written with both bricks up\n")
+	}
+	v.KillBrick(1)
+	write("d/a", "rewritten while b2 was down\n")
+	write("d/new", "created while b2 was down\n")
+	write("sb", "b1's version\n")
+	write("g", "b1's g\n")
+	if err := os.Chmod(mnt("meta"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(mnt("newdir/inner"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write("newdir/inner/f", "deep\n")
+	if err := os.Remove(mnt("d/gone")); err != nil {
+		t.Fatal(err)
+	}
+	v.Revive()
+	v.KillBrick(0)
+	write("sb", "b2's longer version of the file\n")
+	write("g", "b2's g, written later\n")
+	v.Revive()
+
+	env := testEnv{dir: t.TempDir(), glusterd: "/var/lib/glusterd"}
+	env.state = filepath.Join(env.dir, "state")
+
+	// Offline means offline.
+	code, _, errOut := run(t, env, "heal", v.Name)
+	if code != ExitError || !strings.Contains(errOut, "is served by glusterfsd (pid ") {
+		t.Fatalf("heal of a started volume: exit %d: %s", code, errOut)
+	}
+	v.Stop()
+
+	code, out, errOut := run(t, env, "heal", v.Name)
+	if code != ExitError || !strings.Contains(out, "/sb: data split-brain") || !strings.Contains(out, "/g: gfid split-brain") {
+		t.Fatalf("heal: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = run(t, env, "heal", v.Name, "split-brain", "bigger-file", "/sb")
+	if code != ExitOK || out != "Healed /sb.\n" {
+		t.Fatalf("bigger-file /sb: exit %d: %q %s", code, out, errOut)
+	}
+	code, out, errOut = run(t, env, "heal", v.Name, "split-brain", "latest-mtime", "/g")
+	if code != ExitOK || !strings.Contains(out, "GFID split-brain resolved for file /g") {
+		t.Fatalf("latest-mtime /g: exit %d: %q %s", code, out, errOut)
+	}
+	code, out, errOut = run(t, env, "heal", v.Name)
+	if code != ExitOK {
+		t.Fatalf("heal after the resolutions: exit %d\n%s%s", code, out, errOut)
+	}
+	code, hist, _ := run(t, env, "heal", v.Name, "history")
+	if code != ExitOK {
+		t.Fatalf("history: exit %d", code)
+	}
+
+	v.Start()
+	v.MountFUSE()
+	v.Revive()
+	for _, mode := range [][]string{nil, {"split-brain"}} {
+		info, err := v.HealInfo(mode...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(info, "Number of entries: 0") + strings.Count(info, "Number of entries in split-brain: 0"); n != 2 {
+			t.Errorf("GlusterFS heal info %v after afrkit's heal:\n%s", mode, info)
+		}
+	}
+	for p, want := range map[string]string{
+		"d/a": "rewritten while b2 was down\n", "d/new": "created while b2 was down\n",
+		"sb": "b2's longer version of the file\n", "g": "b2's g, written later\n", "newdir/inner/f": "deep\n",
+	} {
+		got, err := os.ReadFile(mnt(p))
+		if err != nil || string(got) != want {
+			t.Errorf("%s through the mount: %q, %v; want %q", p, got, err, want)
+		}
+	}
+	if fi, err := os.Stat(mnt("meta")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("meta: %v %v", fi, err)
+	}
+	// /d blames only b2, so its entry heal removes what b1 removed. (The
+	// root is in entry split-brain, blamed both ways, and would be merged
+	// conservatively, bringing removed names back, as GlusterFS does.)
+	if _, err := os.Stat(mnt("d/gone")); err == nil {
+		t.Error("a file removed while b2 was down is back")
+	}
+	for _, p := range []string{"d", "d/a", "d/new", "sb", "g", "meta", "newdir", "newdir/inner", "newdir/inner/f"} {
+		g0, err0 := xattr.LGet(filepath.Join(v.Bricks[0], p), "trusted.gfid")
+		g1, err1 := xattr.LGet(filepath.Join(v.Bricks[1], p), "trusted.gfid")
+		if err0 != nil || err1 != nil || string(g0) != string(g1) {
+			t.Errorf("%s: gfids %x (%v) and %x (%v)", p, g0, err0, g1, err1)
+		}
+	}
+	// Every kept copy the history names exists: /sb's loser, /g's loser,
+	// and the removed /d/gone.
+	kept := regexp.MustCompile(`(?m)^    \S+ (?:copy|moved): (\S+)`).FindAllStringSubmatch(hist, -1)
+	if len(kept) < 3 {
+		t.Errorf("history names %d kept copies, want at least 3:\n%s", len(kept), hist)
+	}
+	for _, k := range kept {
+		if _, err := os.Lstat(k[1]); err != nil {
+			t.Errorf("kept copy %s: %v", k[1], err)
+		}
+	}
+	for _, want := range []string{"/sb  data, bigger-file", "/g  gfid, latest-mtime", "/d/gone  removed"} {
+		if !strings.Contains(hist, want) {
+			t.Errorf("history lacks %q:\n%s", want, hist)
+		}
+	}
+}
