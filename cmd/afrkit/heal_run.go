@@ -148,6 +148,9 @@ func printResult(w io.Writer, opts *HealRunOptions, res *heal.Result) {
 		for _, r := range res.Resolved {
 			fmt.Fprintf(w, "  %s  %s %s, %s: kept %s's version\n", r.ID, r.Path, r.Kind, r.How, r.Source)
 			for _, k := range r.Kept {
+				if k.Source {
+					continue // the winner's counters, kept for undo
+				}
 				where := k.Meta
 				if k.Path != "" {
 					where = k.Path

@@ -20,7 +20,7 @@ func NewCmdVolume(f *Factory) *cobra.Command {
 		Use:   "volume",
 		Short: "Create, list and describe volumes",
 	}
-	cmd.AddCommand(NewCmdVolumeCreate(f, nil), NewCmdVolumeInfo(f, nil), NewCmdVolumeList(f, nil))
+	cmd.AddCommand(NewCmdVolumeCreate(f, nil), NewCmdVolumeInfo(f, nil), NewCmdVolumeList(f, nil), NewCmdVolumeSet(f))
 	return cmd
 }
 
