@@ -43,8 +43,8 @@ func NewCmdVolumeSet(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "set VOL KEY VALUE",
 		Short: "Set an option of an afrkit volume",
-		Long: "Set an option of one of afrkit's own volumes (GlusterFS volumes are set with\n'gluster volume set'). The options are:\n\n  " + strings.Join(keys, "\n  ") + "\n",
-		Args: cobra.ExactArgs(3),
+		Long:  "Set an option of one of afrkit's own volumes (GlusterFS volumes are set with\n'gluster volume set'). The options are:\n\n  " + strings.Join(keys, "\n  ") + "\n",
+		Args:  cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return volumeSetRun(f, args[0], args[1], args[2])
 		},
