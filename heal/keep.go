@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/afrkit/afrkit/afr"
@@ -134,7 +135,9 @@ func syncDir(dir string) error {
 // file for metadata) into the brick's kept directory, durably, before the
 // resolution overwrites it.
 func (h *entryHeal) keepCopy(i int, rec Record, kind afr.Kind) (Kept, error) {
-	kept := filepath.Join(h.rs.Open[i].KeptDir(), rec.ID, h.label(i)+"-"+h.gfid.String())
+	// Labels may be host:/path when brick directories share a base name.
+	label := strings.NewReplacer("/", "_", ":", "_").Replace(h.label(i))
+	kept := filepath.Join(h.rs.Open[i].KeptDir(), rec.ID, label+"-"+h.gfid.String())
 	m, err := h.writeMeta(i, rec, h.path, h.abs[i], kept)
 	if err != nil {
 		return Kept{}, err

@@ -67,8 +67,8 @@ func openEngine(opts *HealRunOptions) (*heal.Engine, func(), error) {
 
 // progressPrinter draws one progress line on a terminal's stderr, at most
 // a few times a second; on a pipe it prints nothing.
-func progressPrinter(io *IOStreams) func(heal.Progress) {
-	if !io.StderrTTY {
+func progressPrinter(streams *IOStreams) func(heal.Progress) {
+	if !streams.StderrTTY {
 		return nil
 	}
 	var last time.Time
@@ -82,7 +82,7 @@ func progressPrinter(io *IOStreams) func(heal.Progress) {
 		if rate > 0 && p.Total >= p.Done {
 			eta = (time.Duration(float64(p.Total-p.Done)/rate) * time.Second).Round(time.Second).String()
 		}
-		fmt.Fprintf(io.ErrOut, "\r\033[Kpass %d: %d/%d entries, %s written, %.0f entries/s, %s/s, ETA %s",
+		fmt.Fprintf(streams.ErrOut, "\r\033[Kpass %d: %d/%d entries, %s written, %.0f entries/s, %s/s, ETA %s",
 			p.Pass, p.Done, p.Total, sizeString(p.Bytes), rate, sizeString(int64(float64(p.Bytes)/max(p.Elapsed.Seconds(), 1e-3))), eta)
 	}
 }
@@ -236,12 +236,10 @@ func healSplitBrainRun(opts *HealRunOptions, args []string) error {
 	out := opts.F.IO.Out
 	switch {
 	case len(rest) == 0 && (op == afr.OpSourceBrick || op == afr.OpMajority):
-		var failed bool
 		n, err := e.SplitBrainAll(context.Background(), set, sbop, func(o heal.Outcome) {
 			for _, l := range o.Lines {
 				fmt.Fprintln(out, l)
 			}
-			failed = failed || !o.Healed
 		})
 		if err != nil {
 			return err
