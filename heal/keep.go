@@ -158,12 +158,20 @@ func (h *entryHeal) keepCopy(i int, rec Record, kind afr.Kind) (Kept, error) {
 }
 
 func copyFileDurable(src, dst string) error {
+	if err := copyFile(src, dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(dst))
+}
+
+// copyFile copies src's content into dst, opened with flag, and fsyncs it.
+func copyFile(src, dst string, flag int) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	out, err := os.OpenFile(dst, flag, 0o600)
 	if err != nil {
 		return err
 	}
@@ -175,10 +183,7 @@ func copyFileDurable(src, dst string) error {
 		out.Close()
 		return err
 	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(dst))
+	return out.Close()
 }
 
 // keepMoved moves brick i's copy at abs (path p, gfid g) out of the volume

@@ -126,7 +126,7 @@ func (e *Engine) restore(rs *ReplicaSet, i int, rec Record, k Kept, m keptMeta) 
 		}
 		if err == nil && k.Path != "" {
 			e.step("restore content " + m.Path)
-			err = copyInto(k.Path, abs)
+			err = copyFile(k.Path, abs, os.O_WRONLY|os.O_TRUNC)
 		}
 	}
 	if err != nil {
@@ -189,26 +189,6 @@ func relinkHandles(b *brick.Brick, root string) error {
 		}
 		return b.SymlinkDirHandle(g, pg, filepath.Base(p))
 	})
-}
-
-func copyInto(src, dst string) error {
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_TRUNC, 0)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // restoreAttrs gives the copy at abs the kept mode, owner, xattrs and
