@@ -28,8 +28,16 @@
 #      and the process's write_bytes (kernel accounting: whole folios dirtied).
 #
 # Every measurement is repeated BENCH_REPEAT times on a freshly built volume;
-# the median is shown. Volumes are removed before and after (BENCH_KEEP=1 keeps
-# the last ones).
+# the median is shown, with the load average before and after: on a shared
+# 2-core machine anything else running shows up in the times. Volumes are
+# removed before and after (BENCH_KEEP=1 keeps the last ones).
+#
+# bench/healgen builds the volumes (with the fixtures package); bench/healprof
+# runs the same heal with a CPU profile, allocation counts and a per-pass
+# timeline:
+#   go run ./bench/healgen -dir /var/tmp/hp && sync && echo 3 >/proc/sys/vm/drop_caches
+#   go run ./bench/healprof -state-dir /var/tmp/hp/state -cpuprofile heal.pprof hb
+#   go tool pprof -top -cum heal.pprof; rm -rf /var/tmp/hp
 #
 # Environment:
 #   BENCH_DIR        where volumes, binaries and outputs live (default
@@ -167,6 +175,7 @@ same_tree() {
   fi
 }
 
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 WARN=()
 FS="$(findmnt -n -o FSTYPE --target "$BENCH_DIR") on $(findmnt -n -o SOURCE --target "$BENCH_DIR")"
 RES=()
@@ -368,6 +377,6 @@ done
 [ "${BENCH_KEEP:-0}" = 1 ] || remove_volumes
 
 echo
-echo "afrkit heal ($REV), $(nproc) CPUs, $BENCH_DIR on $FS, cold page cache, median of $BENCH_REPEAT"
+echo "afrkit heal ($REV), $(nproc) CPUs, $BENCH_DIR on $FS, cold page cache, median of $BENCH_REPEAT; load average $LOAD0 before, $(cut -d' ' -f1-3 /proc/loadavg) after"
 printf '%s\n' "${RES[@]}"
 for w in "${WARN[@]}"; do echo "WARNING: $w"; done

@@ -85,7 +85,9 @@ func (e *Engine) copyData(srcPath, dstPath string, size int64, algo, name string
 	if err := dst.Truncate(size); err != nil {
 		return 0, err
 	}
-	bs := e.opts.BlockSize
+	// A small file needs a buffer of its own size, not a whole block:
+	// allocating 1 MiB per file dominated healing many small files.
+	bs := max(min(e.opts.BlockSize, size), 1)
 	buf := make([]byte, bs)
 	var dbuf []byte
 	if algo == AlgorithmDiff {
