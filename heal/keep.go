@@ -218,6 +218,15 @@ func (h *entryHeal) keepMoved(i int, rec Record, p, abs string, g afr.GFID) (Kep
 // dropHandles removes the handles of everything under a tree moved out of
 // the volume: its gfids are no longer the volume's.
 func dropHandles(b *brick.Brick, root string) error {
+	return walkGFIDs(b, root, func(_ string, _ fs.DirEntry, g afr.GFID) error {
+		// The kept name itself is one link outside the volume.
+		return b.RemoveHandle(g, 1)
+	})
+}
+
+// walkGFIDs calls fn for every entry under root (root included) that
+// carries a gfid.
+func walkGFIDs(b *brick.Brick, root string, fn func(p string, d fs.DirEntry, g afr.GFID) error) error {
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -229,8 +238,7 @@ func dropHandles(b *brick.Brick, root string) error {
 		if err != nil {
 			return err
 		}
-		// The kept name itself is one link outside the volume.
-		return b.RemoveHandle(g, 1)
+		return fn(p, d, g)
 	})
 }
 

@@ -169,17 +169,7 @@ func (e *Engine) putBackMoved(rs *ReplicaSet, i int, rec Record, k Kept, m keptM
 
 // relinkHandles recreates the handles of a tree put back into the volume.
 func relinkHandles(b *brick.Brick, root string) error {
-	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		g, err := b.GFIDAt(p)
-		if errors.Is(err, brick.ErrNoGFID) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return walkGFIDs(b, root, func(p string, d fs.DirEntry, g afr.GFID) error {
 		if !d.IsDir() {
 			return b.LinkFileHandle(p, g)
 		}

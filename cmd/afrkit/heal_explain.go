@@ -16,40 +16,28 @@ import (
 	"github.com/afrkit/afrkit/index"
 )
 
-// explainTarget is the FILE of `heal VOL explain FILE`: a volume path, or
-// gfid:UUID as heal info prints it.
-type explainTarget struct {
-	path string
-	gfid afr.GFID
-}
-
-func (t explainTarget) String() string {
-	if t.path != "" {
-		return t.path
-	}
-	return "gfid:" + t.gfid.String()
-}
-
-func parseExplainTarget(s string) (explainTarget, error) {
+// parseExplainTarget parses the FILE of `heal VOL explain FILE` and of the
+// split-brain commands: a volume path, or gfid:UUID as heal info prints it.
+func parseExplainTarget(s string) (heal.Target, error) {
 	raw := strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">") // accept heal info's <gfid:…> as printed
 	if rest, ok := strings.CutPrefix(raw, "gfid:"); ok {
 		g, err := brick.ParseGFID(rest)
 		if err != nil {
-			return explainTarget{}, usageError{fmt.Errorf("explain %s: %w", s, err)}
+			return heal.Target{}, usageError{fmt.Errorf("explain %s: %w", s, err)}
 		}
-		return explainTarget{gfid: g}, nil
+		return heal.Target{GFID: g}, nil
 	}
 	if !strings.HasPrefix(s, "/") {
-		return explainTarget{}, usageError{fmt.Errorf("explain %q: give a path from the volume's root (/dir/file) or gfid:UUID", s)}
+		return heal.Target{}, usageError{fmt.Errorf("explain %q: give a path from the volume's root (/dir/file) or gfid:UUID", s)}
 	}
 	p, err := brick.CleanPath(s)
 	if err != nil {
-		return explainTarget{}, usageError{fmt.Errorf("explain %s: %w", s, err)}
+		return heal.Target{}, usageError{fmt.Errorf("explain %s: %w", s, err)}
 	}
 	if p == "/"+brick.GlusterDir || strings.HasPrefix(p, "/"+brick.GlusterDir+"/") {
-		return explainTarget{}, usageError{fmt.Errorf("explain %s: %s is the bricks' internal directory, not part of the volume", s, brick.GlusterDir)}
+		return heal.Target{}, usageError{fmt.Errorf("explain %s: %s is the bricks' internal directory, not part of the volume", s, brick.GlusterDir)}
 	}
-	return explainTarget{path: p}, nil
+	return heal.Target{Path: p}, nil
 }
 
 // healExplainRun prints, for every replica set that holds the target, what
@@ -72,10 +60,10 @@ func healExplainRun(f *Factory, volName, file string) error {
 	for _, rs := range heal.ReplicaSets(v) {
 		var replies []afr.Reply
 		var errs []error
-		if target.path != "" {
-			replies, errs = rs.GatherPath(target.path)
+		if target.Path != "" {
+			replies, errs = rs.GatherPath(target.Path)
 		} else {
-			replies, errs = rs.Gather(target.gfid)
+			replies, errs = rs.Gather(target.GFID)
 		}
 		if !anyExists(replies) {
 			continue
@@ -110,7 +98,7 @@ type explanation struct {
 	w       io.Writer
 	v       *volume.Volume
 	rs      *heal.ReplicaSet
-	target  explainTarget
+	target  heal.Target
 	replies []afr.Reply
 	errs    []error
 	opts    afr.Options
@@ -119,13 +107,13 @@ type explanation struct {
 func (ex *explanation) print() {
 	verdict := afr.Decide(ex.replies, ex.opts)
 	gfids := ex.gfids()
-	path := ex.target.path
+	path := ex.target.Path
 	if path == "" {
-		path = ex.rs.PathOf(ex.target.gfid)
+		path = ex.rs.PathOf(ex.target.GFID)
 	}
 	title := path
 	if title == "" {
-		title = "<gfid:" + ex.target.gfid.String() + "> (no brick can resolve its path)"
+		title = "<gfid:" + ex.target.GFID.String() + "> (no brick can resolve its path)"
 	}
 	fmt.Fprintf(ex.w, "%s\n", title)
 	fmt.Fprintf(ex.w, "  %s, replica set %d of %s:", verdict.Type, ex.rs.Index, ex.v.Name)
@@ -159,8 +147,8 @@ func (ex *explanation) gfids() []afr.GFID {
 			out = append(out, r.GFID)
 		}
 	}
-	if len(out) == 0 && !ex.target.gfid.IsZero() {
-		out = append(out, ex.target.gfid)
+	if len(out) == 0 && !ex.target.GFID.IsZero() {
+		out = append(out, ex.target.GFID)
 	}
 	return out
 }
@@ -289,7 +277,7 @@ func (ex *explanation) next(v afr.Verdict, path string) string {
 	var b strings.Builder
 	file := path
 	if file == "" {
-		file = "gfid:" + ex.target.gfid.String()
+		file = "gfid:" + ex.target.GFID.String()
 	}
 	cmd := fmt.Sprintf("afrkit heal %s split-brain", ex.v.Name)
 	if ex.v.Source == volume.SourceGlusterd {

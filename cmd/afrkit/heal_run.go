@@ -253,10 +253,10 @@ func healSplitBrainRun(opts *HealRunOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	if op == afr.OpSourceBrick && t.path == "" && t.gfid.IsZero() {
+	if op == afr.OpSourceBrick && t.Path == "" && t.GFID.IsZero() {
 		return usage
 	}
-	o, err := e.SplitBrain(context.Background(), heal.Target{Path: t.path, GFID: t.gfid}, sbop)
+	o, err := e.SplitBrain(context.Background(), t, sbop)
 	if err != nil {
 		return err
 	}
