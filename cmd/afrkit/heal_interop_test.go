@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -92,15 +93,7 @@ func TestHealAgreesWithLiveGlusterFS(t *testing.T) {
 	v.Start()
 	v.MountFUSE()
 	v.Revive()
-	for _, mode := range [][]string{nil, {"split-brain"}} {
-		info, err := v.HealInfo(mode...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := strings.Count(info, "Number of entries: 0") + strings.Count(info, "Number of entries in split-brain: 0"); n != 2 {
-			t.Errorf("GlusterFS heal info %v after afrkit's heal:\n%s", mode, info)
-		}
-	}
+	glusterHealEmpty(t, v)
 	for p, want := range map[string]string{
 		"d/a": "rewritten while b2 was down\n", "d/new": "created while b2 was down\n",
 		"sb": "b2's longer version of the file\n", "g": "b2's g, written later\n", "newdir/inner/f": "deep\n",
@@ -119,27 +112,77 @@ func TestHealAgreesWithLiveGlusterFS(t *testing.T) {
 	if _, err := os.Stat(mnt("d/gone")); err == nil {
 		t.Error("a file removed while b2 was down is back")
 	}
-	for _, p := range []string{"d", "d/a", "d/new", "sb", "g", "meta", "newdir", "newdir/inner", "newdir/inner/f"} {
-		g0, err0 := xattr.LGet(filepath.Join(v.Bricks[0], p), "trusted.gfid")
-		g1, err1 := xattr.LGet(filepath.Join(v.Bricks[1], p), "trusted.gfid")
-		if err0 != nil || err1 != nil || string(g0) != string(g1) {
-			t.Errorf("%s: gfids %x (%v) and %x (%v)", p, g0, err0, g1, err1)
-		}
-	}
+	gfidsAgree(t, v, "d", "d/a", "d/new", "sb", "g", "meta", "newdir", "newdir/inner", "newdir/inner/f")
 	// Every kept copy the history names exists: /sb's loser, /g's loser,
 	// and the removed /d/gone.
+	keptCopiesExist(t, hist, 3)
+	for _, want := range []string{"/sb  data, bigger-file", "/g  gfid, latest-mtime", "/d/gone  removed"} {
+		if !strings.Contains(hist, want) {
+			t.Errorf("history lacks %q:\n%s", want, hist)
+		}
+	}
+}
+
+// glusterHealEmpty asserts that GlusterFS's own `heal info` and `heal info
+// split-brain` count no entry on any brick of the started volume v.
+func glusterHealEmpty(t *testing.T, v *glustertest.Volume) {
+	t.Helper()
+	for _, mode := range [][]string{nil, {"split-brain"}} {
+		info, err := v.HealInfo(mode...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(info, "Number of entries: 0") + strings.Count(info, "Number of entries in split-brain: 0"); n != len(v.Bricks) {
+			t.Errorf("GlusterFS heal info %v after afrkit's heal:\n%s", mode, info)
+		}
+	}
+}
+
+// gfidsAgree asserts that, for each path, every brick that holds it has the
+// same trusted.gfid, and that every brick of a replica set holding it does.
+func gfidsAgree(t *testing.T, v *glustertest.Volume, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
+		var want []byte
+		for set := 0; set*v.Replica < len(v.Bricks); set++ {
+			held := 0
+			for _, b := range v.Bricks[set*v.Replica : (set+1)*v.Replica] {
+				g, err := xattr.LGet(filepath.Join(b, p), "trusted.gfid")
+				if errors.Is(err, os.ErrNotExist) {
+					continue
+				}
+				held++
+				if err != nil {
+					t.Errorf("%s on %s: %v", p, b, err)
+					continue
+				}
+				if want == nil {
+					want = g
+				} else if string(g) != string(want) {
+					t.Errorf("%s: gfid %x on %s, %x elsewhere", p, g, b, want)
+				}
+			}
+			if held != 0 && held != v.Replica {
+				t.Errorf("%s is on %d of the %d bricks of replica set %d", p, held, v.Replica, set)
+			}
+		}
+		if want == nil {
+			t.Errorf("%s is on no brick", p)
+		}
+	}
+}
+
+// keptCopiesExist asserts that the history names at least min kept copies
+// and that each of them exists.
+func keptCopiesExist(t *testing.T, hist string, min int) {
+	t.Helper()
 	kept := regexp.MustCompile(`(?m)^    \S+ (?:copy|moved): (\S+)`).FindAllStringSubmatch(hist, -1)
-	if len(kept) < 3 {
-		t.Errorf("history names %d kept copies, want at least 3:\n%s", len(kept), hist)
+	if len(kept) < min {
+		t.Errorf("history names %d kept copies, want at least %d:\n%s", len(kept), min, hist)
 	}
 	for _, k := range kept {
 		if _, err := os.Lstat(k[1]); err != nil {
 			t.Errorf("kept copy %s: %v", k[1], err)
-		}
-	}
-	for _, want := range []string{"/sb  data, bigger-file", "/g  gfid, latest-mtime", "/d/gone  removed"} {
-		if !strings.Contains(hist, want) {
-			t.Errorf("history lacks %q:\n%s", want, hist)
 		}
 	}
 }
