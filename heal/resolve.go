@@ -133,6 +133,13 @@ func (h *entryHeal) resolve(kv afr.KindVerdict) (bool, error) {
 	return true, nil
 }
 
+// typeMismatchError is why a split-brain command left a name whose copies
+// differ in type: GlusterFS fails the lookup with EIO
+// (afr_selfheal_detect_gfid_and_type_mismatch) and has no command for it.
+type typeMismatchError string
+
+func (e typeMismatchError) Error() string { return string(e) }
+
 // gfidSplitBrain handles a name whose copies carry different gfids or
 // types. A favorite-child policy or a command naming this file picks the
 // winner (afr_gfid_split_brain_source); the losers are moved out of the
@@ -145,6 +152,9 @@ func (h *entryHeal) gfidSplitBrain(name string, copies []afr.Reply, abs []string
 		for j := i + 1; j < len(copies); j++ {
 			if c.Exists && copies[j].Exists && c.Type != copies[j].Type {
 				h.leave(true, "%s: type mismatch (%s on %s, %s on %s); no policy resolves it: move one aside by hand", p, c.Type, h.label(i), copies[j].Type, h.label(j))
+				if h.op != nil && h.op.name == name {
+					h.op.err = typeMismatchError(fmt.Sprintf("Type mismatch for file %s: %s on %s, %s on %s. No split-brain command resolves it: move the wrong copy aside by hand, with its .glusterfs handle", p, c.Type, h.label(i), copies[j].Type, h.label(j)))
+				}
 				return false, nil
 			}
 		}

@@ -24,9 +24,12 @@ func (e *Engine) Opts() EngineOptions { return e.opts }
 func (e *Engine) Result() *Result { return e.result }
 
 // Undo puts back the kept copies of history record id as they were before
-// the resolution, and records the undo. The entry is then again in the
+// the resolution, and records the undo. A split-brain is then again in the
 // state that needed a decision (its directory is marked dirty on the
-// restored bricks so heal info lists it).
+// restored bricks so heal info lists it). A name that entry heal removed
+// comes back on the bricks it was removed from; the dirty mark makes the
+// next heal merge it back to the others, as GlusterFS merges a directory
+// that no brick blames.
 func (e *Engine) Undo(id string) ([]string, error) {
 	h := e.opts.History
 	recs, err := h.Read()
@@ -69,11 +72,14 @@ func (e *Engine) Undo(id string) ([]string, error) {
 		if err := e.restore(rs, i, *rec, k, m); err != nil {
 			return lines, fmt.Errorf("undo %s: %s: %w", id, k.Brick, err)
 		}
-		what := rec.Kind
-		if k.Source {
-			what = "counters"
+		switch {
+		case k.Source:
+			lines = append(lines, fmt.Sprintf("Restored %s's counters of %s.", k.Brick, m.Path))
+		case rec.Kind == "removed":
+			lines = append(lines, fmt.Sprintf("Restored %s's %s, which heal had removed; the next heal copies it to the other bricks.", k.Brick, m.Path))
+		default:
+			lines = append(lines, fmt.Sprintf("Restored %s's %s of %s.", k.Brick, rec.Kind, m.Path))
 		}
-		lines = append(lines, fmt.Sprintf("Restored %s's %s of %s.", k.Brick, what, m.Path))
 	}
 	if e.opts.DryRun {
 		return lines, nil
