@@ -116,8 +116,8 @@ func isInternalKey(k string) bool {
 	return false
 }
 
-// fileType maps a stat mode's S_IFMT bits to afr's type.
-func fileType(mode uint32) afr.FileType {
+// FileType maps a stat mode's S_IFMT bits to afr's type.
+func FileType(mode uint32) afr.FileType {
 	switch mode & syscall.S_IFMT {
 	case syscall.S_IFREG:
 		return afr.TypeRegular
@@ -210,7 +210,7 @@ func (b *Brick) statGFID(g afr.GFID, st *syscall.Stat_t) (abs string, ok bool, e
 // fromStat fills the reply's inode facts.
 func (b *Brick) fromStat(r *afr.Reply, st *syscall.Stat_t) {
 	r.Answered, r.Exists = true, true
-	r.Type = fileType(st.Mode)
+	r.Type = FileType(st.Mode)
 	r.Size = st.Size
 	if r.Type == afr.TypeDirectory {
 		r.Size = 0 // directory sizes differ between filesystems and mean nothing to AFR heal

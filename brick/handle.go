@@ -48,10 +48,10 @@ func (b *Brick) HandlePath(g afr.GFID) string {
 	return string(appendHandleRel(p, g))
 }
 
-// dirHandleTarget is the symlink target of a directory handle:
+// DirHandleTarget is the symlink target of a directory handle:
 // "../../<p0>/<p1>/<pgfid>/<name>" (posix_handle_relpath), or "../../.." for
 // the root.
-func dirHandleTarget(pgfid afr.GFID, name string) string {
+func DirHandleTarget(pgfid afr.GFID, name string) string {
 	return fmt.Sprintf("../../%02x/%02x/%s/%s", pgfid[0], pgfid[1], pgfid, name)
 }
 
@@ -90,7 +90,7 @@ func (b *Brick) SymlinkDirHandle(g, pgfid afr.GFID, name string) error {
 	if err := b.ensureHandleDir(g); err != nil {
 		return err
 	}
-	target := dirHandleTarget(pgfid, name)
+	target := DirHandleTarget(pgfid, name)
 	if g == RootGFID {
 		target = "../../.."
 	}
@@ -220,7 +220,7 @@ func (b *Brick) parentOf(g afr.GFID) (afr.GFID, string, error) {
 		if err != nil {
 			return afr.GFID{}, "", b.errorf("resolve", HandleRel(g), err)
 		}
-		if pg, name, err := parseDirHandleTarget(target); err == nil {
+		if pg, name, err := ParseDirHandleTarget(target); err == nil {
 			return pg, name, nil
 		}
 	}
@@ -259,8 +259,8 @@ func cmpErr(first, next error) error {
 	return next
 }
 
-// parseDirHandleTarget parses "../../<p0>/<p1>/<pgfid>/<name>".
-func parseDirHandleTarget(target string) (afr.GFID, string, error) {
+// ParseDirHandleTarget parses "../../<p0>/<p1>/<pgfid>/<name>".
+func ParseDirHandleTarget(target string) (afr.GFID, string, error) {
 	rest, ok := strings.CutPrefix(target, "../../")
 	parts := strings.SplitN(rest, "/", 4)
 	if !ok || len(parts) != 4 || parts[3] == "" || strings.Contains(parts[3], "/") {
@@ -316,6 +316,6 @@ func (b *Brick) isDirHandle(h string, fi fs.FileInfo) bool {
 	if target == "../../.." {
 		return true
 	}
-	_, _, err = parseDirHandleTarget(target)
+	_, _, err = ParseDirHandleTarget(target)
 	return err == nil
 }

@@ -18,6 +18,7 @@ func scrub(s, dir string) string {
 		`\d{8}-\d{6}-[0-9a-f]{6}`:                                      "$ID",
 		`\d{4}-\d\d-\d\dT[\d:.]+Z`:                                     "$TIME",
 		`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`: "$GFID",
+		`\.glusterfs/[0-9a-f]{2}/[0-9a-f]{2}/`:                         ".glusterfs/$H/",
 	} {
 		s = regexp.MustCompile(re).ReplaceAllLiteralString(s, repl)
 	}

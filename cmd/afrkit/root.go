@@ -78,7 +78,8 @@ EXIT STATUS
   0  success
   1  an error (the message says which brick, path and operation)
   2  a mistake in the command line
-  3  the command is not implemented yet`
+  3  the command is not implemented yet
+  fsck has its own codes, as e2fsck: see 'afrkit fsck --help'.`
 
 // NewCmdRoot builds the command tree.
 func NewCmdRoot(io *IOStreams) *cobra.Command {
@@ -119,7 +120,7 @@ func NewCmdRoot(io *IOStreams) *cobra.Command {
 	add("volumes", NewCmdVolume(f))
 	add("repair",
 		NewCmdHeal(f, nil),
-		newCmdNotImplemented("fsck VOL", "Check and repair the bricks of a volume offline"),
+		NewCmdFsck(f, nil),
 		newCmdNotImplemented("tui VOL", "Browse and heal a volume interactively"),
 	)
 	add("other",
@@ -155,6 +156,13 @@ func Main(args []string, io *IOStreams) ExitCode {
 	}
 	if errors.Is(err, errReported) {
 		return ExitError
+	}
+	var es exitStatus
+	if errors.As(err, &es) {
+		if es.err != nil {
+			fmt.Fprintf(io.ErrOut, "afrkit: %v\n", es.err)
+		}
+		return es.code
 	}
 	fmt.Fprintf(io.ErrOut, "afrkit: %v\n", err)
 	var ue usageError

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/fixtures"
+	"github.com/afrkit/afrkit/fsck"
+)
+
+// TestFsckCommands checks a clean volume, then one with an orphan handle,
+// a missing handle, a gfid mismatch and a stale rsync temp file whose final
+// name holds other content: the text report, the JSON report and one brick
+// checked alone, with e2fsck's exit codes.
+func TestFsckCommands(t *testing.T) {
+	dir := t.TempDir()
+	v, err := fixtures.Healthy(dir, "fx", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "no-glusterd")}
+	var transcript strings.Builder
+	step := func(want ExitCode, args ...string) string {
+		t.Helper()
+		code, out, errOut := run(t, env, args...)
+		if code != want {
+			t.Fatalf("afrkit %v: exit %d, want %d\n%s%s", args, code, want, out, errOut)
+		}
+		transcript.WriteString("$ afrkit " + strings.Join(args, " ") + "\n" + out + errOut + "\n")
+		return out
+	}
+	step(ExitFsckClean, "fsck", "fx")
+
+	orphan := v.Bricks[0].HandlePath(brick.RootGFID)
+	orphan = filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(orphan))), "ab", "cd", "abcd0000-0000-0000-0000-000000000001")
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Dir(orphan), 0o700))
+	must(os.WriteFile(orphan, []byte("forty bytes that no name in the volume has"), 0o644))
+	g, err := v.Bricks[1].GFIDOf(fixtures.ReadmePath)
+	must(err)
+	must(os.Remove(v.Bricks[1].HandlePath(g)))
+	must(v.WriteFile("/same.txt", []byte("b0's\n"), 1))
+	must(v.WriteFile("/same.txt", []byte("b1's\n"), 0))
+	must(v.WriteFile(fixtures.StaleTempPath, []byte(`{"name":"player","level":2}`+"\n")))
+	must(v.WriteFile("/player.json", []byte(`{"name":"player","level":1}`+"\n")))
+
+	step(ExitFsckProblems, "fsck", "fx")
+	out := step(ExitFsckProblems, "fsck", "fx", "--json")
+	step(ExitFsckProblems, "fsck", "--brick", v.Bricks[1].Root, "--volume", "fx")
+	assertGolden(t, scrub(transcript.String(), dir))
+
+	var rep struct {
+		fsck.Report
+		Counts []fsck.Count `json:"counts"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--json is not JSON: %v", err)
+	}
+	if len(rep.Findings) == 0 || len(rep.Counts) == 0 || rep.Volume != "fx" {
+		t.Errorf("--json: %+v", rep)
+	}
+}

@@ -1,0 +1,368 @@
+package fsck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/index"
+)
+
+// Options tune a check.
+type Options struct {
+	// Deep compares the content of the copies of every regular file of a
+	// replica set by blake3, not only their sizes.
+	Deep bool
+}
+
+// brickState is one brick being checked.
+type brickState struct {
+	label, root string
+	b           *brick.Brick
+	ix          *index.Index
+	// self is the brick's position in its replica set, and keys the full
+	// pending keys of the set in brick order; keys is nil when the brick
+	// is checked without its volume, and nothing is then known about which
+	// changelog keys belong.
+	self int
+	keys []string
+	// noTree is set when .glusterfs is missing: handle and index checks
+	// are then one finding, not one per entry.
+	noTree bool
+}
+
+// setState is one replica set, or the single brick of --brick.
+type setState struct {
+	index  int
+	bricks []*brickState
+}
+
+// checker walks the bricks of a volume and collects findings.
+type checker struct {
+	ctx  context.Context
+	opts Options
+	vol  *volume.Volume // nil for a brick checked alone
+	sets []*setState
+	rep  *Report
+}
+
+// ErrNoBrick is returned when nothing can be checked.
+var ErrNoBrick = errors.New("fsck: no local brick to check")
+
+// CheckVolume checks every local brick of v and compares the bricks of
+// each replica set. It only reads.
+func CheckVolume(ctx context.Context, v *volume.Volume, opts Options) (*Report, error) {
+	c := &checker{ctx: ctx, opts: opts, vol: v, rep: &Report{Volume: v.Name}}
+	labels := v.BrickLabels()
+	for si, set := range v.ReplicaSets() {
+		s := &setState{index: si}
+		keys := fullKeys(v, set)
+		for j, vb := range set {
+			if !vb.Local {
+				continue
+			}
+			bs, err := openBrick(vb.Path, v.XattrNS, labels[si*v.Replica+j])
+			if err != nil {
+				return nil, err
+			}
+			bs.self, bs.keys = j, keys
+			s.bricks = append(s.bricks, bs)
+		}
+		if len(s.bricks) > 0 {
+			c.sets = append(c.sets, s)
+		}
+	}
+	if len(c.sets) == 0 {
+		var all []string
+		for _, b := range v.Bricks {
+			all = append(all, b.String())
+		}
+		return nil, fmt.Errorf("fsck: volume %s has no brick on this host (%s): %w", v.Name, strings.Join(all, ", "), ErrNoBrick)
+	}
+	return c.run()
+}
+
+// CheckBrick checks the brick at root alone. With v, the brick must be one
+// of v's, and its volume-id and changelog keys are checked against v.
+func CheckBrick(ctx context.Context, root string, v *volume.Volume, opts Options) (*Report, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("fsck: %s: %w", root, err)
+	}
+	c := &checker{ctx: ctx, opts: opts, vol: v, rep: &Report{}}
+	ns := brick.DefaultNS()
+	if v == nil {
+		bs, err := openBrick(abs, ns, abs)
+		if err != nil {
+			return nil, err
+		}
+		bs.self = -1
+		c.sets = []*setState{{bricks: []*brickState{bs}}}
+		return c.run()
+	}
+	c.rep.Volume = v.Name
+	labels := v.BrickLabels()
+	for si, set := range v.ReplicaSets() {
+		for j, vb := range set {
+			if filepath.Clean(vb.Path) != abs {
+				continue
+			}
+			bs, err := openBrick(abs, v.XattrNS, labels[si*v.Replica+j])
+			if err != nil {
+				return nil, err
+			}
+			bs.self, bs.keys = j, fullKeys(v, set)
+			c.sets = []*setState{{index: si, bricks: []*brickState{bs}}}
+			return c.run()
+		}
+	}
+	return nil, fmt.Errorf("fsck: %s is not a brick of volume %s", abs, v.Name)
+}
+
+func fullKeys(v *volume.Volume, set []volume.Brick) []string {
+	var keys []string
+	for _, k := range volume.PendingKeys(set) {
+		keys = append(keys, v.XattrNS+"."+k)
+	}
+	return keys
+}
+
+func openBrick(root, ns, label string) (*brickState, error) {
+	fi, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("fsck: brick %s: %w", label, err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("fsck: brick %s: %s is not a directory", label, root)
+	}
+	b, err := brick.Open(root, ns)
+	if err != nil {
+		return nil, fmt.Errorf("fsck: brick %s: %w", label, err)
+	}
+	return &brickState{label: label, root: b.Root, b: b, ix: index.Open(b.Root)}, nil
+}
+
+func (c *checker) run() (*Report, error) {
+	if len(c.sets) == 0 {
+		return nil, ErrNoBrick
+	}
+	for _, s := range c.sets {
+		for _, bs := range s.bricks {
+			c.rep.Bricks = append(c.rep.Bricks, bs.label)
+			c.checkRoot(bs)
+		}
+	}
+	for _, s := range c.sets {
+		if err := c.walkSet(s); err != nil {
+			return nil, err
+		}
+		for _, bs := range s.bricks {
+			if bs.noTree {
+				continue
+			}
+			if err := c.walkHandles(bs); err != nil {
+				return nil, err
+			}
+			if err := c.checkIndex(bs); err != nil {
+				return nil, err
+			}
+		}
+	}
+	c.rep.sort()
+	return c.rep, nil
+}
+
+func (c *checker) add(f Finding) { c.rep.Findings = append(c.rep.Findings, f) }
+
+// on fills in the brick of a finding.
+func (bs *brickState) on(f Finding) Finding {
+	f.Brick, f.BrickRoot = bs.label, bs.root
+	return f
+}
+
+// checkRoot checks what makes a directory a brick of this volume.
+func (c *checker) checkRoot(bs *brickState) {
+	b := bs.b
+	id, err := b.VolumeID()
+	switch {
+	case errors.Is(err, brick.ErrNoVolumeID):
+		f := Finding{Class: ClassVolumeID, Path: "/", Detail: "the brick root has no " + b.Key(brick.KeyVolumeID)}
+		if c.vol != nil {
+			f.Repair = "set it to volume " + c.vol.Name + "'s id " + c.vol.ID
+		}
+		c.add(bs.on(f))
+	case err != nil:
+		c.add(bs.on(Finding{Class: ClassVolumeID, Path: "/", Detail: err.Error(),
+			Manual: "check that this is the right directory, then set " + b.Key(brick.KeyVolumeID) + " by hand"}))
+	case c.vol != nil && id.String() != c.vol.ID:
+		c.add(bs.on(Finding{Class: ClassVolumeID, Path: "/",
+			Detail: fmt.Sprintf("the brick root carries volume-id %s, volume %s is %s: it belongs to another volume", id, c.vol.Name, c.vol.ID),
+			Manual: "check the volume definition and the brick path; fsck does not take a brick from another volume"}))
+	}
+	if g, err := b.GFIDAt(b.Root); err != nil || g != brick.RootGFID {
+		detail := fmt.Sprintf("the brick root's gfid is %s, want %s", g, brick.RootGFID)
+		if err != nil {
+			detail = "the brick root's gfid: " + err.Error()
+		}
+		c.add(bs.on(Finding{Class: ClassRootGFID, Path: "/", GFID: brick.RootGFID.String(), Detail: detail,
+			Repair: "set the root's gfid to " + brick.RootGFID.String()}))
+	}
+	fi, err := os.Stat(b.GlusterPath())
+	if err != nil || !fi.IsDir() {
+		bs.noTree = true
+		c.add(bs.on(Finding{Class: ClassGlusterfsDir, Path: brick.GlusterDir,
+			Detail: "the brick has no .glusterfs directory: no handles, no index",
+			Repair: "create .glusterfs, its index and the root handle; the entries' handles are then reported and made on the next run"}))
+		return
+	}
+	var missing []string
+	for _, rel := range []string{"indices", "indices/xattrop", "indices/dirty", "indices/entry-changes"} {
+		if fi, err := os.Stat(b.GlusterPath(rel)); err != nil || !fi.IsDir() {
+			missing = append(missing, rel)
+		}
+	}
+	root := b.HandlePath(brick.RootGFID)
+	if t, err := os.Readlink(root); err != nil || t != "../../.." {
+		missing = append(missing, brick.HandleRel(brick.RootGFID)+" (the root handle, a symlink to ../../..)")
+	}
+	for _, m := range missing {
+		c.add(bs.on(Finding{Class: ClassGlusterfsDir, Path: filepath.Join(brick.GlusterDir, m),
+			Detail: "missing or not what GlusterFS makes", Repair: "create it as GlusterFS does"}))
+	}
+}
+
+// copyInfo is what one brick holds under one name.
+type copyInfo struct {
+	bs     *brickState
+	abs    string
+	st     syscall.Stat_t
+	xs     map[string][]byte
+	gfid   afr.GFID
+	gfidOK bool
+	// pending[j] is the counter that blames brick j of the set; dirty is
+	// trusted.afr.dirty. Malformed values count as zero here (they are
+	// findings of their own).
+	pending []afr.Changelog
+	dirty   afr.Changelog
+}
+
+func (ci *copyInfo) typ() afr.FileType { return brick.FileType(ci.st.Mode) }
+
+// counted reports whether any counter on this copy is set for kind.
+func (ci *copyInfo) counted(k afr.Kind) bool {
+	if ci.dirty[k] != 0 {
+		return true
+	}
+	for _, p := range ci.pending {
+		if p[k] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// readCopy reads the copy at abs, or returns nil when there is none.
+func (c *checker) readCopy(bs *brickState, abs, p string) (*copyInfo, error) {
+	ci := &copyInfo{bs: bs, abs: abs}
+	if err := syscall.Lstat(abs, &ci.st); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("fsck: %s: lstat %s: %w", bs.label, p, err)
+	}
+	xs, err := bs.b.RawXattrs(abs, p)
+	if err != nil {
+		return nil, fmt.Errorf("fsck: %s: %w", bs.label, err)
+	}
+	ci.xs = xs
+	if bs.keys != nil {
+		ci.pending = make([]afr.Changelog, len(bs.keys))
+	}
+	return ci, nil
+}
+
+// walkSet walks the namespace of a replica set from the root, comparing
+// the bricks' copies of every name.
+func (c *checker) walkSet(s *setState) error {
+	roots := make([]*copyInfo, len(s.bricks))
+	for i, bs := range s.bricks {
+		ci, err := c.readCopy(bs, bs.root, "/")
+		if err != nil {
+			return err
+		}
+		roots[i] = ci
+	}
+	c.checkCopies(s, "/", brick.RootGFID, "", roots, false)
+	return c.walkDir(s, "/", roots)
+}
+
+// walkDir checks every name in directory p, given each brick's copy of the
+// directory (nil where a brick has none or it is not a directory).
+func (c *checker) walkDir(s *setState, p string, dirs []*copyInfo) error {
+	if err := c.ctx.Err(); err != nil {
+		return err
+	}
+	var names []string
+	for _, d := range dirs {
+		if d == nil || d.typ() != afr.TypeDirectory {
+			continue
+		}
+		ns, err := d.bs.b.ReadDirNames(d.abs, p)
+		if err != nil {
+			return fmt.Errorf("fsck: %s: %w", d.bs.label, err)
+		}
+		names = append(names, ns...)
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	// The directory's own counters say whether a name missing on a brick
+	// is a known pending heal.
+	entryKnown := false
+	var pgfid afr.GFID
+	for _, d := range dirs {
+		if d != nil {
+			entryKnown = entryKnown || d.counted(afr.Entry)
+			if d.gfidOK {
+				pgfid = d.gfid
+			}
+		}
+	}
+	for _, name := range names {
+		cp := brick.Join(p, name)
+		copies := make([]*copyInfo, len(dirs))
+		for i, d := range dirs {
+			if d == nil || d.typ() != afr.TypeDirectory {
+				continue
+			}
+			ci, err := c.readCopy(d.bs, filepath.Join(d.abs, name), cp)
+			if err != nil {
+				return err
+			}
+			copies[i] = ci
+		}
+		c.rep.Entries++
+		c.checkCopies(s, cp, pgfid, name, copies, entryKnown)
+		c.checkStaleTemp(s, p, name, names, dirs, copies)
+		if slices.ContainsFunc(copies, func(ci *copyInfo) bool { return ci != nil && ci.typ() == afr.TypeDirectory }) {
+			sub := make([]*copyInfo, len(copies))
+			for i, ci := range copies {
+				if ci != nil && ci.typ() == afr.TypeDirectory {
+					sub[i] = ci
+				}
+			}
+			if err := c.walkDir(s, cp, sub); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,412 @@
+package fsck
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/index"
+)
+
+// checkCopies checks every brick's copy of the entry at p (name in the
+// directory with gfid pgfid), then compares the copies. entryKnown says
+// that the parent's counters already account for names that differ.
+func (c *checker) checkCopies(s *setState, p string, pgfid afr.GFID, name string, copies []*copyInfo, entryKnown bool) {
+	for _, ci := range copies {
+		if ci != nil {
+			c.checkCopy(ci, p, pgfid, name)
+		}
+	}
+	if len(copies) > 1 {
+		c.compareCopies(s, p, copies, entryKnown)
+	}
+}
+
+// checkCopy runs the checks of one copy on its own brick.
+func (c *checker) checkCopy(ci *copyInfo, p string, pgfid afr.GFID, name string) {
+	bs, b := ci.bs, ci.bs.b
+	c.checkChangelogs(ci, p)
+	raw, ok := ci.xs[b.Key(brick.KeyGFID)]
+	if !ok {
+		f := Finding{Class: ClassMissingGFID, Path: p, Detail: "no " + b.Key(brick.KeyGFID) + ": GlusterFS cannot look it up"}
+		if p == "/" {
+			return // reported as root-gfid
+		}
+		f.Repair = "assign the gfid the replica set's other copies have, or one new gfid on every copy"
+		c.add(bs.on(f))
+		return
+	}
+	g, err := brick.DecodeGFID(raw)
+	if err != nil || g.IsZero() {
+		if p != "/" {
+			c.add(bs.on(Finding{Class: ClassMalformedGFID, Path: p, Detail: fmt.Sprintf("%s is %x: not a 16-byte non-zero gfid", b.Key(brick.KeyGFID), raw),
+				Repair: "replace it with the gfid the replica set's other copies have, or one new gfid on every copy"}))
+		}
+		return
+	}
+	ci.gfid, ci.gfidOK = g, true
+	if p == "/" || bs.noTree {
+		return
+	}
+	c.checkHandleOf(ci, p, pgfid, name)
+	if ci.typ() != afr.TypeDirectory {
+		c.checkGfid2path(ci, p, pgfid, name)
+	}
+	c.checkLinkfile(ci, p)
+	c.checkIndexed(ci, p)
+}
+
+// checkChangelogs checks the length and owner of every AFR key, and fills
+// in the copy's counters.
+func (c *checker) checkChangelogs(ci *copyInfo, p string) {
+	bs, b := ci.bs, ci.bs.b
+	prefix, dirty := b.Key(brick.KeyAFRPrefix), b.Key(brick.KeyDirty)
+	for key, v := range ci.xs {
+		if !strings.HasPrefix(key, prefix) {
+			continue
+		}
+		cl, err := brick.DecodeChangelog(v)
+		if err != nil {
+			c.add(bs.on(Finding{Class: ClassChangelogLength, Path: p, GFID: gfidOf(ci),
+				Detail: fmt.Sprintf("%s is %d bytes (%x); AFR changelogs are 12", key, len(v), v),
+				Repair: "remove it (AFR treats a missing key as zero counters; the next heal info shows what still differs)"}))
+			continue
+		}
+		if key == dirty {
+			ci.dirty = cl
+			continue
+		}
+		if bs.keys == nil {
+			continue
+		}
+		j := slices.Index(bs.keys, key)
+		if j < 0 {
+			f := Finding{Class: ClassForeignChangelog, Path: p, GFID: gfidOf(ci),
+				Detail: fmt.Sprintf("%s = %x names no brick of this replica set (its keys are %s)", key, v, strings.Join(bs.keys, ", "))}
+			if cl.IsZero() {
+				f.Repair = "remove the key"
+			} else {
+				f.Manual = "the counters blame a brick that is not in the replica set: check for a removed or replaced brick before removing the key"
+			}
+			c.add(bs.on(f))
+			continue
+		}
+		ci.pending[j] = cl
+		if j == bs.self && !cl.IsZero() {
+			c.add(bs.on(Finding{Class: ClassSelfAccusation, Path: p, GFID: gfidOf(ci),
+				Detail: fmt.Sprintf("%s blames its own brick: %v", key, cl),
+				Manual: "AFR reads a brick that blames itself as a sink (replace-brick does this on purpose); run afrkit heal to let it heal from the others"}))
+		}
+	}
+}
+
+func gfidOf(ci *copyInfo) string {
+	if ci.gfidOK {
+		return ci.gfid.String()
+	}
+	return ""
+}
+
+// checkHandleOf checks that the copy's gfid handle is the copy: a hard
+// link for a file, a symlink to the parent's handle and name for a
+// directory.
+func (c *checker) checkHandleOf(ci *copyInfo, p string, pgfid afr.GFID, name string) {
+	bs, g := ci.bs, ci.gfid
+	h := bs.b.HandlePath(g)
+	rel := brick.HandleRel(g)
+	var hst syscall.Stat_t
+	if err := syscall.Lstat(h, &hst); err != nil {
+		c.add(bs.on(Finding{Class: ClassMissingHandle, Path: p, GFID: g.String(),
+			Detail: "no handle " + rel + ": GlusterFS cannot find the entry by gfid", Repair: "make the handle"}))
+		return
+	}
+	if ci.typ() == afr.TypeDirectory {
+		want := brick.DirHandleTarget(pgfid, name)
+		got, err := os.Readlink(h)
+		if err != nil || got != want {
+			c.add(bs.on(Finding{Class: ClassWrongHandle, Path: p, GFID: g.String(),
+				Detail: fmt.Sprintf("handle %s is %s, want a symlink to %s", rel, describeHandle(h, got, err), want),
+				Repair: "point the handle at the directory"}))
+		}
+		return
+	}
+	if hst.Dev == ci.st.Dev && hst.Ino == ci.st.Ino {
+		return
+	}
+	other, err := bs.b.GFIDAt(h)
+	if err == nil && other == g {
+		c.add(bs.on(Finding{Class: ClassDuplicateGFID, Path: p, GFID: g.String(),
+			Detail: fmt.Sprintf("another file (inode %d, through handle %s) has the same gfid; they are not hard links", hst.Ino, rel),
+			Manual: "two files share one gfid: give one of them a new gfid (afrkit fsck cannot tell which one GlusterFS should keep)"}))
+		return
+	}
+	c.add(bs.on(Finding{Class: ClassWrongHandle, Path: p, GFID: g.String(),
+		Detail: fmt.Sprintf("handle %s is another file (inode %d, gfid %s)", rel, hst.Ino, other),
+		Repair: "move the handle's file to quarantine if it has no other name, and link the handle to this entry"}))
+}
+
+func describeHandle(h, target string, err error) string {
+	if err != nil {
+		fi, serr := os.Lstat(h)
+		if serr == nil {
+			return "a " + fi.Mode().Type().String() + " and not a symlink"
+		}
+		return err.Error()
+	}
+	return "a symlink to " + target
+}
+
+// checkGfid2path checks that the copy records its name in its parent, and
+// that every name it records leads back to it.
+func (c *checker) checkGfid2path(ci *copyInfo, p string, pgfid afr.GFID, name string) {
+	bs, b := ci.bs, ci.bs.b
+	prefix := b.Key(brick.KeyGfid2pathPfx)
+	wantKey := b.Key(brick.Gfid2pathKey(pgfid, name))
+	found := false
+	for key, v := range ci.xs {
+		if !strings.HasPrefix(key, prefix) {
+			continue
+		}
+		if key == wantKey {
+			found = true
+			if string(bytes.TrimRight(v, "\x00")) != brick.Gfid2pathValue(pgfid, name) {
+				c.add(bs.on(Finding{Class: ClassGfid2path, Path: p, GFID: ci.gfid.String(),
+					Detail: fmt.Sprintf("%s is %q, want %q", key, v, brick.Gfid2pathValue(pgfid, name)), Repair: "rewrite it"}))
+			}
+			continue
+		}
+		opg, oname, err := brick.ParseGfid2path(v)
+		if err != nil || key != b.Key(brick.Gfid2pathKey(opg, oname)) {
+			c.add(bs.on(Finding{Class: ClassGfid2path, Path: p, GFID: ci.gfid.String(),
+				Detail: fmt.Sprintf("%s = %q is malformed (its key is not the xxh64 of its value)", key, v), Repair: "remove it"}))
+			continue
+		}
+		if !c.leadsTo(bs, opg, oname, &ci.st) {
+			c.add(bs.on(Finding{Class: ClassGfid2path, Path: p, GFID: ci.gfid.String(),
+				Detail: fmt.Sprintf("%s records the name %s/%s, which is no longer this file's", key, opg, oname), Repair: "remove it"}))
+		}
+	}
+	if !found {
+		c.add(bs.on(Finding{Class: ClassGfid2path, Path: p, GFID: ci.gfid.String(),
+			Detail: fmt.Sprintf("no %s for its name (%s)", wantKey, brick.Gfid2pathValue(pgfid, name)), Repair: "add it"}))
+	}
+}
+
+// leadsTo reports whether name in the directory with gfid pg is the file st.
+func (c *checker) leadsTo(bs *brickState, pg afr.GFID, name string, st *syscall.Stat_t) bool {
+	dir, err := bs.b.AbsOfGFID(pg)
+	if err != nil {
+		return false
+	}
+	var o syscall.Stat_t
+	if err := syscall.Lstat(filepath.Join(dir, name), &o); err != nil {
+		return false
+	}
+	return o.Dev == st.Dev && o.Ino == st.Ino
+}
+
+// checkLinkfile reports a DHT link file whose target replica set has no
+// file of this gfid at this path: DHT leaves them behind after a failed
+// rename or rebalance, and they hide or duplicate names.
+func (c *checker) checkLinkfile(ci *copyInfo, p string) {
+	bs, b := ci.bs, ci.bs.b
+	v, ok := ci.xs[b.Key(brick.KeyDHT)+".linkto"]
+	if !ok {
+		return
+	}
+	target := strings.TrimRight(string(v), "\x00")
+	f := Finding{Class: ClassStaleLinkfile, Path: p, GFID: ci.gfid.String(),
+		Repair: "move the link file to quarantine"}
+	if c.vol == nil {
+		return // a brick alone: nothing to check the target against
+	}
+	sets := len(c.vol.ReplicaSets())
+	if sets < 2 {
+		f.Detail = fmt.Sprintf("a DHT link file to %s in a volume that is not distributed", target)
+		c.add(bs.on(f))
+		return
+	}
+	k := -1
+	for _, sep := range []string{"-replicate-", "-client-"} {
+		if rest, ok := strings.CutPrefix(target, c.vol.Name+sep); ok {
+			if n, err := strconv.Atoi(rest); err == nil {
+				k = n
+			}
+		}
+	}
+	if k < 0 || k >= sets {
+		f.Detail = fmt.Sprintf("a DHT link file to %q, which is no subvolume of %s", target, c.vol.Name)
+		c.add(bs.on(f))
+		return
+	}
+	for _, vb := range c.vol.ReplicaSets()[k] {
+		if !vb.Local {
+			continue
+		}
+		tb, err := brick.Open(vb.Path, c.vol.XattrNS)
+		if err != nil {
+			continue
+		}
+		abs, err := tb.Abs(p)
+		if err != nil {
+			continue
+		}
+		if g, err := tb.GFIDAt(abs); err == nil && g == ci.gfid {
+			return
+		}
+		f.Detail = fmt.Sprintf("a DHT link file to %s, which has no file with gfid %s at %s", target, ci.gfid, p)
+		c.add(bs.on(f))
+		return
+	}
+}
+
+// checkIndexed reports counters that are set with no index entry to make a
+// heal crawl find them.
+func (c *checker) checkIndexed(ci *copyInfo, p string) {
+	bs := ci.bs
+	pending := false
+	for _, cl := range ci.pending {
+		pending = pending || !cl.IsZero()
+	}
+	if !pending && ci.dirty.IsZero() {
+		return
+	}
+	in, _ := bs.ix.Has(index.Xattrop, ci.gfid)
+	if !in && !pending {
+		in, _ = bs.ix.Has(index.Dirty, ci.gfid)
+	}
+	if !in {
+		c.add(bs.on(Finding{Class: ClassMissingIndex, Path: p, GFID: ci.gfid.String(),
+			Detail: "its counters are set but no index entry lists it: an index heal never looks at it",
+			Repair: "add the index entry"}))
+	}
+}
+
+// compareCopies compares the copies of one name across a replica set.
+func (c *checker) compareCopies(s *setState, p string, copies []*copyInfo, entryKnown bool) {
+	var present []*copyInfo
+	var absent []string
+	for i, ci := range copies {
+		if ci == nil {
+			absent = append(absent, s.bricks[i].label)
+			continue
+		}
+		present = append(present, ci)
+	}
+	all := labels(s)
+	first := present[0]
+	for _, ci := range present[1:] {
+		if ci.typ() != first.typ() {
+			c.add(Finding{Class: ClassTypeMismatch, Brick: all, Path: p,
+				Detail: describeEach(present, func(ci *copyInfo) string { return ci.typ().String() }),
+				Manual: "GlusterFS fails lookups of this name with EIO: move the wrong copy aside by hand (afrkit heal " + c.volName() + " explain " + p + " shows both)"})
+			return
+		}
+	}
+	var gfids []afr.GFID
+	for _, ci := range present {
+		if ci.gfidOK && !slices.Contains(gfids, ci.gfid) {
+			gfids = append(gfids, ci.gfid)
+		}
+	}
+	if len(gfids) > 1 {
+		c.add(Finding{Class: ClassGFIDMismatch, Brick: all, Path: p,
+			Detail: describeEach(present, func(ci *copyInfo) string { return gfidOf(ci) }),
+			Manual: "resolve it with afrkit heal " + c.volName() + " split-brain {bigger-file|latest-mtime|source-brick BRICK} " + p})
+		return
+	}
+	if len(absent) > 0 && !entryKnown {
+		c.add(Finding{Class: ClassSilentDifference, Brick: all, Path: p, GFID: gfidOf(first),
+			Detail: fmt.Sprintf("missing on %s, and no counter of its directory says whether it was created or removed", strings.Join(absent, ", ")),
+			Manual: "afrkit heal " + c.volName() + " full copies it to the bricks that lack it (a conservative merge, as GlusterFS does); remove it first if it should be gone"})
+	}
+	if len(present) < 2 {
+		return
+	}
+	dataKnown := slices.ContainsFunc(present, func(ci *copyInfo) bool { return ci.counted(afr.Data) })
+	metaKnown := slices.ContainsFunc(present, func(ci *copyInfo) bool { return ci.counted(afr.Metadata) })
+	var diffs []string
+	if !metaKnown {
+		if differ(present, func(ci *copyInfo) string { return fmt.Sprintf("%o", ci.st.Mode&07777) }) {
+			diffs = append(diffs, "mode "+describeEach(present, func(ci *copyInfo) string { return fmt.Sprintf("%04o", ci.st.Mode&07777) }))
+		}
+		if differ(present, func(ci *copyInfo) string { return fmt.Sprintf("%d:%d", ci.st.Uid, ci.st.Gid) }) {
+			diffs = append(diffs, "owner "+describeEach(present, func(ci *copyInfo) string { return fmt.Sprintf("%d:%d", ci.st.Uid, ci.st.Gid) }))
+		}
+	}
+	if !dataKnown && first.typ() == afr.TypeRegular {
+		if differ(present, func(ci *copyInfo) string { return strconv.FormatInt(ci.st.Size, 10) }) {
+			diffs = append(diffs, "size "+describeEach(present, func(ci *copyInfo) string { return strconv.FormatInt(ci.st.Size, 10) }))
+		} else if c.opts.Deep {
+			hashes := map[*copyInfo]string{}
+			for _, ci := range present {
+				h, err := hashFile(ci.abs)
+				if err != nil {
+					h = "unreadable: " + err.Error()
+				}
+				hashes[ci] = h
+			}
+			if differ(present, func(ci *copyInfo) string { return hashes[ci] }) {
+				diffs = append(diffs, "content (blake3) "+describeEach(present, func(ci *copyInfo) string { return short(hashes[ci]) }))
+			}
+		}
+	}
+	if len(diffs) > 0 {
+		c.add(Finding{Class: ClassSilentDifference, Brick: all, Path: p, GFID: gfidOf(first),
+			Detail: "the copies differ and no counter says which is right: " + strings.Join(diffs, "; "),
+			Manual: "check the copies (afrkit heal " + c.volName() + " explain " + p + "), then choose one with afrkit heal " + c.volName() + " split-brain source-brick BRICK " + p})
+	}
+}
+
+// volName names the volume in suggested commands.
+func (c *checker) volName() string {
+	if c.vol == nil {
+		return "VOL"
+	}
+	return c.vol.Name
+}
+
+func labels(s *setState) string {
+	var out []string
+	for _, bs := range s.bricks {
+		out = append(out, bs.label)
+	}
+	return strings.Join(out, ", ")
+}
+
+func describeEach(cs []*copyInfo, f func(*copyInfo) string) string {
+	var parts []string
+	for _, ci := range cs {
+		parts = append(parts, f(ci)+" on "+ci.bs.label)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func differ(cs []*copyInfo, f func(*copyInfo) string) bool {
+	for _, ci := range cs[1:] {
+		if f(ci) != f(cs[0]) {
+			return true
+		}
+	}
+	return false
+}
+
+func short(h string) string {
+	if len(h) > 16 && isHex(h) {
+		return h[:16]
+	}
+	return h
+}
+
+func isHex(s string) bool {
+	_, err := hex.DecodeString(s)
+	return err == nil
+}

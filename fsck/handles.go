@@ -1,0 +1,206 @@
+package fsck
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/index"
+)
+
+// isHexPair reports whether name is one level of the handle tree: two
+// lowercase hex digits.
+func isHexPair(name string) bool {
+	return len(name) == 2 && isLowerHex(name[0]) && isLowerHex(name[1])
+}
+
+func isLowerHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
+
+// walkHandles checks every handle under .glusterfs/<xx>/<yy>/: file
+// handles whose only link is the handle (orphans, their bytes lost to the
+// volume), directory handles that lead nowhere, and handles whose target
+// carries another gfid. One directory of names is in memory at a time.
+func (c *checker) walkHandles(bs *brickState) error {
+	top := bs.b.GlusterPath()
+	l1, err := readNames(top)
+	if err != nil {
+		return fmt.Errorf("fsck: %s: %w", bs.label, err)
+	}
+	for _, a := range l1 {
+		if !isHexPair(a) {
+			continue
+		}
+		l2, err := readNames(filepath.Join(top, a))
+		if err != nil {
+			return fmt.Errorf("fsck: %s: %w", bs.label, err)
+		}
+		for _, b := range l2 {
+			if !isHexPair(b) {
+				continue
+			}
+			if err := c.ctx.Err(); err != nil {
+				return err
+			}
+			dir := filepath.Join(top, a, b)
+			names, err := readNames(dir)
+			if err != nil {
+				return fmt.Errorf("fsck: %s: %w", bs.label, err)
+			}
+			for _, n := range names {
+				g, err := brick.ParseGFID(n)
+				if err != nil || g == brick.RootGFID {
+					continue // not a handle; the root handle is checked with the root
+				}
+				c.rep.Handles++
+				c.checkHandle(bs, g, filepath.Join(dir, n))
+			}
+		}
+	}
+	return nil
+}
+
+func readNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
+}
+
+func (c *checker) checkHandle(bs *brickState, g afr.GFID, h string) {
+	rel := brick.HandleRel(g)
+	var st syscall.Stat_t
+	if err := syscall.Lstat(h, &st); err != nil {
+		return // gone since the directory was read
+	}
+	if st.Mode&syscall.S_IFMT == syscall.S_IFLNK {
+		target, err := os.Readlink(h)
+		if err == nil {
+			if _, _, perr := brick.ParseDirHandleTarget(target); perr == nil {
+				c.checkDirHandle(bs, g, h, rel, target)
+				return
+			}
+		}
+		// A hard link to a symlink of the volume.
+	}
+	if st.Nlink == 1 {
+		c.add(bs.on(Finding{Class: ClassOrphanHandle, Path: rel, GFID: g.String(), Size: st.Size,
+			Detail: fmt.Sprintf("a %s handle with no name in the volume (link count 1, %d bytes)", brick.FileType(st.Mode), st.Size),
+			Repair: "move it to quarantine"}))
+		return
+	}
+	if own, err := bs.b.GFIDAt(h); err != nil || own != g {
+		c.add(bs.on(Finding{Class: ClassHandleGFID, Path: rel, GFID: g.String(),
+			Detail: fmt.Sprintf("the handle's file carries gfid %s, not its name's", gfidOrErr(own, err)),
+			Manual: "the file's names in the volume are reported with it; give each its own gfid's handle"}))
+	}
+}
+
+func (c *checker) checkDirHandle(bs *brickState, g afr.GFID, h, rel, target string) {
+	fi, err := os.Stat(h)
+	if err != nil || !fi.IsDir() {
+		why := "leads to no directory"
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			why = err.Error()
+		}
+		c.add(bs.on(Finding{Class: ClassDanglingHandle, Path: rel, GFID: g.String(),
+			Detail: fmt.Sprintf("directory handle -> %s %s", target, why), Repair: "move the symlink to quarantine"}))
+		return
+	}
+	dir, err := filepath.EvalSymlinks(h)
+	var own afr.GFID
+	if err == nil {
+		own, err = bs.b.GFIDAt(dir)
+	}
+	if err != nil || own != g {
+		c.add(bs.on(Finding{Class: ClassHandleGFID, Path: rel, GFID: g.String(),
+			Detail: fmt.Sprintf("directory handle -> %s, a directory with gfid %s", target, gfidOrErr(own, err)),
+			Repair: "move the symlink to quarantine; the directory's own handle is checked with the directory"}))
+	}
+}
+
+func gfidOrErr(g afr.GFID, err error) string {
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	return g.String()
+}
+
+// checkIndex checks the brick's heal index: base files, entries for files
+// that are gone or whose counters are all zero, and entry-changes of
+// directories that are gone.
+func (c *checker) checkIndex(bs *brickState) error {
+	for _, sub := range []index.Subdir{index.Xattrop} {
+		bases, err := bs.ix.Bases(sub)
+		if err != nil {
+			return fmt.Errorf("fsck: %s: %w", bs.label, err)
+		}
+		if len(bases) > 1 {
+			c.add(bs.on(Finding{Class: ClassIndexBase, Path: filepath.Join(brick.GlusterDir, "indices", string(sub)),
+				Detail: fmt.Sprintf("%d base files (%v); the index keeps one, and several can stop the self-heal daemon", len(bases), bases),
+				Repair: "keep the one with the most links and move the others to quarantine"}))
+		}
+	}
+	for _, sub := range []index.Subdir{index.Xattrop, index.Dirty} {
+		err := bs.ix.Walk(sub, func(e index.Entry) error {
+			c.rep.Indexed++
+			rel := filepath.Join(brick.GlusterDir, "indices", string(sub), e.Name)
+			if e.Err != nil {
+				c.add(bs.on(Finding{Class: ClassStaleIndex, Path: rel, Detail: "not a gfid", Repair: "remove the index entry"}))
+				return nil
+			}
+			if why := c.staleWhy(bs, e.GFID); why != "" {
+				c.add(bs.on(Finding{Class: ClassStaleIndex, Path: rel, GFID: e.GFID.String(), Detail: why, Repair: "remove the index entry"}))
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("fsck: %s: %w", bs.label, err)
+		}
+	}
+	seen := map[afr.GFID]bool{}
+	return bs.ix.WalkEntryChanges(func(pg afr.GFID, name string, err error) error {
+		if err != nil || seen[pg] {
+			return nil
+		}
+		seen[pg] = true
+		if _, err := bs.b.AbsOfGFID(pg); err != nil {
+			c.add(bs.on(Finding{Class: ClassStaleEntryChanges, Path: filepath.Join(brick.GlusterDir, "indices", string(index.EntryChanges), pg.String()), GFID: pg.String(),
+				Detail: "entry changes of a directory that no longer exists", Repair: "remove the directory's entry changes"}))
+		}
+		return nil
+	})
+}
+
+// staleWhy says why an index entry for g is stale, or "" when it is not:
+// the file is gone, or none of its counters is set.
+func (c *checker) staleWhy(bs *brickState, g afr.GFID) string {
+	h := bs.b.HandlePath(g)
+	if _, err := os.Lstat(h); err != nil {
+		return "the file is gone (no handle " + brick.HandleRel(g) + ")"
+	}
+	abs, err := bs.b.AbsOfGFID(g)
+	if err != nil {
+		abs = h
+	}
+	xs, err := bs.b.RawXattrs(abs, brick.HandleRel(g))
+	if err != nil {
+		return ""
+	}
+	prefix := bs.b.Key(brick.KeyAFRPrefix)
+	for k, v := range xs {
+		if strings.HasPrefix(k, prefix) {
+			if cl, err := brick.DecodeChangelog(v); err != nil || !cl.IsZero() {
+				return ""
+			}
+		}
+	}
+	return "every counter of the file is zero: nothing to heal"
+}
