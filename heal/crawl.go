@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
@@ -13,8 +14,10 @@ import (
 
 // candidates lists, once each, the gfids the set's indexes name: xattrop
 // and dirty of every brick, and the directories with granular
-// entry-changes. Directories come apart from the rest, to be healed first.
-func (e *Engine) candidates(rs *ReplicaSet) (dirs, files []afr.GFID, err error) {
+// entry-changes. Directories come apart from the rest, to be healed first,
+// in levels by depth (see byDepth).
+func (e *Engine) candidates(rs *ReplicaSet) (levels [][]afr.GFID, files []afr.GFID, err error) {
+	var dirs []afr.GFID
 	seen := map[afr.GFID]bool{}
 	add := func(g afr.GFID) {
 		if g.IsZero() || seen[g] {
@@ -48,10 +51,7 @@ func (e *Engine) candidates(rs *ReplicaSet) (dirs, files []afr.GFID, err error) 
 			return nil, nil, fmt.Errorf("%s: %w", rs.Labels[i], err)
 		}
 	}
-	// Parents before children is what lets one pass heal a new tree;
-	// shallower paths first approximates it without resolving every path.
-	sortByDepth(rs, dirs)
-	return dirs, files, nil
+	return byDepth(rs, dirs), files, nil
 }
 
 func (e *Engine) isDir(rs *ReplicaSet, g afr.GFID) bool {
@@ -66,25 +66,39 @@ func (e *Engine) isDir(rs *ReplicaSet, g afr.GFID) bool {
 	return false
 }
 
-func sortByDepth(rs *ReplicaSet, dirs []afr.GFID) {
+// byDepth groups directories by the depth of their path, shallowest
+// first; those whose path cannot be resolved come last, together. Parents
+// before children is what lets one pass heal a new tree: a directory's
+// entry heal creates its subdirectories on the sinks, and a subdirectory
+// healed before that is only found missing and left to the next pass. So
+// the levels are healed one after the other, each in parallel; a single
+// sorted list healed by parallel workers would reach the children of one
+// worker's parents on the other worker first.
+func byDepth(rs *ReplicaSet, dirs []afr.GFID) [][]afr.GFID {
+	const unknown = 1 << 20
 	depth := make(map[afr.GFID]int, len(dirs))
 	for _, g := range dirs {
 		p := rs.PathOf(g)
-		d := 1 << 20
+		d := unknown
 		if p != "" {
 			d = 0
-			for _, c := range p {
-				if c == '/' {
-					d++
-				}
-			}
-			if p == "/" {
-				d = 0
+			if p != "/" {
+				d = strings.Count(p, "/")
 			}
 		}
 		depth[g] = d
 	}
 	sort.SliceStable(dirs, func(i, j int) bool { return depth[dirs[i]] < depth[dirs[j]] })
+	var levels [][]afr.GFID
+	for i := 0; i < len(dirs); {
+		j := i + 1
+		for j < len(dirs) && depth[dirs[j]] == depth[dirs[i]] {
+			j++
+		}
+		levels = append(levels, dirs[i:j])
+		i = j
+	}
+	return levels
 }
 
 // crawl is a full heal of one set: every directory from the root down has

@@ -255,12 +255,15 @@ func (e *Engine) healPass(ctx context.Context, full bool) (int, []Left, error) {
 			left = append(left, l...)
 			continue
 		}
-		dirs, files, err := e.candidates(rs)
+		levels, files, err := e.candidates(rs)
 		if err != nil {
 			return changed, left, err
 		}
-		e.total.Add(int64(len(dirs) + len(files)))
-		for _, group := range [][]afr.GFID{dirs, files} {
+		e.total.Add(int64(len(files)))
+		for _, l := range levels {
+			e.total.Add(int64(len(l)))
+		}
+		for _, group := range append(levels, files) {
 			c, l, err := e.healAll(ctx, rs, group, false)
 			if err != nil {
 				return changed, left, err
@@ -277,7 +280,7 @@ func (e *Engine) healPass(ctx context.Context, full bool) (int, []Left, error) {
 // clears the batch's pending counters: a crash before that leaves the
 // counters blaming the sinks, and the next run heals them again.
 func (e *Engine) healAll(ctx context.Context, rs *ReplicaSet, gfids []afr.GFID, force bool) (int, []Left, error) {
-	const batch = 32
+	batch := healBatchSize(len(gfids), e.opts.Jobs)
 	var (
 		mu      sync.Mutex
 		changed int
@@ -292,7 +295,7 @@ func (e *Engine) healAll(ctx context.Context, rs *ReplicaSet, gfids []afr.GFID, 
 		go func() {
 			defer wg.Done()
 			for {
-				lo := int(next.Add(batch)) - batch
+				lo := int(next.Add(int64(batch))) - batch
 				if lo >= len(gfids) || ctx.Err() != nil {
 					return
 				}
@@ -323,6 +326,19 @@ func (e *Engine) healAll(ctx context.Context, rs *ReplicaSet, gfids []afr.GFID, 
 		firstEr = err
 	}
 	return changed, left, firstEr
+}
+
+// maxBatch bounds the entries healed between two syncfs of the bricks.
+const maxBatch = 32
+
+// healBatchSize splits n entries into batches of at most maxBatch, and small
+// enough that every worker gets several: the workers meet at the end of
+// each group (a level of directories, then the files), so a group cut into
+// too few batches leaves a worker idle while another heals a long batch
+// (a level of 50 directories of 100 new files each took two batches of 32
+// and 18).
+func healBatchSize(n, jobs int) int {
+	return max(1, min(maxBatch, n/(4*max(jobs, 1))))
 }
 
 // healBatch heals a batch of entries, then commits them.
