@@ -192,17 +192,28 @@ func (bs *brickState) on(f Finding) Finding {
 // checkRoot checks what makes a directory a brick of this volume.
 func (c *checker) checkRoot(bs *brickState) {
 	b := bs.b
+	idKey := b.Key(brick.KeyVolumeID)
 	id, err := b.VolumeID()
 	switch {
 	case errors.Is(err, brick.ErrNoVolumeID):
-		f := Finding{Class: ClassVolumeID, Path: "/", Detail: "the brick root has no " + b.Key(brick.KeyVolumeID)}
+		f := Finding{Class: ClassVolumeID, Path: "/", Detail: "the brick root has no " + idKey}
 		if c.vol != nil {
-			f.Repair = "set it to volume " + c.vol.Name + "'s id " + c.vol.ID
+			want, perr := brick.ParseGFID(c.vol.ID)
+			if perr == nil {
+				f.Repair = "set it to volume " + c.vol.Name + "'s id " + c.vol.ID
+				f.fix = func(q *quarantine) error {
+					q.before("set volume-id")
+					return b.SetRawXattr(b.Root, "/", idKey, want[:])
+				}
+			}
+		}
+		if f.fix == nil {
+			f.Manual = "check which volume this brick belongs to (fsck --brick DIR --volume VOL sets it)"
 		}
 		c.add(bs.on(f))
 	case err != nil:
 		c.add(bs.on(Finding{Class: ClassVolumeID, Path: "/", Detail: err.Error(),
-			Manual: "check that this is the right directory, then set " + b.Key(brick.KeyVolumeID) + " by hand"}))
+			Manual: "check that this is the right directory, then set " + idKey + " by hand"}))
 	case c.vol != nil && id.String() != c.vol.ID:
 		c.add(bs.on(Finding{Class: ClassVolumeID, Path: "/",
 			Detail: fmt.Sprintf("the brick root carries volume-id %s, volume %s is %s: it belongs to another volume", id, c.vol.Name, c.vol.ID),
@@ -213,30 +224,60 @@ func (c *checker) checkRoot(bs *brickState) {
 		if err != nil {
 			detail = "the brick root's gfid: " + err.Error()
 		}
+		gkey := b.Key(brick.KeyGFID)
 		c.add(bs.on(Finding{Class: ClassRootGFID, Path: "/", GFID: brick.RootGFID.String(), Detail: detail,
-			Repair: "set the root's gfid to " + brick.RootGFID.String()}))
+			Repair: "set the root's gfid to " + brick.RootGFID.String(),
+			fix: func(q *quarantine) error {
+				q.before("set root gfid")
+				return b.SetRawXattr(b.Root, "/", gkey, brick.RootGFID[:])
+			}}))
 	}
 	fi, err := os.Stat(b.GlusterPath())
 	if err != nil || !fi.IsDir() {
 		bs.noTree = true
 		c.add(bs.on(Finding{Class: ClassGlusterfsDir, Path: brick.GlusterDir,
 			Detail: "the brick has no .glusterfs directory: no handles, no index",
-			Repair: "create .glusterfs, its index and the root handle; the entries' handles are then reported and made on the next run"}))
+			Repair: "create .glusterfs, its index and the root handle; the entries' handles are then made by the next pass",
+			fix: func(q *quarantine) error {
+				q.before("create .glusterfs")
+				if err := os.Mkdir(b.GlusterPath(), 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+					return err
+				}
+				if err := bs.ix.Init(); err != nil {
+					return err
+				}
+				return b.SymlinkDirHandle(brick.RootGFID, afr.GFID{}, "")
+			}}))
 		return
 	}
-	var missing []string
 	for _, rel := range []string{"indices", "indices/xattrop", "indices/dirty", "indices/entry-changes"} {
 		if fi, err := os.Stat(b.GlusterPath(rel)); err != nil || !fi.IsDir() {
-			missing = append(missing, rel)
+			c.add(bs.on(Finding{Class: ClassGlusterfsDir, Path: filepath.Join(brick.GlusterDir, rel),
+				Detail: "missing: the heal index cannot record what needs healing", Repair: "create it",
+				fix: func(q *quarantine) error {
+					q.before("create " + rel)
+					return bs.ix.Init()
+				}}))
 		}
 	}
 	root := b.HandlePath(brick.RootGFID)
 	if t, err := os.Readlink(root); err != nil || t != "../../.." {
-		missing = append(missing, brick.HandleRel(brick.RootGFID)+" (the root handle, a symlink to ../../..)")
-	}
-	for _, m := range missing {
-		c.add(bs.on(Finding{Class: ClassGlusterfsDir, Path: filepath.Join(brick.GlusterDir, m),
-			Detail: "missing or not what GlusterFS makes", Repair: "create it as GlusterFS does"}))
+		what := "missing"
+		if err == nil {
+			what = "a symlink to " + t
+		} else if _, serr := os.Lstat(root); serr == nil {
+			what = "not a symlink"
+		}
+		c.add(bs.on(Finding{Class: ClassGlusterfsDir, Path: brick.HandleRel(brick.RootGFID), GFID: brick.RootGFID.String(),
+			Detail: "the root handle is " + what + "; GlusterFS makes it a symlink to ../../..",
+			Repair: "move what is there to quarantine and make the symlink",
+			fix: func(q *quarantine) error {
+				if err := q.move(b, root, Finding{Class: ClassGlusterfsDir, GFID: brick.RootGFID.String()}); err != nil {
+					return err
+				}
+				q.before("symlink root handle")
+				return b.SymlinkDirHandle(brick.RootGFID, afr.GFID{}, "")
+			}}))
 	}
 }
 

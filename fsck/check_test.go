@@ -28,6 +28,14 @@ type damage struct {
 	path  string
 }
 
+// unrepairable are the damages that have no one right answer: fsck
+// reports them for a person and its repair leaves them alone.
+var unrepairable = map[string]bool{
+	"volume-id foreign": true, "duplicate gfid": true, "handle of another gfid": true,
+	"changelog length": true, "self-accusation": true, "gfid mismatch": true,
+	"type mismatch": true, "silent mode difference": true, "silent missing name": true,
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {

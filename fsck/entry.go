@@ -20,41 +20,100 @@ import (
 // directory with gfid pgfid), then compares the copies. entryKnown says
 // that the parent's counters already account for names that differ.
 func (c *checker) checkCopies(s *setState, p string, pgfid afr.GFID, name string, copies []*copyInfo, entryKnown bool) {
+	var noGFID []Finding
+	var noGFIDCopies []*copyInfo
 	for _, ci := range copies {
-		if ci != nil {
-			c.checkCopy(ci, p, pgfid, name)
+		if ci == nil {
+			continue
 		}
+		if f := c.checkCopy(ci, p, pgfid, name); f != nil {
+			noGFID, noGFIDCopies = append(noGFID, *f), append(noGFIDCopies, ci)
+		}
+	}
+	if len(noGFID) > 0 {
+		c.gfidFixes(s, p, pgfid, name, copies, noGFID, noGFIDCopies)
 	}
 	if len(copies) > 1 {
 		c.compareCopies(s, p, copies, entryKnown)
 	}
 }
 
-// checkCopy runs the checks of one copy on its own brick.
-func (c *checker) checkCopy(ci *copyInfo, p string, pgfid afr.GFID, name string) {
+// gfidFixes gives the copies that lack a (well-formed) gfid the one the
+// other copies of the set agree on, or one new gfid for all of them, with
+// its handle and gfid2path.
+func (c *checker) gfidFixes(s *setState, p string, pgfid afr.GFID, name string, copies []*copyInfo, fs []Finding, lacking []*copyInfo) {
+	var have []afr.GFID
+	for _, ci := range copies {
+		if ci != nil && ci.gfidOK && !slices.Contains(have, ci.gfid) {
+			have = append(have, ci.gfid)
+		}
+	}
+	var g afr.GFID
+	var why string
+	switch {
+	case len(have) > 1:
+		why = "the other copies disagree on the gfid (a gfid mismatch, reported with them)"
+	case s.bricks[0].keys == nil || len(s.bricks) < len(s.bricks[0].keys):
+		why = "the other bricks of the replica set are not being checked: run fsck on the whole volume, which gives every copy the same gfid"
+	case pgfid.IsZero():
+		why = "its directory has no gfid yet: run the repair again once that one is made"
+	case len(have) == 1:
+		g = have[0]
+	default:
+		g = brick.NewGFID()
+	}
+	for i, f := range fs {
+		if g.IsZero() {
+			f.Manual = why
+			c.add(f)
+			continue
+		}
+		ci := lacking[i]
+		f.Repair = fmt.Sprintf("set gfid %s (%s), with its handle and gfid2path", g, map[bool]string{true: "the other copies'", false: "new, the same on every copy"}[len(have) == 1])
+		f.fix = func(q *quarantine) error {
+			b := ci.bs.b
+			q.before("set gfid " + p)
+			if err := b.SetRawXattr(ci.abs, p, b.Key(brick.KeyGFID), g[:]); err != nil {
+				return err
+			}
+			q.before("handle " + p)
+			if ci.typ() == afr.TypeDirectory {
+				return b.SymlinkDirHandle(g, pgfid, name)
+			}
+			if err := b.LinkFileHandle(ci.abs, g); err != nil {
+				return err
+			}
+			return b.AddGfid2path(ci.abs, pgfid, name)
+		}
+		c.add(f)
+	}
+}
+
+// checkCopy runs the checks of one copy on its own brick. A missing or
+// malformed gfid is returned, not reported: its repair depends on the
+// other copies.
+func (c *checker) checkCopy(ci *copyInfo, p string, pgfid afr.GFID, name string) *Finding {
 	bs, b := ci.bs, ci.bs.b
 	c.checkChangelogs(ci, p)
 	raw, ok := ci.xs[b.Key(brick.KeyGFID)]
 	if !ok {
-		f := Finding{Class: ClassMissingGFID, Path: p, Detail: "no " + b.Key(brick.KeyGFID) + ": GlusterFS cannot look it up"}
 		if p == "/" {
-			return // reported as root-gfid
+			return nil // reported as root-gfid
 		}
-		f.Repair = "assign the gfid the replica set's other copies have, or one new gfid on every copy"
-		c.add(bs.on(f))
-		return
+		f := bs.on(Finding{Class: ClassMissingGFID, Path: p, Detail: "no " + b.Key(brick.KeyGFID) + ": GlusterFS cannot look it up"})
+		return &f
 	}
 	g, err := brick.DecodeGFID(raw)
 	if err != nil || g.IsZero() {
-		if p != "/" {
-			c.add(bs.on(Finding{Class: ClassMalformedGFID, Path: p, Detail: fmt.Sprintf("%s is %x: not a 16-byte non-zero gfid", b.Key(brick.KeyGFID), raw),
-				Repair: "replace it with the gfid the replica set's other copies have, or one new gfid on every copy"}))
+		if p == "/" {
+			return nil
 		}
-		return
+		f := bs.on(Finding{Class: ClassMalformedGFID, Path: p, Detail: fmt.Sprintf("%s is %x: not a 16-byte non-zero gfid", b.Key(brick.KeyGFID), raw)})
+		return &f
 	}
 	ci.gfid, ci.gfidOK = g, true
 	if p == "/" || bs.noTree {
-		return
+		return nil
 	}
 	c.checkHandleOf(ci, p, pgfid, name)
 	if ci.typ() != afr.TypeDirectory {
@@ -62,6 +121,7 @@ func (c *checker) checkCopy(ci *copyInfo, p string, pgfid afr.GFID, name string)
 	}
 	c.checkLinkfile(ci, p)
 	c.checkIndexed(ci, p)
+	return nil
 }
 
 // checkChangelogs checks the length and owner of every AFR key, and fills
@@ -77,7 +137,7 @@ func (c *checker) checkChangelogs(ci *copyInfo, p string) {
 		if err != nil {
 			c.add(bs.on(Finding{Class: ClassChangelogLength, Path: p, GFID: gfidOf(ci),
 				Detail: fmt.Sprintf("%s is %d bytes (%x); AFR changelogs are 12", key, len(v), v),
-				Repair: "remove it (AFR treats a missing key as zero counters; the next heal info shows what still differs)"}))
+				Manual: "a corrupt counter cannot be read back: compare the copies (afrkit heal " + c.volName() + " explain " + p + "), then remove the key by hand (setfattr -x " + key + ")"}))
 			continue
 		}
 		if key == dirty {
@@ -93,6 +153,10 @@ func (c *checker) checkChangelogs(ci *copyInfo, p string) {
 				Detail: fmt.Sprintf("%s = %x names no brick of this replica set (its keys are %s)", key, v, strings.Join(bs.keys, ", "))}
 			if cl.IsZero() {
 				f.Repair = "remove the key"
+				f.fix = func(q *quarantine) error {
+					q.before("remove " + key + " " + p)
+					return b.RemoveRawXattr(ci.abs, p, key)
+				}
 			} else {
 				f.Manual = "the counters blame a brick that is not in the replica set: check for a removed or replaced brick before removing the key"
 			}
@@ -124,8 +188,20 @@ func (c *checker) checkHandleOf(ci *copyInfo, p string, pgfid afr.GFID, name str
 	rel := brick.HandleRel(g)
 	var hst syscall.Stat_t
 	if err := syscall.Lstat(h, &hst); err != nil {
-		c.add(bs.on(Finding{Class: ClassMissingHandle, Path: p, GFID: g.String(),
-			Detail: "no handle " + rel + ": GlusterFS cannot find the entry by gfid", Repair: "make the handle"}))
+		f := Finding{Class: ClassMissingHandle, Path: p, GFID: g.String(),
+			Detail: "no handle " + rel + ": GlusterFS cannot find the entry by gfid", Repair: "make the handle"}
+		f.fix = func(q *quarantine) error {
+			q.before("handle " + p)
+			if ci.typ() == afr.TypeDirectory {
+				return bs.b.SymlinkDirHandle(g, pgfid, name)
+			}
+			return bs.b.LinkFileHandle(ci.abs, g)
+		}
+		if ci.typ() == afr.TypeDirectory && pgfid.IsZero() {
+			f.Repair, f.fix = "", nil
+			f.Manual = "its directory has no gfid yet: run the repair again once that one is made"
+		}
+		c.add(bs.on(f))
 		return
 	}
 	if ci.typ() == afr.TypeDirectory {
@@ -134,7 +210,17 @@ func (c *checker) checkHandleOf(ci *copyInfo, p string, pgfid afr.GFID, name str
 		if err != nil || got != want {
 			c.add(bs.on(Finding{Class: ClassWrongHandle, Path: p, GFID: g.String(),
 				Detail: fmt.Sprintf("handle %s is %s, want a symlink to %s", rel, describeHandle(h, got, err), want),
-				Repair: "point the handle at the directory"}))
+				Repair: "move what is there to quarantine and point the handle at the directory",
+				fix: func(q *quarantine) error {
+					if cur, err := os.Readlink(h); err == nil && cur == want {
+						return nil
+					}
+					if err := q.move(bs.b, h, Finding{Class: ClassWrongHandle, GFID: g.String()}); err != nil {
+						return err
+					}
+					q.before("handle " + p)
+					return bs.b.SymlinkDirHandle(g, pgfid, name)
+				}}))
 		}
 		return
 	}
@@ -150,7 +236,18 @@ func (c *checker) checkHandleOf(ci *copyInfo, p string, pgfid afr.GFID, name str
 	}
 	c.add(bs.on(Finding{Class: ClassWrongHandle, Path: p, GFID: g.String(),
 		Detail: fmt.Sprintf("handle %s is another file (inode %d, gfid %s)", rel, hst.Ino, other),
-		Repair: "move the handle's file to quarantine if it has no other name, and link the handle to this entry"}))
+		Repair: "move the handle to quarantine (the file it is keeps its other names) and link the handle to this entry",
+		fix: func(q *quarantine) error {
+			var cur syscall.Stat_t
+			if err := syscall.Lstat(h, &cur); err == nil && cur.Dev == ci.st.Dev && cur.Ino == ci.st.Ino {
+				return nil
+			}
+			if err := q.move(bs.b, h, Finding{Class: ClassWrongHandle, GFID: g.String()}); err != nil {
+				return err
+			}
+			q.before("handle " + p)
+			return bs.b.LinkFileHandle(ci.abs, g)
+		}}))
 }
 
 func describeHandle(h, target string, err error) string {
@@ -179,24 +276,40 @@ func (c *checker) checkGfid2path(ci *copyInfo, p string, pgfid afr.GFID, name st
 			found = true
 			if string(bytes.TrimRight(v, "\x00")) != brick.Gfid2pathValue(pgfid, name) {
 				c.add(bs.on(Finding{Class: ClassGfid2path, Path: p, GFID: ci.gfid.String(),
-					Detail: fmt.Sprintf("%s is %q, want %q", key, v, brick.Gfid2pathValue(pgfid, name)), Repair: "rewrite it"}))
+					Detail: fmt.Sprintf("%s is %q, want %q", key, v, brick.Gfid2pathValue(pgfid, name)), Repair: "rewrite it",
+					fix: func(q *quarantine) error {
+						q.before("gfid2path " + p)
+						return b.SetRawXattr(ci.abs, p, key, []byte(brick.Gfid2pathValue(pgfid, name)))
+					}}))
 			}
 			continue
 		}
 		opg, oname, err := brick.ParseGfid2path(v)
 		if err != nil || key != b.Key(brick.Gfid2pathKey(opg, oname)) {
 			c.add(bs.on(Finding{Class: ClassGfid2path, Path: p, GFID: ci.gfid.String(),
-				Detail: fmt.Sprintf("%s = %q is malformed (its key is not the xxh64 of its value)", key, v), Repair: "remove it"}))
+				Detail: fmt.Sprintf("%s = %q is malformed (its key is not the xxh64 of its value)", key, v), Repair: "remove it",
+				fix: func(q *quarantine) error {
+					q.before("gfid2path " + p)
+					return b.RemoveRawXattr(ci.abs, p, key)
+				}}))
 			continue
 		}
 		if !c.leadsTo(bs, opg, oname, &ci.st) {
 			c.add(bs.on(Finding{Class: ClassGfid2path, Path: p, GFID: ci.gfid.String(),
-				Detail: fmt.Sprintf("%s records the name %s/%s, which is no longer this file's", key, opg, oname), Repair: "remove it"}))
+				Detail: fmt.Sprintf("%s records the name %s/%s, which is no longer this file's", key, opg, oname), Repair: "remove it",
+				fix: func(q *quarantine) error {
+					q.before("gfid2path " + p)
+					return b.RemoveRawXattr(ci.abs, p, key)
+				}}))
 		}
 	}
 	if !found {
 		c.add(bs.on(Finding{Class: ClassGfid2path, Path: p, GFID: ci.gfid.String(),
-			Detail: fmt.Sprintf("no %s for its name (%s)", wantKey, brick.Gfid2pathValue(pgfid, name)), Repair: "add it"}))
+			Detail: fmt.Sprintf("no %s for its name (%s)", wantKey, brick.Gfid2pathValue(pgfid, name)), Repair: "add it",
+			fix: func(q *quarantine) error {
+				q.before("gfid2path " + p)
+				return b.AddGfid2path(ci.abs, pgfid, name)
+			}}))
 	}
 }
 
@@ -224,7 +337,15 @@ func (c *checker) checkLinkfile(ci *copyInfo, p string) {
 	}
 	target := strings.TrimRight(string(v), "\x00")
 	f := Finding{Class: ClassStaleLinkfile, Path: p, GFID: ci.gfid.String(),
-		Repair: "move the link file to quarantine"}
+		Repair: "move the link file to quarantine, and drop its handle"}
+	f.fix = func(q *quarantine) error {
+		if err := q.move(b, ci.abs, f); err != nil {
+			return err
+		}
+		q.before("drop handle " + p)
+		// The quarantined name is the one link besides the handle.
+		return b.RemoveHandle(ci.gfid, 1)
+	}
 	if c.vol == nil {
 		return // a brick alone: nothing to check the target against
 	}
@@ -286,7 +407,11 @@ func (c *checker) checkIndexed(ci *copyInfo, p string) {
 	if !in {
 		c.add(bs.on(Finding{Class: ClassMissingIndex, Path: p, GFID: ci.gfid.String(),
 			Detail: "its counters are set but no index entry lists it: an index heal never looks at it",
-			Repair: "add the index entry"}))
+			Repair: "add the index entry",
+			fix: func(q *quarantine) error {
+				q.before("index " + p)
+				return bs.ix.Add(index.Xattrop, ci.gfid)
+			}}))
 	}
 }
 

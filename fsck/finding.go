@@ -102,6 +102,8 @@ type Finding struct {
 	// Versions are the competing copies of a stale temp file and its final
 	// name, for a person to choose between.
 	Versions []Version `json:"versions,omitempty"`
+	// fix makes the repair that Repair describes; nil when there is none.
+	fix func(q *quarantine) error
 }
 
 // Version describes one copy offered for a person to choose.

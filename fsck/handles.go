@@ -93,7 +93,8 @@ func (c *checker) checkHandle(bs *brickState, g afr.GFID, h string) {
 	if st.Nlink == 1 {
 		c.add(bs.on(Finding{Class: ClassOrphanHandle, Path: rel, GFID: g.String(), Size: st.Size,
 			Detail: fmt.Sprintf("a %s handle with no name in the volume (link count 1, %d bytes)", brick.FileType(st.Mode), st.Size),
-			Repair: "move it to quarantine"}))
+			Repair: "move it to quarantine",
+			fix: func(q *quarantine) error { return q.move(bs.b, h, Finding{Class: ClassOrphanHandle, GFID: g.String()}) }}))
 		return
 	}
 	if own, err := bs.b.GFIDAt(h); err != nil || own != g {
@@ -111,7 +112,8 @@ func (c *checker) checkDirHandle(bs *brickState, g afr.GFID, h, rel, target stri
 			why = err.Error()
 		}
 		c.add(bs.on(Finding{Class: ClassDanglingHandle, Path: rel, GFID: g.String(),
-			Detail: fmt.Sprintf("directory handle -> %s %s", target, why), Repair: "move the symlink to quarantine"}))
+			Detail: fmt.Sprintf("directory handle -> %s %s", target, why), Repair: "move the symlink to quarantine",
+			fix: func(q *quarantine) error { return q.move(bs.b, h, Finding{Class: ClassDanglingHandle, GFID: g.String()}) }}))
 		return
 	}
 	dir, err := filepath.EvalSymlinks(h)
@@ -122,7 +124,8 @@ func (c *checker) checkDirHandle(bs *brickState, g afr.GFID, h, rel, target stri
 	if err != nil || own != g {
 		c.add(bs.on(Finding{Class: ClassHandleGFID, Path: rel, GFID: g.String(),
 			Detail: fmt.Sprintf("directory handle -> %s, a directory with gfid %s", target, gfidOrErr(own, err)),
-			Repair: "move the symlink to quarantine; the directory's own handle is checked with the directory"}))
+			Repair: "move the symlink to quarantine; the directory's own handle is checked with the directory",
+			fix: func(q *quarantine) error { return q.move(bs.b, h, Finding{Class: ClassHandleGFID, GFID: g.String()}) }}))
 	}
 }
 
@@ -143,9 +146,11 @@ func (c *checker) checkIndex(bs *brickState) error {
 			return fmt.Errorf("fsck: %s: %w", bs.label, err)
 		}
 		if len(bases) > 1 {
+			dir := filepath.Join(bs.root, brick.GlusterDir, "indices", string(sub))
 			c.add(bs.on(Finding{Class: ClassIndexBase, Path: filepath.Join(brick.GlusterDir, "indices", string(sub)),
 				Detail: fmt.Sprintf("%d base files (%v); the index keeps one, and several can stop the self-heal daemon", len(bases), bases),
-				Repair: "keep the one with the most links and move the others to quarantine"}))
+				Repair: "keep the one with the most links and move the others to quarantine (their entries stay)",
+				fix: func(q *quarantine) error { return keepOneBase(q, bs, dir, bases) }}))
 		}
 	}
 	for _, sub := range []index.Subdir{index.Xattrop, index.Dirty} {
@@ -153,11 +158,18 @@ func (c *checker) checkIndex(bs *brickState) error {
 			c.rep.Indexed++
 			rel := filepath.Join(brick.GlusterDir, "indices", string(sub), e.Name)
 			if e.Err != nil {
-				c.add(bs.on(Finding{Class: ClassStaleIndex, Path: rel, Detail: "not a gfid", Repair: "remove the index entry"}))
+				p := filepath.Join(bs.root, rel)
+				c.add(bs.on(Finding{Class: ClassStaleIndex, Path: rel, Detail: "not a gfid", Repair: "remove the index entry",
+					fix: func(q *quarantine) error { return removeIfThere(p) }}))
 				return nil
 			}
 			if why := c.staleWhy(bs, e.GFID); why != "" {
-				c.add(bs.on(Finding{Class: ClassStaleIndex, Path: rel, GFID: e.GFID.String(), Detail: why, Repair: "remove the index entry"}))
+				g := e.GFID
+				c.add(bs.on(Finding{Class: ClassStaleIndex, Path: rel, GFID: g.String(), Detail: why, Repair: "remove the index entry",
+					fix: func(q *quarantine) error {
+						q.before("unindex " + rel)
+						return bs.ix.Remove(sub, g)
+					}}))
 			}
 			return nil
 		})
@@ -173,7 +185,11 @@ func (c *checker) checkIndex(bs *brickState) error {
 		seen[pg] = true
 		if _, err := bs.b.AbsOfGFID(pg); err != nil {
 			c.add(bs.on(Finding{Class: ClassStaleEntryChanges, Path: filepath.Join(brick.GlusterDir, "indices", string(index.EntryChanges), pg.String()), GFID: pg.String(),
-				Detail: "entry changes of a directory that no longer exists", Repair: "remove the directory's entry changes"}))
+				Detail: "entry changes of a directory that no longer exists", Repair: "remove the directory's entry changes",
+				fix: func(q *quarantine) error {
+					q.before("entry-changes " + pg.String())
+					return bs.ix.RemoveEntryChanges(pg)
+				}}))
 		}
 		return nil
 	})
@@ -203,4 +219,33 @@ func (c *checker) staleWhy(bs *brickState, g afr.GFID) string {
 		}
 	}
 	return "every counter of the file is zero: nothing to heal"
+}
+
+func removeIfThere(p string) error {
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// keepOneBase keeps the base file with the most links (the one most
+// entries hang on) and moves the others to quarantine. An index entry is
+// only a name; the entries linked to a moved base stay where they are.
+func keepOneBase(q *quarantine, bs *brickState, dir string, bases []string) error {
+	best, most := "", uint64(0)
+	for _, name := range bases {
+		var st syscall.Stat_t
+		if err := syscall.Lstat(filepath.Join(dir, name), &st); err == nil && uint64(st.Nlink) > most {
+			best, most = name, uint64(st.Nlink)
+		}
+	}
+	for _, name := range bases {
+		if name == best {
+			continue
+		}
+		if err := q.move(bs.b, filepath.Join(dir, name), Finding{Class: ClassIndexBase}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/zeebo/blake3"
+	"golang.org/x/sys/unix"
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
@@ -56,17 +57,18 @@ func isRsyncSuffix(s string) bool {
 
 // checkStaleTemp reports name in directory p (of the replica set s) when
 // it is an rsync temp file: whether its final name exists beside it, and
-// whether it holds the same content.
+// whether it holds the same content. A brick where the final name exists
+// with the temp file's gfid had its rename done already (a repair that was
+// cut short); it counts as absent.
 func (c *checker) checkStaleTemp(s *setState, p, name string, names []string, dirs, copies []*copyInfo) {
 	final, ok := StaleTempFinal(name)
 	if !ok || !isRsyncSuffix(name[len(final)+2:]) {
 		return
 	}
 	var tmp *copyInfo
-	at := -1
-	for i, ci := range copies {
+	for _, ci := range copies {
 		if ci != nil && ci.typ() == afr.TypeRegular {
-			tmp, at = ci, i
+			tmp = ci
 			break
 		}
 	}
@@ -75,29 +77,108 @@ func (c *checker) checkStaleTemp(s *setState, p, name string, names []string, di
 	}
 	tp, fp := brick.Join(p, name), brick.Join(p, final)
 	f := Finding{Class: ClassStaleTemp, Brick: labels(s), Path: tp, GFID: gfidOf(tmp)}
-	if _, found := slices.BinarySearch(names, final); !found {
+	var other string // the final name's copy that is not the temp file's
+	if _, found := slices.BinarySearch(names, final); found {
+		for _, d := range dirs {
+			if d == nil {
+				continue
+			}
+			fa := filepath.Join(d.abs, final)
+			if _, err := os.Lstat(fa); err != nil {
+				continue
+			}
+			if g, err := d.bs.b.GFIDAt(fa); err == nil && tmp.gfidOK && g == tmp.gfid {
+				continue // renamed on this brick already
+			}
+			other = fa
+			break
+		}
+	}
+	if other == "" {
 		f.Detail = fmt.Sprintf("an rsync temp file of %s, which does not exist", fp)
-		f.Repair = fmt.Sprintf("with --rename-stale: rename it to %s on every brick of the replica set", fp)
+		f.Repair = fmt.Sprintf("rename it to %s on every brick of the replica set (gfid kept, gfid2path updated)", fp)
+		f.fix = func(q *quarantine) error { return renameStale(q, dirs, name, final, p) }
 		c.add(f)
 		return
 	}
-	d := dirs[at]
-	finalAbs := filepath.Join(d.abs, final)
 	tv, terr := version(tmp.abs, tp)
-	fv, ferr := version(finalAbs, fp)
+	fv, ferr := version(other, fp)
 	switch {
 	case terr != nil || ferr != nil:
 		f.Detail = fmt.Sprintf("an rsync temp file of %s, which exists; their content could not be compared: %v", fp, errors.Join(terr, ferr))
 		f.Manual = "compare the two by hand"
 	case tv.Blake3 == fv.Blake3 && tv.Size == fv.Size:
 		f.Detail = fmt.Sprintf("an rsync temp file of %s, which exists with the same content", fp)
-		f.Repair = "with --rename-stale: move the temp file to quarantine"
+		f.Repair = "move the temp file to quarantine on every brick of the replica set"
+		f.fix = func(q *quarantine) error { return quarantineStale(q, dirs, name, p, f) }
 	default:
 		f.Detail = fmt.Sprintf("an rsync temp file of %s, which exists with other content", fp)
 		f.Manual = "keep one version: rename the temp file over " + fp + ", or remove the temp file (--rename-stale leaves both)"
 		f.Versions = []Version{tv, fv}
 	}
 	c.add(f)
+}
+
+// renameStale renames the temp file to its final name on every brick that
+// has it, never over an existing name, and moves its gfid2path record from
+// the old name to the new one. The handle is a hard link to the same inode
+// and needs no change; GlusterFS's rsync-hash-regex makes DHT hash the
+// temp name like the final one, so no link file is needed either.
+func renameStale(q *quarantine, dirs []*copyInfo, name, final, p string) error {
+	for _, d := range dirs {
+		if d == nil {
+			continue
+		}
+		b := d.bs.b
+		from, to := filepath.Join(d.abs, name), filepath.Join(d.abs, final)
+		if _, err := os.Lstat(from); err != nil {
+			continue
+		}
+		pg, err := b.GFIDAt(d.abs)
+		if err != nil {
+			return err
+		}
+		q.before("rename " + brick.Join(p, name))
+		if err := unix.Renameat2(unix.AT_FDCWD, from, unix.AT_FDCWD, to, unix.RENAME_NOREPLACE); err != nil {
+			return fmt.Errorf("%s: rename %s to %s: %w", d.bs.label, brick.Join(p, name), final, err)
+		}
+		q.before("gfid2path " + brick.Join(p, final))
+		if err := b.AddGfid2path(to, pg, final); err != nil {
+			return err
+		}
+		if err := b.RemoveGfid2path(to, pg, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// quarantineStale moves a temp file whose final name holds the same
+// content to quarantine on every brick, with its handle when the
+// quarantined name is its only other link.
+func quarantineStale(q *quarantine, dirs []*copyInfo, name, p string, f Finding) error {
+	for _, d := range dirs {
+		if d == nil {
+			continue
+		}
+		b := d.bs.b
+		from := filepath.Join(d.abs, name)
+		if _, err := os.Lstat(from); err != nil {
+			continue
+		}
+		g, err := b.GFIDAt(from)
+		if err != nil {
+			return err
+		}
+		if err := q.move(b, from, f); err != nil {
+			return err
+		}
+		q.before("drop handle " + brick.Join(p, name))
+		if err := b.RemoveHandle(g, 1); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // version describes the file at abs for a person to choose.

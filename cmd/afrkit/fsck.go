@@ -67,6 +67,16 @@ content. Each finding says what a repair would do, or why a person must choose.
 With --brick DIR it checks that brick alone (with --volume VOL, against that
 volume's id and changelog keys).
 
+--repair fixes what has one right answer: handles, gfid2path, index entries,
+missing gfids (the same on every copy of the replica set), the brick root.
+What it takes away (orphan handles, dangling handles, stale link files, extra
+index base files) is moved to <brick>/.glusterfs/afrkit/quarantine/<time>/,
+with a manifest.jsonl saying where each came from. --rename-stale renames each
+stale rsync temp file to its final name on every brick where that name is free,
+or quarantines it where the final name holds the same content. It then checks
+again until nothing is left to repair. --dry-run prints the plan. Writing is
+refused while GlusterFS serves a brick of the volume.
+
 Reading is safe while GlusterFS serves the bricks; the report is then a
 snapshot of a moving volume.
 
@@ -109,16 +119,13 @@ func NewCmdFsck(f *Factory, runF func(*FsckOptions) error) *cobra.Command {
 	fl.StringVar(&opts.Volume, "volume", "", "with --brick: the volume the brick belongs to")
 	fl.BoolVar(&opts.Deep, "deep", false, "compare the content of every file's copies by blake3")
 	fl.BoolVar(&opts.JSON, "json", false, "print the report as JSON")
-	fl.BoolVar(&opts.Repair, "repair", false, "repair what has one right answer (not yet implemented)")
+	fl.BoolVar(&opts.Repair, "repair", false, "repair what has one right answer, moving what it removes to the brick's quarantine")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "with --repair or --rename-stale: print the plan, change nothing")
-	fl.BoolVar(&opts.RenameStale, "rename-stale", false, "rename stale rsync temp files to their final names (not yet implemented)")
+	fl.BoolVar(&opts.RenameStale, "rename-stale", false, "rename stale rsync temp files to their final names (where free or identical)")
 	return cmd
 }
 
 func fsckRun(opts *FsckOptions) error {
-	if opts.Repair || opts.RenameStale {
-		return fmt.Errorf("fsck --repair and --rename-stale: %w (fsck without them reports what they will do)", errNotImplemented)
-	}
 	var v *volume.Volume
 	if opts.Volume != "" {
 		var err error
@@ -126,39 +133,103 @@ func fsckRun(opts *FsckOptions) error {
 			return exitStatus{ExitFsckOperational, err}
 		}
 	}
+	writes := (opts.Repair || opts.RenameStale) && !opts.DryRun
+	if (opts.Repair || opts.RenameStale) && v == nil {
+		return usageError{errors.New("fsck: --repair and --rename-stale on a brick need its volume (--volume VOL), to know its replica set and that GlusterFS does not serve it")}
+	}
+	if writes {
+		if err := v.CheckOffline(procDir); err != nil {
+			return exitStatus{ExitFsckOperational, err}
+		}
+		release, err := v.Lock()
+		if err != nil {
+			return exitStatus{ExitFsckOperational, err}
+		}
+		defer release()
+	}
 	ctx := context.Background()
 	fo := fsck.Options{Deep: opts.Deep}
-	var rep *fsck.Report
+	check := func() (*fsck.Report, error) {
+		if opts.Brick != "" {
+			return fsck.CheckBrick(ctx, opts.Brick, v, fo)
+		}
+		return fsck.CheckVolume(ctx, v, fo)
+	}
+	ro := fsck.RepairOptions{Repair: opts.Repair, RenameStale: opts.RenameStale, DryRun: opts.DryRun}
+	var rep, after *fsck.Report
+	var done []fsck.Repaired
 	var err error
-	if opts.Brick != "" {
-		rep, err = fsck.CheckBrick(ctx, opts.Brick, v, fo)
+	if opts.Repair || opts.RenameStale {
+		rep, done, after, err = fsck.Converge(check, ro)
 	} else {
-		rep, err = fsck.CheckVolume(ctx, v, fo)
+		rep, err = check()
 	}
 	if err != nil {
 		return exitStatus{ExitFsckOperational, err}
 	}
 	w := opts.F.IO.Out
 	if opts.JSON {
-		if err := writeFsckJSON(w, rep); err != nil {
+		if err := writeFsckJSON(w, rep, done, after, writes); err != nil {
 			return exitStatus{ExitFsckOperational, err}
 		}
 	} else {
 		writeFsckText(w, rep)
+		if opts.Repair || opts.RenameStale {
+			writeFsckRepairs(w, done, after, opts.DryRun)
+		}
 	}
-	if len(rep.Findings) > 0 {
-		return exitStatus{code: ExitFsckProblems}
+	switch {
+	case len(rep.Findings) == 0:
+		return nil
+	case writes && len(after.Findings) == 0:
+		return exitStatus{code: ExitFsckRepaired}
 	}
-	return nil
+	return exitStatus{code: ExitFsckProblems}
 }
 
-// fsckJSON is the --json form of a report.
+// writeFsckRepairs prints what the repair did (or, in a dry run, would
+// do), and what a check afterwards still finds.
+func writeFsckRepairs(w io.Writer, done []fsck.Repaired, after *fsck.Report, dryRun bool) {
+	if dryRun {
+		fmt.Fprintf(w, "\nDry run: %d repair(s) planned; nothing was changed.\n", len(done))
+	} else {
+		fmt.Fprintf(w, "\nRepaired (%d):\n", len(done))
+	}
+	failed := 0
+	for _, r := range done {
+		f := r.Finding
+		fmt.Fprintf(w, "  %s  %s  %s: %s\n", f.Class, f.Brick, f.Path, f.Repair)
+		if r.Err != "" {
+			failed++
+			fmt.Fprintf(w, "      failed: %s\n", r.Err)
+		}
+	}
+	if dryRun {
+		return
+	}
+	if failed > 0 {
+		fmt.Fprintf(w, "%d repair(s) failed.\n", failed)
+	}
+	if len(after.Findings) == 0 {
+		fmt.Fprintln(w, "\nChecked again: no problems left.")
+		return
+	}
+	fmt.Fprintf(w, "\nChecked again: %d problem(s) left:\n", len(after.Findings))
+	for _, f := range after.Findings {
+		fmt.Fprintf(w, "  %s  %s  %s\n", f.Class, f.Brick, f.Path)
+	}
+}
+
+// fsckJSON is the --json form of a report: the first check, and with
+// --repair what was repaired (or planned) and the check after it.
 type fsckJSON struct {
 	*fsck.Report
-	Counts []fsck.Count `json:"counts"`
+	Counts  []fsck.Count    `json:"counts"`
+	Repairs []fsck.Repaired `json:"repairs,omitempty"`
+	After   *fsck.Report    `json:"after,omitempty"`
 }
 
-func writeFsckJSON(w io.Writer, rep *fsck.Report) error {
+func writeFsckJSON(w io.Writer, rep *fsck.Report, done []fsck.Repaired, after *fsck.Report, wrote bool) error {
 	if rep.Findings == nil {
 		rep.Findings = []fsck.Finding{}
 	}
@@ -166,9 +237,13 @@ func writeFsckJSON(w io.Writer, rep *fsck.Report) error {
 	if counts == nil {
 		counts = []fsck.Count{}
 	}
+	out := fsckJSON{Report: rep, Counts: counts, Repairs: done}
+	if wrote {
+		out.After = after
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(fsckJSON{Report: rep, Counts: counts})
+	return enc.Encode(out)
 }
 
 func writeFsckText(w io.Writer, rep *fsck.Report) {

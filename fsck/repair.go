@@ -1,0 +1,171 @@
+package fsck
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/afrkit/afrkit/brick"
+)
+
+// RepairOptions choose what Repair does.
+type RepairOptions struct {
+	// Repair applies the fixes of every class with one right answer;
+	// RenameStale those of stale rsync temp files.
+	Repair, RenameStale bool
+	// DryRun lists the repairs and changes nothing.
+	DryRun bool
+	// Now stamps the quarantine directory; time.Now when nil.
+	Now func() time.Time
+	// Step, when set, is called before every change (tests kill the
+	// process there to prove that a repair can be run again).
+	Step func(string)
+}
+
+// Repaired is one finding that Repair fixed or, in a dry run, would fix.
+type Repaired struct {
+	Finding Finding `json:"finding"`
+	Err     string  `json:"error,omitempty"`
+}
+
+// Wanted reports whether f is repaired under opts.
+func (o RepairOptions) Wanted(f Finding) bool {
+	if f.fix == nil {
+		return false
+	}
+	if f.Class == ClassStaleTemp {
+		return o.RenameStale
+	}
+	return o.Repair
+}
+
+// Repair applies the fix of every finding of rep that opts asks for, in
+// report order (the brick root first, the content last). Each fix looks at
+// the brick again before it changes anything, so a fix that is no longer
+// needed does nothing, and a repair that was killed can simply be run
+// again. Whatever a fix takes out of the namespace or the handle tree is
+// moved to the brick's quarantine (.glusterfs/afrkit/quarantine/<time>/),
+// with a manifest line saying where it came from. A failed fix is
+// recorded and the others go on.
+func Repair(rep *Report, opts RepairOptions) []Repaired {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	q := &quarantine{id: opts.Now().UTC().Format("20060102-150405.000000000"), step: opts.Step}
+	var out []Repaired
+	for _, f := range rep.Findings {
+		if !opts.Wanted(f) {
+			continue
+		}
+		r := Repaired{Finding: f}
+		if !opts.DryRun {
+			if err := f.fix(q); err != nil {
+				r.Err = err.Error()
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// quarantine is where a repair moves what it takes away, per brick.
+type quarantine struct {
+	id   string
+	step func(string)
+}
+
+func (q *quarantine) before(what string) {
+	if q.step != nil {
+		q.step(what)
+	}
+}
+
+// manifestLine records one move, so that a person (or a later restore)
+// can put it back.
+type manifestLine struct {
+	Time  string `json:"time"`
+	Class Class  `json:"class"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+	GFID  string `json:"gfid,omitempty"`
+}
+
+// Dir is a brick's quarantine directory for this repair.
+func (q *quarantine) dir(b *brick.Brick) string {
+	return b.GlusterPath(brick.AfrkitDir, "quarantine", q.id)
+}
+
+// move renames abs (on brick b) into the quarantine, keeping its path
+// relative to the brick root, after recording the move in the manifest.
+// A path that is already gone is not an error.
+func (q *quarantine) move(b *brick.Brick, abs string, f Finding) error {
+	if _, err := os.Lstat(abs); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	rel := strings.TrimPrefix(b.RelToRoot(abs), "/")
+	dst := filepath.Join(q.dir(b), rel)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return fmt.Errorf("quarantine %s: %w", rel, err)
+	}
+	line, err := json.Marshal(manifestLine{Time: time.Now().UTC().Format(time.RFC3339Nano), Class: f.Class, From: rel, To: b.RelToRoot(dst), GFID: f.GFID})
+	if err != nil {
+		return err
+	}
+	mf, err := os.OpenFile(filepath.Join(q.dir(b), "manifest.jsonl"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("quarantine %s: %w", rel, err)
+	}
+	_, werr := mf.Write(append(line, '\n'))
+	serr := mf.Sync()
+	if err := errors.Join(werr, serr, mf.Close()); err != nil {
+		return fmt.Errorf("quarantine %s: manifest: %w", rel, err)
+	}
+	q.before("quarantine " + rel)
+	if err := os.Rename(abs, dst); err != nil {
+		return fmt.Errorf("quarantine %s: %w", rel, err)
+	}
+	return nil
+}
+
+// maxPasses bounds Converge: a repair can reveal work for the next pass (a
+// directory's new gfid lets its children's handles be made), but never
+// more than a few levels of it.
+const maxPasses = 4
+
+// Converge runs check, repairs what opts asks for, and checks again, pass
+// after pass until a check leaves nothing that opts would repair, a pass
+// repairs nothing, or maxPasses. It returns the first report, every
+// repair made, and the last report. A dry run stops after the first plan.
+func Converge(check func() (*Report, error), opts RepairOptions) (first *Report, done []Repaired, last *Report, err error) {
+	for pass := 0; pass < maxPasses; pass++ {
+		rep, err := check()
+		if err != nil {
+			return first, done, last, err
+		}
+		if first == nil {
+			first = rep
+		}
+		last = rep
+		todo := Repair(rep, opts)
+		done = append(done, todo...)
+		if len(todo) == 0 || opts.DryRun {
+			return first, done, last, nil
+		}
+		failed := 0
+		for _, r := range todo {
+			if r.Err != "" {
+				failed++
+			}
+		}
+		if failed == len(todo) {
+			break // nothing moved: another pass would fail the same way
+		}
+	}
+	last, err = check()
+	return first, done, last, err
+}

@@ -1,0 +1,142 @@
+package fsck_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/fixtures"
+	"github.com/afrkit/afrkit/fsck"
+)
+
+// contents counts the content of every regular file under dir, by hash;
+// with skipGlusterfs the .glusterfs tree is left out.
+func contents(t *testing.T, dir string, skipGlusterfs bool) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == brick.GlusterDir && skipGlusterfs {
+			return filepath.SkipDir
+		}
+		if d.Type().IsRegular() {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			out[fmt.Sprintf("%x", sha256.Sum256(data))]++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// kept is what a user could still get back from a brick: its namespace
+// and its quarantine.
+func kept(t *testing.T, b *brick.Brick) map[string]int {
+	t.Helper()
+	out := contents(t, b.Root, true)
+	q := b.GlusterPath(brick.AfrkitDir, "quarantine")
+	if _, err := os.Stat(q); err != nil {
+		return out
+	}
+	for h, n := range contents(t, q, false) {
+		out[h] += n
+	}
+	return out
+}
+
+func converge(t *testing.T, v *fixtures.Vol, opts fsck.RepairOptions) (first *fsck.Report, done []fsck.Repaired, last *fsck.Report) {
+	t.Helper()
+	first, done, last, err := fsck.Converge(func() (*fsck.Report, error) {
+		return fsck.CheckVolume(context.Background(), v.V, fsck.Options{})
+	}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range done {
+		if r.Err != "" {
+			t.Errorf("repair of %s %s %s: %s", r.Finding.Class, r.Finding.Brick, r.Finding.Path, r.Err)
+		}
+	}
+	return first, done, last
+}
+
+// Every damage with one right answer is repaired, and a second fsck finds
+// nothing; the others are left for a person. No content that the volume or
+// the handle tree held is gone: it is in the namespace or in quarantine.
+func TestRepairFixesEachDamage(t *testing.T) {
+	for _, d := range damages() {
+		t.Run(d.name, func(t *testing.T) {
+			v := fixtures.MustBuild(t, "healthy", 2)
+			d.apply(t, v)
+			var before []map[string]int
+			for _, b := range v.Bricks {
+				all := contents(t, b.Root, false)
+				delete(all, fmt.Sprintf("%x", sha256.Sum256(nil))) // index entries and empty files
+				before = append(before, all)
+			}
+			dry, plan, _ := converge(t, v, fsck.RepairOptions{Repair: true, RenameStale: true, DryRun: true})
+			if again := check(t, v, fsck.Options{}); dump(again) != dump(dry) {
+				t.Fatalf("a dry run changed the bricks:\nbefore\n%s\nafter\n%s", dump(dry), dump(again))
+			}
+			_, done, last := converge(t, v, fsck.RepairOptions{Repair: true, RenameStale: true})
+			if unrepairable[d.name] {
+				if !found(last, d.class, d.brick, d.path) {
+					t.Errorf("the repair took away a finding with no right answer:\n%s", dump(last))
+				}
+				return
+			}
+			if len(plan) == 0 || len(done) == 0 {
+				t.Fatalf("nothing planned (%d) or repaired (%d)", len(plan), len(done))
+			}
+			if len(last.Findings) != 0 {
+				t.Errorf("after the repair, fsck still finds:\n%s", dump(last))
+			}
+			for i, b := range v.Bricks {
+				after := kept(t, b)
+				for h, n := range before[i] {
+					if after[h] < 1 {
+						t.Errorf("b%d: %d file(s) with sha256 %s are in neither the namespace nor the quarantine (had %d)", i, n, h[:12], after[h])
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestRepairAllDamagesTogether(t *testing.T) {
+	v := fixtures.MustBuild(t, "healthy", 2)
+	for _, d := range damages() {
+		if d.class == fsck.ClassVolumeID || d.class == fsck.ClassRootGFID {
+			continue
+		}
+		d.apply(t, v)
+	}
+	_, _, last := converge(t, v, fsck.RepairOptions{Repair: true, RenameStale: true})
+	for _, f := range last.Findings {
+		if f.Repairable() {
+			t.Errorf("still repairable after the repair: %s %s %s: %s", f.Class, f.Brick, f.Path, f.Detail)
+		}
+	}
+	var names []string
+	for _, d := range damages() {
+		if unrepairable[d.name] && d.class != fsck.ClassVolumeID && !found(last, d.class, d.brick, d.path) {
+			names = append(names, d.name)
+		}
+	}
+	if len(names) > 0 {
+		t.Errorf("findings with no right answer disappeared: %s\n%s", strings.Join(names, ", "), dump(last))
+	}
+}
