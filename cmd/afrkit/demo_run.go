@@ -90,8 +90,8 @@ func demoRun(opts *DemoOptions) error {
 }
 
 // demoHeal heals the demo volume before the reader's eyes: the pending
-// entries by a heal, the split-brain by a policy, then shows heal info empty
-// and where the losing copy is kept.
+// entries by a heal, the split-brain by a policy, the stale rsync temp file
+// by fsck, then shows heal info empty and where the losing copy is kept.
 func demoHeal(f *Factory) error {
 	out := f.IO.Out
 	run := &HealRunOptions{F: f, Volume: "demo"}
@@ -106,6 +106,14 @@ func demoHeal(f *Factory) error {
 	fmt.Fprintf(out, "\n$ afrkit heal demo history\n")
 	if err := healHistoryRun(f, "demo"); err != nil {
 		return err
+	}
+	fmt.Fprintf(out, "\n$ afrkit fsck demo --rename-stale\n")
+	if err := fsckRun(&FsckOptions{F: f, Volume: "demo", RenameStale: true}); err != nil {
+		// fsck's exit status says what it found; only a failure stops the demo.
+		var es exitStatus
+		if !errors.As(err, &es) || es.err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(out, "\n$ afrkit heal demo info\n")
 	return healInfoRun(&HealInfoOptions{F: f, Volume: "demo"})
@@ -181,7 +189,7 @@ func staleTemps(v *fixtures.Vol) ([]string, error) {
 			return nil
 		}
 		rel, _ := filepath.Rel(root, p)
-		found = append(found, fmt.Sprintf("/%s: its final name /%s does not exist; rename it with `afrkit fsck --rename-stale` (coming)", rel, filepath.Join(filepath.Dir(rel), final)))
+		found = append(found, fmt.Sprintf("/%s: its final name /%s does not exist; `afrkit fsck demo --rename-stale` renames it", rel, filepath.Join(filepath.Dir(rel), final)))
 		return nil
 	})
 	return found, err
