@@ -187,7 +187,13 @@ func (e *Engine) SplitBrain(ctx context.Context, t Target, op SplitBrainOp) (Out
 			}
 			out.Lines = append(out.Lines, pop.notes...)
 			if pop.err != nil {
-				out.Lines = append(out.Lines, fmt.Sprintf("Lookup failed on %s:Input/output error.", t.Path), resolveMessage(pop.err)+" for file "+t.Path)
+				out.Lines = append(out.Lines, fmt.Sprintf("Lookup failed on %s:Input/output error.", t.Path))
+				var tm typeMismatchError
+				if errors.As(pop.err, &tm) {
+					out.Lines = append(out.Lines, tm.Error()+".")
+				} else {
+					out.Lines = append(out.Lines, resolveMessage(pop.err)+" for file "+t.Path)
+				}
 				return out, nil
 			}
 			if pop.acted {
