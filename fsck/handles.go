@@ -94,7 +94,7 @@ func (c *checker) checkHandle(bs *brickState, g afr.GFID, h string) {
 		c.add(bs.on(Finding{Class: ClassOrphanHandle, Path: rel, GFID: g.String(), Size: st.Size,
 			Detail: fmt.Sprintf("a %s handle with no name in the volume (link count 1, %d bytes)", brick.FileType(st.Mode), st.Size),
 			Repair: "move it to quarantine",
-			fix: func(q *quarantine) error { return q.move(bs.b, h, Finding{Class: ClassOrphanHandle, GFID: g.String()}) }}))
+			fix:    func(q *quarantine) error { return q.move(bs.b, h, Finding{Class: ClassOrphanHandle, GFID: g.String()}) }}))
 		return
 	}
 	if own, err := bs.b.GFIDAt(h); err != nil || own != g {
@@ -113,7 +113,9 @@ func (c *checker) checkDirHandle(bs *brickState, g afr.GFID, h, rel, target stri
 		}
 		c.add(bs.on(Finding{Class: ClassDanglingHandle, Path: rel, GFID: g.String(),
 			Detail: fmt.Sprintf("directory handle -> %s %s", target, why), Repair: "move the symlink to quarantine",
-			fix: func(q *quarantine) error { return q.move(bs.b, h, Finding{Class: ClassDanglingHandle, GFID: g.String()}) }}))
+			fix: func(q *quarantine) error {
+				return q.move(bs.b, h, Finding{Class: ClassDanglingHandle, GFID: g.String()})
+			}}))
 		return
 	}
 	dir, err := filepath.EvalSymlinks(h)
@@ -125,7 +127,7 @@ func (c *checker) checkDirHandle(bs *brickState, g afr.GFID, h, rel, target stri
 		c.add(bs.on(Finding{Class: ClassHandleGFID, Path: rel, GFID: g.String(),
 			Detail: fmt.Sprintf("directory handle -> %s, a directory with gfid %s", target, gfidOrErr(own, err)),
 			Repair: "move the symlink to quarantine; the directory's own handle is checked with the directory",
-			fix: func(q *quarantine) error { return q.move(bs.b, h, Finding{Class: ClassHandleGFID, GFID: g.String()}) }}))
+			fix:    func(q *quarantine) error { return q.move(bs.b, h, Finding{Class: ClassHandleGFID, GFID: g.String()}) }}))
 	}
 }
 
@@ -150,7 +152,7 @@ func (c *checker) checkIndex(bs *brickState) error {
 			c.add(bs.on(Finding{Class: ClassIndexBase, Path: filepath.Join(brick.GlusterDir, "indices", string(sub)),
 				Detail: fmt.Sprintf("%d base files (%v); the index keeps one, and several can stop the self-heal daemon", len(bases), bases),
 				Repair: "keep the one with the most links and move the others to quarantine (their entries stay)",
-				fix: func(q *quarantine) error { return keepOneBase(q, bs, dir, bases) }}))
+				fix:    func(q *quarantine) error { return keepOneBase(q, bs, dir, bases) }}))
 		}
 	}
 	for _, sub := range []index.Subdir{index.Xattrop, index.Dirty} {
