@@ -41,7 +41,7 @@ func (c *checker) checkCopies(s *setState, p string, pgfid afr.GFID, name string
 // gfidFixes gives the copies that lack a (well-formed) gfid the one the
 // other copies of the set agree on, or one new gfid for all of them, with
 // its handle and gfid2path.
-func (c *checker) gfidFixes(s *setState, p string, pgfid afr.GFID, name string, copies []*copyInfo, fs []Finding, lacking []*copyInfo) {
+func (c *checker) gfidFixes(s *setState, p string, pgfid afr.GFID, name string, copies []*copyInfo, findings []Finding, lacking []*copyInfo) {
 	var have []afr.GFID
 	for _, ci := range copies {
 		if ci != nil && ci.gfidOK && !slices.Contains(have, ci.gfid) {
@@ -62,14 +62,18 @@ func (c *checker) gfidFixes(s *setState, p string, pgfid afr.GFID, name string, 
 	default:
 		g = brick.NewGFID()
 	}
-	for i, f := range fs {
+	whose := "new, the same on every copy"
+	if len(have) == 1 {
+		whose = "the other copies'"
+	}
+	for i, f := range findings {
 		if g.IsZero() {
 			f.Manual = why
 			c.add(f)
 			continue
 		}
 		ci := lacking[i]
-		f.Repair = fmt.Sprintf("set gfid %s (%s), with its handle and gfid2path", g, map[bool]string{true: "the other copies'", false: "new, the same on every copy"}[len(have) == 1])
+		f.Repair = fmt.Sprintf("set gfid %s (%s), with its handle and gfid2path", g, whose)
 		f.fix = func(q *quarantine) error {
 			b := ci.bs.b
 			q.before("set gfid " + p)
