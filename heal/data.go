@@ -64,6 +64,12 @@ func (e *Engine) algorithm(srcSize, sinkSize int64) string {
 // Holes in the source stay holes (SEEK_DATA/SEEK_HOLE); with diff, blocks
 // whose blake3 hashes match are not written. Nothing is made durable here:
 // the caller syncs before it clears the counters that blame the sink.
+//
+// Where the sink holds no data (all of it after full's truncate, and
+// beyond its old end with diff: a sink just created by entry heal is
+// empty) there is nothing to compare, so the source's data is copied by
+// copy_file_range, in the kernel, without being read into user space or
+// hashed; read and write remain for filesystems that cannot.
 func (e *Engine) copyData(srcPath, dstPath string, size int64, algo, name string) (int64, error) {
 	src, err := os.Open(srcPath)
 	if err != nil {
@@ -81,6 +87,13 @@ func (e *Engine) copyData(srcPath, dstPath string, size int64, algo, name string
 			return 0, err
 		}
 	}
+	fi, err := dst.Stat()
+	if err != nil {
+		return 0, err
+	}
+	// The sink may hold data below sinkEnd only: the truncate below
+	// extends it with a hole.
+	sinkEnd := min(fi.Size(), size)
 	e.step("truncate " + name)
 	if err := dst.Truncate(size); err != nil {
 		return 0, err
@@ -88,37 +101,63 @@ func (e *Engine) copyData(srcPath, dstPath string, size int64, algo, name string
 	// A small file needs a buffer of its own size, not a whole block:
 	// allocating 1 MiB per file dominated healing many small files.
 	bs := max(min(e.opts.BlockSize, size), 1)
-	buf := make([]byte, bs)
-	var dbuf []byte
-	if algo == AlgorithmDiff {
-		dbuf = make([]byte, bs)
-	}
+	var buf, dbuf []byte
+	useCopyRange := true
 	var written int64
+	// [off, dataEnd) is known to be data in the source.
+	var dataEnd int64
 	for off := int64(0); off < size; {
-		data, err := seek(src, off, unix.SEEK_DATA)
-		if err != nil {
-			return written, err
-		}
-		if data < 0 || data >= size {
-			data = size
-		}
-		if data > off {
-			// [off, data) is a hole in the source. A fresh (full) sink is
-			// all hole after the truncate; an old one may hold data there.
-			holeEnd := data
-			if algo == AlgorithmDiff {
-				if err := e.punch(dst, off, holeEnd, name); err != nil {
-					return written, err
-				}
+		if off >= dataEnd {
+			data, err := seek(src, off, unix.SEEK_DATA)
+			if err != nil {
+				return written, err
 			}
-			off = holeEnd
-			continue
+			if data < 0 || data >= size {
+				data = size
+			}
+			if data > off {
+				// [off, data) is a hole in the source. A fresh (full) sink is
+				// all hole after the truncate; an old one may hold data there.
+				if algo == AlgorithmDiff && off < sinkEnd {
+					if err := e.punch(dst, off, min(data, sinkEnd), name); err != nil {
+						return written, err
+					}
+				}
+				off = data
+				continue
+			}
+			if dataEnd, err = holeAfter(src, off, size); err != nil {
+				return written, err
+			}
+		}
+		if off >= sinkEnd && useCopyRange {
+			n, err := e.copyRange(src, dst, off, min(bs, dataEnd-off), name)
+			if err == nil && n == 0 {
+				// The source ended early; the sink reads zeros from here
+				// as the source did.
+				break
+			}
+			if err == nil {
+				written += n
+				off += n
+				continue
+			}
+			if !copyRangeUnsupported(err) {
+				return written, err
+			}
+			useCopyRange = false
 		}
 		n := min(bs, size-off)
+		if buf == nil {
+			buf = make([]byte, bs)
+		}
 		if _, err := src.ReadAt(buf[:n], off); err != nil && !errors.Is(err, io.EOF) {
 			return written, err
 		}
-		if algo == AlgorithmDiff {
+		if algo == AlgorithmDiff && off < sinkEnd {
+			if dbuf == nil {
+				dbuf = make([]byte, bs)
+			}
 			m, err := dst.ReadAt(dbuf[:n], off)
 			if err != nil && !errors.Is(err, io.EOF) {
 				return written, err
@@ -128,8 +167,8 @@ func (e *Engine) copyData(srcPath, dstPath string, size int64, algo, name string
 				continue
 			}
 		} else if allZero(buf[:n]) {
-			// A fresh sink reads zeros there already; writing them would
-			// only allocate blocks.
+			// The sink reads zeros there already (a hole); writing them
+			// would only allocate blocks.
 			off += n
 			continue
 		}
@@ -142,6 +181,42 @@ func (e *Engine) copyData(srcPath, dstPath string, size int64, algo, name string
 		off += n
 	}
 	return written, nil
+}
+
+// copyRange copies up to n bytes at off from src to the same offset of dst
+// with copy_file_range, and returns how many it copied: 0 at the source's
+// end.
+func (e *Engine) copyRange(src, dst *os.File, off, n int64, name string) (int64, error) {
+	e.step("copy block " + name)
+	roff, woff := off, off
+	var done int64
+	for done < n {
+		m, err := unix.CopyFileRange(int(src.Fd()), &roff, int(dst.Fd()), &woff, int(n-done), 0)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			if done > 0 {
+				// Count what was copied; the caller goes on from there.
+				break
+			}
+			return 0, err
+		}
+		if m == 0 {
+			break
+		}
+		done += int64(m)
+		e.bytes.Add(int64(m))
+	}
+	return done, nil
+}
+
+// copyRangeUnsupported reports whether copy_file_range failed because it
+// cannot copy between these files at all (another filesystem on an older
+// kernel, a filesystem without it), not because of an I/O error.
+func copyRangeUnsupported(err error) bool {
+	return errors.Is(err, unix.EXDEV) || errors.Is(err, unix.ENOSYS) ||
+		errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EINVAL)
 }
 
 // punch makes [off, end) of dst a hole where it holds data.
@@ -181,6 +256,23 @@ func seek(f *os.File, off int64, whence int) (int64, error) {
 		return off, nil
 	}
 	return n, err
+}
+
+// holeAfter is where the data at off ends in f (SEEK_HOLE), at most size;
+// size when the filesystem cannot tell.
+func holeAfter(f *os.File, off, size int64) (int64, error) {
+	n, err := unix.Seek(int(f.Fd()), off, unix.SEEK_HOLE)
+	if errors.Is(err, unix.ENXIO) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP) {
+		return size, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if n <= off {
+		// Not a hole after data at off; read on to the end.
+		return size, nil
+	}
+	return min(n, size), nil
 }
 
 func allZero(b []byte) bool {

@@ -106,3 +106,70 @@ func mustRead(t *testing.T, p string) []byte {
 	}
 	return b
 }
+
+// TestDiffHealGrownFile: a file grown on the source by two blocks, with
+// one of its old blocks changed, costs that block and the two new ones:
+// past the sink's old end there is nothing to compare, and the copy
+// (copy_file_range) still counts every byte it writes.
+func TestDiffHealGrownFile(t *testing.T) {
+	const bs = 1 << 20
+	old := bytes.Repeat([]byte("abcdefgh"), 2*bs/8)
+	grown := append(append([]byte(nil), old...), bytes.Repeat([]byte("ijklmnop"), 2*bs/8)...)
+	copy(grown[100:], "changed in the first block")
+	v, err := fixtures.Healthy(t.TempDir(), "fx", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.WriteFile("/grown", old); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Overwrite("/grown", grown, 1); err != nil {
+		t.Fatal(err)
+	}
+	res := runHeal(t, v, false, heal.EngineOptions{})
+	if want := int64(3 * bs); res.Bytes != want {
+		t.Errorf("diff heal wrote %d bytes, want %d", res.Bytes, want)
+	}
+	assertConverged(t, v)
+	sink, _ := v.Bricks[1].Abs("/grown")
+	if got := mustRead(t, sink); !bytes.Equal(got, grown) {
+		t.Errorf("the sink has %d bytes unlike the source's %d", len(got), len(grown))
+	}
+}
+
+// TestNewSparseFile: a sparse file missed by a brick is created there by
+// entry heal and filled by data heal with its data only: the hole stays a
+// hole, and only the data counts as written.
+func TestNewSparseFile(t *testing.T) {
+	v, err := fixtures.Healthy(t.TempDir(), "fx", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.WriteFile("/sparse", bytes.Repeat([]byte{1}, 8<<20), 1); err != nil {
+		t.Fatal(err)
+	}
+	src, _ := v.Bricks[0].Abs("/sparse")
+	f, err := os.OpenFile(src, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(bytes.Repeat([]byte{2}, 1<<20), 7<<20); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if blocksOf(t, src) > 2<<20 {
+		t.Skip("this filesystem does not keep holes")
+	}
+	res := runHeal(t, v, false, heal.EngineOptions{})
+	if res.Bytes != 1<<20 {
+		t.Errorf("heal wrote %d bytes, want %d (the data, not the hole)", res.Bytes, 1<<20)
+	}
+	assertConverged(t, v)
+	sink, _ := v.Bricks[1].Abs("/sparse")
+	if got := blocksOf(t, sink); got > 2<<20 {
+		t.Errorf("the sink takes %d bytes on disk; the source's hole was filled", got)
+	}
+}
