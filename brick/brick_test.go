@@ -274,3 +274,54 @@ func TestPathOfCachedAgreesWithPathOf(t *testing.T) {
 		}
 	}
 }
+
+// TestReplyListsXattrs: a reply reads the counters a copy has and no
+// others, lists names past the first buffer's kilobyte, and reads every
+// key of a copy without a gfid, whose list it does not go by.
+func TestReplyListsXattrs(t *testing.T) {
+	b := newBrick(t)
+	keys := []string{PendingKey("v-client-0"), PendingKey("v-client-1")}
+	mustCreate(t, b, NewEntry{Path: "/f", GFID: NewGFID(), Type: afr.TypeRegular, Mode: 0o644})
+	abs, _ := b.Abs("/f")
+	want := map[string]string{}
+	for i := 0; i < 40; i++ {
+		k := fmt.Sprintf("user.a-rather-long-name-to-fill-the-list-%02d", i)
+		want[k] = fmt.Sprint(i)
+		if err := b.SetRawXattr(abs, "/f", k, []byte(want[k])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.WriteChangelog("/f", keys[1], afr.Changelog{1, 2, 0}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := b.Reply("/f", keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(r.Xattrs, want) {
+		t.Errorf("Xattrs = %v, want the 40 set", r.Xattrs)
+	}
+	if r.Pending[0] != (afr.Changelog{}) || r.Pending[1] != (afr.Changelog{1, 2, 0}) {
+		t.Errorf("Pending = %v", r.Pending)
+	}
+	has := b.KeysPresent(abs)
+	if has(keys[0]) || !has(keys[1]) || has(KeyDirty) || !has(KeyGFID) {
+		t.Errorf("KeysPresent: %s %v, %s %v, dirty %v, gfid %v", keys[0], has(keys[0]), keys[1], has(keys[1]), has(KeyDirty), has(KeyGFID))
+	}
+
+	// A name made on the brick directly has no gfid: every key is read.
+	raw := filepath.Join(b.Root, "raw")
+	if err := os.WriteFile(raw, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WriteChangelog("/raw", KeyDirty, afr.Changelog{0, 1, 0}); err != nil {
+		t.Fatal(err)
+	}
+	r, err = b.Reply("/raw", keys)
+	if err != nil || !r.GFID.IsZero() || r.Dirty != (afr.Changelog{0, 1, 0}) {
+		t.Errorf("gfid-less copy: %+v, %v", r, err)
+	}
+	if has := b.KeysPresent(raw); !has(keys[0]) || !has(KeyDirty) {
+		t.Error("KeysPresent trusts the list of a copy without a gfid")
+	}
+}

@@ -145,15 +145,25 @@ func (b *Brick) Reply(volPath string, pendingKeys []string) (afr.Reply, error) {
 // ReplyGFID is Reply for the inode behind gfid's handle. A gfid with no
 // handle gives Exists=false.
 func (b *Brick) ReplyGFID(g afr.GFID, pendingKeys []string) (afr.Reply, error) {
+	r, _, err := b.ReplyGFIDAbs(g, pendingKeys)
+	return r, err
+}
+
+// ReplyGFIDAbs is ReplyGFID that also returns the absolute path of the
+// copy it read (what AbsOfGFID returns; "" when there is none), so that a
+// caller about to change the copy does not resolve its handle again: for a
+// directory that is a walk up its parents' handles.
+func (b *Brick) ReplyGFIDAbs(g afr.GFID, pendingKeys []string) (afr.Reply, string, error) {
 	var st syscall.Stat_t
 	abs, ok, err := b.statGFID(g, &st)
 	if err != nil {
-		return afr.Reply{Name: b.Root}, err
+		return afr.Reply{Name: b.Root}, "", err
 	}
 	if !ok {
-		return afr.Reply{Name: b.Root, Answered: true, Pending: make([]afr.Changelog, len(pendingKeys))}, nil
+		return afr.Reply{Name: b.Root, Answered: true, Pending: make([]afr.Changelog, len(pendingKeys))}, "", nil
 	}
-	return b.replyStat(abs, "<gfid:"+g.String()+">", &st, pendingKeys)
+	r, err := b.replyStat(abs, "<gfid:"+g.String()+">", &st, pendingKeys)
+	return r, abs, err
 }
 
 // CountersGFID is ReplyGFID cut down to what heal info's classification
@@ -225,19 +235,28 @@ func (b *Brick) fromStat(r *afr.Reply, st *syscall.Stat_t) {
 // errors name the key but not the entry, which the caller adds: building
 // the entry's name for every read would cost an allocation per entry.
 func (b *Brick) readCounters(r *afr.Reply, abs string, pendingKeys []string) error {
+	return b.readCountersIf(r, abs, pendingKeys, nil)
+}
+
+// readCountersIf is readCounters reading only the keys present reports
+// (all of them when present is nil); the others read as zeros, as absent
+// keys do.
+func (b *Brick) readCountersIf(r *afr.Reply, abs string, pendingKeys []string, present func(k string) bool) error {
 	var errs []error
-	for j, k := range pendingKeys {
+	read := func(k string) afr.Changelog {
+		if present != nil && !present(k) {
+			return afr.Changelog{}
+		}
 		c, err := readChangelog(abs, b.key(k))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("read %s: %w", b.key(k), err))
 		}
-		r.Pending[j] = c
+		return c
 	}
-	dirty, err := readChangelog(abs, b.key(KeyDirty))
-	if err != nil {
-		errs = append(errs, fmt.Errorf("read %s: %w", b.key(KeyDirty), err))
+	for j, k := range pendingKeys {
+		r.Pending[j] = read(k)
 	}
-	r.Dirty = dirty
+	r.Dirty = read(KeyDirty)
 	return errors.Join(errs...)
 }
 
@@ -255,21 +274,37 @@ func (b *Brick) replyAbs(abs, volPath string, pendingKeys []string) (afr.Reply, 
 }
 
 // replyStat is the rest of a full reply once the entry's lstat is known.
+//
+// The xattr names are listed first, and a key the list lacks is not read:
+// a copy made by entry heal has no counters yet, and most copies have only
+// some of them, so reading every key cost a failing getxattr per absent
+// one. The list is trusted only when it shows the gfid, which every brick
+// entry has; without it (a name made on the brick directly, or a trusted.*
+// namespace hidden from an unprivileged listxattr, where getxattr would
+// fail instead) every key is read as before.
 func (b *Brick) replyStat(abs, volPath string, st *syscall.Stat_t, pendingKeys []string) (afr.Reply, error) {
 	r := afr.Reply{Name: b.Root, Pending: make([]afr.Changelog, len(pendingKeys))}
 	b.fromStat(&r, st)
 	var errs []error
+	names, err := listXattr(abs)
+	if err != nil {
+		errs = append(errs, b.errorf("list xattrs", volPath, err))
+	}
+	listed := err == nil && b.hasKey(names, KeyGFID)
+	present := func(k string) bool { return !listed || b.hasKey(names, k) }
 	if g, err := b.gfidAbs(abs, volPath); err == nil {
 		r.GFID = g
 	} else if !errors.Is(err, ErrNoGFID) {
 		errs = append(errs, err)
 	}
-	if err := b.readCounters(&r, abs, pendingKeys); err != nil {
+	if err := b.readCountersIf(&r, abs, pendingKeys, present); err != nil {
 		errs = append(errs, b.errorf("read", volPath, err))
 	}
 	// With features.ctime on, GlusterFS reports the times kept in mdata,
 	// not the inode's, so those are the times AFR compares.
-	if v, err := b.getXattr(abs, KeyMdata); err == nil {
+	if !present(KeyMdata) {
+		// No mdata: the inode's times stand.
+	} else if v, err := b.getXattr(abs, KeyMdata); err == nil {
 		if m, derr := DecodeMdata(v); derr == nil {
 			r.Mtime, r.Ctime = m.Mtime, m.Ctime
 		} else {
@@ -277,10 +312,6 @@ func (b *Brick) replyStat(abs, volPath string, st *syscall.Stat_t, pendingKeys [
 		}
 	} else if !errors.Is(err, ErrNoAttr) {
 		errs = append(errs, b.errorf("read "+b.key(KeyMdata), volPath, err))
-	}
-	names, err := listXattr(abs)
-	if err != nil {
-		errs = append(errs, b.errorf("list xattrs", volPath, err))
 	}
 	for _, full := range names {
 		if k, ok := b.unkey(full); ok && isInternalKey(k) {
@@ -311,6 +342,10 @@ type NewEntry struct {
 	Content io.Reader    // regular files: the data
 	Target  string       // symlinks: the target
 	Times   *Mdata       // mdata to record; nil takes the inode's times
+	// Parent is the parent directory's gfid when the caller knows it
+	// (entry heal does: it heals that directory); zero reads it from the
+	// parent.
+	Parent afr.GFID
 	// NoSync skips the fsync of a new regular file. Heal sets it: it makes
 	// a whole batch durable with one syncfs, and the pending counter it
 	// set on the source before creating keeps the new copy a sink until
@@ -333,9 +368,11 @@ func (b *Brick) Create(e NewEntry) error {
 		return b.errorf("create", e.Path, fmt.Errorf("%w: need a non-root path and a gfid", ErrBadGFID))
 	}
 	parent, name := path.Split(path.Clean(e.Path))
-	pgfid, err := b.GFIDOf(parent)
-	if err != nil {
-		return err
+	pgfid := e.Parent
+	if pgfid.IsZero() {
+		if pgfid, err = b.GFIDOf(parent); err != nil {
+			return err
+		}
 	}
 	switch e.Type {
 	case afr.TypeRegular:

@@ -113,6 +113,19 @@ func (b *Brick) ClearChangelog(abs, name, key string, kinds ...afr.Kind) (afr.Ch
 	return cur, nil
 }
 
+// KeysPresent lists the copy's xattrs once and returns a test of whether
+// it has a namespace-less key, so that a caller about to read several
+// counters skips the absent ones. When the list cannot be trusted (it
+// fails, or lacks the gfid every brick entry has: see replyStat) the test
+// says yes to every key, and the caller reads them all as before.
+func (b *Brick) KeysPresent(abs string) func(k string) bool {
+	names, err := listXattr(abs)
+	if err != nil || !b.hasKey(names, KeyGFID) {
+		return func(string) bool { return true }
+	}
+	return func(k string) bool { return b.hasKey(names, k) }
+}
+
 // SetGFID gives the copy at abs its trusted.gfid (XATTR_CREATE); an equal
 // gfid already there is accepted, another one is an error.
 func (b *Brick) SetGFID(abs, name string, g afr.GFID) error { return b.setGFIDAbs(abs, name, g) }

@@ -1,11 +1,13 @@
 package brick
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"syscall"
 
 	"github.com/pkg/xattr"
+	"golang.org/x/sys/unix"
 )
 
 // key maps a namespace-less key ("afr.dirty") to the brick's namespace
@@ -68,13 +70,56 @@ func (b *Brick) removeXattr(abs, k string) error {
 	return nil
 }
 
-// listXattr returns every full key name of the file at abs.
+// listXattr returns every full key name of the file at abs. A brick
+// entry's names fit in a small buffer, so one llistxattr call reads them
+// (the library asks for the size first: two calls per list); a longer list
+// is read again at the size the kernel reports.
 func listXattr(abs string) ([]string, error) {
-	names, err := xattr.LList(abs)
-	if err != nil {
-		return nil, normalizeXattrErr(err)
+	var small [1024]byte
+	buf := small[:]
+	for {
+		n, err := unix.Llistxattr(abs, buf)
+		if errors.Is(err, unix.ERANGE) {
+			size, serr := unix.Llistxattr(abs, nil)
+			if serr != nil {
+				return nil, normalizeXattrErr(serr)
+			}
+			// The list may grow between the calls: leave room.
+			buf = make([]byte, size+len(small))
+			continue
+		}
+		if err != nil {
+			return nil, normalizeXattrErr(err)
+		}
+		return splitNames(buf[:n]), nil
 	}
-	return names, nil
+}
+
+// splitNames splits llistxattr's NUL-terminated names.
+func splitNames(b []byte) []string {
+	names := make([]string, 0, bytes.Count(b, []byte{0}))
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, 0)
+		if i < 0 {
+			i = len(b)
+		}
+		if i > 0 {
+			names = append(names, string(b[:i]))
+		}
+		b = b[min(i+1, len(b)):]
+	}
+	return names
+}
+
+// hasKey reports whether names (full names, from listXattr) hold the
+// namespace-less key k of this brick, without building the full name.
+func (b *Brick) hasKey(names []string, k string) bool {
+	for _, n := range names {
+		if len(n) == len(b.NS)+1+len(k) && n[len(b.NS)] == '.' && n[:len(b.NS)] == b.NS && n[len(b.NS)+1:] == k {
+			return true
+		}
+	}
+	return false
 }
 
 // getRawXattr reads a full key name, for xattrs outside afrkit's namespace.

@@ -36,8 +36,10 @@ func (h *entryHeal) healData(kv afr.KindVerdict) error {
 		if err != nil {
 			return fmt.Errorf("%s → %s: %w", h.label(src), h.label(i), err)
 		}
-		if err := h.copyTimes(src, i); err != nil {
-			return err
+		if !h.metadataHeals(i) {
+			if err := h.copyTimes(src, i); err != nil {
+				return err
+			}
 		}
 		a.Bytes = n
 		a.Detail = fmt.Sprintf("%s heal wrote %d of %d bytes", algo, n, size)
@@ -287,8 +289,20 @@ func allZero(b []byte) bool {
 	return true
 }
 
+// metadataHeals reports whether this entry's metadata heal is to run on
+// sink i after its data heal: it sets the times last (setMetadata), so the
+// data heal need not set them first. Should the metadata heal fail, its
+// counters stay and the next heal sets them.
+func (h *entryHeal) metadataHeals(i int) bool {
+	kv := h.metadata
+	return kv.NeedsHeal && kv.Source >= 0 && !kv.SplitBrain && i < len(kv.Sinks) && kv.Sinks[i]
+}
+
 // copyTimes gives sink i the source's times: atime and mtime on the inode,
-// and the mdata xattr GlusterFS reports them from.
+// and the mdata xattr GlusterFS reports them from. The mdata is written
+// only when the sink's differs: a copy entry heal created has the
+// source's already, and each xattr write is a journalled change to the
+// inode (or its xattr block).
 func (h *entryHeal) copyTimes(src, i int) error {
 	sb, db := h.rs.Open[src], h.rs.Open[i]
 	var st syscall.Stat_t
@@ -298,9 +312,11 @@ func (h *entryHeal) copyTimes(src, i int) error {
 	if m, ok, err := sb.ReadMdata(h.abs[src], h.path); err != nil {
 		return err
 	} else if ok {
-		h.e.step("mdata " + h.path)
-		if err := db.SetMdata(h.abs[i], h.path, m); err != nil {
-			return err
+		if cur, has, err := db.ReadMdata(h.abs[i], h.path); err != nil || !has || cur != m {
+			h.e.step("mdata " + h.path)
+			if err := db.SetMdata(h.abs[i], h.path, m); err != nil {
+				return err
+			}
 		}
 	}
 	h.e.step("utimes " + h.path)

@@ -27,8 +27,13 @@ type entryHeal struct {
 	path    string
 	replies []afr.Reply
 	abs     []string
-	commits []func() error
-	changed bool
+	// atPath[i] is set when brick i's copy of the directory is at path
+	// (it is found by gfid, and may be elsewhere after a rename).
+	atPath []bool
+	// metadata is the verdict on metadata, which data heal looks at.
+	metadata afr.KindVerdict
+	commits  []func() error
+	changed  bool
 	// keep are the kinds whose counters must stay: left for a person.
 	keep    [3]bool
 	reasons []string
@@ -78,7 +83,7 @@ func (h *entryHeal) run() (outcome, error) {
 	if h.path == "" {
 		h.path = "<gfid:" + h.gfid.String() + ">"
 	}
-	replies, errs := rs.Gather(h.gfid)
+	replies, abs, errs := rs.gatherAbs(h.gfid)
 	h.replies = replies
 	for i, r := range replies {
 		if !r.Answered {
@@ -88,19 +93,21 @@ func (h *entryHeal) run() (outcome, error) {
 	if len(h.reasons) > 0 {
 		return h.outcome(), nil
 	}
-	h.abs = make([]string, len(replies))
+	h.abs = abs
 	present := 0
 	for i, r := range replies {
 		if !r.Exists {
 			continue
 		}
 		present++
-		abs, err := rs.Open[i].AbsOfGFID(h.gfid)
-		if err != nil {
-			h.leave(false, "%s: %v", h.label(i), err)
-			return h.outcome(), nil
+		if h.abs[i] == "" {
+			a, err := rs.Open[i].AbsOfGFID(h.gfid)
+			if err != nil {
+				h.leave(false, "%s: %v", h.label(i), err)
+				return h.outcome(), nil
+			}
+			h.abs[i] = a
 		}
-		h.abs[i] = abs
 	}
 	if present == 0 {
 		// No brick has the gfid: the index entry is stale. GlusterFS's
@@ -122,6 +129,7 @@ func (h *entryHeal) run() (outcome, error) {
 			return h.outcome(), nil
 		}
 	}
+	h.metadata = v.Metadata
 	for _, kv := range []afr.KindVerdict{v.Data, v.Metadata} {
 		if err := h.healKind(kv); err != nil {
 			return h.outcome(), err
@@ -277,9 +285,14 @@ func (h *entryHeal) clearCounters() error {
 func (h *entryHeal) clearBrick(i int, kinds []afr.Kind) error {
 	b := h.rs.Open[i]
 	// The counters are read afresh: this heal may have set some (a source
-	// made to blame its sinks) since they were gathered.
+	// made to blame its sinks) since they were gathered. An absent key is
+	// zero and stays so, and is not read at all.
+	has := b.KeysPresent(h.abs[i])
 	pendingLeft := false
 	for _, key := range h.rs.Keys {
+		if !has(key) {
+			continue
+		}
 		h.e.step("clear " + key + " " + h.path)
 		left, err := b.ClearChangelog(h.abs[i], h.path, key, kinds...)
 		if err != nil {
@@ -287,12 +300,15 @@ func (h *entryHeal) clearBrick(i int, kinds []afr.Kind) error {
 		}
 		pendingLeft = pendingLeft || !left.IsZero()
 	}
-	h.e.step("clear dirty " + h.path)
-	dirty, err := b.ClearChangelog(h.abs[i], h.path, brick.KeyDirty, kinds...)
-	if err != nil {
-		return err
+	dirtyLeft := false
+	if has(brick.KeyDirty) {
+		h.e.step("clear dirty " + h.path)
+		dirty, err := b.ClearChangelog(h.abs[i], h.path, brick.KeyDirty, kinds...)
+		if err != nil {
+			return err
+		}
+		dirtyLeft = !dirty.IsZero()
 	}
-	dirtyLeft := !dirty.IsZero()
 	ix := h.rs.Indexes[i]
 	if !pendingLeft {
 		if err := ix.Remove(index.Xattrop, h.gfid); err != nil {

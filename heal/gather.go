@@ -76,21 +76,33 @@ func openBrick(v *volume.Volume, vb volume.Brick) (*brick.Brick, error) {
 // are down, or that fail to read, answer Answered=false; errs collects the
 // read errors (corrupt xattrs and the like) by brick.
 func (rs *ReplicaSet) Gather(g afr.GFID) ([]afr.Reply, []error) {
-	return rs.gather(func(b *brick.Brick) (afr.Reply, error) { return b.ReplyGFID(g, rs.Keys) })
+	return rs.gather(func(_ int, b *brick.Brick) (afr.Reply, error) { return b.ReplyGFID(g, rs.Keys) })
+}
+
+// gatherAbs is Gather that also returns the absolute path of each brick's
+// copy ("" where there is none), as brick.ReplyGFIDAbs finds it.
+func (rs *ReplicaSet) gatherAbs(g afr.GFID) ([]afr.Reply, []string, []error) {
+	abs := make([]string, len(rs.Bricks))
+	replies, errs := rs.gather(func(i int, b *brick.Brick) (afr.Reply, error) {
+		r, a, err := b.ReplyGFIDAbs(g, rs.Keys)
+		abs[i] = a
+		return r, err
+	})
+	return replies, abs, errs
 }
 
 // GatherCounters is Gather cut down to what afr.HealInfo reads (see
 // brick.CountersGFID): no times, no xattrs beyond the counters.
 func (rs *ReplicaSet) GatherCounters(g afr.GFID) ([]afr.Reply, []error) {
-	return rs.gather(func(b *brick.Brick) (afr.Reply, error) { return b.CountersGFID(g, rs.Keys) })
+	return rs.gather(func(_ int, b *brick.Brick) (afr.Reply, error) { return b.CountersGFID(g, rs.Keys) })
 }
 
 // GatherPath is Gather for a volume path.
 func (rs *ReplicaSet) GatherPath(p string) ([]afr.Reply, []error) {
-	return rs.gather(func(b *brick.Brick) (afr.Reply, error) { return b.Reply(p, rs.Keys) })
+	return rs.gather(func(_ int, b *brick.Brick) (afr.Reply, error) { return b.Reply(p, rs.Keys) })
 }
 
-func (rs *ReplicaSet) gather(read func(*brick.Brick) (afr.Reply, error)) ([]afr.Reply, []error) {
+func (rs *ReplicaSet) gather(read func(int, *brick.Brick) (afr.Reply, error)) ([]afr.Reply, []error) {
 	replies := make([]afr.Reply, len(rs.Bricks))
 	errs := make([]error, len(rs.Bricks))
 	for i, b := range rs.Open {
@@ -99,7 +111,7 @@ func (rs *ReplicaSet) gather(read func(*brick.Brick) (afr.Reply, error)) ([]afr.
 			errs[i] = rs.Err[i]
 			continue
 		}
-		r, err := read(b)
+		r, err := read(i, b)
 		r.Name = rs.Labels[i]
 		replies[i] = r
 		if err != nil {

@@ -32,13 +32,18 @@ func (h *entryHeal) setMetadata(src, i int) error {
 	s, r := h.replies[src], h.replies[i]
 	abs := h.abs[i]
 	b := h.rs.Open[i]
+	chowned := false
 	if s.UID != r.UID || s.GID != r.GID {
 		if err := os.Lchown(abs, int(s.UID), int(s.GID)); err != nil {
 			return err
 		}
+		chowned = true
 	}
-	// chmod after chown: chown clears the set-id bits.
-	if s.Type != afr.TypeSymlink {
+	// chmod after chown: chown clears the set-id bits. So may the data
+	// heal's writes (without CAP_FSETID) since the sink's mode was read;
+	// nothing else changes a mode, so an equal one without set-id bits is
+	// left alone.
+	if s.Type != afr.TypeSymlink && (chowned || s.Mode != r.Mode || s.Mode&0o6000 != 0) {
 		if err := os.Chmod(abs, modeBits(s.Mode)); err != nil {
 			return err
 		}

@@ -39,7 +39,11 @@ func (h *entryHeal) healNames(kv afr.KindVerdict) error {
 	n := len(h.replies)
 	lists := make([]map[string]bool, n)
 	union := map[string]bool{}
+	h.atPath = make([]bool, n)
 	for i, b := range h.rs.Open {
+		if dir, err := b.Abs(h.path); err == nil && dir == h.abs[i] {
+			h.atPath[i] = true
+		}
 		names, err := b.ReadDirNames(h.abs[i], h.path)
 		if err != nil {
 			h.keep[afr.Entry] = true
@@ -231,6 +235,11 @@ func (h *entryHeal) createName(i, ref int, p string, abs []string, want afr.Repl
 			return err
 		}
 		e := brick.NewEntry{Path: p, GFID: want.GFID, Type: want.Type, Mode: modeBits(want.Mode), NoSync: true}
+		if h.atPath[i] {
+			// The sink's directory at this path is the one healed: its
+			// gfid is known, and Create need not read it back.
+			e.Parent = h.gfid
+		}
 		if m, ok, err := rb.ReadMdata(abs[ref], p); err == nil && ok {
 			e.Times = &m
 		}
