@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
@@ -17,18 +19,14 @@ import (
 // entry-changes. Directories come apart from the rest, to be healed first,
 // in levels by depth (see byDepth).
 func (e *Engine) candidates(rs *ReplicaSet) (levels [][]afr.GFID, files []afr.GFID, err error) {
-	var dirs []afr.GFID
+	var all []afr.GFID
 	seen := map[afr.GFID]bool{}
 	add := func(g afr.GFID) {
 		if g.IsZero() || seen[g] {
 			return
 		}
 		seen[g] = true
-		if e.isDir(rs, g) {
-			dirs = append(dirs, g)
-		} else {
-			files = append(files, g)
-		}
+		all = append(all, g)
 	}
 	for i, ix := range rs.Indexes {
 		if ix == nil {
@@ -51,7 +49,46 @@ func (e *Engine) candidates(rs *ReplicaSet) (levels [][]afr.GFID, files []afr.GF
 			return nil, nil, fmt.Errorf("%s: %w", rs.Labels[i], err)
 		}
 	}
+	var dirs []afr.GFID
+	for i, dir := range e.areDirs(rs, all) {
+		if dir {
+			dirs = append(dirs, all[i])
+		} else {
+			files = append(files, all[i])
+		}
+	}
 	return byDepth(rs, dirs), files, nil
+}
+
+// classifyJobs is how many handles areDirs stats at once. Before a heal
+// the bricks' inodes are mostly not cached, so each stat waits for the
+// disk; one at a time, telling 5,000 entries apart took a tenth of the
+// heal. The stats only read, so more of them than CPUs keep the disk busy.
+const classifyJobs = 16
+
+// areDirs tells which gfids are directories (see isDir), in parallel.
+func (e *Engine) areDirs(rs *ReplicaSet, gfids []afr.GFID) []bool {
+	dirs := make([]bool, len(gfids))
+	const chunk = 64
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(classifyJobs, (len(gfids)+chunk-1)/chunk); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= len(gfids) {
+					return
+				}
+				for j := lo; j < min(lo+chunk, len(gfids)); j++ {
+					dirs[j] = e.isDir(rs, gfids[j])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return dirs
 }
 
 func (e *Engine) isDir(rs *ReplicaSet, g afr.GFID) bool {
