@@ -7,9 +7,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
@@ -22,6 +27,10 @@ type Options struct {
 	// Deep compares the content of the copies of every regular file of a
 	// replica set by blake3, not only their sizes.
 	Deep bool
+	// Jobs is the number of directories read at once; 4 per CPU when 0.
+	// The walk waits on the disk far more than on the CPU, so more than
+	// one per core keeps the disk's queue full.
+	Jobs int
 }
 
 // brickState is one brick being checked.
@@ -46,13 +55,17 @@ type setState struct {
 	bricks []*brickState
 }
 
-// checker walks the bricks of a volume and collects findings.
+// checker walks the bricks of a volume and collects findings. Its walks
+// run in parallel; mu guards rep.Findings, and the counts are atomic.
 type checker struct {
 	ctx  context.Context
 	opts Options
 	vol  *volume.Volume // nil for a brick checked alone
 	sets []*setState
 	rep  *Report
+
+	mu                        sync.Mutex
+	entries, handles, indexed atomic.Int64
 }
 
 // ErrNoBrick is returned when nothing can be checked.
@@ -161,27 +174,40 @@ func (c *checker) run() (*Report, error) {
 			c.checkRoot(bs)
 		}
 	}
+	if c.opts.Jobs <= 0 {
+		c.opts.Jobs = 4 * runtime.NumCPU()
+	}
+	// The namespace of each set, and the handle tree and index of each
+	// brick, are walked at once: they are independent reads.
+	g, ctx := errgroup.WithContext(c.ctx)
+	c.ctx = ctx
 	for _, s := range c.sets {
-		if err := c.walkSet(s); err != nil {
-			return nil, err
-		}
+		g.Go(func() error { return c.walkSet(s) })
 		for _, bs := range s.bricks {
 			if bs.noTree {
 				continue
 			}
-			if err := c.walkHandles(bs); err != nil {
-				return nil, err
-			}
-			if err := c.checkIndex(bs); err != nil {
-				return nil, err
-			}
+			g.Go(func() error {
+				if err := c.walkHandles(bs); err != nil {
+					return err
+				}
+				return c.checkIndex(bs)
+			})
 		}
 	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	c.rep.Entries, c.rep.Handles, c.rep.Indexed = c.entries.Load(), c.handles.Load(), c.indexed.Load()
 	c.rep.sort()
 	return c.rep, nil
 }
 
-func (c *checker) add(f Finding) { c.rep.Findings = append(c.rep.Findings, f) }
+func (c *checker) add(f Finding) {
+	c.mu.Lock()
+	c.rep.Findings = append(c.rep.Findings, f)
+	c.mu.Unlock()
+}
 
 // on fills in the brick of a finding.
 func (bs *brickState) on(f Finding) Finding {
@@ -343,15 +369,21 @@ func (c *checker) walkSet(s *setState) error {
 		roots[i] = ci
 	}
 	c.checkCopies(s, "/", brick.RootGFID, "", roots, false)
-	return c.walkDir(s, "/", roots)
+	return runPool(c.ctx, c.opts.Jobs, []dirTask{{"/", roots}}, func(t dirTask, push func(dirTask)) error {
+		return c.walkDir(s, t.path, t.dirs, push)
+	})
+}
+
+// dirTask is a directory of a replica set to walk: each brick's copy of it
+// (nil where a brick has none or it is not a directory).
+type dirTask struct {
+	path string
+	dirs []*copyInfo
 }
 
 // walkDir checks every name in directory p, given each brick's copy of the
-// directory (nil where a brick has none or it is not a directory).
-func (c *checker) walkDir(s *setState, p string, dirs []*copyInfo) error {
-	if err := c.ctx.Err(); err != nil {
-		return err
-	}
+// directory, and pushes its subdirectories.
+func (c *checker) walkDir(s *setState, p string, dirs []*copyInfo, push func(dirTask)) error {
 	var names []string
 	for _, d := range dirs {
 		if d == nil || d.typ() != afr.TypeDirectory {
@@ -390,7 +422,7 @@ func (c *checker) walkDir(s *setState, p string, dirs []*copyInfo) error {
 			}
 			copies[i] = ci
 		}
-		c.rep.Entries++
+		c.entries.Add(1)
 		c.checkCopies(s, cp, pgfid, name, copies, entryKnown)
 		c.checkStaleTemp(s, p, name, names, dirs, copies)
 		if slices.ContainsFunc(copies, func(ci *copyInfo) bool { return ci != nil && ci.typ() == afr.TypeDirectory }) {
@@ -400,9 +432,7 @@ func (c *checker) walkDir(s *setState, p string, dirs []*copyInfo) error {
 					sub[i] = ci
 				}
 			}
-			if err := c.walkDir(s, cp, sub); err != nil {
-				return err
-			}
+			push(dirTask{cp, sub})
 		}
 	}
 	return nil

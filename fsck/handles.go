@@ -25,17 +25,21 @@ func isLowerHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= '
 // walkHandles checks every handle under .glusterfs/<xx>/<yy>/: file
 // handles whose only link is the handle (orphans, their bytes lost to the
 // volume), directory handles that lead nowhere, and handles whose target
-// carries another gfid. One directory of names is in memory at a time.
+// carries another gfid. Each <xx> directory is a task of the worker pool;
+// one <yy> directory of names is in memory per worker.
 func (c *checker) walkHandles(bs *brickState) error {
 	top := bs.b.GlusterPath()
 	l1, err := readNames(top)
 	if err != nil {
 		return fmt.Errorf("fsck: %s: %w", bs.label, err)
 	}
+	var tasks []string
 	for _, a := range l1 {
-		if !isHexPair(a) {
-			continue
+		if isHexPair(a) {
+			tasks = append(tasks, a)
 		}
+	}
+	return runPool(c.ctx, c.opts.Jobs, tasks, func(a string, _ func(string)) error {
 		l2, err := readNames(filepath.Join(top, a))
 		if err != nil {
 			return fmt.Errorf("fsck: %s: %w", bs.label, err)
@@ -43,9 +47,6 @@ func (c *checker) walkHandles(bs *brickState) error {
 		for _, b := range l2 {
 			if !isHexPair(b) {
 				continue
-			}
-			if err := c.ctx.Err(); err != nil {
-				return err
 			}
 			dir := filepath.Join(top, a, b)
 			names, err := readNames(dir)
@@ -57,12 +58,12 @@ func (c *checker) walkHandles(bs *brickState) error {
 				if err != nil || g == brick.RootGFID {
 					continue // not a handle; the root handle is checked with the root
 				}
-				c.rep.Handles++
+				c.handles.Add(1)
 				c.checkHandle(bs, g, filepath.Join(dir, n))
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func readNames(dir string) ([]string, error) {
@@ -157,7 +158,7 @@ func (c *checker) checkIndex(bs *brickState) error {
 	}
 	for _, sub := range []index.Subdir{index.Xattrop, index.Dirty} {
 		err := bs.ix.Walk(sub, func(e index.Entry) error {
-			c.rep.Indexed++
+			c.indexed.Add(1)
 			rel := filepath.Join(brick.GlusterDir, "indices", string(sub), e.Name)
 			if e.Err != nil {
 				p := filepath.Join(bs.root, rel)
