@@ -2,9 +2,16 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/pkg/xattr"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/fsck"
 )
 
@@ -43,5 +50,60 @@ func TestFsckOnGlusterFSBricks(t *testing.T) {
 				t.Errorf("exit %d, findings %q; want exit %d and %q\n%s", code, got, wantCode, want, out)
 			}
 		})
+	}
+}
+
+// TestFsckDHTLinkfiles puts DHT link files on the first replica set of
+// GlusterFS's 2x2 volume, as DHT's mknod makes them (mode ---------T, a
+// gfid, its handle and gfid2path, trusted.glusterfs.dht.linkto): one to a
+// file the second set holds under the same gfid, which is sound, and one
+// to a name the second set does not hold, which is left behind. Only the
+// second is reported, on both bricks of the set, and --repair moves it to
+// quarantine.
+func TestFsckDHTLinkfiles(t *testing.T) {
+	fx := glusterScenario(t, "distrep-2x2")
+	set1 := filepath.Join(fx.root, "b3")
+	b3, err := brick.Open(set1, brick.NSTrusted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := b3.GFIDOf("/f02")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ghost := afr.GFID{0xab, 0xcd, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7}
+	for _, bn := range []string{"b1", "b2"} {
+		b, err := brick.Open(filepath.Join(fx.root, bn), brick.NSTrusted)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, g := range map[string]afr.GFID{"f02": target, "ghost": ghost} {
+			if err := b.Create(brick.NewEntry{Path: "/" + name, Type: afr.TypeRegular, GFID: g, Mode: 0o1000}); err != nil {
+				t.Fatal(err)
+			}
+			abs := filepath.Join(b.Root, name)
+			if err := os.Chmod(abs, os.ModeSticky); err != nil {
+				t.Fatal(err)
+			}
+			if err := xattr.LSet(abs, "trusted.glusterfs.dht.linkto", []byte("fxdr-replicate-1\x00")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	code, out, _ := run(t, fx.env, "fsck", fx.vol)
+	if code != ExitFsckProblems || strings.Count(out, "a DHT link file to fxdr-replicate-1, which has no file with gfid") != 2 ||
+		!strings.Contains(out, "stale-linkfile (2)") || strings.Contains(out, "/f02") || !strings.Contains(out, "\n2 problem(s)") {
+		t.Fatalf("fsck: exit %d, want the ghost link file on b1 and b2 and nothing else:\n%s", code, out)
+	}
+	if code, out, errOut := run(t, fx.env, "fsck", fx.vol, "--repair"); code != ExitFsckRepaired {
+		t.Fatalf("fsck --repair: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, bn := range []string{"b1", "b2"} {
+		if _, err := os.Lstat(filepath.Join(fx.root, bn, "ghost")); err == nil {
+			t.Errorf("%s: the stale link file is still in the volume", bn)
+		}
+		if _, err := os.Lstat(filepath.Join(fx.root, bn, "f02")); err != nil {
+			t.Errorf("%s: the sound link file is gone: %v", bn, err)
+		}
 	}
 }
