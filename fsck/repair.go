@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/afrkit/afrkit/brick"
 )
 
@@ -20,7 +22,9 @@ type RepairOptions struct {
 	Repair, RenameStale bool
 	// DryRun lists the repairs and changes nothing.
 	DryRun bool
-	// Now stamps the quarantine directory; time.Now when nil.
+	// ID names this repair's quarantine directory on each brick; when
+	// empty, Repair stamps one with the time (Now, or time.Now).
+	ID  string
 	Now func() time.Time
 	// Step, when set, is called before every change (tests kill the
 	// process there to prove that a repair can be run again).
@@ -53,10 +57,7 @@ func (o RepairOptions) Wanted(f Finding) bool {
 // with a manifest line saying where it came from. A failed fix is
 // recorded and the others go on.
 func Repair(rep *Report, opts RepairOptions) []Repaired {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	q := &quarantine{id: opts.Now().UTC().Format("20060102-150405.000000000"), step: opts.Step}
+	q := &quarantine{id: opts.quarantineID(), step: opts.Step}
 	var out []Repaired
 	for _, f := range rep.Findings {
 		if !opts.Wanted(f) {
@@ -71,6 +72,18 @@ func Repair(rep *Report, opts RepairOptions) []Repaired {
 		out = append(out, r)
 	}
 	return out
+}
+
+// quarantineID is opts.ID, or a new one from the time.
+func (o RepairOptions) quarantineID() string {
+	if o.ID != "" {
+		return o.ID
+	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	return now().UTC().Format("20060102-150405.000000")
 }
 
 // quarantine is where a repair moves what it takes away, per brick.
@@ -96,9 +109,7 @@ type manifestLine struct {
 }
 
 // Dir is a brick's quarantine directory for this repair.
-func (q *quarantine) dir(b *brick.Brick) string {
-	return b.GlusterPath(brick.AfrkitDir, "quarantine", q.id)
-}
+func (q *quarantine) dir(b *brick.Brick) string { return QuarantineDir(b, q.id) }
 
 // move renames abs (on brick b) into the quarantine, keeping its path
 // relative to the brick root, after recording the move in the manifest.
@@ -142,6 +153,7 @@ const maxPasses = 4
 // repairs nothing, or maxPasses. It returns the first report, every
 // repair made, and the last report. A dry run stops after the first plan.
 func Converge(check func() (*Report, error), opts RepairOptions) (first *Report, done []Repaired, last *Report, err error) {
+	opts.ID = opts.quarantineID() // one quarantine for every pass
 	for pass := 0; pass < maxPasses; pass++ {
 		rep, err := check()
 		if err != nil {
@@ -168,4 +180,69 @@ func Converge(check func() (*Report, error), opts RepairOptions) (first *Report,
 	}
 	last, err = check()
 	return first, done, last, err
+}
+
+// QuarantineDir is where a repair with id keeps what it took from brick b.
+func QuarantineDir(b *brick.Brick, id string) string {
+	return b.GlusterPath(brick.AfrkitDir, "quarantine", id)
+}
+
+// Restore puts back what the repair id moved to quarantine on the bricks
+// at roots (in namespace ns), newest move first, never over a name that
+// exists again. It returns what it did and what it left, one line each.
+func Restore(roots []string, ns, id string) ([]string, error) {
+	if id == "" || strings.ContainsAny(id, "/\x00") || id == "." || id == ".." {
+		return nil, fmt.Errorf("fsck: restore: %q is not a quarantine id", id)
+	}
+	var lines []string
+	found := false
+	for _, root := range roots {
+		b, err := brick.Open(root, ns)
+		if err != nil {
+			return lines, err
+		}
+		mf := filepath.Join(QuarantineDir(b, id), "manifest.jsonl")
+		data, err := os.ReadFile(mf)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return lines, err
+		}
+		found = true
+		recs := strings.Split(strings.TrimSpace(string(data)), "\n")
+		for i := len(recs) - 1; i >= 0; i-- {
+			var m manifestLine
+			if err := json.Unmarshal([]byte(recs[i]), &m); err != nil {
+				return lines, fmt.Errorf("%s: line %d: %w", mf, i+1, err)
+			}
+			from, ferr := inBrick(b, m.From)
+			to, terr := inBrick(b, m.To)
+			if ferr != nil || terr != nil || !strings.HasPrefix(to, QuarantineDir(b, id)+"/") || strings.HasPrefix(from, b.GlusterPath(brick.AfrkitDir)) {
+				return lines, fmt.Errorf("%s: line %d: not a move out of the brick into its quarantine: %s -> %s", mf, i+1, m.From, m.To)
+			}
+			if _, err := os.Lstat(to); err != nil {
+				continue // the repair was killed before this move, or it is back already
+			}
+			if err := unix.Renameat2(unix.AT_FDCWD, to, unix.AT_FDCWD, from, unix.RENAME_NOREPLACE); err != nil {
+				lines = append(lines, fmt.Sprintf("%s: left %s in quarantine: %s: %v", root, m.To, m.From, err))
+				continue
+			}
+			lines = append(lines, fmt.Sprintf("%s: restored %s (%s)", root, m.From, m.Class))
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("fsck: restore: no brick has a quarantine %s", id)
+	}
+	return lines, nil
+}
+
+// inBrick is the absolute path of rel (relative to the brick root, .glusterfs
+// included), refusing paths that climb out of the brick.
+func inBrick(b *brick.Brick, rel string) (string, error) {
+	clean, err := brick.CleanPath(rel)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(b.Root, clean), nil
 }

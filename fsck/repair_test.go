@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -142,5 +143,51 @@ func TestRepairAllDamagesTogether(t *testing.T) {
 	}
 	if len(names) > 0 {
 		t.Errorf("findings with no right answer disappeared: %s\n%s", strings.Join(names, ", "), dump(last))
+	}
+}
+
+// Restore puts back everything a repair quarantined, and fsck then finds
+// the quarantined things again. (What the repair wrote in place, such as
+// the link file's gfid2path, stays written.)
+func TestRestoreUndoesTheQuarantine(t *testing.T) {
+	v := fixtures.MustBuild(t, "healthy", 2)
+	for _, d := range damages() {
+		switch d.name {
+		case "orphan handle", "dangling directory handle", "stale link file", "two xattrop bases":
+			d.apply(t, v)
+		}
+	}
+	moved := func(rep *fsck.Report) []string {
+		var out []string
+		for _, l := range summary(rep) {
+			for _, c := range []fsck.Class{fsck.ClassOrphanHandle, fsck.ClassDanglingHandle, fsck.ClassStaleLinkfile, fsck.ClassIndexBase} {
+				if strings.HasPrefix(l, string(c)+" ") {
+					out = append(out, l)
+				}
+			}
+		}
+		return out
+	}
+	before := moved(check(t, v, fsck.Options{}))
+	_, _, last := converge(t, v, fsck.RepairOptions{Repair: true, ID: "r1"})
+	if len(before) != 5 || len(last.Findings) != 0 {
+		t.Fatalf("before the repair %q; left after it:\n%s", before, dump(last))
+	}
+	var roots []string
+	for _, b := range v.Bricks {
+		roots = append(roots, b.Root)
+	}
+	lines, err := fsck.Restore(roots, v.V.XattrNS, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := moved(check(t, v, fsck.Options{})); !slices.Equal(got, before) {
+		t.Errorf("after restoring (%q) fsck finds\n%s\nwant as before the repair\n%s", lines, strings.Join(got, "\n"), strings.Join(before, "\n"))
+	}
+	if _, err := fsck.Restore(roots, v.V.XattrNS, "../r1"); err == nil {
+		t.Error("a quarantine id with a slash was accepted")
+	}
+	if _, err := fsck.Restore(roots, v.V.XattrNS, "nope"); err == nil {
+		t.Error("an unknown quarantine id was accepted")
 	}
 }

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/fsck"
 )
@@ -50,6 +53,8 @@ type FsckOptions struct {
 	Repair      bool
 	DryRun      bool
 	RenameStale bool
+	// Restore is a repair's quarantine id to put back.
+	Restore string
 }
 
 const fsckLong = `Check the bricks of a volume offline, without glusterd and without locks.
@@ -71,7 +76,8 @@ volume's id and changelog keys).
 missing gfids (the same on every copy of the replica set), the brick root.
 What it takes away (orphan handles, dangling handles, stale link files, extra
 index base files) is moved to <brick>/.glusterfs/afrkit/quarantine/<time>/,
-with a manifest.jsonl saying where each came from. --rename-stale renames each
+with a manifest.jsonl saying where each came from; --restore ID puts it all
+back. --rename-stale renames each
 stale rsync temp file to its final name on every brick where that name is free,
 or quarantines it where the final name holds the same content. It then checks
 again until nothing is left to repair. --dry-run prints the plan. Writing is
@@ -105,6 +111,9 @@ func NewCmdFsck(f *Factory, runF func(*FsckOptions) error) *cobra.Command {
 			if opts.Volume == "" && opts.Brick == "" {
 				return usageError{errors.New("fsck: name a volume, or a brick with --brick DIR")}
 			}
+			if opts.Restore != "" && (opts.Repair || opts.RenameStale || opts.DryRun || opts.Brick != "") {
+				return usageError{errors.New("fsck: --restore goes alone with a volume")}
+			}
 			if opts.DryRun && !opts.Repair && !opts.RenameStale {
 				return usageError{errors.New("fsck: --dry-run goes with --repair or --rename-stale")}
 			}
@@ -122,6 +131,7 @@ func NewCmdFsck(f *Factory, runF func(*FsckOptions) error) *cobra.Command {
 	fl.BoolVar(&opts.Repair, "repair", false, "repair what has one right answer, moving what it removes to the brick's quarantine")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "with --repair or --rename-stale: print the plan, change nothing")
 	fl.BoolVar(&opts.RenameStale, "rename-stale", false, "rename stale rsync temp files to their final names (where free or identical)")
+	fl.StringVar(&opts.Restore, "restore", "", "put back what the repair with this quarantine id moved away")
 	return cmd
 }
 
@@ -133,7 +143,7 @@ func fsckRun(opts *FsckOptions) error {
 			return exitStatus{ExitFsckOperational, err}
 		}
 	}
-	writes := (opts.Repair || opts.RenameStale) && !opts.DryRun
+	writes := (opts.Repair || opts.RenameStale || opts.Restore != "") && !opts.DryRun
 	if (opts.Repair || opts.RenameStale) && v == nil {
 		return usageError{errors.New("fsck: --repair and --rename-stale on a brick need its volume (--volume VOL), to know its replica set and that GlusterFS does not serve it")}
 	}
@@ -147,6 +157,9 @@ func fsckRun(opts *FsckOptions) error {
 		}
 		defer release()
 	}
+	if opts.Restore != "" {
+		return fsckRestore(opts, v)
+	}
 	ctx := context.Background()
 	fo := fsck.Options{Deep: opts.Deep}
 	check := func() (*fsck.Report, error) {
@@ -155,7 +168,8 @@ func fsckRun(opts *FsckOptions) error {
 		}
 		return fsck.CheckVolume(ctx, v, fo)
 	}
-	ro := fsck.RepairOptions{Repair: opts.Repair, RenameStale: opts.RenameStale, DryRun: opts.DryRun}
+	ro := fsck.RepairOptions{Repair: opts.Repair, RenameStale: opts.RenameStale, DryRun: opts.DryRun,
+		ID: time.Now().UTC().Format("20060102-150405")}
 	var rep, after *fsck.Report
 	var done []fsck.Repaired
 	var err error
@@ -176,6 +190,9 @@ func fsckRun(opts *FsckOptions) error {
 		writeFsckText(w, rep)
 		if opts.Repair || opts.RenameStale {
 			writeFsckRepairs(w, done, after, opts.DryRun)
+			if writes {
+				writeQuarantine(w, v, ro.ID)
+			}
 		}
 	}
 	switch {
@@ -185,6 +202,55 @@ func fsckRun(opts *FsckOptions) error {
 		return exitStatus{code: ExitFsckRepaired}
 	}
 	return exitStatus{code: ExitFsckProblems}
+}
+
+// writeQuarantine says where the repair put what it took away, if it took
+// anything, and how to put it back.
+func writeQuarantine(w io.Writer, v *volume.Volume, id string) {
+	var dirs []string
+	for _, b := range v.Bricks {
+		if !b.Local {
+			continue
+		}
+		bb, err := brick.Open(b.Path, v.XattrNS)
+		if err != nil {
+			continue
+		}
+		if d := fsck.QuarantineDir(bb, id); isDir(d) {
+			dirs = append(dirs, d)
+		}
+	}
+	if len(dirs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nWhat the repair took away is in quarantine %s (manifest.jsonl in each):\n", id)
+	for _, d := range dirs {
+		fmt.Fprintf(w, "  %s\n", d)
+	}
+	fmt.Fprintf(w, "'afrkit fsck %s --restore %s' puts it back.\n", v.Name, id)
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// fsckRestore puts back what a repair quarantined.
+func fsckRestore(opts *FsckOptions, v *volume.Volume) error {
+	var roots []string
+	for _, b := range v.Bricks {
+		if b.Local {
+			roots = append(roots, b.Path)
+		}
+	}
+	lines, err := fsck.Restore(roots, v.XattrNS, opts.Restore)
+	for _, l := range lines {
+		fmt.Fprintln(opts.F.IO.Out, l)
+	}
+	if err != nil {
+		return exitStatus{ExitFsckOperational, err}
+	}
+	return nil
 }
 
 // writeFsckRepairs prints what the repair did (or, in a dry run, would

@@ -16,7 +16,8 @@ import (
 // a missing handle, a gfid mismatch and a stale rsync temp file whose final
 // name holds other content: the text report, the JSON report, one brick
 // checked alone, the repair's plan, the repair (which leaves the two
-// findings that need a person), with e2fsck's exit codes.
+// findings that need a person), and the restore of what it quarantined,
+// with e2fsck's exit codes.
 func TestFsckCommands(t *testing.T) {
 	dir := t.TempDir()
 	v, err := fixtures.Healthy(dir, "fx", 2)
@@ -60,16 +61,19 @@ func TestFsckCommands(t *testing.T) {
 	step(ExitFsckProblems, "fsck", "fx", "--repair", "--dry-run")
 	step(ExitFsckProblems, "fsck", "fx", "--repair")
 	step(ExitFsckProblems, "fsck", "fx")
-	assertGolden(t, scrub(transcript.String(), dir))
-
-	// The orphan handle's bytes are in b0's quarantine, with a manifest.
 	q, _ := filepath.Glob(filepath.Join(dir, "b0", ".glusterfs", "afrkit", "quarantine", "*", "manifest.jsonl"))
 	if len(q) != 1 {
 		t.Fatalf("quarantine manifests on b0: %v", q)
 	}
-	moved, err := os.ReadFile(filepath.Join(filepath.Dir(q[0]), ".glusterfs", "ab", "cd", "abcd0000-0000-0000-0000-000000000001"))
-	if err != nil || string(moved) != "forty bytes that no name in the volume has" {
-		t.Errorf("the orphan handle in quarantine: %q, %v", moved, err)
+	id := filepath.Base(filepath.Dir(q[0]))
+	step(ExitOK, "fsck", "fx", "--restore", id)
+	step(ExitFsckProblems, "fsck", "fx")
+	assertGolden(t, scrub(transcript.String(), dir))
+
+	// The restore put the orphan handle's bytes back where they were.
+	back, err := os.ReadFile(orphan)
+	if err != nil || string(back) != "forty bytes that no name in the volume has" {
+		t.Errorf("the restored orphan handle: %q, %v", back, err)
 	}
 
 	var rep struct {

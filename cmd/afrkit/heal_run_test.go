@@ -11,7 +11,8 @@ import (
 )
 
 // scrub replaces what changes from run to run: the test directory, record
-// ids and times, and gfids.
+// ids and times, gfids (and the handle directories named after them), and
+// quarantine ids.
 func scrub(s, dir string) string {
 	s = strings.ReplaceAll(s, dir, "$DIR")
 	for re, repl := range map[string]string{
@@ -19,6 +20,9 @@ func scrub(s, dir string) string {
 		`\d{4}-\d\d-\d\dT[\d:.]+Z`:                                     "$TIME",
 		`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`: "$GFID",
 		`\.glusterfs/[0-9a-f]{2}/[0-9a-f]{2}/`:                         ".glusterfs/$H/",
+		`quarantine/\d{8}-\d{6}`:                                       "quarantine/$QID",
+		`quarantine \d{8}-\d{6}`:                                       "quarantine $QID",
+		`--restore \d{8}-\d{6}`:                                        "--restore $QID",
 	} {
 		s = regexp.MustCompile(re).ReplaceAllLiteralString(s, repl)
 	}
