@@ -350,3 +350,18 @@ func TestCheckBrickAlone(t *testing.T) {
 		t.Errorf("a directory that is not the volume's brick: %v", err)
 	}
 }
+
+// Two index bases that both hold entries are what GlusterFS's index makes
+// when a base reaches the link limit (EMLINK) or a brick restarts: not a
+// finding.
+func TestIndexBasesWithEntriesAreSound(t *testing.T) {
+	v := fixtures.MustBuild(t, "pending-data", 2)
+	dir := v.Bricks[0].GlusterPath("indices", "xattrop")
+	second := filepath.Join(dir, "xattrop-"+madeUp(9).String())
+	must(t, os.WriteFile(second, nil, 0o600))
+	must(t, os.Link(second, filepath.Join(dir, gfid(t, v, 0, fixtures.ReadmePath).String())))
+	must(t, v.Bricks[0].WriteChangelog(fixtures.ReadmePath, brick.PendingKey(v.V.Bricks[1].ID), afr.Changelog{1, 0, 0}))
+	if rep := check(t, v, fsck.Options{}); found(rep, fsck.ClassIndexBase, "", "") {
+		t.Errorf("two bases with entries were reported:\n%s", dump(rep))
+	}
+}

@@ -143,18 +143,8 @@ func gfidOrErr(g afr.GFID, err error) string {
 // that are gone or whose counters are all zero, and entry-changes of
 // directories that are gone.
 func (c *checker) checkIndex(bs *brickState) error {
-	for _, sub := range []index.Subdir{index.Xattrop} {
-		bases, err := bs.ix.Bases(sub)
-		if err != nil {
-			return fmt.Errorf("fsck: %s: %w", bs.label, err)
-		}
-		if len(bases) > 1 {
-			dir := filepath.Join(bs.root, brick.GlusterDir, "indices", string(sub))
-			c.add(bs.on(Finding{Class: ClassIndexBase, Path: filepath.Join(brick.GlusterDir, "indices", string(sub)),
-				Detail: fmt.Sprintf("%d base files (%v); the index keeps one, and several can stop the self-heal daemon", len(bases), bases),
-				Repair: "keep the one with the most links and move the others to quarantine (their entries stay)",
-				fix:    func(q *quarantine) error { return keepOneBase(q, bs, dir, bases) }}))
-		}
+	if err := c.checkBases(bs, index.Xattrop); err != nil {
+		return err
 	}
 	for _, sub := range []index.Subdir{index.Xattrop, index.Dirty} {
 		err := bs.ix.Walk(sub, func(e index.Entry) error {
@@ -231,24 +221,44 @@ func removeIfThere(p string) error {
 	return nil
 }
 
-// keepOneBase keeps the base file with the most links (the one most
-// entries hang on) and moves the others to quarantine. An index entry is
-// only a name; the entries linked to a moved base stay where they are.
-func keepOneBase(q *quarantine, bs *brickState, dir string, bases []string) error {
-	best, most := "", uint64(0)
+// checkBases reports base files of sub that hold no entry when there is
+// more than one base. Several bases with entries are what GlusterFS's index
+// makes when one base reaches the filesystem's link limit (EMLINK: 65,000
+// on ext4) or a brick restarts with a new index id; a base that holds no
+// entry beside others is a leftover, and several of them can stop the
+// self-heal daemon (Red Hat solution 2694211).
+func (c *checker) checkBases(bs *brickState, sub index.Subdir) error {
+	bases, err := bs.ix.Bases(sub)
+	if err != nil {
+		return fmt.Errorf("fsck: %s: %w", bs.label, err)
+	}
+	if len(bases) < 2 {
+		return nil
+	}
+	dir := filepath.Join(bs.root, brick.GlusterDir, "indices", string(sub))
+	var empty []string
 	for _, name := range bases {
 		var st syscall.Stat_t
-		if err := syscall.Lstat(filepath.Join(dir, name), &st); err == nil && uint64(st.Nlink) > most {
-			best, most = name, uint64(st.Nlink)
+		if err := syscall.Lstat(filepath.Join(dir, name), &st); err == nil && st.Nlink == 1 {
+			empty = append(empty, name)
 		}
 	}
-	for _, name := range bases {
-		if name == best {
-			continue
-		}
-		if err := q.move(bs.b, filepath.Join(dir, name), Finding{Class: ClassIndexBase}); err != nil {
-			return err
-		}
+	if len(empty) == len(bases) {
+		empty = empty[1:] // keep one base, even an empty one
 	}
+	if len(empty) == 0 {
+		return nil
+	}
+	c.add(bs.on(Finding{Class: ClassIndexBase, Path: filepath.Join(brick.GlusterDir, "indices", string(sub)),
+		Detail: fmt.Sprintf("%d base files, %d of them (%s) with no entry: leftovers, and several can stop the self-heal daemon", len(bases), len(empty), strings.Join(empty, ", ")),
+		Repair: "move the bases with no entry to quarantine",
+		fix: func(q *quarantine) error {
+			for _, name := range empty {
+				if err := q.move(bs.b, filepath.Join(dir, name), Finding{Class: ClassIndexBase}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}}))
 	return nil
 }
