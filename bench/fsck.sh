@@ -22,6 +22,7 @@
 #   BENCH_SCALE   smaller volumes for the memory comparison ("" to skip)
 #   BENCH_REPEAT  runs per measurement, the median is shown (default 3)
 #   BENCH_REV     build afrkit from this git revision instead of the work tree
+#   BENCH_JOBS    passed as fsck --jobs (default: fsck's own, 4 per CPU)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -79,7 +80,7 @@ bench() {
     timed find "$brick"
     fs+=("$T_SEC")
     drop_caches
-    timed "$BIN/afrkit-fsck" --state-dir "$BENCH_DIR/state" fsck --brick "$brick" --volume "$vol" --json
+    timed "$BIN/afrkit-fsck" --state-dir "$BENCH_DIR/state" fsck --brick "$brick" --volume "$vol" --json ${BENCH_JOBS:+--jobs "$BENCH_JOBS"}
     [ "$T_RC" = 0 ] || { head -c 4000 "$BIN/last.out" >&2; die "fsck found problems on a generated brick (exit $T_RC)"; }
     ks+=("$T_SEC")
     ss+=("$T_KIB")

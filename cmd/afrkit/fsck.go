@@ -49,6 +49,7 @@ type FsckOptions struct {
 	// volume it belongs to).
 	Brick       string
 	Deep        bool
+	Jobs        int
 	JSON        bool
 	Repair      bool
 	DryRun      bool
@@ -127,6 +128,7 @@ func NewCmdFsck(f *Factory, runF func(*FsckOptions) error) *cobra.Command {
 	fl.StringVar(&opts.Brick, "brick", "", "check this brick directory alone")
 	fl.StringVar(&opts.Volume, "volume", "", "with --brick: the volume the brick belongs to")
 	fl.BoolVar(&opts.Deep, "deep", false, "compare the content of every file's copies by blake3")
+	fl.IntVar(&opts.Jobs, "jobs", 0, "directories read at once (default 4 per CPU)")
 	fl.BoolVar(&opts.JSON, "json", false, "print the report as JSON")
 	fl.BoolVar(&opts.Repair, "repair", false, "repair what has one right answer, moving what it removes to the brick's quarantine")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "with --repair or --rename-stale: print the plan, change nothing")
@@ -161,7 +163,7 @@ func fsckRun(opts *FsckOptions) error {
 		return fsckRestore(opts, v)
 	}
 	ctx := context.Background()
-	fo := fsck.Options{Deep: opts.Deep}
+	fo := fsck.Options{Deep: opts.Deep, Jobs: opts.Jobs}
 	check := func() (*fsck.Report, error) {
 		if opts.Brick != "" {
 			return fsck.CheckBrick(ctx, opts.Brick, v, fo)
