@@ -44,6 +44,9 @@ type brickState struct {
 	// changelog keys belong.
 	self int
 	keys []string
+	// pendingKeys are keys without the namespace, as brick's readers take
+	// them.
+	pendingKeys []string
 	// noTree is set when .glusterfs is missing: handle and index checks
 	// are then one finding, not one per entry.
 	noTree bool
@@ -87,7 +90,7 @@ func CheckVolume(ctx context.Context, v *volume.Volume, opts Options) (*Report, 
 			if err != nil {
 				return nil, err
 			}
-			bs.self, bs.keys = j, keys
+			bs.self, bs.keys, bs.pendingKeys = j, keys, volume.PendingKeys(set)
 			s.bricks = append(s.bricks, bs)
 		}
 		if len(s.bricks) > 0 {
@@ -133,7 +136,7 @@ func CheckBrick(ctx context.Context, root string, v *volume.Volume, opts Options
 			if err != nil {
 				return nil, err
 			}
-			bs.self, bs.keys = j, fullKeys(v, set)
+			bs.self, bs.keys, bs.pendingKeys = j, fullKeys(v, set), volume.PendingKeys(set)
 			c.sets = []*setState{{index: si, bricks: []*brickState{bs}}}
 			return c.run()
 		}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -191,6 +192,20 @@ func (c *checker) checkIndex(bs *brickState) error {
 // staleWhy says why an index entry for g is stale, or "" when it is not:
 // the file is gone, or none of its counters is set.
 func (c *checker) staleWhy(bs *brickState, g afr.GFID) string {
+	const zero = "every counter of the file is zero: nothing to heal"
+	if bs.pendingKeys != nil {
+		// The cut-down read heal info makes: the handle and the counters.
+		r, err := bs.b.CountersGFID(g, bs.pendingKeys)
+		switch {
+		case err != nil:
+			return "" // a malformed counter is a finding of its entry
+		case !r.Exists:
+			return "the file is gone (no handle " + brick.HandleRel(g) + ")"
+		case r.Dirty.IsZero() && !slices.ContainsFunc(r.Pending, func(c afr.Changelog) bool { return !c.IsZero() }):
+			return zero
+		}
+		return ""
+	}
 	h := bs.b.HandlePath(g)
 	if _, err := os.Lstat(h); err != nil {
 		return "the file is gone (no handle " + brick.HandleRel(g) + ")"
@@ -211,7 +226,7 @@ func (c *checker) staleWhy(bs *brickState, g afr.GFID) string {
 			}
 		}
 	}
-	return "every counter of the file is zero: nothing to heal"
+	return zero
 }
 
 func removeIfThere(p string) error {
