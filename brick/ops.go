@@ -132,12 +132,22 @@ func (b *Brick) SetGFID(abs, name string, g afr.GFID) error { return b.setGFIDAb
 
 // RawXattrs reads every xattr of the copy at abs, keyed by full name.
 func (b *Brick) RawXattrs(abs, name string) (map[string][]byte, error) {
+	return b.RawXattrsIf(abs, name, nil)
+}
+
+// RawXattrsIf is RawXattrs for the names want accepts (all when want is
+// nil): a reader that looks at a few keys of many files spares a getxattr
+// per key it would ignore.
+func (b *Brick) RawXattrsIf(abs, name string, want func(full string) bool) (map[string][]byte, error) {
 	names, err := listXattr(abs)
 	if err != nil {
 		return nil, b.errorf("list xattrs", name, err)
 	}
 	out := make(map[string][]byte, len(names))
 	for _, full := range names {
+		if want != nil && !want(full) {
+			continue
+		}
 		v, err := getRawXattr(abs, full)
 		if errors.Is(err, ErrNoAttr) {
 			continue

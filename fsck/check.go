@@ -50,6 +50,9 @@ type brickState struct {
 	// noTree is set when .glusterfs is missing: handle and index checks
 	// are then one finding, not one per entry.
 	noTree bool
+	// checked accepts the xattrs fsck looks at; the others (mdata, user
+	// and security xattrs, DHT layouts) are never read.
+	checked func(full string) bool
 }
 
 // setState is one replica set, or the single brick of --brick.
@@ -164,7 +167,11 @@ func openBrick(root, ns, label string) (*brickState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fsck: brick %s: %w", label, err)
 	}
-	return &brickState{label: label, root: b.Root, b: b, ix: index.Open(b.Root)}, nil
+	gfid, afrPrefix, g2p, linkto := b.Key(brick.KeyGFID), b.Key(brick.KeyAFRPrefix), b.Key(brick.KeyGfid2pathPfx), b.Key(brick.KeyDHT)+".linkto"
+	checked := func(full string) bool {
+		return full == gfid || full == linkto || strings.HasPrefix(full, afrPrefix) || strings.HasPrefix(full, g2p)
+	}
+	return &brickState{label: label, root: b.Root, b: b, ix: index.Open(b.Root), checked: checked}, nil
 }
 
 func (c *checker) run() (*Report, error) {
@@ -349,7 +356,7 @@ func (c *checker) readCopy(bs *brickState, abs, p string) (*copyInfo, error) {
 		}
 		return nil, fmt.Errorf("fsck: %s: lstat %s: %w", bs.label, p, err)
 	}
-	xs, err := bs.b.RawXattrs(abs, p)
+	xs, err := bs.b.RawXattrsIf(abs, p, bs.checked)
 	if err != nil {
 		return nil, fmt.Errorf("fsck: %s: %w", bs.label, err)
 	}
