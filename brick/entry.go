@@ -392,6 +392,12 @@ func (b *Brick) Create(e NewEntry) error {
 				return b.errorf("fsync", e.Path, err)
 			}
 		}
+		// The umask may have cut bits the caller asked for; fchmod on the
+		// open file spares the path lookup of a chmod.
+		if err := f.Chmod(e.Mode.Perm()); err != nil {
+			f.Close()
+			return b.errorf("chmod", e.Path, err)
+		}
 		if err := f.Close(); err != nil {
 			return b.errorf("close", e.Path, err)
 		}
@@ -406,7 +412,7 @@ func (b *Brick) Create(e NewEntry) error {
 	default:
 		return b.errorf("create", e.Path, fmt.Errorf("cannot create a %s", e.Type))
 	}
-	if e.Type != afr.TypeSymlink {
+	if e.Type == afr.TypeDirectory {
 		// The umask may have cut bits the caller asked for.
 		if err := os.Chmod(abs, e.Mode.Perm()); err != nil {
 			return b.errorf("chmod", e.Path, err)

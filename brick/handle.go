@@ -56,9 +56,18 @@ func DirHandleTarget(pgfid afr.GFID, name string) string {
 }
 
 // ensureHandleDir creates .glusterfs/<g0>/<g1> with mode 0700 as posix does.
+// It tries the mkdir first: os.MkdirAll stats the directory and then its
+// parent before making it, two lookups more per new handle, and most
+// handles a heal makes on an emptied brick need a new directory. Something
+// else in the way of the directory is found by the link or symlink made
+// in it next.
 func (b *Brick) ensureHandleDir(g afr.GFID) error {
 	dir := filepath.Dir(b.HandlePath(g))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	err := os.Mkdir(dir, 0o700)
+	if errors.Is(err, fs.ErrNotExist) {
+		err = os.MkdirAll(dir, 0o700)
+	}
+	if err != nil && !errors.Is(err, fs.ErrExist) {
 		return b.errorf("create handle directory", dir, err)
 	}
 	return nil

@@ -212,7 +212,11 @@ func (h *entryHeal) createName(i, ref int, p string, abs []string, want afr.Repl
 	}
 	// Pre-op: the reference copy blames the sink before the sink gets its
 	// (empty) copy, so whatever a crash leaves, the next heal fills the
-	// sink from the reference and never the other way round.
+	// sink from the reference and never the other way round. A counter
+	// that blames the sink already (as GlusterFS leaves a file written
+	// while the sink was down, and nothing has changed it since it was
+	// read with the name) is not written again: only whether it is zero
+	// counts.
 	var mark afr.Changelog
 	switch want.Type {
 	case afr.TypeRegular:
@@ -222,14 +226,23 @@ func (h *entryHeal) createName(i, ref int, p string, abs []string, want afr.Repl
 	case afr.TypeSymlink:
 		mark = afr.Changelog{0, 1, 0}
 	}
+	if i < len(want.Pending) {
+		for k, c := range want.Pending[i] {
+			if c != 0 {
+				mark[k] = 0
+			}
+		}
+	}
 	detail := fmt.Sprintf("create %s with gfid %s", want.Type, want.GFID)
 	if want.Type == afr.TypeRegular {
 		detail += fmt.Sprintf(" (%d bytes)", want.Size)
 	}
 	return h.act(Action{What: "create", Path: p, Source: h.label(ref), Sinks: []string{h.label(i)}, Bytes: want.Size, Detail: detail}, func() error {
 		rb := h.rs.Open[ref]
-		if _, err := rb.AddChangelog(abs[ref], p, h.rs.Keys[i], mark); err != nil {
-			return err
+		if !mark.IsZero() {
+			if _, err := rb.AddChangelog(abs[ref], p, h.rs.Keys[i], mark); err != nil {
+				return err
+			}
 		}
 		if err := h.rs.Indexes[ref].Add(index.Xattrop, want.GFID); err != nil {
 			return err
