@@ -17,16 +17,22 @@ import (
 // candidates lists, once each, the gfids the set's indexes name: xattrop
 // and dirty of every brick, and the directories with granular
 // entry-changes. Directories come apart from the rest, to be healed first,
-// in levels by depth (see byDepth).
-func (e *Engine) candidates(rs *ReplicaSet) (levels [][]afr.GFID, files []afr.GFID, err error) {
+// in levels by depth (see byDepth). listed records the xattrop and dirty
+// entries found (nil when rs has too many bricks to record them).
+func (e *Engine) candidates(rs *ReplicaSet) (levels [][]afr.GFID, files []afr.GFID, listed *listing, err error) {
 	var all []afr.GFID
-	seen := map[afr.GFID]bool{}
-	add := func(g afr.GFID) {
-		if g.IsZero() || seen[g] {
+	// found is both the set of gfids seen and, for the listing, the index
+	// entries each was found in: one map for what can be millions.
+	found := map[afr.GFID]uint64{}
+	add := func(g afr.GFID, bit uint64) {
+		if g.IsZero() {
 			return
 		}
-		seen[g] = true
-		all = append(all, g)
+		bits, seen := found[g]
+		found[g] = bits | bit
+		if !seen {
+			all = append(all, g)
+		}
 	}
 	for i, ix := range rs.Indexes {
 		if ix == nil {
@@ -34,19 +40,19 @@ func (e *Engine) candidates(rs *ReplicaSet) (levels [][]afr.GFID, files []afr.GF
 		}
 		for _, sub := range []index.Subdir{index.Xattrop, index.Dirty} {
 			err := ix.Walk(sub, func(en index.Entry) error {
-				add(en.GFID)
+				add(en.GFID, listingBit(i, sub))
 				return nil
 			})
 			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", rs.Labels[i], err)
+				return nil, nil, nil, fmt.Errorf("%s: %w", rs.Labels[i], err)
 			}
 		}
 		err := ix.WalkEntryChanges(func(pg afr.GFID, _ string, _ error) error {
-			add(pg)
+			add(pg, 0)
 			return nil
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", rs.Labels[i], err)
+			return nil, nil, nil, fmt.Errorf("%s: %w", rs.Labels[i], err)
 		}
 	}
 	var dirs []afr.GFID
@@ -57,7 +63,7 @@ func (e *Engine) candidates(rs *ReplicaSet) (levels [][]afr.GFID, files []afr.GF
 			files = append(files, all[i])
 		}
 	}
-	return byDepth(rs, dirs), files, nil
+	return byDepth(rs, dirs), files, newListing(rs, found), nil
 }
 
 // classifyJobs is how many handles areDirs stats at once. Before a heal

@@ -255,21 +255,37 @@ func (e *Engine) healPass(ctx context.Context, full bool) (int, []Left, error) {
 			left = append(left, l...)
 			continue
 		}
-		levels, files, err := e.candidates(rs)
+		c, l, err := e.healListed(ctx, rs)
+		changed += c
+		left = append(left, l...)
 		if err != nil {
 			return changed, left, err
 		}
-		e.total.Add(int64(len(files)))
-		for _, l := range levels {
-			e.total.Add(int64(len(l)))
-		}
-		for _, group := range append(levels, files) {
-			c, l, err := e.healAll(ctx, rs, group, false)
-			if err != nil {
-				return changed, left, err
-			}
-			changed += c
-			left = append(left, l...)
+	}
+	return changed, left, nil
+}
+
+// healListed heals the candidates the indexes of rs list, directories
+// first, level by level.
+func (e *Engine) healListed(ctx context.Context, rs *ReplicaSet) (int, []Left, error) {
+	levels, files, listed, err := e.candidates(rs)
+	if err != nil {
+		return 0, nil, err
+	}
+	rs.setListing(listed)
+	defer rs.setListing(nil)
+	e.total.Add(int64(len(files)))
+	for _, l := range levels {
+		e.total.Add(int64(len(l)))
+	}
+	var changed int
+	var left []Left
+	for _, group := range append(levels, files) {
+		c, l, err := e.healAll(ctx, rs, group, false)
+		changed += c
+		left = append(left, l...)
+		if err != nil {
+			return changed, left, err
 		}
 	}
 	return changed, left, nil
@@ -376,7 +392,8 @@ func (e *Engine) healAll(ctx context.Context, rs *ReplicaSet, gfids []afr.GFID, 
 	return changed, left, firstEr
 }
 
-// maxBatch bounds the entries healed between two syncfs of the bricks.
+// maxBatch bounds the entries a worker heals before handing their commits
+// to the committer (whose syncfs may then cover several batches).
 const maxBatch = 32
 
 // healBatchSize splits n entries into batches of at most maxBatch, and small

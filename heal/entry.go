@@ -228,7 +228,7 @@ func (h *entryHeal) markSinks(kv afr.KindVerdict) error {
 				return err
 			}
 		}
-		if err := h.rs.Indexes[src].Add(index.Xattrop, h.gfid); err != nil {
+		if err := h.rs.addIndex(src, index.Xattrop, h.gfid); err != nil {
 			return err
 		}
 		return b.Syncfs()
@@ -309,13 +309,13 @@ func (h *entryHeal) clearBrick(i int, kinds []afr.Kind) error {
 		}
 		dirtyLeft = !dirty.IsZero()
 	}
-	ix := h.rs.Indexes[i]
-	if !pendingLeft {
+	ix, l := h.rs.Indexes[i], h.rs.listed()
+	if !pendingLeft && l.mayHave(i, index.Xattrop, h.gfid) {
 		if err := ix.Remove(index.Xattrop, h.gfid); err != nil {
 			return err
 		}
 	}
-	if !dirtyLeft {
+	if !dirtyLeft && l.mayHave(i, index.Dirty, h.gfid) {
 		if err := ix.Remove(index.Dirty, h.gfid); err != nil {
 			return err
 		}

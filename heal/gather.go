@@ -2,6 +2,7 @@ package heal
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
@@ -25,6 +26,11 @@ type ReplicaSet struct {
 	Labels []string
 	// dirs remember each brick's directory paths for PathOf.
 	dirs []*brick.DirCache
+
+	listingMu sync.Mutex
+	// listing is the index entries that may exist during a pass (see
+	// listing); nil outside one.
+	listing *listing
 }
 
 // dirCacheLimit bounds each brick's directory cache: 65536 directory paths

@@ -244,7 +244,7 @@ func (h *entryHeal) createName(i, ref int, p string, abs []string, want afr.Repl
 				return err
 			}
 		}
-		if err := h.rs.Indexes[ref].Add(index.Xattrop, want.GFID); err != nil {
+		if err := h.rs.addIndex(ref, index.Xattrop, want.GFID); err != nil {
 			return err
 		}
 		e := brick.NewEntry{Path: p, GFID: want.GFID, Type: want.Type, Mode: modeBits(want.Mode), NoSync: true}

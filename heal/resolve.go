@@ -215,7 +215,7 @@ func (h *entryHeal) gfidSplitBrain(name string, copies []afr.Reply, abs []string
 				return err
 			}
 		}
-		if err := h.rs.Indexes[w].Add(index.Xattrop, h.gfid); err != nil {
+		if err := h.rs.addIndex(w, index.Xattrop, h.gfid); err != nil {
 			return err
 		}
 		if err := wb.Syncfs(); err != nil {

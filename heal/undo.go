@@ -236,14 +236,14 @@ func (e *Engine) reindex(rs *ReplicaSet, i int, abs string, m keptMeta, moved bo
 	}
 	for _, c := range r.Pending {
 		if !c.IsZero() {
-			if err := rs.Indexes[i].Add(index.Xattrop, g); err != nil {
+			if err := rs.addIndex(i, index.Xattrop, g); err != nil {
 				return err
 			}
 			break
 		}
 	}
 	if !r.Dirty.IsZero() {
-		if err := rs.Indexes[i].Add(index.Dirty, g); err != nil {
+		if err := rs.addIndex(i, index.Dirty, g); err != nil {
 			return err
 		}
 	}
@@ -262,7 +262,7 @@ func (e *Engine) reindex(rs *ReplicaSet, i int, abs string, m keptMeta, moved bo
 	if err != nil {
 		return err
 	}
-	if err := rs.Indexes[i].Add(index.Dirty, pg); err != nil {
+	if err := rs.addIndex(i, index.Dirty, pg); err != nil {
 		return err
 	}
 	return b.Syncfs()
