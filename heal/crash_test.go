@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -41,14 +42,16 @@ func crashChild(dir string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	steps := 0
+	// Steps come from every goroutine that changes a brick (the workers
+	// and the committer): an unsynchronised count loses some, and a child
+	// told to die at the last step would then finish instead.
+	var steps atomic.Int64
 	e, err := heal.NewEngine(v, heal.EngineOptions{
 		Jobs:      2,
 		BlockSize: 64 << 10,
 		History:   &heal.History{Path: filepath.Join(dir, "history.jsonl")},
 		Step: func(string) {
-			steps++
-			if steps == killAt {
+			if steps.Add(1) == int64(killAt) {
 				syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			}
 		},
@@ -61,7 +64,7 @@ func crashChild(dir string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	fmt.Println(steps)
+	fmt.Println(steps.Load())
 	return 0
 }
 

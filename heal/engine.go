@@ -43,7 +43,8 @@ type EngineOptions struct {
 	// BlockSize is the data heal block; 0 means DefaultBlockSize.
 	BlockSize int64
 	// Step, when set, is called before every change made to a brick, with
-	// a few words on what comes. Crash tests kill the process from it.
+	// a few words on what comes, by whichever goroutine makes it: several
+	// call it at once. Crash tests kill the process from it.
 	Step func(what string)
 	// Progress, when set, is called as entries complete.
 	Progress func(Progress)
@@ -330,6 +331,7 @@ func (e *Engine) healAll(ctx context.Context, rs *ReplicaSet, gfids []afr.GFID, 
 		defer close(committed)
 		for commits := range queue {
 			// Take every batch handed in by now: one syncfs covers them.
+			batches := 1
 		more:
 			for {
 				select {
@@ -338,6 +340,7 @@ func (e *Engine) healAll(ctx context.Context, rs *ReplicaSet, gfids []afr.GFID, 
 						break more
 					}
 					commits = append(commits, c...)
+					batches++
 				default:
 					break more
 				}
@@ -345,7 +348,7 @@ func (e *Engine) healAll(ctx context.Context, rs *ReplicaSet, gfids []afr.GFID, 
 			if failed() {
 				continue // drain: nothing is committed after a failure
 			}
-			if err := e.commit(rs, commits); err != nil {
+			if err := e.commit(rs, batches, commits); err != nil {
 				fail(err)
 			}
 		}
@@ -412,7 +415,7 @@ func (e *Engine) healBatch(rs *ReplicaSet, gfids []afr.GFID, force bool, op *Spl
 	if err != nil || len(commits) == 0 || e.opts.DryRun {
 		return changed, left, kids, err
 	}
-	return changed, left, kids, e.commit(rs, commits)
+	return changed, left, kids, e.commit(rs, 1, commits)
 }
 
 // healEntries heals a batch of entries and returns their commits, to be
@@ -442,15 +445,19 @@ func (e *Engine) healEntries(rs *ReplicaSet, gfids []afr.GFID, force bool, op *S
 	return changed, left, kids, commits, nil
 }
 
-// commit makes every brick of rs durable (syncfs), then runs commits:
-// what was healed before is on disk when the counters blaming the sinks
-// are cleared.
-func (e *Engine) commit(rs *ReplicaSet, commits []func() error) error {
+// commit makes every brick of rs durable (syncfs), then runs the commits
+// of the batches it covers: what was healed before is on disk when the
+// counters blaming the sinks are cleared. It announces each syncfs once
+// per batch: how many batches one syncfs covers varies from run to run,
+// and a crash test counts on a heal taking the same steps every time.
+func (e *Engine) commit(rs *ReplicaSet, batches int, commits []func() error) error {
 	for i, b := range rs.Open {
 		if b == nil {
 			continue
 		}
-		e.step("syncfs " + rs.Labels[i])
+		for range batches {
+			e.step("syncfs " + rs.Labels[i])
+		}
 		if err := b.Syncfs(); err != nil {
 			return err
 		}
