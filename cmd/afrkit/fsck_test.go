@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/afrkit/afrkit/brick"
@@ -25,16 +24,8 @@ func TestFsckCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "no-glusterd")}
-	var transcript strings.Builder
-	step := func(want ExitCode, args ...string) string {
-		t.Helper()
-		code, out, errOut := run(t, env, args...)
-		if code != want {
-			t.Fatalf("afrkit %v: exit %d, want %d\n%s%s", args, code, want, out, errOut)
-		}
-		transcript.WriteString("$ afrkit " + strings.Join(args, " ") + "\n" + out + errOut + "\n")
-		return out
-	}
+	tr := &transcript{t: t, env: env}
+	step := tr.step
 	step(ExitFsckClean, "fsck", "fx")
 
 	orphan := v.Bricks[0].HandlePath(brick.RootGFID)
@@ -68,7 +59,7 @@ func TestFsckCommands(t *testing.T) {
 	id := filepath.Base(filepath.Dir(q[0]))
 	step(ExitOK, "fsck", "fx", "--restore", id)
 	step(ExitFsckProblems, "fsck", "fx")
-	assertGolden(t, scrub(transcript.String(), dir))
+	assertGolden(t, scrub(tr.String(), dir))
 
 	// The restore put the orphan handle's bytes back where they were.
 	back, err := os.ReadFile(orphan)

@@ -29,6 +29,26 @@ func scrub(s, dir string) string {
 	return s
 }
 
+// transcript runs afrkit commands as a user would and records each with
+// its output, for a golden file.
+type transcript struct {
+	strings.Builder
+	t   *testing.T
+	env testEnv
+}
+
+// step runs afrkit with args, fails the test unless it exits with want,
+// and returns its standard output.
+func (tr *transcript) step(want ExitCode, args ...string) string {
+	tr.t.Helper()
+	code, out, errOut := run(tr.t, tr.env, args...)
+	if code != want {
+		tr.t.Fatalf("afrkit %v: exit %d, want %d\n%s%s", args, code, want, out, errOut)
+	}
+	tr.WriteString("$ afrkit " + strings.Join(args, " ") + "\n" + out + errOut + "\n")
+	return out
+}
+
 // TestHealCommands runs the heal commands a user would, on a volume with a
 // pending entry heal and a data split-brain: a dry run, a heal that leaves
 // the split-brain, the policy set with volume set, the heal that resolves
@@ -43,16 +63,8 @@ func TestHealCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "no-glusterd")}
-	var transcript strings.Builder
-	step := func(want ExitCode, args ...string) string {
-		t.Helper()
-		code, out, errOut := run(t, env, args...)
-		if code != want {
-			t.Fatalf("afrkit %v: exit %d, want %d\n%s%s", args, code, want, out, errOut)
-		}
-		transcript.WriteString("$ afrkit " + strings.Join(args, " ") + "\n" + out + errOut + "\n")
-		return out
-	}
+	tr := &transcript{t: t, env: env}
+	step := tr.step
 	step(ExitOK, "heal", "fx", "--dry-run")
 	step(ExitError, "heal", "fx")
 	step(ExitError, "heal", "fx", "split-brain", "bigger-file", "/docs/new.txt")
@@ -64,7 +76,7 @@ func TestHealCommands(t *testing.T) {
 	step(ExitOK, "heal", "fx", "undo", id)
 	step(ExitOK, "heal", "fx", "info", "split-brain")
 	step(ExitError, "heal", "fx", "undo", id)
-	assertGolden(t, scrub(transcript.String(), dir))
+	assertGolden(t, scrub(tr.String(), dir))
 
 	// The undo put b0's losing copy back.
 	data, err := os.ReadFile(filepath.Join(dir, "b0", "hello.txt"))
