@@ -57,6 +57,8 @@
 #   BENCH_GLUSTER_TIMEOUT  seconds to wait for the daemon per run (default 1800)
 #   BENCH_REV        build afrkit from this git revision instead of the work tree
 #   BENCH_KEEP       1 to leave the last volumes in place
+#   BENCH_SETTLE     seconds between removing a volume or copy and timing the
+#                    next heal or cp (default 61, see settle below; 0 to skip)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -150,6 +152,18 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 
+# settle FREED: waits until BENCH_SETTLE seconds (default 61) have passed
+# since FREED, the time the previous volume or copy was removed. ext4
+# without a journal (as /var/tmp is here) does not reuse an inode freed in
+# the last 60 seconds, so a run that starts right after an rm -rf of a
+# thousands of files searches past them for every file it creates: heal
+# and cp would each be timed with a handicap that depends on what ran just
+# before them.
+settle() {
+  local wait=$(( $1 + ${BENCH_SETTLE:-61} - $(date +%s) ))
+  if [ "$wait" -gt 0 ]; then log "waiting $wait s for freed inodes to become reusable"; sleep "$wait"; fi
+}
+
 # summary_zero VOLDIR VOL: afrkit's info summary shows 0 entries on both bricks.
 summary_zero() {
   local s
@@ -185,15 +199,17 @@ res() { RES+=("$*"); }
 # Benchmark 1: files missed by b1.
 # ---------------------------------------------------------------------------
 bench_missed() {
-  local r v c line hs=() hk=() hw=() hb=() cs=("" "") ss=("" "") cps=("" "") heal_out
+  local r v c line hs=() hk=() hw=() hb=() cs=("" "") ss=("" "") cps=("" "") heal_out freed
   local dd=true; [ "$BENCH_DIRS_DOWN" = 1 ] || dd=false
   for r in $(seq "$BENCH_REPEAT"); do
-    rm -rf "${V1:?}" "${CPDIR:?}"
+    rm -rf "${V1:?}" "${CPDIR:?}"; sync
+    freed=$(date +%s)
     line=$("$BIN/healgen" -mode missed -dir "$V1" -name hb -files "$BENCH_FILES" -dirs "$BENCH_DIRS" \
       -min "$BENCH_MIN" -max "$BENCH_MAX" -big $((BENCH_BIG_MIB << 20)) -dirs-down="$dd")
     log "missed run $r: $line"
     GEN1=$line
     heal_out=$OUT/hb.heal
+    settle "$freed"
     drop_caches
     AFRKIT_STATE_DIR=$V1/state timed "$heal_out" "$AFRKIT" heal hb "${JOBS[@]}"
     hs+=("$T_SEC") hk+=("$T_KIB") hw+=("$T_WB")
@@ -206,7 +222,8 @@ bench_missed() {
     # filesystem can, e.g. XFS with reflink=1: no data copied at all), and
     # forced to copy through user space like the heal engine does.
     for v in 0 1; do
-      rm -rf "${CPDIR:?}"; mkdir -p "$CPDIR"
+      rm -rf "${CPDIR:?}"; sync; freed=$(date +%s); mkdir -p "$CPDIR"
+      settle "$freed"
       drop_caches
       timed /dev/null bash -c 'cd "$1" && find . -mindepth 1 -maxdepth 1 ! -name ".glusterfs*" -exec cp -a ${2:+"$2"} -t "$3" {} +' \
         _ "$V1/b0" "$([ $v = 1 ] && echo --reflink=never)" "$CPDIR"
