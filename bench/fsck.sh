@@ -11,6 +11,16 @@
 # .glusterfs tree and index as well as the namespace. fsck must find no
 # problem there (exit 0); the script fails otherwise.
 #
+# The filesystem decides much of the ratio. find reads directories only;
+# fsck must also read every file's inode and xattrs. On ext4 with 256-byte
+# inodes a GlusterFS file's xattrs (gfid, gfid2path, mdata, changelogs) do
+# not fit in the inode and take a 4 KiB block of their own, one random read
+# per file; on XFS with 512-byte inodes, GlusterFS's recommended brick
+# format, they fit in the inode. Run it on both:
+#   bash bench/fsck.sh
+#   BENCH_XFS=1 BENCH_DIR=/var/tmp/afrkit-bench-xfs bash bench/healinfo.sh  # once: the XFS volumes
+#   BENCH_DIR=/var/tmp/afrkit-bench-xfs bash bench/fsck.sh
+#
 # Memory must not grow with the number of files: with BENCH_SCALE (default
 # "10000 100000") it also runs fsck on smaller volumes and prints their
 # peak RSS beside the big one's.

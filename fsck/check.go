@@ -50,6 +50,12 @@ type brickState struct {
 	// noTree is set when .glusterfs is missing: handle and index checks
 	// are then one finding, not one per entry.
 	noTree bool
+	// rootHandleOK is set when the root handle is the symlink GlusterFS
+	// makes.
+	rootHandleOK bool
+	// tally is what the namespace walk proved about the handle tree and
+	// the index, against what their listings found.
+	tally tally
 	// checked accepts the xattrs fsck looks at; the others (mdata, user
 	// and security xattrs, DHT layouts) are never read.
 	checked func(full string) bool
@@ -187,18 +193,16 @@ func (c *checker) run() (*Report, error) {
 	if c.opts.Jobs <= 0 {
 		c.opts.Jobs = 4 * runtime.NumCPU()
 	}
-	// The namespace of each set, and the handle tree and index of each
-	// brick, are walked at once: they are independent reads.
+	// The namespace of each set is walked while the handle tree and index
+	// of each brick are listed: they are independent reads. Then the
+	// handles and index entries that the namespace walk did not prove
+	// (see tally) are checked one by one.
 	g, ctx := errgroup.WithContext(c.ctx)
-	c.ctx = ctx
 	for _, s := range c.sets {
-		g.Go(func() error { return c.walkSet(s) })
-		for _, bs := range s.bricks {
-			if bs.noTree {
-				continue
-			}
+		g.Go(func() error { return c.walkSet(ctx, s) })
+		for _, bs := range s.withTree() {
 			g.Go(func() error {
-				if err := c.walkHandles(bs); err != nil {
+				if err := c.walkHandles(ctx, bs, listHandles); err != nil {
 					return err
 				}
 				return c.checkIndex(bs)
@@ -208,9 +212,36 @@ func (c *checker) run() (*Report, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	g, ctx = errgroup.WithContext(c.ctx)
+	for _, s := range c.sets {
+		for _, bs := range s.withTree() {
+			if !bs.tally.handlesProven() {
+				c.rep.rechecked = append(c.rep.rechecked, bs.label+" handles")
+				g.Go(func() error { return c.walkHandles(ctx, bs, checkFileHandles) })
+			}
+			if bs.keys == nil || !bs.tally.indexProven() {
+				c.rep.rechecked = append(c.rep.rechecked, bs.label+" xattrop")
+				g.Go(func() error { return c.checkXattrop(bs) })
+			}
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
 	c.rep.Entries, c.rep.Handles, c.rep.Indexed = c.entries.Load(), c.handles.Load(), c.indexed.Load()
 	c.rep.sort()
 	return c.rep, nil
+}
+
+// withTree returns the bricks of s that have a .glusterfs tree to check.
+func (s *setState) withTree() []*brickState {
+	var out []*brickState
+	for _, bs := range s.bricks {
+		if !bs.noTree {
+			out = append(out, bs)
+		}
+	}
+	return out
 }
 
 func (c *checker) add(f Finding) {
@@ -297,7 +328,9 @@ func (c *checker) checkRoot(bs *brickState) {
 		}
 	}
 	root := b.HandlePath(brick.RootGFID)
-	if t, err := os.Readlink(root); err != nil || t != "../../.." {
+	t, err := os.Readlink(root)
+	bs.rootHandleOK = err == nil && t == "../../.."
+	if !bs.rootHandleOK {
 		what := "missing"
 		if err == nil {
 			what = "a symlink to " + t
@@ -369,7 +402,7 @@ func (c *checker) readCopy(bs *brickState, abs, p string) (*copyInfo, error) {
 
 // walkSet walks the namespace of a replica set from the root, comparing
 // the bricks' copies of every name.
-func (c *checker) walkSet(s *setState) error {
+func (c *checker) walkSet(ctx context.Context, s *setState) error {
 	roots := make([]*copyInfo, len(s.bricks))
 	for i, bs := range s.bricks {
 		ci, err := c.readCopy(bs, bs.root, "/")
@@ -379,7 +412,7 @@ func (c *checker) walkSet(s *setState) error {
 		roots[i] = ci
 	}
 	c.checkCopies(s, "/", brick.RootGFID, "", roots, false)
-	return runPool(c.ctx, c.opts.Jobs, []dirTask{{"/", roots}}, func(t dirTask, push func(dirTask)) error {
+	return runPool(ctx, c.opts.Jobs, []dirTask{{"/", roots}}, func(t dirTask, push func(dirTask)) error {
 		return c.walkDir(s, t.path, t.dirs, push)
 	})
 }

@@ -116,15 +116,25 @@ func (c *checker) checkCopy(ci *copyInfo, p string, pgfid afr.GFID, name string)
 		return &f
 	}
 	ci.gfid, ci.gfidOK = g, true
-	if p == "/" || bs.noTree {
+	if bs.noTree {
 		return nil
 	}
-	c.checkHandleOf(ci, p, pgfid, name)
+	if p == "/" {
+		// The root's handle is checked with the root; its index entry is
+		// tallied like any other.
+		if indexed := c.checkIndexed(ci, p); g == brick.RootGFID && bs.rootHandleOK {
+			bs.tally.prove(&ci.st, indexed)
+		}
+		return nil
+	}
+	proven := c.checkHandleOf(ci, p, pgfid, name)
 	if ci.typ() != afr.TypeDirectory {
 		c.checkGfid2path(ci, p, pgfid, name)
 	}
 	c.checkLinkfile(ci, p)
-	c.checkIndexed(ci, p)
+	if indexed := c.checkIndexed(ci, p); proven {
+		bs.tally.prove(&ci.st, indexed)
+	}
 	return nil
 }
 
@@ -185,8 +195,8 @@ func gfidOf(ci *copyInfo) string {
 
 // checkHandleOf checks that the copy's gfid handle is the copy: a hard
 // link for a file, a symlink to the parent's handle and name for a
-// directory.
-func (c *checker) checkHandleOf(ci *copyInfo, p string, pgfid afr.GFID, name string) {
+// directory. It reports whether the handle is right.
+func (c *checker) checkHandleOf(ci *copyInfo, p string, pgfid afr.GFID, name string) bool {
 	bs, g := ci.bs, ci.gfid
 	h := bs.b.HandlePath(g)
 	rel := brick.HandleRel(g)
@@ -206,7 +216,7 @@ func (c *checker) checkHandleOf(ci *copyInfo, p string, pgfid afr.GFID, name str
 			f.Manual = "its directory has no gfid yet: run the repair again once that one is made"
 		}
 		c.add(bs.on(f))
-		return
+		return false
 	}
 	if ci.typ() == afr.TypeDirectory {
 		want := brick.DirHandleTarget(pgfid, name)
@@ -225,18 +235,19 @@ func (c *checker) checkHandleOf(ci *copyInfo, p string, pgfid afr.GFID, name str
 					q.before("handle " + p)
 					return bs.b.SymlinkDirHandle(g, pgfid, name)
 				}}))
+			return false
 		}
-		return
+		return true
 	}
 	if hst.Dev == ci.st.Dev && hst.Ino == ci.st.Ino {
-		return
+		return true
 	}
 	other, err := bs.b.GFIDAt(h)
 	if err == nil && other == g {
 		c.add(bs.on(Finding{Class: ClassDuplicateGFID, Path: p, GFID: g.String(),
 			Detail: fmt.Sprintf("another file (inode %d, through handle %s) has the same gfid; they are not hard links", hst.Ino, rel),
 			Manual: "two files share one gfid: give one of them a new gfid (afrkit fsck cannot tell which one GlusterFS should keep)"}))
-		return
+		return false
 	}
 	c.add(bs.on(Finding{Class: ClassWrongHandle, Path: p, GFID: g.String(),
 		Detail: fmt.Sprintf("handle %s is another file (inode %d, gfid %s)", rel, hst.Ino, other),
@@ -252,6 +263,7 @@ func (c *checker) checkHandleOf(ci *copyInfo, p string, pgfid afr.GFID, name str
 			q.before("handle " + p)
 			return bs.b.LinkFileHandle(ci.abs, g)
 		}}))
+	return false
 }
 
 func describeHandle(h, target string, err error) string {
@@ -394,17 +406,19 @@ func (c *checker) checkLinkfile(ci *copyInfo, p string) {
 }
 
 // checkIndexed reports counters that are set with no index entry to make a
-// heal crawl find them.
-func (c *checker) checkIndexed(ci *copyInfo, p string) {
+// heal crawl find them. It reports whether the counters are set and the
+// xattrop index lists the copy.
+func (c *checker) checkIndexed(ci *copyInfo, p string) bool {
 	bs := ci.bs
 	pending := false
 	for _, cl := range ci.pending {
 		pending = pending || !cl.IsZero()
 	}
 	if !pending && ci.dirty.IsZero() {
-		return
+		return false
 	}
 	in, _ := bs.ix.Has(index.Xattrop, ci.gfid)
+	inXattrop := in
 	if !in && !pending {
 		in, _ = bs.ix.Has(index.Dirty, ci.gfid)
 	}
@@ -417,6 +431,7 @@ func (c *checker) checkIndexed(ci *copyInfo, p string) {
 				return bs.ix.Add(index.Xattrop, ci.gfid)
 			}}))
 	}
+	return inXattrop
 }
 
 // compareCopies compares the copies of one name across a replica set.

@@ -126,6 +126,9 @@ type Report struct {
 	Handles  int64     `json:"handles"`
 	Indexed  int64     `json:"index_entries"`
 	Findings []Finding `json:"findings"`
+	// rechecked names the handle trees and xattrop indexes whose entries
+	// had to be checked one by one because the tally did not prove them.
+	rechecked []string
 }
 
 // sort orders the findings by class, then path, then brick, so that

@@ -1,6 +1,7 @@
 package fsck
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -23,12 +24,24 @@ func isHexPair(name string) bool {
 
 func isLowerHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
 
-// walkHandles checks every handle under .glusterfs/<xx>/<yy>/: file
-// handles whose only link is the handle (orphans, their bytes lost to the
-// volume), directory handles that lead nowhere, and handles whose target
-// carries another gfid. Each <xx> directory is a task of the worker pool;
-// one <yy> directory of names is in memory per worker.
-func (c *checker) walkHandles(bs *brickState) error {
+// handlePass says which entries of the handle tree a walk checks.
+type handlePass int
+
+const (
+	// listHandles counts the entries that are not symlinks for the tally,
+	// and checks the symlinks (directory handles, and handles of the
+	// volume's symlinks), which the tally does not cover.
+	listHandles handlePass = iota
+	// checkFileHandles checks, one by one, the entries listHandles counted.
+	checkFileHandles
+)
+
+// walkHandles walks the handles under .glusterfs/<xx>/<yy>/, looking for
+// file handles whose only link is the handle (orphans, their bytes lost to
+// the volume), directory handles that lead nowhere, and handles whose
+// target carries another gfid. Each <xx> directory is a task of the worker
+// pool; one <yy> directory of names is in memory per worker.
+func (c *checker) walkHandles(ctx context.Context, bs *brickState, pass handlePass) error {
 	top := bs.b.GlusterPath()
 	l1, err := readNames(top)
 	if err != nil {
@@ -40,7 +53,7 @@ func (c *checker) walkHandles(bs *brickState) error {
 			tasks = append(tasks, a)
 		}
 	}
-	return runPool(c.ctx, c.opts.Jobs, tasks, func(a string, _ func(string)) error {
+	return runPool(ctx, c.opts.Jobs, tasks, func(a string, _ func(string)) error {
 		l2, err := readNames(filepath.Join(top, a))
 		if err != nil {
 			return fmt.Errorf("fsck: %s: %w", bs.label, err)
@@ -50,17 +63,27 @@ func (c *checker) walkHandles(bs *brickState) error {
 				continue
 			}
 			dir := filepath.Join(top, a, b)
-			names, err := readNames(dir)
+			entries, err := os.ReadDir(dir)
 			if err != nil {
 				return fmt.Errorf("fsck: %s: %w", bs.label, err)
 			}
-			for _, n := range names {
-				g, err := brick.ParseGFID(n)
+			for _, e := range entries {
+				g, err := brick.ParseGFID(e.Name())
 				if err != nil || g == brick.RootGFID {
 					continue // not a handle; the root handle is checked with the root
 				}
-				c.handles.Add(1)
-				c.checkHandle(bs, g, filepath.Join(dir, n))
+				symlink := e.Type() == fs.ModeSymlink
+				switch {
+				case pass == checkFileHandles && !symlink:
+					c.checkHandle(bs, g, filepath.Join(dir, e.Name()))
+				case pass == listHandles:
+					c.handles.Add(1)
+					if symlink {
+						c.checkHandle(bs, g, filepath.Join(dir, e.Name()))
+					} else {
+						bs.tally.handleEntries.Add(1)
+					}
+				}
 			}
 		}
 		return nil
@@ -142,34 +165,27 @@ func gfidOrErr(g afr.GFID, err error) string {
 
 // checkIndex checks the brick's heal index: base files, entries for files
 // that are gone or whose counters are all zero, and entry-changes of
-// directories that are gone.
+// directories that are gone. The xattrop entries are only counted for the
+// tally here; checkXattrop checks them one by one when the tally does not
+// prove them.
 func (c *checker) checkIndex(bs *brickState) error {
 	if err := c.checkBases(bs, index.Xattrop); err != nil {
 		return err
 	}
-	for _, sub := range []index.Subdir{index.Xattrop, index.Dirty} {
-		err := bs.ix.Walk(sub, func(e index.Entry) error {
-			c.indexed.Add(1)
-			rel := filepath.Join(brick.GlusterDir, "indices", string(sub), e.Name)
-			if e.Err != nil {
-				p := filepath.Join(bs.root, rel)
-				c.add(bs.on(Finding{Class: ClassStaleIndex, Path: rel, Detail: "not a gfid", Repair: "remove the index entry",
-					fix: func(q *quarantine) error { return removeIfThere(p) }}))
-				return nil
-			}
-			if why := c.staleWhy(bs, e.GFID); why != "" {
-				g := e.GFID
-				c.add(bs.on(Finding{Class: ClassStaleIndex, Path: rel, GFID: g.String(), Detail: why, Repair: "remove the index entry",
-					fix: func(q *quarantine) error {
-						q.before("unindex " + rel)
-						return bs.ix.Remove(sub, g)
-					}}))
-			}
+	err := bs.ix.Walk(index.Xattrop, func(e index.Entry) error {
+		c.indexed.Add(1)
+		if e.Err != nil {
+			c.notGFID(bs, index.Xattrop, e)
 			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("fsck: %s: %w", bs.label, err)
 		}
+		bs.tally.xattropEntries.Add(1)
+		return nil
+	})
+	if err == nil {
+		err = c.checkEntries(bs, index.Dirty, false)
+	}
+	if err != nil {
+		return fmt.Errorf("fsck: %s: %w", bs.label, err)
 	}
 	seen := map[afr.GFID]bool{}
 	return bs.ix.WalkEntryChanges(func(pg afr.GFID, name string, err error) error {
@@ -187,6 +203,50 @@ func (c *checker) checkIndex(bs *brickState) error {
 		}
 		return nil
 	})
+}
+
+// checkXattrop checks every xattrop entry one by one.
+func (c *checker) checkXattrop(bs *brickState) error {
+	if err := c.checkEntries(bs, index.Xattrop, true); err != nil {
+		return fmt.Errorf("fsck: %s: %w", bs.label, err)
+	}
+	return nil
+}
+
+// checkEntries checks the entries of sub one by one: names that are not
+// gfids, and gfids whose file is gone or has no counter set. listed says
+// that a listing of sub has already counted the entries and reported the
+// names that are not gfids.
+func (c *checker) checkEntries(bs *brickState, sub index.Subdir, listed bool) error {
+	return bs.ix.Walk(sub, func(e index.Entry) error {
+		if !listed {
+			c.indexed.Add(1)
+		}
+		if e.Err != nil {
+			if !listed {
+				c.notGFID(bs, sub, e)
+			}
+			return nil
+		}
+		rel := filepath.Join(brick.GlusterDir, "indices", string(sub), e.Name)
+		if why := c.staleWhy(bs, e.GFID); why != "" {
+			g := e.GFID
+			c.add(bs.on(Finding{Class: ClassStaleIndex, Path: rel, GFID: g.String(), Detail: why, Repair: "remove the index entry",
+				fix: func(q *quarantine) error {
+					q.before("unindex " + rel)
+					return bs.ix.Remove(sub, g)
+				}}))
+		}
+		return nil
+	})
+}
+
+// notGFID reports an index entry whose name is not a gfid.
+func (c *checker) notGFID(bs *brickState, sub index.Subdir, e index.Entry) {
+	rel := filepath.Join(brick.GlusterDir, "indices", string(sub), e.Name)
+	p := filepath.Join(bs.root, rel)
+	c.add(bs.on(Finding{Class: ClassStaleIndex, Path: rel, Detail: "not a gfid", Repair: "remove the index entry",
+		fix: func(q *quarantine) error { return removeIfThere(p) }}))
 }
 
 // staleWhy says why an index entry for g is stale, or "" when it is not:
