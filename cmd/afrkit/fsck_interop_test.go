@@ -27,18 +27,17 @@ func TestFsckRepairAgreesWithLiveGlusterFS(t *testing.T) {
 	v.Start()
 	v.MountFUSE()
 	v.Revive()
-	mnt := func(p string) string { return filepath.Join(v.Mount, p) }
 	files := map[string]string{
 		"d/keep":              "a file whose handle is lost on b2\n",
 		"d/named":             "a file whose gfid2path is lost on b1\n",
 		"stripped":            "a file whose gfid is stripped on both bricks\n",
 		".player.json.AbvgGY": `{"name":"player"}` + "\n",
 	}
-	if err := os.Mkdir(mnt("d"), 0o755); err != nil {
+	if err := os.Mkdir(v.Path("d"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for p, data := range files {
-		if err := os.WriteFile(mnt(p), []byte(data), 0o644); err != nil {
+		if err := os.WriteFile(v.Path(p), []byte(data), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -109,12 +108,12 @@ func TestFsckRepairAgreesWithLiveGlusterFS(t *testing.T) {
 	files["player.json"] = files[".player.json.AbvgGY"]
 	delete(files, ".player.json.AbvgGY")
 	for p, want := range files {
-		got, err := os.ReadFile(mnt(p))
+		got, err := os.ReadFile(v.Path(p))
 		if err != nil || string(got) != want {
 			t.Errorf("%s through the mount: %q, %v; want %q", p, got, err, want)
 		}
 	}
-	if _, err := os.Lstat(mnt(".player.json.AbvgGY")); err == nil {
+	if _, err := os.Lstat(v.Path(".player.json.AbvgGY")); err == nil {
 		t.Error("the temp name is still in the volume")
 	}
 	gfidsAgree(t, v, "d", "d/keep", "d/named", "stripped", "player.json")

@@ -25,33 +25,26 @@ func TestHealInfoAgreesWithLiveGlusterFS(t *testing.T) {
 	v.MountFUSE()
 	v.Revive() // waits until the client sees both bricks
 
-	mnt := func(p string) string { return filepath.Join(v.Mount, p) }
-	write := func(p, data string) {
-		t.Helper()
-		if err := os.WriteFile(mnt(p), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Mkdir(mnt("d"), 0o755); err != nil {
+	if err := os.Mkdir(v.Path("d"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"d/a", "keep", "sb", "meta"} {
-		write(p, "written with both bricks up\n")
+		v.WriteFile(p, "written with both bricks up\n")
 	}
 
 	v.KillBrick(1)
-	write("d/a", "appended while b2 was down\n")
-	write("d/new", "created while b2 was down\n")
-	write("sb", "b1's version\n")
-	if err := os.Chmod(mnt("meta"), 0o600); err != nil {
+	v.WriteFile("d/a", "appended while b2 was down\n")
+	v.WriteFile("d/new", "created while b2 was down\n")
+	v.WriteFile("sb", "b1's version\n")
+	if err := os.Chmod(v.Path("meta"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(mnt("newdir/inner"), 0o755); err != nil {
+	if err := os.MkdirAll(v.Path("newdir/inner"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	v.Revive()
 	v.KillBrick(0)
-	write("sb", "b2's longer version of the file\n")
+	v.WriteFile("sb", "b2's longer version of the file\n")
 	v.Revive()
 
 	env := testEnv{dir: t.TempDir(), glusterd: "/var/lib/glusterd"}

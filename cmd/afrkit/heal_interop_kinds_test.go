@@ -25,40 +25,33 @@ func TestSplitBrainKindsAgreeWithLiveGlusterFS(t *testing.T) {
 	v.Start()
 	v.MountFUSE()
 	v.Revive()
-	mnt := func(p string) string { return filepath.Join(v.Mount, p) }
-	write := func(p, data string) {
-		t.Helper()
-		if err := os.WriteFile(mnt(p), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	chmod := func(p string, mode os.FileMode) {
 		t.Helper()
-		if err := os.Chmod(mnt(p), mode); err != nil {
+		if err := os.Chmod(v.Path(p), mode); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := os.Mkdir(mnt("e"), 0o755); err != nil {
+	if err := os.Mkdir(v.Path("e"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"data", "meta", "undo"} {
-		write(p, "written with every brick up\n")
+		v.WriteFile(p, "written with every brick up\n")
 	}
 
 	// b2 and b3 write one side of each split-brain...
 	v.KillBrick(0)
-	write("data", "the version b2 and b3 hold\n")
+	v.WriteFile("data", "the version b2 and b3 hold\n")
 	chmod("meta", 0o640)
-	write("e/from-b23", "created while b1 was down\n")
-	write("undo", "b2 and b3's version of undo\n")
+	v.WriteFile("e/from-b23", "created while b1 was down\n")
+	v.WriteFile("undo", "b2 and b3's version of undo\n")
 	v.Revive()
 	// ...and b1 alone writes the other, later.
 	v.KillBrick(1)
 	v.KillBrick(2)
-	write("data", "b1's version\n")
+	v.WriteFile("data", "b1's version\n")
 	chmod("meta", 0o600)
-	write("e/from-b1", "created while b2 and b3 were down\n")
-	write("undo", "b1's undo\n")
+	v.WriteFile("e/from-b1", "created while b2 and b3 were down\n")
+	v.WriteFile("undo", "b1's undo\n")
 	v.Revive()
 	v.Stop()
 
@@ -131,12 +124,12 @@ func TestSplitBrainKindsAgreeWithLiveGlusterFS(t *testing.T) {
 		"e/from-b1":  "created while b2 and b3 were down\n",
 		"e/from-b23": "created while b1 was down\n",
 	} {
-		got, err := os.ReadFile(mnt(p))
+		got, err := os.ReadFile(v.Path(p))
 		if err != nil || string(got) != want {
 			t.Errorf("%s through the mount: %q, %v; want %q", p, got, err, want)
 		}
 	}
-	if fi, err := os.Stat(mnt("meta")); err != nil || fi.Mode().Perm() != 0o640 {
+	if fi, err := os.Stat(v.Path("meta")); err != nil || fi.Mode().Perm() != 0o640 {
 		t.Errorf("meta through the mount: %v %v; want mode 0640 from b2", fi, err)
 	}
 	gfidsAgree(t, v, "data", "meta", "undo", "e", "e/from-b1", "e/from-b23")
@@ -170,13 +163,6 @@ func TestHealDistributedReplicateAgreesWithGlusterFS(t *testing.T) {
 	v.Start()
 	v.MountFUSE()
 	v.Revive()
-	mnt := func(p string) string { return filepath.Join(v.Mount, p) }
-	write := func(p, data string) {
-		t.Helper()
-		if err := os.WriteFile(mnt(p), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// DHT spreads names over the two sets by hash: with 16 names of each
 	// kind, both sets get some (all on one set has odds of 2^-15).
 	const n = 16
@@ -187,42 +173,42 @@ func TestHealDistributedReplicateAgreesWithGlusterFS(t *testing.T) {
 		}
 		return out
 	}
-	if err := os.Mkdir(mnt("d"), 0o755); err != nil {
+	if err := os.Mkdir(v.Path("d"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range slices.Concat(names("f%02d"), names("d/f%02d"), names("gone%02d"), names("sb%02d")) {
-		write(p, "written with every brick up: "+p+"\n")
+		v.WriteFile(p, "written with every brick up: "+p+"\n")
 	}
 
 	v.KillBrick(1)
 	v.KillBrick(3)
 	want := map[string]string{}
 	for _, p := range slices.Concat(names("f%02d"), names("d/new%02d"), names("newdir/inner/f%02d")) {
-		if err := os.MkdirAll(filepath.Dir(mnt(p)), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(v.Path(p)), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		want[p] = "written while b2 and b4 were down: " + p + "\n"
-		write(p, want[p])
+		v.WriteFile(p, want[p])
 	}
 	for _, p := range names("d/f%02d") {
-		if err := os.Chmod(mnt(p), 0o600); err != nil {
+		if err := os.Chmod(v.Path(p), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, p := range names("gone%02d") {
-		if err := os.Remove(mnt(p)); err != nil {
+		if err := os.Remove(v.Path(p)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, p := range names("sb%02d") {
-		write(p, "b2 and b4 missed this: "+p+"\n")
+		v.WriteFile(p, "b2 and b4 missed this: "+p+"\n")
 	}
 	v.Revive()
 	v.KillBrick(0)
 	v.KillBrick(2)
 	for _, p := range names("sb%02d") {
 		want[p] = "the later version, written while b1 and b3 were down: " + p + "\n"
-		write(p, want[p])
+		v.WriteFile(p, want[p])
 	}
 	v.Revive()
 	v.Stop()
@@ -258,18 +244,18 @@ func TestHealDistributedReplicateAgreesWithGlusterFS(t *testing.T) {
 	v.Revive()
 	glusterHealEmpty(t, v)
 	for p, w := range want {
-		got, err := os.ReadFile(mnt(p))
+		got, err := os.ReadFile(v.Path(p))
 		if err != nil || string(got) != w {
 			t.Errorf("%s through the mount: %q, %v; want %q", p, got, err, w)
 		}
 	}
 	for _, p := range names("d/f%02d") {
-		if fi, err := os.Stat(mnt(p)); err != nil || fi.Mode().Perm() != 0o600 {
+		if fi, err := os.Stat(v.Path(p)); err != nil || fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s through the mount: %v %v; want mode 0600", p, fi, err)
 		}
 	}
 	for _, p := range names("gone%02d") {
-		if _, err := os.Lstat(mnt(p)); err == nil {
+		if _, err := os.Lstat(v.Path(p)); err == nil {
 			t.Errorf("%s, removed while b2 and b4 were down, is back", p)
 		}
 	}

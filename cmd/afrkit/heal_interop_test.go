@@ -25,38 +25,31 @@ func TestHealAgreesWithLiveGlusterFS(t *testing.T) {
 	v.Start()
 	v.MountFUSE()
 	v.Revive()
-	mnt := func(p string) string { return filepath.Join(v.Mount, p) }
-	write := func(p, data string) {
-		t.Helper()
-		if err := os.WriteFile(mnt(p), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Mkdir(mnt("d"), 0o755); err != nil {
+	if err := os.Mkdir(v.Path("d"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"d/a", "sb", "meta", "d/gone"} {
-		write(p, "written with both bricks up\n")
+		v.WriteFile(p, "written with both bricks up\n")
 	}
 	v.KillBrick(1)
-	write("d/a", "rewritten while b2 was down\n")
-	write("d/new", "created while b2 was down\n")
-	write("sb", "b1's version\n")
-	write("g", "b1's g\n")
-	if err := os.Chmod(mnt("meta"), 0o600); err != nil {
+	v.WriteFile("d/a", "rewritten while b2 was down\n")
+	v.WriteFile("d/new", "created while b2 was down\n")
+	v.WriteFile("sb", "b1's version\n")
+	v.WriteFile("g", "b1's g\n")
+	if err := os.Chmod(v.Path("meta"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(mnt("newdir/inner"), 0o755); err != nil {
+	if err := os.MkdirAll(v.Path("newdir/inner"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	write("newdir/inner/f", "deep\n")
-	if err := os.Remove(mnt("d/gone")); err != nil {
+	v.WriteFile("newdir/inner/f", "deep\n")
+	if err := os.Remove(v.Path("d/gone")); err != nil {
 		t.Fatal(err)
 	}
 	v.Revive()
 	v.KillBrick(0)
-	write("sb", "b2's longer version of the file\n")
-	write("g", "b2's g, written later\n")
+	v.WriteFile("sb", "b2's longer version of the file\n")
+	v.WriteFile("g", "b2's g, written later\n")
 	v.Revive()
 
 	env := testEnv{dir: t.TempDir(), glusterd: "/var/lib/glusterd"}
@@ -98,18 +91,18 @@ func TestHealAgreesWithLiveGlusterFS(t *testing.T) {
 		"d/a": "rewritten while b2 was down\n", "d/new": "created while b2 was down\n",
 		"sb": "b2's longer version of the file\n", "g": "b2's g, written later\n", "newdir/inner/f": "deep\n",
 	} {
-		got, err := os.ReadFile(mnt(p))
+		got, err := os.ReadFile(v.Path(p))
 		if err != nil || string(got) != want {
 			t.Errorf("%s through the mount: %q, %v; want %q", p, got, err, want)
 		}
 	}
-	if fi, err := os.Stat(mnt("meta")); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(v.Path("meta")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("meta: %v %v", fi, err)
 	}
 	// /d blames only b2, so its entry heal removes what b1 removed. (The
 	// root is in entry split-brain, blamed both ways, and would be merged
 	// conservatively, bringing removed names back, as GlusterFS does.)
-	if _, err := os.Stat(mnt("d/gone")); err == nil {
+	if _, err := os.Stat(v.Path("d/gone")); err == nil {
 		t.Error("a file removed while b2 was down is back")
 	}
 	gfidsAgree(t, v, "d", "d/a", "d/new", "sb", "g", "meta", "newdir", "newdir/inner", "newdir/inner/f")
