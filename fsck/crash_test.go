@@ -1,108 +1,48 @@
 package fsck_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/fixtures"
+	"github.com/afrkit/afrkit/fixtures/crashtest"
 	"github.com/afrkit/afrkit/fsck"
 )
 
-// The crash test re-runs this test binary as a child that repairs a volume
-// and SIGKILLs itself just before its Nth change to a brick.
-const (
-	envCrashDir  = "AFRKIT_FSCK_CRASH_DIR"
-	envCrashStep = "AFRKIT_FSCK_CRASH_STEP"
-)
+func TestMain(m *testing.M) { crashtest.Main(m, repairFx) }
 
-func TestMain(m *testing.M) {
-	if dir := os.Getenv(envCrashDir); dir != "" {
-		os.Exit(crashChild(dir))
-	}
-	os.Exit(m.Run())
-}
-
-// crashChild repairs the volume "fx" registered under dir/state. With
-// envCrashStep=N it kills itself before change N; otherwise it prints the
-// number of changes the repair made.
-func crashChild(dir string) int {
-	killAt, _ := strconv.Atoi(os.Getenv(envCrashStep))
+// repairFx is the crash test's child: it repairs the volume "fx"
+// registered under dir/state, calling step before every change.
+func repairFx(dir string, step func(string)) error {
 	v, err := (&volume.Registry{Dir: filepath.Join(dir, "state")}).Load("fx")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
+		return err
 	}
-	steps := 0
 	_, done, _, err := fsck.Converge(func() (*fsck.Report, error) {
 		return fsck.CheckVolume(context.Background(), v, fsck.Options{})
-	}, fsck.RepairOptions{Repair: true, RenameStale: true, Step: func(string) {
-		steps++
-		if steps == killAt {
-			syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		}
-	}})
+	}, fsck.RepairOptions{Repair: true, RenameStale: true, Step: step})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
+		return err
 	}
 	for _, r := range done {
 		if r.Err != "" {
-			fmt.Fprintf(os.Stderr, "repair of %s %s: %s\n", r.Finding.Class, r.Finding.Path, r.Err)
-			return 2
+			return fmt.Errorf("repair of %s %s: %s", r.Finding.Class, r.Finding.Path, r.Err)
 		}
 	}
-	fmt.Println(steps)
-	return 0
+	return nil
 }
 
-func runChild(t *testing.T, dir string, killAt int) (string, bool) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envCrashDir+"="+dir, envCrashStep+"="+strconv.Itoa(killAt))
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
-			return out.String(), true
-		}
-	}
-	if err != nil {
-		t.Fatalf("child: %v\n%s", err, errOut.String())
-	}
-	return out.String(), false
-}
-
-// volCopy copies the damaged template (cp -a keeps xattrs and hard links)
-// to a fresh directory and registers the copy.
+// volCopy copies the damaged template to a fresh directory run<n>.
 func volCopy(t *testing.T, template string, n int) (string, *fixtures.Vol) {
 	t.Helper()
 	dir := filepath.Join(filepath.Dir(template), fmt.Sprintf("run%d", n))
-	if out, err := exec.Command("cp", "-a", template, dir).CombinedOutput(); err != nil {
-		t.Fatalf("cp -a: %v: %s", err, out)
-	}
-	reg := &volume.Registry{Dir: filepath.Join(dir, "state")}
-	vol, err := reg.Load("fx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range vol.Bricks {
-		vol.Bricks[i].Path = filepath.Join(dir, filepath.Base(vol.Bricks[i].Path))
-	}
-	if err := reg.Save(vol); err != nil {
-		t.Fatal(err)
-	}
-	v, err := fixtures.Open(vol)
+	v, err := fixtures.Copy(template, dir, "fx")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,13 +92,9 @@ func TestRepairCrashAnywhereConverges(t *testing.T) {
 		before = append(before, all)
 	}
 	dir, cv := volCopy(t, template, 0)
-	out, killed := runChild(t, dir, 0)
+	total, killed := crashtest.Run(t, dir, 0)
 	if killed {
 		t.Fatal("the counting run was killed")
-	}
-	total, err := strconv.Atoi(strings.TrimSpace(out))
-	if err != nil {
-		t.Fatalf("step count %q: %v", out, err)
 	}
 	want := summary(check(t, cv, fsck.Options{}))
 	t.Logf("an uninterrupted repair makes %d changes and leaves %d findings for a person", total, len(want))
@@ -167,10 +103,10 @@ func TestRepairCrashAnywhereConverges(t *testing.T) {
 	}
 	for n := 1; n <= total; n++ {
 		dir, cv := volCopy(t, template, n)
-		if _, killed := runChild(t, dir, n); !killed {
+		if _, killed := crashtest.Run(t, dir, n); !killed {
 			t.Fatalf("change %d: the child was not killed", n)
 		}
-		if _, killed := runChild(t, dir, 0); killed {
+		if _, killed := crashtest.Run(t, dir, 0); killed {
 			t.Fatalf("change %d: the re-run was killed", n)
 		}
 		if got := summary(check(t, cv, fsck.Options{})); !slices.Equal(got, want) {

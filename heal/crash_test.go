@@ -5,67 +5,35 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"sync/atomic"
-	"syscall"
 	"testing"
 
 	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/fixtures"
+	"github.com/afrkit/afrkit/fixtures/crashtest"
 	"github.com/afrkit/afrkit/heal"
 )
 
-// The crash test re-runs this test binary as a child that heals a volume
-// and SIGKILLs itself just before its Nth change to a brick.
-const (
-	envCrashDir  = "AFRKIT_CRASH_DIR"
-	envCrashStep = "AFRKIT_CRASH_STEP"
-)
+func TestMain(m *testing.M) { crashtest.Main(m, healMx) }
 
-func TestMain(m *testing.M) {
-	if dir := os.Getenv(envCrashDir); dir != "" {
-		os.Exit(crashChild(dir))
-	}
-	os.Exit(m.Run())
-}
-
-// crashChild heals the volume "mx" registered under dir/state. With
-// envCrashStep=N it kills itself before step N; otherwise it prints the
-// number of steps the heal took.
-func crashChild(dir string) int {
-	killAt, _ := strconv.Atoi(os.Getenv(envCrashStep))
+// healMx is the crash test's child: it heals the volume "mx" registered
+// under dir/state, calling step before every change.
+func healMx(dir string, step func(string)) error {
 	v, err := (&volume.Registry{Dir: filepath.Join(dir, "state")}).Load("mx")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
+		return err
 	}
-	// Steps come from every goroutine that changes a brick (the workers
-	// and the committer): an unsynchronised count loses some, and a child
-	// told to die at the last step would then finish instead.
-	var steps atomic.Int64
 	e, err := heal.NewEngine(v, heal.EngineOptions{
 		Jobs:      2,
 		BlockSize: 64 << 10,
 		History:   &heal.History{Path: filepath.Join(dir, "history.jsonl")},
-		Step: func(string) {
-			if steps.Add(1) == int64(killAt) {
-				syscall.Kill(os.Getpid(), syscall.SIGKILL)
-			}
-		},
+		Step:      step,
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
+		return err
 	}
-	if _, err := e.Heal(context.Background(), false); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	fmt.Println(steps.Load())
-	return 0
+	_, err = e.Heal(context.Background(), false)
+	return err
 }
 
 // Contents of the mixed scenario after a correct heal, and the split-brain
@@ -116,24 +84,6 @@ func buildMixed(t *testing.T, dir string) *fixtures.Vol {
 	return v
 }
 
-func runChild(t *testing.T, dir string, killAt int) (string, bool) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envCrashDir+"="+dir, envCrashStep+"="+strconv.Itoa(killAt))
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
-			return out.String(), true
-		}
-	}
-	if err != nil {
-		t.Fatalf("child: %v\n%s", err, errOut.String())
-	}
-	return out.String(), false
-}
-
 // TestCrashAnywhereConverges kills a heal of the mixed scenario with
 // SIGKILL before each of at least 200 of its changes, re-runs the heal, and
 // checks that the volume always ends the same: converged, every file with
@@ -146,13 +96,9 @@ func TestCrashAnywhereConverges(t *testing.T) {
 	template := filepath.Join(t.TempDir(), "template")
 	buildMixed(t, template)
 	countDir, _ := mixedCopy(t, template)
-	out, killed := runChild(t, countDir, 0)
+	total, killed := crashtest.Run(t, countDir, 0)
 	if killed {
 		t.Fatal("the counting run was killed")
-	}
-	total, err := strconv.Atoi(strings.TrimSpace(out))
-	if err != nil {
-		t.Fatalf("step count %q: %v", out, err)
 	}
 	points := crashPoints(total, 200)
 	if len(points) < 200 && total >= 200 {
@@ -161,10 +107,10 @@ func TestCrashAnywhereConverges(t *testing.T) {
 	t.Logf("a full heal takes %d steps; killing before %d of them", total, len(points))
 	for _, n := range points {
 		dir, v := mixedCopy(t, template)
-		if _, killed := runChild(t, dir, n); !killed {
+		if _, killed := crashtest.Run(t, dir, n); !killed {
 			t.Fatalf("step %d: the child was not killed (it took fewer steps)", n)
 		}
-		if _, killed := runChild(t, dir, 0); killed {
+		if _, killed := crashtest.Run(t, dir, 0); killed {
 			t.Fatalf("step %d: the re-run was killed", n)
 		}
 		checkMixed(t, v, dir, n)
@@ -175,26 +121,11 @@ func TestCrashAnywhereConverges(t *testing.T) {
 	}
 }
 
-// mixedCopy copies the built scenario (cp -a keeps every xattr, and the
-// inodes' hard links) to a fresh directory and registers the copy.
+// mixedCopy copies the built scenario to a fresh directory.
 func mixedCopy(t *testing.T, template string) (string, *fixtures.Vol) {
 	t.Helper()
 	dir := filepath.Join(filepath.Dir(template), fmt.Sprintf("run%d", len(mustGlob(t, filepath.Dir(template)+"/run*"))))
-	if out, err := exec.Command("cp", "-a", template, dir).CombinedOutput(); err != nil {
-		t.Fatalf("cp -a: %v: %s", err, out)
-	}
-	reg := &volume.Registry{Dir: filepath.Join(dir, "state")}
-	vol, err := reg.Load("mx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range vol.Bricks {
-		vol.Bricks[i].Path = filepath.Join(dir, filepath.Base(vol.Bricks[i].Path))
-	}
-	if err := reg.Save(vol); err != nil {
-		t.Fatal(err)
-	}
-	v, err := fixtures.Open(vol)
+	v, err := fixtures.Copy(template, dir, "mx")
 	if err != nil {
 		t.Fatal(err)
 	}
