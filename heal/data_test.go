@@ -66,17 +66,7 @@ func TestSparseStaysSparse(t *testing.T) {
 			}
 			// b0 punches everything but the last MiB into a hole.
 			src, _ := v.Bricks[0].Abs("/sparse")
-			f, err := os.OpenFile(src, os.O_RDWR, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := f.Truncate(0); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := f.WriteAt(bytes.Repeat([]byte{2}, 1<<20), 7<<20); err != nil {
-				t.Fatal(err)
-			}
-			f.Close()
+			makeSparse(t, src)
 			if blocksOf(t, src) > 2<<20 {
 				t.Skip("this filesystem does not keep holes")
 			}
@@ -84,10 +74,7 @@ func TestSparseStaysSparse(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Overwrite rewrote b0 in full; make it sparse again.
-			g, _ := os.OpenFile(src, os.O_RDWR, 0)
-			_ = g.Truncate(0)
-			_, _ = g.WriteAt(bytes.Repeat([]byte{2}, 1<<20), 7<<20)
-			g.Close()
+			makeSparse(t, src)
 			runHeal(t, v, false, heal.EngineOptions{Algorithm: algo})
 			assertConverged(t, v)
 			sink, _ := v.Bricks[1].Abs("/sparse")
@@ -137,6 +124,23 @@ func TestDiffHealGrownFile(t *testing.T) {
 	}
 }
 
+// makeSparse rewrites the 8 MiB file at p as a 7 MiB hole followed by
+// one MiB of data.
+func makeSparse(t *testing.T, p string) {
+	t.Helper()
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(bytes.Repeat([]byte{2}, 1<<20), 7<<20); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestNewSparseFile: a sparse file missed by a brick is created there by
 // entry heal and filled by data heal with its data only: the hole stays a
 // hole, and only the data counts as written.
@@ -149,17 +153,7 @@ func TestNewSparseFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	src, _ := v.Bricks[0].Abs("/sparse")
-	f, err := os.OpenFile(src, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Truncate(0); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteAt(bytes.Repeat([]byte{2}, 1<<20), 7<<20); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	makeSparse(t, src)
 	if blocksOf(t, src) > 2<<20 {
 		t.Skip("this filesystem does not keep holes")
 	}
