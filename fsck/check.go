@@ -53,9 +53,12 @@ type brickState struct {
 	// rootHandleOK is set when the root handle is the symlink GlusterFS
 	// makes.
 	rootHandleOK bool
+	// recheckIndex is set when the index entries the namespace walk
+	// tallied must be looked up one by one.
+	recheckIndex bool
 	// tally is what the namespace walk proved about the handle tree and
 	// the index, against what their listings found.
-	tally tally
+	tally *tally
 	// checked accepts the xattrs fsck looks at; the others (mdata, user
 	// and security xattrs, DHT layouts) are never read.
 	checked func(full string) bool
@@ -177,7 +180,7 @@ func openBrick(root, ns, label string) (*brickState, error) {
 	checked := func(full string) bool {
 		return full == gfid || full == linkto || strings.HasPrefix(full, afrPrefix) || strings.HasPrefix(full, g2p)
 	}
-	return &brickState{label: label, root: b.Root, b: b, ix: index.Open(b.Root), checked: checked}, nil
+	return &brickState{label: label, root: b.Root, b: b, ix: index.Open(b.Root), checked: checked, tally: newTally()}, nil
 }
 
 func (c *checker) run() (*Report, error) {
@@ -199,7 +202,7 @@ func (c *checker) run() (*Report, error) {
 	// (see tally) are checked one by one.
 	g, ctx := errgroup.WithContext(c.ctx)
 	for _, s := range c.sets {
-		g.Go(func() error { return c.walkSet(ctx, s) })
+		g.Go(func() error { return c.walkSet(ctx, s, checkNames) })
 		for _, bs := range s.withTree() {
 			g.Go(func() error {
 				if err := c.walkHandles(ctx, bs, listHandles); err != nil {
@@ -214,6 +217,7 @@ func (c *checker) run() (*Report, error) {
 	}
 	g, ctx = errgroup.WithContext(c.ctx)
 	for _, s := range c.sets {
+		rewalk := false
 		for _, bs := range s.withTree() {
 			if !bs.tally.handlesProven() {
 				c.rep.rechecked = append(c.rep.rechecked, bs.label+" handles")
@@ -222,7 +226,13 @@ func (c *checker) run() (*Report, error) {
 			if bs.keys == nil || !bs.tally.indexProven() {
 				c.rep.rechecked = append(c.rep.rechecked, bs.label+" xattrop")
 				g.Go(func() error { return c.checkXattrop(bs) })
+				// Without keys no copy was tallied: each was looked up.
+				bs.recheckIndex = bs.keys != nil
+				rewalk = rewalk || bs.recheckIndex
 			}
+		}
+		if rewalk {
+			g.Go(func() error { return c.walkSet(ctx, s, recheckIndexes) })
 		}
 	}
 	if err := g.Wait(); err != nil {
@@ -367,6 +377,35 @@ type copyInfo struct {
 
 func (ci *copyInfo) typ() afr.FileType { return brick.FileType(ci.st.Mode) }
 
+// readCounters fills in the copy's counters from its xattrs. Malformed
+// values, and keys of no brick of the set, count as zero: checkChangelogs
+// reports them.
+func (ci *copyInfo) readCounters() {
+	b := ci.bs.b
+	prefix, dirty := b.Key(brick.KeyAFRPrefix), b.Key(brick.KeyDirty)
+	for key, v := range ci.xs {
+		if !strings.HasPrefix(key, prefix) {
+			continue
+		}
+		cl, err := brick.DecodeChangelog(v)
+		switch {
+		case err != nil:
+		case key == dirty:
+			ci.dirty = cl
+		default:
+			if j := slices.Index(ci.bs.keys, key); j >= 0 {
+				ci.pending[j] = cl
+			}
+		}
+	}
+}
+
+// pendingSet reports whether a counter that blames a brick of the set is
+// set on this copy.
+func (ci *copyInfo) pendingSet() bool {
+	return slices.ContainsFunc(ci.pending, func(cl afr.Changelog) bool { return !cl.IsZero() })
+}
+
 // counted reports whether any counter on this copy is set for kind.
 func (ci *copyInfo) counted(k afr.Kind) bool {
 	if ci.dirty[k] != 0 {
@@ -402,7 +441,18 @@ func (c *checker) readCopy(bs *brickState, abs, p string) (*copyInfo, error) {
 
 // walkSet walks the namespace of a replica set from the root, comparing
 // the bricks' copies of every name.
-func (c *checker) walkSet(ctx context.Context, s *setState) error {
+// walkMode says what a walk of the namespace does with each name.
+type walkMode int
+
+const (
+	// checkNames runs every check of each name.
+	checkNames walkMode = iota
+	// recheckIndexes only looks up the index entries that checkNames
+	// tallied, on the bricks whose tally did not match the index.
+	recheckIndexes
+)
+
+func (c *checker) walkSet(ctx context.Context, s *setState, mode walkMode) error {
 	roots := make([]*copyInfo, len(s.bricks))
 	for i, bs := range s.bricks {
 		ci, err := c.readCopy(bs, bs.root, "/")
@@ -411,9 +461,13 @@ func (c *checker) walkSet(ctx context.Context, s *setState) error {
 		}
 		roots[i] = ci
 	}
-	c.checkCopies(s, "/", brick.RootGFID, "", roots, false)
+	if mode == recheckIndexes {
+		c.recheckIndex("/", brick.RootGFID, "", roots)
+	} else {
+		c.checkCopies(s, "/", brick.RootGFID, "", roots, false)
+	}
 	return runPool(ctx, c.opts.Jobs, []dirTask{{"/", roots}}, func(t dirTask, push func(dirTask)) error {
-		return c.walkDir(s, t.path, t.dirs, push)
+		return c.walkDir(s, mode, t.path, t.dirs, push)
 	})
 }
 
@@ -426,7 +480,7 @@ type dirTask struct {
 
 // walkDir checks every name in directory p, given each brick's copy of the
 // directory, and pushes its subdirectories.
-func (c *checker) walkDir(s *setState, p string, dirs []*copyInfo, push func(dirTask)) error {
+func (c *checker) walkDir(s *setState, mode walkMode, p string, dirs []*copyInfo, push func(dirTask)) error {
 	var names []string
 	for _, d := range dirs {
 		if d == nil || d.typ() != afr.TypeDirectory {
@@ -465,9 +519,13 @@ func (c *checker) walkDir(s *setState, p string, dirs []*copyInfo, push func(dir
 			}
 			copies[i] = ci
 		}
-		c.entries.Add(1)
-		c.checkCopies(s, cp, pgfid, name, copies, entryKnown)
-		c.checkStaleTemp(s, p, name, names, dirs, copies)
+		if mode == recheckIndexes {
+			c.recheckIndex(cp, pgfid, name, copies)
+		} else {
+			c.entries.Add(1)
+			c.checkCopies(s, cp, pgfid, name, copies, entryKnown)
+			c.checkStaleTemp(s, p, name, names, dirs, copies)
+		}
 		if slices.ContainsFunc(copies, func(ci *copyInfo) bool { return ci != nil && ci.typ() == afr.TypeDirectory }) {
 			sub := make([]*copyInfo, len(copies))
 			for i, ci := range copies {

@@ -120,11 +120,8 @@ func (c *checker) checkCopy(ci *copyInfo, p string, pgfid afr.GFID, name string)
 		return nil
 	}
 	if p == "/" {
-		// The root's handle is checked with the root; its index entry is
-		// tallied like any other.
-		if indexed := c.checkIndexed(ci, p); g == brick.RootGFID && bs.rootHandleOK {
-			bs.tally.prove(&ci.st, indexed)
-		}
+		// The root's handle is checked with the root.
+		c.indexCopy(ci, p, g == brick.RootGFID && bs.rootHandleOK)
 		return nil
 	}
 	proven := c.checkHandleOf(ci, p, pgfid, name)
@@ -132,16 +129,62 @@ func (c *checker) checkCopy(ci *copyInfo, p string, pgfid afr.GFID, name string)
 		c.checkGfid2path(ci, p, pgfid, name)
 	}
 	c.checkLinkfile(ci, p)
-	if indexed := c.checkIndexed(ci, p); proven {
-		bs.tally.prove(&ci.st, indexed)
-	}
+	c.indexCopy(ci, p, proven)
 	return nil
+}
+
+// indexCopy checks the copy's index entry, or tallies it. A copy whose
+// handle is proven and whose pending counters are set must have an
+// xattrop entry: it is only tallied, and the tally checks all of them at
+// once against the listing of the index (recheckIndex looks them up one
+// by one when it does not match). The others are looked up here.
+func (c *checker) indexCopy(ci *copyInfo, p string, proven bool) {
+	var listed *afr.GFID
+	if proven && ci.pendingSet() {
+		listed = &ci.gfid
+	} else if c.checkIndexed(ci, p) {
+		listed = &ci.gfid
+	}
+	if proven {
+		ci.bs.tally.prove(&ci.st, listed)
+	}
+}
+
+// recheckIndex looks up, one by one, the xattrop entries that the first
+// walk only tallied on the bricks whose tally did not match: the copies
+// whose handle is proven and whose pending counters are set. It reports
+// nothing else; everything else was checked by the first walk.
+func (c *checker) recheckIndex(p string, pgfid afr.GFID, name string, copies []*copyInfo) {
+	for _, ci := range copies {
+		if ci == nil {
+			continue
+		}
+		bs := ci.bs
+		if g, err := brick.DecodeGFID(ci.xs[bs.b.Key(brick.KeyGFID)]); err == nil && !g.IsZero() {
+			ci.gfid, ci.gfidOK = g, true
+		}
+		if !bs.recheckIndex || !ci.gfidOK {
+			continue
+		}
+		ci.readCounters()
+		if !ci.pendingSet() {
+			continue
+		}
+		proven := ci.gfid == brick.RootGFID && bs.rootHandleOK
+		if p != "/" {
+			proven = bs.handleIsCopy(ci, pgfid, name)
+		}
+		if proven {
+			c.checkIndexed(ci, p)
+		}
+	}
 }
 
 // checkChangelogs checks the length and owner of every AFR key, and fills
 // in the copy's counters.
 func (c *checker) checkChangelogs(ci *copyInfo, p string) {
 	bs, b := ci.bs, ci.bs.b
+	ci.readCounters()
 	prefix, dirty := b.Key(brick.KeyAFRPrefix), b.Key(brick.KeyDirty)
 	for key, v := range ci.xs {
 		if !strings.HasPrefix(key, prefix) {
@@ -154,11 +197,7 @@ func (c *checker) checkChangelogs(ci *copyInfo, p string) {
 				Manual: "a corrupt counter cannot be read back: compare the copies (afrkit heal " + c.volName() + " explain " + p + "), then remove the key by hand (setfattr -x " + key + ")"}))
 			continue
 		}
-		if key == dirty {
-			ci.dirty = cl
-			continue
-		}
-		if bs.keys == nil {
+		if key == dirty || bs.keys == nil {
 			continue
 		}
 		j := slices.Index(bs.keys, key)
@@ -177,7 +216,6 @@ func (c *checker) checkChangelogs(ci *copyInfo, p string) {
 			c.add(bs.on(f))
 			continue
 		}
-		ci.pending[j] = cl
 		if j == bs.self && !cl.IsZero() {
 			c.add(bs.on(Finding{Class: ClassSelfAccusation, Path: p, GFID: gfidOf(ci),
 				Detail: fmt.Sprintf("%s blames its own brick: %v", key, cl),
@@ -198,6 +236,9 @@ func gfidOf(ci *copyInfo) string {
 // directory. It reports whether the handle is right.
 func (c *checker) checkHandleOf(ci *copyInfo, p string, pgfid afr.GFID, name string) bool {
 	bs, g := ci.bs, ci.gfid
+	if bs.handleIsCopy(ci, pgfid, name) {
+		return true
+	}
 	h := bs.b.HandlePath(g)
 	rel := brick.HandleRel(g)
 	var hst syscall.Stat_t
@@ -221,26 +262,20 @@ func (c *checker) checkHandleOf(ci *copyInfo, p string, pgfid afr.GFID, name str
 	if ci.typ() == afr.TypeDirectory {
 		want := brick.DirHandleTarget(pgfid, name)
 		got, err := os.Readlink(h)
-		if err != nil || got != want {
-			c.add(bs.on(Finding{Class: ClassWrongHandle, Path: p, GFID: g.String(),
-				Detail: fmt.Sprintf("handle %s is %s, want a symlink to %s", rel, describeHandle(h, got, err), want),
-				Repair: "move what is there to quarantine and point the handle at the directory",
-				fix: func(q *quarantine) error {
-					if cur, err := os.Readlink(h); err == nil && cur == want {
-						return nil
-					}
-					if err := q.move(bs.b, h, Finding{Class: ClassWrongHandle, GFID: g.String()}); err != nil {
-						return err
-					}
-					q.before("handle " + p)
-					return bs.b.SymlinkDirHandle(g, pgfid, name)
-				}}))
-			return false
-		}
-		return true
-	}
-	if hst.Dev == ci.st.Dev && hst.Ino == ci.st.Ino {
-		return true
+		c.add(bs.on(Finding{Class: ClassWrongHandle, Path: p, GFID: g.String(),
+			Detail: fmt.Sprintf("handle %s is %s, want a symlink to %s", rel, describeHandle(h, got, err), want),
+			Repair: "move what is there to quarantine and point the handle at the directory",
+			fix: func(q *quarantine) error {
+				if cur, err := os.Readlink(h); err == nil && cur == want {
+					return nil
+				}
+				if err := q.move(bs.b, h, Finding{Class: ClassWrongHandle, GFID: g.String()}); err != nil {
+					return err
+				}
+				q.before("handle " + p)
+				return bs.b.SymlinkDirHandle(g, pgfid, name)
+			}}))
+		return false
 	}
 	other, err := bs.b.GFIDAt(h)
 	if err == nil && other == g {
@@ -264,6 +299,19 @@ func (c *checker) checkHandleOf(ci *copyInfo, p string, pgfid afr.GFID, name str
 			return bs.b.LinkFileHandle(ci.abs, g)
 		}}))
 	return false
+}
+
+// handleIsCopy reports whether the copy's gfid handle is the copy: the
+// same inode for a file, a symlink to the parent's handle and name for a
+// directory.
+func (bs *brickState) handleIsCopy(ci *copyInfo, pgfid afr.GFID, name string) bool {
+	h := bs.b.HandlePath(ci.gfid)
+	if ci.typ() == afr.TypeDirectory {
+		got, err := os.Readlink(h)
+		return err == nil && got == brick.DirHandleTarget(pgfid, name)
+	}
+	var hst syscall.Stat_t
+	return syscall.Lstat(h, &hst) == nil && hst.Dev == ci.st.Dev && hst.Ino == ci.st.Ino
 }
 
 func describeHandle(h, target string, err error) string {
@@ -410,10 +458,7 @@ func (c *checker) checkLinkfile(ci *copyInfo, p string) {
 // xattrop index lists the copy.
 func (c *checker) checkIndexed(ci *copyInfo, p string) bool {
 	bs := ci.bs
-	pending := false
-	for _, cl := range ci.pending {
-		pending = pending || !cl.IsZero()
-	}
+	pending := ci.pendingSet()
 	if !pending && ci.dirty.IsZero() {
 		return false
 	}

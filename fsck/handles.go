@@ -178,7 +178,7 @@ func (c *checker) checkIndex(bs *brickState) error {
 			c.notGFID(bs, index.Xattrop, e)
 			return nil
 		}
-		bs.tally.xattropEntries.Add(1)
+		bs.tally.xattrop.add(e.GFID)
 		return nil
 	})
 	if err == nil {
