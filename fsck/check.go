@@ -439,8 +439,6 @@ func (c *checker) readCopy(bs *brickState, abs, p string) (*copyInfo, error) {
 	return ci, nil
 }
 
-// walkSet walks the namespace of a replica set from the root, comparing
-// the bricks' copies of every name.
 // walkMode says what a walk of the namespace does with each name.
 type walkMode int
 
@@ -452,6 +450,9 @@ const (
 	recheckIndexes
 )
 
+// walkSet walks the namespace of a replica set from the root, comparing
+// the bricks' copies of every name (or, in recheckIndexes mode, only
+// looking up their index entries).
 func (c *checker) walkSet(ctx context.Context, s *setState, mode walkMode) error {
 	roots := make([]*copyInfo, len(s.bricks))
 	for i, bs := range s.bricks {
@@ -478,8 +479,8 @@ type dirTask struct {
 	dirs []*copyInfo
 }
 
-// walkDir checks every name in directory p, given each brick's copy of the
-// directory, and pushes its subdirectories.
+// walkDir checks every name in directory p as mode says, given each
+// brick's copy of the directory, and pushes its subdirectories.
 func (c *checker) walkDir(s *setState, mode walkMode, p string, dirs []*copyInfo, push func(dirTask)) error {
 	var names []string
 	for _, d := range dirs {

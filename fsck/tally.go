@@ -13,7 +13,7 @@ import (
 // by listing them, without reading every file again.
 //
 // The namespace walk reads each file's gfid and counters and checks its
-// handle and its index entry. Going over every file a second time from the
+// handle. Going over every file a second time from the
 // handle tree, and a third time from the index, reads the files in gfid
 // order, which is random on disk: on a brick of a million files those two
 // walks cost more than the namespace walk itself, as soon as the files'
