@@ -1,9 +1,7 @@
 package brick
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +25,8 @@ type Brick struct {
 	// NS is the xattr namespace ("trusted" or "user") of every key afrkit
 	// reads and writes on this brick.
 	NS string
+
+	rootDir *rootDir // the root's descriptor, every path is resolved beneath
 }
 
 // Open returns the brick at root using namespace ns. It checks only that
@@ -39,7 +39,7 @@ func Open(root, ns string) (*Brick, error) {
 	if err != nil {
 		return nil, fmt.Errorf("brick %s: %w", root, err)
 	}
-	b := &Brick{Root: abs, NS: ns}
+	b := &Brick{Root: abs, NS: ns, rootDir: new(rootDir)}
 	fi, err := os.Stat(abs)
 	if err != nil {
 		return nil, b.errorf("open", "/", err)
@@ -48,6 +48,17 @@ func Open(root, ns string) (*Brick, error) {
 		return nil, b.errorf("open", "/", fmt.Errorf("not a directory"))
 	}
 	return b, nil
+}
+
+// Beneath returns a Brick for path operations only (the heal index's
+// files): it checks nothing and does not touch the disk until it is used,
+// and every path it is given is resolved beneath root like any brick's.
+func Beneath(root string) *Brick {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		abs = filepath.Clean(root)
+	}
+	return &Brick{Root: abs, NS: NSTrusted, rootDir: new(rootDir)}
 }
 
 // DefaultNS is the namespace a process can use: trusted as root, user
@@ -87,8 +98,10 @@ func CleanPath(p string) (string, error) {
 }
 
 // Abs maps a volume path to the path of the brick's copy. It refuses paths
-// that climb out of the brick, paths into .glusterfs, and paths whose parent
-// directories on the brick are symlinks (which could point anywhere).
+// that climb out of the brick and paths into .glusterfs. Whether the parent
+// directories on the brick are symlinks (which could point anywhere) is
+// checked by every operation on the path, when it resolves it: a check
+// here would be stale by then.
 func (b *Brick) Abs(volPath string) (string, error) {
 	clean, err := CleanPath(volPath)
 	if err != nil {
@@ -100,24 +113,7 @@ func (b *Brick) Abs(volPath string) (string, error) {
 	if clean == "/" {
 		return b.Root, nil
 	}
-	parts := strings.Split(clean[1:], "/")
-	cur := b.Root
-	for _, part := range parts[:len(parts)-1] {
-		cur = filepath.Join(cur, part)
-		fi, err := os.Lstat(cur)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				// The rest cannot exist either; callers get ENOENT from
-				// their own syscall on the joined path.
-				return filepath.Join(b.Root, clean), nil
-			}
-			return "", b.errorf("resolve", volPath, err)
-		}
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			return "", b.errorf("resolve", volPath, fmt.Errorf("%w: %s is a symlink", ErrOutsideBrick, cur))
-		}
-	}
-	return filepath.Join(b.Root, clean), nil
+	return b.Root + clean, nil
 }
 
 // GlusterPath returns the absolute path of rel inside .glusterfs.

@@ -79,7 +79,7 @@ func TestCreateAndResolve(t *testing.T) {
 		t.Errorf("dir handle -> %q, %v", target, err)
 	}
 	// File handle: a hard link with link count 2.
-	same, err := sameFile(filepath.Join(b.Root, "d/f.txt"), b.HandlePath(file))
+	same, err := b.sameFile(filepath.Join(b.Root, "d/f.txt"), b.HandlePath(file))
 	if err != nil || !same {
 		t.Errorf("file handle is not a hard link of the file: %v", err)
 	}
@@ -155,10 +155,31 @@ func TestAbsRefusesEscapes(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(b.Root, "out")); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"/../x", "/out/secret", "/.glusterfs/00", "/.glusterfs"} {
+	for _, p := range []string{"/../x", "/.glusterfs/00", "/.glusterfs"} {
 		if _, err := b.Abs(p); !errors.Is(err, ErrOutsideBrick) {
 			t.Errorf("Abs(%q) err = %v, want ErrOutsideBrick", p, err)
 		}
+	}
+	// A path through a symlink maps, but nothing acts on it: the
+	// resolution of every operation refuses the symlink.
+	if err := os.WriteFile(filepath.Join(outside, "secret"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	abs, err := b.Abs("/out/secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Reply("/out/secret", nil); !errors.Is(err, ErrSymlinkInPath) || !errors.Is(err, ErrOutsideBrick) {
+		t.Errorf("Reply(/out/secret) err = %v, want ErrSymlinkInPath", err)
+	}
+	if err := b.Chmod(abs, 0o4777); !errors.Is(err, ErrSymlinkInPath) {
+		t.Errorf("Chmod(/out/secret) err = %v, want ErrSymlinkInPath", err)
+	}
+	if err := b.SetRawXattr(abs, "/out/secret", b.Key("x"), []byte("1")); !errors.Is(err, ErrSymlinkInPath) {
+		t.Errorf("SetRawXattr(/out/secret) err = %v, want ErrSymlinkInPath", err)
+	}
+	if fi, err := os.Stat(filepath.Join(outside, "secret")); err != nil || fi.Mode() != 0o600 {
+		t.Errorf("the file behind the symlink changed: %v, %v", fi.Mode(), err)
 	}
 	// A symlink as the last component is fine: it is the entry itself.
 	if _, err := b.Abs("/out"); err != nil {

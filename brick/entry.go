@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"strings"
 	"syscall"
@@ -25,7 +24,17 @@ func (b *Brick) GFIDOf(volPath string) (afr.GFID, error) {
 }
 
 func (b *Brick) gfidAbs(abs, volPath string) (afr.GFID, error) {
-	v, err := b.getXattr(abs, KeyGFID)
+	a, err := b.resolve("read "+b.key(KeyGFID), abs)
+	if err != nil {
+		return afr.GFID{}, b.errorf("read "+b.key(KeyGFID), volPath, err)
+	}
+	defer a.close()
+	return b.gfidProc(a.proc(), volPath)
+}
+
+// gfidProc reads the gfid of the object proc names (at.proc).
+func (b *Brick) gfidProc(proc, volPath string) (afr.GFID, error) {
+	v, err := getXattrProc(proc, b.key(KeyGFID))
 	if errors.Is(err, ErrNoAttr) {
 		return afr.GFID{}, b.errorf("read "+b.key(KeyGFID), volPath, ErrNoGFID)
 	}
@@ -60,7 +69,12 @@ func (b *Brick) setGFIDAbs(abs, volPath string, g afr.GFID) error {
 // or KeyDirty) of the entry at abs. An absent key reads as zeros, as posix
 // returns for a zero-delta xattrop.
 func (b *Brick) ReadChangelog(abs, volPath, key string) (afr.Changelog, error) {
-	c, err := readChangelog(abs, b.key(key))
+	a, err := b.resolve("read "+b.key(key), abs)
+	if err != nil {
+		return afr.Changelog{}, b.errorf("read "+b.key(key), volPath, err)
+	}
+	defer a.close()
+	c, err := readChangelog(a.proc(), b.key(key))
 	if err != nil {
 		return c, b.errorf("read "+b.key(key), volPath, err)
 	}
@@ -71,10 +85,11 @@ func (b *Brick) ReadChangelog(abs, volPath, key string) (afr.Changelog, error) {
 // ChangelogSize bytes, so it is read straight into a small buffer: heal info
 // reads millions of them, and the general xattr reader allocates a kilobyte
 // per call. A longer value does not fit (ERANGE) and is as corrupt as a
-// shorter one. An absent key reads as zeros.
-func readChangelog(abs, fullKey string) (afr.Changelog, error) {
+// shorter one. An absent key reads as zeros. proc names the object through
+// its resolved parent (at.proc).
+func readChangelog(proc, fullKey string) (afr.Changelog, error) {
 	var buf [ChangelogSize + 1]byte
-	n, err := unix.Lgetxattr(abs, fullKey, buf[:])
+	n, err := unix.Lgetxattr(proc, fullKey, buf[:])
 	switch {
 	case errors.Is(err, unix.ENODATA):
 		return afr.Changelog{}, nil
@@ -162,7 +177,12 @@ func (b *Brick) ReplyGFIDAbs(g afr.GFID, pendingKeys []string) (afr.Reply, strin
 	if !ok {
 		return afr.Reply{Name: b.Root, Answered: true, Pending: make([]afr.Changelog, len(pendingKeys))}, "", nil
 	}
-	r, err := b.replyStat(abs, "<gfid:"+g.String()+">", &st, pendingKeys)
+	a, err := b.resolve("read", abs)
+	if err != nil {
+		return afr.Reply{Name: b.Root}, "", b.errorf("read", "<gfid:"+g.String()+">", err)
+	}
+	defer a.close()
+	r, err := b.replyProc(a.proc(), "<gfid:"+g.String()+">", &st, pendingKeys)
 	return r, abs, err
 }
 
@@ -182,7 +202,12 @@ func (b *Brick) CountersGFID(g afr.GFID, pendingKeys []string) (afr.Reply, error
 	}
 	b.fromStat(&r, &st)
 	r.GFID = g
-	if err := b.readCounters(&r, abs, pendingKeys); err != nil {
+	a, err := b.resolve("read", abs)
+	if err != nil {
+		return r, b.errorf("read", "<gfid:"+g.String()+">", err)
+	}
+	defer a.close()
+	if err := b.readCountersIf(&r, a.proc(), pendingKeys, nil); err != nil {
 		return r, b.errorf("read", "<gfid:"+g.String()+">", err)
 	}
 	return r, nil
@@ -195,7 +220,7 @@ func (b *Brick) CountersGFID(g afr.GFID, pendingKeys []string) (afr.Reply, error
 // link of a symlink file; AbsOfGFID tells them apart.
 func (b *Brick) statGFID(g afr.GFID, st *syscall.Stat_t) (abs string, ok bool, err error) {
 	abs = b.HandlePath(g)
-	if err := syscall.Lstat(abs, st); err != nil {
+	if err := b.Lstat(abs, st); err != nil {
 		if errors.Is(err, syscall.ENOENT) {
 			return "", false, nil
 		}
@@ -211,7 +236,7 @@ func (b *Brick) statGFID(g afr.GFID, st *syscall.Stat_t) (abs string, ok bool, e
 	if err != nil {
 		return "", false, err
 	}
-	if err := syscall.Lstat(abs, st); err != nil {
+	if err := b.Lstat(abs, st); err != nil {
 		return "", false, b.errorf("stat", "<gfid:"+g.String()+">", err)
 	}
 	return abs, true, nil
@@ -231,23 +256,18 @@ func (b *Brick) fromStat(r *afr.Reply, st *syscall.Stat_t) {
 	r.Ctime = afr.Timespec{Sec: st.Ctim.Sec, Nsec: st.Ctim.Nsec}
 }
 
-// readCounters reads the pending keys and the dirty key into r. Its
+// readCountersIf reads the pending keys and the dirty key into r, only
+// the keys present reports (all of them when present is nil); the others
+// read as zeros, as absent keys do. proc names the object (at.proc). Its
 // errors name the key but not the entry, which the caller adds: building
 // the entry's name for every read would cost an allocation per entry.
-func (b *Brick) readCounters(r *afr.Reply, abs string, pendingKeys []string) error {
-	return b.readCountersIf(r, abs, pendingKeys, nil)
-}
-
-// readCountersIf is readCounters reading only the keys present reports
-// (all of them when present is nil); the others read as zeros, as absent
-// keys do.
-func (b *Brick) readCountersIf(r *afr.Reply, abs string, pendingKeys []string, present func(k string) bool) error {
+func (b *Brick) readCountersIf(r *afr.Reply, proc string, pendingKeys []string, present func(k string) bool) error {
 	var errs []error
 	read := func(k string) afr.Changelog {
 		if present != nil && !present(k) {
 			return afr.Changelog{}
 		}
-		c, err := readChangelog(abs, b.key(k))
+		c, err := readChangelog(proc, b.key(k))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("read %s: %w", b.key(k), err))
 		}
@@ -262,15 +282,24 @@ func (b *Brick) readCountersIf(r *afr.Reply, abs string, pendingKeys []string, p
 
 func (b *Brick) replyAbs(abs, volPath string, pendingKeys []string) (afr.Reply, error) {
 	r := afr.Reply{Name: b.Root, Pending: make([]afr.Changelog, len(pendingKeys))}
+	a, err := b.resolve("stat", abs)
+	if errors.Is(err, fs.ErrNotExist) {
+		r.Answered = true
+		return r, nil
+	}
+	if err != nil {
+		return r, b.errorf("stat", volPath, err)
+	}
+	defer a.close()
 	var st syscall.Stat_t
-	if err := syscall.Lstat(abs, &st); err != nil {
+	if err := a.lstat(&st); err != nil {
 		if errors.Is(err, syscall.ENOENT) {
 			r.Answered = true
 			return r, nil
 		}
 		return r, b.errorf("stat", volPath, err)
 	}
-	return b.replyStat(abs, volPath, &st, pendingKeys)
+	return b.replyProc(a.proc(), volPath, &st, pendingKeys)
 }
 
 // replyStat is the rest of a full reply once the entry's lstat is known.
@@ -282,29 +311,29 @@ func (b *Brick) replyAbs(abs, volPath string, pendingKeys []string) (afr.Reply, 
 // entry has; without it (a name made on the brick directly, or a trusted.*
 // namespace hidden from an unprivileged listxattr, where getxattr would
 // fail instead) every key is read as before.
-func (b *Brick) replyStat(abs, volPath string, st *syscall.Stat_t, pendingKeys []string) (afr.Reply, error) {
+func (b *Brick) replyProc(proc, volPath string, st *syscall.Stat_t, pendingKeys []string) (afr.Reply, error) {
 	r := afr.Reply{Name: b.Root, Pending: make([]afr.Changelog, len(pendingKeys))}
 	b.fromStat(&r, st)
 	var errs []error
-	names, err := listXattr(abs)
+	names, err := listXattrProc(proc)
 	if err != nil {
 		errs = append(errs, b.errorf("list xattrs", volPath, err))
 	}
 	listed := err == nil && b.hasKey(names, KeyGFID)
 	present := func(k string) bool { return !listed || b.hasKey(names, k) }
-	if g, err := b.gfidAbs(abs, volPath); err == nil {
+	if g, err := b.gfidProc(proc, volPath); err == nil {
 		r.GFID = g
 	} else if !errors.Is(err, ErrNoGFID) {
 		errs = append(errs, err)
 	}
-	if err := b.readCountersIf(&r, abs, pendingKeys, present); err != nil {
+	if err := b.readCountersIf(&r, proc, pendingKeys, present); err != nil {
 		errs = append(errs, b.errorf("read", volPath, err))
 	}
 	// With features.ctime on, GlusterFS reports the times kept in mdata,
 	// not the inode's, so those are the times AFR compares.
 	if !present(KeyMdata) {
 		// No mdata: the inode's times stand.
-	} else if v, err := b.getXattr(abs, KeyMdata); err == nil {
+	} else if v, err := getXattrProc(proc, b.key(KeyMdata)); err == nil {
 		if m, derr := DecodeMdata(v); derr == nil {
 			r.Mtime, r.Ctime = m.Mtime, m.Ctime
 		} else {
@@ -320,7 +349,7 @@ func (b *Brick) replyStat(abs, volPath string, st *syscall.Stat_t, pendingKeys [
 		if strings.HasPrefix(full, "security.") || (b.NS == NSUser && strings.HasPrefix(full, NSTrusted+".")) {
 			continue
 		}
-		v, err := getRawXattr(abs, full)
+		v, err := getXattrProc(proc, full)
 		if err != nil {
 			errs = append(errs, b.errorf("read "+full, volPath, err))
 			continue
@@ -376,7 +405,7 @@ func (b *Brick) Create(e NewEntry) error {
 	}
 	switch e.Type {
 	case afr.TypeRegular:
-		f, err := os.OpenFile(abs, os.O_WRONLY|os.O_CREATE|os.O_EXCL, e.Mode.Perm())
+		f, err := b.CreateFile(abs, e.Mode.Perm())
 		if err != nil {
 			return b.errorf("create", e.Path, err)
 		}
@@ -402,11 +431,11 @@ func (b *Brick) Create(e NewEntry) error {
 			return b.errorf("close", e.Path, err)
 		}
 	case afr.TypeDirectory:
-		if err := os.Mkdir(abs, e.Mode.Perm()); err != nil {
+		if err := b.Mkdir(abs, e.Mode.Perm()); err != nil {
 			return b.errorf("mkdir", e.Path, err)
 		}
 	case afr.TypeSymlink:
-		if err := os.Symlink(e.Target, abs); err != nil {
+		if err := b.Symlink(e.Target, abs); err != nil {
 			return b.errorf("symlink", e.Path, err)
 		}
 	default:
@@ -414,7 +443,7 @@ func (b *Brick) Create(e NewEntry) error {
 	}
 	if e.Type == afr.TypeDirectory {
 		// The umask may have cut bits the caller asked for.
-		if err := os.Chmod(abs, e.Mode.Perm()); err != nil {
+		if err := b.Chmod(abs, e.Mode.Perm()); err != nil {
 			return b.errorf("chmod", e.Path, err)
 		}
 	}
@@ -436,7 +465,7 @@ func (b *Brick) Create(e NewEntry) error {
 	m := e.Times
 	if m == nil {
 		var st syscall.Stat_t
-		if err := syscall.Lstat(abs, &st); err != nil {
+		if err := b.Lstat(abs, &st); err != nil {
 			return b.errorf("stat", e.Path, err)
 		}
 		m = &Mdata{

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/afrkit/afrkit/afr"
 )
@@ -63,9 +63,9 @@ func DirHandleTarget(pgfid afr.GFID, name string) string {
 // in it next.
 func (b *Brick) ensureHandleDir(g afr.GFID) error {
 	dir := filepath.Dir(b.HandlePath(g))
-	err := os.Mkdir(dir, 0o700)
+	err := b.Mkdir(dir, 0o700)
 	if errors.Is(err, fs.ErrNotExist) {
-		err = os.MkdirAll(dir, 0o700)
+		err = b.MkdirAll(dir, 0o700)
 	}
 	if err != nil && !errors.Is(err, fs.ErrExist) {
 		return b.errorf("create handle directory", dir, err)
@@ -80,9 +80,9 @@ func (b *Brick) LinkFileHandle(abs string, g afr.GFID) error {
 		return err
 	}
 	h := b.HandlePath(g)
-	err := os.Link(abs, h)
+	err := b.Link(abs, h)
 	if errors.Is(err, fs.ErrExist) {
-		if same, serr := sameFile(abs, h); serr == nil && same {
+		if same, serr := b.sameFile(abs, h); serr == nil && same {
 			return nil
 		}
 		return b.errorf("link handle", HandleRel(g), fmt.Errorf("handle exists for another inode: %w", fs.ErrExist))
@@ -104,9 +104,9 @@ func (b *Brick) SymlinkDirHandle(g, pgfid afr.GFID, name string) error {
 		target = "../../.."
 	}
 	h := b.HandlePath(g)
-	err := os.Symlink(target, h)
+	err := b.Symlink(target, h)
 	if errors.Is(err, fs.ErrExist) {
-		if cur, rerr := os.Readlink(h); rerr == nil && cur == target {
+		if cur, rerr := b.Readlink(h); rerr == nil && cur == target {
 			return nil
 		}
 		return b.errorf("symlink handle", HandleRel(g), fmt.Errorf("handle exists with another target: %w", fs.ErrExist))
@@ -117,16 +117,15 @@ func (b *Brick) SymlinkDirHandle(g, pgfid afr.GFID, name string) error {
 	return nil
 }
 
-func sameFile(a, b string) (bool, error) {
-	fa, err := os.Lstat(a)
-	if err != nil {
+func (b *Brick) sameFile(x, y string) (bool, error) {
+	var sx, sy syscall.Stat_t
+	if err := b.Lstat(x, &sx); err != nil {
 		return false, err
 	}
-	fb, err := os.Lstat(b)
-	if err != nil {
+	if err := b.Lstat(y, &sy); err != nil {
 		return false, err
 	}
-	return os.SameFile(fa, fb), nil
+	return sx.Dev == sy.Dev && sx.Ino == sy.Ino, nil
 }
 
 // PathOf resolves a gfid to its volume path on this brick. Directories are
@@ -214,18 +213,19 @@ func (b *Brick) PathOfCached(g afr.GFID, cache *DirCache) (string, error) {
 // parentOf returns one (parent gfid, name) pair of g.
 func (b *Brick) parentOf(g afr.GFID) (afr.GFID, string, error) {
 	h := b.HandlePath(g)
-	fi, err := os.Lstat(h)
+	var st syscall.Stat_t
+	err := b.Lstat(h, &st)
 	if errors.Is(err, fs.ErrNotExist) {
 		return afr.GFID{}, "", b.errorf("resolve", g.String(), ErrNoHandle)
 	}
 	if err != nil {
 		return afr.GFID{}, "", b.errorf("resolve", g.String(), err)
 	}
-	if fi.Mode()&fs.ModeSymlink != 0 {
+	if st.Mode&syscall.S_IFMT == syscall.S_IFLNK && st.Nlink == 1 {
 		// A directory handle is a symlink; so is the hard-link handle of a
-		// symlink file, which is told apart by its target not having the
-		// handle shape.
-		target, err := os.Readlink(h)
+		// symlink file, which is told apart by its links (see isDirHandle)
+		// and by its target not having the handle shape.
+		target, err := b.Readlink(h)
 		if err != nil {
 			return afr.GFID{}, "", b.errorf("resolve", HandleRel(g), err)
 		}
@@ -233,7 +233,7 @@ func (b *Brick) parentOf(g afr.GFID) (afr.GFID, string, error) {
 			return pg, name, nil
 		}
 	}
-	names, err := listXattr(h)
+	names, err := b.listXattr(h)
 	if err != nil {
 		return afr.GFID{}, "", b.errorf("list xattrs", HandleRel(g), err)
 	}
@@ -272,7 +272,7 @@ func cmpErr(first, next error) error {
 func ParseDirHandleTarget(target string) (afr.GFID, string, error) {
 	rest, ok := strings.CutPrefix(target, "../../")
 	parts := strings.SplitN(rest, "/", 4)
-	if !ok || len(parts) != 4 || parts[3] == "" || strings.Contains(parts[3], "/") {
+	if !ok || len(parts) != 4 || checkName(parts[3]) != nil {
 		return afr.GFID{}, "", fmt.Errorf("%q: %w", target, ErrBadHandle)
 	}
 	pg, err := ParseGFID(parts[2])
@@ -288,14 +288,15 @@ func ParseDirHandleTarget(target string) (afr.GFID, string, error) {
 // points nowhere.
 func (b *Brick) AbsOfGFID(g afr.GFID) (string, error) {
 	h := b.HandlePath(g)
-	fi, err := os.Lstat(h)
+	var st syscall.Stat_t
+	err := b.Lstat(h, &st)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", b.errorf("resolve", g.String(), ErrNoHandle)
 	}
 	if err != nil {
 		return "", b.errorf("resolve", g.String(), err)
 	}
-	if !b.isDirHandle(h, fi) {
+	if !b.isDirHandle(h, &st) {
 		return h, nil
 	}
 	p, err := b.PathOf(g)
@@ -306,19 +307,30 @@ func (b *Brick) AbsOfGFID(g afr.GFID) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := os.Lstat(abs); err != nil {
+	var dst syscall.Stat_t
+	if err := b.Lstat(abs, &dst); err != nil {
 		return "", b.errorf("resolve", HandleRel(g), fmt.Errorf("%w: %s: %v", ErrDanglingHandle, p, err))
+	}
+	if dst.Mode&syscall.S_IFMT != syscall.S_IFDIR {
+		// A directory's handle that leads to a symlink or a file is not
+		// that directory: a client may have replaced it, or may own a
+		// symlink whose target looks like a handle.
+		return "", b.errorf("resolve", HandleRel(g), fmt.Errorf("%w: %s is a %s, not a directory", ErrDanglingHandle, p, modeTypeName(dst.Mode)))
 	}
 	return abs, nil
 }
 
 // isDirHandle reports whether the handle at h (with lstat info fi) is a
 // directory's symlink handle rather than a hard link to a file or symlink.
-func (b *Brick) isDirHandle(h string, fi fs.FileInfo) bool {
-	if fi.Mode()&fs.ModeSymlink == 0 {
+func (b *Brick) isDirHandle(h string, st *syscall.Stat_t) bool {
+	// A symlink file's handle is a hard link of it: two links at least (its
+	// name and the handle), where a directory's handle is a symlink of its
+	// own. A client chooses a symlink's target, and may make it look like a
+	// handle's.
+	if st.Mode&syscall.S_IFMT != syscall.S_IFLNK || st.Nlink > 1 {
 		return false
 	}
-	target, err := os.Readlink(h)
+	target, err := b.Readlink(h)
 	if err != nil {
 		return false
 	}

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
+	"syscall"
 
 	"github.com/afrkit/afrkit/afr"
 )
@@ -22,17 +22,17 @@ func (b *Brick) Init(volumeID afr.GFID) error {
 	if err := b.setXattr(b.Root, KeyVolumeID, volumeID[:], false); err != nil {
 		return b.errorf("write "+b.key(KeyVolumeID), "/", err)
 	}
-	if err := os.MkdirAll(b.GlusterPath(), 0o700); err != nil {
+	if err := b.MkdirAll(b.GlusterPath(), 0o700); err != nil {
 		return b.errorf("create", GlusterDir, err)
 	}
 	for i := 0; i < 256; i++ {
 		d := b.GlusterPath(fmt.Sprintf("%02x", i))
-		if err := os.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		if err := b.MkdirAll(d, 0o700); err != nil {
 			return b.errorf("create", d, err)
 		}
 	}
 	for _, d := range []string{"landfill", "unlink"} {
-		if err := os.MkdirAll(b.GlusterPath(d), 0o700); err != nil {
+		if err := b.MkdirAll(b.GlusterPath(d), 0o700); err != nil {
 			return b.errorf("create", b.GlusterPath(d), err)
 		}
 	}
@@ -75,18 +75,42 @@ func (b *Brick) CheckVolumeID(want afr.GFID) error {
 // not zero, the volume's id. It is what every command runs before it trusts
 // a brick.
 func (b *Brick) Check(want afr.GFID) error {
-	fi, err := os.Stat(b.GlusterPath())
+	var st syscall.Stat_t
+	err := b.Lstat(b.GlusterPath(), &st)
 	if errors.Is(err, fs.ErrNotExist) {
 		return b.errorf("check", GlusterDir, ErrNotBrick)
 	}
 	if err != nil {
 		return b.errorf("check", GlusterDir, err)
 	}
-	if !fi.IsDir() {
-		return b.errorf("check", GlusterDir, ErrNotBrick)
+	if st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
+		// A symlink here would send every handle and index beyond the brick.
+		return b.errorf("check", GlusterDir, fmt.Errorf("%w: it is a %s", ErrNotBrick, modeTypeName(st.Mode)))
+	}
+	if err := b.checkAfrkitDir(); err != nil {
+		return err
 	}
 	if want.IsZero() {
 		return nil
 	}
 	return b.CheckVolumeID(want)
+}
+
+// checkAfrkitDir refuses a brick whose .glusterfs/afrkit is anything but a
+// directory: afrkit writes its lock, kept copies and quarantine there, and
+// something planted in its place (a symlink out of the brick) must stop
+// every command with a message, not redirect its writes.
+func (b *Brick) checkAfrkitDir() error {
+	var st syscall.Stat_t
+	err := b.Lstat(b.GlusterPath(AfrkitDir), &st)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return b.errorf("check", GlusterDir+"/"+AfrkitDir, err)
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
+		return b.errorf("check", GlusterDir+"/"+AfrkitDir, fmt.Errorf("%w: it is a %s, planted where afrkit keeps its own files; remove it", ErrSymlinkInPath, modeTypeName(st.Mode)))
+	}
+	return nil
 }

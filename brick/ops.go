@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -50,7 +49,7 @@ func (b *Brick) IsInternalKey(full string) bool {
 // is not part of the volume: .glusterfs and the anonymous-inode directory
 // at the brick root.
 func (b *Brick) ReadDirNames(abs, volPath string) ([]string, error) {
-	f, err := os.Open(abs)
+	f, err := b.OpenDir(abs)
 	if err != nil {
 		return nil, b.errorf("open directory", volPath, err)
 	}
@@ -119,7 +118,7 @@ func (b *Brick) ClearChangelog(abs, name, key string, kinds ...afr.Kind) (afr.Ch
 // fails, or lacks the gfid every brick entry has: see replyStat) the test
 // says yes to every key, and the caller reads them all as before.
 func (b *Brick) KeysPresent(abs string) func(k string) bool {
-	names, err := listXattr(abs)
+	names, err := b.listXattr(abs)
 	if err != nil || !b.hasKey(names, KeyGFID) {
 		return func(string) bool { return true }
 	}
@@ -139,7 +138,13 @@ func (b *Brick) RawXattrs(abs, name string) (map[string][]byte, error) {
 // nil): a reader that looks at a few keys of many files spares a getxattr
 // per key it would ignore.
 func (b *Brick) RawXattrsIf(abs, name string, want func(full string) bool) (map[string][]byte, error) {
-	names, err := listXattr(abs)
+	a, err := b.resolve("list xattrs", abs)
+	if err != nil {
+		return nil, b.errorf("list xattrs", name, err)
+	}
+	defer a.close()
+	proc := a.proc()
+	names, err := listXattrProc(proc)
 	if err != nil {
 		return nil, b.errorf("list xattrs", name, err)
 	}
@@ -148,7 +153,7 @@ func (b *Brick) RawXattrsIf(abs, name string, want func(full string) bool) (map[
 		if want != nil && !want(full) {
 			continue
 		}
-		v, err := getRawXattr(abs, full)
+		v, err := getXattrProc(proc, full)
 		if errors.Is(err, ErrNoAttr) {
 			continue
 		}
@@ -162,7 +167,12 @@ func (b *Brick) RawXattrsIf(abs, name string, want func(full string) bool) (map[
 
 // SetRawXattr writes the xattr full on the copy at abs.
 func (b *Brick) SetRawXattr(abs, name, full string, v []byte) error {
-	if err := unix.Lsetxattr(abs, full, v, 0); err != nil {
+	a, err := b.resolve("write "+full, abs)
+	if err != nil {
+		return b.errorf("write "+full, name, err)
+	}
+	defer a.close()
+	if err := unix.Lsetxattr(a.proc(), full, v, 0); err != nil {
 		return b.errorf("write "+full, name, normalizeXattrErr(err))
 	}
 	return nil
@@ -170,7 +180,12 @@ func (b *Brick) SetRawXattr(abs, name, full string, v []byte) error {
 
 // RemoveRawXattr removes the xattr full; an absent one is not an error.
 func (b *Brick) RemoveRawXattr(abs, name, full string) error {
-	err := unix.Lremovexattr(abs, full)
+	a, err := b.resolve("remove "+full, abs)
+	if err != nil {
+		return b.errorf("remove "+full, name, err)
+	}
+	defer a.close()
+	err = unix.Lremovexattr(a.proc(), full)
 	if err == nil || errors.Is(normalizeXattrErr(err), ErrNoAttr) {
 		return nil
 	}
@@ -226,20 +241,16 @@ func (b *Brick) SetMdata(abs, name string, m Mdata) error {
 func (b *Brick) RemoveHandle(g afr.GFID, outside int) error {
 	h := b.HandlePath(g)
 	var st syscall.Stat_t
-	if err := syscall.Lstat(h, &st); err != nil {
-		if errors.Is(err, syscall.ENOENT) {
+	if err := b.Lstat(h, &st); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
 		return b.errorf("stat", HandleRel(g), err)
 	}
-	fi, err := os.Lstat(h)
-	if err != nil {
-		return b.errorf("stat", HandleRel(g), err)
-	}
-	if !b.isDirHandle(h, fi) && int(st.Nlink) > 1+outside {
+	if !b.isDirHandle(h, &st) && int(st.Nlink) > 1+outside {
 		return nil
 	}
-	if err := os.Remove(h); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := b.Remove(h); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return b.errorf("remove handle", HandleRel(g), err)
 	}
 	return nil
@@ -249,7 +260,7 @@ func (b *Brick) RemoveHandle(g afr.GFID, outside int) error {
 // after the directory was renamed.
 func (b *Brick) RetargetDirHandle(g, pgfid afr.GFID, name string) error {
 	h := b.HandlePath(g)
-	if err := os.Remove(h); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := b.Remove(h); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return b.errorf("remove handle", HandleRel(g), err)
 	}
 	return b.SymlinkDirHandle(g, pgfid, name)
@@ -258,7 +269,7 @@ func (b *Brick) RetargetDirHandle(g, pgfid afr.GFID, name string) error {
 // Syncfs makes everything written to the brick's filesystem durable: one
 // call instead of an fsync per healed file.
 func (b *Brick) Syncfs() error {
-	f, err := os.Open(b.Root)
+	f, err := b.OpenDir(b.Root)
 	if err != nil {
 		return b.errorf("open", "/", err)
 	}

@@ -39,11 +39,7 @@ func normalizeXattrErr(err error) error {
 
 // getXattr reads key k of the file at abs, without following symlinks.
 func (b *Brick) getXattr(abs, k string) ([]byte, error) {
-	v, err := xattr.LGet(abs, b.key(k))
-	if err != nil {
-		return nil, normalizeXattrErr(err)
-	}
-	return v, nil
+	return b.getRawXattr(abs, b.key(k))
 }
 
 // setXattr writes key k. With create set it fails if the key exists, as
@@ -53,7 +49,12 @@ func (b *Brick) setXattr(abs, k string, v []byte, create bool) error {
 	if create {
 		flags = xattr.XATTR_CREATE
 	}
-	if err := xattr.LSetWithFlags(abs, b.key(k), v, flags); err != nil {
+	a, err := b.resolve("setxattr", abs)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if err := xattr.LSetWithFlags(a.proc(), b.key(k), v, flags); err != nil {
 		return normalizeXattrErr(err)
 	}
 	return nil
@@ -61,7 +62,12 @@ func (b *Brick) setXattr(abs, k string, v []byte, create bool) error {
 
 // removeXattr removes key k; an absent key is not an error.
 func (b *Brick) removeXattr(abs, k string) error {
-	if err := xattr.LRemove(abs, b.key(k)); err != nil {
+	a, err := b.resolve("removexattr", abs)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if err := xattr.LRemove(a.proc(), b.key(k)); err != nil {
 		if err = normalizeXattrErr(err); err == ErrNoAttr {
 			return nil
 		}
@@ -74,7 +80,16 @@ func (b *Brick) removeXattr(abs, k string) error {
 // entry's names fit in a small buffer, so one llistxattr call reads them
 // (the library asks for the size first: two calls per list); a longer list
 // is read again at the size the kernel reports.
-func listXattr(abs string) ([]string, error) {
+func (b *Brick) listXattr(abs string) ([]string, error) {
+	a, err := b.resolve("listxattr", abs)
+	if err != nil {
+		return nil, err
+	}
+	defer a.close()
+	return listXattrProc(a.proc())
+}
+
+func listXattrProc(abs string) ([]string, error) {
 	var small [1024]byte
 	buf := small[:]
 	for {
@@ -123,8 +138,18 @@ func (b *Brick) hasKey(names []string, k string) bool {
 }
 
 // getRawXattr reads a full key name, for xattrs outside afrkit's namespace.
-func getRawXattr(abs, full string) ([]byte, error) {
-	v, err := xattr.LGet(abs, full)
+func (b *Brick) getRawXattr(abs, full string) ([]byte, error) {
+	a, err := b.resolve("getxattr", abs)
+	if err != nil {
+		return nil, err
+	}
+	defer a.close()
+	return getXattrProc(a.proc(), full)
+}
+
+// getXattrProc reads the full key of the object proc names (at.proc).
+func getXattrProc(proc, full string) ([]byte, error) {
+	v, err := xattr.LGet(proc, full)
 	if err != nil {
 		return nil, normalizeXattrErr(err)
 	}

@@ -309,15 +309,17 @@ func (c *checker) checkRoot(bs *brickState) {
 				return b.SetRawXattr(b.Root, "/", gkey, brick.RootGFID[:])
 			}}))
 	}
-	fi, err := os.Stat(b.GlusterPath())
-	if err != nil || !fi.IsDir() {
+	var gst syscall.Stat_t
+	if err := b.Lstat(b.GlusterPath(), &gst); err != nil || gst.Mode&syscall.S_IFMT != syscall.S_IFDIR {
 		bs.noTree = true
 		c.add(bs.on(Finding{Class: ClassGlusterfsDir, Path: brick.GlusterDir,
 			Detail: "the brick has no .glusterfs directory: no handles, no index",
 			Repair: "create .glusterfs, its index and the root handle; the entries' handles are then made by the next pass",
 			fix: func(q *quarantine) error {
 				q.before("create .glusterfs")
-				if err := os.Mkdir(b.GlusterPath(), 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+				// MkdirAll refuses a symlink or file in the way: the
+				// repair never makes the index beyond the brick.
+				if err := b.MkdirAll(b.GlusterPath(), 0o700); err != nil {
 					return err
 				}
 				if err := bs.ix.Init(); err != nil {
@@ -328,7 +330,8 @@ func (c *checker) checkRoot(bs *brickState) {
 		return
 	}
 	for _, rel := range []string{"indices", "indices/xattrop", "indices/dirty", "indices/entry-changes"} {
-		if fi, err := os.Stat(b.GlusterPath(rel)); err != nil || !fi.IsDir() {
+		var st syscall.Stat_t
+		if err := b.Lstat(b.GlusterPath(rel), &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
 			c.add(bs.on(Finding{Class: ClassGlusterfsDir, Path: filepath.Join(brick.GlusterDir, rel),
 				Detail: "missing: the heal index cannot record what needs healing", Repair: "create it",
 				fix: func(q *quarantine) error {
@@ -338,13 +341,13 @@ func (c *checker) checkRoot(bs *brickState) {
 		}
 	}
 	root := b.HandlePath(brick.RootGFID)
-	t, err := os.Readlink(root)
+	t, err := b.Readlink(root)
 	bs.rootHandleOK = err == nil && t == "../../.."
 	if !bs.rootHandleOK {
 		what := "missing"
 		if err == nil {
 			what = "a symlink to " + t
-		} else if _, serr := os.Lstat(root); serr == nil {
+		} else if exists, _ := b.Exists(root); exists {
 			what = "not a symlink"
 		}
 		c.add(bs.on(Finding{Class: ClassGlusterfsDir, Path: brick.HandleRel(brick.RootGFID), GFID: brick.RootGFID.String(),
@@ -422,7 +425,7 @@ func (ci *copyInfo) counted(k afr.Kind) bool {
 // readCopy reads the copy at abs, or returns nil when there is none.
 func (c *checker) readCopy(bs *brickState, abs, p string) (*copyInfo, error) {
 	ci := &copyInfo{bs: bs, abs: abs}
-	if err := syscall.Lstat(abs, &ci.st); err != nil {
+	if err := bs.b.Lstat(abs, &ci.st); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
 		}

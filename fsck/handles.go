@@ -43,7 +43,7 @@ const (
 // pool; one <yy> directory of names is in memory per worker.
 func (c *checker) walkHandles(ctx context.Context, bs *brickState, pass handlePass) error {
 	top := bs.b.GlusterPath()
-	l1, err := readNames(top)
+	l1, err := bs.b.ReadNames(top)
 	if err != nil {
 		return fmt.Errorf("fsck: %s: %w", bs.label, err)
 	}
@@ -54,7 +54,7 @@ func (c *checker) walkHandles(ctx context.Context, bs *brickState, pass handlePa
 		}
 	}
 	return runPool(ctx, c.opts.Jobs, tasks, func(a string, _ func(string)) error {
-		l2, err := readNames(filepath.Join(top, a))
+		l2, err := bs.b.ReadNames(filepath.Join(top, a))
 		if err != nil {
 			return fmt.Errorf("fsck: %s: %w", bs.label, err)
 		}
@@ -63,7 +63,7 @@ func (c *checker) walkHandles(ctx context.Context, bs *brickState, pass handlePa
 				continue
 			}
 			dir := filepath.Join(top, a, b)
-			entries, err := os.ReadDir(dir)
+			entries, err := readDir(bs.b, dir)
 			if err != nil {
 				return fmt.Errorf("fsck: %s: %w", bs.label, err)
 			}
@@ -90,23 +90,25 @@ func (c *checker) walkHandles(ctx context.Context, bs *brickState, pass handlePa
 	})
 }
 
-func readNames(dir string) ([]string, error) {
-	f, err := os.Open(dir)
+// readDir lists a directory of the handle tree with each entry's type.
+func readDir(b *brick.Brick, dir string) ([]fs.DirEntry, error) {
+	f, err := b.OpenDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return f.Readdirnames(-1)
+	return f.ReadDir(-1)
 }
 
 func (c *checker) checkHandle(bs *brickState, g afr.GFID, h string) {
 	rel := brick.HandleRel(g)
 	var st syscall.Stat_t
-	if err := syscall.Lstat(h, &st); err != nil {
+	if err := bs.b.Lstat(h, &st); err != nil {
 		return // gone since the directory was read
 	}
-	if st.Mode&syscall.S_IFMT == syscall.S_IFLNK {
-		target, err := os.Readlink(h)
+	if st.Mode&syscall.S_IFMT == syscall.S_IFLNK && st.Nlink == 1 {
+		// A symlink of the volume has a hard-link handle: two links.
+		target, err := bs.b.Readlink(h)
 		if err == nil {
 			if _, _, perr := brick.ParseDirHandleTarget(target); perr == nil {
 				c.checkDirHandle(bs, g, h, rel, target)
@@ -130,10 +132,12 @@ func (c *checker) checkHandle(bs *brickState, g afr.GFID, h string) {
 }
 
 func (c *checker) checkDirHandle(bs *brickState, g afr.GFID, h, rel, target string) {
-	fi, err := os.Stat(h)
-	if err != nil || !fi.IsDir() {
+	// Resolved through the brick: a handle chain that passes through a
+	// client's symlink leads to no directory of the volume.
+	dir, err := bs.b.AbsOfGFID(g)
+	if err != nil {
 		why := "leads to no directory"
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if !errors.Is(err, brick.ErrDanglingHandle) && !errors.Is(err, brick.ErrNoHandle) && !errors.Is(err, fs.ErrNotExist) {
 			why = err.Error()
 		}
 		c.add(bs.on(Finding{Class: ClassDanglingHandle, Path: rel, GFID: g.String(),
@@ -143,11 +147,7 @@ func (c *checker) checkDirHandle(bs *brickState, g afr.GFID, h, rel, target stri
 			}}))
 		return
 	}
-	dir, err := filepath.EvalSymlinks(h)
-	var own afr.GFID
-	if err == nil {
-		own, err = bs.b.GFIDAt(dir)
-	}
+	own, err := bs.b.GFIDAt(dir)
 	if err != nil || own != g {
 		c.add(bs.on(Finding{Class: ClassHandleGFID, Path: rel, GFID: g.String(),
 			Detail: fmt.Sprintf("directory handle -> %s, a directory with gfid %s", target, gfidOrErr(own, err)),
@@ -246,7 +246,7 @@ func (c *checker) notGFID(bs *brickState, sub index.Subdir, e index.Entry) {
 	rel := filepath.Join(brick.GlusterDir, "indices", string(sub), e.Name)
 	p := filepath.Join(bs.root, rel)
 	c.add(bs.on(Finding{Class: ClassStaleIndex, Path: rel, Detail: "not a gfid", Repair: "remove the index entry",
-		fix: func(q *quarantine) error { return removeIfThere(p) }}))
+		fix: func(q *quarantine) error { return removeIfThere(bs.b, p) }}))
 }
 
 // staleWhy says why an index entry for g is stale, or "" when it is not:
@@ -289,8 +289,8 @@ func (c *checker) staleWhy(bs *brickState, g afr.GFID) string {
 	return zero
 }
 
-func removeIfThere(p string) error {
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+func removeIfThere(b *brick.Brick, p string) error {
+	if err := b.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/afrkit/afrkit/brick"
 )
@@ -115,29 +113,36 @@ func (q *quarantine) dir(b *brick.Brick) string { return QuarantineDir(b, q.id) 
 // relative to the brick root, after recording the move in the manifest.
 // A path that is already gone is not an error.
 func (q *quarantine) move(b *brick.Brick, abs string, f Finding) error {
-	if _, err := os.Lstat(abs); errors.Is(err, fs.ErrNotExist) {
-		return nil
+	if exists, err := b.Exists(abs); err != nil || !exists {
+		return err
 	}
 	rel := strings.TrimPrefix(b.RelToRoot(abs), "/")
 	dst := filepath.Join(q.dir(b), rel)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+	if err := b.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 		return fmt.Errorf("quarantine %s: %w", rel, err)
+	}
+	// A second move of the same path in one repair (a handle one finding
+	// recreated and another then took away) gets a name of its own: what
+	// is quarantined is never replaced.
+	for n := 1; ; n++ {
+		exists, err := b.Exists(dst)
+		if err != nil {
+			return fmt.Errorf("quarantine %s: %w", rel, err)
+		}
+		if !exists {
+			break
+		}
+		dst = filepath.Join(q.dir(b), rel) + "." + strconv.Itoa(n)
 	}
 	line, err := json.Marshal(manifestLine{Time: time.Now().UTC().Format(time.RFC3339Nano), Class: f.Class, From: rel, To: b.RelToRoot(dst), GFID: f.GFID})
 	if err != nil {
 		return err
 	}
-	mf, err := os.OpenFile(filepath.Join(q.dir(b), "manifest.jsonl"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("quarantine %s: %w", rel, err)
-	}
-	_, werr := mf.Write(append(line, '\n'))
-	serr := mf.Sync()
-	if err := errors.Join(werr, serr, mf.Close()); err != nil {
+	if err := b.AppendDurable(filepath.Join(q.dir(b), "manifest.jsonl"), append(line, '\n')); err != nil {
 		return fmt.Errorf("quarantine %s: manifest: %w", rel, err)
 	}
 	q.before("quarantine " + rel)
-	if err := os.Rename(abs, dst); err != nil {
+	if err := b.Rename(abs, dst, true); err != nil {
 		return fmt.Errorf("quarantine %s: %w", rel, err)
 	}
 	return nil
@@ -195,14 +200,14 @@ func Restore(roots []string, ns, id string) ([]string, error) {
 		return nil, fmt.Errorf("fsck: restore: %q is not a quarantine id", id)
 	}
 	var lines []string
-	found := false
+	found, left := false, 0
 	for _, root := range roots {
 		b, err := brick.Open(root, ns)
 		if err != nil {
 			return lines, err
 		}
 		mf := filepath.Join(QuarantineDir(b, id), "manifest.jsonl")
-		data, err := os.ReadFile(mf)
+		data, err := b.ReadFile(mf)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -221,11 +226,14 @@ func Restore(roots []string, ns, id string) ([]string, error) {
 			if ferr != nil || terr != nil || !strings.HasPrefix(to, QuarantineDir(b, id)+"/") || strings.HasPrefix(from, b.GlusterPath(brick.AfrkitDir)) {
 				return lines, fmt.Errorf("%s: line %d: not a move out of the brick into its quarantine: %s -> %s", mf, i+1, m.From, m.To)
 			}
-			if _, err := os.Lstat(to); err != nil {
+			if exists, err := b.Exists(to); err != nil || !exists {
 				continue // the repair was killed before this move, or it is back already
 			}
-			if err := unix.Renameat2(unix.AT_FDCWD, to, unix.AT_FDCWD, from, unix.RENAME_NOREPLACE); err != nil {
+			// Through the brick: a parent replaced by a symlink since the
+			// repair is refused, never followed out of the brick.
+			if err := b.Rename(to, from, true); err != nil {
 				lines = append(lines, fmt.Sprintf("%s: left %s in quarantine: %s: %v", root, m.To, m.From, err))
+				left++
 				continue
 			}
 			lines = append(lines, fmt.Sprintf("%s: restored %s (%s)", root, m.From, m.Class))
@@ -233,6 +241,9 @@ func Restore(roots []string, ns, id string) ([]string, error) {
 	}
 	if !found {
 		return nil, fmt.Errorf("fsck: restore: no brick has a quarantine %s", id)
+	}
+	if left > 0 {
+		return lines, fmt.Errorf("fsck: restore %s: %d entries could not be put back and stay in quarantine", id, left)
 	}
 	return lines, nil
 }

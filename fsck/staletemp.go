@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/zeebo/blake3"
-	"golang.org/x/sys/unix"
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
@@ -78,19 +77,20 @@ func (c *checker) checkStaleTemp(s *setState, p, name string, names []string, di
 	tp, fp := brick.Join(p, name), brick.Join(p, final)
 	f := Finding{Class: ClassStaleTemp, Brick: labels(s), Path: tp, GFID: gfidOf(tmp)}
 	var other string // the final name's copy that is not the temp file's
+	var otherBrick *brick.Brick
 	if _, found := slices.BinarySearch(names, final); found {
 		for _, d := range dirs {
 			if d == nil {
 				continue
 			}
 			fa := filepath.Join(d.abs, final)
-			if _, err := os.Lstat(fa); err != nil {
+			if exists, _ := d.bs.b.Exists(fa); !exists {
 				continue
 			}
 			if g, err := d.bs.b.GFIDAt(fa); err == nil && tmp.gfidOK && g == tmp.gfid {
 				continue // renamed on this brick already
 			}
-			other = fa
+			other, otherBrick = fa, d.bs.b
 			break
 		}
 	}
@@ -101,8 +101,8 @@ func (c *checker) checkStaleTemp(s *setState, p, name string, names []string, di
 		c.add(f)
 		return
 	}
-	tv, terr := version(tmp.abs, tp)
-	fv, ferr := version(other, fp)
+	tv, terr := version(tmp.bs.b, tmp.abs, tp)
+	fv, ferr := version(otherBrick, other, fp)
 	switch {
 	case terr != nil || ferr != nil:
 		f.Detail = fmt.Sprintf("an rsync temp file of %s, which exists; their content could not be compared: %v", fp, errors.Join(terr, ferr))
@@ -131,7 +131,7 @@ func renameStale(q *quarantine, dirs []*copyInfo, name, final, p string) error {
 		}
 		b := d.bs.b
 		from, to := filepath.Join(d.abs, name), filepath.Join(d.abs, final)
-		if _, err := os.Lstat(from); err != nil {
+		if exists, _ := b.Exists(from); !exists {
 			continue
 		}
 		pg, err := b.GFIDAt(d.abs)
@@ -139,7 +139,7 @@ func renameStale(q *quarantine, dirs []*copyInfo, name, final, p string) error {
 			return err
 		}
 		q.before("rename " + brick.Join(p, name))
-		if err := unix.Renameat2(unix.AT_FDCWD, from, unix.AT_FDCWD, to, unix.RENAME_NOREPLACE); err != nil {
+		if err := b.Rename(from, to, true); err != nil {
 			return fmt.Errorf("%s: rename %s to %s: %w", d.bs.label, brick.Join(p, name), final, err)
 		}
 		q.before("gfid2path " + brick.Join(p, final))
@@ -163,7 +163,7 @@ func quarantineStale(q *quarantine, dirs []*copyInfo, name, p string, f Finding)
 		}
 		b := d.bs.b
 		from := filepath.Join(d.abs, name)
-		if _, err := os.Lstat(from); err != nil {
+		if exists, _ := b.Exists(from); !exists {
 			continue
 		}
 		g, err := b.GFIDAt(from)
@@ -181,13 +181,18 @@ func quarantineStale(q *quarantine, dirs []*copyInfo, name, p string, f Finding)
 	return nil
 }
 
-// version describes the file at abs for a person to choose.
-func version(abs, p string) (Version, error) {
+// version describes the file at abs for a person to choose. Only a
+// regular file is read: whatever else a client put at the name (a FIFO, a
+// device, a symlink out of the brick) is described by its type.
+func version(b *brick.Brick, abs, p string) (Version, error) {
 	var st syscall.Stat_t
-	if err := syscall.Lstat(abs, &st); err != nil {
+	if err := b.Lstat(abs, &st); err != nil {
 		return Version{}, err
 	}
-	h, err := hashFile(abs)
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return Version{}, fmt.Errorf("%s is a %s, not a regular file", p, brick.FileType(st.Mode))
+	}
+	h, err := hashFile(b, abs)
 	if err != nil {
 		return Version{}, err
 	}
@@ -195,9 +200,10 @@ func version(abs, p string) (Version, error) {
 		Mtime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec).UTC().Format(time.RFC3339Nano)}, nil
 }
 
-// hashFile is the blake3 of a file's content.
-func hashFile(p string) (string, error) {
-	f, err := os.Open(p)
+// hashFile is the blake3 of a brick file's content; anything but a
+// regular file is refused unopened.
+func hashFile(b *brick.Brick, p string) (string, error) {
+	f, err := b.OpenFile(p, os.O_RDONLY)
 	if err != nil {
 		return "", err
 	}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
 )
 
 // healData copies the source's content to every sink.
@@ -32,7 +33,7 @@ func (h *entryHeal) healData(kv afr.KindVerdict) error {
 			continue
 		}
 		h.changed = true
-		n, err := h.e.copyData(h.abs[src], h.abs[i], size, algo, h.path)
+		n, err := h.e.copyData(h.rs.Open[src], h.abs[src], h.rs.Open[i], h.abs[i], size, algo, h.path)
 		if err != nil {
 			return fmt.Errorf("%s → %s: %w", h.label(src), h.label(i), err)
 		}
@@ -72,13 +73,13 @@ func (e *Engine) algorithm(srcSize, sinkSize int64) string {
 // empty) there is nothing to compare, so the source's data is copied by
 // copy_file_range, in the kernel, without being read into user space or
 // hashed; read and write remain for filesystems that cannot.
-func (e *Engine) copyData(srcPath, dstPath string, size int64, algo, name string) (int64, error) {
-	src, err := os.Open(srcPath)
+func (e *Engine) copyData(sb *brick.Brick, srcPath string, db *brick.Brick, dstPath string, size int64, algo, name string) (int64, error) {
+	src, err := sb.OpenFile(srcPath, os.O_RDONLY)
 	if err != nil {
 		return 0, err
 	}
 	defer src.Close()
-	dst, err := os.OpenFile(dstPath, os.O_RDWR, 0)
+	dst, err := db.OpenFile(dstPath, os.O_RDWR)
 	if err != nil {
 		return 0, err
 	}
@@ -306,7 +307,7 @@ func (h *entryHeal) metadataHeals(i int) bool {
 func (h *entryHeal) copyTimes(src, i int) error {
 	sb, db := h.rs.Open[src], h.rs.Open[i]
 	var st syscall.Stat_t
-	if err := syscall.Lstat(h.abs[src], &st); err != nil {
+	if err := sb.Lstat(h.abs[src], &st); err != nil {
 		return fmt.Errorf("%s: stat %s: %w", h.label(src), h.path, err)
 	}
 	if m, ok, err := sb.ReadMdata(h.abs[src], h.path); err != nil {
@@ -320,17 +321,16 @@ func (h *entryHeal) copyTimes(src, i int) error {
 		}
 	}
 	h.e.step("utimes " + h.path)
-	ts := []unix.Timespec{unix.NsecToTimespec(st.Atim.Nano()), unix.NsecToTimespec(st.Mtim.Nano())}
-	if err := unix.UtimesNanoAt(unix.AT_FDCWD, h.abs[i], ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if err := db.Utimes(h.abs[i], st.Atim.Nano(), st.Mtim.Nano()); err != nil {
 		return fmt.Errorf("%s: set times of %s: %w", h.label(i), h.path, err)
 	}
 	return nil
 }
 
-// hashFile is the blake3 of a file's content, for history records and the
-// majority operation.
-func hashFile(p string) (string, int64, error) {
-	f, err := os.Open(p)
+// hashFile is the blake3 of a brick file's content, for history records
+// and the majority operation.
+func hashFile(b *brick.Brick, p string) (string, int64, error) {
+	f, err := b.OpenFile(p, os.O_RDONLY)
 	if err != nil {
 		return "", 0, err
 	}

@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -62,7 +59,7 @@ func (h *entryHeal) keptPath(i int, id string, g afr.GFID) string {
 func (h *entryHeal) writeMeta(i int, rec Record, p, abs, kept string) (keptMeta, error) {
 	b := h.rs.Open[i]
 	var st syscall.Stat_t
-	if err := syscall.Lstat(abs, &st); err != nil {
+	if err := b.Lstat(abs, &st); err != nil {
 		return keptMeta{}, fmt.Errorf("%s: stat %s: %w", h.label(i), p, err)
 	}
 	xs, err := b.RawXattrs(abs, p)
@@ -80,11 +77,11 @@ func (h *entryHeal) writeMeta(i int, rec Record, p, abs, kept string) (keptMeta,
 	for k, v := range xs {
 		m.Xattrs[k] = hex.EncodeToString(v)
 	}
-	if err := os.MkdirAll(filepath.Dir(kept), 0o700); err != nil {
+	if err := b.MkdirAll(filepath.Dir(kept), 0o700); err != nil {
 		return m, fmt.Errorf("%s: %w", h.label(i), err)
 	}
 	data, _ := json.MarshalIndent(m, "", "  ")
-	if err := writeDurable(kept+".json", data); err != nil {
+	if err := b.WriteFileDurable(kept+".json", data); err != nil {
 		return m, fmt.Errorf("%s: %w", h.label(i), err)
 	}
 	return m, nil
@@ -102,35 +99,6 @@ func typeName(mode uint32) string {
 	return afr.TypeOther.String()
 }
 
-// writeDurable writes a new file and fsyncs it and its directory.
-func writeDurable(p string, data []byte) error {
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(p))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
 // keepCopy copies brick i's copy (its content for data, only its metadata
 // file for metadata) into the brick's kept directory, durably, before the
 // resolution overwrites it.
@@ -146,44 +114,19 @@ func (h *entryHeal) keepCopy(i int, rec Record, kind afr.Kind) (Kept, error) {
 	if kind != afr.Data {
 		return k, nil
 	}
-	if err := copyFileDurable(h.abs[i], kept); err != nil {
+	b := h.rs.Open[i]
+	if err := b.CopyFile(h.abs[i], kept); err != nil {
+		// The metadata file alone describes no kept copy: take it back,
+		// so nothing is left that no history record mentions.
+		_ = b.Remove(kept + ".json")
 		return k, fmt.Errorf("%s: keep %s: %w", h.label(i), h.path, err)
 	}
-	sum, _, err := hashFile(kept)
+	sum, _, err := hashFile(b, kept)
 	if err != nil {
 		return k, err
 	}
 	k.Path, k.Blake3 = kept, sum
 	return k, nil
-}
-
-func copyFileDurable(src, dst string) error {
-	if err := copyFile(src, dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(dst))
-}
-
-// copyFile copies src's content into dst, opened with flag, and fsyncs it.
-func copyFile(src, dst string, flag int) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, flag, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // keepMoved moves brick i's copy at abs (path p, gfid g) out of the volume
@@ -201,15 +144,15 @@ func (h *entryHeal) keepMoved(i int, rec Record, p, abs string, g afr.GFID) (Kep
 	}
 	k := Kept{Brick: h.label(i), BrickRoot: b.Root, Path: kept, Meta: kept + ".json", Type: m.Type, Size: m.Size, Moved: true}
 	if m.Type == afr.TypeRegular.String() {
-		if sum, _, err := hashFile(abs); err == nil {
+		if sum, _, err := hashFile(b, abs); err == nil {
 			k.Blake3 = sum
 		}
 	}
 	h.e.step("move " + p + " to kept")
-	if err := os.Rename(abs, kept); err != nil {
+	if err := b.Rename(abs, kept, true); err != nil {
 		return k, fmt.Errorf("%s: keep %s: %w", h.label(i), p, err)
 	}
-	if err := syncDir(filepath.Dir(kept)); err != nil {
+	if err := b.SyncDir(filepath.Dir(kept)); err != nil {
 		return k, err
 	}
 	return k, dropHandles(b, kept)
@@ -218,7 +161,7 @@ func (h *entryHeal) keepMoved(i int, rec Record, p, abs string, g afr.GFID) (Kep
 // dropHandles removes the handles of everything under a tree moved out of
 // the volume: its gfids are no longer the volume's.
 func dropHandles(b *brick.Brick, root string) error {
-	return walkGFIDs(b, root, func(_ string, _ fs.DirEntry, g afr.GFID) error {
+	return walkGFIDs(b, root, func(_ string, _ *syscall.Stat_t, g afr.GFID) error {
 		// The kept name itself is one link outside the volume.
 		return b.RemoveHandle(g, 1)
 	})
@@ -226,11 +169,8 @@ func dropHandles(b *brick.Brick, root string) error {
 
 // walkGFIDs calls fn for every entry under root (root included) that
 // carries a gfid.
-func walkGFIDs(b *brick.Brick, root string, fn func(p string, d fs.DirEntry, g afr.GFID) error) error {
-	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
+func walkGFIDs(b *brick.Brick, root string, fn func(p string, st *syscall.Stat_t, g afr.GFID) error) error {
+	return b.Walk(root, func(p string, st *syscall.Stat_t) error {
 		g, err := b.GFIDAt(p)
 		if errors.Is(err, brick.ErrNoGFID) {
 			return nil
@@ -238,7 +178,7 @@ func walkGFIDs(b *brick.Brick, root string, fn func(p string, d fs.DirEntry, g a
 		if err != nil {
 			return err
 		}
-		return fn(p, d, g)
+		return fn(p, st, g)
 	})
 }
 

@@ -34,7 +34,7 @@ func (h *entryHeal) setMetadata(src, i int) error {
 	b := h.rs.Open[i]
 	chowned := false
 	if s.UID != r.UID || s.GID != r.GID {
-		if err := os.Lchown(abs, int(s.UID), int(s.GID)); err != nil {
+		if err := b.Lchown(abs, int(s.UID), int(s.GID)); err != nil {
 			return err
 		}
 		chowned = true
@@ -44,7 +44,7 @@ func (h *entryHeal) setMetadata(src, i int) error {
 	// nothing else changes a mode, so an equal one without set-id bits is
 	// left alone.
 	if s.Type != afr.TypeSymlink && (chowned || s.Mode != r.Mode || s.Mode&0o6000 != 0) {
-		if err := os.Chmod(abs, modeBits(s.Mode)); err != nil {
+		if err := b.Chmod(abs, modeBits(s.Mode)); err != nil {
 			return err
 		}
 	}

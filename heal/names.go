@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"sort"
 	"strings"
 
@@ -160,6 +159,10 @@ func (h *entryHeal) healName(name string, src int, sinks []bool) (bool, error) {
 			if err := h.assignGFID(i, p, abs[i], c, want.GFID); err != nil {
 				return false, err
 			}
+		default:
+			if err := h.completeEntry(i, p, abs[i], c); err != nil {
+				return false, err
+			}
 		}
 	}
 	if h.force {
@@ -186,6 +189,30 @@ func (h *entryHeal) assignGFID(i int, p, abs string, c afr.Reply, g afr.GFID) er
 	})
 }
 
+// completeEntry finishes a copy that has its gfid but not its handle: what
+// a create cut short between setting the gfid and linking the handle
+// leaves (brick.Create). The copy is the gfid's, so the handle and
+// gfid2path it lacks are made, as a create would have; without this the
+// gfid reads as missing on the sink and the name as present, and neither
+// heal would ever make the handle.
+func (h *entryHeal) completeEntry(i int, p, abs string, c afr.Reply) error {
+	exists, _, err := h.rs.Open[i].HasGFID(c.GFID)
+	if err != nil || exists {
+		return err
+	}
+	b := h.rs.Open[i]
+	_, name := brick.SplitPath(p)
+	return h.act(Action{What: "gfid", Path: p, Sinks: []string{h.label(i)}, Detail: "complete a half-made entry: handle and gfid2path of gfid " + c.GFID.String()}, func() error {
+		if c.Type == afr.TypeDirectory {
+			return b.SymlinkDirHandle(c.GFID, h.gfid, name)
+		}
+		if err := b.LinkFileHandle(abs, c.GFID); err != nil {
+			return err
+		}
+		return b.AddGfid2path(abs, h.gfid, name)
+	})
+}
+
 // createName makes name on sink i as the reference brick ref has it.
 func (h *entryHeal) createName(i, ref int, p string, abs []string, want afr.Reply) error {
 	b := h.rs.Open[i]
@@ -201,7 +228,7 @@ func (h *entryHeal) createName(i, ref int, p string, abs []string, want afr.Repl
 		// The sink has the inode under another name: a hard link or a
 		// rename made while it was down.
 		return h.act(Action{What: "link", Path: p, Source: h.label(ref), Sinks: []string{h.label(i)}, Detail: "link to the existing gfid " + want.GFID.String()}, func() error {
-			if err := os.Link(b.HandlePath(want.GFID), abs[i]); err != nil {
+			if err := b.Link(b.HandlePath(want.GFID), abs[i]); err != nil {
 				return err
 			}
 			return b.AddGfid2path(abs[i], h.gfid, name)
@@ -257,7 +284,7 @@ func (h *entryHeal) createName(i, ref int, p string, abs []string, want afr.Repl
 			e.Times = &m
 		}
 		if want.Type == afr.TypeSymlink {
-			t, err := os.Readlink(abs[ref])
+			t, err := rb.Readlink(abs[ref])
 			if err != nil {
 				return err
 			}
@@ -281,7 +308,7 @@ func (h *entryHeal) moveDir(i int, p, abs string, g afr.GFID) error {
 	}
 	_, name := brick.SplitPath(p)
 	return h.act(Action{What: "rename", Path: p, Sinks: []string{h.label(i)}, Detail: "move directory from " + b.RelToRoot(old)}, func() error {
-		if err := os.Rename(old, abs); err != nil {
+		if err := b.Rename(old, abs, true); err != nil {
 			return err
 		}
 		return b.RetargetDirHandle(g, h.gfid, name)
@@ -316,7 +343,7 @@ func (h *entryHeal) expungeName(p string, copies []afr.Reply, abs []string, src 
 			_, name := brick.SplitPath(p)
 			err := h.act(Action{What: "unlink", Path: p, Source: h.label(src), Sinks: []string{h.label(i)},
 				Detail: fmt.Sprintf("%s has gfid %s under another name", h.label(src), c.GFID)}, func() error {
-				if err := os.Remove(abs[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				if err := b.Remove(abs[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
 					return err
 				}
 				return b.RemoveGfid2path(b.HandlePath(c.GFID), h.gfid, name)

@@ -3,14 +3,10 @@ package heal
 import (
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
-
-	"golang.org/x/sys/unix"
+	"syscall"
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
@@ -58,7 +54,7 @@ func (e *Engine) Undo(id string) ([]string, error) {
 			return lines, err
 		}
 		var m keptMeta
-		raw, err := os.ReadFile(k.Meta)
+		raw, err := rs.Open[i].ReadFile(k.Meta)
 		if err != nil {
 			return lines, fmt.Errorf("undo %s: %w", id, err)
 		}
@@ -132,7 +128,7 @@ func (e *Engine) restore(rs *ReplicaSet, i int, rec Record, k Kept, m keptMeta) 
 		}
 		if err == nil && k.Path != "" {
 			e.step("restore content " + m.Path)
-			err = copyFile(k.Path, abs, os.O_WRONLY|os.O_TRUNC)
+			err = b.CopyInto(k.Path, abs)
 		}
 	}
 	if err != nil {
@@ -157,17 +153,17 @@ func (e *Engine) putBackMoved(rs *ReplicaSet, i int, rec Record, k Kept, m keptM
 			return "", fmt.Errorf("%s holds gfid %s now; move it aside before undoing", m.Path, cur)
 		}
 		e.step("remove winner's replica " + m.Path)
-		if err := os.RemoveAll(abs); err != nil {
+		if err := b.RemoveAll(abs); err != nil {
 			return "", err
 		}
 		if err := b.RemoveHandle(cur, 0); err != nil {
 			return "", err
 		}
-	} else if _, serr := os.Lstat(abs); serr == nil || !errors.Is(serr, fs.ErrNotExist) {
+	} else if exists, serr := b.Exists(abs); exists || serr != nil {
 		return "", fmt.Errorf("%s exists without a gfid; move it aside before undoing", m.Path)
 	}
 	e.step("put back " + m.Path)
-	if err := os.Rename(k.Path, abs); err != nil {
+	if err := b.Rename(k.Path, abs, true); err != nil {
 		return "", err
 	}
 	return abs, relinkHandles(b, abs)
@@ -175,8 +171,8 @@ func (e *Engine) putBackMoved(rs *ReplicaSet, i int, rec Record, k Kept, m keptM
 
 // relinkHandles recreates the handles of a tree put back into the volume.
 func relinkHandles(b *brick.Brick, root string) error {
-	return walkGFIDs(b, root, func(p string, d fs.DirEntry, g afr.GFID) error {
-		if !d.IsDir() {
+	return walkGFIDs(b, root, func(p string, st *syscall.Stat_t, g afr.GFID) error {
+		if st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
 			return b.LinkFileHandle(p, g)
 		}
 		pg, err := b.GFIDAt(filepath.Dir(p))
@@ -190,11 +186,11 @@ func relinkHandles(b *brick.Brick, root string) error {
 // restoreAttrs gives the copy at abs the kept mode, owner, xattrs and
 // times.
 func restoreAttrs(b *brick.Brick, abs string, m keptMeta, xs map[string][]byte) error {
-	if err := os.Lchown(abs, int(m.UID), int(m.GID)); err != nil {
+	if err := b.Lchown(abs, int(m.UID), int(m.GID)); err != nil {
 		return err
 	}
 	if m.Type != afr.TypeSymlink.String() {
-		if err := os.Chmod(abs, modeBits(m.Mode)); err != nil {
+		if err := b.Chmod(abs, modeBits(m.Mode)); err != nil {
 			return err
 		}
 	}
@@ -217,8 +213,7 @@ func restoreAttrs(b *brick.Brick, abs string, m keptMeta, xs map[string][]byte) 
 			return err
 		}
 	}
-	ts := []unix.Timespec{unix.NsecToTimespec(m.Atime), unix.NsecToTimespec(m.Mtime)}
-	return unix.UtimesNanoAt(unix.AT_FDCWD, abs, ts, unix.AT_SYMLINK_NOFOLLOW)
+	return b.Utimes(abs, m.Atime, m.Mtime)
 }
 
 // reindex lists the restored copy in its brick's index where its counters

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/afrkit/afrkit/afr"
@@ -19,7 +18,7 @@ func (ix *Index) AddEntryChange(pgfid afr.GFID, name string) error {
 		return err
 	}
 	dir := ix.path(EntryChanges, pgfid.String())
-	if err := os.Mkdir(dir, dirMode); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := ix.fs.Mkdir(dir, dirMode); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("index: create %s: %w", dir, err)
 	}
 	// The base lives in entry-changes/ itself, not in the per-parent dir.
@@ -32,12 +31,12 @@ func (ix *Index) RemoveEntryChange(pgfid afr.GFID, name string) error {
 	if err := checkName(name); err != nil {
 		return err
 	}
-	err := os.Remove(ix.path(EntryChanges, pgfid.String(), name))
+	err := ix.fs.Remove(ix.path(EntryChanges, pgfid.String(), name))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("index: remove entry-changes/%s/%s: %w", pgfid, name, err)
 	}
 	// ENOTEMPTY just means other names are still pending.
-	_ = os.Remove(ix.path(EntryChanges, pgfid.String()))
+	_ = ix.fs.Remove(ix.path(EntryChanges, pgfid.String()))
 	return nil
 }
 
@@ -46,7 +45,7 @@ func (ix *Index) RemoveEntryChange(pgfid afr.GFID, name string) error {
 // A directory name that is not a gfid is passed with a zero pgfid and a
 // non-nil err.
 func (ix *Index) WalkEntryChanges(fn func(pgfid afr.GFID, name string, err error) error) error {
-	return walkNames(ix.path(EntryChanges), func(dir string) error {
+	return ix.walkNames(ix.path(EntryChanges), func(dir string) error {
 		if IsBase(EntryChanges, dir) {
 			return nil
 		}
@@ -54,7 +53,7 @@ func (ix *Index) WalkEntryChanges(fn func(pgfid afr.GFID, name string, err error
 		if err != nil {
 			return fn(afr.GFID{}, dir, fmt.Errorf("index: entry-changes/%s: %w", dir, err))
 		}
-		return walkNames(ix.path(EntryChanges, dir), func(name string) error {
+		return ix.walkNames(ix.path(EntryChanges, dir), func(name string) error {
 			return fn(pg, name, nil)
 		})
 	})
@@ -73,8 +72,8 @@ func checkName(name string) error {
 // directory is not an error.
 func (ix *Index) RemoveEntryChanges(pgfid afr.GFID) error {
 	dir := ix.path(EntryChanges, pgfid.String())
-	err := walkNames(dir, func(name string) error {
-		err := os.Remove(ix.path(EntryChanges, pgfid.String(), name))
+	err := ix.walkNames(dir, func(name string) error {
+		err := ix.fs.Remove(ix.path(EntryChanges, pgfid.String(), name))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("index: remove entry-changes/%s/%s: %w", pgfid, name, err)
 		}
@@ -83,7 +82,7 @@ func (ix *Index) RemoveEntryChanges(pgfid afr.GFID) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := ix.fs.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("index: remove entry-changes/%s: %w", pgfid, err)
 	}
 	return nil

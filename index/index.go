@@ -26,7 +26,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -55,6 +54,10 @@ const batch = 4096
 type Index struct {
 	// Dir is <brick>/.glusterfs/indices.
 	Dir string
+	// fs resolves every index path beneath the brick root, so that a
+	// symlink planted in the index never sends a link or an unlink
+	// beyond the brick.
+	fs *brick.Brick
 
 	// bases caches the base file of each directory, found or made on first
 	// use, as the index xlator keeps it in memory: finding it means reading
@@ -66,13 +69,14 @@ type Index struct {
 // Open returns the index of the brick rooted at brickRoot. It does not
 // touch the disk.
 func Open(brickRoot string) *Index {
-	return &Index{Dir: filepath.Join(brickRoot, brick.GlusterDir, "indices")}
+	b := brick.Beneath(brickRoot)
+	return &Index{Dir: filepath.Join(b.Root, brick.GlusterDir, "indices"), fs: b}
 }
 
 // Init creates the index directories. It is idempotent.
 func (ix *Index) Init() error {
 	for _, d := range []string{ix.Dir, ix.path(Xattrop), ix.path(Dirty), ix.path(EntryChanges)} {
-		if err := os.Mkdir(d, dirMode); err != nil && !errors.Is(err, fs.ErrExist) {
+		if err := ix.fs.MkdirAll(d, dirMode); err != nil {
 			return fmt.Errorf("index: create %s: %w", d, err)
 		}
 	}
@@ -97,7 +101,7 @@ func (ix *Index) base(dir string, sub Subdir, fresh bool) (string, error) {
 	if cached, ok := ix.bases[dir]; ok && !fresh {
 		return cached, nil
 	}
-	p, err := findOrMakeBase(dir, sub, fresh)
+	p, err := ix.findOrMakeBase(dir, sub, fresh)
 	if err != nil {
 		return "", err
 	}
@@ -108,9 +112,9 @@ func (ix *Index) base(dir string, sub Subdir, fresh bool) (string, error) {
 	return p, nil
 }
 
-func findOrMakeBase(dir string, sub Subdir, fresh bool) (string, error) {
+func (ix *Index) findOrMakeBase(dir string, sub Subdir, fresh bool) (string, error) {
 	if !fresh {
-		bases, err := listBases(dir, sub)
+		bases, err := ix.listBases(dir, sub)
 		if err != nil {
 			return "", err
 		}
@@ -119,16 +123,16 @@ func findOrMakeBase(dir string, sub Subdir, fresh bool) (string, error) {
 		}
 	}
 	p := filepath.Join(dir, basePrefix(sub)+brick.NewGFID().String())
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0)
+	f, err := ix.fs.CreateFile(p, 0)
 	if err != nil {
 		return "", fmt.Errorf("index: create base %s: %w", p, err)
 	}
 	return p, f.Close()
 }
 
-func listBases(dir string, sub Subdir) ([]string, error) {
+func (ix *Index) listBases(dir string, sub Subdir) ([]string, error) {
 	var bases []string
-	err := walkNames(dir, func(name string) error {
+	err := ix.walkNames(dir, func(name string) error {
 		if IsBase(sub, name) {
 			bases = append(bases, name)
 		}
@@ -140,7 +144,7 @@ func listBases(dir string, sub Subdir) ([]string, error) {
 // Bases lists the base files of sub. More than one is legal (one per brick
 // start) but worth reporting: stale bases have been seen to stall healing.
 func (ix *Index) Bases(sub Subdir) ([]string, error) {
-	return listBases(ix.path(sub), sub)
+	return ix.listBases(ix.path(sub), sub)
 }
 
 // linkToBase hard-links link to the base file of sub in baseDir, retrying
@@ -152,7 +156,7 @@ func (ix *Index) linkToBase(baseDir string, sub Subdir, link string) error {
 		if err != nil {
 			return err
 		}
-		err = os.Link(b, link)
+		err = ix.fs.Link(b, link)
 		switch {
 		case err == nil, errors.Is(err, fs.ErrExist):
 			return nil
@@ -175,15 +179,8 @@ func (ix *Index) Add(sub Subdir, g afr.GFID) error {
 }
 
 // Remove drops g from sub. Removing an absent entry is not an error.
-// Entries are files, so it unlinks: os.Remove would follow a failed unlink
-// (an absent entry) with an rmdir, two failing calls instead of one. What
-// unlink refuses as a directory still goes as os.Remove would take it.
 func (ix *Index) Remove(sub Subdir, g afr.GFID) error {
-	p := ix.path(sub, g.String())
-	err := syscall.Unlink(p)
-	if errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.EPERM) {
-		err = os.Remove(p)
-	}
+	err := ix.fs.Remove(ix.path(sub, g.String()))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("index: remove %s/%s: %w", sub, g, err)
 	}
@@ -192,14 +189,11 @@ func (ix *Index) Remove(sub Subdir, g afr.GFID) error {
 
 // Has reports whether g is in sub.
 func (ix *Index) Has(sub Subdir, g afr.GFID) (bool, error) {
-	_, err := os.Lstat(ix.path(sub, g.String()))
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
+	ok, err := ix.fs.Exists(ix.path(sub, g.String()))
 	if err != nil {
 		return false, fmt.Errorf("index: stat %s/%s: %w", sub, g, err)
 	}
-	return true, nil
+	return ok, nil
 }
 
 // Entry is one name found in an index directory. Err is set, and GFID
@@ -216,7 +210,7 @@ type Entry struct {
 // fn is called in the caller's goroutine; a non-nil return stops the walk
 // and is returned. A missing directory walks nothing.
 func (ix *Index) Walk(sub Subdir, fn func(Entry) error) error {
-	return walkNames(ix.path(sub), func(name string) error {
+	return ix.walkNames(ix.path(sub), func(name string) error {
 		if IsBase(sub, name) {
 			return nil
 		}
@@ -234,7 +228,7 @@ func (ix *Index) Walk(sub Subdir, fn func(Entry) error) error {
 // what glusterfs.xattrop_index_count reports for xattrop.
 func (ix *Index) Count(sub Subdir) (int, error) {
 	n := 0
-	err := walkNames(ix.path(sub), func(name string) error {
+	err := ix.walkNames(ix.path(sub), func(name string) error {
 		if !IsBase(sub, name) {
 			n++
 		}
@@ -244,8 +238,8 @@ func (ix *Index) Count(sub Subdir) (int, error) {
 }
 
 // walkNames streams the names of dir in batches.
-func walkNames(dir string, fn func(name string) error) error {
-	f, err := os.Open(dir)
+func (ix *Index) walkNames(dir string, fn func(name string) error) error {
+	f, err := ix.fs.OpenDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

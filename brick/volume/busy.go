@@ -113,12 +113,15 @@ func (v *Volume) Lock() (func(), error) {
 		if !b.Local {
 			continue
 		}
-		dir := filepath.Join(b.Path, brick.GlusterDir, brick.AfrkitDir)
-		if err := os.MkdirAll(dir, 0o700); err != nil {
+		// Through the brick: a symlink planted at .glusterfs/afrkit is
+		// refused, never followed to make the lock elsewhere.
+		bb := brick.Beneath(b.Path)
+		dir := bb.GlusterPath(brick.AfrkitDir)
+		if err := bb.MkdirAll(dir, 0o700); err != nil {
 			release()
 			return nil, fmt.Errorf("volume %s: lock brick %s: %w", v.Name, b, err)
 		}
-		f, err := os.OpenFile(filepath.Join(dir, "heal.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+		f, err := bb.OpenOrCreate(filepath.Join(dir, "heal.lock"), os.O_RDWR, 0o600)
 		if err != nil {
 			release()
 			return nil, fmt.Errorf("volume %s: lock brick %s: %w", v.Name, b, err)

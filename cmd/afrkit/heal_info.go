@@ -2,12 +2,15 @@ package main
 
 import (
 	"bufio"
+	"encoding/xml"
 	"fmt"
 	"html"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/heal"
 )
@@ -272,7 +275,9 @@ func (p *textReport) entry(rs *heal.ReplicaSet, e heal.InfoEntry) {
 	} else if e.Status.IsSplitBrain() {
 		suffix = " - Is in split-brain"
 	}
-	fmt.Fprintf(p.w, "%s%s\n", entryName(e), suffix)
+	// Escaped as ls -b does: a name is a client's choice, and a newline in
+	// it must not print a line of the report.
+	fmt.Fprintf(p.w, "%s%s\n", brick.EscapeName(entryName(e)), suffix)
 }
 
 func (p *textReport) stale(heal.Skipped) {}
@@ -312,7 +317,7 @@ func (p *xmlReport) beginBrick(b brickResult) {
 }
 
 func (p *xmlReport) entry(rs *heal.ReplicaSet, e heal.InfoEntry) {
-	fmt.Fprintf(p.w, "        <file gfid=\"%s\">%s</file>\n", e.GFID, html.EscapeString(entryName(e)))
+	fmt.Fprintf(p.w, "        <file gfid=\"%s\">%s</file>\n", e.GFID, xmlText(entryName(e)))
 }
 
 func (p *xmlReport) stale(heal.Skipped) {}
@@ -335,4 +340,14 @@ func (p *xmlReport) endBrick(b brickResult) {
 
 func (p *xmlReport) end() {
 	fmt.Fprint(p.w, "    </bricks>\n  </healInfo>\n  <opRet>0</opRet>\n  <opErrno>0</opErrno>\n  <opErrstr/>\n</cliOutput>\n")
+}
+
+// xmlText escapes s as XML character data: markup characters as entities,
+// newlines as &#xA;, and the characters XML cannot hold at all (other
+// control characters, bytes that are not UTF-8) as U+FFFD, so that any name
+// a client chose keeps the document well-formed.
+func xmlText(s string) string {
+	var sb strings.Builder
+	_ = xml.EscapeText(&sb, []byte(s)) // a strings.Builder never fails
+	return sb.String()
 }

@@ -1,0 +1,279 @@
+package brick
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrNoSpace reports that a copy would not fit in the free space of the
+// brick's filesystem; it is checked before the copy starts, so a failed
+// copy never half-fills a brick.
+var ErrNoSpace = errors.New("brick: not enough free space for the copy")
+
+// CopyFile copies the regular file at srcAbs to a new file at dstAbs on the
+// same brick (afrkit's keep store), durably: data, then fsync of the file
+// and of its directory. Holes stay holes, so a sparse file's copy takes the
+// space its data takes, and that space is checked to be free before the
+// copy starts. A copy that fails is removed: a partial copy is never left
+// for somebody to take for the real thing.
+func (b *Brick) CopyFile(srcAbs, dstAbs string) error {
+	src, err := b.OpenFile(srcAbs, os.O_RDONLY)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(src.Fd()), &st); err != nil {
+		return &fs.PathError{Op: "stat", Path: srcAbs, Err: err}
+	}
+	if err := b.checkFree(st.Blocks * 512); err != nil {
+		return fmt.Errorf("copy %s: %w", b.RelToRoot(srcAbs), err)
+	}
+	dst, err := b.CreateFile(dstAbs, 0o600)
+	if err != nil {
+		return err
+	}
+	err = copySparse(dst, src, st.Size)
+	if err == nil {
+		err = dst.Sync()
+	}
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = b.SyncDir(dstAbs[:lastSlash(dstAbs)])
+	}
+	if err != nil {
+		if rerr := b.Remove(dstAbs); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			return fmt.Errorf("copy %s: %w (and the partial copy %s could not be removed: %v)", b.RelToRoot(srcAbs), err, dstAbs, rerr)
+		}
+		return fmt.Errorf("copy %s: %w", b.RelToRoot(srcAbs), err)
+	}
+	return nil
+}
+
+func lastSlash(p string) int {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] == '/' {
+			return i
+		}
+	}
+	return 0
+}
+
+// checkFree fails with ErrNoSpace unless need bytes are free on the brick's
+// filesystem for an unprivileged writer (root's reserve is for the system).
+func (b *Brick) checkFree(need int64) error {
+	fd, err := b.rootFD()
+	if err != nil {
+		return err
+	}
+	var sf unix.Statfs_t
+	if err := unix.Fstatfs(fd, &sf); err != nil {
+		return &fs.PathError{Op: "statfs", Path: b.Root, Err: err}
+	}
+	if free := int64(sf.Bavail) * sf.Bsize; need > free {
+		return fmt.Errorf("%w: it needs %d bytes, %d are free on %s", ErrNoSpace, need, free, b.Root)
+	}
+	return nil
+}
+
+// copySparse copies the first size bytes of src to the empty dst, writing
+// only src's data segments; the rest stays a hole.
+func copySparse(dst, src *os.File, size int64) error {
+	if err := dst.Truncate(size); err != nil {
+		return err
+	}
+	for off := int64(0); off < size; {
+		data, err := unix.Seek(int(src.Fd()), off, unix.SEEK_DATA)
+		if errors.Is(err, unix.ENXIO) {
+			return nil // only a hole is left
+		}
+		if err != nil {
+			data = off // no SEEK_DATA: copy everything
+		}
+		end, err := unix.Seek(int(src.Fd()), data, unix.SEEK_HOLE)
+		if err != nil || end > size {
+			end = size
+		}
+		if data >= end {
+			return nil
+		}
+		if err := copyRange(dst, src, data, end-data); err != nil {
+			return err
+		}
+		off = end
+	}
+	return nil
+}
+
+// copyRange copies n bytes at off from src to the same offset of dst, in
+// the kernel where it can.
+func copyRange(dst, src *os.File, off, n int64) error {
+	roff, woff := off, off
+	for n > 0 {
+		m, err := unix.CopyFileRange(int(src.Fd()), &roff, int(dst.Fd()), &woff, int(min(n, 1<<30)), 0)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			// A filesystem that cannot: read and write.
+			_, err := io.Copy(io.NewOffsetWriter(dst, woff), io.NewSectionReader(src, roff, n))
+			return err
+		}
+		if m == 0 {
+			return io.ErrUnexpectedEOF
+		}
+		n -= int64(m)
+	}
+	return nil
+}
+
+// WriteFileDurable writes a new file at abs with data, and fsyncs it and
+// its directory.
+func (b *Brick) WriteFileDurable(abs string, data []byte) error {
+	f, err := b.CreateFile(abs, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return &fs.PathError{Op: "write", Path: abs, Err: err}
+	}
+	return b.SyncDir(abs[:lastSlash(abs)])
+}
+
+// Walk calls fn for abs and, when it is a directory, everything under it,
+// parents before children, never following a symlink. fn sees each
+// object's lstat.
+func (b *Brick) Walk(abs string, fn func(abs string, st *syscall.Stat_t) error) error {
+	var st syscall.Stat_t
+	if err := b.Lstat(abs, &st); err != nil {
+		return err
+	}
+	if err := fn(abs, &st); err != nil {
+		return err
+	}
+	if !isDir(st.Mode) {
+		return nil
+	}
+	names, err := b.ReadNames(abs)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := b.Walk(abs+"/"+n, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CopyInto makes the existing regular file at dstAbs hold the content of
+// the regular file at srcAbs (undo putting a kept copy back under the
+// inode's every name), keeping holes, and fsyncs it.
+func (b *Brick) CopyInto(srcAbs, dstAbs string) error {
+	src, err := b.OpenFile(srcAbs, os.O_RDONLY)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := b.OpenFile(dstAbs, os.O_RDWR)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	var ss, ds syscall.Stat_t
+	if err := syscall.Fstat(int(src.Fd()), &ss); err != nil {
+		return &fs.PathError{Op: "stat", Path: srcAbs, Err: err}
+	}
+	if err := syscall.Fstat(int(dst.Fd()), &ds); err != nil {
+		return &fs.PathError{Op: "stat", Path: dstAbs, Err: err}
+	}
+	if err := b.checkFree((ss.Blocks - ds.Blocks) * 512); err != nil {
+		return fmt.Errorf("copy %s: %w", b.RelToRoot(srcAbs), err)
+	}
+	if err := dst.Truncate(0); err != nil {
+		return err
+	}
+	if err := copySparse(dst, src, ss.Size); err != nil {
+		return err
+	}
+	return dst.Sync()
+}
+
+// ReadFile reads the regular file at abs (afrkit's own small files in the
+// keep store).
+func (b *Brick) ReadFile(abs string) ([]byte, error) {
+	f, err := b.OpenFile(abs, os.O_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// OpenOrCreate opens the regular file at abs with flag (os.O_RDWR,
+// os.O_WRONLY|os.O_APPEND, ...), creating it with perm when absent. A
+// symlink, FIFO, device or directory there is refused without being
+// opened for content (O_NONBLOCK keeps a FIFO from blocking the open that
+// finds out).
+func (b *Brick) OpenOrCreate(abs string, flag int, perm fs.FileMode) (*os.File, error) {
+	a, err := b.resolve("open", abs)
+	if err != nil {
+		return nil, err
+	}
+	defer a.close()
+	fd, err := unix.Openat(a.dir, a.name, flag|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, uint32(perm.Perm()))
+	if errors.Is(err, unix.ELOOP) {
+		err = ErrSymlinkInPath
+	}
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: abs, Err: err}
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil || !isReg(st.Mode) {
+		unix.Close(fd)
+		if err == nil {
+			err = fmt.Errorf("%w (%s)", ErrNotRegular, modeTypeName(st.Mode))
+		}
+		return nil, &fs.PathError{Op: "open", Path: abs, Err: err}
+	}
+	if err := unix.SetNonblock(fd, false); err != nil {
+		unix.Close(fd)
+		return nil, &fs.PathError{Op: "open", Path: abs, Err: err}
+	}
+	return os.NewFile(uintptr(fd), abs), nil
+}
+
+// AppendDurable appends data to the file at abs, creating it (mode 0600)
+// when absent, and fsyncs it.
+func (b *Brick) AppendDurable(abs string, data []byte) error {
+	f, err := b.OpenOrCreate(abs, os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return &fs.PathError{Op: "append", Path: abs, Err: err}
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package heal_test
+
+import (
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/afrkit/afrkit/fixtures/crashtest"
+)
+
+// randomKills is how many heals TestRandomKillConverges kills from outside.
+const randomKills = 200
+
+// TestRandomKillConverges kills heals of the mixed scenario (data, new
+// files and directories, a removal, metadata, a split-brain resolved by
+// policy) with SIGKILL from outside at random instants, including inside a
+// change (between a new entry's gfid and its handle, between a rename and
+// its directory's fsync), re-runs the heal, and checks that the volume
+// always converges to the same end. The seed is printed, and
+// AFRKIT_CRASH_SEED replays a run.
+func TestRandomKillConverges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the crash test runs hundreds of heals")
+	}
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("AFRKIT_CRASH_SEED"); s != "" {
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	t.Logf("seed %d (AFRKIT_CRASH_SEED replays it)", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	template := t.TempDir() + "/template"
+	buildMixed(t, template)
+	timingDir, _ := mixedCopy(t, template)
+	span := crashtest.Timed(t, timingDir)
+	os.RemoveAll(timingDir)
+	t.Logf("an unkilled heal takes %v from exec to exit", span)
+	kills, tries := 0, 0
+	for kills < randomKills {
+		tries++
+		if tries > 4*randomKills {
+			t.Fatalf("only %d of %d children were killed before they finished", kills, tries)
+		}
+		delay := time.Duration(rng.Int64N(int64(span)))
+		dir, v := mixedCopy(t, template)
+		killed := crashtest.RunKilledAfter(t, dir, delay)
+		if killed {
+			kills++
+		}
+		// A second kill of the re-run, at times: recovery itself must be
+		// safe to interrupt.
+		if killed && rng.IntN(4) == 0 {
+			crashtest.RunKilledAfter(t, dir, time.Duration(rng.Int64N(int64(span))))
+		}
+		if _, k := crashtest.Run(t, dir, 0); k {
+			t.Fatalf("kill after %v: the re-run was killed", delay)
+		}
+		checkMixed(t, v, dir, int(delay/time.Microsecond))
+		if t.Failed() {
+			t.Fatalf("after a kill %v after exec (seed %d)", delay, seed)
+		}
+		os.RemoveAll(dir)
+	}
+	t.Logf("%d kills in %d runs", kills, tries)
+}
