@@ -266,7 +266,7 @@ func writeFsckRepairs(w io.Writer, done []fsck.Repaired, after *fsck.Report, dry
 	failed := 0
 	for _, r := range done {
 		f := r.Finding
-		fmt.Fprintf(w, "  %s  %s  %s: %s\n", f.Class, f.Brick, f.Path, f.Repair)
+		fmt.Fprintf(w, "  %s  %s  %s: %s\n", f.Class, f.Brick, esc(f.Path), esc(f.Repair))
 		if r.Err != "" {
 			failed++
 			fmt.Fprintf(w, "      failed: %s\n", r.Err)
@@ -284,7 +284,7 @@ func writeFsckRepairs(w io.Writer, done []fsck.Repaired, after *fsck.Report, dry
 	}
 	fmt.Fprintf(w, "\nChecked again: %d problem(s) left:\n", len(after.Findings))
 	for _, f := range after.Findings {
-		fmt.Fprintf(w, "  %s  %s  %s\n", f.Class, f.Brick, f.Path)
+		fmt.Fprintf(w, "  %s  %s  %s\n", f.Class, f.Brick, esc(f.Path))
 	}
 }
 
@@ -331,17 +331,17 @@ func writeFsckText(w io.Writer, rep *fsck.Report) {
 			if f.Class != c.Class {
 				continue
 			}
-			fmt.Fprintf(w, "  %s  %s", f.Brick, f.Path)
+			fmt.Fprintf(w, "  %s  %s", f.Brick, esc(f.Path))
 			if f.GFID != "" {
 				fmt.Fprintf(w, "  gfid %s", f.GFID)
 			}
-			fmt.Fprintf(w, "\n      %s\n", f.Detail)
+			fmt.Fprintf(w, "\n      %s\n", esc(f.Detail))
 			for _, v := range f.Versions {
-				fmt.Fprintf(w, "      version %s: %d bytes, mtime %s, blake3 %s\n", v.Path, v.Size, v.Mtime, v.Blake3)
+				fmt.Fprintf(w, "      version %s: %d bytes, mtime %s, blake3 %s\n", esc(v.Path), v.Size, v.Mtime, v.Blake3)
 			}
 			if f.Repairable() {
 				repairable++
-				fmt.Fprintf(w, "      repair: %s\n", f.Repair)
+				fmt.Fprintf(w, "      repair: %s\n", esc(f.Repair))
 			} else {
 				manual++
 				fmt.Fprintf(w, "      by hand: %s\n", f.Manual)

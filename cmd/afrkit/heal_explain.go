@@ -115,7 +115,7 @@ func (ex *explanation) print() {
 	if title == "" {
 		title = "<gfid:" + ex.target.GFID.String() + "> (no brick can resolve its path)"
 	}
-	fmt.Fprintf(ex.w, "%s\n", title)
+	fmt.Fprintf(ex.w, "%s\n", esc(title))
 	fmt.Fprintf(ex.w, "  %s, replica set %d of %s:", verdict.Type, ex.rs.Index, ex.v.Name)
 	for i, b := range ex.rs.Bricks {
 		fmt.Fprintf(ex.w, " %s=%s", ex.rs.Labels[i], b)
@@ -129,7 +129,7 @@ func (ex *explanation) print() {
 	ex.matrix()
 	fmt.Fprintln(ex.w, "\nWhat AFR decides")
 	for _, line := range strings.Split(verdict.String(), "\n") {
-		fmt.Fprintf(ex.w, "  %s\n", line)
+		fmt.Fprintf(ex.w, "  %s\n", esc(line))
 	}
 	if next := ex.next(verdict, path); next != "" {
 		fmt.Fprintf(ex.w, "\n%s", next)
@@ -236,7 +236,7 @@ func (ex *explanation) copies() {
 	_ = tw.Flush()
 	for i, err := range ex.errs {
 		if err != nil {
-			fmt.Fprintf(ex.w, "  %s: %v\n", ex.rs.Labels[i], err)
+			fmt.Fprintf(ex.w, "  %s: %s\n", ex.rs.Labels[i], esc(err.Error()))
 		}
 	}
 }
@@ -291,11 +291,11 @@ func (ex *explanation) next(v afr.Verdict, path string) string {
 			var re *afr.ResolveError
 			switch {
 			case err == nil:
-				fmt.Fprintf(&b, "  %s %s\n      keeps %s's copy\n", cmd, args, ex.rs.Labels[keep])
+				fmt.Fprintf(&b, "  %s %s\n      keeps %s's copy\n", cmd, esc(args), ex.rs.Labels[keep])
 			case errors.As(err, &re):
-				fmt.Fprintf(&b, "  %s %s\n      fails: %s\n", cmd, args, re.Message())
+				fmt.Fprintf(&b, "  %s %s\n      fails: %s\n", cmd, esc(args), esc(re.Message()))
 			default:
-				fmt.Fprintf(&b, "  %s %s\n      fails: %v\n", cmd, args, err)
+				fmt.Fprintf(&b, "  %s %s\n      fails: %s\n", cmd, esc(args), esc(err.Error()))
 			}
 		}
 		for _, op := range ops {

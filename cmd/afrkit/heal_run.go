@@ -146,7 +146,7 @@ func printResult(w io.Writer, opts *HealRunOptions, res *heal.Result) {
 	if len(res.Resolved) > 0 {
 		fmt.Fprintf(w, "\nResolved (see 'afrkit heal %s history'):\n", opts.Volume)
 		for _, r := range res.Resolved {
-			fmt.Fprintf(w, "  %s  %s %s, %s: kept %s's version\n", r.ID, r.Path, r.Kind, r.How, r.Source)
+			fmt.Fprintf(w, "  %s  %s %s, %s: kept %s's version\n", r.ID, esc(r.Path), r.Kind, r.How, r.Source)
 			for _, k := range r.Kept {
 				if k.Source {
 					continue // the winner's counters, kept for undo
@@ -162,9 +162,9 @@ func printResult(w io.Writer, opts *HealRunOptions, res *heal.Result) {
 	if len(res.Left) > 0 {
 		fmt.Fprintf(w, "\nNot healed (%d):\n", len(res.Left))
 		for _, l := range res.Left {
-			fmt.Fprintf(w, "  %s: %s\n", l.Path, l.Reason)
+			fmt.Fprintf(w, "  %s: %s\n", esc(l.Path), esc(l.Reason))
 			if l.SplitBrain {
-				fmt.Fprintf(w, "      resolve: afrkit heal %s split-brain {bigger-file|latest-mtime|majority} %s, or source-brick BRICK %s\n", opts.Volume, sbTarget(l), sbTarget(l))
+				fmt.Fprintf(w, "      resolve: afrkit heal %s split-brain {bigger-file|latest-mtime|majority} %s, or source-brick BRICK %s\n", opts.Volume, esc(sbTarget(l)), esc(sbTarget(l)))
 			}
 		}
 	}
@@ -193,7 +193,7 @@ func printPlan(w io.Writer, actions []heal.Action) {
 		if len(a.Sinks) > 0 {
 			dir += " to " + strings.Join(a.Sinks, ", ")
 		}
-		fmt.Fprintf(w, "  %s: %s%s: %s\n", a.Path, a.What, dir, a.Detail)
+		fmt.Fprintf(w, "  %s: %s%s: %s\n", esc(a.Path), a.What, dir, esc(a.Detail))
 	}
 }
 
@@ -296,7 +296,7 @@ func healHistoryRun(f *Factory, vol string) error {
 		}
 	}
 	for _, r := range recs {
-		fmt.Fprintf(w, "%s  %s  %s  %s, %s", r.ID, r.Time, r.Path, r.Kind, r.How)
+		fmt.Fprintf(w, "%s  %s  %s  %s, %s", r.ID, r.Time, esc(r.Path), r.Kind, r.How)
 		if r.Source != "" {
 			fmt.Fprintf(w, ": kept %s", r.Source)
 		}

@@ -326,16 +326,19 @@ func TestHostileSymlinkLooksLikeDirHandle(t *testing.T) {
 // its own into heal info's text, and keeps the XML well-formed.
 func TestHostileNamesInHealInfo(t *testing.T) {
 	v, env := hostileVolume(t)
-	evil := "/x\nBrick forged:b\nNumber of entries: 0\n\x1b[2J"
+	evil := "/x\nBrick forged:b\nNumber of entries: 999\n\x1b[2J"
 	mustDo(t, v.WriteFile(evil, []byte("data\n")))
 	mustDo(t, v.Overwrite(evil, []byte("more data\n"), 1))
 	_, out := hostileRun(t, env, "heal", "fx", "info")
-	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, "Brick forged") || strings.Contains(line, "\x1b") {
-			t.Errorf("a name printed a line of its own: %q\n%s", line, out)
+	for _, args := range [][]string{{"heal", "fx", "info"}, {"heal", "fx", "--dry-run"}, {"heal", "fx", "explain", evil}, {"fsck", "fx", "--deep"}} {
+		_, text := hostileRun(t, env, args...)
+		for _, line := range strings.Split(text, "\n") {
+			if strings.HasPrefix(line, "Brick forged") || strings.HasPrefix(line, "Number of entries: 999") || strings.Contains(line, "\x1b") {
+				t.Errorf("afrkit %s: a name printed a line of its own: %q\n%s", strings.Join(args, " "), line, text)
+			}
 		}
 	}
-	if !strings.Contains(out, `/x\nBrick forged:b\nNumber of entries: 0\n\033[2J`) {
+	if !strings.Contains(out, `/x\nBrick forged:b\nNumber of entries: 999\n\033[2J`) {
 		t.Errorf("heal info does not show the name escaped:\n%s", out)
 	}
 	_, xmlOut := hostileRun(t, env, "heal", "fx", "info", "--xml")

@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/afrkit/afrkit/brick"
 )
 
 // IOStreams carries the standard streams, so commands can be run against
@@ -33,3 +35,8 @@ func TestIO() (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
 	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
 	return &IOStreams{In: &bytes.Buffer{}, Out: out, ErrOut: errOut}, out, errOut
 }
+
+// esc makes a name, or a message that holds names, safe to print on a line
+// of text (brick.EscapeName): clients choose names, and a newline in one
+// must not print a line of a report that scripts read.
+func esc(s string) string { return brick.EscapeName(s) }
