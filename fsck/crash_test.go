@@ -3,11 +3,14 @@ package fsck_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/fixtures"
@@ -58,15 +61,11 @@ func summary(rep *fsck.Report) []string {
 	return out
 }
 
-// TestRepairCrashAnywhereConverges damages a volume every way at once,
-// kills the repair before each of its changes, runs it again, and checks
-// that it always ends where an uninterrupted repair ends: the same findings
-// left for a person, and no content lost from the namespace and the
-// quarantine together.
-func TestRepairCrashAnywhereConverges(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the crash test runs a repair per kill point")
-	}
+// allDamaged builds a volume damaged every way at once and returns its
+// directory and, per brick, the content it holds (which no repair may
+// lose).
+func allDamaged(t *testing.T) (string, []map[string]int) {
+	t.Helper()
 	template := filepath.Join(t.TempDir(), "template")
 	v, err := fixtures.Healthy(template, "fx", 2)
 	must(t, err)
@@ -91,6 +90,37 @@ func TestRepairCrashAnywhereConverges(t *testing.T) {
 		delete(all, fmt.Sprintf("%x", emptySum))
 		before = append(before, all)
 	}
+	return template, before
+}
+
+// checkRepairEnd checks that an interrupted and re-run repair ended where
+// an uninterrupted one ends (want), with no content lost from the
+// namespace and the quarantine together.
+func checkRepairEnd(t *testing.T, cv *fixtures.Vol, want []string, before []map[string]int, what string) {
+	t.Helper()
+	if got := summary(check(t, cv, fsck.Options{})); !slices.Equal(got, want) {
+		t.Fatalf("after %s, fsck finds\n%s\nwant\n%s", what, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for i, b := range cv.Bricks {
+		after := kept(t, b)
+		for h := range before[i] {
+			if after[h] < 1 {
+				t.Fatalf("after %s: b%d lost content %s", what, i, h[:12])
+			}
+		}
+	}
+}
+
+// TestRepairCrashAnywhereConverges damages a volume every way at once,
+// kills the repair before each of its changes, runs it again, and checks
+// that it always ends where an uninterrupted repair ends: the same findings
+// left for a person, and no content lost from the namespace and the
+// quarantine together.
+func TestRepairCrashAnywhereConverges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the crash test runs a repair per kill point")
+	}
+	template, before := allDamaged(t)
 	dir, cv := volCopy(t, template, 0)
 	total, killed := crashtest.Run(t, dir, 0)
 	if killed {
@@ -109,17 +139,48 @@ func TestRepairCrashAnywhereConverges(t *testing.T) {
 		if _, killed := crashtest.Run(t, dir, 0); killed {
 			t.Fatalf("change %d: the re-run was killed", n)
 		}
-		if got := summary(check(t, cv, fsck.Options{})); !slices.Equal(got, want) {
-			t.Fatalf("after a kill before change %d, fsck finds\n%s\nwant\n%s", n, strings.Join(got, "\n"), strings.Join(want, "\n"))
-		}
-		for i, b := range cv.Bricks {
-			after := kept(t, b)
-			for h := range before[i] {
-				if after[h] < 1 {
-					t.Fatalf("after a kill before change %d: b%d lost content %s", n, i, h[:12])
-				}
-			}
-		}
+		checkRepairEnd(t, cv, want, before, fmt.Sprintf("a kill before change %d", n))
 		os.RemoveAll(dir)
 	}
+}
+
+// randomRepairKills is how many repairs TestRepairRandomKillConverges
+// kills from outside.
+const randomRepairKills = 60
+
+// TestRepairRandomKillConverges kills the repair of every damage at once
+// with SIGKILL from outside at random instants (inside a change as well as
+// between changes), re-runs it, and checks that it ends where an
+// uninterrupted repair ends. AFRKIT_CRASH_SEED replays a run.
+func TestRepairRandomKillConverges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the crash test runs a repair per kill")
+	}
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("AFRKIT_CRASH_SEED"); s != "" {
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	t.Logf("seed %d (AFRKIT_CRASH_SEED replays it)", seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	template, before := allDamaged(t)
+	dir, cv := volCopy(t, template, 0)
+	span := crashtest.Timed(t, dir)
+	want := summary(check(t, cv, fsck.Options{}))
+	kills := 0
+	for n := 1; kills < randomRepairKills; n++ {
+		if n > 4*randomRepairKills {
+			t.Fatalf("only %d of %d children were killed before they finished", kills, n)
+		}
+		delay := time.Duration(rng.Int64N(int64(span)))
+		dir, cv := volCopy(t, template, n)
+		if crashtest.RunKilledAfter(t, dir, delay) {
+			kills++
+		}
+		if _, killed := crashtest.Run(t, dir, 0); killed {
+			t.Fatalf("kill after %v: the re-run was killed", delay)
+		}
+		checkRepairEnd(t, cv, want, before, fmt.Sprintf("a kill %v after exec (seed %d)", delay, seed))
+		os.RemoveAll(dir)
+	}
+	t.Logf("%d kills; an unkilled repair takes %v from exec to exit", kills, span)
 }
