@@ -56,6 +56,9 @@ type rootDir struct {
 
 func (b *Brick) rootFD() (int, error) {
 	r := b.rootDir
+	if r == nil {
+		return -1, &fs.PathError{Op: "open brick root", Path: b.Root, Err: errors.New("brick: made without Open or Beneath")}
+	}
 	r.once.Do(func() {
 		r.fd, r.err = unix.Open(b.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if r.err != nil {

@@ -142,17 +142,23 @@ func (b *Brick) WriteFileDurable(abs string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(data)
+	if err := writeSyncClose(f, data); err != nil {
+		return &fs.PathError{Op: "write", Path: abs, Err: err}
+	}
+	return b.SyncDir(abs[:lastSlash(abs)])
+}
+
+// writeSyncClose writes data to f, fsyncs and closes it, returning the
+// first error.
+func writeSyncClose(f *os.File, data []byte) error {
+	_, err := f.Write(data)
 	if err == nil {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return &fs.PathError{Op: "write", Path: abs, Err: err}
-	}
-	return b.SyncDir(abs[:lastSlash(abs)])
+	return err
 }
 
 // Walk calls fn for abs and, when it is a directory, everything under it,
@@ -265,14 +271,7 @@ func (b *Brick) AppendDurable(abs string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := writeSyncClose(f, data); err != nil {
 		return &fs.PathError{Op: "append", Path: abs, Err: err}
 	}
 	return nil

@@ -3,11 +3,9 @@ package fsck_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -156,12 +154,7 @@ func TestRepairRandomKillConverges(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the crash test runs a repair per kill")
 	}
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("AFRKIT_CRASH_SEED"); s != "" {
-		seed, _ = strconv.ParseUint(s, 10, 64)
-	}
-	t.Logf("seed %d (AFRKIT_CRASH_SEED replays it)", seed)
-	rng := rand.New(rand.NewPCG(seed, 1))
+	rng := crashtest.Rand(t, 1)
 	template, before := allDamaged(t)
 	dir, cv := volCopy(t, template, 0)
 	span := crashtest.Timed(t, dir)
@@ -179,7 +172,7 @@ func TestRepairRandomKillConverges(t *testing.T) {
 		if _, killed := crashtest.Run(t, dir, 0); killed {
 			t.Fatalf("kill after %v: the re-run was killed", delay)
 		}
-		checkRepairEnd(t, cv, want, before, fmt.Sprintf("a kill %v after exec (seed %d)", delay, seed))
+		checkRepairEnd(t, cv, want, before, fmt.Sprintf("a kill %v after exec", delay))
 		os.RemoveAll(dir)
 	}
 	t.Logf("%d kills; an unkilled repair takes %v from exec to exit", kills, span)

@@ -1,9 +1,7 @@
 package heal_test
 
 import (
-	"math/rand/v2"
 	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -24,12 +22,7 @@ func TestRandomKillConverges(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the crash test runs hundreds of heals")
 	}
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("AFRKIT_CRASH_SEED"); s != "" {
-		seed, _ = strconv.ParseUint(s, 10, 64)
-	}
-	t.Logf("seed %d (AFRKIT_CRASH_SEED replays it)", seed)
-	rng := rand.New(rand.NewPCG(seed, 0))
+	rng := crashtest.Rand(t, 0)
 	template := t.TempDir() + "/template"
 	buildMixed(t, template)
 	timingDir, _ := mixedCopy(t, template)
@@ -58,7 +51,7 @@ func TestRandomKillConverges(t *testing.T) {
 		}
 		checkMixed(t, v, dir, int(delay/time.Microsecond))
 		if t.Failed() {
-			t.Fatalf("after a kill %v after exec (seed %d)", delay, seed)
+			t.Fatalf("after a kill %v after exec", delay)
 		}
 		os.RemoveAll(dir)
 	}
