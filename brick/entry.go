@@ -170,16 +170,12 @@ func (b *Brick) ReplyGFID(g afr.GFID, pendingKeys []string) (afr.Reply, error) {
 // directory that is a walk up its parents' handles.
 func (b *Brick) ReplyGFIDAbs(g afr.GFID, pendingKeys []string) (afr.Reply, string, error) {
 	var st syscall.Stat_t
-	abs, ok, err := b.statGFID(g, &st)
+	a, abs, ok, err := b.statGFIDAt(g, &st)
 	if err != nil {
 		return afr.Reply{Name: b.Root}, "", err
 	}
 	if !ok {
 		return afr.Reply{Name: b.Root, Answered: true, Pending: make([]afr.Changelog, len(pendingKeys))}, "", nil
-	}
-	a, err := b.resolve("read", abs)
-	if err != nil {
-		return afr.Reply{Name: b.Root}, "", b.errorf("read", "<gfid:"+g.String()+">", err)
 	}
 	defer a.close()
 	r, err := b.replyProc(a.proc(), "<gfid:"+g.String()+">", &st, pendingKeys)
@@ -195,18 +191,14 @@ func (b *Brick) ReplyGFIDAbs(g afr.GFID, pendingKeys []string) (afr.Reply, strin
 func (b *Brick) CountersGFID(g afr.GFID, pendingKeys []string) (afr.Reply, error) {
 	r := afr.Reply{Name: b.Root, Pending: make([]afr.Changelog, len(pendingKeys))}
 	var st syscall.Stat_t
-	abs, ok, err := b.statGFID(g, &st)
+	a, _, ok, err := b.statGFIDAt(g, &st)
 	if err != nil || !ok {
 		r.Answered = err == nil
 		return r, err
 	}
+	defer a.close()
 	b.fromStat(&r, &st)
 	r.GFID = g
-	a, err := b.resolve("read", abs)
-	if err != nil {
-		return r, b.errorf("read", "<gfid:"+g.String()+">", err)
-	}
-	defer a.close()
 	if err := b.readCountersIf(&r, a.proc(), pendingKeys, nil); err != nil {
 		return r, b.errorf("read", "<gfid:"+g.String()+">", err)
 	}
@@ -219,27 +211,51 @@ func (b *Brick) CountersGFID(g afr.GFID, pendingKeys []string) (afr.Reply, error
 // handle is either a directory's (a symlink into its parent) or the hard
 // link of a symlink file; AbsOfGFID tells them apart.
 func (b *Brick) statGFID(g afr.GFID, st *syscall.Stat_t) (abs string, ok bool, err error) {
+	a, abs, ok, err := b.statGFIDAt(g, st)
+	if ok {
+		a.close()
+	}
+	return abs, ok, err
+}
+
+// statGFIDAt is statGFID that also returns the copy resolved for further
+// calls (its parent's descriptor, which the caller closes when ok), so
+// that reading its xattrs next does not resolve the path again: heal info
+// reads a million of them.
+func (b *Brick) statGFIDAt(g afr.GFID, st *syscall.Stat_t) (a at, abs string, ok bool, err error) {
 	abs = b.HandlePath(g)
-	if err := b.Lstat(abs, st); err != nil {
-		if errors.Is(err, syscall.ENOENT) {
-			return "", false, nil
+	if a, err = b.resolve("stat", abs); err == nil {
+		if err = a.lstat(st); err != nil {
+			a.close()
+			err = &fs.PathError{Op: "stat", Path: abs, Err: err}
 		}
-		return "", false, b.errorf("stat", HandleRel(g), err)
-	}
-	if st.Mode&syscall.S_IFMT != syscall.S_IFLNK {
-		return abs, true, nil
-	}
-	abs, err = b.AbsOfGFID(g)
-	if errors.Is(err, ErrNoHandle) {
-		return "", false, nil
 	}
 	if err != nil {
-		return "", false, err
+		if errors.Is(err, syscall.ENOENT) {
+			return at{}, "", false, nil
+		}
+		return at{}, "", false, b.errorf("stat", HandleRel(g), err)
 	}
-	if err := b.Lstat(abs, st); err != nil {
-		return "", false, b.errorf("stat", "<gfid:"+g.String()+">", err)
+	if st.Mode&syscall.S_IFMT != syscall.S_IFLNK {
+		return a, abs, true, nil
 	}
-	return abs, true, nil
+	a.close()
+	abs, err = b.AbsOfGFID(g)
+	if errors.Is(err, ErrNoHandle) {
+		return at{}, "", false, nil
+	}
+	if err != nil {
+		return at{}, "", false, err
+	}
+	if a, err = b.resolve("stat", abs); err == nil {
+		if err = a.lstat(st); err != nil {
+			a.close()
+		}
+	}
+	if err != nil {
+		return at{}, "", false, b.errorf("stat", "<gfid:"+g.String()+">", err)
+	}
+	return a, abs, true, nil
 }
 
 // fromStat fills the reply's inode facts.
