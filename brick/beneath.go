@@ -86,13 +86,10 @@ func (b *Brick) rel(abs string) (string, error) {
 	return rest, nil
 }
 
-// openBeneath opens rel (relative to the directory dirfd, "" for dirfd
-// itself) with flags, never following a symlink and never leaving dirfd.
-// Long paths are opened a chunk of components at a time.
-func openBeneath(dirfd int, rel string, flags uint64) (int, error) {
-	if rel == "" {
-		rel = "."
-	}
+// openBeneath opens the directory rel (relative to the directory dirfd)
+// with O_PATH, never following a symlink and never leaving dirfd. Long
+// paths are opened a chunk of components at a time.
+func openBeneath(dirfd int, rel string) (int, error) {
 	cur, owned := dirfd, false
 	for {
 		chunk, rest := rel, ""
@@ -106,13 +103,9 @@ func openBeneath(dirfd int, rel string, flags uint64) (int, error) {
 			}
 			chunk, rest = rel[:cut], rel[cut+1:]
 		}
-		f := flags
-		if rest != "" {
-			f = unix.O_PATH | unix.O_DIRECTORY
-		}
-		// Without O_NOFOLLOW a trailing symlink fails with ELOOP too
-		// (RESOLVE_NO_SYMLINKS), rather than ENOTDIR for a directory.
-		how := unix.OpenHow{Flags: f | unix.O_CLOEXEC, Resolve: beneathResolve}
+		// Without O_NOFOLLOW a trailing symlink fails with ELOOP
+		// (RESOLVE_NO_SYMLINKS), rather than ENOTDIR.
+		how := unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: beneathResolve}
 		var fd int
 		var err error
 		for try := 0; ; try++ {
@@ -163,8 +156,25 @@ func (a at) lstat(st *syscall.Stat_t) error {
 // proc is a path naming the object through the parent's descriptor, for
 // the calls that have no *at form. Used with the l* (no-follow) calls it
 // acts on the object itself, whatever it is.
-func (a at) proc() string {
-	return "/proc/self/fd/" + strconv.Itoa(a.dir) + "/" + a.name
+func (a at) proc() string { return procFD(a.dir) + "/" + a.name }
+
+// procFD names the object a descriptor holds: the same inode, whatever
+// has happened to its name since.
+func procFD(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
+
+// readlink reads the object as a symlink.
+func (a at) readlink() (string, error) {
+	buf := make([]byte, 256)
+	for {
+		n, err := unix.Readlinkat(a.dir, a.name, buf)
+		if err != nil {
+			return "", err
+		}
+		if n < len(buf) {
+			return string(buf[:n]), nil
+		}
+		buf = make([]byte, 2*len(buf))
+	}
 }
 
 // resolve opens abs's parent directory beneath the brick root. The root
@@ -191,7 +201,7 @@ func (b *Brick) resolve(op, abs string) (at, error) {
 	if parent == "" {
 		return at{dir: root, name: name}, nil
 	}
-	fd, err := openBeneath(root, parent, unix.O_PATH|unix.O_DIRECTORY)
+	fd, err := openBeneath(root, parent)
 	if err != nil {
 		return at{}, &fs.PathError{Op: op, Path: abs, Err: err}
 	}
@@ -228,44 +238,38 @@ func (b *Brick) Readlink(abs string) (string, error) {
 		return "", err
 	}
 	defer a.close()
-	buf := make([]byte, 256)
-	for {
-		n, err := unix.Readlinkat(a.dir, a.name, buf)
-		if err != nil {
-			return "", &fs.PathError{Op: "readlink", Path: abs, Err: err}
-		}
-		if n < len(buf) {
-			return string(buf[:n]), nil
-		}
-		buf = make([]byte, 2*len(buf))
+	t, err := a.readlink()
+	if err != nil {
+		return "", &fs.PathError{Op: "readlink", Path: abs, Err: err}
 	}
+	return t, nil
 }
 
 // openPath opens the object at abs with O_PATH and checks its type, so
 // that the caller can act on exactly the object it checked.
-func (b *Brick) openPath(op, abs string, ok func(mode uint32) bool) (int, syscall.Stat_t, error) {
-	var st syscall.Stat_t
+func (b *Brick) openPath(op, abs string, ok func(mode uint32) bool) (int, error) {
 	a, err := b.resolve(op, abs)
 	if err != nil {
-		return -1, st, err
+		return -1, err
 	}
 	defer a.close()
 	fd, err := unix.Openat(a.dir, a.name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return -1, st, &fs.PathError{Op: op, Path: abs, Err: err}
+		return -1, &fs.PathError{Op: op, Path: abs, Err: err}
 	}
+	var st syscall.Stat_t
 	if err := syscall.Fstat(fd, &st); err != nil {
 		unix.Close(fd)
-		return -1, st, &fs.PathError{Op: op, Path: abs, Err: err}
+		return -1, &fs.PathError{Op: op, Path: abs, Err: err}
 	}
 	if !ok(st.Mode) {
 		unix.Close(fd)
 		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
-			return -1, st, &fs.PathError{Op: op, Path: abs, Err: ErrSymlinkInPath}
+			return -1, &fs.PathError{Op: op, Path: abs, Err: ErrSymlinkInPath}
 		}
-		return -1, st, &fs.PathError{Op: op, Path: abs, Err: fmt.Errorf("%w (%s)", ErrNotRegular, modeTypeName(st.Mode))}
+		return -1, &fs.PathError{Op: op, Path: abs, Err: fmt.Errorf("%w (%s)", ErrNotRegular, modeTypeName(st.Mode))}
 	}
-	return fd, st, nil
+	return fd, nil
 }
 
 func isReg(m uint32) bool { return m&unix.S_IFMT == unix.S_IFREG }
@@ -295,22 +299,16 @@ func modeTypeName(m uint32) string {
 	return "unknown type"
 }
 
-// reopen opens the object an O_PATH descriptor holds, with flags, through
-// /proc: the same inode, whatever has happened to its name since.
-func reopen(fd int, flags int) (int, error) {
-	return unix.Open("/proc/self/fd/"+strconv.Itoa(fd), flags|unix.O_CLOEXEC, 0)
-}
-
-// OpenFile opens the regular file at abs for reading (flag os.O_RDONLY) or
-// reading and writing (os.O_RDWR). Anything other than a regular file is
+// OpenFile opens the regular file at abs for reading (flag os.O_RDONLY),
+// writing or both (os.O_WRONLY, os.O_RDWR, with os.O_APPEND). Anything other than a regular file is
 // refused without being opened: a FIFO would block, a device would be read.
 func (b *Brick) OpenFile(abs string, flag int) (*os.File, error) {
-	pfd, _, err := b.openPath("open", abs, isReg)
+	pfd, err := b.openPath("open", abs, isReg)
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(pfd)
-	fd, err := reopen(pfd, flag&(unix.O_RDONLY|unix.O_WRONLY|unix.O_RDWR))
+	fd, err := unix.Open(procFD(pfd), flag&(unix.O_ACCMODE|unix.O_APPEND)|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: abs, Err: err}
 	}
@@ -511,12 +509,12 @@ func (b *Brick) ReadNames(abs string) ([]string, error) {
 // Chmod sets the permission and set-id bits of the object at abs. A
 // symlink is refused: chmod would change its target.
 func (b *Brick) Chmod(abs string, mode fs.FileMode) error {
-	fd, _, err := b.openPath("chmod", abs, notSymlink)
+	fd, err := b.openPath("chmod", abs, notSymlink)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(fd)
-	if err := unix.Chmod("/proc/self/fd/"+strconv.Itoa(fd), uint32(unixMode(mode))); err != nil {
+	if err := unix.Chmod(procFD(fd), unixMode(mode)); err != nil {
 		return &fs.PathError{Op: "chmod", Path: abs, Err: err}
 	}
 	return nil

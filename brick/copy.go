@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -47,7 +48,7 @@ func (b *Brick) CopyFile(srcAbs, dstAbs string) error {
 		err = cerr
 	}
 	if err == nil {
-		err = b.SyncDir(dstAbs[:lastSlash(dstAbs)])
+		err = b.SyncDir(filepath.Dir(dstAbs))
 	}
 	if err != nil {
 		if rerr := b.Remove(dstAbs); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
@@ -56,15 +57,6 @@ func (b *Brick) CopyFile(srcAbs, dstAbs string) error {
 		return fmt.Errorf("copy %s: %w", b.RelToRoot(srcAbs), err)
 	}
 	return nil
-}
-
-func lastSlash(p string) int {
-	for i := len(p) - 1; i >= 0; i-- {
-		if p[i] == '/' {
-			return i
-		}
-	}
-	return 0
 }
 
 // checkFree fails with ErrNoSpace unless need bytes are free on the brick's
@@ -145,7 +137,7 @@ func (b *Brick) WriteFileDurable(abs string, data []byte) error {
 	if err := writeSyncClose(f, data); err != nil {
 		return &fs.PathError{Op: "write", Path: abs, Err: err}
 	}
-	return b.SyncDir(abs[:lastSlash(abs)])
+	return b.SyncDir(filepath.Dir(abs))
 }
 
 // writeSyncClose writes data to f, fsyncs and closes it, returning the

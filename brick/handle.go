@@ -212,9 +212,14 @@ func (b *Brick) PathOfCached(g afr.GFID, cache *DirCache) (string, error) {
 
 // parentOf returns one (parent gfid, name) pair of g.
 func (b *Brick) parentOf(g afr.GFID) (afr.GFID, string, error) {
-	h := b.HandlePath(g)
+	// The handle is resolved once for its stat, target and xattrs: a
+	// path is built from one parentOf per directory level.
+	a, err := b.resolve("resolve", b.HandlePath(g))
 	var st syscall.Stat_t
-	err := b.Lstat(h, &st)
+	if err == nil {
+		defer a.close()
+		err = a.lstat(&st)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return afr.GFID{}, "", b.errorf("resolve", g.String(), ErrNoHandle)
 	}
@@ -225,7 +230,7 @@ func (b *Brick) parentOf(g afr.GFID) (afr.GFID, string, error) {
 		// A directory handle is a symlink; so is the hard-link handle of a
 		// symlink file, which is told apart by its links (see isDirHandle)
 		// and by its target not having the handle shape.
-		target, err := b.Readlink(h)
+		target, err := a.readlink()
 		if err != nil {
 			return afr.GFID{}, "", b.errorf("resolve", HandleRel(g), err)
 		}
@@ -233,7 +238,8 @@ func (b *Brick) parentOf(g afr.GFID) (afr.GFID, string, error) {
 			return pg, name, nil
 		}
 	}
-	names, err := b.listXattr(h)
+	proc := a.proc()
+	names, err := listXattrProc(proc)
 	if err != nil {
 		return afr.GFID{}, "", b.errorf("list xattrs", HandleRel(g), err)
 	}
@@ -243,7 +249,7 @@ func (b *Brick) parentOf(g afr.GFID) (afr.GFID, string, error) {
 		if !ok || !strings.HasPrefix(k, KeyGfid2pathPfx) {
 			continue
 		}
-		v, err := b.getXattr(h, k)
+		v, err := getXattrProc(proc, full)
 		if err != nil {
 			firstErr = cmpErr(firstErr, b.errorf("read "+full, HandleRel(g), err))
 			continue
