@@ -29,21 +29,11 @@ func (b *Brick) CopyFile(srcAbs, dstAbs string) error {
 		return err
 	}
 	defer src.Close()
-	var st syscall.Stat_t
-	if err := syscall.Fstat(int(src.Fd()), &st); err != nil {
-		return &fs.PathError{Op: "stat", Path: srcAbs, Err: err}
-	}
-	if err := b.checkFree(st.Blocks * 512); err != nil {
-		return fmt.Errorf("copy %s: %w", b.RelToRoot(srcAbs), err)
-	}
 	dst, err := b.CreateFile(dstAbs, 0o600)
 	if err != nil {
 		return err
 	}
-	err = copySparse(dst, src, st.Size)
-	if err == nil {
-		err = dst.Sync()
-	}
+	err = b.copyContent(dst, src, srcAbs)
 	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}
@@ -57,6 +47,28 @@ func (b *Brick) CopyFile(srcAbs, dstAbs string) error {
 		return fmt.Errorf("copy %s: %w", b.RelToRoot(srcAbs), err)
 	}
 	return nil
+}
+
+// copyContent makes dst hold src's content, holes kept, and fsyncs it,
+// once the free space for the blocks it will add is checked.
+func (b *Brick) copyContent(dst, src *os.File, srcAbs string) error {
+	var ss, ds syscall.Stat_t
+	if err := syscall.Fstat(int(src.Fd()), &ss); err != nil {
+		return &fs.PathError{Op: "stat", Path: srcAbs, Err: err}
+	}
+	if err := syscall.Fstat(int(dst.Fd()), &ds); err != nil {
+		return &fs.PathError{Op: "stat", Path: dst.Name(), Err: err}
+	}
+	if err := b.checkFree((ss.Blocks - ds.Blocks) * 512); err != nil {
+		return err
+	}
+	if err := dst.Truncate(0); err != nil {
+		return err
+	}
+	if err := copySparse(dst, src, ss.Size); err != nil {
+		return err
+	}
+	return dst.Sync()
 }
 
 // checkFree fails with ErrNoSpace unless need bytes are free on the brick's
@@ -83,19 +95,16 @@ func copySparse(dst, src *os.File, size int64) error {
 		return err
 	}
 	for off := int64(0); off < size; {
-		data, err := unix.Seek(int(src.Fd()), off, unix.SEEK_DATA)
-		if errors.Is(err, unix.ENXIO) {
+		data, err := SeekData(src, off)
+		if err != nil {
+			return err
+		}
+		if data < 0 || data >= size {
 			return nil // only a hole is left
 		}
+		end, err := HoleAfter(src, data, size)
 		if err != nil {
-			data = off // no SEEK_DATA: copy everything
-		}
-		end, err := unix.Seek(int(src.Fd()), data, unix.SEEK_HOLE)
-		if err != nil || end > size {
-			end = size
-		}
-		if data >= end {
-			return nil
+			return err
 		}
 		if err := copyRange(dst, src, data, end-data); err != nil {
 			return err
@@ -114,9 +123,11 @@ func copyRange(dst, src *os.File, off, n int64) error {
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
-		if err != nil {
-			// A filesystem that cannot: read and write.
+		if CopyRangeUnsupported(err) {
 			_, err := io.Copy(io.NewOffsetWriter(dst, woff), io.NewSectionReader(src, roff, n))
+			return err
+		}
+		if err != nil {
 			return err
 		}
 		if m == 0 {
@@ -125,6 +136,45 @@ func copyRange(dst, src *os.File, off, n int64) error {
 		n -= int64(m)
 	}
 	return nil
+}
+
+// CopyRangeUnsupported reports whether copy_file_range failed because it
+// cannot copy between these files at all (another filesystem on an older
+// kernel, a filesystem without it), not because of an I/O error.
+func CopyRangeUnsupported(err error) bool {
+	return errors.Is(err, unix.EXDEV) || errors.Is(err, unix.ENOSYS) ||
+		errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EINVAL)
+}
+
+// SeekData is lseek with SEEK_DATA: where the data at or after off starts
+// in f, -1 when there is none (ENXIO), off when the filesystem cannot tell
+// (all of it is data then).
+func SeekData(f *os.File, off int64) (int64, error) {
+	n, err := unix.Seek(int(f.Fd()), off, unix.SEEK_DATA)
+	if errors.Is(err, unix.ENXIO) {
+		return -1, nil
+	}
+	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP) {
+		return off, nil
+	}
+	return n, err
+}
+
+// HoleAfter is where the data at off ends in f (SEEK_HOLE), at most size;
+// size when the filesystem cannot tell.
+func HoleAfter(f *os.File, off, size int64) (int64, error) {
+	n, err := unix.Seek(int(f.Fd()), off, unix.SEEK_HOLE)
+	if errors.Is(err, unix.ENXIO) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP) {
+		return size, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if n <= off {
+		// Not a hole after data at off; read on to the end.
+		return size, nil
+	}
+	return min(n, size), nil
 }
 
 // WriteFileDurable writes a new file at abs with data, and fsyncs it and
@@ -193,23 +243,10 @@ func (b *Brick) CopyInto(srcAbs, dstAbs string) error {
 		return err
 	}
 	defer dst.Close()
-	var ss, ds syscall.Stat_t
-	if err := syscall.Fstat(int(src.Fd()), &ss); err != nil {
-		return &fs.PathError{Op: "stat", Path: srcAbs, Err: err}
-	}
-	if err := syscall.Fstat(int(dst.Fd()), &ds); err != nil {
-		return &fs.PathError{Op: "stat", Path: dstAbs, Err: err}
-	}
-	if err := b.checkFree((ss.Blocks - ds.Blocks) * 512); err != nil {
+	if err := b.copyContent(dst, src, srcAbs); err != nil {
 		return fmt.Errorf("copy %s: %w", b.RelToRoot(srcAbs), err)
 	}
-	if err := dst.Truncate(0); err != nil {
-		return err
-	}
-	if err := copySparse(dst, src, ss.Size); err != nil {
-		return err
-	}
-	return dst.Sync()
+	return nil
 }
 
 // ReadFile reads the regular file at abs (afrkit's own small files in the

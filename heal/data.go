@@ -111,7 +111,7 @@ func (e *Engine) copyData(sb *brick.Brick, srcPath string, db *brick.Brick, dstP
 	var dataEnd int64
 	for off := int64(0); off < size; {
 		if off >= dataEnd {
-			data, err := seek(src, off, unix.SEEK_DATA)
+			data, err := brick.SeekData(src, off)
 			if err != nil {
 				return written, err
 			}
@@ -129,7 +129,7 @@ func (e *Engine) copyData(sb *brick.Brick, srcPath string, db *brick.Brick, dstP
 				off = data
 				continue
 			}
-			if dataEnd, err = holeAfter(src, off, size); err != nil {
+			if dataEnd, err = brick.HoleAfter(src, off, size); err != nil {
 				return written, err
 			}
 		}
@@ -145,7 +145,7 @@ func (e *Engine) copyData(sb *brick.Brick, srcPath string, db *brick.Brick, dstP
 				off += n
 				continue
 			}
-			if !copyRangeUnsupported(err) {
+			if !brick.CopyRangeUnsupported(err) {
 				return written, err
 			}
 			useCopyRange = false
@@ -214,17 +214,9 @@ func (e *Engine) copyRange(src, dst *os.File, off, n int64, name string) (int64,
 	return done, nil
 }
 
-// copyRangeUnsupported reports whether copy_file_range failed because it
-// cannot copy between these files at all (another filesystem on an older
-// kernel, a filesystem without it), not because of an I/O error.
-func copyRangeUnsupported(err error) bool {
-	return errors.Is(err, unix.EXDEV) || errors.Is(err, unix.ENOSYS) ||
-		errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EINVAL)
-}
-
 // punch makes [off, end) of dst a hole where it holds data.
 func (e *Engine) punch(dst *os.File, off, end int64, name string) error {
-	data, err := seek(dst, off, unix.SEEK_DATA)
+	data, err := brick.SeekData(dst, off)
 	if err != nil {
 		return err
 	}
@@ -245,37 +237,6 @@ func (e *Engine) punch(dst *os.File, off, end int64, name string) error {
 		return nil
 	}
 	return err
-}
-
-// seek is lseek with SEEK_DATA or SEEK_HOLE; -1 means no data at or after
-// off (ENXIO).
-func seek(f *os.File, off int64, whence int) (int64, error) {
-	n, err := unix.Seek(int(f.Fd()), off, whence)
-	if errors.Is(err, unix.ENXIO) {
-		return -1, nil
-	}
-	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP) {
-		// A filesystem without SEEK_DATA: all of it is data.
-		return off, nil
-	}
-	return n, err
-}
-
-// holeAfter is where the data at off ends in f (SEEK_HOLE), at most size;
-// size when the filesystem cannot tell.
-func holeAfter(f *os.File, off, size int64) (int64, error) {
-	n, err := unix.Seek(int(f.Fd()), off, unix.SEEK_HOLE)
-	if errors.Is(err, unix.ENXIO) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP) {
-		return size, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	if n <= off {
-		// Not a hole after data at off; read on to the end.
-		return size, nil
-	}
-	return min(n, size), nil
 }
 
 func allZero(b []byte) bool {
