@@ -336,12 +336,18 @@ func (b *Brick) OpenDir(abs string) (*os.File, error) {
 // CreateFile creates a new regular file at abs (O_EXCL: never through an
 // existing name or symlink) and opens it for writing.
 func (b *Brick) CreateFile(abs string, perm fs.FileMode) (*os.File, error) {
+	return b.createFile(abs, os.O_WRONLY, perm)
+}
+
+// createFile is CreateFile opening the new file with flag's access mode
+// and O_APPEND.
+func (b *Brick) createFile(abs string, flag int, perm fs.FileMode) (*os.File, error) {
 	a, err := b.resolve("create", abs)
 	if err != nil {
 		return nil, err
 	}
 	defer a.close()
-	fd, err := unix.Openat(a.dir, a.name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, uint32(perm.Perm()))
+	fd, err := unix.Openat(a.dir, a.name, flag&(unix.O_ACCMODE|unix.O_APPEND)|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, uint32(perm.Perm()))
 	if err != nil {
 		return nil, &fs.PathError{Op: "create", Path: abs, Err: err}
 	}

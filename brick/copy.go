@@ -261,36 +261,22 @@ func (b *Brick) ReadFile(abs string) ([]byte, error) {
 }
 
 // OpenOrCreate opens the regular file at abs with flag (os.O_RDWR,
-// os.O_WRONLY|os.O_APPEND, ...), creating it with perm when absent. A
-// symlink, FIFO, device or directory there is refused without being
-// opened for content (O_NONBLOCK keeps a FIFO from blocking the open that
-// finds out).
+// os.O_WRONLY|os.O_APPEND, ...), creating it with perm when absent. What
+// is there already is opened as OpenFile opens it: a symlink, FIFO, device
+// or directory is refused without being opened (an open with O_CREAT
+// would open an existing device).
 func (b *Brick) OpenOrCreate(abs string, flag int, perm fs.FileMode) (*os.File, error) {
-	a, err := b.resolve("open", abs)
-	if err != nil {
-		return nil, err
-	}
-	defer a.close()
-	fd, err := unix.Openat(a.dir, a.name, flag|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, uint32(perm.Perm()))
-	if errors.Is(err, unix.ELOOP) {
-		err = ErrSymlinkInPath
-	}
-	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: abs, Err: err}
-	}
-	var st syscall.Stat_t
-	if err := syscall.Fstat(fd, &st); err != nil || !isReg(st.Mode) {
-		unix.Close(fd)
-		if err == nil {
-			err = fmt.Errorf("%w (%s)", ErrNotRegular, modeTypeName(st.Mode))
+	for try := 0; ; try++ {
+		f, err := b.OpenFile(abs, flag)
+		if !errors.Is(err, fs.ErrNotExist) || try == 3 {
+			return f, err
 		}
-		return nil, &fs.PathError{Op: "open", Path: abs, Err: err}
+		f, err = b.createFile(abs, flag, perm)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+		// Made by somebody else between the two calls: open that.
 	}
-	if err := unix.SetNonblock(fd, false); err != nil {
-		unix.Close(fd)
-		return nil, &fs.PathError{Op: "open", Path: abs, Err: err}
-	}
-	return os.NewFile(uintptr(fd), abs), nil
 }
 
 // AppendDurable appends data to the file at abs, creating it (mode 0600)
