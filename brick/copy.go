@@ -1,6 +1,7 @@
 package brick
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/zeebo/blake3"
 	"golang.org/x/sys/unix"
 )
 
@@ -247,6 +249,21 @@ func (b *Brick) CopyInto(srcAbs, dstAbs string) error {
 		return fmt.Errorf("copy %s: %w", b.RelToRoot(srcAbs), err)
 	}
 	return nil
+}
+
+// HashFile is the blake3 (hex) of the content of the regular file at abs;
+// anything else is refused unopened (OpenFile).
+func (b *Brick) HashFile(abs string) (string, error) {
+	f, err := b.OpenFile(abs, os.O_RDONLY)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := blake3.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // ReadFile reads the regular file at abs (afrkit's own small files in the

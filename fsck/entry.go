@@ -537,7 +537,7 @@ func (c *checker) compareCopies(s *setState, p string, copies []*copyInfo, entry
 		} else if c.opts.Deep {
 			hashes := map[*copyInfo]string{}
 			for _, ci := range present {
-				h, err := hashFile(ci.bs.b, ci.abs)
+				h, err := ci.bs.b.HashFile(ci.abs)
 				if err != nil {
 					h = "unreadable: " + err.Error()
 				}

@@ -1,18 +1,13 @@
 package fsck
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"syscall"
 	"time"
-
-	"github.com/zeebo/blake3"
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
@@ -192,25 +187,10 @@ func version(b *brick.Brick, abs, p string) (Version, error) {
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		return Version{}, fmt.Errorf("%s is a %s, not a regular file", p, brick.FileType(st.Mode))
 	}
-	h, err := hashFile(b, abs)
+	h, err := b.HashFile(abs)
 	if err != nil {
 		return Version{}, err
 	}
 	return Version{Path: p, Size: st.Size, Blake3: h,
 		Mtime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec).UTC().Format(time.RFC3339Nano)}, nil
-}
-
-// hashFile is the blake3 of a brick file's content; anything but a
-// regular file is refused unopened.
-func hashFile(b *brick.Brick, p string) (string, error) {
-	f, err := b.OpenFile(p, os.O_RDONLY)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := blake3.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -287,19 +287,3 @@ func (h *entryHeal) copyTimes(src, i int) error {
 	}
 	return nil
 }
-
-// hashFile is the blake3 of a brick file's content, for history records
-// and the majority operation.
-func hashFile(b *brick.Brick, p string) (string, int64, error) {
-	f, err := b.OpenFile(p, os.O_RDONLY)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	hs := blake3.New()
-	n, err := io.Copy(hs, f)
-	if err != nil {
-		return "", n, err
-	}
-	return fmt.Sprintf("%x", hs.Sum(nil)), n, nil
-}

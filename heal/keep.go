@@ -121,7 +121,7 @@ func (h *entryHeal) keepCopy(i int, rec Record, kind afr.Kind) (Kept, error) {
 		_ = b.Remove(kept + ".json")
 		return k, fmt.Errorf("%s: keep %s: %w", h.label(i), h.path, err)
 	}
-	sum, _, err := hashFile(b, kept)
+	sum, err := b.HashFile(kept)
 	if err != nil {
 		return k, err
 	}
@@ -144,7 +144,7 @@ func (h *entryHeal) keepMoved(i int, rec Record, p, abs string, g afr.GFID) (Kep
 	}
 	k := Kept{Brick: h.label(i), BrickRoot: b.Root, Path: kept, Meta: kept + ".json", Type: m.Type, Size: m.Size, Moved: true}
 	if m.Type == afr.TypeRegular.String() {
-		if sum, _, err := hashFile(b, abs); err == nil {
+		if sum, err := b.HashFile(abs); err == nil {
 			k.Blake3 = sum
 		}
 	}

@@ -179,14 +179,21 @@ func (h *entryHeal) assignGFID(i int, p, abs string, c afr.Reply, g afr.GFID) er
 		if err := b.SetGFID(abs, p, g); err != nil {
 			return err
 		}
-		if c.Type == afr.TypeDirectory {
-			return b.SymlinkDirHandle(g, h.gfid, name)
-		}
-		if err := b.LinkFileHandle(abs, g); err != nil {
-			return err
-		}
-		return b.AddGfid2path(abs, h.gfid, name)
+		return h.linkHandle(b, abs, name, c.Type, g)
 	})
+}
+
+// linkHandle gives the copy at abs, named name in the healed directory,
+// gfid g's handle and (for non-directories) its gfid2path, as a create
+// does after it sets the gfid.
+func (h *entryHeal) linkHandle(b *brick.Brick, abs, name string, typ afr.FileType, g afr.GFID) error {
+	if typ == afr.TypeDirectory {
+		return b.SymlinkDirHandle(g, h.gfid, name)
+	}
+	if err := b.LinkFileHandle(abs, g); err != nil {
+		return err
+	}
+	return b.AddGfid2path(abs, h.gfid, name)
 }
 
 // completeEntry finishes a copy that has its gfid but not its handle: what
@@ -196,20 +203,14 @@ func (h *entryHeal) assignGFID(i int, p, abs string, c afr.Reply, g afr.GFID) er
 // gfid reads as missing on the sink and the name as present, and neither
 // heal would ever make the handle.
 func (h *entryHeal) completeEntry(i int, p, abs string, c afr.Reply) error {
-	exists, _, err := h.rs.Open[i].HasGFID(c.GFID)
+	b := h.rs.Open[i]
+	exists, _, err := b.HasGFID(c.GFID)
 	if err != nil || exists {
 		return err
 	}
-	b := h.rs.Open[i]
 	_, name := brick.SplitPath(p)
 	return h.act(Action{What: "gfid", Path: p, Sinks: []string{h.label(i)}, Detail: "complete a half-made entry: handle and gfid2path of gfid " + c.GFID.String()}, func() error {
-		if c.Type == afr.TypeDirectory {
-			return b.SymlinkDirHandle(c.GFID, h.gfid, name)
-		}
-		if err := b.LinkFileHandle(abs, c.GFID); err != nil {
-			return err
-		}
-		return b.AddGfid2path(abs, h.gfid, name)
+		return h.linkHandle(b, abs, name, c.Type, c.GFID)
 	})
 }
 

@@ -97,7 +97,7 @@ func (h *entryHeal) resolve(kv afr.KindVerdict) (bool, error) {
 		k.Source = true
 		rec.Kept = append(rec.Kept, k)
 		if kv.Kind == afr.Data {
-			sum, _, err := hashFile(h.rs.Open[src], h.abs[src])
+			sum, err := h.rs.Open[src].HashFile(h.abs[src])
 			if err != nil {
 				return err
 			}
@@ -315,7 +315,7 @@ func (h *entryHeal) versions(kind afr.Kind) ([]string, error) {
 	out := make([]string, len(h.replies))
 	for i, r := range h.replies {
 		if kind == afr.Data {
-			sum, _, err := hashFile(h.rs.Open[i], h.abs[i])
+			sum, err := h.rs.Open[i].HashFile(h.abs[i])
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", h.label(i), err)
 			}
