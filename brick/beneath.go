@@ -367,23 +367,27 @@ func (b *Brick) Mkdir(abs string, perm fs.FileMode) error {
 	return nil
 }
 
+// EnsureDir makes the directory abs unless a directory is there already;
+// a symlink or anything else in the way is refused. Its parent must exist.
+func (b *Brick) EnsureDir(abs string, perm fs.FileMode) error {
+	err := b.Mkdir(abs, perm)
+	if !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	var st syscall.Stat_t
+	if serr := b.Lstat(abs, &st); serr != nil {
+		return serr
+	}
+	if !isDir(st.Mode) {
+		return &fs.PathError{Op: "mkdir", Path: abs, Err: fmt.Errorf("%w: a %s is in the way", ErrSymlinkInPath, modeTypeName(st.Mode))}
+	}
+	return nil
+}
+
 // MkdirAll makes abs and its missing parents, refusing a symlink where a
 // directory should be.
 func (b *Brick) MkdirAll(abs string, perm fs.FileMode) error {
-	err := b.Mkdir(abs, perm)
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, fs.ErrExist) {
-		var st syscall.Stat_t
-		if serr := b.Lstat(abs, &st); serr != nil {
-			return serr
-		}
-		if !isDir(st.Mode) {
-			return &fs.PathError{Op: "mkdir", Path: abs, Err: fmt.Errorf("%w: a %s is in the way", ErrSymlinkInPath, modeTypeName(st.Mode))}
-		}
-		return nil
-	}
+	err := b.EnsureDir(abs, perm)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}

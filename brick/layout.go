@@ -27,7 +27,7 @@ func (b *Brick) Init(volumeID afr.GFID) error {
 	}
 	for i := 0; i < 256; i++ {
 		d := b.GlusterPath(fmt.Sprintf("%02x", i))
-		if err := b.MkdirAll(d, 0o700); err != nil {
+		if err := b.EnsureDir(d, 0o700); err != nil {
 			return b.errorf("create", d, err)
 		}
 	}

@@ -317,9 +317,9 @@ func (c *checker) checkRoot(bs *brickState) {
 			Repair: "create .glusterfs, its index and the root handle; the entries' handles are then made by the next pass",
 			fix: func(q *quarantine) error {
 				q.before("create .glusterfs")
-				// MkdirAll refuses a symlink or file in the way: the
+				// EnsureDir refuses a symlink or file in the way: the
 				// repair never makes the index beyond the brick.
-				if err := b.MkdirAll(b.GlusterPath(), 0o700); err != nil {
+				if err := b.EnsureDir(b.GlusterPath(), 0o700); err != nil {
 					return err
 				}
 				if err := bs.ix.Init(); err != nil {

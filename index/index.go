@@ -76,7 +76,7 @@ func Open(brickRoot string) *Index {
 // Init creates the index directories. It is idempotent.
 func (ix *Index) Init() error {
 	for _, d := range []string{ix.Dir, ix.path(Xattrop), ix.path(Dirty), ix.path(EntryChanges)} {
-		if err := ix.fs.MkdirAll(d, dirMode); err != nil {
+		if err := ix.fs.EnsureDir(d, dirMode); err != nil {
 			return fmt.Errorf("index: create %s: %w", d, err)
 		}
 	}
