@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Glusterd reads volume definitions from glusterd's working directory. It
@@ -20,12 +21,19 @@ type Glusterd struct {
 }
 
 // readKV parses glusterd's "key=value" store format, keeping key order.
+// Only a regular file is read: O_NONBLOCK keeps a FIFO in its place from
+// blocking the open that finds out.
 func readKV(path string) (map[string]string, []string, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
+	}
 	kv := map[string]string{}
 	var order []string
 	sc := bufio.NewScanner(f)
@@ -138,6 +146,11 @@ type glusterdBrick struct {
 
 // loadBrick reads bricks/<ref>, where ref is "host:-path-with-dashes".
 func loadGlusterdBrick(volDir, ref string) (glusterdBrick, error) {
+	// ref names a file of bricks/: a ref that climbs out of it (found by
+	// FuzzGlusterdVolume) would read whatever it names, a FIFO included.
+	if ref == "" || ref == "." || ref == ".." || strings.ContainsAny(ref, "/\x00") {
+		return glusterdBrick{}, fmt.Errorf("brick reference %q is not a file name in bricks/", ref)
+	}
 	kv, _, err := readKV(filepath.Join(volDir, "bricks", ref))
 	if err != nil {
 		return glusterdBrick{}, err

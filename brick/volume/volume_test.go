@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/brick/volume"
@@ -162,4 +164,40 @@ func glusterdCopy(t *testing.T, scenario string) string {
 		t.Fatal(err)
 	}
 	return dst
+}
+
+// TestGlusterdBrickRefStaysInBricks: a brick reference in glusterd's info
+// that climbs out of bricks/ (FuzzGlusterdVolume found one) is refused, and
+// a FIFO where a brick file should be is not opened for reading (it would
+// block).
+func TestGlusterdBrickRefStaysInBricks(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "bricks"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "outside"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "bricks", "h:-fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"../outside", "h:-fifo"} {
+		info := "type=2\ncount=1\nreplica_count=1\nbrick-0=" + ref + "\n"
+		if err := os.WriteFile(filepath.Join(dir, "info"), []byte(info), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := volume.LoadGlusterdVolumeDir(dir, "fz", "uuid")
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Errorf("brick-0=%s loaded", ref)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("brick-0=%s: loading blocked on a FIFO", ref)
+		}
+	}
 }
