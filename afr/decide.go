@@ -61,6 +61,11 @@ type KindVerdict struct {
 	// MarkPending is set for metadata that differs while no changelog
 	// blames anyone: GlusterFS first makes the source blame the sinks.
 	MarkPending bool
+	// Blocked is set when a source is known but the heal cannot run:
+	// metadata heal of copies one of which has more xattr names than
+	// llistxattr returns (Reply.XattrsUnlisted), which GlusterFS's heal
+	// fails on too. Source is then -1 and Reason says why.
+	Blocked bool
 	// Reason explains the decision in plain words.
 	Reason string
 }
@@ -294,6 +299,23 @@ func decideKind(kv *KindVerdict, replies []Reply, opts Options, names []string) 
 		kv.NeedsHeal = false
 		kv.Source = -1
 	}
+	if kv.Kind == Metadata && kv.NeedsHeal && kv.Source >= 0 {
+		blockUnlisted(kv, replies, names)
+	}
+}
+
+// blockUnlisted blocks a metadata heal one of whose copies could not list
+// its xattr names: the heal sets the source's xattrs on the sinks and
+// removes the sinks' others, and cannot do either without the lists.
+func blockUnlisted(kv *KindVerdict, replies []Reply, names []string) {
+	for i, r := range replies {
+		if (i == kv.Source || kv.Sinks[i]) && r.XattrsUnlisted {
+			kv.Blocked = true
+			kv.Reason = join(kv.Reason, fmt.Sprintf("but %s's copy has more xattr names than llistxattr returns (E2BIG), so the heal cannot see which xattrs to copy or remove and fails, as GlusterFS's does; fewer hard links or xattrs make it healable", names[i]))
+			kv.Source = -1
+			return
+		}
+	}
 }
 
 func typeOf(replies []Reply) FileType {
@@ -314,7 +336,7 @@ func xattrsDiffer(replies []Reply) bool {
 		}
 		if first == nil {
 			first = r
-		} else if !xattrsEqual(first.Xattrs, r.Xattrs) {
+		} else if !xattrsMatch(*first, *r) {
 			return true
 		}
 	}
@@ -513,7 +535,7 @@ func decideMetadata(kv *KindVerdict, replies []Reply, opts Options, names []stri
 		if !kv.Sources[i] || i == src {
 			continue
 		}
-		if !xattrsEqual(replies[src].Xattrs, replies[i].Xattrs) {
+		if !xattrsMatch(replies[src], replies[i]) {
 			kv.Sources[i] = false
 			why = append(why, fmt.Sprintf("%s's xattrs differ from %s's, so it is healed too", names[i], names[src]))
 		}
@@ -552,7 +574,7 @@ func dirtimeSource(replies []Reply) int {
 		if i == src || !r.Answered || !r.Exists {
 			continue
 		}
-		if r.GFID != s.GFID || r.Type != s.Type || r.Mode != s.Mode || r.UID != s.UID || r.GID != s.GID || !xattrsEqual(r.Xattrs, s.Xattrs) {
+		if r.GFID != s.GFID || r.Type != s.Type || r.Mode != s.Mode || r.UID != s.UID || r.GID != s.GID || !xattrsMatch(r, s) {
 			return -1
 		}
 	}

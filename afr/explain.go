@@ -152,6 +152,8 @@ func (kv KindVerdict) Summary(names []string) string {
 		return "cannot decide yet"
 	case kv.Unresolved:
 		return "split-brain, no source"
+	case kv.Blocked:
+		return "cannot heal: xattr names cannot be listed"
 	case kv.Merge:
 		return "conservative merge into " + list(kv.Sinks, names)
 	case !kv.NeedsHeal:

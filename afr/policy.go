@@ -378,14 +378,22 @@ func sameOnAll(replies []Reply, kind Kind) int {
 		}
 	}
 	for _, r := range replies[1:] {
-		if !xattrsEqual(r0.Xattrs, r.Xattrs) {
+		if !xattrsMatch(r0, r) {
 			return -1
 		}
 	}
 	return 0
 }
 
-func xattrsEqual(a, b map[string]string) bool {
+// xattrsMatch reports whether no difference is seen between two copies'
+// xattrs. A copy whose names could not be listed (XattrsUnlisted) shows
+// none: it is never taken for different, which would make a heal that
+// cannot be done.
+func xattrsMatch(x, y Reply) bool {
+	if x.XattrsUnlisted || y.XattrsUnlisted {
+		return true
+	}
+	a, b := x.Xattrs, y.Xattrs
 	if len(a) != len(b) {
 		return false
 	}

@@ -123,6 +123,12 @@ type Reply struct {
 	// trusted.* other than trusted.afr.*, trusted.gfid, gfid2path,
 	// volume-id), keyed by full name.
 	Xattrs map[string]string
+	// XattrsUnlisted is set when the brick could not list the entry's
+	// xattr names (more than llistxattr returns): its counters were read
+	// by name, but Xattrs is empty and says nothing. Comparisons treat
+	// such a copy's xattrs as unknown, never as different, and metadata
+	// heal refuses to copy or remove xattrs it cannot see.
+	XattrsUnlisted bool
 	// Pending[j] is this brick's trusted.afr.<VOL>-client-<j>; an absent
 	// key is all zeros. len(Pending) equals the number of bricks.
 	Pending []Changelog

@@ -27,7 +27,15 @@ type Brick struct {
 	NS string
 
 	rootDir *rootDir // the root's descriptor, every path is resolved beneath
+	// dirs remembers directory paths for AbsOfGFID, which verifies what
+	// it takes from it: without it every directory's handle chain was
+	// walked up to the root, and a chain of directories cost the square
+	// of its depth.
+	dirs *DirCache
 }
+
+// dirCacheLimit bounds a brick's directory cache (see DirCache).
+const dirCacheLimit = 1 << 14
 
 // Open returns the brick at root using namespace ns. It checks only that
 // root is a directory; Check validates the brick's GlusterFS layout.
@@ -39,7 +47,7 @@ func Open(root, ns string) (*Brick, error) {
 	if err != nil {
 		return nil, fmt.Errorf("brick %s: %w", root, err)
 	}
-	b := &Brick{Root: abs, NS: ns, rootDir: new(rootDir)}
+	b := &Brick{Root: abs, NS: ns, rootDir: new(rootDir), dirs: NewDirCache(dirCacheLimit)}
 	fi, err := os.Stat(abs)
 	if err != nil {
 		return nil, b.errorf("open", "/", err)

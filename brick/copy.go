@@ -1,7 +1,6 @@
 package brick
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/zeebo/blake3"
 	"golang.org/x/sys/unix"
 )
 
@@ -71,6 +69,17 @@ func (b *Brick) copyContent(dst, src *os.File, srcAbs string) error {
 		return err
 	}
 	return dst.Sync()
+}
+
+// RoomToCopy fails with ErrNoSpace unless the brick has room for a copy
+// of the regular file at abs made by CopyFile: the blocks its data takes.
+// A caller about to make several changes, one of them a copy, asks first.
+func (b *Brick) RoomToCopy(abs string) error {
+	var st syscall.Stat_t
+	if err := b.Lstat(abs, &st); err != nil {
+		return err
+	}
+	return b.checkFree(st.Blocks * 512)
 }
 
 // checkFree fails with ErrNoSpace unless need bytes are free on the brick's
@@ -249,21 +258,6 @@ func (b *Brick) CopyInto(srcAbs, dstAbs string) error {
 		return fmt.Errorf("copy %s: %w", b.RelToRoot(srcAbs), err)
 	}
 	return nil
-}
-
-// HashFile is the blake3 (hex) of the content of the regular file at abs;
-// anything else is refused unopened (OpenFile).
-func (b *Brick) HashFile(abs string) (string, error) {
-	f, err := b.OpenFile(abs, os.O_RDONLY)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := blake3.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // ReadFile reads the regular file at abs (afrkit's own small files in the

@@ -332,7 +332,11 @@ func (b *Brick) replyProc(proc, volPath string, st *syscall.Stat_t, pendingKeys 
 	b.fromStat(&r, st)
 	var errs []error
 	names, err := listXattrProc(proc)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrXattrListTooLong):
+		// Every key the reply needs is read by name below.
+		r.XattrsUnlisted = true
+	case err != nil:
 		errs = append(errs, b.errorf("list xattrs", volPath, err))
 	}
 	listed := err == nil && b.hasKey(names, KeyGFID)

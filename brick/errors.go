@@ -21,6 +21,11 @@ var (
 	ErrNoVolumeID       = errors.New("brick: brick root has no volume-id")
 	ErrBadGfid2path     = errors.New("brick: malformed gfid2path value")
 	ErrResolveLoop      = errors.New("brick: gfid resolution does not reach the root")
+	// ErrXattrListTooLong: the entry has more xattr names than llistxattr
+	// can return (64 KiB of names: E2BIG), as a file with thousands of
+	// hard links, each with its gfid2path, has on XFS. Its keys can still
+	// be read by name; what it holds beyond those cannot be known.
+	ErrXattrListTooLong = errors.New("brick: more xattr names than llistxattr returns (E2BIG)")
 )
 
 // Error describes a failed operation on one brick.

@@ -160,6 +160,15 @@ func (c *DirCache) get(g afr.GFID) (string, bool) {
 	return p, ok
 }
 
+func (c *DirCache) forget() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.paths)
+}
+
 func (c *DirCache) put(g afr.GFID, p string) {
 	if c == nil {
 		return
@@ -179,6 +188,7 @@ func (b *Brick) PathOfCached(g afr.GFID, cache *DirCache) (string, error) {
 	var dirs []afr.GFID // dirs[i] is the parent whose name is names[i+1]
 	prefix := ""
 	cur := g
+	gIsDir := false
 	for depth := 0; cur != RootGFID; depth++ {
 		if depth > maxDepth {
 			return "", b.errorf("resolve", g.String(), ErrResolveLoop)
@@ -187,21 +197,27 @@ func (b *Brick) PathOfCached(g afr.GFID, cache *DirCache) (string, error) {
 			prefix = p
 			break
 		}
-		pgfid, name, err := b.parentOf(cur)
+		pgfid, name, isDir, err := b.parentOf(cur)
 		if err != nil {
 			return "", err
+		}
+		if depth == 0 {
+			gIsDir = isDir
 		}
 		names = append(names, name)
 		dirs = append(dirs, pgfid)
 		cur = pgfid
 	}
 	// names run from g upwards; build the path downwards from the prefix,
-	// remembering each directory on the way.
+	// remembering each directory on the way, g too when it is one: the
+	// next gfid resolved is often its child.
 	path := prefix
 	for i := len(names) - 1; i >= 0; i-- {
 		path += "/" + names[i]
 		if i > 0 {
 			cache.put(dirs[i-1], path)
+		} else if gIsDir {
+			cache.put(g, path)
 		}
 	}
 	if path == "" {
@@ -210,8 +226,9 @@ func (b *Brick) PathOfCached(g afr.GFID, cache *DirCache) (string, error) {
 	return path, nil
 }
 
-// parentOf returns one (parent gfid, name) pair of g.
-func (b *Brick) parentOf(g afr.GFID) (afr.GFID, string, error) {
+// parentOf returns one (parent gfid, name) pair of g, and whether g's
+// handle is a directory's.
+func (b *Brick) parentOf(g afr.GFID) (afr.GFID, string, bool, error) {
 	// The handle is resolved once for its stat, target and xattrs: a
 	// path is built from one parentOf per directory level.
 	a, err := b.resolve("resolve", b.HandlePath(g))
@@ -221,10 +238,10 @@ func (b *Brick) parentOf(g afr.GFID) (afr.GFID, string, error) {
 		err = a.lstat(&st)
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return afr.GFID{}, "", b.errorf("resolve", g.String(), ErrNoHandle)
+		return afr.GFID{}, "", false, b.errorf("resolve", g.String(), ErrNoHandle)
 	}
 	if err != nil {
-		return afr.GFID{}, "", b.errorf("resolve", g.String(), err)
+		return afr.GFID{}, "", false, b.errorf("resolve", g.String(), err)
 	}
 	if st.Mode&syscall.S_IFMT == syscall.S_IFLNK && st.Nlink == 1 {
 		// A directory handle is a symlink; so is the hard-link handle of a
@@ -232,16 +249,16 @@ func (b *Brick) parentOf(g afr.GFID) (afr.GFID, string, error) {
 		// and by its target not having the handle shape.
 		target, err := a.readlink()
 		if err != nil {
-			return afr.GFID{}, "", b.errorf("resolve", HandleRel(g), err)
+			return afr.GFID{}, "", false, b.errorf("resolve", HandleRel(g), err)
 		}
 		if pg, name, err := ParseDirHandleTarget(target); err == nil {
-			return pg, name, nil
+			return pg, name, true, nil
 		}
 	}
 	proc := a.proc()
 	names, err := listXattrProc(proc)
 	if err != nil {
-		return afr.GFID{}, "", b.errorf("list xattrs", HandleRel(g), err)
+		return afr.GFID{}, "", false, b.errorf("list xattrs", HandleRel(g), err)
 	}
 	var firstErr error
 	for _, full := range names {
@@ -259,12 +276,12 @@ func (b *Brick) parentOf(g afr.GFID) (afr.GFID, string, error) {
 			firstErr = cmpErr(firstErr, b.errorf("read "+full, HandleRel(g), err))
 			continue
 		}
-		return pg, name, nil
+		return pg, name, false, nil
 	}
 	if firstErr != nil {
-		return afr.GFID{}, "", firstErr
+		return afr.GFID{}, "", false, firstErr
 	}
-	return afr.GFID{}, "", b.errorf("resolve", g.String(), fmt.Errorf("%w: file handle has no gfid2path xattr", ErrNoHandle))
+	return afr.GFID{}, "", false, b.errorf("resolve", g.String(), fmt.Errorf("%w: file handle has no gfid2path xattr", ErrNoHandle))
 }
 
 func cmpErr(first, next error) error {
@@ -305,6 +322,9 @@ func (b *Brick) AbsOfGFID(g afr.GFID) (string, error) {
 	if !b.isDirHandle(h, &st) {
 		return h, nil
 	}
+	if abs, ok := b.cachedDirAbs(g); ok {
+		return abs, nil
+	}
 	p, err := b.PathOf(g)
 	if err != nil {
 		return "", err
@@ -324,6 +344,49 @@ func (b *Brick) AbsOfGFID(g afr.GFID) (string, error) {
 		return "", b.errorf("resolve", HandleRel(g), fmt.Errorf("%w: %s is a %s, not a directory", ErrDanglingHandle, p, modeTypeName(dst.Mode)))
 	}
 	return abs, nil
+}
+
+// cachedDirAbs resolves the directory g through the brick's directory
+// cache, and returns it only if what it reaches is a directory that
+// carries gfid g: a directory renamed since it was cached, or a cached
+// ancestor's, leads elsewhere, and then the cache is forgotten and the
+// caller walks the handles as if there were none.
+func (b *Brick) cachedDirAbs(g afr.GFID) (string, bool) {
+	p, err := b.PathOfCached(g, b.dirs)
+	if err != nil {
+		return "", false
+	}
+	abs, err := b.Abs(p)
+	if err != nil {
+		return "", false
+	}
+	if got, err := b.dirGFID(abs); err == nil && got == g {
+		return abs, true
+	}
+	b.dirs.forget()
+	return "", false
+}
+
+// dirGFID reads the gfid of the directory at abs, failing for anything
+// else.
+func (b *Brick) dirGFID(abs string) (afr.GFID, error) {
+	a, err := b.resolve("stat", abs)
+	if err != nil {
+		return afr.GFID{}, err
+	}
+	defer a.close()
+	var st syscall.Stat_t
+	if err := a.lstat(&st); err != nil {
+		return afr.GFID{}, err
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
+		return afr.GFID{}, ErrDanglingHandle
+	}
+	v, err := getXattrProc(a.proc(), b.key(KeyGFID))
+	if err != nil {
+		return afr.GFID{}, err
+	}
+	return DecodeGFID(v)
 }
 
 // isDirHandle reports whether the handle at h (with lstat info fi) is a

@@ -165,6 +165,30 @@ func (b *Brick) RawXattrsIf(abs, name string, want func(full string) bool) (map[
 	return out, nil
 }
 
+// XattrsNamed reads the xattrs named fulls (full names) of the copy at
+// abs, leaving out the absent ones. It is how a copy whose names cannot be
+// listed (ErrXattrListTooLong) is still read.
+func (b *Brick) XattrsNamed(abs, name string, fulls []string) (map[string][]byte, error) {
+	a, err := b.resolve("read xattrs", abs)
+	if err != nil {
+		return nil, b.errorf("read xattrs", name, err)
+	}
+	defer a.close()
+	proc := a.proc()
+	out := make(map[string][]byte, len(fulls))
+	for _, full := range fulls {
+		v, err := getXattrProc(proc, full)
+		if errors.Is(err, ErrNoAttr) {
+			continue
+		}
+		if err != nil {
+			return nil, b.errorf("read "+full, name, err)
+		}
+		out[full] = v
+	}
+	return out, nil
+}
+
 // SetRawXattr writes the xattr full on the copy at abs.
 func (b *Brick) SetRawXattr(abs, name, full string, v []byte) error {
 	a, err := b.resolve("write "+full, abs)

@@ -96,12 +96,18 @@ func listXattrProc(abs string) ([]string, error) {
 		n, err := unix.Llistxattr(abs, buf)
 		if errors.Is(err, unix.ERANGE) {
 			size, serr := unix.Llistxattr(abs, nil)
+			if errors.Is(serr, unix.E2BIG) {
+				return nil, ErrXattrListTooLong
+			}
 			if serr != nil {
 				return nil, normalizeXattrErr(serr)
 			}
 			// The list may grow between the calls: leave room.
 			buf = make([]byte, size+len(small))
 			continue
+		}
+		if errors.Is(err, unix.E2BIG) {
+			return nil, ErrXattrListTooLong
 		}
 		if err != nil {
 			return nil, normalizeXattrErr(err)

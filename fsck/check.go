@@ -79,7 +79,10 @@ type checker struct {
 	sets []*setState
 	rep  *Report
 
-	mu                        sync.Mutex
+	mu sync.Mutex
+	// unlisted holds the inodes (per brick) already reported as
+	// ClassXattrList, so that a file's thousands of names make one finding.
+	unlisted                  map[unlistedInode]bool
 	entries, handles, indexed atomic.Int64
 }
 
@@ -376,6 +379,9 @@ type copyInfo struct {
 	// findings of their own).
 	pending []afr.Changelog
 	dirty   afr.Changelog
+	// unlisted is set when the copy's xattr names could not be listed:
+	// xs then holds only the keys read by name (see readUnlisted).
+	unlisted bool
 }
 
 func (ci *copyInfo) typ() afr.FileType { return brick.FileType(ci.st.Mode) }
@@ -432,6 +438,9 @@ func (c *checker) readCopy(bs *brickState, abs, p string) (*copyInfo, error) {
 		return nil, fmt.Errorf("fsck: %s: lstat %s: %w", bs.label, p, err)
 	}
 	xs, err := bs.b.RawXattrsIf(abs, p, bs.checked)
+	if errors.Is(err, brick.ErrXattrListTooLong) {
+		xs, err = c.readUnlisted(ci, p)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("fsck: %s: %w", bs.label, err)
 	}
@@ -440,6 +449,40 @@ func (c *checker) readCopy(bs *brickState, abs, p string) (*copyInfo, error) {
 		ci.pending = make([]afr.Changelog, len(bs.keys))
 	}
 	return ci, nil
+}
+
+// unlistedInode is one inode of one brick.
+type unlistedInode struct {
+	brick    string
+	dev, ino uint64
+}
+
+// readUnlisted reads by name the keys fsck checks of a copy whose xattr
+// names cannot be listed, and reports the copy once per inode: what fsck
+// cannot see there (stale gfid2path keys, changelog keys of no brick of the
+// set) GlusterFS cannot list either.
+func (c *checker) readUnlisted(ci *copyInfo, p string) (map[string][]byte, error) {
+	bs, b := ci.bs, ci.bs.b
+	ci.unlisted = true
+	keys := append([]string{b.Key(brick.KeyGFID), b.Key(brick.KeyDHT) + ".linkto", b.Key(brick.KeyDirty)}, bs.keys...)
+	xs, err := b.XattrsNamed(ci.abs, p, keys)
+	if err != nil {
+		return nil, err
+	}
+	id := unlistedInode{bs.label, uint64(ci.st.Dev), ci.st.Ino}
+	c.mu.Lock()
+	seen := c.unlisted[id]
+	if c.unlisted == nil {
+		c.unlisted = map[unlistedInode]bool{}
+	}
+	c.unlisted[id] = true
+	c.mu.Unlock()
+	if !seen {
+		c.add(bs.on(Finding{Class: ClassXattrList, Path: p,
+			Detail: fmt.Sprintf("more xattr names than llistxattr returns (E2BIG; %d links): fsck read the keys it checks by name, and cannot see stale gfid2path or foreign changelog keys; GlusterFS cannot list them either, and no metadata heal of this file can run", ci.st.Nlink),
+			Manual: "fewer hard links (each name has a gfid2path key) or fewer xattrs bring the list under 64 KiB"}))
+	}
+	return xs, nil
 }
 
 // walkMode says what a walk of the namespace does with each name.

@@ -332,7 +332,16 @@ func (c *checker) checkGfid2path(ci *copyInfo, p string, pgfid afr.GFID, name st
 	prefix := b.Key(brick.KeyGfid2pathPfx)
 	wantKey := b.Key(brick.Gfid2pathKey(pgfid, name))
 	found := false
-	for key, v := range ci.xs {
+	xs := ci.xs
+	if ci.unlisted {
+		// Only this name's key can be read: by name.
+		var err error
+		if xs, err = b.XattrsNamed(ci.abs, p, []string{wantKey}); err != nil {
+			c.add(bs.on(Finding{Class: ClassGfid2path, Path: p, GFID: ci.gfid.String(), Detail: fmt.Sprintf("cannot read %s: %v", wantKey, err)}))
+			return
+		}
+	}
+	for key, v := range xs {
 		if !strings.HasPrefix(key, prefix) {
 			continue
 		}

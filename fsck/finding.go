@@ -24,6 +24,9 @@ const (
 	ClassWrongHandle   Class = "wrong-handle"   // the handle is another file or leads elsewhere
 	ClassGfid2path     Class = "gfid2path"      // a gfid2path key missing, stale or malformed
 	ClassDuplicateGFID Class = "duplicate-gfid" // two names, one gfid, and not hard links
+	// ClassXattrList: more xattr names than llistxattr returns (E2BIG),
+	// as thousands of hard links with their gfid2path make on XFS.
+	ClassXattrList Class = "xattr-list"
 )
 
 // The .glusterfs handle tree.
@@ -63,7 +66,7 @@ const (
 // down to the content, so that a cause comes before its consequences.
 var classOrder = []Class{
 	ClassVolumeID, ClassRootGFID, ClassGlusterfsDir,
-	ClassMissingGFID, ClassMalformedGFID, ClassMissingHandle, ClassWrongHandle, ClassGfid2path, ClassDuplicateGFID,
+	ClassMissingGFID, ClassMalformedGFID, ClassMissingHandle, ClassWrongHandle, ClassGfid2path, ClassDuplicateGFID, ClassXattrList,
 	ClassOrphanHandle, ClassDanglingHandle, ClassHandleGFID,
 	ClassStaleIndex, ClassMissingIndex, ClassIndexBase, ClassStaleEntryChanges,
 	ClassChangelogLength, ClassForeignChangelog, ClassSelfAccusation,

@@ -1,7 +1,6 @@
 package heal
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -169,7 +168,7 @@ func (e *Engine) copyData(sb *brick.Brick, srcPath string, db *brick.Brick, dstP
 				off += n
 				continue
 			}
-		} else if allZero(buf[:n]) {
+		} else if brick.AllZero(buf[:n]) {
 			// The sink reads zeros there already (a hole); writing them
 			// would only allocate blocks.
 			off += n
@@ -237,18 +236,6 @@ func (e *Engine) punch(dst *os.File, off, end int64, name string) error {
 		return nil
 	}
 	return err
-}
-
-func allZero(b []byte) bool {
-	var zero [4096]byte
-	for len(b) > 0 {
-		n := min(len(b), len(zero))
-		if !bytes.Equal(b[:n], zero[:n]) {
-			return false
-		}
-		b = b[n:]
-	}
-	return true
 }
 
 // metadataHeals reports whether this entry's metadata heal is to run on

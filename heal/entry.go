@@ -49,10 +49,23 @@ func (h *entryHeal) leave(splitBrain bool, format string, args ...any) {
 	h.sb = h.sb || splitBrain
 }
 
+// maxReasons bounds the reasons one entry's report gives: a directory
+// whose thousands of names all fail the same way once printed them all on
+// one line of half a megabyte.
+const maxReasons = 5
+
+// joinReasons joins the first maxReasons reasons and counts the rest.
+func joinReasons(reasons []string) string {
+	if len(reasons) <= maxReasons {
+		return strings.Join(reasons, "; ")
+	}
+	return fmt.Sprintf("%s; and %d more like these", strings.Join(reasons[:maxReasons], "; "), len(reasons)-maxReasons)
+}
+
 func (h *entryHeal) outcome() outcome {
 	out := outcome{changed: h.changed, children: h.kids}
 	if len(h.reasons) > 0 {
-		out.left = &Left{Set: h.rs.Index, GFID: h.gfid, Path: h.path, SplitBrain: h.sb, Reason: strings.Join(h.reasons, "; ")}
+		out.left = &Left{Set: h.rs.Index, GFID: h.gfid, Path: h.path, SplitBrain: h.sb, Reason: joinReasons(h.reasons)}
 	}
 	return out
 }
@@ -165,7 +178,11 @@ func (h *entryHeal) healKind(kv afr.KindVerdict) error {
 	}
 	if kv.Source < 0 {
 		h.keep[kv.Kind] = true
-		h.leave(kv.SplitBrain, "%s split-brain: %s", kv.Kind, kv.Reason)
+		if kv.SplitBrain {
+			h.leave(true, "%s split-brain: %s", kv.Kind, kv.Reason)
+		} else {
+			h.leave(false, "%s not healed: %s", kv.Kind, kv.Reason)
+		}
 		return nil
 	}
 	if kv.SplitBrain && kv.Resolution != afr.ResolvedEmptyFile {

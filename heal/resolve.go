@@ -3,9 +3,12 @@ package heal
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
@@ -74,6 +77,16 @@ func (h *entryHeal) resolve(kv afr.KindVerdict) (bool, error) {
 	}
 	a := Action{What: "resolve", Source: h.label(src), Sinks: h.sinkLabels(kv.Sinks),
 		Detail: fmt.Sprintf("%s split-brain, %s: keep %s's copy; the others' are kept in %s", kv.Kind, rec.How, h.label(src), strings.Join(kept, ", "))}
+	if kv.Kind == afr.Data {
+		// Each sink's copy is kept on its brick before anything changes:
+		// one that does not fit refuses the resolution, the dry run too,
+		// before a byte is written.
+		for _, i := range sinks {
+			if err := h.rs.Open[i].RoomToCopy(h.abs[i]); err != nil {
+				return false, fmt.Errorf("%s: keep %s: %w", h.label(i), h.path, err)
+			}
+		}
+	}
 	if h.e.opts.DryRun {
 		return true, h.act(a, nil)
 	}
@@ -81,30 +94,11 @@ func (h *entryHeal) resolve(kv afr.KindVerdict) (bool, error) {
 		return false, errors.New("heal: no history log to record a resolution in")
 	}
 	err := h.act(a, func() error {
-		for _, i := range sinks {
-			k, err := h.keepCopy(i, rec, kv.Kind)
-			if err != nil {
-				return err
-			}
-			rec.Kept = append(rec.Kept, k)
-		}
-		// The winner's counters too, so that undo can bring the
-		// split-brain back exactly.
-		k, err := h.keepCopy(src, rec, afr.Metadata)
-		if err != nil {
+		if err := h.keepAll(&rec, src, sinks, kv.Kind); err != nil {
 			return err
-		}
-		k.Source = true
-		rec.Kept = append(rec.Kept, k)
-		if kv.Kind == afr.Data {
-			sum, err := h.rs.Open[src].HashFile(h.abs[src])
-			if err != nil {
-				return err
-			}
-			rec.SourceBlake3 = sum
 		}
 		if err := h.e.opts.History.Append(rec); err != nil {
-			return err
+			return errors.Join(err, h.dropKept(rec))
 		}
 		for _, i := range sinks {
 			b := h.rs.Open[i]
@@ -131,6 +125,67 @@ func (h *entryHeal) resolve(kv afr.KindVerdict) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// keepAll keeps every sink's copy and the source's counters in rec, before
+// the record is written. Should one keep fail, the copies already made are
+// removed again: a kept copy no record mentions is never left behind.
+func (h *entryHeal) keepAll(rec *Record, src int, sinks []int, kind afr.Kind) error {
+	for _, i := range sinks {
+		k, err := h.keepCopy(i, *rec, kind)
+		if err != nil {
+			return errors.Join(err, h.dropKept(*rec))
+		}
+		rec.Kept = append(rec.Kept, k)
+	}
+	// The winner's counters too, so that undo can bring the split-brain
+	// back exactly.
+	k, err := h.keepCopy(src, *rec, afr.Metadata)
+	if err != nil {
+		return errors.Join(err, h.dropKept(*rec))
+	}
+	k.Source = true
+	rec.Kept = append(rec.Kept, k)
+	if kind == afr.Data {
+		sum, err := h.rs.Open[src].HashFile(h.abs[src])
+		if err != nil {
+			return errors.Join(err, h.dropKept(*rec))
+		}
+		rec.SourceBlake3 = sum
+	}
+	return nil
+}
+
+// dropKept removes the copies rec kept (copies only: nothing was moved
+// yet) and the record's directory on each brick, as a resolution that
+// failed before its record was written leaves them.
+func (h *entryHeal) dropKept(rec Record) error {
+	var errs []error
+	for _, k := range rec.Kept {
+		i := slices.IndexFunc(h.rs.Open, func(b *brick.Brick) bool { return b != nil && b.Root == k.BrickRoot })
+		if i < 0 {
+			continue
+		}
+		b := h.rs.Open[i]
+		for _, p := range []string{k.Path, k.Meta} {
+			if p == "" {
+				continue
+			}
+			if err := b.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("%s: remove the kept %s: %w", k.Brick, p, err))
+			}
+		}
+	}
+	for _, b := range h.rs.Open {
+		if b == nil {
+			continue
+		}
+		// Only an empty directory goes: rmdir fails on anything else.
+		if err := b.Remove(filepath.Join(b.KeptDir(), rec.ID)); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTEMPTY) {
+			errs = append(errs, fmt.Errorf("remove %s: %w", filepath.Join(b.KeptDir(), rec.ID), err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // typeMismatchError is why a split-brain command left a name whose copies

@@ -17,6 +17,10 @@
 //	              at -offset rewritten in place on b0 only, with b1 blamed for
 //	              data as AFR's post-op does (what fixtures.Vol.Overwrite does,
 //	              without rewriting the whole file).
+//	-mode deep    a replica-2 volume (fixtures.Healthy) with a chain of -depth
+//	              nested directories /d/d/…/d, each holding one small file,
+//	              all made while b1 was down: each level is one entry heal
+//	              on a path one component longer than the last.
 //	-mode tree    the files of -mode missed (same names, sizes and content for
 //	              the same -seed) written as plain files under -out: the
 //	              workload bench/heal.sh writes through a GlusterFS FUSE mount.
@@ -53,6 +57,7 @@ type params struct {
 	dirsDown             bool
 	size, patch, offset  int64
 	seed                 uint64
+	depth                int
 }
 
 func main() {
@@ -71,6 +76,7 @@ func main() {
 	flag.Int64Var(&p.patch, "patch", 1<<20, "patch: bytes rewritten on b0")
 	flag.Int64Var(&p.offset, "offset", -1, "patch: where they start (-1: centred, (size-patch)/2)")
 	flag.Uint64Var(&p.seed, "seed", 1, "content seed")
+	flag.IntVar(&p.depth, "depth", 2000, "deep: directories in the chain")
 	flag.Parse()
 	if flag.NArg() != 0 {
 		flag.Usage()
@@ -86,6 +92,8 @@ func main() {
 		facts, err = patch(p)
 	case "tree":
 		facts, err = tree(p)
+	case "deep":
+		facts, err = deep(p)
 	default:
 		err = fmt.Errorf("unknown -mode %q", p.mode)
 	}
@@ -176,6 +184,35 @@ func missed(p params) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("volume=%s files=%d dirs=%d dirs_down=%t small_bytes=%d big_bytes=%d", p.name, p.files, p.dirs, p.dirsDown, small, p.big), nil
+}
+
+// deep makes the chain of -depth directories, each with a file, on b0
+// while b1 is down.
+func deep(p params) (string, error) {
+	if err := checkDir(p.dir); err != nil {
+		return "", err
+	}
+	if p.depth < 1 {
+		return "", errors.New("bad -depth")
+	}
+	v, err := fixtures.Healthy(p.dir, p.name, 2)
+	if err != nil {
+		return "", err
+	}
+	dir := ""
+	for range p.depth {
+		dir += "/d"
+		if err := v.Mkdir(dir, 1); err != nil {
+			return "", err
+		}
+		if err := v.WriteFile(dir+"/f", []byte("one level down\n"), 1); err != nil {
+			return "", err
+		}
+	}
+	if err := syncfs(p.dir); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("volume=%s depth=%d path_bytes=%d", p.name, p.depth, len(dir)+2), nil
 }
 
 // tree writes the small files and the big one under p.out, a few

@@ -231,7 +231,12 @@ func (ex *explanation) copies() {
 	})
 	row("mode", func(_ int, r afr.Reply) string { return fmt.Sprintf("%04o", r.Mode) })
 	row("owner", func(_ int, r afr.Reply) string { return fmt.Sprintf("%d:%d", r.UID, r.GID) })
-	row("xattrs", func(_ int, r afr.Reply) string { return fmt.Sprint(len(r.Xattrs)) })
+	row("xattrs", func(_ int, r afr.Reply) string {
+		if r.XattrsUnlisted {
+			return "unlisted (E2BIG)"
+		}
+		return fmt.Sprint(len(r.Xattrs))
+	})
 	row("dirty", func(_ int, r afr.Reply) string { return changelogCell(r.Dirty) })
 	_ = tw.Flush()
 	for i, err := range ex.errs {

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -348,4 +350,115 @@ func TestHostileNamesInHealInfo(t *testing.T) {
 func blake3Hex(b []byte) string {
 	sum := blake3.Sum256(b)
 	return fmt.Sprintf("%x", sum[:])
+}
+
+// tmpfsDir mounts a fresh tmpfs for a test. tmpfs keeps any number of
+// trusted xattrs on an inode, so, as on XFS, a file's list of them can
+// outgrow what llistxattr returns (64 KiB: E2BIG).
+func tmpfsDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := syscall.Mount("afrkit-test", dir, "tmpfs", 0, "size=256m"); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v", err)
+	}
+	t.Cleanup(func() { _ = syscall.Unmount(dir, syscall.MNT_DETACH) })
+	return dir
+}
+
+// TestHostileManyHardLinks: a file with thousands of names, each with its
+// gfid2path, has more xattr names than llistxattr returns (E2BIG). Heal
+// full once created none of the names and printed a 450 KB error line, and
+// fsck failed for the whole volume. Now the keys afrkit needs are read by
+// name: the names and the data heal, fsck reports the file once per brick,
+// and only a metadata heal, which must see every xattr, is refused, in a
+// line of its own size, as GlusterFS's fails.
+func TestHostileManyHardLinks(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: tmpfs and trusted.* xattrs")
+	}
+	dir := tmpfsDir(t)
+	v, err := fixtures.Healthy(dir, "fx", 2)
+	mustDo(t, err)
+	env := testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "no-glusterd")}
+	mustDo(t, v.Mkdir("/d"))
+	mustDo(t, v.WriteFile("/d/f", []byte("one inode, many names\n")))
+	const links = 2000
+	for i := 0; i < links; i++ {
+		mustDo(t, v.Link("/d/f", fmt.Sprintf("/d/link-%04d", i), 1))
+	}
+	short := func(args []string, out string) {
+		t.Helper()
+		for _, line := range strings.Split(out, "\n") {
+			if len(line) > 1000 {
+				t.Errorf("afrkit %s printed a line of %d bytes:\n%.500s...", strings.Join(args, " "), len(line), line)
+			}
+		}
+	}
+	runOK := func(args ...string) string {
+		t.Helper()
+		code, out := hostileRun(t, env, args...)
+		short(args, out)
+		if code != ExitOK {
+			t.Fatalf("afrkit %s: exit %d\n%.3000s", strings.Join(args, " "), code, out)
+		}
+		return out
+	}
+
+	runOK("heal", "fx", "full")
+	f1, err := os.Stat(filepath.Join(v.Bricks[1].Root, "d", "f"))
+	mustDo(t, err)
+	for i := 0; i < links; i++ {
+		fi, err := os.Stat(filepath.Join(v.Bricks[1].Root, "d", fmt.Sprintf("link-%04d", i)))
+		if err != nil || !os.SameFile(fi, f1) {
+			t.Fatalf("after heal full, b1's /d/link-%04d is not /d/f's inode: %v", i, err)
+		}
+	}
+	if out := runOK("heal", "fx", "info", "summary"); !strings.Contains(out, "Total Number of entries: 0") {
+		t.Errorf("after heal full, heal info summary:\n%s", out)
+	}
+	args := []string{"fsck", "fx", "--json"}
+	code, out := hostileRun(t, env, args...)
+	short(args, out)
+	var rep struct {
+		Findings []struct{ Class, Brick, Path string }
+	}
+	mustDo(t, json.Unmarshal([]byte(out), &rep))
+	if code != ExitFsckProblems || len(rep.Findings) != 2 || rep.Findings[0].Class != "xattr-list" || rep.Findings[1].Class != "xattr-list" {
+		t.Errorf("fsck on the healed volume (exit %d) should report the file once on each brick:\n%.3000s", code, out)
+	}
+
+	// The data heal reads the counters by name.
+	mustDo(t, v.Overwrite("/d/f", []byte("newer, while b1 was down\n"), 1))
+	runOK("heal", "fx")
+	if got, err := os.ReadFile(filepath.Join(v.Bricks[1].Root, "d", "link-1999")); err != nil || string(got) != "newer, while b1 was down\n" {
+		t.Errorf("after heal, b1's copy holds %q, %v", got, err)
+	}
+
+	// The metadata heal cannot see the xattrs: refused, the same way by
+	// explain, the dry run and the run, and nothing on b1 changes.
+	mustDo(t, v.Chmod("/d/f", 0o600, 1))
+	want := "more xattr names than llistxattr returns"
+	for _, args := range [][]string{{"heal", "fx", "explain", "/d/f"}, {"heal", "fx", "--dry-run"}, {"heal", "fx"}, {"heal", "fx", "full"}} {
+		code, out := hostileRun(t, env, args...)
+		short(args, out)
+		if !strings.Contains(out, want) {
+			t.Errorf("afrkit %s (exit %d) does not say why the metadata heal cannot run:\n%.3000s", strings.Join(args, " "), code, out)
+		}
+		if slices.Contains(args, "explain") || slices.Contains(args, "--dry-run") {
+			continue // they succeed in saying so
+		}
+		if code == ExitOK {
+			t.Errorf("afrkit %s exited 0 with the metadata heal refused:\n%.3000s", strings.Join(args, " "), out)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(v.Bricks[1].Root, "d", "f")); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("b1's /d/f after the refused metadata heal: %v, %v; want mode 0644 untouched", fi.Mode(), err)
+	}
+	// Its path comes from a gfid2path key, which cannot be listed either:
+	// GlusterFS's heal info prints the gfid then too.
+	g, err := v.Bricks[0].GFIDOf("/d/f")
+	mustDo(t, err)
+	if out := runOK("heal", "fx", "info"); !strings.Contains(out, "<gfid:"+g.String()+">") {
+		t.Errorf("heal info does not list the file whose metadata heal is refused:\n%s", out)
+	}
 }

@@ -1,0 +1,141 @@
+package brick
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+
+	"github.com/zeebo/blake3"
+)
+
+// hashBlock is the unit in which HashFile looks for zeros.
+const hashBlock = 64 << 10
+
+// SparsePrefix marks a HashFile name of content with zero blocks.
+const SparsePrefix = "b3z:"
+
+// HashFile names the content of the regular file at abs (anything else is
+// refused unopened, as OpenFile does), for the history to tell versions
+// apart and for people to compare.
+//
+// A file none of whose aligned 64 KiB blocks is all zeros (almost every
+// file) is named by the blake3 of its content in hex, what b3sum prints.
+// Hashing the zeros of a sparse terabyte would take many minutes (BLAKE3
+// compresses every 1 KiB chunk at its own position, zeros too), so a file
+// with zero blocks is named SparsePrefix followed by the blake3 of a
+// stream in which each run of zero blocks is its length: its holes are
+// skipped without being read, and equal content gets one name whether its
+// zeros are holes or written out. The stream is 'D' and a data block, or
+// 'Z' and a big-endian count of zero blocks, and the size at the end: no
+// two contents make the same stream.
+func (b *Brick) HashFile(abs string) (string, error) {
+	f, err := b.OpenFile(abs, os.O_RDONLY)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	return hashContent(f, fi.Size())
+}
+
+func hashContent(f *os.File, size int64) (string, error) {
+	h := blake3.New()
+	buf := make([]byte, hashBlock)
+	sparse := false
+	var zeros int64 // zero blocks not yet written to the stream
+	var num [8]byte
+	flushZeros := func() {
+		if zeros > 0 {
+			binary.BigEndian.PutUint64(num[:], uint64(zeros))
+			h.Write([]byte{'Z'})
+			h.Write(num[:])
+			zeros = 0
+		}
+	}
+	// goSparse restarts the hash as a stream at the first zero block, at
+	// off: what came before was all data blocks, read again.
+	goSparse := func(off int64) error {
+		h.Reset()
+		sparse = true
+		for o := int64(0); o < off; o += hashBlock {
+			if _, err := f.ReadAt(buf, o); err != nil && !errors.Is(err, io.EOF) {
+				return err
+			}
+			h.Write([]byte{'D'})
+			h.Write(buf)
+		}
+		return nil
+	}
+	var dataEnd int64 // [off, dataEnd) is known to be data
+	for off := int64(0); off < size; {
+		n := min(hashBlock, size-off)
+		if off >= dataEnd {
+			data, err := SeekData(f, off)
+			if err != nil {
+				return "", err
+			}
+			if data < 0 || data > size {
+				data = size
+			}
+			if whole := (data - off) / hashBlock; whole > 0 {
+				// Whole blocks of hole: zeros, unread.
+				if !sparse {
+					if err := goSparse(off); err != nil {
+						return "", err
+					}
+				}
+				zeros += whole
+				off += whole * hashBlock
+				continue
+			}
+			if dataEnd, err = HoleAfter(f, off, size); err != nil {
+				return "", err
+			}
+			dataEnd = max(dataEnd, off+n)
+		}
+		if _, err := f.ReadAt(buf[:n], off); err != nil && !errors.Is(err, io.EOF) {
+			return "", err
+		}
+		if n == hashBlock && AllZero(buf) {
+			if !sparse {
+				if err := goSparse(off); err != nil {
+					return "", err
+				}
+			}
+			zeros++
+		} else {
+			if sparse {
+				flushZeros()
+				h.Write([]byte{'D'})
+			}
+			h.Write(buf[:n])
+		}
+		off += n
+	}
+	if !sparse {
+		return hex.EncodeToString(h.Sum(nil)), nil
+	}
+	flushZeros()
+	binary.BigEndian.PutUint64(num[:], uint64(size))
+	h.Write(num[:])
+	return SparsePrefix + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// AllZero reports whether b holds only zero bytes.
+func AllZero(b []byte) bool {
+	var zero [4096]byte
+	for len(b) > 0 {
+		n := min(len(b), len(zero))
+		if !bytes.Equal(b[:n], zero[:n]) {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
+}
