@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/fixtures"
 	"github.com/afrkit/afrkit/fixtures/crashtest"
@@ -16,9 +17,32 @@ import (
 
 func TestMain(m *testing.M) { crashtest.Main(m, healMx) }
 
+// healMode is what the crash child does, named in dir/mode (absent: an
+// index heal).
+type healMode string
+
+const (
+	modeHeal healMode = "heal"
+	modeFull healMode = "full"
+	// modeResolve runs `split-brain bigger-file /sb.txt`, then an index
+	// heal, as an operator resolves and heals.
+	modeResolve healMode = "resolve"
+)
+
+func setMode(t *testing.T, dir string, m healMode) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "mode"), []byte(m), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // healMx is the crash test's child: it heals the volume "mx" registered
-// under dir/state, calling step before every change.
+// under dir/state as dir/mode says, calling step before every change.
 func healMx(dir string, step func(string)) error {
+	mode := modeHeal
+	if m, err := os.ReadFile(filepath.Join(dir, "mode")); err == nil {
+		mode = healMode(m)
+	}
 	v, err := (&volume.Registry{Dir: filepath.Join(dir, "state")}).Load("mx")
 	if err != nil {
 		return err
@@ -32,7 +56,13 @@ func healMx(dir string, step func(string)) error {
 	if err != nil {
 		return err
 	}
-	_, err = e.Heal(context.Background(), false)
+	if mode == modeResolve {
+		// sbWinner is the bigger copy, as it is the newer.
+		if _, err := e.SplitBrain(context.Background(), heal.Target{Path: "/sb.txt"}, heal.SplitBrainOp{Op: afr.OpBiggerFile, Brick: -1}); err != nil {
+			return err
+		}
+	}
+	_, err = e.Heal(context.Background(), mode == modeFull)
 	return err
 }
 

@@ -114,17 +114,37 @@ func hostileVolume(t *testing.T) (*fixtures.Vol, testEnv) {
 	return v, testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "no-glusterd")}
 }
 
-// runAll runs cmds and checks the victim after each.
+// runAll runs cmds, then undoes every resolution they recorded (newest
+// first), and checks the victim after each.
 func runAll(t *testing.T, env testEnv, vic victim, cmds [][]string) string {
 	t.Helper()
 	before := snapshot(t, vic.dir)
 	var all strings.Builder
-	for _, c := range cmds {
+	one := func(c []string) {
+		t.Helper()
 		_, out := hostileRun(t, env, c...)
 		all.WriteString(out)
 		if after := snapshot(t, vic.dir); after != before {
 			t.Fatalf("afrkit %s changed the victim outside the bricks:\nbefore:\n%s\nafter:\n%s\noutput:\n%s", strings.Join(c, " "), before, after, out)
 		}
+	}
+	for _, c := range cmds {
+		one(c)
+	}
+	if len(cmds) == 0 || cmds[0][0] != "heal" {
+		return all.String()
+	}
+	vol := cmds[0][1]
+	_, hist := hostileRun(t, env, "heal", vol, "history")
+	var ids []string
+	for _, line := range strings.Split(hist, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && !strings.HasPrefix(line, " ") && !strings.HasPrefix(line, "No resolutions") {
+			ids = append(ids, f[0])
+		}
+	}
+	t.Logf("undoing %d resolutions", len(ids))
+	for i := len(ids) - 1; i >= 0; i-- {
+		one([]string{"heal", vol, "undo", ids[i]})
 	}
 	return all.String()
 }
@@ -460,5 +480,31 @@ func TestHostileManyHardLinks(t *testing.T) {
 	mustDo(t, err)
 	if out := runOK("heal", "fx", "info"); !strings.Contains(out, "<gfid:"+g.String()+">") {
 		t.Errorf("heal info does not list the file whose metadata heal is refused:\n%s", out)
+	}
+}
+
+// TestHostileUndoThroughSymlinkedParent: after a split-brain resolution in
+// /sub, /sub on every brick became a symlink to a directory outside; undo
+// must put nothing there (as restore, it refuses) and the kept copies stay.
+func TestHostileUndoThroughSymlinkedParent(t *testing.T) {
+	v, env := hostileVolume(t)
+	vic := newVictim(t)
+	mustDo(t, v.Mkdir("/sub"))
+	mustDo(t, v.WriteFile("/sub/f", []byte("first\n")))
+	mustDo(t, v.Overwrite("/sub/f", []byte("b0's longer version\n"), 1))
+	mustDo(t, v.Overwrite("/sub/f", []byte("b1's version\n"), 0))
+	if code, out := hostileRun(t, env, "heal", "fx", "split-brain", "bigger-file", "/sub/f"); code != ExitOK {
+		t.Fatalf("bigger-file: exit %d\n%s", code, out)
+	}
+	for _, b := range v.Bricks {
+		replaceWithSymlink(t, b, "sub", vic.sub)
+	}
+	kept := snapshot(t, v.Bricks[1].KeptDir())
+	out := runAll(t, env, vic, [][]string{{"heal", "fx", "info"}})
+	if !strings.Contains(out, "Number of entries") {
+		t.Fatalf("heal info:\n%s", out)
+	}
+	if after := snapshot(t, v.Bricks[1].KeptDir()); after != kept {
+		t.Errorf("the refused undo changed the kept copies:\n%s", lineDiff(kept, after))
 	}
 }
