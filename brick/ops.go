@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -148,21 +149,10 @@ func (b *Brick) RawXattrsIf(abs, name string, want func(full string) bool) (map[
 	if err != nil {
 		return nil, b.errorf("list xattrs", name, err)
 	}
-	out := make(map[string][]byte, len(names))
-	for _, full := range names {
-		if want != nil && !want(full) {
-			continue
-		}
-		v, err := getXattrProc(proc, full)
-		if errors.Is(err, ErrNoAttr) {
-			continue
-		}
-		if err != nil {
-			return nil, b.errorf("read "+full, name, err)
-		}
-		out[full] = v
+	if want != nil {
+		names = slices.DeleteFunc(names, func(full string) bool { return !want(full) })
 	}
-	return out, nil
+	return b.readKeys(proc, name, names)
 }
 
 // XattrsNamed reads the xattrs named fulls (full names) of the copy at
@@ -174,7 +164,12 @@ func (b *Brick) XattrsNamed(abs, name string, fulls []string) (map[string][]byte
 		return nil, b.errorf("read xattrs", name, err)
 	}
 	defer a.close()
-	proc := a.proc()
+	return b.readKeys(a.proc(), name, fulls)
+}
+
+// readKeys reads the xattrs fulls of the object proc names (at.proc),
+// leaving out the absent ones: one may go between a list and the reads.
+func (b *Brick) readKeys(proc, name string, fulls []string) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(fulls))
 	for _, full := range fulls {
 		v, err := getXattrProc(proc, full)
