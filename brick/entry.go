@@ -29,12 +29,12 @@ func (b *Brick) gfidAbs(abs, volPath string) (afr.GFID, error) {
 		return afr.GFID{}, b.errorf("read "+b.key(KeyGFID), volPath, err)
 	}
 	defer a.close()
-	return b.gfidProc(a.proc(), volPath)
+	return b.gfidAt(a, volPath)
 }
 
-// gfidProc reads the gfid of the object proc names (at.proc).
-func (b *Brick) gfidProc(proc, volPath string) (afr.GFID, error) {
-	v, err := getXattrProc(proc, b.key(KeyGFID))
+// gfidAt reads the gfid of the object a.
+func (b *Brick) gfidAt(a at, volPath string) (afr.GFID, error) {
+	v, err := a.getxattr(b.key(KeyGFID))
 	if errors.Is(err, ErrNoAttr) {
 		return afr.GFID{}, b.errorf("read "+b.key(KeyGFID), volPath, ErrNoGFID)
 	}
@@ -74,7 +74,7 @@ func (b *Brick) ReadChangelog(abs, volPath, key string) (afr.Changelog, error) {
 		return afr.Changelog{}, b.errorf("read "+b.key(key), volPath, err)
 	}
 	defer a.close()
-	c, err := readChangelog(a.proc(), b.key(key))
+	c, err := readChangelog(a, b.key(key))
 	if err != nil {
 		return c, b.errorf("read "+b.key(key), volPath, err)
 	}
@@ -85,11 +85,10 @@ func (b *Brick) ReadChangelog(abs, volPath, key string) (afr.Changelog, error) {
 // ChangelogSize bytes, so it is read straight into a small buffer: heal info
 // reads millions of them, and the general xattr reader allocates a kilobyte
 // per call. A longer value does not fit (ERANGE) and is as corrupt as a
-// shorter one. An absent key reads as zeros. proc names the object through
-// its resolved parent (at.proc).
-func readChangelog(proc, fullKey string) (afr.Changelog, error) {
+// shorter one. An absent key reads as zeros.
+func readChangelog(a at, fullKey string) (afr.Changelog, error) {
 	var buf [ChangelogSize + 1]byte
-	n, err := unix.Lgetxattr(proc, fullKey, buf[:])
+	n, err := a.getxattrInto(fullKey, buf[:])
 	switch {
 	case errors.Is(err, unix.ENODATA):
 		return afr.Changelog{}, nil
@@ -178,7 +177,7 @@ func (b *Brick) ReplyGFIDAbs(g afr.GFID, pendingKeys []string) (afr.Reply, strin
 		return afr.Reply{Name: b.Root, Answered: true, Pending: make([]afr.Changelog, len(pendingKeys))}, "", nil
 	}
 	defer a.close()
-	r, err := b.replyProc(a.proc(), "<gfid:"+g.String()+">", &st, pendingKeys)
+	r, err := b.replyAt(a, "<gfid:"+g.String()+">", &st, pendingKeys)
 	return r, abs, err
 }
 
@@ -199,7 +198,7 @@ func (b *Brick) CountersGFID(g afr.GFID, pendingKeys []string) (afr.Reply, error
 	defer a.close()
 	b.fromStat(&r, &st)
 	r.GFID = g
-	if err := b.readCountersIf(&r, a.proc(), pendingKeys, nil); err != nil {
+	if err := b.readCountersIf(&r, a, pendingKeys, nil); err != nil {
 		return r, b.errorf("read", "<gfid:"+g.String()+">", err)
 	}
 	return r, nil
@@ -274,16 +273,16 @@ func (b *Brick) fromStat(r *afr.Reply, st *syscall.Stat_t) {
 
 // readCountersIf reads the pending keys and the dirty key into r, only
 // the keys present reports (all of them when present is nil); the others
-// read as zeros, as absent keys do. proc names the object (at.proc). Its
+// read as zeros, as absent keys do. Its
 // errors name the key but not the entry, which the caller adds: building
 // the entry's name for every read would cost an allocation per entry.
-func (b *Brick) readCountersIf(r *afr.Reply, proc string, pendingKeys []string, present func(k string) bool) error {
+func (b *Brick) readCountersIf(r *afr.Reply, a at, pendingKeys []string, present func(k string) bool) error {
 	var errs []error
 	read := func(k string) afr.Changelog {
 		if present != nil && !present(k) {
 			return afr.Changelog{}
 		}
-		c, err := readChangelog(proc, b.key(k))
+		c, err := readChangelog(a, b.key(k))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("read %s: %w", b.key(k), err))
 		}
@@ -315,7 +314,7 @@ func (b *Brick) replyAbs(abs, volPath string, pendingKeys []string) (afr.Reply, 
 		}
 		return r, b.errorf("stat", volPath, err)
 	}
-	return b.replyProc(a.proc(), volPath, &st, pendingKeys)
+	return b.replyAt(a, volPath, &st, pendingKeys)
 }
 
 // replyStat is the rest of a full reply once the entry's lstat is known.
@@ -327,11 +326,11 @@ func (b *Brick) replyAbs(abs, volPath string, pendingKeys []string) (afr.Reply, 
 // entry has; without it (a name made on the brick directly, or a trusted.*
 // namespace hidden from an unprivileged listxattr, where getxattr would
 // fail instead) every key is read as before.
-func (b *Brick) replyProc(proc, volPath string, st *syscall.Stat_t, pendingKeys []string) (afr.Reply, error) {
+func (b *Brick) replyAt(a at, volPath string, st *syscall.Stat_t, pendingKeys []string) (afr.Reply, error) {
 	r := afr.Reply{Name: b.Root, Pending: make([]afr.Changelog, len(pendingKeys))}
 	b.fromStat(&r, st)
 	var errs []error
-	names, err := listXattrProc(proc)
+	names, err := a.listxattr()
 	switch {
 	case errors.Is(err, ErrXattrListTooLong):
 		// Every key the reply needs is read by name below.
@@ -341,19 +340,19 @@ func (b *Brick) replyProc(proc, volPath string, st *syscall.Stat_t, pendingKeys 
 	}
 	listed := err == nil && b.hasKey(names, KeyGFID)
 	present := func(k string) bool { return !listed || b.hasKey(names, k) }
-	if g, err := b.gfidProc(proc, volPath); err == nil {
+	if g, err := b.gfidAt(a, volPath); err == nil {
 		r.GFID = g
 	} else if !errors.Is(err, ErrNoGFID) {
 		errs = append(errs, err)
 	}
-	if err := b.readCountersIf(&r, proc, pendingKeys, present); err != nil {
+	if err := b.readCountersIf(&r, a, pendingKeys, present); err != nil {
 		errs = append(errs, b.errorf("read", volPath, err))
 	}
 	// With features.ctime on, GlusterFS reports the times kept in mdata,
 	// not the inode's, so those are the times AFR compares.
 	if !present(KeyMdata) {
 		// No mdata: the inode's times stand.
-	} else if v, err := getXattrProc(proc, b.key(KeyMdata)); err == nil {
+	} else if v, err := a.getxattr(b.key(KeyMdata)); err == nil {
 		if m, derr := DecodeMdata(v); derr == nil {
 			r.Mtime, r.Ctime = m.Mtime, m.Ctime
 		} else {
@@ -369,7 +368,7 @@ func (b *Brick) replyProc(proc, volPath string, st *syscall.Stat_t, pendingKeys 
 		if strings.HasPrefix(full, "security.") || (b.NS == NSUser && strings.HasPrefix(full, NSTrusted+".")) {
 			continue
 		}
-		v, err := getXattrProc(proc, full)
+		v, err := a.getxattr(full)
 		if err != nil {
 			errs = append(errs, b.errorf("read "+full, volPath, err))
 			continue

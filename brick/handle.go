@@ -255,8 +255,7 @@ func (b *Brick) parentOf(g afr.GFID) (afr.GFID, string, bool, error) {
 			return pg, name, true, nil
 		}
 	}
-	proc := a.proc()
-	names, err := listXattrProc(proc)
+	names, err := a.listxattr()
 	if err != nil {
 		return afr.GFID{}, "", false, b.errorf("list xattrs", HandleRel(g), err)
 	}
@@ -266,7 +265,7 @@ func (b *Brick) parentOf(g afr.GFID) (afr.GFID, string, bool, error) {
 		if !ok || !strings.HasPrefix(k, KeyGfid2pathPfx) {
 			continue
 		}
-		v, err := getXattrProc(proc, full)
+		v, err := a.getxattr(full)
 		if err != nil {
 			firstErr = cmpErr(firstErr, b.errorf("read "+full, HandleRel(g), err))
 			continue
@@ -382,7 +381,7 @@ func (b *Brick) dirGFID(abs string) (afr.GFID, error) {
 	if st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
 		return afr.GFID{}, ErrDanglingHandle
 	}
-	v, err := getXattrProc(a.proc(), b.key(KeyGFID))
+	v, err := a.getxattr(b.key(KeyGFID))
 	if err != nil {
 		return afr.GFID{}, err
 	}

@@ -144,15 +144,14 @@ func (b *Brick) RawXattrsIf(abs, name string, want func(full string) bool) (map[
 		return nil, b.errorf("list xattrs", name, err)
 	}
 	defer a.close()
-	proc := a.proc()
-	names, err := listXattrProc(proc)
+	names, err := a.listxattr()
 	if err != nil {
 		return nil, b.errorf("list xattrs", name, err)
 	}
 	if want != nil {
 		names = slices.DeleteFunc(names, func(full string) bool { return !want(full) })
 	}
-	return b.readKeys(proc, name, names)
+	return b.readKeys(a, name, names)
 }
 
 // XattrsNamed reads the xattrs named fulls (full names) of the copy at
@@ -164,15 +163,15 @@ func (b *Brick) XattrsNamed(abs, name string, fulls []string) (map[string][]byte
 		return nil, b.errorf("read xattrs", name, err)
 	}
 	defer a.close()
-	return b.readKeys(a.proc(), name, fulls)
+	return b.readKeys(a, name, fulls)
 }
 
-// readKeys reads the xattrs fulls of the object proc names (at.proc),
+// readKeys reads the xattrs fulls of the object a,
 // leaving out the absent ones: one may go between a list and the reads.
-func (b *Brick) readKeys(proc, name string, fulls []string) (map[string][]byte, error) {
+func (b *Brick) readKeys(a at, name string, fulls []string) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(fulls))
 	for _, full := range fulls {
-		v, err := getXattrProc(proc, full)
+		v, err := a.getxattr(full)
 		if errors.Is(err, ErrNoAttr) {
 			continue
 		}

@@ -7,7 +7,6 @@ import (
 	"syscall"
 
 	"github.com/pkg/xattr"
-	"golang.org/x/sys/unix"
 )
 
 // key maps a namespace-less key ("afr.dirty") to the brick's namespace
@@ -86,34 +85,7 @@ func (b *Brick) listXattr(abs string) ([]string, error) {
 		return nil, err
 	}
 	defer a.close()
-	return listXattrProc(a.proc())
-}
-
-func listXattrProc(abs string) ([]string, error) {
-	var small [1024]byte
-	buf := small[:]
-	for {
-		n, err := unix.Llistxattr(abs, buf)
-		if errors.Is(err, unix.ERANGE) {
-			size, serr := unix.Llistxattr(abs, nil)
-			if errors.Is(serr, unix.E2BIG) {
-				return nil, ErrXattrListTooLong
-			}
-			if serr != nil {
-				return nil, normalizeXattrErr(serr)
-			}
-			// The list may grow between the calls: leave room.
-			buf = make([]byte, size+len(small))
-			continue
-		}
-		if errors.Is(err, unix.E2BIG) {
-			return nil, ErrXattrListTooLong
-		}
-		if err != nil {
-			return nil, normalizeXattrErr(err)
-		}
-		return splitNames(buf[:n]), nil
-	}
+	return a.listxattr()
 }
 
 // splitNames splits llistxattr's NUL-terminated names.
@@ -150,14 +122,5 @@ func (b *Brick) getRawXattr(abs, full string) ([]byte, error) {
 		return nil, err
 	}
 	defer a.close()
-	return getXattrProc(a.proc(), full)
-}
-
-// getXattrProc reads the full key of the object proc names (at.proc).
-func getXattrProc(proc, full string) ([]byte, error) {
-	v, err := xattr.LGet(proc, full)
-	if err != nil {
-		return nil, normalizeXattrErr(err)
-	}
-	return v, nil
+	return a.getxattr(full)
 }

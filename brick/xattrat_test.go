@@ -1,0 +1,69 @@
+package brick
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/pkg/xattr"
+	"golang.org/x/sys/unix"
+)
+
+// TestXattrAtReadsWhatProcReads: getxattrat and listxattrat, relative to
+// the parent's descriptor, read what the /proc name reads, and never
+// follow a symlink: the symlink's own (absent) key is read, not its
+// target's.
+func TestXattrAtReadsWhatProcReads(t *testing.T) {
+	b, err := Open(t.TempDir(), DefaultNS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(b.Root, "f")
+	if err := os.WriteFile(f, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	key := b.key("afrkit.test")
+	long := make([]byte, 3000) // over getxattr's first buffer
+	for i := range long {
+		long[i] = byte(i)
+	}
+	if err := xattr.LSet(f, key, long); err != nil {
+		t.Skipf("no %s xattrs here: %v", b.NS, err)
+	}
+	if err := os.Symlink("f", filepath.Join(b.Root, "s")); err != nil {
+		t.Fatal(err)
+	}
+	a, err := b.resolve("test", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	if _, err := getxattrat(a.dir, a.name, key, nil); errors.Is(err, unix.ENOSYS) {
+		t.Logf("this kernel has no getxattrat: the /proc fallback is what runs")
+	}
+	got, err := a.getxattr(key)
+	if err != nil || string(got) != string(long) {
+		t.Errorf("getxattr through the parent: %d bytes, %v; want %d", len(got), err, len(long))
+	}
+	viaProc, _ := xattr.LGet(a.proc(), key)
+	if string(viaProc) != string(got) {
+		t.Errorf("/proc reads %d bytes, getxattrat %d", len(viaProc), len(got))
+	}
+	names, err := a.listxattr()
+	if err != nil || !slices.Contains(names, key) {
+		t.Errorf("listxattr: %v, %v; want %s among them", names, err, key)
+	}
+	s, err := b.resolve("test", filepath.Join(b.Root, "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	if v, err := s.getxattr(key); !errors.Is(err, ErrNoAttr) {
+		t.Errorf("the symlink's own %s: %q, %v; want ErrNoAttr (its target's was followed)", key, v, err)
+	}
+	if _, err := s.getxattr(b.key("absent")); !errors.Is(err, ErrNoAttr) {
+		t.Errorf("an absent key: %v, want ErrNoAttr", err)
+	}
+}
