@@ -34,6 +34,8 @@ type entryHeal struct {
 	metadata afr.KindVerdict
 	commits  []func() error
 	changed  bool
+	// acts counts the actions taken (or, in a dry run, planned) so far.
+	acts int
 	// keep are the kinds whose counters must stay: left for a person.
 	keep    [3]bool
 	reasons []string
@@ -78,6 +80,7 @@ func (h *entryHeal) act(a Action, do func() error) error {
 		a.Path = h.path
 	}
 	h.changed = true
+	h.acts++
 	if h.e.opts.DryRun {
 		h.e.record(a)
 		return nil

@@ -80,11 +80,24 @@ func (h *History) Append(r Record) error {
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
-	f, err := os.OpenFile(h.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(h.Path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
-	if _, err := f.Write(append(line, '\n')); err != nil {
+	// A write torn by a crash or a full disk leaves a last line without
+	// its newline: the record starts on a line of its own, or it would be
+	// glued to the torn one and lost with it.
+	torn, err := endsTorn(f)
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("history: read %s: %w", h.Path, err)
+	}
+	buf := make([]byte, 0, len(line)+2)
+	if torn {
+		buf = append(buf, '\n')
+	}
+	buf = append(append(buf, line...), '\n')
+	if _, err := f.Write(buf); err != nil {
 		f.Close()
 		return fmt.Errorf("history: write %s: %w", h.Path, err)
 	}
@@ -95,31 +108,54 @@ func (h *History) Append(r Record) error {
 	return f.Close()
 }
 
+// endsTorn reports whether f is not empty and does not end with a newline.
+func endsTorn(f *os.File) (bool, error) {
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return false, err
+	}
+	var last [1]byte
+	if _, err := f.ReadAt(last[:], fi.Size()-1); err != nil {
+		return false, err
+	}
+	return last[0] != '\n', nil
+}
+
 // Read returns every record, oldest first. A missing log is empty. A line
-// that does not parse (a torn last write) is reported, not skipped.
+// that does not parse (a torn write) is skipped: ReadAll says which.
 func (h *History) Read() ([]Record, error) {
+	recs, _, err := h.ReadAll()
+	return recs, err
+}
+
+// ReadAll is Read that also returns the numbers of the lines it skipped
+// because they are not records, for a person to be told.
+func (h *History) ReadAll() (recs []Record, skipped []int, err error) {
 	f, err := os.Open(h.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("history: %w", err)
+		return nil, nil, fmt.Errorf("history: %w", err)
 	}
 	defer f.Close()
-	var out []Record
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for n := 1; sc.Scan(); n++ {
-		var r Record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return out, fmt.Errorf("history: %s line %d: %w", h.Path, n, err)
+		if len(sc.Bytes()) == 0 {
+			continue
 		}
-		out = append(out, r)
+		var r Record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil || r.ID == "" {
+			skipped = append(skipped, n)
+			continue
+		}
+		recs = append(recs, r)
 	}
 	if err := sc.Err(); err != nil {
-		return out, fmt.Errorf("history: read %s: %w", h.Path, err)
+		return recs, skipped, fmt.Errorf("history: read %s: %w", h.Path, err)
 	}
-	return out, nil
+	return recs, skipped, nil
 }
 
 // Find returns the record with id.

@@ -26,6 +26,7 @@ func (h *entryHeal) healNames(kv afr.KindVerdict) error {
 		h.leave(false, "entry heal: %v", errNoPath)
 		return nil
 	}
+	acts := h.acts
 	src := kv.Source
 	sinks := kv.Sinks
 	if !kv.NeedsHeal || kv.Merge || src < 0 {
@@ -80,7 +81,11 @@ func (h *entryHeal) healNames(kv afr.KindVerdict) error {
 		h.keep[afr.Data] = true // the full-heal marker of a granular entry heal
 		return nil
 	}
-	h.e.healed("entry")
+	// A full crawl visits every directory: one whose names already agree
+	// and that no counter blames was not healed, and is not counted.
+	if kv.NeedsHeal || h.acts > acts {
+		h.e.healed("entry")
+	}
 	h.commits = append(h.commits, h.dropEntryChanges)
 	return nil
 }

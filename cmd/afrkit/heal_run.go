@@ -137,9 +137,12 @@ func printResult(w io.Writer, opts *HealRunOptions, res *heal.Result) {
 				kinds = append(kinds, fmt.Sprintf("%d %s", n, k))
 			}
 		}
-		if total == 0 {
+		switch {
+		case total == 0 && len(res.Left) == 0 && len(res.Resolved) == 0:
+			fmt.Fprintf(w, "Nothing to heal.\n")
+		case total == 0:
 			fmt.Fprintf(w, "Nothing was healed.\n")
-		} else {
+		default:
 			fmt.Fprintf(w, "Healed %s; wrote %s of data in %d pass(es).\n", strings.Join(kinds, ", "), sizeString(res.Bytes), res.Passes)
 		}
 	}
@@ -280,9 +283,12 @@ func healHistoryRun(f *Factory, vol string) error {
 		return err
 	}
 	h := &heal.History{Path: heal.HistoryPath(f.StateDir, v.Name)}
-	recs, err := h.Read()
+	recs, skipped, err := h.ReadAll()
 	if err != nil {
 		return err
+	}
+	for _, n := range skipped {
+		fmt.Fprintf(f.IO.ErrOut, "afrkit: history: %s line %d is not a record (a torn write?); skipped\n", h.Path, n)
 	}
 	w := f.IO.Out
 	if len(recs) == 0 {
