@@ -521,6 +521,7 @@ func (c *checker) compareCopies(s *setState, p string, copies []*copyInfo, entry
 			Manual: "resolve it with afrkit heal " + c.volName() + " split-brain {bigger-file|latest-mtime|source-brick BRICK} " + p})
 		return
 	}
+	c.checkSplitBrain(s, p, copies)
 	if len(absent) > 0 && !entryKnown {
 		c.add(Finding{Class: ClassSilentDifference, Brick: all, Path: p, GFID: gfidOf(first),
 			Detail: fmt.Sprintf("missing on %s, and no counter of its directory says whether it was created or removed", strings.Join(absent, ", ")),
@@ -562,6 +563,63 @@ func (c *checker) compareCopies(s *setState, p string, copies []*copyInfo, entry
 			Detail: "the copies differ and no counter says which is right: " + strings.Join(diffs, "; "),
 			Manual: "check the copies (afrkit heal " + c.volName() + " explain " + p + "), then choose one with afrkit heal " + c.volName() + " split-brain source-brick BRICK " + p})
 	}
+}
+
+// checkSplitBrain reports a name whose copies' counters leave no source,
+// as heal info split-brain would list it. It needs every brick of the
+// replica set: a brick checked alone cannot tell.
+func (c *checker) checkSplitBrain(s *setState, p string, copies []*copyInfo) {
+	keys := s.bricks[0].keys
+	if keys == nil || len(copies) != len(keys) {
+		return
+	}
+	replies := make([]afr.Reply, len(copies))
+	for i, ci := range copies {
+		replies[i] = afr.Reply{Name: s.bricks[i].label, Answered: true, Pending: make([]afr.Changelog, len(keys))}
+		if ci == nil {
+			continue
+		}
+		replies[i].Exists, replies[i].Type, replies[i].GFID = true, ci.typ(), ci.gfid
+		copy(replies[i].Pending, ci.pending)
+		replies[i].Dirty = ci.dirty
+	}
+	st := afr.HealInfo(replies, c.quorumCount())
+	if !st.IsSplitBrain() {
+		return
+	}
+	var blames []string
+	for i, ci := range copies {
+		if ci == nil {
+			continue
+		}
+		for j, cl := range ci.pending {
+			if i != j && !cl.IsZero() {
+				blames = append(blames, fmt.Sprintf("%s blames %s (%s)", s.bricks[i].label, s.bricks[j].label, counts(cl)))
+			}
+		}
+	}
+	c.add(Finding{Class: ClassSplitBrain, Brick: labels(s), Path: p, GFID: gfidOf(copies[slices.IndexFunc(copies, func(ci *copyInfo) bool { return ci != nil })]),
+		Detail: "the copies blame each other, so none is a source: " + strings.Join(blames, "; "),
+		Manual: fmt.Sprintf("see why with afrkit heal %s explain %s, then resolve it with afrkit heal %[1]s split-brain {bigger-file|latest-mtime|majority} %[2]s, or source-brick BRICK %[2]s", c.volName(), p)})
+}
+
+// counts names a changelog's non-zero counters: "data 1, entry 2".
+func counts(cl afr.Changelog) string {
+	var out []string
+	for k, n := range cl {
+		if n != 0 {
+			out = append(out, fmt.Sprintf("%s %d", afr.Kind(k), n))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// quorumCount is the volume's cluster.quorum-count as afr counts it.
+func (c *checker) quorumCount() int {
+	if c.vol == nil {
+		return 0
+	}
+	return afr.QuorumCount(c.vol.Replica, c.vol.QuorumType(), c.vol.QuorumCount())
 }
 
 // volName names the volume in suggested commands.

@@ -55,6 +55,9 @@ const (
 const (
 	ClassGFIDMismatch Class = "gfid-mismatch"
 	ClassTypeMismatch Class = "type-mismatch"
+	// ClassSplitBrain: the copies' counters blame each other, so no copy
+	// is a source: what heal info split-brain lists.
+	ClassSplitBrain Class = "split-brain"
 	// ClassSilentDifference: copies differ (missing, size, mode, owner,
 	// content with --deep) and no counter anywhere says which is right.
 	ClassSilentDifference Class = "silent-difference"
@@ -70,7 +73,7 @@ var classOrder = []Class{
 	ClassOrphanHandle, ClassDanglingHandle, ClassHandleGFID,
 	ClassStaleIndex, ClassMissingIndex, ClassIndexBase, ClassStaleEntryChanges,
 	ClassChangelogLength, ClassForeignChangelog, ClassSelfAccusation,
-	ClassGFIDMismatch, ClassTypeMismatch, ClassSilentDifference, ClassStaleLinkfile, ClassStaleTemp,
+	ClassGFIDMismatch, ClassTypeMismatch, ClassSplitBrain, ClassSilentDifference, ClassStaleLinkfile, ClassStaleTemp,
 }
 
 // Classes lists every class in report order.
@@ -105,6 +108,10 @@ type Finding struct {
 	// Versions are the competing copies of a stale temp file and its final
 	// name, for a person to choose between.
 	Versions []Version `json:"versions,omitempty"`
+	// Candidate is set for a stale temp file whose suffix reads as a word:
+	// it may be an ordinary dotfile, so its Repair runs only when
+	// RepairOptions.RenamePaths names it, and Manual says how.
+	Candidate bool `json:"candidate,omitempty"`
 	// fix makes the repair that Repair describes; nil when there is none.
 	fix func(q *quarantine) error
 }
@@ -118,7 +125,8 @@ type Version struct {
 }
 
 // Repairable reports whether --repair has one right answer for f.
-func (f Finding) Repairable() bool { return f.Repair != "" }
+// A candidate is not: its Repair runs only when a person names it.
+func (f Finding) Repairable() bool { return f.Repair != "" && !f.Candidate }
 
 // Report is the result of a check.
 type Report struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,9 @@ type RepairOptions struct {
 	// Repair applies the fixes of every class with one right answer;
 	// RenameStale those of stale rsync temp files.
 	Repair, RenameStale bool
+	// RenamePaths are stale temp files (volume paths) to rename or
+	// quarantine by name, candidates included.
+	RenamePaths []string
 	// DryRun lists the repairs and changes nothing.
 	DryRun bool
 	// ID names this repair's quarantine directory on each brick; when
@@ -41,7 +45,10 @@ func (o RepairOptions) Wanted(f Finding) bool {
 		return false
 	}
 	if f.Class == ClassStaleTemp {
-		return o.RenameStale
+		if slices.Contains(o.RenamePaths, f.Path) {
+			return true
+		}
+		return o.RenameStale && !f.Candidate
 	}
 	return o.Repair
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -49,6 +50,27 @@ func isRsyncSuffix(s string) bool {
 	return true
 }
 
+// suffixReadsAsWord reports whether an rsync-shaped suffix reads as a word
+// ("sample", "backup", "BACKUP", "Backup") rather than as what mkstemp
+// draws from 62 letters and digits: ".env.sample" is somebody's dotfile,
+// not a transfer's leftover. One random suffix in about 60 reads as a word
+// too: it is then a candidate for a person, which costs a question, where
+// renaming a dotfile costs the dotfile.
+func suffixReadsAsWord(s string) bool {
+	lower, upper := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z':
+			lower++
+		case 'A' <= c && c <= 'Z':
+			upper++
+		default:
+			return false
+		}
+	}
+	return upper == 0 || lower == 0 || (upper == 1 && 'A' <= s[0] && s[0] <= 'Z')
+}
+
 // checkStaleTemp reports name in directory p (of the replica set s) when
 // it is an rsync temp file: whether its final name exists beside it, and
 // whether it holds the same content. A brick where the final name exists
@@ -71,6 +93,17 @@ func (c *checker) checkStaleTemp(s *setState, p, name string, names []string, di
 	}
 	tp, fp := brick.Join(p, name), brick.Join(p, final)
 	f := Finding{Class: ClassStaleTemp, Brick: labels(s), Path: tp, GFID: gfidOf(tmp)}
+	// Every way out below reports f, as a candidate when the suffix reads
+	// as a word: only a person who names it has it renamed or quarantined.
+	defer func() {
+		if suffix := name[len(final)+2:]; f.fix != nil && suffixReadsAsWord(suffix) {
+			f.Candidate = true
+			f.Detail = strings.Replace(f.Detail, "an rsync temp file of", "named like an rsync temp file of", 1) +
+				fmt.Sprintf("; but its suffix %q reads as a word, so it may be an ordinary dotfile", suffix)
+			f.Manual = fmt.Sprintf("if it is an rsync leftover, name it: --rename-stale-path %s would %s", tp, f.Repair)
+		}
+		c.add(f)
+	}()
 	var other string // the final name's copy that is not the temp file's
 	var otherBrick *brick.Brick
 	if _, found := slices.BinarySearch(names, final); found {
@@ -93,7 +126,6 @@ func (c *checker) checkStaleTemp(s *setState, p, name string, names []string, di
 		f.Detail = fmt.Sprintf("an rsync temp file of %s, which does not exist", fp)
 		f.Repair = fmt.Sprintf("rename it to %s on every brick of the replica set (gfid kept, gfid2path updated)", fp)
 		f.fix = func(q *quarantine) error { return renameStale(q, dirs, name, final, p) }
-		c.add(f)
 		return
 	}
 	tv, terr := version(tmp.bs.b, tmp.abs, tp)
@@ -111,7 +143,6 @@ func (c *checker) checkStaleTemp(s *setState, p, name string, names []string, di
 		f.Manual = "keep one version: rename the temp file over " + fp + ", or remove the temp file (--rename-stale leaves both)"
 		f.Versions = []Version{tv, fv}
 	}
-	c.add(f)
 }
 
 // renameStale renames the temp file to its final name on every brick that

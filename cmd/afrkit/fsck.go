@@ -54,6 +54,9 @@ type FsckOptions struct {
 	Repair      bool
 	DryRun      bool
 	RenameStale bool
+	// RenamePaths are stale temp files to rename by name, those whose
+	// suffix reads as a word included.
+	RenamePaths []string
 	// Restore is a repair's quarantine id to put back.
 	Restore string
 }
@@ -65,8 +68,9 @@ glusterd's directory) and compares the bricks of each replica set. It reports,
 by class: the brick root (volume-id, root gfid, the .glusterfs tree); every
 entry's gfid, handle and gfid2path; orphan, dangling and mismatched handles;
 stale and missing heal index entries; malformed, foreign and self-accusing
-changelog xattrs; gfid and type mismatches and differences that no counter
-accounts for (content too with --deep); stale DHT link files; and rsync temp
+changelog xattrs; gfid and type mismatches, split-brains (copies that blame
+each other: what heal info split-brain lists), and differences that no
+counter accounts for (content too with --deep); stale DHT link files; and rsync temp
 files left behind (.NAME.XXXXXX), with whether NAME exists and holds the same
 content. Each finding says what a repair would do, or why a person must choose.
 
@@ -80,8 +84,10 @@ index base files) is moved to <brick>/.glusterfs/afrkit/quarantine/<time>/,
 with a manifest.jsonl saying where each came from; --restore ID puts it all
 back. --rename-stale renames each
 stale rsync temp file to its final name on every brick where that name is free,
-or quarantines it where the final name holds the same content. It then checks
-again until nothing is left to repair. --dry-run prints the plan. Writing is
+or quarantines it where the final name holds the same content. A name whose
+suffix reads as a word (.env.sample, .config.backup) may be an ordinary
+dotfile: it is only shown, and renamed when named with --rename-stale-path
+PATH. It then checks again until nothing is left to repair. --dry-run prints the plan. Writing is
 refused while GlusterFS serves a brick of the volume.
 
 Reading is safe while GlusterFS serves the bricks; the report is then a
@@ -112,10 +118,17 @@ func NewCmdFsck(f *Factory, runF func(*FsckOptions) error) *cobra.Command {
 			if opts.Volume == "" && opts.Brick == "" {
 				return usageError{errors.New("fsck: name a volume, or a brick with --brick DIR")}
 			}
-			if opts.Restore != "" && (opts.Repair || opts.RenameStale || opts.DryRun || opts.Brick != "") {
+			if opts.Restore != "" && (opts.Repair || opts.renaming() || opts.DryRun || opts.Brick != "") {
 				return usageError{errors.New("fsck: --restore goes alone with a volume")}
 			}
-			if opts.DryRun && !opts.Repair && !opts.RenameStale {
+			for i, p := range opts.RenamePaths {
+				c, err := brick.CleanPath(p)
+				if err != nil {
+					return usageError{fmt.Errorf("fsck: --rename-stale-path: %w", err)}
+				}
+				opts.RenamePaths[i] = c
+			}
+			if opts.DryRun && !opts.Repair && !opts.renaming() {
 				return usageError{errors.New("fsck: --dry-run goes with --repair or --rename-stale")}
 			}
 			if runF != nil {
@@ -133,9 +146,14 @@ func NewCmdFsck(f *Factory, runF func(*FsckOptions) error) *cobra.Command {
 	fl.BoolVar(&opts.Repair, "repair", false, "repair what has one right answer, moving what it removes to the brick's quarantine")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "with --repair or --rename-stale: print the plan, change nothing")
 	fl.BoolVar(&opts.RenameStale, "rename-stale", false, "rename stale rsync temp files to their final names (where free or identical)")
+	fl.StringArrayVar(&opts.RenamePaths, "rename-stale-path", nil, "rename (or quarantine) this stale rsync temp file, named by its path in the volume, even when its suffix reads as a word (repeatable)")
 	fl.StringVar(&opts.Restore, "restore", "", "put back what the repair with this quarantine id moved away")
 	return cmd
 }
+
+// renaming reports whether stale temp files are to be renamed: all of
+// them, or those named.
+func (o *FsckOptions) renaming() bool { return o.RenameStale || len(o.RenamePaths) > 0 }
 
 func fsckRun(opts *FsckOptions) error {
 	var v *volume.Volume
@@ -145,8 +163,8 @@ func fsckRun(opts *FsckOptions) error {
 			return exitStatus{ExitFsckOperational, err}
 		}
 	}
-	writes := (opts.Repair || opts.RenameStale || opts.Restore != "") && !opts.DryRun
-	if (opts.Repair || opts.RenameStale) && v == nil {
+	writes := (opts.Repair || opts.renaming() || opts.Restore != "") && !opts.DryRun
+	if (opts.Repair || opts.renaming()) && v == nil {
 		return usageError{errors.New("fsck: --repair and --rename-stale on a brick need its volume (--volume VOL), to know its replica set and that GlusterFS does not serve it")}
 	}
 	if writes {
@@ -170,12 +188,12 @@ func fsckRun(opts *FsckOptions) error {
 		}
 		return fsck.CheckVolume(ctx, v, fo)
 	}
-	ro := fsck.RepairOptions{Repair: opts.Repair, RenameStale: opts.RenameStale, DryRun: opts.DryRun,
+	ro := fsck.RepairOptions{Repair: opts.Repair, RenameStale: opts.RenameStale, RenamePaths: opts.RenamePaths, DryRun: opts.DryRun,
 		ID: time.Now().UTC().Format("20060102-150405")}
 	var rep, after *fsck.Report
 	var done []fsck.Repaired
 	var err error
-	if opts.Repair || opts.RenameStale {
+	if opts.Repair || opts.renaming() {
 		rep, done, after, err = fsck.Converge(check, ro)
 	} else {
 		rep, err = check()
@@ -190,7 +208,7 @@ func fsckRun(opts *FsckOptions) error {
 		}
 	} else {
 		writeFsckText(w, rep)
-		if opts.Repair || opts.RenameStale {
+		if opts.Repair || opts.renaming() {
 			writeFsckRepairs(w, done, after, opts.DryRun)
 			if writes {
 				writeQuarantine(w, v, ro.ID)

@@ -78,3 +78,62 @@ func TestFsckCommands(t *testing.T) {
 		t.Errorf("--json: %+v", rep)
 	}
 }
+
+// TestFsckDotfilesAreNotTempFiles: .env.sample and docs/.config.backup have
+// rsync's temp-name shape, six letters after the last dot, and no "env" or
+// "docs/config" beside them: fsck --rename-stale once renamed them to env
+// and docs/config. A suffix that reads as a word makes a candidate, shown
+// and left alone, renamed only when named with --rename-stale-path; a
+// random suffix (.player.json.AbvgGY) is renamed as before.
+func TestFsckDotfilesAreNotTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	v, err := fixtures.Healthy(dir, "fx", 2)
+	mustDo(t, err)
+	env := testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "no-glusterd")}
+	mustDo(t, v.WriteFile("/.env.sample", []byte("PORT=8080\n")))
+	mustDo(t, v.WriteFile("/docs/.config.backup", []byte("[old]\n")))
+	mustDo(t, v.WriteFile("/.player.json.AbvgGY", []byte(`{"level":2}`+"\n")))
+	exists := func(p string) bool {
+		_, err := os.Lstat(filepath.Join(v.Bricks[0].Root, p))
+		_, err1 := os.Lstat(filepath.Join(v.Bricks[1].Root, p))
+		if (err == nil) != (err1 == nil) {
+			t.Errorf("%s is on one brick only", p)
+		}
+		return err == nil
+	}
+	tr := &transcript{t: t, env: env}
+	tr.step(ExitFsckProblems, "fsck", "fx", "--rename-stale", "--dry-run")
+	tr.step(ExitFsckProblems, "fsck", "fx", "--rename-stale")
+	if !exists("player.json") || exists(".player.json.AbvgGY") {
+		t.Errorf("the rsync temp file was not renamed")
+	}
+	for _, p := range []string{".env.sample", "docs/.config.backup"} {
+		if !exists(p) {
+			t.Errorf("--rename-stale took %s for an rsync temp file", p)
+		}
+	}
+	if exists("env") || exists("docs/config") {
+		t.Errorf("--rename-stale made env or docs/config")
+	}
+	tr.step(ExitFsckProblems, "fsck", "fx", "--rename-stale-path", "/.env.sample")
+	if !exists("env") || exists(".env.sample") || !exists("docs/.config.backup") {
+		t.Errorf("--rename-stale-path /.env.sample renamed other than it")
+	}
+	assertGolden(t, scrub(tr.String(), dir))
+}
+
+// TestFsckSeesSplitBrain: fsck once said "No problems found" on a volume in
+// split-brain. It lists the split-brain as a class of its own that points
+// to explain and to the commands that resolve it; a brick checked alone
+// cannot tell and says nothing of it.
+func TestFsckSeesSplitBrain(t *testing.T) {
+	dir := t.TempDir()
+	v, err := fixtures.Build(dir, "data-split-brain", 2)
+	mustDo(t, err)
+	env := testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "no-glusterd")}
+	tr := &transcript{t: t, env: env}
+	tr.step(ExitFsckProblems, "fsck", "fx")
+	tr.step(ExitFsckClean, "fsck", "--brick", v.Bricks[0].Root, "--volume", "fx")
+	tr.step(ExitFsckProblems, "fsck", "fx", "--repair")
+	assertGolden(t, scrub(tr.String(), dir))
+}
