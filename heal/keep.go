@@ -57,17 +57,22 @@ func (h *entryHeal) keptPath(i int, id string, g afr.GFID) string {
 
 // writeMeta records the copy at abs (before it changes) next to kept.
 func (h *entryHeal) writeMeta(i int, rec Record, p, abs, kept string) (keptMeta, error) {
-	b := h.rs.Open[i]
+	return writeKeptMeta(h.rs.Open[i], h.label(i), rec, p, abs, kept)
+}
+
+// writeKeptMeta records the copy at abs on brick b (labelled label) before
+// it changes, in kept's .json: mode, owner, times and every xattr.
+func writeKeptMeta(b *brick.Brick, label string, rec Record, p, abs, kept string) (keptMeta, error) {
 	var st syscall.Stat_t
 	if err := b.Lstat(abs, &st); err != nil {
-		return keptMeta{}, fmt.Errorf("%s: stat %s: %w", h.label(i), p, err)
+		return keptMeta{}, fmt.Errorf("%s: stat %s: %w", label, p, err)
 	}
 	xs, err := b.RawXattrs(abs, p)
 	if err != nil {
 		return keptMeta{}, err
 	}
 	m := keptMeta{
-		Record: rec.ID, Volume: rec.Volume, Brick: h.label(i), Path: p,
+		Record: rec.ID, Volume: rec.Volume, Brick: label, Path: p,
 		Type: typeName(st.Mode), Mode: st.Mode & 0o7777, UID: st.Uid, GID: st.Gid, Size: st.Size,
 		Atime: st.Atim.Nano(), Mtime: st.Mtim.Nano(), Xattrs: map[string]string{},
 	}
@@ -78,11 +83,11 @@ func (h *entryHeal) writeMeta(i int, rec Record, p, abs, kept string) (keptMeta,
 		m.Xattrs[k] = hex.EncodeToString(v)
 	}
 	if err := b.MkdirAll(filepath.Dir(kept), 0o700); err != nil {
-		return m, fmt.Errorf("%s: %w", h.label(i), err)
+		return m, fmt.Errorf("%s: %w", label, err)
 	}
 	data, _ := json.MarshalIndent(m, "", "  ")
 	if err := b.WriteFileDurable(kept+".json", data); err != nil {
-		return m, fmt.Errorf("%s: %w", h.label(i), err)
+		return m, fmt.Errorf("%s: %w", label, err)
 	}
 	return m, nil
 }

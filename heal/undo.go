@@ -26,7 +26,13 @@ func (e *Engine) Result() *Result { return e.result }
 // comes back on the bricks it was removed from; the dirty mark makes the
 // next heal merge it back to the others, as GlusterFS merges a directory
 // that no brick blames.
-func (e *Engine) Undo(id string) ([]string, error) {
+//
+// Undo puts kept copies back over what the resolution left. When a data
+// resolution's copy has changed since (its content is no longer the
+// winner's the record names), Undo refuses before changing anything and
+// names it; with force it first keeps that newer content too, under the
+// undo's record.
+func (e *Engine) Undo(id string, force bool) ([]string, error) {
 	h := e.opts.History
 	recs, err := h.Read()
 	if err != nil {
@@ -47,7 +53,34 @@ func (e *Engine) Undo(id string) ([]string, error) {
 	if rec.Kind == "undo" {
 		return nil, fmt.Errorf("undo %s: it is itself an undo", id)
 	}
+	u := Record{ID: rec.ID + "-undo", Time: e.opts.Now().UTC().Format("2006-01-02T15:04:05.000Z"), Volume: rec.Volume,
+		Set: rec.Set, Path: rec.Path, GFID: rec.GFID, Kind: "undo", How: "undo", Undoes: rec.ID}
+	newer, err := e.changedSince(*rec)
+	if err != nil {
+		return nil, fmt.Errorf("undo %s: %w", id, err)
+	}
+	if len(newer) > 0 && !force {
+		var what []string
+		for _, n := range newer {
+			what = append(what, fmt.Sprintf("%s's %s (blake3 %s now, %s after the resolution)", n.k.Brick, rec.Path, short(n.sum), short(rec.SourceBlake3)))
+		}
+		return nil, fmt.Errorf("undo %s: changed since the resolution: %s; undo would overwrite it, and --force keeps the newer content in the keep store first", id, strings.Join(what, ", "))
+	}
 	var lines []string
+	for _, n := range newer {
+		// Labels may be host:/path when brick directories share a base name.
+		kept := filepath.Join(n.rs.Open[n.i].KeptDir(), u.ID, strings.NewReplacer("/", "_", ":", "_").Replace(n.k.Brick)+"-"+rec.GFID)
+		if e.opts.DryRun {
+			lines = append(lines, fmt.Sprintf("would keep %s's newer %s at %s", n.k.Brick, rec.Path, kept))
+			continue
+		}
+		k, err := e.keepNewer(n, u, kept)
+		if err != nil {
+			return lines, fmt.Errorf("undo %s: %w", id, err)
+		}
+		u.Kept = append(u.Kept, k)
+		lines = append(lines, fmt.Sprintf("Kept %s's newer %s at %s.", n.k.Brick, rec.Path, kept))
+	}
 	for _, k := range rec.Kept {
 		rs, i, err := e.brickOf(k)
 		if err != nil {
@@ -62,7 +95,11 @@ func (e *Engine) Undo(id string) ([]string, error) {
 			return lines, fmt.Errorf("undo %s: %s: %w", id, k.Meta, err)
 		}
 		if e.opts.DryRun {
-			lines = append(lines, fmt.Sprintf("would restore %s's %s of %s from %s", k.Brick, rec.Kind, m.Path, firstOf(k.Path, k.Meta)))
+			what := rec.Kind
+			if k.Source {
+				what = "counters"
+			}
+			lines = append(lines, fmt.Sprintf("would restore %s's %s of %s from %s", k.Brick, what, m.Path, firstOf(k.Path, k.Meta)))
 			continue
 		}
 		if err := e.restore(rs, i, *rec, k, m); err != nil {
@@ -80,9 +117,78 @@ func (e *Engine) Undo(id string) ([]string, error) {
 	if e.opts.DryRun {
 		return lines, nil
 	}
-	u := Record{ID: rec.ID + "-undo", Time: e.opts.Now().UTC().Format("2006-01-02T15:04:05.000Z"), Volume: rec.Volume,
-		Set: rec.Set, Path: rec.Path, GFID: rec.GFID, Kind: "undo", How: "undo", Undoes: rec.ID}
 	return lines, h.Append(u)
+}
+
+// newerCopy is a copy a data resolution overwrote that has changed since.
+type newerCopy struct {
+	rs  *ReplicaSet
+	i   int
+	k   Kept
+	abs string
+	sum string // its content's HashFile name now
+}
+
+// changedSince returns the copies that undoing rec would overwrite and
+// whose content is no longer what the resolution left (rec.SourceBlake3).
+func (e *Engine) changedSince(rec Record) ([]newerCopy, error) {
+	if rec.Kind != afr.Data.String() || rec.SourceBlake3 == "" {
+		return nil, nil
+	}
+	g, err := brick.ParseGFID(rec.GFID)
+	if err != nil {
+		return nil, err
+	}
+	var out []newerCopy
+	for _, k := range rec.Kept {
+		if k.Source || k.Moved || k.Path == "" {
+			continue
+		}
+		rs, i, err := e.brickOf(k)
+		if err != nil {
+			return nil, err
+		}
+		b := rs.Open[i]
+		abs, err := b.AbsOfGFID(g)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", k.Brick, rec.Path, err)
+		}
+		sum, err := b.HashFile(abs)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", k.Brick, rec.Path, err)
+		}
+		if sum != rec.SourceBlake3 {
+			out = append(out, newerCopy{rs: rs, i: i, k: k, abs: abs, sum: sum})
+		}
+	}
+	return out, nil
+}
+
+// keepNewer copies n's current content into the keep store at kept, under
+// the undo's record u, before the undo overwrites it.
+func (e *Engine) keepNewer(n newerCopy, u Record, kept string) (Kept, error) {
+	b := n.rs.Open[n.i]
+	if err := b.RoomToCopy(n.abs); err != nil {
+		return Kept{}, fmt.Errorf("%s: keep the newer %s: %w", n.k.Brick, u.Path, err)
+	}
+	m, err := writeKeptMeta(b, n.k.Brick, u, u.Path, n.abs, kept)
+	if err != nil {
+		return Kept{}, err
+	}
+	e.step("keep newer " + u.Path)
+	if err := b.CopyFile(n.abs, kept); err != nil {
+		_ = b.Remove(kept + ".json")
+		return Kept{}, fmt.Errorf("%s: keep the newer %s: %w", n.k.Brick, u.Path, err)
+	}
+	return Kept{Brick: n.k.Brick, BrickRoot: b.Root, Path: kept, Meta: kept + ".json", Type: m.Type, Size: m.Size, Blake3: n.sum}, nil
+}
+
+// short abbreviates a content name for a message.
+func short(sum string) string {
+	if len(sum) > 16 {
+		return sum[:16]
+	}
+	return sum
 }
 
 func firstOf(a, b string) string {

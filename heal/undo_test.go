@@ -78,7 +78,7 @@ func TestUndoPutsMovedEntriesBack(t *testing.T) {
 			}
 			id := res.Resolved[0].ID
 			moved := res.Resolved[0].Kept[0].Path
-			lines, err := newEngine(t, v, heal.EngineOptions{}).Undo(id)
+			lines, err := newEngine(t, v, heal.EngineOptions{}).Undo(id, false)
 			if err != nil {
 				t.Fatalf("undo %s: %v", id, err)
 			}
@@ -94,7 +94,7 @@ func TestUndoPutsMovedEntriesBack(t *testing.T) {
 			if _, err := os.Lstat(moved); err == nil {
 				t.Errorf("the kept copy %s is still there after it was put back", moved)
 			}
-			if _, err := newEngine(t, v, heal.EngineOptions{}).Undo(id); err == nil || !strings.Contains(err.Error(), "already undone") {
+			if _, err := newEngine(t, v, heal.EngineOptions{}).Undo(id, false); err == nil || !strings.Contains(err.Error(), "already undone") {
 				t.Errorf("second undo: %v", err)
 			}
 

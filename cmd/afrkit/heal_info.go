@@ -43,7 +43,7 @@ const healLong = `Heal a volume, resolve its split-brains, and show what needs h
                                        split-brain entry of BRICK's index
   afrkit heal VOL history              every resolution: what won, where the
                                        losing copies are kept
-  afrkit heal VOL undo ID              put a resolution's losing copies back
+  afrkit heal VOL undo ID [--force]    put a resolution's losing copies back
   afrkit heal VOL info                 every entry a brick's heal index lists
   afrkit heal VOL info split-brain     only the entries in split-brain
   afrkit heal VOL info summary         counts per brick
@@ -144,6 +144,7 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 	cmd.MarkFlagsMutuallyExclusive("xml", "json")
 	cmd.Flags().BoolVar(&run.DryRun, "dry-run", false, "print the plan and change nothing")
 	cmd.Flags().IntVar(&run.Jobs, "jobs", 0, "entries healed at once (default: the number of CPUs)")
+	cmd.Flags().BoolVar(&run.Force, "force", false, "undo: put the kept copies back even over content that changed since the resolution, keeping that content first")
 	cmd.Flags().StringVar(&run.Algorithm, "algorithm", "", "data heal algorithm: full or diff (default: the volume's cluster.data-self-heal-algorithm, else diff when there is data)")
 	return cmd
 }

@@ -22,6 +22,9 @@ type HealRunOptions struct {
 	DryRun    bool
 	Jobs      int
 	Algorithm string
+	// Force lets undo overwrite content that changed since the
+	// resolution, keeping it first.
+	Force bool
 	// Step is the engine's hook before every change (crash tests).
 	Step func(string)
 }
@@ -350,7 +353,7 @@ func healUndoRun(opts *HealRunOptions, id string) error {
 		return err
 	}
 	defer release()
-	lines, err := e.Undo(id)
+	lines, err := e.Undo(id, opts.Force)
 	for _, l := range lines {
 		fmt.Fprintln(opts.F.IO.Out, l)
 	}

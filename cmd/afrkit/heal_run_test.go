@@ -151,3 +151,44 @@ func TestHealFullIdempotent(t *testing.T) {
 	clean("after a heal", "heal", "fx", "full")
 	clean("after a heal", "heal", "fx")
 }
+
+// TestUndoOverNewerContent: after a resolution the file was written again;
+// undo once put the old losing copy back over that newer content. Now
+// undo compares the content with the history's hash, refuses (changing
+// nothing) and names the file; with --force it keeps the newer content in
+// the keep store first.
+func TestUndoOverNewerContent(t *testing.T) {
+	dir := t.TempDir()
+	v, err := fixtures.Build(dir, "data-split-brain", 2)
+	mustDo(t, err)
+	env := testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "no-glusterd")}
+	tr := &transcript{t: t, env: env}
+	tr.step(ExitOK, "heal", "fx", "split-brain", "bigger-file", "/hello.txt")
+	hist := tr.step(ExitOK, "heal", "fx", "history")
+	id := strings.Fields(hist)[0]
+	newer := "written after the resolution\n"
+	mustDo(t, v.Overwrite("/hello.txt", []byte(newer)))
+	before := snapshot(t, dir)
+	tr.step(ExitError, "heal", "fx", "undo", id)
+	if after := snapshot(t, dir); after != before {
+		t.Fatalf("the refused undo changed something:\n%s", lineDiff(before, after))
+	}
+	tr.step(ExitOK, "heal", "fx", "undo", id, "--force", "--dry-run")
+	if after := snapshot(t, dir); after != before {
+		t.Fatalf("the dry run changed something:\n%s", lineDiff(before, after))
+	}
+	tr.step(ExitOK, "heal", "fx", "undo", id, "--force")
+	tr.step(ExitOK, "heal", "fx", "history")
+	assertGolden(t, scrub(tr.String(), dir))
+
+	kept, _ := filepath.Glob(filepath.Join(dir, "b*", ".glusterfs", "afrkit", "kept", id+"-undo", "*"))
+	found := false
+	for _, k := range kept {
+		if data, err := os.ReadFile(k); err == nil && string(data) == newer {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the newer content is not in the undo's keep store: %v", kept)
+	}
+}
