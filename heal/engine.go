@@ -46,7 +46,9 @@ type EngineOptions struct {
 	// a few words on what comes, by whichever goroutine makes it: several
 	// call it at once. Crash tests kill the process from it.
 	Step func(what string)
-	// Progress, when set, is called as entries complete.
+	// Progress, when set, is called as entries complete, by whichever
+	// worker completed one, but never by two at once: the engine
+	// serialises the calls, so a printer needs no lock of its own.
 	Progress func(Progress)
 	// History is the audit log resolutions are recorded in; nil records
 	// nothing (and a resolution is then refused, see Engine.resolve).
@@ -81,6 +83,8 @@ type Engine struct {
 
 	mu     sync.Mutex
 	result *Result
+	// progressMu serialises the calls of opts.Progress.
+	progressMu sync.Mutex
 }
 
 // NewEngine opens every replica set of v.
@@ -181,6 +185,8 @@ func (e *Engine) progress(target string) {
 	if e.opts.Progress == nil {
 		return
 	}
+	e.progressMu.Lock()
+	defer e.progressMu.Unlock()
 	e.opts.Progress(Progress{
 		Pass:          int(e.pass.Load()),
 		Done:          int(e.done.Load()),

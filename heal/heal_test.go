@@ -10,8 +10,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pkg/xattr"
 
@@ -388,4 +390,36 @@ func TestFullHealFindsWhatNoCounterSays(t *testing.T) {
 		t.Fatalf("left: %+v", res.Left)
 	}
 	assertConverged(t, v)
+}
+
+// TestProgressIsNeverCalledConcurrently: the progress callback is called
+// by the workers, one at a time, so that a printer keeping its own state
+// (the last time it drew) needs no lock. `afrkit heal`'s printer raced
+// when four workers called it at once.
+func TestProgressIsNeverCalledConcurrently(t *testing.T) {
+	v, err := fixtures.Healthy(t.TempDir(), "fx", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 60; i++ {
+		if err := v.WriteFile(fmt.Sprintf("/f%02d", i), []byte("made while b1 was down\n"), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var inside, overlaps, calls int32
+	runHeal(t, v, false, heal.EngineOptions{Jobs: 4, Progress: func(heal.Progress) {
+		if !atomic.CompareAndSwapInt32(&inside, 0, 1) {
+			atomic.AddInt32(&overlaps, 1)
+			return
+		}
+		time.Sleep(200 * time.Microsecond) // widen the window two calls could share
+		calls++                            // unsynchronised: -race reports concurrent calls
+		atomic.StoreInt32(&inside, 0)
+	}})
+	if overlaps > 0 {
+		t.Errorf("Progress was called %d times while another call ran", overlaps)
+	}
+	if calls == 0 {
+		t.Errorf("Progress was never called")
+	}
 }

@@ -7,8 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
+	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/index"
 )
@@ -56,8 +56,8 @@ func (r *Registry) Create(o CreateOptions, cat *Catalog) (*Volume, error) {
 		abs[i] = a
 	}
 	for i := range abs {
-		for j := range abs {
-			if i != j && (abs[i] == abs[j] || strings.HasPrefix(abs[j], abs[i]+string(filepath.Separator))) {
+		for j := range abs[:i] {
+			if Overlap(abs[i], abs[j]) {
 				return nil, fmt.Errorf("volume %s: brick %s overlaps brick %s", o.Name, abs[i], abs[j])
 			}
 		}
@@ -66,6 +66,9 @@ func (r *Registry) Create(o CreateOptions, cat *Catalog) (*Volume, error) {
 		if err := checkNewBrick(a, o.XattrNS, o.Force); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkOtherVolumes(o.Name, abs, cat); err != nil {
+		return nil, err
 	}
 	id := brick.NewGFID()
 	v := &Volume{
@@ -78,26 +81,113 @@ func (r *Registry) Create(o CreateOptions, cat *Catalog) (*Volume, error) {
 		XattrNS: o.XattrNS,
 		Options: map[string]string{},
 	}
+	// A create that fails half-way takes back what it stamped: a brick
+	// left with the volume-id of a volume that exists nowhere would be
+	// refused by every later create.
+	var made []stamped
+	fail := func(err error) (*Volume, error) {
+		for i := len(made) - 1; i >= 0; i-- {
+			if rerr := made[i].undo(o.XattrNS); rerr != nil {
+				err = fmt.Errorf("%w (and taking back brick %s failed: %v)", err, made[i].dir, rerr)
+			}
+		}
+		return nil, err
+	}
 	for i, a := range abs {
-		if err := os.MkdirAll(a, 0o755); err != nil {
-			return nil, fmt.Errorf("brick %s: %w", a, err)
+		st, err := stamp(a, o.XattrNS, id)
+		if st.dir != "" {
+			made = append(made, st)
 		}
-		b, err := brick.Open(a, o.XattrNS)
 		if err != nil {
-			return nil, err
-		}
-		if err := b.Init(id); err != nil {
-			return nil, err
-		}
-		if err := index.Open(a).Init(); err != nil {
-			return nil, err
+			return fail(err)
 		}
 		v.Bricks = append(v.Bricks, Brick{Host: o.Host, Path: a, ID: fmt.Sprintf("%s-client-%d", o.Name, i), Local: true})
 	}
 	if err := r.Save(v); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	return v, nil
+}
+
+// stamped is a brick directory Create stamped, and what was there before.
+type stamped struct {
+	dir string
+	// created: Create made the directory, so all of it is Create's.
+	created bool
+	// glusterfs: Create made its .glusterfs; gfid: it set the root gfid.
+	glusterfs, gfid bool
+}
+
+// stamp makes dir a brick of volume id. What it returns says what to take
+// back, also when it fails part-way (dir is empty when nothing was done).
+func stamp(dir, ns string, id afr.GFID) (stamped, error) {
+	st := stamped{dir: dir}
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		st.created = true
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return stamped{}, fmt.Errorf("brick %s: %w", dir, err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, brick.GlusterDir)); errors.Is(err, fs.ErrNotExist) {
+		st.glusterfs = true
+	}
+	b, err := brick.Open(dir, ns)
+	if err != nil {
+		return st, err
+	}
+	if _, err := b.GFIDOf("/"); err != nil {
+		st.gfid = true
+	}
+	if err := b.Init(id); err != nil {
+		return st, err
+	}
+	return st, index.Open(dir).Init()
+}
+
+// undo takes back what stamp did.
+func (st stamped) undo(ns string) error {
+	if st.created {
+		return os.RemoveAll(st.dir)
+	}
+	b, err := brick.Open(st.dir, ns)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	if st.glusterfs {
+		errs = append(errs, b.RemoveAll(b.GlusterPath()))
+	}
+	errs = append(errs, b.RemoveRawXattr(b.Root, "/", b.Key(brick.KeyVolumeID)))
+	if st.gfid {
+		errs = append(errs, b.RemoveRawXattr(b.Root, "/", b.Key(brick.KeyGFID)))
+	}
+	return errors.Join(errs...)
+}
+
+// checkOtherVolumes refuses brick directories that are, hold or sit
+// inside a local brick of another volume the catalog knows.
+func checkOtherVolumes(name string, dirs []string, cat *Catalog) error {
+	ents, err := cat.List()
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		v, err := cat.Lookup(e.Name)
+		if err != nil {
+			return fmt.Errorf("volume %s: cannot check that its bricks stay clear of volume %s's: %w", name, e.Name, err)
+		}
+		for _, b := range v.Bricks {
+			if !b.Local {
+				continue
+			}
+			for _, d := range dirs {
+				if Overlap(d, b.Path) {
+					return fmt.Errorf("volume %s: brick %s overlaps brick %s of volume %s", name, d, b.Path, v.Name)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // checkNewBrick refuses a directory that belongs to a volume already or,

@@ -33,12 +33,21 @@ func (r *Registry) Load(name string) (*Volume, error) {
 	if err != nil {
 		return nil, fmt.Errorf("volume %s: %w", name, err)
 	}
-	var v Volume
+	var v *Volume
 	if err := json.Unmarshal(data, &v); err != nil {
 		return nil, fmt.Errorf("volume %s: corrupt definition %s: %w", name, r.path(name), err)
 	}
+	if v == nil { // the file says null
+		return nil, fmt.Errorf("volume %s: definition %s: %w: it is empty (null)", name, r.path(name), ErrBadDefinition)
+	}
+	if err := v.Validate(); err != nil {
+		return nil, fmt.Errorf("volume %s: definition %s: %w", name, r.path(name), err)
+	}
+	if v.Name != name {
+		return nil, fmt.Errorf("volume %s: definition %s: %w: name: %q, but the file is named for %q", name, r.path(name), ErrBadDefinition, v.Name, name)
+	}
 	v.Source = SourceAfrkit
-	return &v, nil
+	return v, nil
 }
 
 // List returns the names of the registry's volumes, sorted.
@@ -63,8 +72,8 @@ func (r *Registry) List() ([]string, error) {
 // Save writes v atomically (temp file, fsync, rename), so a crash never
 // leaves a half-written definition.
 func (r *Registry) Save(v *Volume) error {
-	if err := ValidName(v.Name); err != nil {
-		return err
+	if err := v.Validate(); err != nil {
+		return fmt.Errorf("volume %s: %w", v.Name, err)
 	}
 	dir := filepath.Dir(r.path(v.Name))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -92,6 +101,22 @@ func (r *Registry) Save(v *Volume) error {
 	}
 	if err := os.Rename(tmp.Name(), r.path(v.Name)); err != nil {
 		return fmt.Errorf("volume %s: %w", v.Name, err)
+	}
+	return nil
+}
+
+// Delete removes the named volume's definition. Its bricks are left as
+// they are, files, handles and stamp.
+func (r *Registry) Delete(name string) error {
+	if err := ValidName(name); err != nil {
+		return err
+	}
+	err := os.Remove(r.path(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("volume %s in %s: %w", name, r.Dir, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("volume %s: %w", name, err)
 	}
 	return nil
 }

@@ -2,15 +2,18 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/brick/volume"
 )
 
@@ -18,9 +21,9 @@ import (
 func NewCmdVolume(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "volume",
-		Short: "Create, list and describe volumes",
+		Short: "Create, list, describe and delete volumes",
 	}
-	cmd.AddCommand(NewCmdVolumeCreate(f, nil), NewCmdVolumeInfo(f, nil), NewCmdVolumeList(f, nil), NewCmdVolumeSet(f))
+	cmd.AddCommand(NewCmdVolumeCreate(f, nil), NewCmdVolumeInfo(f, nil), NewCmdVolumeList(f, nil), NewCmdVolumeSet(f), NewCmdVolumeDelete(f))
 	return cmd
 }
 
@@ -89,6 +92,53 @@ func volumeCreateRun(opts *VolumeCreateOptions) error {
 	return nil
 }
 
+// NewCmdVolumeDelete builds `afrkit volume delete VOL`.
+func NewCmdVolumeDelete(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete VOL",
+		Short: "Forget an afrkit volume, leaving its bricks as they are",
+		Long: `Forget one of afrkit's own volumes: its definition is removed from the
+registry. Its bricks keep their files, handles and volume-id stamp, so that
+no data goes with the definition; the command says how to reuse them.
+GlusterFS volumes are deleted with 'gluster volume delete'.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return volumeDeleteRun(f, args[0])
+		},
+	}
+}
+
+func volumeDeleteRun(f *Factory, name string) error {
+	reg := f.Catalog().Registry
+	v, err := reg.Load(name)
+	if errors.Is(err, volume.ErrNotFound) {
+		if gv, gerr := f.Catalog().Lookup(name); gerr == nil && gv.Source == volume.SourceGlusterd {
+			return fmt.Errorf("volume %s is a GlusterFS volume: delete it with 'gluster volume delete %s'", name, name)
+		}
+		return err
+	}
+	if err != nil && !errors.Is(err, volume.ErrBadDefinition) {
+		return err
+	}
+	if err := reg.Delete(name); err != nil {
+		return err
+	}
+	out := f.IO.Out
+	fmt.Fprintf(out, "volume delete: %s: success\n", name)
+	if v == nil {
+		return nil // a definition that could not be read names no bricks
+	}
+	fmt.Fprintf(out, "Its bricks keep their files, handles and volume-id %s:\n", v.ID)
+	var dirs []string
+	for _, b := range v.Bricks {
+		fmt.Fprintf(out, "  %s\n", b.Path)
+		dirs = append(dirs, b.Path)
+	}
+	key := v.XattrNS + "." + brick.KeyVolumeID
+	fmt.Fprintf(out, "To make a new volume of them, remove the stamp on each (setfattr -x %s DIR),\nthen: afrkit volume create NEW replica %d --force %s\n", key, v.Replica, strings.Join(dirs, " "))
+	return nil
+}
+
 // VolumeInfoOptions are the inputs of `volume info`.
 type VolumeInfoOptions struct {
 	F    *Factory
@@ -131,13 +181,31 @@ func volumeInfoRun(opts *VolumeInfoOptions) error {
 		}
 	}
 	vols := []*volume.Volume{}
+	var bad int
 	for _, n := range names {
 		v, err := cat.Lookup(n)
-		if err != nil {
+		if err != nil && opts.Name != "" {
 			return err
+		}
+		if err != nil {
+			// One bad definition must not hide the others.
+			fmt.Fprintf(opts.F.IO.ErrOut, "afrkit: %v\n", err)
+			bad++
+			continue
 		}
 		vols = append(vols, v)
 	}
+	if err := writeVolumeInfo(opts, vols); err != nil {
+		return err
+	}
+	if bad > 0 {
+		fmt.Fprintf(opts.F.IO.ErrOut, "afrkit: %d volume definition(s) could not be read\n", bad)
+		return errReported
+	}
+	return nil
+}
+
+func writeVolumeInfo(opts *VolumeInfoOptions, vols []*volume.Volume) error {
 	out := opts.F.IO.Out
 	if opts.JSON {
 		enc := json.NewEncoder(out)

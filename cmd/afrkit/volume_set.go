@@ -76,6 +76,9 @@ func volumeSetRun(f *Factory, name, key, value string) error {
 	if _, err := heal.Options(v); err != nil {
 		return err
 	}
+	if err := v.Validate(); err != nil {
+		return usageError{fmt.Errorf("volume set %s %s %s: %w", name, key, value, err)}
+	}
 	if err := reg.Save(v); err != nil {
 		return err
 	}
