@@ -130,8 +130,9 @@ func TestCrashAnywhereConverges(t *testing.T) {
 	if killed {
 		t.Fatal("the counting run was killed")
 	}
-	points := crashPoints(total, 200)
-	if len(points) < 200 && total >= 200 {
+	want := crashtest.Kills(200)
+	points := crashPoints(total, want)
+	if len(points) < want && total >= want {
 		t.Fatalf("only %d kill points", len(points))
 	}
 	t.Logf("a full heal takes %d steps; killing before %d of them", total, len(points))

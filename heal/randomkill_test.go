@@ -8,8 +8,9 @@ import (
 	"github.com/afrkit/afrkit/fixtures/crashtest"
 )
 
-// randomKills is how many heals TestRandomKillConverges kills from outside.
-const randomKills = 200
+// randomKills is how many heals TestRandomKillConverges kills from outside
+// (a fifth under the race detector: crashtest.Kills).
+var randomKills = crashtest.Kills(200)
 
 // TestRandomKillConverges kills heals of the mixed scenario (data, new
 // files and directories, a removal, metadata, a split-brain resolved by
