@@ -149,6 +149,10 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"volume", "info", "nope"}, ExitError, "volume nope: volume: no such volume"},
 		{[]string{"volume", "list", "--bogus"}, ExitUsage, "unknown flag"},
 		{[]string{"frobnicate"}, ExitUsage, "unknown command"},
+		// Once help and exit 0, or accepted:
+		{[]string{"volume", "heal"}, ExitUsage, `unknown command "heal" for "afrkit volume"`},
+		{[]string{"heal", "fxpend", "--jobs", "-5"}, ExitUsage, "--jobs -5: want 0"},
+		{[]string{"fsck", "fxpend", "--jobs", "-5"}, ExitUsage, "--jobs -5: want 0"},
 		{[]string{"--xattr-ns", "system", "volume", "list"}, ExitUsage, "--xattr-ns"},
 	}
 	for _, c := range cases {

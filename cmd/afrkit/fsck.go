@@ -115,6 +115,9 @@ func NewCmdFsck(f *Factory, runF func(*FsckOptions) error) *cobra.Command {
 				}
 				opts.Volume = args[0]
 			}
+			if opts.Jobs < 0 {
+				return usageError{fmt.Errorf("fsck: --jobs %d: want 0 (4 per CPU) or more", opts.Jobs)}
+			}
 			if opts.Volume == "" && opts.Brick == "" {
 				return usageError{errors.New("fsck: name a volume, or a brick with --brick DIR")}
 			}

@@ -92,6 +92,9 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if run.Jobs < 0 {
+				return usageError{fmt.Errorf("--jobs %d: want 0 (one per CPU) or more", run.Jobs)}
+			}
 			opts.Volume, run.Volume = args[0], args[0]
 			sub := ""
 			if len(args) > 1 {

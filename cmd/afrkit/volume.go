@@ -22,6 +22,10 @@ func NewCmdVolume(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "volume",
 		Short: "Create, list, describe and delete volumes",
+		// A verb it does not know is a mistake (exit 2), not a request
+		// for help: scripts see it fail.
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(NewCmdVolumeCreate(f, nil), NewCmdVolumeInfo(f, nil), NewCmdVolumeList(f, nil), NewCmdVolumeSet(f), NewCmdVolumeDelete(f))
 	return cmd
