@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/afrkit/afrkit/afr"
@@ -97,12 +100,20 @@ func healRun(opts *HealRunOptions) error {
 		return err
 	}
 	defer release()
-	res, err := e.Heal(context.Background(), opts.Full)
+	// SIGINT and SIGTERM stop the heal between batches: what was healed is
+	// committed (each entry's counters are cleared only once its sinks
+	// are durable), so the next run goes on from there.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := e.Heal(ctx, opts.Full)
 	if opts.F.IO.StderrTTY && e.Opts().Progress != nil {
 		fmt.Fprint(opts.F.IO.ErrOut, "\r\033[K")
 	}
 	if res != nil {
 		printResult(opts.F.IO.Out, opts, res)
+	}
+	if err != nil && ctx.Err() != nil {
+		return exitStatus{ExitInterrupted, fmt.Errorf("heal %s: interrupted; what was healed so far is committed, and running it again finishes it", opts.Volume)}
 	}
 	if err != nil {
 		return fmt.Errorf("heal %s: %w", opts.Volume, err)

@@ -22,6 +22,9 @@ const (
 	ExitError          ExitCode = 1
 	ExitUsage          ExitCode = 2
 	ExitNotImplemented ExitCode = 3
+	// ExitInterrupted is a heal stopped by SIGINT or SIGTERM at a safe
+	// point (128 + SIGINT, as shells report it).
+	ExitInterrupted ExitCode = 130
 )
 
 // errNotImplemented marks commands that a later release fills.
