@@ -82,6 +82,7 @@ EXIT STATUS
   1  an error (the message says which brick, path and operation)
   2  a mistake in the command line
   3  the command is not implemented yet
+  130  a heal stopped by SIGINT or SIGTERM (what it healed is kept; run it again)
   fsck has its own codes, as e2fsck: see 'afrkit fsck --help'.`
 
 // NewCmdRoot builds the command tree.
