@@ -36,6 +36,12 @@ func newEnv(t *testing.T) testEnv {
 	return env
 }
 
+// volEnv runs afrkit on the volumes a fixture built under dir (registry
+// dir/state), with no glusterd volumes.
+func volEnv(dir string) testEnv {
+	return testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "no-glusterd")}
+}
+
 func TestNewCmdVolumeCreate(t *testing.T) {
 	cases := []struct {
 		args []string

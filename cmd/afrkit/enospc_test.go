@@ -70,7 +70,7 @@ func TestResolveOnFullDisk(t *testing.T) {
 	mnt := loopExt4(t, 96)
 	v, err := fixtures.Healthy(mnt, "fx", 2)
 	mustDo(t, err)
-	env := testEnv{dir: mnt, state: filepath.Join(mnt, "state"), glusterd: filepath.Join(mnt, "no-glusterd")}
+	env := volEnv(mnt)
 	splitBrain := func(p string, b0, b1 []byte) {
 		t.Helper()
 		mustDo(t, v.WriteFile(p, []byte("first\n")))
@@ -142,7 +142,7 @@ func TestResolveSecondKeepDoesNotFit(t *testing.T) {
 	mnt := loopExt4(t, 128)
 	v, err := fixtures.Healthy(mnt, "r3", 3)
 	mustDo(t, err)
-	env := testEnv{dir: mnt, state: filepath.Join(mnt, "state"), glusterd: filepath.Join(mnt, "no-glusterd")}
+	env := volEnv(mnt)
 	big := func(c byte, n int) []byte { return bytes.Repeat([]byte{c}, n) }
 	mustDo(t, v.WriteFile("/big", []byte("first\n")))
 	mustDo(t, v.Overwrite("/big", big('0', 20<<20+2), 1, 2))

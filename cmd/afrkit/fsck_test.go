@@ -23,7 +23,7 @@ func TestFsckCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "no-glusterd")}
+	env := volEnv(dir)
 	tr := &transcript{t: t, env: env}
 	step := tr.step
 	step(ExitFsckClean, "fsck", "fx")
@@ -89,7 +89,7 @@ func TestFsckDotfilesAreNotTempFiles(t *testing.T) {
 	dir := t.TempDir()
 	v, err := fixtures.Healthy(dir, "fx", 2)
 	mustDo(t, err)
-	env := testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "no-glusterd")}
+	env := volEnv(dir)
 	mustDo(t, v.WriteFile("/.env.sample", []byte("PORT=8080\n")))
 	mustDo(t, v.WriteFile("/docs/.config.backup", []byte("[old]\n")))
 	mustDo(t, v.WriteFile("/.player.json.AbvgGY", []byte(`{"level":2}`+"\n")))
@@ -130,7 +130,7 @@ func TestFsckSeesSplitBrain(t *testing.T) {
 	dir := t.TempDir()
 	v, err := fixtures.Build(dir, "data-split-brain", 2)
 	mustDo(t, err)
-	env := testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "no-glusterd")}
+	env := volEnv(dir)
 	tr := &transcript{t: t, env: env}
 	tr.step(ExitFsckProblems, "fsck", "fx")
 	tr.step(ExitFsckClean, "fsck", "--brick", v.Bricks[0].Root, "--volume", "fx")

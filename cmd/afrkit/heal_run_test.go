@@ -62,7 +62,7 @@ func TestHealCommands(t *testing.T) {
 	if err := v.WriteFile("/docs/new.txt", []byte("made while b1 was down\n"), 1); err != nil {
 		t.Fatal(err)
 	}
-	env := testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "no-glusterd")}
+	env := volEnv(dir)
 	tr := &transcript{t: t, env: env}
 	step := tr.step
 	step(ExitOK, "heal", "fx", "--dry-run")
@@ -98,7 +98,7 @@ func TestHistoryTornLine(t *testing.T) {
 	mustDo(t, v.WriteFile("/second.txt", []byte("first\n")))
 	mustDo(t, v.Overwrite("/second.txt", []byte("b0's longer version\n"), 1))
 	mustDo(t, v.Overwrite("/second.txt", []byte("b1's version\n"), 0))
-	env := testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "no-glusterd")}
+	env := volEnv(dir)
 	tr := &transcript{t: t, env: env}
 	tr.step(ExitOK, "heal", "fx", "split-brain", "bigger-file", "/hello.txt")
 	log := filepath.Join(env.state, "history", "fx.jsonl")
@@ -119,7 +119,7 @@ func TestHealFullIdempotent(t *testing.T) {
 	dir := t.TempDir()
 	v, err := fixtures.Healthy(dir, "fx", 2)
 	mustDo(t, err)
-	env := testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "no-glusterd")}
+	env := volEnv(dir)
 	// The bricks without afrkit's heal lock, which the first heal creates.
 	bricks := func() string {
 		var keep []string
@@ -161,7 +161,7 @@ func TestUndoOverNewerContent(t *testing.T) {
 	dir := t.TempDir()
 	v, err := fixtures.Build(dir, "data-split-brain", 2)
 	mustDo(t, err)
-	env := testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "no-glusterd")}
+	env := volEnv(dir)
 	tr := &transcript{t: t, env: env}
 	tr.step(ExitOK, "heal", "fx", "split-brain", "bigger-file", "/hello.txt")
 	hist := tr.step(ExitOK, "heal", "fx", "history")

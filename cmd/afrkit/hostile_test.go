@@ -111,7 +111,7 @@ func hostileVolume(t *testing.T) (*fixtures.Vol, testEnv) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return v, testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "no-glusterd")}
+	return v, volEnv(dir)
 }
 
 // runAll runs cmds, then undoes every resolution they recorded (newest
@@ -399,7 +399,7 @@ func TestHostileManyHardLinks(t *testing.T) {
 	dir := tmpfsDir(t)
 	v, err := fixtures.Healthy(dir, "fx", 2)
 	mustDo(t, err)
-	env := testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "no-glusterd")}
+	env := volEnv(dir)
 	mustDo(t, v.Mkdir("/d"))
 	mustDo(t, v.WriteFile("/d/f", []byte("one inode, many names\n")))
 	const links = 2000

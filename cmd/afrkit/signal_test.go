@@ -38,7 +38,7 @@ func TestHealStopsOnSignal(t *testing.T) {
 			for i := 0; i < files; i++ {
 				mustDo(t, v.WriteFile(fmt.Sprintf("/f%04d", i), []byte("made while b1 was down\n"), 1))
 			}
-			env := testEnv{dir: dir, state: filepath.Join(dir, "state"), glusterd: filepath.Join(dir, "no-glusterd")}
+			env := volEnv(dir)
 			cmd := exec.Command(os.Args[0], "--state-dir", env.state, "--glusterd-dir", env.glusterd, "heal", "fx")
 			cmd.Env = append(os.Environ(), envRunMain+"=1")
 			var out, errOut bytes.Buffer
