@@ -19,8 +19,8 @@ import (
 // absolute path of the copy (from Abs or AbsOfGFID) plus the volume path or
 // gfid string used in error messages, as the read side does.
 
-// AfrkitDir is afrkit's own directory inside .glusterfs: kept copies and the
-// heal lock live there. GlusterFS never looks into it (its janitor purges
+// AfrkitDir is afrkit's own directory inside .glusterfs: kept copies and
+// fsck's quarantine live there. GlusterFS never looks into it (its janitor purges
 // only landfill), and it is not part of the volume's namespace.
 const AfrkitDir = "afrkit"
 

@@ -146,7 +146,16 @@ func (h *entryHeal) run() (outcome, error) {
 		}
 	}
 	h.metadata = v.Metadata
+	// The named lookup of a split-brain command on one file looks up that
+	// name in its directory, and heals nothing else of the directory: a
+	// command that then fails with "File not in split-brain" once left
+	// the directory's mode changed.
+	lookupOnly := h.op != nil && h.op.name != ""
 	for _, kv := range []afr.KindVerdict{v.Data, v.Metadata} {
+		if lookupOnly {
+			h.keep[kv.Kind] = true
+			continue
+		}
 		if err := h.healKind(kv); err != nil {
 			return h.outcome(), err
 		}

@@ -100,8 +100,10 @@ func (v *Volume) CheckOffline(procDir string) error {
 }
 
 // Lock takes afrkit's heal lock on every local brick of v, so that two
-// afrkit processes never heal the same bricks at once. The returned
-// function releases it.
+// afrkit processes never heal the same bricks at once: a flock on the
+// brick root's own descriptor, which creates nothing on the brick (a
+// refused command leaves every brick as it found it). glusterfsd never
+// flocks a brick root. The returned function releases it.
 func (v *Volume) Lock() (func(), error) {
 	var files []*os.File
 	release := func() {
@@ -113,15 +115,8 @@ func (v *Volume) Lock() (func(), error) {
 		if !b.Local {
 			continue
 		}
-		// Through the brick: a symlink planted at .glusterfs/afrkit is
-		// refused, never followed to make the lock elsewhere.
 		bb := brick.Beneath(b.Path)
-		dir := bb.GlusterPath(brick.AfrkitDir)
-		if err := bb.MkdirAll(dir, 0o700); err != nil {
-			release()
-			return nil, fmt.Errorf("volume %s: lock brick %s: %w", v.Name, b, err)
-		}
-		f, err := bb.OpenOrCreate(filepath.Join(dir, "heal.lock"), os.O_RDWR, 0o600)
+		f, err := bb.OpenDir(bb.Root)
 		if err != nil {
 			release()
 			return nil, fmt.Errorf("volume %s: lock brick %s: %w", v.Name, b, err)

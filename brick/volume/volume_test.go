@@ -201,3 +201,43 @@ func TestGlusterdBrickRefStaysInBricks(t *testing.T) {
 		}
 	}
 }
+
+// TestLockExcludesASecondHolder: the heal lock keeps a second afrkit off
+// the bricks until the first releases it, and takes it without creating
+// anything on a brick (it once created .glusterfs/afrkit/heal.lock, so a
+// refused command changed the brick).
+func TestLockExcludesASecondHolder(t *testing.T) {
+	cat, dir := newCatalog(t)
+	b0, b1 := filepath.Join(dir, "b0"), filepath.Join(dir, "b1")
+	v, err := create(cat, "media", 2, false, b0, b1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func() string {
+		var out []string
+		for _, b := range []string{b0, b1} {
+			filepath.WalkDir(b, func(p string, _ os.DirEntry, err error) error {
+				out = append(out, p)
+				return err
+			})
+		}
+		return strings.Join(out, "\n")
+	}
+	before := names()
+	release, err := v.Lock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Lock(); err == nil || !strings.Contains(err.Error(), "being healed by another afrkit process") {
+		t.Errorf("a second Lock while the first is held: %v", err)
+	}
+	release()
+	again, err := v.Lock()
+	if err != nil {
+		t.Fatalf("Lock after the release: %v", err)
+	}
+	again()
+	if after := names(); after != before {
+		t.Errorf("taking the lock created entries on the bricks:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}

@@ -120,16 +120,7 @@ func TestHealFullIdempotent(t *testing.T) {
 	v, err := fixtures.Healthy(dir, "fx", 2)
 	mustDo(t, err)
 	env := volEnv(dir)
-	// The bricks without afrkit's heal lock, which the first heal creates.
-	bricks := func() string {
-		var keep []string
-		for _, l := range strings.Split(snapshot(t, dir), "\n") {
-			if !strings.Contains(l, "/.glusterfs ") && !strings.Contains(l, "/.glusterfs/afrkit") {
-				keep = append(keep, l)
-			}
-		}
-		return strings.Join(keep, "\n")
-	}
+	bricks := func() string { return snapshot(t, dir) }
 	clean := func(when string, args ...string) {
 		t.Helper()
 		before := bricks()
@@ -190,5 +181,48 @@ func TestUndoOverNewerContent(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the newer content is not in the undo's keep store: %v", kept)
+	}
+}
+
+// TestSplitBrainRefusalsChangeNothing: split-brain commands on entries
+// that are not in split-brain (a directory and a file with pending heals)
+// fail with "File not in split-brain", or heal no entry, and leave every
+// brick byte-identical: names, content, modes, times, xattrs. The command
+// on /d/f once healed its directory's mode on the way (the named lookup of
+// /d/f healed all of /d), and every command created the heal lock.
+func TestSplitBrainRefusalsChangeNothing(t *testing.T) {
+	for _, args := range [][]string{
+		{"bigger-file", "/d"}, {"latest-mtime", "/d"}, {"majority", "/d"}, {"source-brick", "b1", "/d"},
+		{"bigger-file", "/d/f"}, {"latest-mtime", "/d/f"}, {"source-brick", "b1", "/d/f"},
+		{"source-brick", "b1"}, {"majority"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			dir := t.TempDir()
+			v, err := fixtures.Healthy(dir, "fx", 2)
+			mustDo(t, err)
+			mustDo(t, v.Mkdir("/d"))
+			mustDo(t, v.WriteFile("/d/f", []byte("x\n")))
+			mustDo(t, v.Chmod("/d", 0o700, 1))
+			mustDo(t, v.Chmod("/d/f", 0o600, 1))
+			mustDo(t, v.WriteFile("/d/new", []byte("made while b1 was down\n"), 1))
+			a := append([]string{"heal", "fx", "split-brain"}, args...)
+			for i := range a {
+				if a[i] == "b1" {
+					a[i] = v.Bricks[1].Root
+				}
+			}
+			before := snapshot(t, dir)
+			code, out, errOut := run(t, volEnv(dir), a...)
+			named := len(args) > 1 && strings.HasPrefix(args[len(args)-1], "/")
+			switch {
+			case named && (code != ExitError || !strings.Contains(out, "failed: File not in split-brain.")):
+				t.Errorf("exit %d, want 1 and \"File not in split-brain\":\n%s%s", code, out, errOut)
+			case !named && (code != ExitOK || !strings.Contains(out, "Number of healed entries: 0")):
+				t.Errorf("exit %d, want 0 and no healed entry:\n%s%s", code, out, errOut)
+			}
+			if after := snapshot(t, dir); after != before {
+				t.Errorf("the refused command changed the bricks:\n%s", lineDiff(before, after))
+			}
+		})
 	}
 }
