@@ -106,11 +106,17 @@ func CheckVolume(ctx context.Context, v *volume.Volume, opts Options) (*Report, 
 				return nil, err
 			}
 			bs.self, bs.keys, bs.pendingKeys = j, keys, volume.PendingKeys(set)
+			if c.notABrick(bs) {
+				continue
+			}
 			s.bricks = append(s.bricks, bs)
 		}
 		if len(s.bricks) > 0 {
 			c.sets = append(c.sets, s)
 		}
+	}
+	if len(c.sets) == 0 && len(c.rep.Findings) > 0 {
+		return c.rep, nil // every local brick is one notABrick reported
 	}
 	if len(c.sets) == 0 {
 		var all []string
@@ -267,6 +273,27 @@ func (c *checker) add(f Finding) {
 func (bs *brickState) on(f Finding) Finding {
 	f.Brick, f.BrickRoot = bs.label, bs.root
 	return f
+}
+
+// notABrick reports, and leaves out of the check, a brick directory with
+// neither its volume-id nor .glusterfs: what a disk that is not mounted
+// looks like (its empty mount point), or a brick directory made anew.
+// GlusterFS refuses to start such a brick; fsck stamps nothing on it,
+// because a repair would make the mount point a brick and the next heal
+// would fill the filesystem beneath it.
+func (c *checker) notABrick(bs *brickState) bool {
+	b := bs.b
+	if _, err := b.VolumeID(); !errors.Is(err, brick.ErrNoVolumeID) {
+		return false
+	}
+	if exists, err := b.Exists(b.GlusterPath()); exists || err != nil {
+		return false
+	}
+	c.add(bs.on(Finding{Class: ClassVolumeID, Path: "/",
+		Detail: "neither " + b.Key(brick.KeyVolumeID) + " nor .glusterfs: the brick's disk looks not mounted, or the brick was made anew; it was not checked",
+		Manual: "mount the brick's filesystem at " + b.Root + "; GlusterFS refuses a brick without its volume-id, and fsck stamps none (a new disk is put in by setting " +
+			b.Key(brick.KeyVolumeID) + " to the volume's id by hand, then afrkit heal " + c.volName() + " full)"}))
+	return true
 }
 
 // checkRoot checks what makes a directory a brick of this volume.

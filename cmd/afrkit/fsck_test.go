@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/pkg/xattr"
+
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/fixtures"
 	"github.com/afrkit/afrkit/fsck"
@@ -136,4 +138,29 @@ func TestFsckSeesSplitBrain(t *testing.T) {
 	tr.step(ExitFsckClean, "fsck", "--brick", v.Bricks[0].Root, "--volume", "fx")
 	tr.step(ExitFsckProblems, "fsck", "fx", "--repair")
 	assertGolden(t, scrub(tr.String(), dir))
+}
+
+// TestEmptiedBrickIsNotRefilled: a brick directory removed and made again,
+// empty, is what a disk that is not mounted looks like: its mount point.
+// fsck --repair once stamped it (volume-id, .glusterfs, root gfid) and heal
+// full then refilled it, onto the root filesystem in real life. Now fsck
+// reports it and stamps nothing, heal refuses, and the directory stays
+// empty.
+func TestEmptiedBrickIsNotRefilled(t *testing.T) {
+	dir := t.TempDir()
+	v, err := fixtures.Healthy(dir, "fx", 2)
+	mustDo(t, err)
+	b1 := v.Bricks[1].Root
+	mustDo(t, os.RemoveAll(b1))
+	mustDo(t, os.Mkdir(b1, 0o755))
+	tr := &transcript{t: t, env: volEnv(dir)}
+	tr.step(ExitFsckProblems, "fsck", "fx")
+	tr.step(ExitFsckProblems, "fsck", "fx", "--repair")
+	tr.step(ExitError, "heal", "fx", "full")
+	assertGolden(t, scrub(tr.String(), dir))
+	names, _ := os.ReadDir(b1)
+	keys, _ := xattr.LList(b1)
+	if len(names) != 0 || len(keys) != 0 {
+		t.Errorf("the emptied brick got %v and xattrs %v", names, keys)
+	}
 }

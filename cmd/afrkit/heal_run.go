@@ -109,7 +109,7 @@ func healRun(opts *HealRunOptions) error {
 	if opts.F.IO.StderrTTY && e.Opts().Progress != nil {
 		fmt.Fprint(opts.F.IO.ErrOut, "\r\033[K")
 	}
-	if res != nil {
+	if res != nil && res.Passes > 0 { // a heal refused before its first pass did nothing to report
 		printResult(opts.F.IO.Out, opts, res)
 	}
 	if err != nil && ctx.Err() != nil {
