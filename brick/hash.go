@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/zeebo/blake3"
 )
@@ -125,6 +126,23 @@ func hashContent(f *os.File, size int64) (string, error) {
 	binary.BigEndian.PutUint64(num[:], uint64(size))
 	h.Write(num[:])
 	return SparsePrefix + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// ShortHash abbreviates a HashFile name for a message: its first 16 hex
+// digits (after SparsePrefix when it has one). Anything else, such as an
+// error in place of a hash, is returned whole.
+func ShortHash(name string) string {
+	prefix, sum := "", name
+	if rest, ok := strings.CutPrefix(name, SparsePrefix); ok {
+		prefix, sum = SparsePrefix, rest
+	}
+	if len(sum) <= 16 {
+		return name
+	}
+	if _, err := hex.DecodeString(sum); err != nil {
+		return name
+	}
+	return prefix + sum[:16]
 }
 
 // AllZero reports whether b holds only zero bytes.

@@ -106,3 +106,18 @@ func TestHashFile(t *testing.T) {
 		t.Errorf("two equal sparse terabytes: %s and %s", h1, h2)
 	}
 }
+
+func TestShortHash(t *testing.T) {
+	sum := strings.Repeat("0123456789abcdef", 4)
+	for in, want := range map[string]string{
+		sum:                 sum[:16],
+		SparsePrefix + sum:  SparsePrefix + sum[:16],
+		"unreadable: EIO":   "unreadable: EIO",
+		"abc":               "abc",
+		SparsePrefix + "xy": SparsePrefix + "xy",
+	} {
+		if got := ShortHash(in); got != want {
+			t.Errorf("ShortHash(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package fsck
 
 import (
 	"bytes"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -554,7 +553,7 @@ func (c *checker) compareCopies(s *setState, p string, copies []*copyInfo, entry
 				hashes[ci] = h
 			}
 			if differ(present, func(ci *copyInfo) string { return hashes[ci] }) {
-				diffs = append(diffs, "content (blake3) "+describeEach(present, func(ci *copyInfo) string { return short(hashes[ci]) }))
+				diffs = append(diffs, "content (blake3) "+describeEach(present, func(ci *copyInfo) string { return brick.ShortHash(hashes[ci]) }))
 			}
 		}
 	}
@@ -653,16 +652,4 @@ func differ(cs []*copyInfo, f func(*copyInfo) string) bool {
 		}
 	}
 	return false
-}
-
-func short(h string) string {
-	if len(h) > 16 && isHex(h) {
-		return h[:16]
-	}
-	return h
-}
-
-func isHex(s string) bool {
-	_, err := hex.DecodeString(s)
-	return err == nil
 }

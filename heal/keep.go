@@ -108,30 +108,43 @@ func typeName(mode uint32) string {
 // file for metadata) into the brick's kept directory, durably, before the
 // resolution overwrites it.
 func (h *entryHeal) keepCopy(i int, rec Record, kind afr.Kind) (Kept, error) {
-	// Labels may be host:/path when brick directories share a base name.
-	label := strings.NewReplacer("/", "_", ":", "_").Replace(h.label(i))
-	kept := filepath.Join(h.rs.Open[i].KeptDir(), rec.ID, label+"-"+h.gfid.String())
-	m, err := h.writeMeta(i, rec, h.path, h.abs[i], kept)
-	if err != nil {
-		return Kept{}, err
-	}
-	k := Kept{Brick: h.label(i), BrickRoot: h.rs.Open[i].Root, Meta: kept + ".json", Type: m.Type, Size: m.Size}
-	if kind != afr.Data {
-		return k, nil
-	}
 	b := h.rs.Open[i]
-	if err := b.CopyFile(h.abs[i], kept); err != nil {
-		// The metadata file alone describes no kept copy: take it back,
-		// so nothing is left that no history record mentions.
-		_ = b.Remove(kept + ".json")
-		return k, fmt.Errorf("%s: keep %s: %w", h.label(i), h.path, err)
+	kept := filepath.Join(b.KeptDir(), rec.ID, keptName(h.label(i), h.gfid.String()))
+	if kind != afr.Data {
+		m, err := h.writeMeta(i, rec, h.path, h.abs[i], kept)
+		if err != nil {
+			return Kept{}, err
+		}
+		return Kept{Brick: h.label(i), BrickRoot: b.Root, Meta: kept + ".json", Type: m.Type, Size: m.Size}, nil
 	}
-	sum, err := b.HashFile(kept)
+	k, err := keepFile(b, h.label(i), rec, h.path, h.abs[i], kept)
 	if err != nil {
 		return k, err
 	}
-	k.Path, k.Blake3 = kept, sum
-	return k, nil
+	k.Blake3, err = b.HashFile(kept)
+	return k, err
+}
+
+// keptName names a brick's kept copy of gfid g in a record's directory.
+// Labels may be host:/path when brick directories share a base name.
+func keptName(label, g string) string {
+	return strings.NewReplacer("/", "_", ":", "_").Replace(label) + "-" + g
+}
+
+// keepFile copies the regular file at abs (path p) on brick b, labelled
+// label, to kept with its metadata file, durably, for record rec. A copy
+// that fails takes its metadata file back, so nothing is left that no
+// history record mentions.
+func keepFile(b *brick.Brick, label string, rec Record, p, abs, kept string) (Kept, error) {
+	m, err := writeKeptMeta(b, label, rec, p, abs, kept)
+	if err != nil {
+		return Kept{}, err
+	}
+	if err := b.CopyFile(abs, kept); err != nil {
+		_ = b.Remove(kept + ".json")
+		return Kept{}, fmt.Errorf("%s: keep %s: %w", label, p, err)
+	}
+	return Kept{Brick: label, BrickRoot: b.Root, Path: kept, Meta: kept + ".json", Type: m.Type, Size: m.Size}, nil
 }
 
 // keepMoved moves brick i's copy at abs (path p, gfid g) out of the volume

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -162,11 +161,12 @@ func (h *entryHeal) keepAll(rec *Record, src int, sinks []int, kind afr.Kind) er
 func (h *entryHeal) dropKept(rec Record) error {
 	var errs []error
 	for _, k := range rec.Kept {
-		i := slices.IndexFunc(h.rs.Open, func(b *brick.Brick) bool { return b != nil && b.Root == k.BrickRoot })
-		if i < 0 {
+		rs, i, err := h.e.brickOf(k)
+		if err != nil {
+			errs = append(errs, err)
 			continue
 		}
-		b := h.rs.Open[i]
+		b := rs.Open[i]
 		for _, p := range []string{k.Path, k.Meta} {
 			if p == "" {
 				continue

@@ -62,14 +62,14 @@ func (e *Engine) Undo(id string, force bool) ([]string, error) {
 	if len(newer) > 0 && !force {
 		var what []string
 		for _, n := range newer {
-			what = append(what, fmt.Sprintf("%s's %s (blake3 %s now, %s after the resolution)", n.k.Brick, rec.Path, short(n.sum), short(rec.SourceBlake3)))
+			what = append(what, fmt.Sprintf("%s's %s (blake3 %s now, %s after the resolution)", n.k.Brick, rec.Path, brick.ShortHash(n.sum), brick.ShortHash(rec.SourceBlake3)))
 		}
 		return nil, fmt.Errorf("undo %s: changed since the resolution: %s; undo would overwrite it, and --force keeps the newer content in the keep store first", id, strings.Join(what, ", "))
 	}
 	var lines []string
 	for _, n := range newer {
 		// Labels may be host:/path when brick directories share a base name.
-		kept := filepath.Join(n.rs.Open[n.i].KeptDir(), u.ID, strings.NewReplacer("/", "_", ":", "_").Replace(n.k.Brick)+"-"+rec.GFID)
+		kept := filepath.Join(n.rs.Open[n.i].KeptDir(), u.ID, keptName(n.k.Brick, rec.GFID))
 		if e.opts.DryRun {
 			lines = append(lines, fmt.Sprintf("would keep %s's newer %s at %s", n.k.Brick, rec.Path, kept))
 			continue
@@ -171,24 +171,10 @@ func (e *Engine) keepNewer(n newerCopy, u Record, kept string) (Kept, error) {
 	if err := b.RoomToCopy(n.abs); err != nil {
 		return Kept{}, fmt.Errorf("%s: keep the newer %s: %w", n.k.Brick, u.Path, err)
 	}
-	m, err := writeKeptMeta(b, n.k.Brick, u, u.Path, n.abs, kept)
-	if err != nil {
-		return Kept{}, err
-	}
 	e.step("keep newer " + u.Path)
-	if err := b.CopyFile(n.abs, kept); err != nil {
-		_ = b.Remove(kept + ".json")
-		return Kept{}, fmt.Errorf("%s: keep the newer %s: %w", n.k.Brick, u.Path, err)
-	}
-	return Kept{Brick: n.k.Brick, BrickRoot: b.Root, Path: kept, Meta: kept + ".json", Type: m.Type, Size: m.Size, Blake3: n.sum}, nil
-}
-
-// short abbreviates a content name for a message.
-func short(sum string) string {
-	if len(sum) > 16 {
-		return sum[:16]
-	}
-	return sum
+	k, err := keepFile(b, n.k.Brick, u, u.Path, n.abs, kept)
+	k.Blake3 = n.sum
+	return k, err
 }
 
 func firstOf(a, b string) string {
