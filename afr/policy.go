@@ -163,7 +163,7 @@ func FavoriteChild(replies []Reply, p Policy) (int, error) {
 			return -1, err
 		}
 	case PolicyMtime:
-		fav = favByTime(replies, func(r Reply) Timespec { return r.Mtime })
+		fav = favByTime(replies, Reply.LatestMtime)
 	case PolicyCtime:
 		fav = favByTime(replies, func(r Reply) Timespec { return r.Ctime })
 	case PolicyMajority:
@@ -336,12 +336,12 @@ func markLargest(replies []Reply, sources []bool) {
 func markLatestMtime(replies []Reply, sources []bool) {
 	var max Timespec
 	for i := range sources {
-		if sources[i] && max.Before(replies[i].Mtime) {
-			max = replies[i].Mtime
+		if sources[i] && max.Before(replies[i].LatestMtime()) {
+			max = replies[i].LatestMtime()
 		}
 	}
 	for i := range sources {
-		if sources[i] && replies[i].Mtime.Before(max) {
+		if sources[i] && replies[i].LatestMtime().Before(max) {
 			sources[i] = false
 		}
 	}
@@ -442,9 +442,9 @@ func ResolveGFIDSplitBrain(replies []Reply, op HealOp, sourceBrick int, p Policy
 			if !valid(r) {
 				continue
 			}
-			if max.Before(r.Mtime) {
-				src, max = i, r.Mtime
-			} else if r.Mtime == max {
+			if t := r.LatestMtime(); max.Before(t) {
+				src, max = i, t
+			} else if t == max {
 				src = -1
 			}
 		}
@@ -465,7 +465,7 @@ func ResolveGFIDSplitBrain(replies []Reply, op HealOp, sourceBrick int, p Policy
 			}
 			src = s
 		case PolicyMtime:
-			src = favByTime(replies, func(r Reply) Timespec { return r.Mtime })
+			src = favByTime(replies, Reply.LatestMtime)
 		case PolicyCtime:
 			src = favByTime(replies, func(r Reply) Timespec { return r.Ctime })
 		case PolicyMajority:

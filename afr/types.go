@@ -100,6 +100,26 @@ func (t Timespec) Before(u Timespec) bool {
 	return t.Sec < u.Sec || (t.Sec == u.Sec && t.Nsec < u.Nsec)
 }
 
+// behindTheVolumeSec is how many seconds newer than the mdata's mtime an
+// inode's own mtime must be for latest-mtime to take it: a write through
+// GlusterFS leaves the two microseconds apart (the client's clock, then
+// the brick's), a write on the brick behind the volume's back moves only
+// the inode's.
+const behindTheVolumeSec = 2
+
+// LatestMtime is the mtime latest-mtime and favorite-child-policy mtime
+// compare: the mdata's, which GlusterFS reports, unless the copy was
+// written on its brick behind the volume's back (its inode's mtime at
+// least two seconds newer), when the inode's is the newer of the two and
+// the one that says when the content was last written.
+func (r Reply) LatestMtime() Timespec {
+	limit := Timespec{Sec: r.Mtime.Sec + behindTheVolumeSec, Nsec: r.Mtime.Nsec}
+	if limit.Before(r.InodeMtime) {
+		return r.InodeMtime
+	}
+	return r.Mtime
+}
+
 // Reply is what one brick of a replica set holds for one entry. A slice of
 // Replies is indexed by the brick's position in the replica set, which is also
 // the index j of the pending key trusted.afr.<VOL>-client-<j> within the set.
@@ -119,6 +139,9 @@ type Reply struct {
 	GID    uint32
 	Mtime  Timespec
 	Ctime  Timespec
+	// InodeMtime is the inode's own mtime, where Mtime is the one the
+	// mdata xattr keeps (GlusterFS's ctime feature reports that one).
+	InodeMtime Timespec
 	// Xattrs holds the xattrs that metadata heal copies (user.*, and
 	// trusted.* other than trusted.afr.*, trusted.gfid, gfid2path,
 	// volume-id), keyed by full name.

@@ -269,6 +269,7 @@ func (b *Brick) fromStat(r *afr.Reply, st *syscall.Stat_t) {
 	r.UID, r.GID = st.Uid, st.Gid
 	r.Mtime = afr.Timespec{Sec: st.Mtim.Sec, Nsec: st.Mtim.Nsec}
 	r.Ctime = afr.Timespec{Sec: st.Ctim.Sec, Nsec: st.Ctim.Nsec}
+	r.InodeMtime = r.Mtime
 }
 
 // readCountersIf reads the pending keys and the dirty key into r, only

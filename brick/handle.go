@@ -117,6 +117,9 @@ func (b *Brick) SymlinkDirHandle(g, pgfid afr.GFID, name string) error {
 	return nil
 }
 
+// SameFile reports whether x and y (brick paths) are one inode.
+func (b *Brick) SameFile(x, y string) (bool, error) { return b.sameFile(x, y) }
+
 func (b *Brick) sameFile(x, y string) (bool, error) {
 	var sx, sy syscall.Stat_t
 	if err := b.Lstat(x, &sx); err != nil {

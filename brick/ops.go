@@ -363,5 +363,19 @@ func (b *Brick) HasGFID(g afr.GFID) (exists, dir bool, err error) {
 	return true, st.Mode&syscall.S_IFMT == syscall.S_IFDIR, nil
 }
 
+// HasGFIDNamed is HasGFID for a gfid that some name of the volume still
+// holds: a file's handle is then one of several links. A handle left
+// alone (its last name removed on the brick behind the volume's back)
+// does not count: the file is gone from the volume.
+func (b *Brick) HasGFIDNamed(g afr.GFID) (exists, dir bool, err error) {
+	var st syscall.Stat_t
+	_, ok, err := b.statGFID(g, &st)
+	if err != nil || !ok {
+		return false, false, err
+	}
+	dir = st.Mode&syscall.S_IFMT == syscall.S_IFDIR
+	return dir || st.Nlink > 1, dir, nil
+}
+
 // GFIDAt reads the gfid of the copy at abs.
 func (b *Brick) GFIDAt(abs string) (afr.GFID, error) { return b.gfidAbs(abs, b.RelToRoot(abs)) }

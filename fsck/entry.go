@@ -2,6 +2,7 @@ package fsck
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -66,15 +67,49 @@ func (c *checker) gfidFixes(s *setState, p string, pgfid afr.GFID, name string, 
 		whose = "the other copies'"
 	}
 	for i, f := range findings {
+		ci := lacking[i]
+		if !g.IsZero() && len(have) == 1 {
+			if differs := differsFrom(ci, copies, g); differs != "" {
+				// Given the gfid, this copy would be the one the others'
+				// counters blame, or merely the smaller: a heal would then
+				// overwrite a version nothing else holds without keeping
+				// it. Heal full gives it the gfid after keeping it.
+				f.Manual = differs + ": it was made or written on this brick behind the volume's back; 'afrkit heal VOL full' keeps it, then gives it the gfid"
+				c.add(f)
+				continue
+			}
+		}
 		if g.IsZero() {
 			f.Manual = why
 			c.add(f)
 			continue
 		}
-		ci := lacking[i]
 		f.Repair = fmt.Sprintf("set gfid %s (%s), with its handle and gfid2path", g, whose)
+		// The brick may hold g's handle still, for the old copy of this
+		// name that was replaced on the brick (an orphan-handle finding
+		// too): it goes to quarantine first, or the gfid would be set and
+		// its handle refused. A handle that other names hold is for a
+		// person to sort out.
+		orphan, held := heldHandle(ci, g)
+		if held != "" {
+			f.Repair, f.Manual = "", held
+			c.add(f)
+			continue
+		}
+		if orphan != "" {
+			f.Repair += ", after moving the orphan that holds that handle now to quarantine"
+		}
 		f.fix = func(q *quarantine) error {
 			b := ci.bs.b
+			if orphan != "" {
+				if exists, err := b.Exists(orphan); err != nil {
+					return err
+				} else if exists {
+					if err := q.move(b, orphan, Finding{Class: ClassOrphanHandle, GFID: g.String()}); err != nil {
+						return err
+					}
+				}
+			}
 			q.before("set gfid " + p)
 			if err := b.SetRawXattr(ci.abs, p, b.Key(brick.KeyGFID), g[:]); err != nil {
 				return err
@@ -90,6 +125,53 @@ func (c *checker) gfidFixes(s *setState, p string, pgfid afr.GFID, name string, 
 		}
 		c.add(f)
 	}
+}
+
+// heldHandle looks at g's handle on ci's brick: orphan is its path when
+// another inode with no name in the volume holds it (link count 1), and
+// held says why the gfid cannot be given when an inode with names does.
+func heldHandle(ci *copyInfo, g afr.GFID) (orphan, held string) {
+	b := ci.bs.b
+	h := b.HandlePath(g)
+	var st syscall.Stat_t
+	if err := b.Lstat(h, &st); err != nil {
+		return "", ""
+	}
+	if same, err := b.SameFile(ci.abs, h); err == nil && same {
+		return "", ""
+	}
+	if st.Mode&syscall.S_IFMT == syscall.S_IFREG && st.Nlink == 1 {
+		return h, ""
+	}
+	return "", fmt.Sprintf("the handle of gfid %s on %s is another file, which has names in the volume: give one of them another gfid first", g, ci.bs.label)
+}
+
+// differsFrom says how the copy ci, which lacks a gfid, differs from the
+// copies that have gfid g (type, size or content), or "" when it is one
+// of them in all but its xattrs.
+func differsFrom(ci *copyInfo, copies []*copyInfo, g afr.GFID) string {
+	for _, o := range copies {
+		if o == nil || !o.gfidOK || o.gfid != g {
+			continue
+		}
+		switch {
+		case o.typ() != ci.typ():
+			return fmt.Sprintf("it is a %s, and %s's copy a %s", ci.typ(), o.bs.label, o.typ())
+		case ci.typ() != afr.TypeRegular:
+			continue
+		case o.st.Size != ci.st.Size:
+			return fmt.Sprintf("its content differs from %s's (%d bytes, not %d)", o.bs.label, ci.st.Size, o.st.Size)
+		}
+		mine, err1 := ci.bs.b.HashFile(ci.abs)
+		theirs, err2 := o.bs.b.HashFile(o.abs)
+		if err1 != nil || err2 != nil {
+			return fmt.Sprintf("its content cannot be compared with %s's (%v)", o.bs.label, errors.Join(err1, err2))
+		}
+		if mine != theirs {
+			return fmt.Sprintf("its content differs from %s's", o.bs.label)
+		}
+	}
+	return ""
 }
 
 // checkCopy runs the checks of one copy on its own brick. A missing or

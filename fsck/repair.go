@@ -201,8 +201,9 @@ func QuarantineDir(b *brick.Brick, id string) string {
 
 // Restore puts back what the repair id moved to quarantine on the bricks
 // at roots (in namespace ns), newest move first, never over a name that
-// exists again. It returns what it did and what it left, one line each.
-func Restore(roots []string, ns, id string) ([]string, error) {
+// exists again. It returns what it did and what it left, one line each;
+// with dryRun, what it would do, changing nothing.
+func Restore(roots []string, ns, id string, dryRun bool) ([]string, error) {
 	if id == "" || strings.ContainsAny(id, "/\x00") || id == "." || id == ".." {
 		return nil, fmt.Errorf("fsck: restore: %q is not a quarantine id", id)
 	}
@@ -235,6 +236,15 @@ func Restore(roots []string, ns, id string) ([]string, error) {
 			}
 			if exists, err := b.Exists(to); err != nil || !exists {
 				continue // the repair was killed before this move, or it is back already
+			}
+			if dryRun {
+				if taken, err := b.Exists(from); err != nil || taken {
+					lines = append(lines, fmt.Sprintf("%s: would leave %s in quarantine: %s exists again", root, m.To, m.From))
+					left++
+					continue
+				}
+				lines = append(lines, fmt.Sprintf("%s: would restore %s (%s)", root, m.From, m.Class))
+				continue
 			}
 			// Through the brick: a parent replaced by a symlink since the
 			// repair is refused, never followed out of the brick.

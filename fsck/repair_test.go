@@ -177,17 +177,17 @@ func TestRestoreUndoesTheQuarantine(t *testing.T) {
 	for _, b := range v.Bricks {
 		roots = append(roots, b.Root)
 	}
-	lines, err := fsck.Restore(roots, v.V.XattrNS, "r1")
+	lines, err := fsck.Restore(roots, v.V.XattrNS, "r1", false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := moved(check(t, v, fsck.Options{})); !slices.Equal(got, before) {
 		t.Errorf("after restoring (%q) fsck finds\n%s\nwant as before the repair\n%s", lines, strings.Join(got, "\n"), strings.Join(before, "\n"))
 	}
-	if _, err := fsck.Restore(roots, v.V.XattrNS, "../r1"); err == nil {
+	if _, err := fsck.Restore(roots, v.V.XattrNS, "../r1", false); err == nil {
 		t.Error("a quarantine id with a slash was accepted")
 	}
-	if _, err := fsck.Restore(roots, v.V.XattrNS, "nope"); err == nil {
+	if _, err := fsck.Restore(roots, v.V.XattrNS, "nope", false); err == nil {
 		t.Error("an unknown quarantine id was accepted")
 	}
 }

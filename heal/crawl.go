@@ -148,7 +148,20 @@ func byDepth(rs *ReplicaSet, dirs []afr.GFID) [][]afr.GFID {
 // its names compared on every brick, and every entry is checked.
 func (e *Engine) crawl(ctx context.Context, rs *ReplicaSet) (int, []Left, error) {
 	e.total.Add(1)
-	return e.healAll(ctx, rs, []afr.GFID{brick.RootGFID}, true)
+	e.plan(rs, -1, planVisited, brick.RootGFID)
+	c, l, err := e.healAll(ctx, rs, []afr.GFID{brick.RootGFID}, true)
+	if err != nil {
+		return c, l, err
+	}
+	// Then what the indexes list and the crawl did not reach (a gfid
+	// with no name left, or none on any brick, a name the crawl left in
+	// gfid split-brain): in the same pass, which a dry run plans, rather
+	// than in the index pass after it, which no dry run sees. What the
+	// crawl healed is no longer listed; a dry run skips what it planned.
+	lc, ll, err := e.healListed(ctx, rs, func(g afr.GFID, l *listing) bool {
+		return e.planned(rs, -1, planVisited, g) || e.goneAfterPlan(rs, g, l)
+	})
+	return c + lc, append(l, ll...), err
 }
 
 // healChildren continues a full crawl below the directories just healed.
@@ -156,10 +169,13 @@ func (e *Engine) healChildren(ctx context.Context, rs *ReplicaSet, kids []child)
 	var dirs, files []afr.GFID
 	seen := map[afr.GFID]bool{}
 	for _, k := range kids {
-		if seen[k.gfid] {
+		if seen[k.gfid] || e.planned(rs, -1, planVisited, k.gfid) {
 			continue
 		}
 		seen[k.gfid] = true
+		// A file with several names is met once per name; the run finds
+		// nothing to do the second time, so its dry run plans nothing.
+		e.plan(rs, -1, planVisited, k.gfid)
 		if k.dir {
 			dirs = append(dirs, k.gfid)
 		} else {
@@ -201,6 +217,23 @@ type Outcome struct {
 // SplitBrain runs a split-brain command on one file. Its outcome says what
 // happened in GlusterFS's words; err is for failures of afrkit itself.
 func (e *Engine) SplitBrain(ctx context.Context, t Target, op SplitBrainOp) (Outcome, error) {
+	if !e.opts.DryRun {
+		// Plan first: a command whose plan fails (a directory merged, then
+		// a name in it that no policy resolves) is refused before it
+		// changes anything, with the plan's words.
+		opts := e.opts
+		opts.DryRun, opts.Step, opts.Progress = true, nil, nil
+		dry, err := NewEngine(e.Vol, opts)
+		if err != nil {
+			return Outcome{File: t.String()}, err
+		}
+		plan, err := dry.SplitBrain(ctx, t, op)
+		if err != nil || !plan.Healed {
+			// Nothing was done: what is left is what the plan left.
+			e.result = &Result{Healed: map[string]int{}, Left: dry.result.Left}
+			return plan, err
+		}
+	}
 	e.result = &Result{Healed: map[string]int{}}
 	e.start = e.opts.Now()
 	out := Outcome{File: t.String()}
@@ -240,9 +273,10 @@ func (e *Engine) SplitBrain(ctx context.Context, t Target, op SplitBrainOp) (Out
 				return out, nil
 			}
 			if pop.acted {
-				// The name now has the winner's gfid everywhere; the
-				// losers' new copies fill by a plain heal.
-				g = e.gfidOfPath(rs, t.Path)
+				// The name now has the winner's gfid everywhere (a dry
+				// run plans so); the losers' new copies fill by a plain
+				// heal.
+				g = pop.winner
 				if !g.IsZero() {
 					if _, _, _, err := e.healBatch(rs, []afr.GFID{g}, false, nil); err != nil {
 						return out, err
@@ -254,6 +288,11 @@ func (e *Engine) SplitBrain(ctx context.Context, t Target, op SplitBrainOp) (Out
 		}
 	}
 	if g.IsZero() {
+		if t.Path != "" && e.anyHas(rs, t.Path) {
+			// Made on a brick with no gfid: nothing AFR could be in
+			// split-brain about.
+			return fail(afr.ErrNotInSplitBrain.Error()[5:])
+		}
 		return fail("No such file or directory")
 	}
 	fop := op
@@ -271,7 +310,11 @@ func (e *Engine) SplitBrain(ctx context.Context, t Target, op SplitBrainOp) (Out
 		return fail(left[0].Reason)
 	}
 	out.Healed = true
-	out.Lines = append(out.Lines, fmt.Sprintf("Healed %s.", out.File))
+	if e.opts.DryRun {
+		out.Lines = append(out.Lines, fmt.Sprintf("Would heal %s.", out.File))
+	} else {
+		out.Lines = append(out.Lines, fmt.Sprintf("Healed %s.", out.File))
+	}
 	return out, nil
 }
 
@@ -311,6 +354,21 @@ func (e *Engine) SplitBrainAll(ctx context.Context, set int, op SplitBrainOp, ea
 		each(out)
 	}
 	return healed, nil
+}
+
+// anyHas reports whether some brick of rs has a name at p.
+func (e *Engine) anyHas(rs *ReplicaSet, p string) bool {
+	for _, b := range rs.Open {
+		if b == nil {
+			continue
+		}
+		if abs, err := b.Abs(p); err == nil {
+			if ok, err := b.Exists(abs); err == nil && ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func resolveMessage(err error) string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -83,6 +84,9 @@ type Engine struct {
 
 	mu     sync.Mutex
 	result *Result
+	// plans is what a dry run has planned so far, for its later steps to
+	// read the bricks as the run will find them (see plan.go).
+	plans plans
 	// progressMu serialises the calls of opts.Progress.
 	progressMu sync.Mutex
 }
@@ -150,6 +154,9 @@ type Action struct {
 	// Source and Sinks are brick labels.
 	Source string
 	Sinks  []string
+	// Target is the gfid a create, link or gfid action gives the name
+	// (GFID is then the directory's).
+	Target afr.GFID
 	// Bytes is, for data, what was written (planned: the most that may be).
 	Bytes  int64
 	Detail string
@@ -233,6 +240,8 @@ func (e *Engine) Heal(ctx context.Context, full bool) (*Result, error) {
 	}
 	sortLeft(left)
 	e.result.Left = left
+	// Workers resolve in any order; the report lists by path.
+	sort.SliceStable(e.result.Resolved, func(i, j int) bool { return e.result.Resolved[i].Path < e.result.Resolved[j].Path })
 	e.result.Bytes = e.bytes.Load()
 	return e.result, nil
 }
@@ -262,7 +271,9 @@ func (e *Engine) healPass(ctx context.Context, full bool) (int, []Left, error) {
 			left = append(left, l...)
 			continue
 		}
-		c, l, err := e.healListed(ctx, rs)
+		// A dry run skips what its own plan takes out of the volume
+		// (a file removed with its directory): the run finds it gone.
+		c, l, err := e.healListed(ctx, rs, func(g afr.GFID, l *listing) bool { return e.goneAfterPlan(rs, g, l) })
 		changed += c
 		left = append(left, l...)
 		if err != nil {
@@ -273,8 +284,8 @@ func (e *Engine) healPass(ctx context.Context, full bool) (int, []Left, error) {
 }
 
 // healListed heals the candidates the indexes of rs list, directories
-// first, level by level.
-func (e *Engine) healListed(ctx context.Context, rs *ReplicaSet) (int, []Left, error) {
+// first, level by level, but those skip (when set) reports.
+func (e *Engine) healListed(ctx context.Context, rs *ReplicaSet, skip func(afr.GFID, *listing) bool) (int, []Left, error) {
 	levels, files, listed, err := e.candidates(rs)
 	if err != nil {
 		return 0, nil, err
@@ -288,6 +299,11 @@ func (e *Engine) healListed(ctx context.Context, rs *ReplicaSet) (int, []Left, e
 	var changed int
 	var left []Left
 	for _, group := range append(levels, files) {
+		if skip != nil {
+			// Asked group by group: what a dry run skips depends on what
+			// it planned for the groups before.
+			group = slices.DeleteFunc(group, func(g afr.GFID) bool { return skip(g, listed) })
+		}
 		c, l, err := e.healAll(ctx, rs, group, false)
 		changed += c
 		left = append(left, l...)

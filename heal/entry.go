@@ -205,9 +205,14 @@ func (h *entryHeal) healKind(kv afr.KindVerdict) error {
 		}
 	} else if !h.blamesSinks(kv) {
 		// Nothing blames the sinks (the copies differ with no counter
-		// set): make the source blame them first, as GlusterFS's
-		// __afr_selfheal_*_mark_pending_xattrs does, so a crash midway
-		// still heals in this direction.
+		// set): keep what would be lost, then make the source blame them,
+		// as GlusterFS's __afr_selfheal_*_mark_pending_xattrs does, so a
+		// crash midway still heals in this direction.
+		if err := h.keepUnexplained(kv); err != nil {
+			h.keep[kv.Kind] = true
+			h.leave(false, "%s not healed: %v", kv.Kind, err)
+			return nil
+		}
 		if err := h.markSinks(kv); err != nil {
 			return err
 		}
@@ -352,8 +357,31 @@ func (h *entryHeal) clearBrick(i int, kinds []afr.Kind) error {
 	return nil
 }
 
-// dropIndex removes the gfid from every brick's index.
+// dropIndex removes the gfid from every brick's index. An entry already
+// dropped (by the heal that removed its file, earlier in this run) is no
+// action.
 func (h *entryHeal) dropIndex(why string) error {
+	listed := false
+	for _, ix := range h.rs.Indexes {
+		if ix == nil {
+			continue
+		}
+		for _, sub := range []index.Subdir{index.Xattrop, index.Dirty} {
+			has, err := ix.Has(sub, h.gfid)
+			if err != nil {
+				return err
+			}
+			listed = listed || has
+		}
+		has, err := ix.HasEntryChanges(h.gfid)
+		if err != nil {
+			return err
+		}
+		listed = listed || has
+	}
+	if !listed {
+		return nil
+	}
 	return h.act(Action{What: "drop-index", Detail: why}, func() error {
 		for _, ix := range h.rs.Indexes {
 			if ix == nil {
@@ -363,6 +391,9 @@ func (h *entryHeal) dropIndex(why string) error {
 				if err := ix.Remove(sub, h.gfid); err != nil {
 					return err
 				}
+			}
+			if err := ix.RemoveEntryChanges(h.gfid); err != nil {
+				return err
 			}
 		}
 		return nil

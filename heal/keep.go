@@ -11,6 +11,7 @@ import (
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/index"
 )
 
 // keptMeta is the metadata file written beside every kept copy: enough to
@@ -173,15 +174,48 @@ func (h *entryHeal) keepMoved(i int, rec Record, p, abs string, g afr.GFID) (Kep
 	if err := b.SyncDir(filepath.Dir(kept)); err != nil {
 		return k, err
 	}
-	return k, dropHandles(b, kept)
+	return k, dropHandles(h.rs, i, kept)
 }
 
 // dropHandles removes the handles of everything under a tree moved out of
-// the volume: its gfids are no longer the volume's.
-func dropHandles(b *brick.Brick, root string) error {
+// brick i of rs, and the index entries of those gfids on the bricks that
+// no longer hold them (a hard link elsewhere keeps its gfid, and its
+// entries): a
+// gfid that is no longer the volume's needs no heal. Left behind, they
+// cost the next heal a pass, which no dry run plans, and a removed
+// directory's granular entry-changes stayed for good (GlusterFS removes
+// them with the directory).
+func dropHandles(rs *ReplicaSet, i int, root string) error {
+	b := rs.Open[i]
 	return walkGFIDs(b, root, func(_ string, _ *syscall.Stat_t, g afr.GFID) error {
 		// The kept name itself is one link outside the volume.
-		return b.RemoveHandle(g, 1)
+		if err := b.RemoveHandle(g, 1); err != nil {
+			return err
+		}
+		// Every brick that holds g no more drops its entries: its copy's
+		// counters went with it (the source of a removal indexed the gfid
+		// before the file was removed there).
+		for j, bj := range rs.Open {
+			if bj == nil || rs.Indexes[j] == nil {
+				continue
+			}
+			if held, _, err := bj.HasGFID(g); err != nil || held {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			ix := rs.Indexes[j]
+			for _, sub := range []index.Subdir{index.Xattrop, index.Dirty} {
+				if err := ix.Remove(sub, g); err != nil {
+					return err
+				}
+			}
+			if err := ix.RemoveEntryChanges(g); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -203,10 +237,26 @@ func walkGFIDs(b *brick.Brick, root string, fn func(p string, st *syscall.Stat_t
 // keepRemoved moves a name the source no longer has out of sink i into
 // the kept directory, recording it first.
 func (h *entryHeal) keepRemoved(i, src int, p, abs string, c afr.Reply) error {
+	return h.keepGone(i, src, p, abs, c, "remove", fmt.Sprintf("%s no longer has this %s", h.label(src), c.Type))
+}
+
+// keepReplaced moves sink i's copy of a name out of the volume into the
+// kept directory, recording it first, because the source has the name
+// as another file (deleted and made again while the sink was down): the
+// directory's entry heal then makes the name anew from the source, as
+// GlusterFS's entry heal expunges a name whose gfid differs on a sink.
+func (h *entryHeal) keepReplaced(i, src int, p, abs string, c, want afr.Reply) error {
+	return h.keepGone(i, src, p, abs, c, "replace", fmt.Sprintf("%s has this name as another %s (gfid %s, not %s)", h.label(src), want.Type, want.GFID, c.GFID))
+}
+
+// keepGone moves sink i's copy of p into the kept directory under a
+// "removed" record, for the action what, saying why.
+func (h *entryHeal) keepGone(i, src int, p, abs string, c afr.Reply, what, why string) error {
+	h.e.plan(h.rs, i, planGone, c.GFID)
 	rec := h.newRecord("removed", "entry heal from "+h.label(src), src, []int{i})
 	rec.Path, rec.GFID = p, c.GFID.String()
-	a := Action{What: "remove", Path: p, Source: h.label(src), Sinks: []string{h.label(i)},
-		Detail: fmt.Sprintf("%s no longer has this %s; %s's copy is moved to %s", h.label(src), c.Type, h.label(i), filepath.Join(h.rs.Open[i].KeptDir(), rec.ID))}
+	a := Action{What: what, Path: p, Source: h.label(src), Sinks: []string{h.label(i)},
+		Detail: fmt.Sprintf("%s; %s's copy is moved to %s", why, h.label(i), filepath.Join(h.rs.Open[i].KeptDir(), rec.ID))}
 	return h.act(a, func() error {
 		k, err := h.keepMoved(i, rec, p, abs, c.GFID)
 		rec.Kept = append(rec.Kept, k)

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
@@ -69,7 +71,11 @@ func (h *entryHeal) healNames(kv afr.KindVerdict) error {
 	}
 	ok := true
 	for _, name := range all {
-		done, err := h.healName(name, src, sinks)
+		nsrc, nsinks := src, sinks
+		if h.force && src >= 0 {
+			nsrc, nsinks = mergeSources(name, src, sinks, lists)
+		}
+		done, err := h.healName(name, nsrc, nsinks)
 		if err != nil {
 			h.leave(false, "%s: %v", brick.Join(h.path, name), err)
 			done = false
@@ -88,6 +94,34 @@ func (h *entryHeal) healNames(kv afr.KindVerdict) error {
 	}
 	h.commits = append(h.commits, h.dropEntryChanges)
 	return nil
+}
+
+// mergeSources is, for a full crawl, the source and sinks of one name of
+// a directory whose entry heal has a source: the sources themselves may
+// disagree about a name (made or removed on one brick behind the
+// volume's back), which no counter explains. Such a name is merged, as a
+// directory no counter blames is: created on every brick that lacks it,
+// never removed. Otherwise the source's copy goes to the sinks and to the
+// other sources that lack it. Without this the next full crawl, finding
+// no counter left, merged what this one left, and one heal full left
+// work for another.
+func mergeSources(name string, src int, sinks []bool, lists []map[string]bool) (int, []bool) {
+	out := slices.Clone(sinks)
+	for i, l := range lists {
+		if sinks[i] || i == src {
+			continue
+		}
+		if l[name] && !lists[src][name] {
+			// Another source has what the source lacks: merge.
+			all := make([]bool, len(sinks))
+			for j := range all {
+				all[j] = true
+			}
+			return -1, all
+		}
+		out[i] = true
+	}
+	return src, out
 }
 
 // nameCopies gathers every brick's copy of name in the directory.
@@ -118,7 +152,20 @@ func (h *entryHeal) healName(name string, src int, sinks []bool) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	if h.e.opts.DryRun {
+		h.plannedGFIDs(copies, abs)
+	}
+	// A split-brain command's lookup of the name it was given resolves a
+	// gfid or type split-brain of that name and heals nothing else: a
+	// command that then fails with "File not in split-brain" must have
+	// changed nothing (GlusterFS's lookup would also have given the name
+	// a gfid, created its missing copies or removed it where the source has
+	// it no more).
+	named := h.op != nil && h.op.name == name
 	if src >= 0 && !copies[src].Exists {
+		if named {
+			return false, nil
+		}
 		return h.expungeName(p, copies, abs, src, sinks)
 	}
 	ref := src
@@ -129,17 +176,33 @@ func (h *entryHeal) healName(name string, src int, sinks []bool) (bool, error) {
 			}
 		}
 	}
+	// assigned marks the copies this heal gives a gfid; fresh is set when
+	// that gfid is new: a dry run then plans no more for the name than
+	// the making (the next run plans what its content needs), since no
+	// copy holds the gfid yet.
+	assigned := make([]bool, len(copies))
+	fresh := false
 	if copies[ref].GFID.IsZero() {
-		// No brick gave the name a gfid (made on the bricks directly):
-		// give it a new one everywhere, as a lookup through GlusterFS would.
-		g := brick.NewGFID()
+		if named {
+			return false, nil
+		}
+		var err error
+		if fresh, err = h.giveGFID(p, copies, abs, ref, assigned); err != nil {
+			return false, err
+		}
+	}
+	if src >= 0 && !named && !copies[src].GFID.IsZero() {
+		// The directory's entries have a source: a sink's copy of another
+		// gfid or type is a name deleted and made again while the sink was
+		// down, not a split-brain. It is kept and made anew.
 		for i, c := range copies {
-			if c.Exists {
-				if err := h.assignGFID(i, p, abs[i], c, g); err != nil {
-					return false, err
-				}
-				copies[i].GFID = g
+			if i == src || !sinks[i] || !c.Exists || c.GFID.IsZero() || (c.GFID == copies[src].GFID && c.Type == copies[src].Type) {
+				continue
 			}
+			if err := h.keepReplaced(i, src, p, abs[i], c, copies[src]); err != nil {
+				return false, err
+			}
+			copies[i] = afr.Reply{Name: c.Name, Answered: true}
 		}
 	}
 	for i, c := range copies {
@@ -149,6 +212,9 @@ func (h *entryHeal) healName(name string, src int, sinks []bool) (bool, error) {
 		if c.Type != copies[ref].Type || (!c.GFID.IsZero() && c.GFID != copies[ref].GFID) {
 			return h.gfidSplitBrain(name, copies, abs)
 		}
+	}
+	if named {
+		return true, nil
 	}
 	want := copies[ref]
 	for i, c := range copies {
@@ -161,26 +227,132 @@ func (h *entryHeal) healName(name string, src int, sinks []bool) (bool, error) {
 				return false, err
 			}
 		case c.GFID.IsZero():
+			if err := h.gfidFree(i, abs[i], want.GFID); err != nil {
+				return false, err
+			}
+			if err := h.keepBeforeJoining(i, ref, p, abs, copies); err != nil {
+				return false, err
+			}
 			if err := h.assignGFID(i, p, abs[i], c, want.GFID); err != nil {
 				return false, err
 			}
+		case assigned[i]:
+			// Given its handle and gfid2path with the gfid just now.
 		default:
 			if err := h.completeEntry(i, p, abs[i], c); err != nil {
 				return false, err
 			}
 		}
 	}
-	if h.force {
+	if h.force && !(fresh && h.e.opts.DryRun) {
 		h.kids = append(h.kids, child{gfid: want.GFID, dir: want.Type == afr.TypeDirectory})
 	}
 	return true, nil
+}
+
+// giveGFID gives the copies of name p that have no gfid one, when the
+// reference copy ref has none: the gfid the other copies agree on (as
+// GlusterFS's lookup heals a gfid from the bricks that have it), each
+// copy kept first when its content differs; or, when no copy has one, a
+// new gfid everywhere, as a lookup through GlusterFS would (fresh). With
+// copies of other types, or of several gfids, it gives none: the gfid
+// split-brain check that follows reports them.
+func (h *entryHeal) giveGFID(p string, copies []afr.Reply, abs []string, ref int, assigned []bool) (fresh bool, err error) {
+	holder := -1
+	for i, c := range copies {
+		if !c.Exists || c.GFID.IsZero() {
+			continue
+		}
+		if holder >= 0 && c.GFID != copies[holder].GFID {
+			return false, nil
+		}
+		holder = i
+	}
+	g := brick.NewGFID()
+	if holder >= 0 {
+		g = copies[holder].GFID
+		for _, c := range copies {
+			if c.Exists && c.Type != copies[holder].Type {
+				return false, nil
+			}
+		}
+	}
+	for i, c := range copies {
+		if !c.Exists || !c.GFID.IsZero() {
+			continue
+		}
+		if holder >= 0 {
+			if err := h.gfidFree(i, abs[i], g); err != nil {
+				return false, err
+			}
+			if err := h.keepBeforeJoining(i, holder, p, abs, copies); err != nil {
+				return false, err
+			}
+		}
+		if err := h.assignGFID(i, p, abs[i], c, g); err != nil {
+			return false, err
+		}
+		copies[i].GFID = g
+		assigned[i] = true
+	}
+	return holder < 0, nil
+}
+
+// plannedGFIDs gives, in a dry run, the copies without a gfid the gfid
+// this dry run planned for their inode under another name.
+func (h *entryHeal) plannedGFIDs(copies []afr.Reply, abs []string) {
+	for i, c := range copies {
+		if !c.Exists || !c.GFID.IsZero() || c.Type == afr.TypeDirectory {
+			continue
+		}
+		var st syscall.Stat_t
+		if err := h.rs.Open[i].Lstat(abs[i], &st); err == nil {
+			copies[i].GFID = h.e.plannedInode(h.rs, i, st.Dev, st.Ino)
+		}
+	}
+}
+
+// gfidFree refuses to give brick i's copy at abs the gfid g when the brick
+// still holds g's handle for another inode (this name's old copy,
+// replaced behind the volume's back): the gfid would fail half given, as
+// posix's handle link fails on GlusterFS. It is checked before anything
+// is kept or changed, the dry run too.
+func (h *entryHeal) gfidFree(i int, abs string, g afr.GFID) error {
+	b := h.rs.Open[i]
+	exists, _, err := b.HasGFID(g)
+	if err != nil {
+		return err
+	}
+	if !exists && h.e.planned(h.rs, i, planMade, g) {
+		// The dry run plans to create g there first, as another file.
+		return fmt.Errorf("%s's copy has no gfid, and gfid %s is to be created there as another file first: move this copy aside", h.label(i), g)
+	}
+	if !exists {
+		return nil
+	}
+	if same, err := b.SameFile(abs, b.HandlePath(g)); err != nil || !same {
+		return fmt.Errorf("%s's copy has no gfid, and the handle of gfid %s there is another file (an old copy replaced on the brick): move one of them aside", h.label(i), g)
+	}
+	return nil
 }
 
 // assignGFID gives a gfid-less copy the gfid, its handle and gfid2path.
 func (h *entryHeal) assignGFID(i int, p, abs string, c afr.Reply, g afr.GFID) error {
 	b := h.rs.Open[i]
 	_, name := brick.SplitPath(p)
-	return h.act(Action{What: "gfid", Path: p, Sinks: []string{h.label(i)}, Detail: "assign gfid " + g.String()}, func() error {
+	if err := h.gfidFree(i, abs, g); err != nil {
+		return err
+	}
+	h.e.plan(h.rs, i, planMade, g)
+	if h.e.opts.DryRun && c.Type != afr.TypeDirectory {
+		// Its other names (hard links) get g with it: the plan reads
+		// them so, as the run will.
+		var st syscall.Stat_t
+		if err := b.Lstat(abs, &st); err == nil {
+			h.e.planInode(h.rs, i, st.Dev, st.Ino, g)
+		}
+	}
+	return h.act(Action{What: "gfid", Path: p, Sinks: []string{h.label(i)}, Target: g, Detail: "assign gfid " + g.String()}, func() error {
 		if err := b.SetGFID(abs, p, g); err != nil {
 			return err
 		}
@@ -210,11 +382,11 @@ func (h *entryHeal) linkHandle(b *brick.Brick, abs, name string, typ afr.FileTyp
 func (h *entryHeal) completeEntry(i int, p, abs string, c afr.Reply) error {
 	b := h.rs.Open[i]
 	exists, _, err := b.HasGFID(c.GFID)
-	if err != nil || exists {
+	if err != nil || h.e.holdsAfterPlan(h.rs, i, c.GFID, exists) {
 		return err
 	}
 	_, name := brick.SplitPath(p)
-	return h.act(Action{What: "gfid", Path: p, Sinks: []string{h.label(i)}, Detail: "complete a half-made entry: handle and gfid2path of gfid " + c.GFID.String()}, func() error {
+	return h.act(Action{What: "gfid", Path: p, Sinks: []string{h.label(i)}, Target: c.GFID, Detail: "complete a half-made entry: handle and gfid2path of gfid " + c.GFID.String()}, func() error {
 		return h.linkHandle(b, abs, name, c.Type, c.GFID)
 	})
 }
@@ -224,16 +396,21 @@ func (h *entryHeal) createName(i, ref int, p string, abs []string, want afr.Repl
 	b := h.rs.Open[i]
 	_, name := brick.SplitPath(p)
 	exists, _, err := b.HasGFID(want.GFID)
-	if err != nil {
+	if err != nil && !h.e.planned(h.rs, i, planGone, want.GFID) {
 		return err
 	}
+	// A dry run reads the brick as its plan leaves it: a second name of a
+	// file it plans to create is the link the run then makes, and a copy
+	// it plans to move out (its handle with it) is not there.
+	exists = h.e.holdsAfterPlan(h.rs, i, want.GFID, exists && err == nil)
 	if exists && want.Type == afr.TypeDirectory {
 		return h.moveDir(i, p, abs[i], want.GFID)
 	}
 	if exists {
 		// The sink has the inode under another name: a hard link or a
 		// rename made while it was down.
-		return h.act(Action{What: "link", Path: p, Source: h.label(ref), Sinks: []string{h.label(i)}, Detail: "link to the existing gfid " + want.GFID.String()}, func() error {
+		h.e.plan(h.rs, i, planMade, want.GFID)
+		return h.act(Action{What: "link", Path: p, Source: h.label(ref), Sinks: []string{h.label(i)}, Target: want.GFID, Detail: "link to the existing gfid " + want.GFID.String()}, func() error {
 			if err := b.Link(b.HandlePath(want.GFID), abs[i]); err != nil {
 				return err
 			}
@@ -270,7 +447,8 @@ func (h *entryHeal) createName(i, ref int, p string, abs []string, want afr.Repl
 	if want.Type == afr.TypeRegular {
 		detail += fmt.Sprintf(" (%d bytes)", want.Size)
 	}
-	return h.act(Action{What: "create", Path: p, Source: h.label(ref), Sinks: []string{h.label(i)}, Bytes: want.Size, Detail: detail}, func() error {
+	h.e.plan(h.rs, i, planMade, want.GFID)
+	return h.act(Action{What: "create", Path: p, Source: h.label(ref), Sinks: []string{h.label(i)}, Target: want.GFID, Bytes: want.Size, Detail: detail}, func() error {
 		rb := h.rs.Open[ref]
 		if !mark.IsZero() {
 			if _, err := rb.AddChangelog(abs[ref], p, h.rs.Keys[i], mark); err != nil {
@@ -334,10 +512,17 @@ func (h *entryHeal) expungeName(p string, copies []afr.Reply, abs []string, src 
 		onSource := false
 		if !c.GFID.IsZero() {
 			var err error
-			onSource, _, err = h.rs.Open[src].HasGFID(c.GFID)
+			// Under another name of the volume: a handle whose last name
+			// was removed on the source behind the volume's back holds
+			// nothing, and unlinking the sinks' names would leave the
+			// file in no brick's namespace.
+			onSource, _, err = h.rs.Open[src].HasGFIDNamed(c.GFID)
 			if err != nil {
 				return false, err
 			}
+			// A dry run reads a name it plans to give the source as the
+			// run will find it.
+			onSource = h.e.holdsAfterPlan(h.rs, src, c.GFID, onSource)
 		}
 		if onSource && c.Type == afr.TypeDirectory {
 			// Renamed on the source: the heal of its new name moves it.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -26,8 +27,10 @@ type SplitBrainOp struct {
 	name string
 
 	acted bool
-	err   error
-	notes []string
+	// winner is the gfid a resolution of name's gfid split-brain keeps.
+	winner afr.GFID
+	err    error
+	notes  []string
 }
 
 // how names the resolution in history and messages.
@@ -224,7 +227,16 @@ func (h *entryHeal) gfidSplitBrain(name string, copies []afr.Reply, abs []string
 		h.leave(true, "%s: gfid split-brain (%s); resolve it with a split-brain command or a favorite-child-policy", p, gfidList(copies, h.rs.Labels))
 		return false, nil
 	}
-	w, err := afr.ResolveGFIDSplitBrain(copies, op, brickIdx, policy)
+	// Only copies with a gfid take part, as in GlusterFS's
+	// afr_gfid_split_brain_source: a copy made on its brick with none is
+	// given the winner's later (and kept first if it differs).
+	withGFID := slices.Clone(copies)
+	for i := range withGFID {
+		if withGFID[i].GFID.IsZero() {
+			withGFID[i].Exists = false
+		}
+	}
+	w, err := afr.ResolveGFIDSplitBrain(withGFID, op, brickIdx, policy)
 	if err != nil {
 		msg := err.Error()
 		var re *afr.ResolveError
@@ -253,10 +265,26 @@ func (h *entryHeal) gfidSplitBrain(name string, copies []afr.Reply, abs []string
 		Detail: fmt.Sprintf("gfid split-brain, %s: keep %s's gfid %s; the others' copies are moved to their kept directories (%s)", how, h.label(w), copies[w].GFID, rec.ID)}
 	if h.op != nil && h.op.name == name {
 		h.op.acted = true
-		h.op.notes = append(h.op.notes, "GFID split-brain resolved for file "+p)
+		h.op.winner = copies[w].GFID
+		if h.e.opts.DryRun {
+			h.op.notes = append(h.op.notes, "GFID split-brain would be resolved for file "+p)
+		} else {
+			h.op.notes = append(h.op.notes, "GFID split-brain resolved for file "+p)
+		}
 	}
 	if h.e.opts.DryRun {
-		return false, h.act(a, nil)
+		// The plan goes on to the losers' new copies: the run makes them
+		// at once.
+		if err := h.act(a, nil); err != nil {
+			return false, err
+		}
+		for _, i := range losers {
+			copies[i] = afr.Reply{Name: copies[i].Name, Answered: true}
+			if err := h.createName(i, w, p, abs, copies[w]); err != nil {
+				return false, err
+			}
+		}
+		return false, nil
 	}
 	if h.e.opts.History == nil {
 		return false, errors.New("heal: no history log to record a resolution in")

@@ -3,6 +3,7 @@ package heal
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -65,6 +66,11 @@ func (e *Engine) Undo(id string, force bool) ([]string, error) {
 			what = append(what, fmt.Sprintf("%s's %s (blake3 %s now, %s after the resolution)", n.k.Brick, rec.Path, brick.ShortHash(n.sum), brick.ShortHash(rec.SourceBlake3)))
 		}
 		return nil, fmt.Errorf("undo %s: changed since the resolution: %s; undo would overwrite it, and --force keeps the newer content in the keep store first", id, strings.Join(what, ", "))
+	}
+	// Every put-back is checked before the first: an undo that would
+	// fail half way refuses, the dry run too, and changes nothing.
+	if err := e.checkPutBacks(*rec); err != nil {
+		return nil, fmt.Errorf("undo %s: %w", id, err)
 	}
 	var lines []string
 	for _, n := range newer {
@@ -261,6 +267,68 @@ func (e *Engine) putBackMoved(rs *ReplicaSet, i int, rec Record, k Kept, m keptM
 	return abs, relinkHandles(b, abs)
 }
 
+// checkPutBacks finds what would stop putting rec's moved copies back:
+// their name taken by something other than the winner's replica (which
+// undo removes first), or a gfid of theirs in the volume again under
+// another inode (the heal that followed recreated it), which would make
+// two files of one gfid.
+func (e *Engine) checkPutBacks(rec Record) error {
+	var errs []error
+	for _, k := range rec.Kept {
+		if !k.Moved || k.Source {
+			continue
+		}
+		rs, i, err := e.brickOf(k)
+		if err != nil {
+			return err
+		}
+		b := rs.Open[i]
+		var m keptMeta
+		raw, err := b.ReadFile(k.Meta)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("%s: %w", k.Meta, err)
+		}
+		abs, err := b.Abs(m.Path)
+		if err != nil {
+			return err
+		}
+		winner := afr.GFID{}
+		if cur, err := b.GFIDAt(abs); err == nil {
+			if rec.Kind != "gfid" || cur.String() != rec.GFID {
+				errs = append(errs, fmt.Errorf("%s: %s holds gfid %s now; move it aside before undoing", k.Brick, m.Path, cur))
+				continue
+			}
+			winner = cur
+		} else if exists, serr := b.Exists(abs); exists || serr != nil {
+			errs = append(errs, fmt.Errorf("%s: %s exists without a gfid; move it aside before undoing", k.Brick, m.Path))
+			continue
+		}
+		err = walkGFIDs(b, k.Path, func(p string, _ *syscall.Stat_t, g afr.GFID) error {
+			if g == winner {
+				return nil
+			}
+			if held, _, err := b.HasGFID(g); err != nil || !held {
+				return err
+			}
+			if same, err := b.SameFile(p, b.HandlePath(g)); err != nil || !same {
+				where := "another file"
+				if pp, err := b.PathOf(g); err == nil {
+					where = pp
+				}
+				errs = append(errs, fmt.Errorf("%s: gfid %s of the kept %s is in the volume again, at %s; undo would make two files of one gfid: move one aside first", k.Brick, g, m.Path, where))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // relinkHandles recreates the handles of a tree put back into the volume.
 func relinkHandles(b *brick.Brick, root string) error {
 	return walkGFIDs(b, root, func(p string, st *syscall.Stat_t, g afr.GFID) error {
@@ -290,8 +358,12 @@ func restoreAttrs(b *brick.Brick, abs string, m keptMeta, xs map[string][]byte) 
 	if err != nil {
 		return err
 	}
+	// The gfid and the names it is recorded under are the entry's
+	// identity, which undoing its content or metadata does not change (a
+	// copy kept before it was given a gfid has none to put back).
+	identity := b.Key(brick.KeyGFID)
 	for key := range cur {
-		if _, ok := xs[key]; !ok && !strings.HasPrefix(key, "security.") {
+		if _, ok := xs[key]; !ok && !strings.HasPrefix(key, "security.") && !strings.HasPrefix(key, identity) {
 			if err := b.RemoveRawXattr(abs, m.Path, key); err != nil {
 				return err
 			}
@@ -314,6 +386,11 @@ func restoreAttrs(b *brick.Brick, abs string, m keptMeta, xs map[string][]byte) 
 func (e *Engine) reindex(rs *ReplicaSet, i int, abs string, m keptMeta, moved bool) error {
 	b := rs.Open[i]
 	g, err := b.GFIDAt(abs)
+	if errors.Is(err, brick.ErrNoGFID) {
+		// A copy made on its brick with no gfid has no counters to index;
+		// its directory's dirty mark below brings it back.
+		return e.markParentDirty(rs, i, m, moved)
+	}
 	if err != nil {
 		return err
 	}
@@ -334,6 +411,14 @@ func (e *Engine) reindex(rs *ReplicaSet, i int, abs string, m keptMeta, moved bo
 			return err
 		}
 	}
+	return e.markParentDirty(rs, i, m, moved)
+}
+
+// markParentDirty marks, for a copy moved back (moved), its directory
+// dirty for entries so that the next heal merges the name back, and
+// makes the undo durable.
+func (e *Engine) markParentDirty(rs *ReplicaSet, i int, m keptMeta, moved bool) error {
+	b := rs.Open[i]
 	if !moved {
 		return b.Syncfs()
 	}

@@ -87,3 +87,13 @@ func (ix *Index) RemoveEntryChanges(pgfid afr.GFID) error {
 	}
 	return nil
 }
+
+// HasEntryChanges reports whether directory pgfid has granular
+// entry-changes recorded.
+func (ix *Index) HasEntryChanges(pgfid afr.GFID) (bool, error) {
+	ok, err := ix.fs.Exists(ix.path(EntryChanges, pgfid.String()))
+	if err != nil {
+		return false, fmt.Errorf("index: entry-changes/%s: %w", pgfid, err)
+	}
+	return ok, nil
+}

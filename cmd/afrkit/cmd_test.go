@@ -144,7 +144,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"fsck", "fxpend"}, ExitFsckOperational, "fsck: volume fxpend has no brick on this host (vm:/srv/glab/fxpend/b1"},
 		{[]string{"fsck", "nope"}, ExitFsckOperational, "volume nope: volume: no such volume"},
 		{[]string{"fsck"}, ExitUsage, "name a volume, or a brick with --brick DIR"},
-		{[]string{"fsck", "fxpend", "--dry-run"}, ExitUsage, "--dry-run goes with --repair or --rename-stale"},
+		{[]string{"fsck", "fxpend", "--dry-run"}, ExitUsage, "--dry-run goes with --repair, --rename-stale or --restore"},
 		{[]string{"fsck", "fxpend", "--volume", "fxpend"}, ExitUsage, "not both"},
 		{[]string{"fsck", "--brick", "/nonexistent"}, ExitFsckOperational, "/nonexistent: no such file or directory"},
 		{[]string{"fsck", "fxpend", "--repair"}, ExitFsckOperational, "has no brick on this host"},

@@ -109,14 +109,14 @@ func TestResolveOnFullDisk(t *testing.T) {
 	big := func(c byte, n int) []byte { return bytes.Repeat([]byte{c}, n) }
 	splitBrain("/big", big('0', 24<<20), big('1', 24<<20+1))
 	filler := fillTo(t, mnt, 8)
-	before := snapshot(t, mnt)
+	before := fixtures.Snapshot(t, mnt)
 	for try := 0; try < 2; try++ {
 		code, out := hostileRun(t, env, "heal", "fx", "split-brain", "bigger-file", "/big")
 		if code == ExitOK || !strings.Contains(out, "space") {
 			t.Fatalf("try %d: bigger-file /big with 8 MiB free: exit %d, want a refusal that names the space:\n%s", try, code, out)
 		}
-		if after := snapshot(t, mnt); after != before {
-			t.Fatalf("try %d: the refused resolution changed the filesystem:\n%s\noutput:\n%s", try, lineDiff(before, after), out)
+		if after := fixtures.Snapshot(t, mnt); after != before {
+			t.Fatalf("try %d: the refused resolution changed the filesystem:\n%s\noutput:\n%s", try, fixtures.LineDiff(before, after), out)
 		}
 	}
 	mustDo(t, os.Remove(filler))
@@ -174,28 +174,4 @@ func TestResolveSecondKeepDoesNotFit(t *testing.T) {
 	if _, out := hostileRun(t, env, "heal", "r3", "history"); strings.Contains(out, "/big") {
 		t.Errorf("history records the failed resolution:\n%s", out)
 	}
-}
-
-// lineDiff lists the lines only in a (-) or only in b (+).
-func lineDiff(a, b string) string {
-	in := func(s string) map[string]bool {
-		m := map[string]bool{}
-		for _, l := range strings.Split(s, "\n") {
-			m[l] = true
-		}
-		return m
-	}
-	ma, mb := in(a), in(b)
-	var out strings.Builder
-	for _, l := range strings.Split(a, "\n") {
-		if !mb[l] {
-			out.WriteString("- " + l + "\n")
-		}
-	}
-	for _, l := range strings.Split(b, "\n") {
-		if !ma[l] {
-			out.WriteString("+ " + l + "\n")
-		}
-	}
-	return out.String()
 }

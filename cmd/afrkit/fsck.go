@@ -121,8 +121,8 @@ func NewCmdFsck(f *Factory, runF func(*FsckOptions) error) *cobra.Command {
 			if opts.Volume == "" && opts.Brick == "" {
 				return usageError{errors.New("fsck: name a volume, or a brick with --brick DIR")}
 			}
-			if opts.Restore != "" && (opts.Repair || opts.renaming() || opts.DryRun || opts.Brick != "") {
-				return usageError{errors.New("fsck: --restore goes alone with a volume")}
+			if opts.Restore != "" && (opts.Repair || opts.renaming() || opts.Brick != "") {
+				return usageError{errors.New("fsck: --restore goes alone with a volume (and --dry-run)")}
 			}
 			for i, p := range opts.RenamePaths {
 				c, err := brick.CleanPath(p)
@@ -131,8 +131,8 @@ func NewCmdFsck(f *Factory, runF func(*FsckOptions) error) *cobra.Command {
 				}
 				opts.RenamePaths[i] = c
 			}
-			if opts.DryRun && !opts.Repair && !opts.renaming() {
-				return usageError{errors.New("fsck: --dry-run goes with --repair or --rename-stale")}
+			if opts.DryRun && !opts.Repair && !opts.renaming() && opts.Restore == "" {
+				return usageError{errors.New("fsck: --dry-run goes with --repair, --rename-stale or --restore")}
 			}
 			if runF != nil {
 				return runF(opts)
@@ -147,7 +147,7 @@ func NewCmdFsck(f *Factory, runF func(*FsckOptions) error) *cobra.Command {
 	fl.IntVar(&opts.Jobs, "jobs", 0, "directories read at once (default 4 per CPU)")
 	fl.BoolVar(&opts.JSON, "json", false, "print the report as JSON")
 	fl.BoolVar(&opts.Repair, "repair", false, "repair what has one right answer, moving what it removes to the brick's quarantine")
-	fl.BoolVar(&opts.DryRun, "dry-run", false, "with --repair or --rename-stale: print the plan, change nothing")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "with --repair, --rename-stale or --restore: print the plan, change nothing")
 	fl.BoolVar(&opts.RenameStale, "rename-stale", false, "rename stale rsync temp files to their final names (where free or identical)")
 	fl.StringArrayVar(&opts.RenamePaths, "rename-stale-path", nil, "rename (or quarantine) this stale rsync temp file, named by its path in the volume, even when its suffix reads as a word (repeatable)")
 	fl.StringVar(&opts.Restore, "restore", "", "put back what the repair with this quarantine id moved away")
@@ -266,7 +266,7 @@ func fsckRestore(opts *FsckOptions, v *volume.Volume) error {
 			roots = append(roots, b.Path)
 		}
 	}
-	lines, err := fsck.Restore(roots, v.XattrNS, opts.Restore)
+	lines, err := fsck.Restore(roots, v.XattrNS, opts.Restore, opts.DryRun)
 	for _, l := range lines {
 		fmt.Fprintln(opts.F.IO.Out, l)
 	}
@@ -280,7 +280,7 @@ func fsckRestore(opts *FsckOptions, v *volume.Volume) error {
 // do), and what a check afterwards still finds.
 func writeFsckRepairs(w io.Writer, done []fsck.Repaired, after *fsck.Report, dryRun bool) {
 	if dryRun {
-		fmt.Fprintf(w, "\nDry run: %d repair(s) planned; nothing was changed.\n", len(done))
+		fmt.Fprintf(w, "\nDry run: %d repair(s) planned; nothing was changed. What these repairs leave to finish on the same entries (the handle or index of a file given a gfid) is planned by the next check.\n", len(done))
 	} else {
 		fmt.Fprintf(w, "\nRepaired (%d):\n", len(done))
 	}

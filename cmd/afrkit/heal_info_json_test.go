@@ -2,17 +2,14 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 
-	"github.com/pkg/xattr"
-
 	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/fixtures"
 	"github.com/afrkit/afrkit/index"
 )
 
@@ -198,35 +195,6 @@ func TestHealInfoJSONStale(t *testing.T) {
 	}
 }
 
-// snapshot records everything about a tree that a write could change:
-// every name, its mode, size, mtime, ctime and xattrs.
-func snapshot(t *testing.T, root string) string {
-	t.Helper()
-	var b strings.Builder
-	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		var st syscall.Stat_t
-		if err := syscall.Lstat(p, &st); err != nil {
-			return err
-		}
-		fmt.Fprintf(&b, "%s %o %d %d.%d %d.%d", p, st.Mode, st.Size, st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec)
-		names, _ := xattr.LList(p)
-		sort.Strings(names)
-		for _, n := range names {
-			v, _ := xattr.LGet(p, n)
-			fmt.Fprintf(&b, " %s=%x", n, v)
-		}
-		b.WriteString("\n")
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
-}
-
 // TestHealInfoNeverWrites runs every read-only command on bricks with
 // pending heals, split-brains and stale index entries and checks that not
 // a byte, xattr or timestamp of the bricks changed.
@@ -236,7 +204,7 @@ func TestHealInfoNeverWrites(t *testing.T) {
 		if err := index.Open(filepath.Join(g.root, "b1")).Add(index.Xattrop, brick.NewGFID()); err != nil {
 			t.Fatal(err)
 		}
-		before := snapshot(t, g.root)
+		before := fixtures.Snapshot(t, g.root)
 		for _, args := range [][]string{
 			{"info"}, {"info", "split-brain"}, {"info", "summary"},
 			{"info", "--xml"}, {"info", "--json"}, {"info", "summary", "--json"},
@@ -244,7 +212,7 @@ func TestHealInfoNeverWrites(t *testing.T) {
 		} {
 			run(t, g.env, append([]string{"heal", g.vol}, args...)...)
 		}
-		if after := snapshot(t, g.root); after != before {
+		if after := fixtures.Snapshot(t, g.root); after != before {
 			t.Errorf("%s: heal info changed the bricks", scenario)
 		}
 	}

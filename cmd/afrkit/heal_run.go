@@ -201,7 +201,7 @@ func printPlan(w io.Writer, actions []heal.Action) {
 		fmt.Fprintln(w, "Dry run: nothing to do.")
 		return
 	}
-	fmt.Fprintf(w, "Dry run: %d change(s) planned; nothing was changed. Changes that depend on these (the content of created files, the entries of created directories) are planned by the next run.\n", len(actions))
+	fmt.Fprintf(w, "Dry run: %d change(s) planned; nothing was changed. Changes that depend on these (the content of created files and of files given a gfid, the entries of created directories) are planned by the next run.\n", len(actions))
 	for _, a := range actions {
 		dir := ""
 		if a.Source != "" {
@@ -261,6 +261,10 @@ func healSplitBrainRun(opts *HealRunOptions, args []string) error {
 		if err != nil {
 			return err
 		}
+		if opts.DryRun {
+			fmt.Fprintf(out, "Dry run: nothing was changed. Number of entries that would be healed: %d\n", n)
+			return nil
+		}
 		fmt.Fprintf(out, "Number of healed entries: %d\n", n)
 		return nil
 	case len(rest) != 1:
@@ -276,6 +280,14 @@ func healSplitBrainRun(opts *HealRunOptions, args []string) error {
 	o, err := e.SplitBrain(context.Background(), t, sbop)
 	if err != nil {
 		return err
+	}
+	if opts.DryRun && !o.Healed {
+		// The plan fails as the run would: say so, and how.
+		fmt.Fprintln(out, "Dry run: nothing was changed; the command would fail:")
+		for _, l := range o.Lines {
+			fmt.Fprintln(out, "  "+l)
+		}
+		return errReported
 	}
 	if opts.DryRun {
 		printPlan(out, e.Result().Actions)

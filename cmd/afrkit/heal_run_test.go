@@ -120,7 +120,7 @@ func TestHealFullIdempotent(t *testing.T) {
 	v, err := fixtures.Healthy(dir, "fx", 2)
 	mustDo(t, err)
 	env := volEnv(dir)
-	bricks := func() string { return snapshot(t, dir) }
+	bricks := func() string { return fixtures.Snapshot(t, dir) }
 	clean := func(when string, args ...string) {
 		t.Helper()
 		before := bricks()
@@ -129,7 +129,7 @@ func TestHealFullIdempotent(t *testing.T) {
 			t.Errorf("%s, afrkit %s: exit %d\n%s%s\nwant exit 0 and \"Nothing to heal.\"", when, strings.Join(args, " "), code, out, errOut)
 		}
 		if after := bricks(); after != before {
-			t.Errorf("%s, afrkit %s changed the bricks:\n%s", when, strings.Join(args, " "), lineDiff(before, after))
+			t.Errorf("%s, afrkit %s changed the bricks:\n%s", when, strings.Join(args, " "), fixtures.LineDiff(before, after))
 		}
 	}
 	clean("on a clean volume", "heal", "fx", "full")
@@ -159,14 +159,14 @@ func TestUndoOverNewerContent(t *testing.T) {
 	id := strings.Fields(hist)[0]
 	newer := "written after the resolution\n"
 	mustDo(t, v.Overwrite("/hello.txt", []byte(newer)))
-	before := snapshot(t, dir)
+	before := fixtures.Snapshot(t, dir)
 	tr.step(ExitError, "heal", "fx", "undo", id)
-	if after := snapshot(t, dir); after != before {
-		t.Fatalf("the refused undo changed something:\n%s", lineDiff(before, after))
+	if after := fixtures.Snapshot(t, dir); after != before {
+		t.Fatalf("the refused undo changed something:\n%s", fixtures.LineDiff(before, after))
 	}
 	tr.step(ExitOK, "heal", "fx", "undo", id, "--force", "--dry-run")
-	if after := snapshot(t, dir); after != before {
-		t.Fatalf("the dry run changed something:\n%s", lineDiff(before, after))
+	if after := fixtures.Snapshot(t, dir); after != before {
+		t.Fatalf("the dry run changed something:\n%s", fixtures.LineDiff(before, after))
 	}
 	tr.step(ExitOK, "heal", "fx", "undo", id, "--force")
 	tr.step(ExitOK, "heal", "fx", "history")
@@ -195,6 +195,10 @@ func TestSplitBrainRefusalsChangeNothing(t *testing.T) {
 		{"bigger-file", "/d"}, {"latest-mtime", "/d"}, {"majority", "/d"}, {"source-brick", "b1", "/d"},
 		{"bigger-file", "/d/f"}, {"latest-mtime", "/d/f"}, {"source-brick", "b1", "/d/f"},
 		{"source-brick", "b1"}, {"majority"},
+		// Names a lookup through GlusterFS would heal (create the missing
+		// copy, remove the one the source lost, give a gfid), but that
+		// are in no split-brain: the command heals none of them.
+		{"bigger-file", "/d/new"}, {"latest-mtime", "/d/gone"}, {"source-brick", "b1", "/d/hand"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			dir := t.TempDir()
@@ -205,13 +209,16 @@ func TestSplitBrainRefusalsChangeNothing(t *testing.T) {
 			mustDo(t, v.Chmod("/d", 0o700, 1))
 			mustDo(t, v.Chmod("/d/f", 0o600, 1))
 			mustDo(t, v.WriteFile("/d/new", []byte("made while b1 was down\n"), 1))
+			mustDo(t, v.WriteFile("/d/gone", []byte("removed while b1 was down\n")))
+			mustDo(t, v.Remove("/d/gone", 1))
+			mustDo(t, os.WriteFile(filepath.Join(v.Bricks[0].Root, "d", "hand"), []byte("made on b0's brick\n"), 0o644))
 			a := append([]string{"heal", "fx", "split-brain"}, args...)
 			for i := range a {
 				if a[i] == "b1" {
 					a[i] = v.Bricks[1].Root
 				}
 			}
-			before := snapshot(t, dir)
+			before := fixtures.Snapshot(t, dir)
 			code, out, errOut := run(t, volEnv(dir), a...)
 			named := len(args) > 1 && strings.HasPrefix(args[len(args)-1], "/")
 			switch {
@@ -220,9 +227,98 @@ func TestSplitBrainRefusalsChangeNothing(t *testing.T) {
 			case !named && (code != ExitOK || !strings.Contains(out, "Number of healed entries: 0")):
 				t.Errorf("exit %d, want 0 and no healed entry:\n%s%s", code, out, errOut)
 			}
-			if after := snapshot(t, dir); after != before {
-				t.Errorf("the refused command changed the bricks:\n%s", lineDiff(before, after))
+			if after := fixtures.Snapshot(t, dir); after != before {
+				t.Errorf("the refused command changed the bricks:\n%s", fixtures.LineDiff(before, after))
 			}
 		})
 	}
+}
+
+// TestHealKeepsUnexplainedDifference: copies that differ with no counter
+// to say which is right (hello.txt edited on b0's brick; new.txt made on
+// both bricks behind the volume's back, with different content). heal
+// full follows GlusterFS's choice of source (the bigger copy), and keeps
+// the copy it replaces in the keep store with a history record that
+// names it an unexplained difference; the dry run plans the keeps; undo
+// brings a replaced copy back. heal full used to overwrite both and keep
+// nothing.
+func TestHealKeepsUnexplainedDifference(t *testing.T) {
+	dir := t.TempDir()
+	v, err := fixtures.Healthy(dir, "fx", 2)
+	mustDo(t, err)
+	edited := "hello, world, edited on b0's brick\n"
+	mustDo(t, os.WriteFile(filepath.Join(v.Bricks[0].Root, "hello.txt"), []byte(edited), 0o644))
+	mine, theirs := "b0's new file, the longer one\n", "b1's new file\n"
+	mustDo(t, os.WriteFile(filepath.Join(v.Bricks[0].Root, "new.txt"), []byte(mine), 0o644))
+	mustDo(t, os.WriteFile(filepath.Join(v.Bricks[1].Root, "new.txt"), []byte(theirs), 0o644))
+	env := volEnv(dir)
+	tr := &transcript{t: t, env: env}
+	before := fixtures.Snapshot(t, dir)
+	tr.step(ExitOK, "heal", "fx", "full", "--dry-run")
+	if after := fixtures.Snapshot(t, dir); after != before {
+		t.Fatalf("the dry run changed something:\n%s", fixtures.LineDiff(before, after))
+	}
+	// One job: the history lists records in the order they were made.
+	tr.step(ExitOK, "heal", "fx", "full", "--jobs", "1")
+	hist := tr.step(ExitOK, "heal", "fx", "history")
+	tr.step(ExitOK, "heal", "fx", "full")
+	assertGolden(t, scrub(tr.String(), dir))
+
+	// Every version is still somewhere: in the volume, or kept.
+	for _, want := range []string{"hello, world\n", edited, mine, theirs} {
+		found := false
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				if data, err := os.ReadFile(p); err == nil && string(data) == want {
+					found = true
+				}
+			}
+			return nil
+		})
+		if !found {
+			t.Errorf("%q is nowhere on the bricks any more", want)
+		}
+	}
+	// Undo of hello.txt's record puts b1's replaced copy back.
+	var id string
+	for _, line := range strings.Split(hist, "\n") {
+		if strings.Contains(line, "/hello.txt") {
+			id = strings.Fields(line)[0]
+		}
+	}
+	if id == "" {
+		t.Fatalf("no history record for /hello.txt:\n%s", hist)
+	}
+	tr.step(ExitOK, "heal", "fx", "undo", id)
+	got, err := os.ReadFile(filepath.Join(v.Bricks[1].Root, "hello.txt"))
+	mustDo(t, err)
+	if string(got) != "hello, world\n" {
+		t.Errorf("after undo b1's hello.txt holds %q", got)
+	}
+}
+
+// TestDryRunsTellTheTruth: a split-brain command's --dry-run prints the
+// plan the run then takes, and where the run would fail, says that it
+// would and exits 1; it changes nothing either way. The dry run of
+// bigger-file printed "Healed /hello.txt." (of what it had not done),
+// majority's said "nothing to do" where the run then failed, and
+// source-brick's counted "healed entries".
+func TestDryRunsTellTheTruth(t *testing.T) {
+	dir := t.TempDir()
+	v, err := fixtures.Build(dir, "data-split-brain", 2)
+	mustDo(t, err)
+	tr := &transcript{t: t, env: volEnv(dir)}
+	before := fixtures.Snapshot(t, dir)
+	tr.step(ExitError, "heal", "fx", "split-brain", "majority", "/hello.txt", "--dry-run")
+	tr.step(ExitOK, "heal", "fx", "split-brain", "bigger-file", "/hello.txt", "--dry-run")
+	tr.step(ExitOK, "heal", "fx", "split-brain", "source-brick", v.Bricks[1].Root, "--dry-run")
+	if after := fixtures.Snapshot(t, dir); after != before {
+		t.Fatalf("a dry run changed something:\n%s", fixtures.LineDiff(before, after))
+	}
+	tr.step(ExitError, "heal", "fx", "split-brain", "majority", "/hello.txt")
+	if after := fixtures.Snapshot(t, dir); after != before {
+		t.Fatalf("the failed command changed something:\n%s", fixtures.LineDiff(before, after))
+	}
+	tr.step(ExitOK, "heal", "fx", "split-brain", "bigger-file", "/hello.txt")
+	assertGolden(t, scrub(tr.String(), dir))
 }

@@ -118,13 +118,13 @@ func hostileVolume(t *testing.T) (*fixtures.Vol, testEnv) {
 // first), and checks the victim after each.
 func runAll(t *testing.T, env testEnv, vic victim, cmds [][]string) string {
 	t.Helper()
-	before := snapshot(t, vic.dir)
+	before := fixtures.Snapshot(t, vic.dir)
 	var all strings.Builder
 	one := func(c []string) {
 		t.Helper()
 		_, out := hostileRun(t, env, c...)
 		all.WriteString(out)
-		if after := snapshot(t, vic.dir); after != before {
+		if after := fixtures.Snapshot(t, vic.dir); after != before {
 			t.Fatalf("afrkit %s changed the victim outside the bricks:\nbefore:\n%s\nafter:\n%s\noutput:\n%s", strings.Join(c, " "), before, after, out)
 		}
 	}
@@ -212,12 +212,12 @@ func TestHostileRestoreThroughSymlinkedParent(t *testing.T) {
 	for _, b := range v.Bricks {
 		replaceWithSymlink(t, b, "sub", vic.sub)
 	}
-	before := snapshot(t, vic.dir)
+	before := fixtures.Snapshot(t, vic.dir)
 	code, out = hostileRun(t, env, "fsck", "fx", "--restore", filepath.Base(q[0]))
 	if code == ExitOK {
 		t.Errorf("restore through a symlinked parent exited 0:\n%s", out)
 	}
-	if after := snapshot(t, vic.dir); after != before {
+	if after := fixtures.Snapshot(t, vic.dir); after != before {
 		t.Fatalf("restore wrote outside the brick:\n%s\n%s", after, out)
 	}
 }
@@ -499,12 +499,12 @@ func TestHostileUndoThroughSymlinkedParent(t *testing.T) {
 	for _, b := range v.Bricks {
 		replaceWithSymlink(t, b, "sub", vic.sub)
 	}
-	kept := snapshot(t, v.Bricks[1].KeptDir())
+	kept := fixtures.Snapshot(t, v.Bricks[1].KeptDir())
 	out := runAll(t, env, vic, [][]string{{"heal", "fx", "info"}})
 	if !strings.Contains(out, "Number of entries") {
 		t.Fatalf("heal info:\n%s", out)
 	}
-	if after := snapshot(t, v.Bricks[1].KeptDir()); after != kept {
-		t.Errorf("the refused undo changed the kept copies:\n%s", lineDiff(kept, after))
+	if after := fixtures.Snapshot(t, v.Bricks[1].KeptDir()); after != kept {
+		t.Errorf("the refused undo changed the kept copies:\n%s", fixtures.LineDiff(kept, after))
 	}
 }
