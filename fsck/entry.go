@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -157,6 +158,11 @@ func differsFrom(ci *copyInfo, copies []*copyInfo, g afr.GFID) string {
 		switch {
 		case o.typ() != ci.typ():
 			return fmt.Sprintf("it is a %s, and %s's copy a %s", ci.typ(), o.bs.label, o.typ())
+		case o.st.Mode&0o7777 != ci.st.Mode&0o7777 || o.st.Uid != ci.st.Uid || o.st.Gid != ci.st.Gid:
+			return fmt.Sprintf("its mode or owner differs from %s's (%04o %d:%d, not %04o %d:%d)", o.bs.label,
+				ci.st.Mode&0o7777, ci.st.Uid, ci.st.Gid, o.st.Mode&0o7777, o.st.Uid, o.st.Gid)
+		case !sameUserXattrs(ci, o):
+			return fmt.Sprintf("its xattrs differ from %s's", o.bs.label)
 		case ci.typ() != afr.TypeRegular:
 			continue
 		case o.st.Size != ci.st.Size:
@@ -172,6 +178,21 @@ func differsFrom(ci *copyInfo, copies []*copyInfo, g afr.GFID) string {
 		}
 	}
 	return ""
+}
+
+// sameUserXattrs reports whether two copies hold the same xattrs that
+// metadata heal copies (those that are not AFR's or posix's bookkeeping).
+func sameUserXattrs(a, b *copyInfo) bool {
+	pick := func(ci *copyInfo) map[string]string {
+		m := map[string]string{}
+		for k, v := range ci.xs {
+			if !ci.bs.b.IsInternalKey(k) && !strings.HasPrefix(k, brick.NSTrusted+".") {
+				m[k] = string(v)
+			}
+		}
+		return m
+	}
+	return maps.Equal(pick(a), pick(b))
 }
 
 // checkCopy runs the checks of one copy on its own brick. A missing or

@@ -76,6 +76,9 @@ type Engine struct {
 	AFR  afr.Options
 	opts EngineOptions
 
+	// full is set for a heal full, whose passes after the crawl merge a
+	// directory's sources as the crawl did (see mergeSources).
+	full  bool
 	start time.Time
 	done  atomic.Int64
 	total atomic.Int64
@@ -221,6 +224,7 @@ type child struct {
 // volume), pass after pass until a pass changes nothing.
 func (e *Engine) Heal(ctx context.Context, full bool) (*Result, error) {
 	e.result = &Result{Healed: map[string]int{}}
+	e.full = full
 	if err := e.checkBricks(); err != nil {
 		return e.result, err
 	}

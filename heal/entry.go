@@ -100,6 +100,12 @@ func (h *entryHeal) run() (outcome, error) {
 		h.path = "<gfid:" + h.gfid.String() + ">"
 	}
 	replies, abs, errs := rs.gatherAbs(h.gfid)
+	for i := range replies {
+		// A dry run reads a copy its plan moves out of the volume as gone.
+		if h.e.planned(rs, i, planGone, h.gfid) {
+			replies[i].Exists = false
+		}
+	}
 	h.replies = replies
 	for i, r := range replies {
 		if !r.Answered {

@@ -72,7 +72,7 @@ func (h *entryHeal) healNames(kv afr.KindVerdict) error {
 	ok := true
 	for _, name := range all {
 		nsrc, nsinks := src, sinks
-		if h.force && src >= 0 {
+		if (h.force || h.e.full) && src >= 0 {
 			nsrc, nsinks = mergeSources(name, src, sinks, lists)
 		}
 		done, err := h.healName(name, nsrc, nsinks)
@@ -96,7 +96,8 @@ func (h *entryHeal) healNames(kv afr.KindVerdict) error {
 	return nil
 }
 
-// mergeSources is, for a full crawl, the source and sinks of one name of
+// mergeSources is, for a heal full (its crawl and the passes after it),
+// the source and sinks of one name of
 // a directory whose entry heal has a source: the sources themselves may
 // disagree about a name (made or removed on one brick behind the
 // volume's back), which no counter explains. Such a name is merged, as a
@@ -175,6 +176,10 @@ func (h *entryHeal) healName(name string, src int, sinks []bool) (bool, error) {
 				ref = i
 			}
 		}
+	}
+	if ref < 0 {
+		// No brick has the name any more (moved out earlier in this heal).
+		return true, nil
 	}
 	// assigned marks the copies this heal gives a gfid; fresh is set when
 	// that gfid is new: a dry run then plans no more for the name than
@@ -322,6 +327,10 @@ func (h *entryHeal) gfidFree(i int, abs string, g afr.GFID) error {
 	exists, _, err := b.HasGFID(g)
 	if err != nil {
 		return err
+	}
+	if h.e.planned(h.rs, i, planGone, g) {
+		// The dry run plans to move that other file out first.
+		exists = false
 	}
 	if !exists && h.e.planned(h.rs, i, planMade, g) {
 		// The dry run plans to create g there first, as another file.
@@ -522,16 +531,17 @@ func (h *entryHeal) expungeName(p string, copies []afr.Reply, abs []string, src 
 			}
 			// A dry run reads a name it plans to give the source as the
 			// run will find it.
-			onSource = h.e.holdsAfterPlan(h.rs, src, c.GFID, onSource)
+			onSource = h.e.namedAfterPlan(h.rs, src, c.GFID, onSource)
 		}
 		if onSource && c.Type == afr.TypeDirectory {
 			// Renamed on the source: the heal of its new name moves it.
 			h.leave(false, "%s: directory %s lives under another name on %s; it is moved when that name is healed", p, c.GFID, h.label(src))
 			return false, nil
 		}
-		if onSource {
+		if onSource && !(h.lastName(i, abs[i]) && !h.sameAsSource(i, abs[i], src, c.GFID)) {
 			b := h.rs.Open[i]
 			_, name := brick.SplitPath(p)
+			h.e.planUnlink(h.rs, i, c.GFID)
 			err := h.act(Action{What: "unlink", Path: p, Source: h.label(src), Sinks: []string{h.label(i)},
 				Detail: fmt.Sprintf("%s has gfid %s under another name", h.label(src), c.GFID)}, func() error {
 				if err := b.Remove(abs[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -549,6 +559,43 @@ func (h *entryHeal) expungeName(p string, copies []afr.Reply, abs []string, src 
 		}
 	}
 	return true, nil
+}
+
+// lastName reports whether the name at abs is the last name brick i's
+// copy has in the volume (besides its handle): unlinking it would leave
+// the copy in .glusterfs alone, where no heal finds it when the source's
+// other name is not one a counter asks to heal (renamed behind the
+// volume's back). Such a copy, when it differs from the source's, is
+// kept, as a removed name is; one that is the same loses nothing.
+func (h *entryHeal) lastName(i int, abs string) bool {
+	var st syscall.Stat_t
+	if err := h.rs.Open[i].Lstat(abs, &st); err != nil {
+		return false
+	}
+	return st.Mode&syscall.S_IFMT != syscall.S_IFDIR && st.Nlink <= 2
+}
+
+// sameAsSource reports whether brick i's copy at abs of gfid g has the
+// source's content, mode and owner.
+func (h *entryHeal) sameAsSource(i int, abs string, src int, g afr.GFID) bool {
+	sb, b := h.rs.Open[src], h.rs.Open[i]
+	sabs, err := sb.AbsOfGFID(g)
+	if err != nil {
+		return false
+	}
+	var ss, st syscall.Stat_t
+	if sb.Lstat(sabs, &ss) != nil || b.Lstat(abs, &st) != nil {
+		return false
+	}
+	if ss.Mode != st.Mode || ss.Uid != st.Uid || ss.Gid != st.Gid || ss.Size != st.Size {
+		return false
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return true
+	}
+	x, err1 := sb.HashFile(sabs)
+	y, err2 := b.HashFile(abs)
+	return err1 == nil && err2 == nil && x == y
 }
 
 // dropEntryChanges removes the directory's granular entry-changes names,

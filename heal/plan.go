@@ -2,6 +2,7 @@ package heal
 
 import (
 	"sync"
+	"syscall"
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/index"
@@ -26,6 +27,9 @@ const (
 	// planVisited: the full crawl has planned the gfid's heal already (a
 	// file with several names is met once per name).
 	planVisited
+	// planUnlinked: a name of the gfid is to be unlinked on the brick
+	// (counted: see plans.unlinks).
+	planUnlinked
 )
 
 type planKey struct {
@@ -45,6 +49,8 @@ type plans struct {
 	mu     sync.Mutex
 	marks  map[planKey]bool
 	inodes map[inodeKey]afr.GFID
+	// unlinks counts the names of a gfid to be unlinked on a brick.
+	unlinks map[planKey]int
 }
 
 // plan notes, in a dry run, mark for gfid g on brick i of rs (-1: none).
@@ -127,4 +133,47 @@ func (e *Engine) goneAfterPlan(rs *ReplicaSet, g afr.GFID, listed *listing) bool
 		}
 	}
 	return gone
+}
+
+// planUnlink notes, in a dry run, that a name of gfid g is to be unlinked
+// on brick i of rs.
+func (e *Engine) planUnlink(rs *ReplicaSet, i int, g afr.GFID) {
+	if !e.opts.DryRun {
+		return
+	}
+	p := &e.plans
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.unlinks == nil {
+		p.unlinks = map[planKey]int{}
+	}
+	p.unlinks[planKey{rs.Index, i, planUnlinked, g}]++
+}
+
+// namedAfterPlan reports whether brick i of rs holds g under a name of the
+// volume once what a dry run planned is done (named is what it holds
+// now): a file whose names are all to be unlinked is left in its handle.
+func (e *Engine) namedAfterPlan(rs *ReplicaSet, i int, g afr.GFID, named bool) bool {
+	if !e.opts.DryRun {
+		return named
+	}
+	if e.planned(rs, i, planGone, g) {
+		return false
+	}
+	if e.planned(rs, i, planMade, g) {
+		return true
+	}
+	p := &e.plans
+	p.mu.Lock()
+	n := p.unlinks[planKey{rs.Index, i, planUnlinked, g}]
+	p.mu.Unlock()
+	if !named || n == 0 {
+		return named
+	}
+	b := rs.Open[i]
+	var st syscall.Stat_t
+	if err := b.Lstat(b.HandlePath(g), &st); err != nil {
+		return named
+	}
+	return int(st.Nlink)-1-n > 0 // the handle is one link
 }
