@@ -93,17 +93,7 @@ func writeKeptMeta(b *brick.Brick, label string, rec Record, p, abs, kept string
 	return m, nil
 }
 
-func typeName(mode uint32) string {
-	switch mode & syscall.S_IFMT {
-	case syscall.S_IFREG:
-		return afr.TypeRegular.String()
-	case syscall.S_IFDIR:
-		return afr.TypeDirectory.String()
-	case syscall.S_IFLNK:
-		return afr.TypeSymlink.String()
-	}
-	return afr.TypeOther.String()
-}
+func typeName(mode uint32) string { return brick.FileType(mode).String() }
 
 // keepCopy copies brick i's copy (its content for data, only its metadata
 // file for metadata) into the brick's kept directory, durably, before the

@@ -52,6 +52,13 @@ func (h *entryHeal) keepUnexplained(kv afr.KindVerdict) error {
 	}
 	a := Action{What: "keep", Source: h.label(src), Sinks: labelsOf(sinks, h.rs.Labels),
 		Detail: fmt.Sprintf("%s differs from %s's with no changelog to say which is right; heal takes %s's, and keeps the other in %s", kv.Kind, h.label(src), h.label(src), strings.Join(kept, ", "))}
+	return h.recordKeep(a, rec, func(rec *Record) error { return h.keepAll(rec, src, sinks, kv.Kind) })
+}
+
+// recordKeep takes action a: unless this is a dry run, keep fills rec's
+// kept copies, then rec is appended to the history. A record that cannot
+// be written takes its copies back: nothing is kept that no record names.
+func (h *entryHeal) recordKeep(a Action, rec Record, keep func(*Record) error) error {
 	if h.e.opts.DryRun {
 		return h.act(a, nil)
 	}
@@ -59,7 +66,7 @@ func (h *entryHeal) keepUnexplained(kv afr.KindVerdict) error {
 		return errors.New("heal: no history log to record an unexplained difference in")
 	}
 	err := h.act(a, func() error {
-		if err := h.keepAll(&rec, src, sinks, kv.Kind); err != nil {
+		if err := keep(&rec); err != nil {
 			return err
 		}
 		if err := h.e.opts.History.Append(rec); err != nil {
@@ -146,27 +153,13 @@ func (h *entryHeal) keepBeforeJoining(i, ref int, p string, abs []string, copies
 	kept := filepath.Join(dst.KeptDir(), rec.ID, keptName(h.label(i), want.GFID.String()))
 	a := Action{What: "keep", Path: p, Source: h.label(ref), Sinks: []string{h.label(i)},
 		Detail: fmt.Sprintf("%s's copy has no gfid and differs from %s's; it is kept at %s before it gets gfid %s", h.label(i), h.label(ref), kept, want.GFID)}
-	if h.e.opts.DryRun {
-		return h.act(a, nil)
-	}
-	if h.e.opts.History == nil {
-		return errors.New("heal: no history log to record an unexplained difference in")
-	}
-	err = h.act(a, func() error {
-		k, err := keepFile(dst, h.label(i), rec, p, abs[i], kept)
+	return h.recordKeep(a, rec, func(rec *Record) error {
+		k, err := keepFile(dst, h.label(i), *rec, p, abs[i], kept)
 		if err != nil {
 			return err
 		}
 		k.Blake3 = mySum
 		rec.Kept = append(rec.Kept, k)
-		if err := h.e.opts.History.Append(rec); err != nil {
-			return errors.Join(err, h.dropKept(rec))
-		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	h.e.resolved(rec)
-	return nil
 }
