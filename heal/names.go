@@ -541,7 +541,7 @@ func (h *entryHeal) expungeName(p string, copies []afr.Reply, abs []string, src 
 		if onSource && !(h.lastName(i, abs[i]) && !h.sameAsSource(i, abs[i], src, c.GFID)) {
 			b := h.rs.Open[i]
 			_, name := brick.SplitPath(p)
-			h.e.planUnlink(h.rs, i, c.GFID)
+			h.e.plan(h.rs, i, planUnlinked, c.GFID)
 			err := h.act(Action{What: "unlink", Path: p, Source: h.label(src), Sinks: []string{h.label(i)},
 				Detail: fmt.Sprintf("%s has gfid %s under another name", h.label(src), c.GFID)}, func() error {
 				if err := b.Remove(abs[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {

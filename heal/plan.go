@@ -28,7 +28,7 @@ const (
 	// file with several names is met once per name).
 	planVisited
 	// planUnlinked: a name of the gfid is to be unlinked on the brick
-	// (counted: see plans.unlinks).
+	// (noted once per name).
 	planUnlinked
 )
 
@@ -46,11 +46,10 @@ type inodeKey struct {
 
 // plans is safe for concurrent use: the workers of a pass plan at once.
 type plans struct {
-	mu     sync.Mutex
-	marks  map[planKey]bool
+	mu sync.Mutex
+	// marks counts each mark noted (planUnlinked counts names).
+	marks  map[planKey]int
 	inodes map[inodeKey]afr.GFID
-	// unlinks counts the names of a gfid to be unlinked on a brick.
-	unlinks map[planKey]int
 }
 
 // plan notes, in a dry run, mark for gfid g on brick i of rs (-1: none).
@@ -62,20 +61,25 @@ func (e *Engine) plan(rs *ReplicaSet, i int, mark planMark, g afr.GFID) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.marks == nil {
-		p.marks = map[planKey]bool{}
+		p.marks = map[planKey]int{}
 	}
-	p.marks[planKey{rs.Index, i, mark, g}] = true
+	p.marks[planKey{rs.Index, i, mark, g}]++
 }
 
-// planned reports whether a dry run noted mark for g on brick i of rs.
-func (e *Engine) planned(rs *ReplicaSet, i int, mark planMark, g afr.GFID) bool {
+// count is how many times a dry run noted mark for g on brick i of rs.
+func (e *Engine) count(rs *ReplicaSet, i int, mark planMark, g afr.GFID) int {
 	if !e.opts.DryRun {
-		return false
+		return 0
 	}
 	p := &e.plans
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.marks[planKey{rs.Index, i, mark, g}]
+}
+
+// planned reports whether a dry run noted mark for g on brick i of rs.
+func (e *Engine) planned(rs *ReplicaSet, i int, mark planMark, g afr.GFID) bool {
+	return e.count(rs, i, mark, g) > 0
 }
 
 // planInode notes, in a dry run, that the inode dev:ino of brick i of rs
@@ -135,21 +139,6 @@ func (e *Engine) goneAfterPlan(rs *ReplicaSet, g afr.GFID, listed *listing) bool
 	return gone
 }
 
-// planUnlink notes, in a dry run, that a name of gfid g is to be unlinked
-// on brick i of rs.
-func (e *Engine) planUnlink(rs *ReplicaSet, i int, g afr.GFID) {
-	if !e.opts.DryRun {
-		return
-	}
-	p := &e.plans
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.unlinks == nil {
-		p.unlinks = map[planKey]int{}
-	}
-	p.unlinks[planKey{rs.Index, i, planUnlinked, g}]++
-}
-
 // namedAfterPlan reports whether brick i of rs holds g under a name of the
 // volume once what a dry run planned is done (named is what it holds
 // now): a file whose names are all to be unlinked is left in its handle.
@@ -163,10 +152,7 @@ func (e *Engine) namedAfterPlan(rs *ReplicaSet, i int, g afr.GFID, named bool) b
 	if e.planned(rs, i, planMade, g) {
 		return true
 	}
-	p := &e.plans
-	p.mu.Lock()
-	n := p.unlinks[planKey{rs.Index, i, planUnlinked, g}]
-	p.mu.Unlock()
+	n := e.count(rs, i, planUnlinked, g)
 	if !named || n == 0 {
 		return named
 	}
