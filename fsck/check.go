@@ -291,8 +291,8 @@ func (c *checker) notABrick(bs *brickState) bool {
 	}
 	c.add(bs.on(Finding{Class: ClassVolumeID, Path: "/",
 		Detail: "neither " + b.Key(brick.KeyVolumeID) + " nor .glusterfs: the brick's disk looks not mounted, or the brick was made anew; it was not checked",
-		Manual: "mount the brick's filesystem at " + b.Root + "; GlusterFS refuses a brick without its volume-id, and fsck stamps none (a new disk is put in by setting " +
-			b.Key(brick.KeyVolumeID) + " to the volume's id by hand, then afrkit heal " + c.volName() + " full)"}))
+		Manual: "mount the brick's filesystem at " + b.Root + "; GlusterFS refuses a brick without its volume-id, and fsck stamps none (a new empty disk is put in with afrkit volume reset-brick " +
+			c.volName() + " " + b.Root + ", which heals it full)"}))
 	return true
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/brick/volume"
 )
 
@@ -508,7 +509,13 @@ func (e *Engine) checkBricks() error {
 	for _, rs := range e.Sets {
 		for i, b := range rs.Open {
 			if b == nil {
-				errs = append(errs, fmt.Errorf("brick %s cannot be read: %w", rs.Bricks[i], rs.Err[i]))
+				err := fmt.Errorf("brick %s cannot be read: %w", rs.Bricks[i], rs.Err[i])
+				if errors.Is(rs.Err[i], brick.ErrNotBrick) || errors.Is(rs.Err[i], brick.ErrNoVolumeID) {
+					// What an unmounted disk looks like: afrkit fills no
+					// mount point unless told this is a new disk.
+					err = fmt.Errorf("%w (mount its disk; a new empty disk is put in with afrkit volume reset-brick %s %s)", err, e.Vol.Name, rs.Bricks[i].Path)
+				}
+				errs = append(errs, err)
 			}
 		}
 	}

@@ -105,16 +105,24 @@ func (v *Volume) CheckOffline(procDir string) error {
 // refused command leaves every brick as it found it). glusterfsd never
 // flocks a brick root. The returned function releases it.
 func (v *Volume) Lock() (func(), error) {
+	var dirs []Brick
+	for _, b := range v.Bricks {
+		if b.Local {
+			dirs = append(dirs, b)
+		}
+	}
+	return v.lockBricks(dirs)
+}
+
+// lockBricks takes the heal lock on the given bricks of v.
+func (v *Volume) lockBricks(bricks []Brick) (func(), error) {
 	var files []*os.File
 	release := func() {
 		for _, f := range files {
 			f.Close() // closing drops the flock
 		}
 	}
-	for _, b := range v.Bricks {
-		if !b.Local {
-			continue
-		}
+	for _, b := range bricks {
 		bb := brick.Beneath(b.Path)
 		f, err := bb.OpenDir(bb.Root)
 		if err != nil {

@@ -27,7 +27,8 @@ func NewCmdVolume(f *Factory) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(NewCmdVolumeCreate(f, nil), NewCmdVolumeInfo(f, nil), NewCmdVolumeList(f, nil), NewCmdVolumeSet(f), NewCmdVolumeDelete(f))
+	cmd.AddCommand(NewCmdVolumeCreate(f, nil), NewCmdVolumeInfo(f, nil), NewCmdVolumeList(f, nil), NewCmdVolumeSet(f), NewCmdVolumeDelete(f),
+		NewCmdVolumeResetBrick(f), NewCmdVolumeReplaceBrick(f))
 	return cmd
 }
 
