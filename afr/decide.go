@@ -66,6 +66,10 @@ type KindVerdict struct {
 	// llistxattr returns (Reply.XattrsUnlisted), which GlusterFS's heal
 	// fails on too. Source is then -1 and Reason says why.
 	Blocked bool
+	// BlockedBy are the names that stop a conservative merge (see
+	// MergeBlockers): set by Verdict.BlockMerge, which a caller that has
+	// read the directory's names applies.
+	BlockedBy []string
 	// Reason explains the decision in plain words.
 	Reason string
 }

@@ -154,6 +154,8 @@ func (kv KindVerdict) Summary(names []string) string {
 		return "split-brain, no source"
 	case kv.Blocked:
 		return "cannot heal: xattr names cannot be listed"
+	case kv.Merge && len(kv.BlockedBy) > 0:
+		return "split-brain: the conservative merge into " + list(kv.Sinks, names) + " stops at different files under one name"
 	case kv.Merge:
 		return "conservative merge into " + list(kv.Sinks, names)
 	case !kv.NeedsHeal:

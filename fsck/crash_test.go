@@ -25,7 +25,7 @@ func repairFx(dir string, step func(string)) error {
 	if err != nil {
 		return err
 	}
-	_, done, _, err := fsck.Converge(func() (*fsck.Report, error) {
+	_, done, _, err := fsck.Converge(context.Background(), func() (*fsck.Report, error) {
 		return fsck.CheckVolume(context.Background(), v, fsck.Options{})
 	}, fsck.RepairOptions{Repair: true, RenameStale: true, Step: step})
 	if err != nil {

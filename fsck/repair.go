@@ -1,6 +1,7 @@
 package fsck
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,10 +62,16 @@ func (o RepairOptions) Wanted(f Finding) bool {
 // moved to the brick's quarantine (.glusterfs/afrkit/quarantine/<time>/),
 // with a manifest line saying where it came from. A failed fix is
 // recorded and the others go on.
-func Repair(rep *Report, opts RepairOptions) []Repaired {
+//
+// When ctx is done it stops between two fixes (each leaves the brick
+// whole) and returns what it did so far.
+func Repair(ctx context.Context, rep *Report, opts RepairOptions) []Repaired {
 	q := &quarantine{id: opts.quarantineID(), step: opts.Step}
 	var out []Repaired
 	for _, f := range rep.Findings {
+		if ctx.Err() != nil {
+			return out
+		}
 		if !opts.Wanted(f) {
 			continue
 		}
@@ -164,7 +171,9 @@ const maxPasses = 4
 // after pass until a check leaves nothing that opts would repair, a pass
 // repairs nothing, or maxPasses. It returns the first report, every
 // repair made, and the last report. A dry run stops after the first plan.
-func Converge(check func() (*Report, error), opts RepairOptions) (first *Report, done []Repaired, last *Report, err error) {
+// When ctx is done it stops between two fixes and returns ctx's error
+// with what it repaired; running it again finishes the work.
+func Converge(ctx context.Context, check func() (*Report, error), opts RepairOptions) (first *Report, done []Repaired, last *Report, err error) {
 	opts.ID = opts.quarantineID() // one quarantine for every pass
 	for pass := 0; pass < maxPasses; pass++ {
 		rep, err := check()
@@ -175,8 +184,11 @@ func Converge(check func() (*Report, error), opts RepairOptions) (first *Report,
 			first = rep
 		}
 		last = rep
-		todo := Repair(rep, opts)
+		todo := Repair(ctx, rep, opts)
 		done = append(done, todo...)
+		if ctx.Err() != nil {
+			return first, done, last, fmt.Errorf("fsck repair stopped: %w", ctx.Err())
+		}
 		if len(todo) == 0 || opts.DryRun {
 			return first, done, last, nil
 		}

@@ -64,7 +64,7 @@ func kept(t *testing.T, b *brick.Brick) map[string]int {
 
 func converge(t *testing.T, v *fixtures.Vol, opts fsck.RepairOptions) (first *fsck.Report, done []fsck.Repaired, last *fsck.Report) {
 	t.Helper()
-	first, done, last, err := fsck.Converge(func() (*fsck.Report, error) {
+	first, done, last, err := fsck.Converge(context.Background(), func() (*fsck.Report, error) {
 		return fsck.CheckVolume(context.Background(), v.V, fsck.Options{})
 	}, opts)
 	if err != nil {

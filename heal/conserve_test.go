@@ -249,7 +249,7 @@ func (pc *propCase) allCommands(rng *rand.Rand) []propCommand {
 		{name: "heal full", run: healCmd(true)},
 		{name: "fsck --repair --rename-stale", run: func(dry bool) ([]string, error) {
 			check := func() (*fsck.Report, error) { return fsck.CheckVolume(context.Background(), pc.v.V, fsck.Options{}) }
-			_, done, _, err := fsck.Converge(check, fsck.RepairOptions{Repair: true, RenameStale: true, DryRun: dry, ID: "prop"})
+			_, done, _, err := fsck.Converge(context.Background(), check, fsck.RepairOptions{Repair: true, RenameStale: true, DryRun: dry, ID: "prop"})
 			// A later pass may finish what an earlier one began on the
 			// same entry (the index of a file given a gfid); the dry run
 			// plans the first.

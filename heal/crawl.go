@@ -212,6 +212,10 @@ type Outcome struct {
 	// F", "Healed F.", "Healing F failed: File not in split-brain.".
 	Lines  []string
 	Healed bool
+	// covered are the gfids of the names whose gfid split-brains it
+	// resolved, winners and losers: a command over every entry of an
+	// index has nothing more to do for them.
+	covered []afr.GFID
 }
 
 // SplitBrain runs a split-brain command on one file. Its outcome says what
@@ -300,7 +304,15 @@ func (e *Engine) SplitBrain(ctx context.Context, t Target, op SplitBrainOp) (Out
 	if err != nil {
 		return out, err
 	}
+	if len(fop.filled) > 0 {
+		// The names it made anew on the losers' bricks: a plain heal
+		// fills them in now, as after a command naming the file.
+		if _, _, _, err := e.healBatch(rs, fop.filled, false, nil); err != nil {
+			return out, err
+		}
+	}
 	out.Lines = append(out.Lines, fop.notes...)
+	out.covered = fop.covered
 	switch {
 	case fop.err != nil:
 		return fail(resolveMessage(fop.err))
@@ -340,13 +352,21 @@ func (e *Engine) SplitBrainAll(ctx context.Context, set int, op SplitBrainOp, ea
 		}
 	}
 	healed := 0
+	op.every = true
+	covered := map[afr.GFID]bool{}
 	for _, g := range gfids {
 		if ctx.Err() != nil {
 			return healed, ctx.Err()
 		}
+		if covered[g] {
+			continue // resolved and healed with its name in a directory before
+		}
 		out, err := e.SplitBrain(ctx, Target{GFID: g}, op)
 		if err != nil {
 			return healed, err
+		}
+		for _, c := range out.covered {
+			covered[c] = true
 		}
 		if out.Healed {
 			healed++

@@ -145,6 +145,18 @@ type Left struct {
 	Path       string
 	SplitBrain bool
 	Reason     string
+	// Blockers are the names in this directory whose gfid split-brain
+	// or type mismatch left it: the files a split-brain command is
+	// given, rather than the directory.
+	Blockers []Blocker
+}
+
+// Blocker is a name whose copies are different files.
+type Blocker struct {
+	Path string
+	// TypeMismatch: the copies differ in type, which no command naming
+	// the file resolves (GlusterFS has none either).
+	TypeMismatch bool
 }
 
 // Action is one change to one entry, made or planned.

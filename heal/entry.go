@@ -40,7 +40,9 @@ type entryHeal struct {
 	keep    [3]bool
 	reasons []string
 	sb      bool
-	kids    []child
+	// blockers are the names in split-brain that the reasons name.
+	blockers []Blocker
+	kids     []child
 }
 
 func (h *entryHeal) label(i int) string { return h.rs.Labels[i] }
@@ -67,7 +69,7 @@ func joinReasons(reasons []string) string {
 func (h *entryHeal) outcome() outcome {
 	out := outcome{changed: h.changed, children: h.kids}
 	if len(h.reasons) > 0 {
-		out.left = &Left{Set: h.rs.Index, GFID: h.gfid, Path: h.path, SplitBrain: h.sb, Reason: joinReasons(h.reasons)}
+		out.left = &Left{Set: h.rs.Index, GFID: h.gfid, Path: h.path, SplitBrain: h.sb, Reason: joinReasons(h.reasons), Blockers: h.blockers}
 	}
 	return out
 }
@@ -138,6 +140,10 @@ func (h *entryHeal) run() (outcome, error) {
 	}
 	v := afr.Decide(replies, h.e.AFR)
 	if present < len(replies) {
+		if other := h.heldAsAnother(v); other != "" {
+			h.leave(false, "%s; the entry heal of its parent directory reports that gfid split-brain", other)
+			return h.outcome(), nil
+		}
 		h.leave(false, "missing on %s; the entry heal of its parent directory creates it", h.absentOn(v))
 		return h.outcome(), nil
 	}
@@ -185,6 +191,25 @@ func (h *entryHeal) absentOn(v afr.Verdict) string {
 		}
 	}
 	return strings.Join(names, ", ")
+}
+
+// heldAsAnother says which bricks that lack this gfid hold its name as
+// another file (a gfid split-brain: the parent's entry heal creates
+// nothing there), or "" when none does.
+func (h *entryHeal) heldAsAnother(v afr.Verdict) string {
+	if h.path == "" || h.path == "/" {
+		return ""
+	}
+	var parts []string
+	for i, m := range v.Missing {
+		if !m || h.rs.Open[i] == nil {
+			continue
+		}
+		if g, err := h.rs.Open[i].GFIDOf(h.path); err == nil && !g.IsZero() && g != h.gfid {
+			parts = append(parts, fmt.Sprintf("%s holds the name as another file (gfid %s)", h.label(i), g))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // healKind heals data or metadata from the verdict's source, resolving a

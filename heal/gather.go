@@ -159,3 +159,33 @@ func (rs *ReplicaSet) Pending(i int, fn func(sub index.Subdir, e index.Entry) er
 	}
 	return nil
 }
+
+// Children reads, for the directory at dir, what every brick of the set
+// holds for each name any brick has in it: the input afr.MergeBlockers
+// needs. A brick that cannot list the directory answers for none of its
+// names (it is left out, as a brick that is down).
+func (rs *ReplicaSet) Children(dir string) (map[string][]afr.Reply, error) {
+	names := map[string]bool{}
+	for i, b := range rs.Open {
+		if b == nil {
+			continue
+		}
+		abs, err := b.Abs(dir)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", rs.Labels[i], err)
+		}
+		list, err := b.ReadDirNames(abs, dir)
+		if err != nil {
+			continue // not a directory, or gone, on this brick
+		}
+		for _, n := range list {
+			names[n] = true
+		}
+	}
+	out := make(map[string][]afr.Reply, len(names))
+	for n := range names {
+		replies, _ := rs.GatherPath(brick.Join(dir, n))
+		out[n] = replies
+	}
+	return out, nil
+}

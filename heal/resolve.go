@@ -25,6 +25,17 @@ type SplitBrainOp struct {
 	// name limits a directory's entry heal to this name: the file a
 	// command named by path, whose gfid split-brain it resolves.
 	name string
+	// every is set for source-brick or majority without a file: the op
+	// also resolves the gfid split-brains of the names in the
+	// directories it merges, which GlusterFS leaves for one command per
+	// file.
+	every bool
+	// filled are the gfids whose names a resolution under every made
+	// anew on the losers' bricks: a plain heal fills them in.
+	filled []afr.GFID
+	// covered are the gfids, winners' and losers', of the names it
+	// resolved under every.
+	covered []afr.GFID
 
 	acted bool
 	// winner is the gfid a resolution of name's gfid split-brain keeps.
@@ -209,7 +220,14 @@ func (h *entryHeal) gfidSplitBrain(name string, copies []afr.Reply, abs []string
 	for i, c := range copies {
 		for j := i + 1; j < len(copies); j++ {
 			if c.Exists && copies[j].Exists && c.Type != copies[j].Type {
-				h.leave(true, "%s: type mismatch (%s on %s, %s on %s); no policy resolves it: move one aside by hand", p, c.Type, h.label(i), copies[j].Type, h.label(j))
+				if h.op != nil && h.op.every && !c.GFID.IsZero() && !copies[j].GFID.IsZero() && c.GFID != copies[j].GFID {
+					// Two files under one name, as in a gfid
+					// split-brain: the op keeps one and moves the
+					// others to the kept directories.
+					continue
+				}
+				h.blockers = append(h.blockers, Blocker{Path: p, TypeMismatch: true})
+				h.leave(true, "%s: type mismatch (%s on %s, %s on %s); no policy resolves it: move one aside by hand, or keep one brick's copy of every such name with afrkit heal %s split-brain source-brick BRICK (without a file)", p, c.Type, h.label(i), copies[j].Type, h.label(j), h.e.Vol.Name)
 				if h.op != nil && h.op.name == name {
 					h.op.err = typeMismatchError(fmt.Sprintf("Type mismatch for file %s: %s on %s, %s on %s. No split-brain command resolves it: move the wrong copy aside by hand, with its .glusterfs handle", p, c.Type, h.label(i), copies[j].Type, h.label(j)))
 				}
@@ -218,12 +236,14 @@ func (h *entryHeal) gfidSplitBrain(name string, copies []afr.Reply, abs []string
 		}
 	}
 	op, brickIdx, policy := afr.OpNone, -1, h.e.AFR.FavoriteChild
-	if h.op != nil && h.op.name == name {
+	named := h.op != nil && (h.op.name == name || h.op.every)
+	if named {
 		op, brickIdx = h.op.Op, h.op.Brick
 		if op == afr.OpMajority {
 			op, policy = afr.OpNone, afr.PolicyMajority
 		}
 	} else if policy == afr.PolicyNone {
+		h.blockers = append(h.blockers, Blocker{Path: p})
 		h.leave(true, "%s: gfid split-brain (%s); resolve it with a split-brain command or a favorite-child-policy", p, gfidList(copies, h.rs.Labels))
 		return false, nil
 	}
@@ -246,6 +266,7 @@ func (h *entryHeal) gfidSplitBrain(name string, copies []afr.Reply, abs []string
 		if h.op != nil && h.op.name == name {
 			h.op.err = err
 		}
+		h.blockers = append(h.blockers, Blocker{Path: p})
 		h.leave(true, "%s: gfid split-brain: %s", p, msg)
 		return false, nil
 	}
@@ -256,16 +277,23 @@ func (h *entryHeal) gfidSplitBrain(name string, copies []afr.Reply, abs []string
 		}
 	}
 	how := "favorite-child-policy " + policy.String()
-	if op != afr.OpNone || (h.op != nil && h.op.name == name) {
+	if op != afr.OpNone || named {
 		how = h.op.Op.String()
 	}
 	rec := h.newRecord("gfid", how, w, losers)
 	rec.Path, rec.GFID = p, copies[w].GFID.String()
 	a := Action{What: "resolve", Path: p, Source: h.label(w), Sinks: labelsOf(losers, h.rs.Labels),
 		Detail: fmt.Sprintf("gfid split-brain, %s: keep %s's gfid %s; the others' copies are moved to their kept directories (%s)", how, h.label(w), copies[w].GFID, rec.ID)}
-	if h.op != nil && h.op.name == name {
+	if named {
 		h.op.acted = true
 		h.op.winner = copies[w].GFID
+		if h.op.every {
+			h.op.filled = append(h.op.filled, copies[w].GFID)
+			h.op.covered = append(h.op.covered, copies[w].GFID)
+			for _, i := range losers {
+				h.op.covered = append(h.op.covered, copies[i].GFID)
+			}
+		}
 		if h.e.opts.DryRun {
 			h.op.notes = append(h.op.notes, "GFID split-brain would be resolved for file "+p)
 		} else {

@@ -104,7 +104,7 @@ func demoHeal(f *Factory) error {
 		return err
 	}
 	fmt.Fprintf(out, "\n$ afrkit heal demo history\n")
-	if err := healHistoryRun(f, "demo"); err != nil {
+	if err := healHistoryRun(f, "demo", false); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "\n$ afrkit fsck demo --rename-stale\n")

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -183,7 +185,10 @@ func fsckRun(opts *FsckOptions) error {
 	if opts.Restore != "" {
 		return fsckRestore(opts, v)
 	}
-	ctx := context.Background()
+	// SIGINT and SIGTERM stop a check, and a repair between two fixes:
+	// each fix leaves the brick whole, so running it again finishes.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	fo := fsck.Options{Deep: opts.Deep, Jobs: opts.Jobs}
 	check := func() (*fsck.Report, error) {
 		if opts.Brick != "" {
@@ -197,9 +202,23 @@ func fsckRun(opts *FsckOptions) error {
 	var done []fsck.Repaired
 	var err error
 	if opts.Repair || opts.renaming() {
-		rep, done, after, err = fsck.Converge(check, ro)
+		rep, done, after, err = fsck.Converge(ctx, check, ro)
 	} else {
 		rep, err = check()
+	}
+	if err != nil && ctx.Err() != nil {
+		what := opts.Brick
+		if v != nil {
+			what = v.Name
+		}
+		if len(done) > 0 && !opts.JSON {
+			fmt.Fprintf(opts.F.IO.Out, "Repaired before the interruption (%d):\n", len(done))
+			for _, r := range done {
+				fmt.Fprintf(opts.F.IO.Out, "  %s  %s  %s: %s\n", r.Finding.Class, r.Finding.Brick, esc(r.Finding.Path), esc(r.Finding.Repair))
+			}
+			writeQuarantine(opts.F.IO.Out, v, ro.ID)
+		}
+		return exitStatus{ExitInterrupted, fmt.Errorf("fsck %s: interrupted; what was repaired is kept, and running it again finishes it", what)}
 	}
 	if err != nil {
 		return exitStatus{ExitFsckOperational, err}

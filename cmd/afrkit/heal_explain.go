@@ -42,7 +42,7 @@ func parseExplainTarget(s string) (heal.Target, error) {
 
 // healExplainRun prints, for every replica set that holds the target, what
 // each brick has, the changelogs decoded, and afr's verdict.
-func healExplainRun(f *Factory, volName, file string) error {
+func healExplainRun(f *Factory, volName, file string, asJSON bool) error {
 	target, err := parseExplainTarget(file)
 	if err != nil {
 		return err
@@ -57,6 +57,7 @@ func healExplainRun(f *Factory, volName, file string) error {
 	}
 	w := bufio.NewWriter(f.IO.Out)
 	found := 0
+	doc := explainJSON{Volume: v.Name, Target: target.String(), Sets: []explainSetJSON{}}
 	for _, rs := range heal.ReplicaSets(v) {
 		var replies []afr.Reply
 		var errs []error
@@ -68,18 +69,25 @@ func healExplainRun(f *Factory, volName, file string) error {
 		if !anyExists(replies) {
 			continue
 		}
-		if found > 0 {
-			fmt.Fprintln(w)
+		ex := explanation{w: w, v: v, rs: rs, target: target, replies: replies, errs: errs, opts: opts}
+		if asJSON {
+			doc.Sets = append(doc.Sets, ex.json())
+		} else {
+			if found > 0 {
+				fmt.Fprintln(w)
+			}
+			ex.print()
 		}
 		found++
-		ex := explanation{w: w, v: v, rs: rs, target: target, replies: replies, errs: errs, opts: opts}
-		ex.print()
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("heal %s explain: writing: %w", volName, err)
 	}
 	if found == 0 {
 		return fmt.Errorf("heal %s explain %s: no brick that afrkit can read has it", volName, target)
+	}
+	if asJSON {
+		return writeJSON(f.IO.Out, doc)
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("heal %s explain: writing: %w", volName, err)
 	}
 	return nil
 }
@@ -104,13 +112,24 @@ type explanation struct {
 	opts    afr.Options
 }
 
-func (ex *explanation) print() {
+// decide is AFR's verdict on the target, with the names that block a
+// directory's merge, and the target's path ("" when no brick resolves
+// its gfid).
+func (ex *explanation) decide() (afr.Verdict, string) {
 	verdict := afr.Decide(ex.replies, ex.opts)
-	gfids := ex.gfids()
 	path := ex.target.Path
 	if path == "" {
 		path = ex.rs.PathOf(ex.target.GFID)
 	}
+	if verdict.Type == afr.TypeDirectory && verdict.Entry.Merge && path != "" {
+		verdict.BlockMerge(ex.mergeBlockers(verdict, path))
+	}
+	return verdict, path
+}
+
+func (ex *explanation) print() {
+	verdict, path := ex.decide()
+	gfids := ex.gfids()
 	title := path
 	if title == "" {
 		title = "<gfid:" + ex.target.GFID.String() + "> (no brick can resolve its path)"
@@ -136,6 +155,21 @@ func (ex *explanation) print() {
 	}
 }
 
+// mergeBlockers are the paths of the names in the directory at dir that
+// stop its conservative merge (afr.MergeBlockers). A directory that
+// cannot be listed names none: explain then says what the counters say.
+func (ex *explanation) mergeBlockers(dirVerdict afr.Verdict, dir string) []string {
+	kids, err := ex.rs.Children(dir)
+	if err != nil {
+		return nil
+	}
+	verdicts := make(map[string]afr.Verdict, len(kids))
+	for name, replies := range kids {
+		verdicts[brick.Join(dir, name)] = afr.Decide(replies, ex.opts)
+	}
+	return afr.MergeBlockers(dirVerdict, verdicts)
+}
+
 // gfids are the distinct gfids the bricks hold for the target, in brick
 // order: one normally, several in a gfid split-brain.
 func (ex *explanation) gfids() []afr.GFID {
@@ -157,8 +191,25 @@ func (ex *explanation) gfids() []afr.GFID {
 // list it, since an entry no index lists is one the self-heal daemon's
 // index crawl never finds.
 func (ex *explanation) healInfoLine(gfids []afr.GFID) string {
+	status, listed := ex.healInfo(gfids)
+	word := status.String()
+	if !status.Listed() {
+		word = "not listed (nothing to heal)"
+	}
+	switch {
+	case len(listed) > 0:
+		return fmt.Sprintf("%s; in the index of %s", word, strings.Join(listed, ", "))
+	case status.Listed():
+		return word + "; but no brick's index lists it, so heal info and the index crawl miss it until a lookup or a full heal"
+	}
+	return word + "; no brick's index lists it"
+}
+
+// healInfo is heal info's status for the entry and the brick indexes
+// that list it ("b1's xattrop").
+func (ex *explanation) healInfo(gfids []afr.GFID) (afr.HealStatus, []string) {
 	status := afr.HealInfo(ex.replies, ex.opts.QuorumCount)
-	var listed []string
+	listed := []string{}
 	for i, ix := range ex.rs.Indexes {
 		if ix == nil {
 			continue
@@ -171,17 +222,7 @@ func (ex *explanation) healInfoLine(gfids []afr.GFID) string {
 			}
 		}
 	}
-	word := status.String()
-	if !status.Listed() {
-		word = "not listed (nothing to heal)"
-	}
-	switch {
-	case len(listed) > 0:
-		return fmt.Sprintf("%s; in the index of %s", word, strings.Join(listed, ", "))
-	case status.Listed():
-		return word + "; but no brick's index lists it, so heal info and the index crawl miss it until a lookup or a full heal"
-	}
-	return word + "; no brick's index lists it"
+	return status, listed
 }
 
 // copies prints one column per brick: what each holds.
@@ -280,34 +321,18 @@ func (ex *explanation) matrix() {
 // the entry and what each would keep.
 func (ex *explanation) next(v afr.Verdict, path string) string {
 	var b strings.Builder
-	file := path
-	if file == "" {
-		file = "gfid:" + ex.target.GFID.String()
-	}
-	cmd := fmt.Sprintf("afrkit heal %s split-brain", ex.v.Name)
-	if ex.v.Source == volume.SourceGlusterd {
-		cmd = fmt.Sprintf("gluster volume heal %s split-brain", ex.v.Name)
-	}
-	ops := []afr.HealOp{afr.OpBiggerFile, afr.OpLatestMtime}
-	choices := func(what string, resolve func(op afr.HealOp, src int) (int, error)) {
-		fmt.Fprintf(&b, "To resolve the %s split-brain, keep one copy with one of:\n", what)
-		try := func(args string, op afr.HealOp, src int) {
-			keep, err := resolve(op, src)
-			var re *afr.ResolveError
-			switch {
-			case err == nil:
-				fmt.Fprintf(&b, "  %s %s\n      keeps %s's copy\n", cmd, esc(args), ex.rs.Labels[keep])
-			case errors.As(err, &re):
-				fmt.Fprintf(&b, "  %s %s\n      fails: %s\n", cmd, esc(args), esc(re.Message()))
-			default:
-				fmt.Fprintf(&b, "  %s %s\n      fails: %s\n", cmd, esc(args), esc(err.Error()))
+	choices := ex.choices(v, path)
+	group := func(kind string) {
+		fmt.Fprintf(&b, "To resolve the %s split-brain, keep one copy with one of:\n", kind)
+		for _, c := range choices {
+			if c.Kind != kind {
+				continue
 			}
-		}
-		for _, op := range ops {
-			try(op.String()+" "+file, op, -1)
-		}
-		for i, br := range ex.rs.Bricks {
-			try(fmt.Sprintf("source-brick %s %s", br, file), afr.OpSourceBrick, i)
+			if c.Fails != "" {
+				fmt.Fprintf(&b, "  %s\n      fails: %s\n", esc(c.Command), esc(c.Fails))
+			} else {
+				fmt.Fprintf(&b, "  %s\n      keeps %s's copy\n", esc(c.Command), c.Keeps)
+			}
 		}
 	}
 	switch {
@@ -318,21 +343,19 @@ func (ex *explanation) next(v afr.Verdict, path string) string {
 			b.WriteString("The gfid split-brain can only be resolved by path, and no brick resolves this gfid to one.\n")
 			break
 		}
-		choices("gfid", func(op afr.HealOp, src int) (int, error) {
-			return afr.ResolveGFIDSplitBrain(ex.replies, op, src, afr.PolicyNone)
-		})
+		group("gfid")
+	}
+	if blocked := v.Entry.BlockedBy; len(blocked) > 0 {
+		b.WriteString("The merge goes on once each of these names holds one file; explain shows each one's copies and the commands that resolve it:\n")
+		for _, p := range blocked {
+			fmt.Fprintf(&b, "  afrkit heal %s explain %s\n", ex.v.Name, esc(p))
+		}
+		fmt.Fprintf(&b, "or keep one brick's copy of every such name at once (GlusterFS needs one command per file):\n  afrkit heal %s split-brain source-brick BRICK\n", ex.v.Name)
 	}
 	for _, kind := range []afr.Kind{afr.Data, afr.Metadata} {
-		kv := v.Kind(kind)
-		if !kv.Unresolved {
-			continue
+		if v.Kind(kind).Unresolved {
+			group(kind.String())
 		}
-		if kind == afr.Metadata {
-			ops = nil // GlusterFS refuses bigger-file and latest-mtime for metadata
-		}
-		choices(kind.String(), func(op afr.HealOp, src int) (int, error) {
-			return afr.ResolveSplitBrain(ex.replies, kind, op, src, ex.opts.QuorumCount)
-		})
 	}
 	if b.Len() == 0 && v.NeedsHeal() {
 		if ex.v.Source == volume.SourceGlusterd {
@@ -342,4 +365,195 @@ func (ex *explanation) next(v afr.Verdict, path string) string {
 		}
 	}
 	return b.String()
+}
+
+// resolveChoice is one split-brain command explain offers, and what it
+// would keep or why it would fail.
+type resolveChoice struct {
+	// Kind is the split-brain it resolves: gfid, data or metadata.
+	Kind    string `json:"kind"`
+	Command string `json:"command"`
+	Keeps   string `json:"keeps,omitempty"`
+	Fails   string `json:"fails,omitempty"`
+}
+
+// choices are the commands that would resolve the target's split-brains,
+// each tried on the copies as they are.
+func (ex *explanation) choices(v afr.Verdict, path string) []resolveChoice {
+	file := path
+	if file == "" {
+		file = "gfid:" + ex.target.GFID.String()
+	}
+	cmd := fmt.Sprintf("afrkit heal %s split-brain", ex.v.Name)
+	if ex.v.Source == volume.SourceGlusterd {
+		cmd = fmt.Sprintf("gluster volume heal %s split-brain", ex.v.Name)
+	}
+	var out []resolveChoice
+	add := func(kind string, ops []afr.HealOp, resolve func(op afr.HealOp, src int) (int, error)) {
+		try := func(args string, op afr.HealOp, src int) {
+			c := resolveChoice{Kind: kind, Command: cmd + " " + args}
+			keep, err := resolve(op, src)
+			var re *afr.ResolveError
+			switch {
+			case err == nil:
+				c.Keeps = ex.rs.Labels[keep]
+			case errors.As(err, &re):
+				c.Fails = re.Message()
+			default:
+				c.Fails = err.Error()
+			}
+			out = append(out, c)
+		}
+		for _, op := range ops {
+			try(op.String()+" "+file, op, -1)
+		}
+		for i, br := range ex.rs.Bricks {
+			try(fmt.Sprintf("source-brick %s %s", br, file), afr.OpSourceBrick, i)
+		}
+	}
+	named := []afr.HealOp{afr.OpBiggerFile, afr.OpLatestMtime}
+	if v.GFIDMismatch && !v.TypeMismatch && v.GFIDSource < 0 && path != "" {
+		add("gfid", named, func(op afr.HealOp, src int) (int, error) {
+			return afr.ResolveGFIDSplitBrain(ex.replies, op, src, afr.PolicyNone)
+		})
+	}
+	for _, kind := range []afr.Kind{afr.Data, afr.Metadata} {
+		if !v.Kind(kind).Unresolved {
+			continue
+		}
+		ops := named
+		if kind == afr.Metadata {
+			ops = nil // GlusterFS refuses bigger-file and latest-mtime for metadata
+		}
+		add(kind.String(), ops, func(op afr.HealOp, src int) (int, error) {
+			return afr.ResolveSplitBrain(ex.replies, kind, op, src, ex.opts.QuorumCount)
+		})
+	}
+	return out
+}
+
+// explainJSON is `heal VOL explain FILE --json` (docs/heal-json.md).
+type explainJSON struct {
+	Volume string           `json:"volume"`
+	Target string           `json:"target"`
+	Sets   []explainSetJSON `json:"replica_sets"`
+}
+
+type explainSetJSON struct {
+	ReplicaSet int    `json:"replica_set"`
+	Path       string `json:"path"`
+	// GFIDs are the distinct gfids the bricks hold (several in a gfid
+	// split-brain).
+	GFIDs    []string `json:"gfids"`
+	Type     string   `json:"type"`
+	HealInfo string   `json:"heal_info"`
+	// IndexedIn are the brick indexes that list it ("b1's xattrop").
+	IndexedIn []string        `json:"indexed_in"`
+	Copies    []copyJSON      `json:"copies"`
+	Verdict   verdictJSON     `json:"verdict"`
+	Resolve   []resolveChoice `json:"resolve"`
+	// Next is the advice the text ends with.
+	Next string `json:"next"`
+}
+
+type copyJSON struct {
+	Brick    string `json:"brick"`
+	Label    string `json:"label"`
+	Answered bool   `json:"answered"`
+	Present  bool   `json:"present"`
+	Error    string `json:"error,omitempty"`
+	GFID     string `json:"gfid,omitempty"`
+	Type     string `json:"type,omitempty"`
+	Size     int64  `json:"size"`
+	// Mtime is RFC 3339 with nanoseconds, UTC.
+	Mtime          string `json:"mtime,omitempty"`
+	Mode           string `json:"mode,omitempty"`
+	UID            uint32 `json:"uid"`
+	GID            uint32 `json:"gid"`
+	Xattrs         int    `json:"xattrs"`
+	XattrsUnlisted bool   `json:"xattrs_unlisted,omitempty"`
+	// Dirty and Blames are data, metadata and entry counters; Blames is
+	// keyed by the label of the brick blamed.
+	Dirty  [3]int32            `json:"dirty"`
+	Blames map[string][3]int32 `json:"blames"`
+}
+
+type verdictJSON struct {
+	GFIDMismatch bool     `json:"gfid_mismatch"`
+	TypeMismatch bool     `json:"type_mismatch"`
+	GFIDSource   string   `json:"gfid_source,omitempty"`
+	GFIDReason   string   `json:"gfid_reason,omitempty"`
+	Data         kindJSON `json:"data"`
+	Metadata     kindJSON `json:"metadata"`
+	Entry        kindJSON `json:"entry"`
+}
+
+type kindJSON struct {
+	// Outcome is the one-line verdict explain prints ("heal b1 -> b2").
+	Outcome    string   `json:"outcome"`
+	Reason     string   `json:"reason,omitempty"`
+	Source     string   `json:"source,omitempty"`
+	Sinks      []string `json:"sinks"`
+	NeedsHeal  bool     `json:"needs_heal"`
+	SplitBrain bool     `json:"split_brain"`
+	Unresolved bool     `json:"unresolved"`
+	Merge      bool     `json:"merge"`
+	BlockedBy  []string `json:"blocked_by,omitempty"`
+}
+
+// json is the explanation as data: what print shows, field by field.
+func (ex *explanation) json() explainSetJSON {
+	verdict, path := ex.decide()
+	gfids := ex.gfids()
+	status, listed := ex.healInfo(gfids)
+	out := explainSetJSON{ReplicaSet: ex.rs.Index, Path: path, GFIDs: []string{}, Type: verdict.Type.String(),
+		HealInfo: status.String(), IndexedIn: listed, Resolve: ex.choices(verdict, path), Next: ex.next(verdict, path)}
+	if out.Resolve == nil {
+		out.Resolve = []resolveChoice{}
+	}
+	for _, g := range gfids {
+		out.GFIDs = append(out.GFIDs, g.String())
+	}
+	for i, r := range ex.replies {
+		c := copyJSON{Brick: ex.rs.Bricks[i].String(), Label: ex.rs.Labels[i], Answered: r.Answered, Present: r.Answered && r.Exists, Blames: map[string][3]int32{}}
+		if i < len(ex.errs) && ex.errs[i] != nil {
+			c.Error = ex.errs[i].Error()
+		}
+		if c.Present {
+			if !r.GFID.IsZero() {
+				c.GFID = r.GFID.String()
+			}
+			c.Type, c.Size = r.Type.String(), r.Size
+			c.Mtime = time.Unix(r.Mtime.Sec, r.Mtime.Nsec).UTC().Format(time.RFC3339Nano)
+			c.Mode, c.UID, c.GID = fmt.Sprintf("%04o", r.Mode), r.UID, r.GID
+			c.Xattrs, c.XattrsUnlisted = len(r.Xattrs), r.XattrsUnlisted
+			c.Dirty = r.Dirty
+			for j, p := range r.Pending {
+				if j < len(ex.rs.Labels) && !p.IsZero() {
+					c.Blames[ex.rs.Labels[j]] = p
+				}
+			}
+		}
+		out.Copies = append(out.Copies, c)
+	}
+	v := verdictJSON{GFIDMismatch: verdict.GFIDMismatch, TypeMismatch: verdict.TypeMismatch, GFIDReason: verdict.GFIDReason}
+	if verdict.GFIDSource >= 0 && verdict.GFIDSource < len(ex.rs.Labels) {
+		v.GFIDSource = ex.rs.Labels[verdict.GFIDSource]
+	}
+	kind := func(kv afr.KindVerdict) kindJSON {
+		k := kindJSON{Outcome: kv.Summary(verdict.Names), Reason: kv.Reason, Sinks: []string{}, NeedsHeal: kv.NeedsHeal,
+			SplitBrain: kv.SplitBrain, Unresolved: kv.Unresolved, Merge: kv.Merge, BlockedBy: kv.BlockedBy}
+		if kv.Source >= 0 && kv.Source < len(ex.rs.Labels) {
+			k.Source = ex.rs.Labels[kv.Source]
+		}
+		for j, sink := range kv.Sinks {
+			if sink && j < len(ex.rs.Labels) {
+				k.Sinks = append(k.Sinks, ex.rs.Labels[j])
+			}
+		}
+		return k
+	}
+	v.Data, v.Metadata, v.Entry = kind(verdict.Data), kind(verdict.Metadata), kind(verdict.Entry)
+	out.Verdict = v
+	return out
 }

@@ -16,6 +16,7 @@ func TestHealExplain(t *testing.T) {
 		{"metadata-split-brain", "/xattr-file"},
 		{"entry-split-brain", "/dirsb"},
 		{"gfid-mismatch", "/rootfile"},
+		{"gfid-mismatch", "/gdir"},
 		{"gfid-mismatch", "<gfid:bbfe8383-3161-46b8-a8a2-201e7dbe37bb>"},
 		{"pending-brick-down", "/new-file"},
 		{"pending-brick-down", "/dir1/keep"},

@@ -100,9 +100,13 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 			if len(args) > 1 {
 				sub = args[1]
 			}
-			if (opts.XML || opts.JSON) && sub != "info" {
-				return usageError{fmt.Errorf("--xml and --json are for heal %s info", args[0])}
+			if opts.XML && sub != "info" {
+				return usageError{fmt.Errorf("--xml is for heal %s info", args[0])}
 			}
+			if opts.JSON && sub == "undo" {
+				return usageError{fmt.Errorf("--json is for heal, heal full, split-brain, history, info and explain")}
+			}
+			run.JSON = opts.JSON
 			switch sub {
 			case "", "full":
 				if len(args) > 2 {
@@ -113,7 +117,7 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 			case "split-brain":
 				return healSplitBrainRun(run, args[2:])
 			case "history":
-				return healHistoryRun(f, args[0])
+				return healHistoryRun(f, args[0], opts.JSON)
 			case "undo":
 				if len(args) != 3 {
 					return usageError{fmt.Errorf("usage: afrkit heal VOL undo ID")}
@@ -123,7 +127,7 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 				if len(args) != 3 {
 					return usageError{fmt.Errorf("usage: afrkit heal VOL explain /PATH|gfid:UUID")}
 				}
-				return healExplainRun(opts.F, args[0], args[2])
+				return healExplainRun(opts.F, args[0], args[2], opts.JSON)
 			case "info":
 			default:
 				return usageError{fmt.Errorf("afrkit heal %s %s: unknown subcommand", args[0], sub)}
@@ -143,7 +147,7 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&opts.XML, "xml", false, "heal info: print GlusterFS's XML")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "heal info: print afrkit's JSON (see docs/heal-info-json.md)")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print afrkit's JSON instead of text: heal info (docs/heal-info-json.md), heal, split-brain, history and explain (docs/heal-json.md)")
 	cmd.MarkFlagsMutuallyExclusive("xml", "json")
 	cmd.Flags().BoolVar(&run.DryRun, "dry-run", false, "print the plan and change nothing")
 	cmd.Flags().IntVar(&run.Jobs, "jobs", 0, "entries healed at once (default: the number of CPUs)")

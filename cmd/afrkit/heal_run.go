@@ -28,6 +28,8 @@ type HealRunOptions struct {
 	// Force lets undo overwrite content that changed since the
 	// resolution, keeping it first.
 	Force bool
+	// JSON prints afrkit's JSON document instead of the text.
+	JSON bool
 	// Step is the engine's hook before every change (crash tests).
 	Step func(string)
 }
@@ -109,10 +111,16 @@ func healRun(opts *HealRunOptions) error {
 	if opts.F.IO.StderrTTY && e.Opts().Progress != nil {
 		fmt.Fprint(opts.F.IO.ErrOut, "\r\033[K")
 	}
-	if res != nil && res.Passes > 0 { // a heal refused before its first pass did nothing to report
+	interrupted := err != nil && ctx.Err() != nil
+	switch {
+	case opts.JSON && (err == nil || interrupted):
+		if jerr := writeJSON(opts.F.IO.Out, newHealRunJSON(opts, res, interrupted)); jerr != nil {
+			return jerr
+		}
+	case res != nil && res.Passes > 0: // a heal refused before its first pass did nothing to report
 		printResult(opts.F.IO.Out, opts, res)
 	}
-	if err != nil && ctx.Err() != nil {
+	if interrupted {
 		return exitStatus{ExitInterrupted, fmt.Errorf("heal %s: interrupted; what was healed so far is committed, and running it again finishes it", opts.Volume)}
 	}
 	if err != nil {
@@ -180,12 +188,38 @@ func printResult(w io.Writer, opts *HealRunOptions, res *heal.Result) {
 		fmt.Fprintf(w, "\nNot healed (%d):\n", len(res.Left))
 		for _, l := range res.Left {
 			fmt.Fprintf(w, "  %s: %s\n", esc(l.Path), esc(l.Reason))
-			if l.SplitBrain {
-				fmt.Fprintf(w, "      resolve: afrkit heal %s split-brain {bigger-file|latest-mtime|majority} %s, or source-brick BRICK %s\n", opts.Volume, esc(sbTarget(l)), esc(sbTarget(l)))
-			}
+			printResolveHints(w, opts.Volume, l)
 		}
 	}
 }
+
+// printResolveHints says how to resolve what left l in split-brain,
+// naming the file each command is given: the names in a directory whose
+// copies are different files, else the entry itself.
+func printResolveHints(w io.Writer, vol string, l heal.Left) {
+	if !l.SplitBrain {
+		return
+	}
+	if len(l.Blockers) == 0 {
+		fmt.Fprintf(w, "      resolve: afrkit heal %s split-brain {bigger-file|latest-mtime|majority} %s, or source-brick BRICK %s\n", vol, esc(sbTarget(l)), esc(sbTarget(l)))
+		return
+	}
+	for i, b := range l.Blockers {
+		if i == maxHints {
+			fmt.Fprintf(w, "      and %d more names; afrkit heal %s split-brain source-brick BRICK (without a file) keeps BRICK's copy of every one\n", len(l.Blockers)-i, vol)
+			break
+		}
+		if b.TypeMismatch {
+			fmt.Fprintf(w, "      resolve %s: afrkit heal %s split-brain source-brick BRICK (without a file; it keeps BRICK's copy of every such name), or move the wrong copy aside by hand\n", esc(b.Path), vol)
+			continue
+		}
+		fmt.Fprintf(w, "      resolve: afrkit heal %s split-brain {bigger-file|latest-mtime|majority} %s, or source-brick BRICK %s\n", vol, esc(b.Path), esc(b.Path))
+	}
+}
+
+// maxHints bounds the resolve hints printed for one entry, as the reasons
+// are bounded.
+const maxHints = 5
 
 func sbTarget(l heal.Left) string {
 	if strings.HasPrefix(l.Path, "/") {
@@ -251,15 +285,44 @@ func healSplitBrainRun(opts *HealRunOptions, args []string) error {
 		rest = rest[1:]
 	}
 	out := opts.F.IO.Out
+	// SIGINT and SIGTERM stop a command over a whole index between two
+	// entries; a command on one file finishes it (one entry's resolution
+	// is committed as a whole).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	doc := splitBrainJSON{Volume: opts.Volume, Command: op.String(), DryRun: opts.DryRun, Outcomes: []outcomeJSON{}}
+	if op == afr.OpSourceBrick {
+		doc.Brick = e.Vol.Bricks[set*max(e.Vol.Replica, 1)+sbop.Brick].String()
+	}
 	switch {
 	case len(rest) == 0 && (op == afr.OpSourceBrick || op == afr.OpMajority):
-		n, err := e.SplitBrainAll(context.Background(), set, sbop, func(o heal.Outcome) {
+		n, err := e.SplitBrainAll(ctx, set, sbop, func(o heal.Outcome) {
+			if opts.JSON {
+				doc.Outcomes = append(doc.Outcomes, outcomeJSON{File: o.File, Healed: o.Healed, Lines: o.Lines})
+				return
+			}
 			for _, l := range o.Lines {
 				fmt.Fprintln(out, l)
 			}
 		})
+		interrupted := err != nil && ctx.Err() != nil
+		if opts.JSON && (err == nil || interrupted) {
+			doc.Healed, doc.Interrupted = n, interrupted
+			if jerr := writeJSON(out, doc); jerr != nil {
+				return jerr
+			}
+		}
+		if interrupted {
+			if !opts.JSON {
+				fmt.Fprintf(out, "Number of healed entries: %d\n", n)
+			}
+			return exitStatus{ExitInterrupted, fmt.Errorf("heal %s split-brain: interrupted; what was resolved is committed (see 'afrkit heal %s history'), and running it again finishes it", opts.Volume, opts.Volume)}
+		}
 		if err != nil {
 			return err
+		}
+		if opts.JSON {
+			return nil
 		}
 		if opts.DryRun {
 			fmt.Fprintf(out, "Dry run: nothing was changed. Number of entries that would be healed: %d\n", n)
@@ -277,9 +340,26 @@ func healSplitBrainRun(opts *HealRunOptions, args []string) error {
 	if op == afr.OpSourceBrick && t.Path == "" && t.GFID.IsZero() {
 		return usage
 	}
-	o, err := e.SplitBrain(context.Background(), t, sbop)
+	o, err := e.SplitBrain(ctx, t, sbop)
 	if err != nil {
 		return err
+	}
+	if opts.JSON {
+		doc.File = rest[0]
+		doc.Outcomes = append(doc.Outcomes, outcomeJSON{File: o.File, Healed: o.Healed, Lines: o.Lines})
+		if o.Healed {
+			doc.Healed = 1
+			if res := e.Result(); res != nil {
+				doc.Actions = actionsJSON(res.Actions)
+			}
+		}
+		if err := writeJSON(out, doc); err != nil {
+			return err
+		}
+		if !o.Healed {
+			return errReported
+		}
+		return nil
 	}
 	if opts.DryRun && !o.Healed {
 		// The plan fails as the run would: say so, and how.
@@ -303,7 +383,7 @@ func healSplitBrainRun(opts *HealRunOptions, args []string) error {
 }
 
 // healHistoryRun is `afrkit heal VOL history`.
-func healHistoryRun(f *Factory, vol string) error {
+func healHistoryRun(f *Factory, vol string, asJSON bool) error {
 	v, err := f.Catalog().Lookup(vol)
 	if err != nil {
 		return err
@@ -316,16 +396,19 @@ func healHistoryRun(f *Factory, vol string) error {
 	for _, n := range skipped {
 		fmt.Fprintf(f.IO.ErrOut, "afrkit: history: %s line %d is not a record (a torn write?); skipped\n", h.Path, n)
 	}
-	w := f.IO.Out
-	if len(recs) == 0 {
-		fmt.Fprintf(w, "No resolutions recorded for volume %s (%s).\n", v.Name, h.Path)
-		return nil
-	}
 	undone := map[string]string{}
 	for _, r := range recs {
 		if r.Kind == "undo" {
 			undone[r.Undoes] = r.ID
 		}
+	}
+	w := f.IO.Out
+	if asJSON {
+		return writeJSON(w, historyJSON{Volume: v.Name, Path: h.Path, Records: append([]heal.Record{}, recs...), UndoneBy: undone, TornLines: append([]int{}, skipped...)})
+	}
+	if len(recs) == 0 {
+		fmt.Fprintf(w, "No resolutions recorded for volume %s (%s).\n", v.Name, h.Path)
+		return nil
 	}
 	for _, r := range recs {
 		fmt.Fprintf(w, "%s  %s  %s  %s, %s", r.ID, r.Time, esc(r.Path), r.Kind, r.How)

@@ -131,9 +131,11 @@ func NewCmdRoot(io *IOStreams) *cobra.Command {
 		newCmdNotImplemented("mount VOL DIR", "Mount an afrkit volume with FUSE"),
 		NewCmdDemo(f, nil),
 		NewCmdVersion(f),
+		NewCmdMan(),
 	)
 	root.SetHelpCommandGroupID("other")
 	root.SetCompletionCommandGroupID("other")
+	addCompletions(root, f)
 	return root
 }
 
