@@ -189,7 +189,7 @@ func openBrick(root, ns, label string) (*brickState, error) {
 	checked := func(full string) bool {
 		return full == gfid || full == linkto || strings.HasPrefix(full, afrPrefix) || strings.HasPrefix(full, g2p)
 	}
-	return &brickState{label: label, root: b.Root, b: b, ix: index.Open(b.Root), checked: checked, tally: newTally()}, nil
+	return &brickState{label: label, root: b.Root, b: b, ix: index.OpenNS(b.Root, b.NS), checked: checked, tally: newTally()}, nil
 }
 
 func (c *checker) run() (*Report, error) {

@@ -53,7 +53,7 @@ func ReplicaSets(v *volume.Volume) []*ReplicaSet {
 			rs.Err = append(rs.Err, err)
 			var ix *index.Index
 			if b != nil {
-				ix = index.Open(b.Root)
+				ix = index.OpenNS(b.Root, b.NS)
 			}
 			rs.Indexes = append(rs.Indexes, ix)
 			rs.dirs = append(rs.dirs, brick.NewDirCache(dirCacheLimit))

@@ -18,7 +18,7 @@ func (ix *Index) AddEntryChange(pgfid afr.GFID, name string) error {
 		return err
 	}
 	dir := ix.path(EntryChanges, pgfid.String())
-	if err := ix.fs.Mkdir(dir, dirMode); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := ix.fs.Mkdir(dir, ix.dirMode); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("index: create %s: %w", dir, err)
 	}
 	// The base lives in entry-changes/ itself, not in the per-parent dir.

@@ -44,8 +44,14 @@ const (
 	EntryChanges Subdir = "entry-changes"
 )
 
-// dirMode is the mode index_dir_create gives every index directory.
-const dirMode = 0o600
+// glusterDirMode is the mode index_dir_create gives every index
+// directory: no search bit, which root does not need.
+const glusterDirMode = 0o600
+
+// userDirMode is the mode of a new index directory on an ordinary user's
+// volume (user.* xattrs): the owner's search bit too, without which the
+// user could not reach the entries it made.
+const userDirMode = 0o700
 
 // batch is how many names one readdir call returns while streaming.
 const batch = 4096
@@ -58,6 +64,8 @@ type Index struct {
 	// symlink planted in the index never sends a link or an unlink
 	// beyond the brick.
 	fs *brick.Brick
+	// dirMode is the mode of the directories it makes.
+	dirMode fs.FileMode
 
 	// bases caches the base file of each directory, found or made on first
 	// use, as the index xlator keeps it in memory: finding it means reading
@@ -69,14 +77,25 @@ type Index struct {
 // Open returns the index of the brick rooted at brickRoot. It does not
 // touch the disk.
 func Open(brickRoot string) *Index {
+	return OpenNS(brickRoot, brick.NSTrusted)
+}
+
+// OpenNS is Open for a brick whose xattrs are in namespace ns: a volume
+// in the user namespace is an ordinary user's, whose index directories
+// that user must be able to search.
+func OpenNS(brickRoot, ns string) *Index {
 	b := brick.Beneath(brickRoot)
-	return &Index{Dir: filepath.Join(b.Root, brick.GlusterDir, "indices"), fs: b}
+	mode := fs.FileMode(glusterDirMode)
+	if ns == brick.NSUser {
+		mode = userDirMode
+	}
+	return &Index{Dir: filepath.Join(b.Root, brick.GlusterDir, "indices"), fs: b, dirMode: mode}
 }
 
 // Init creates the index directories. It is idempotent.
 func (ix *Index) Init() error {
 	for _, d := range []string{ix.Dir, ix.path(Xattrop), ix.path(Dirty), ix.path(EntryChanges)} {
-		if err := ix.fs.EnsureDir(d, dirMode); err != nil {
+		if err := ix.fs.EnsureDir(d, ix.dirMode); err != nil {
 			return fmt.Errorf("index: create %s: %w", d, err)
 		}
 	}

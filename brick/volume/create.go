@@ -41,6 +41,9 @@ func (r *Registry) Create(o CreateOptions, cat *Catalog) (*Volume, error) {
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
+	if err := (&Volume{Name: o.Name, XattrNS: o.XattrNS}).CheckPrivileges(os.Geteuid()); err != nil {
+		return nil, fmt.Errorf("%w; an ordinary user's volume uses --xattr-ns user", err)
+	}
 	if o.Replica < 2 {
 		return nil, fmt.Errorf("volume %s: replica count must be at least 2, got %d", o.Name, o.Replica)
 	}
@@ -141,7 +144,7 @@ func stamp(dir, ns string, id afr.GFID) (stamped, error) {
 	if err := b.Init(id); err != nil {
 		return st, err
 	}
-	return st, index.Open(dir).Init()
+	return st, index.OpenNS(dir, ns).Init()
 }
 
 // undo takes back what stamp did.
@@ -173,6 +176,9 @@ func checkOtherVolumes(name string, dirs []string, cat *Catalog) error {
 	}
 	for _, e := range ents {
 		v, err := cat.Lookup(e.Name)
+		if errors.Is(err, fs.ErrPermission) && e.Source == SourceGlusterd {
+			return fmt.Errorf("volume %s: cannot check that its bricks stay clear of GlusterFS volume %s's: %w (glusterd's definitions are readable by root only: run as root, or give --glusterd-dir a directory you can read)", name, e.Name, err)
+		}
 		if err != nil {
 			return fmt.Errorf("volume %s: cannot check that its bricks stay clear of volume %s's: %w", name, e.Name, err)
 		}

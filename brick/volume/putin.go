@@ -77,6 +77,9 @@ func (r *Registry) PutIn(o PutInOptions, cat *Catalog) (*PutInResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := v.CheckPrivileges(os.Geteuid()); err != nil {
+		return nil, err
+	}
 	if err := v.CheckOffline(o.ProcDir); err != nil {
 		return nil, err
 	}
@@ -178,7 +181,7 @@ func (r *Registry) PutIn(o PutInOptions, cat *Catalog) (*PutInResult, error) {
 		if _, err := bb.AddChangelog(bb.Root, "/", key, delta); err != nil {
 			return nil, fmt.Errorf("volume %s: blame the new brick on %s: %w", v.Name, res.Sources[i], err)
 		}
-		if err := index.Open(bb.Root).Add(index.Xattrop, brick.RootGFID); err != nil {
+		if err := index.OpenNS(bb.Root, bb.NS).Add(index.Xattrop, brick.RootGFID); err != nil {
 			return nil, fmt.Errorf("volume %s: index the root on %s: %w", v.Name, res.Sources[i], err)
 		}
 	}

@@ -40,6 +40,21 @@ type Brick struct {
 	PeerUUID string `json:"peer_uuid,omitempty"`
 }
 
+// ErrNeedsRoot is returned for a volume whose xattrs only root can read
+// or write.
+var ErrNeedsRoot = errors.New("needs root")
+
+// CheckPrivileges refuses, for a process with effective uid euid, a volume
+// it could not read correctly: the trusted.* xattrs of GlusterFS's volumes
+// and of afrkit's root-made ones are invisible to any other user, so every
+// brick would look empty and unstamped (and a repair would "fix" that).
+func (v *Volume) CheckPrivileges(euid int) error {
+	if v.XattrNS == brick.NSTrusted && euid != 0 {
+		return fmt.Errorf("volume %s keeps its xattrs in the trusted namespace, which only root can read or write: run afrkit as root (%w)", v.Name, ErrNeedsRoot)
+	}
+	return nil
+}
+
 // String is the brick as GlusterFS prints it: host:/path.
 func (b Brick) String() string { return b.Host + ":" + b.Path }
 

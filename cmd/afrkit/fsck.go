@@ -164,7 +164,7 @@ func fsckRun(opts *FsckOptions) error {
 	var v *volume.Volume
 	if opts.Volume != "" {
 		var err error
-		if v, err = opts.F.Catalog().Lookup(opts.Volume); err != nil {
+		if v, err = opts.F.lookupBricks(opts.Volume); err != nil {
 			return exitStatus{ExitFsckOperational, err}
 		}
 	}

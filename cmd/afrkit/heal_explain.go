@@ -47,7 +47,7 @@ func healExplainRun(f *Factory, volName, file string, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	v, err := f.Catalog().Lookup(volName)
+	v, err := f.lookupBricks(volName)
 	if err != nil {
 		return err
 	}

@@ -181,7 +181,7 @@ func (b brickResult) count(n int) string {
 }
 
 func healInfoRun(opts *HealInfoOptions) error {
-	v, err := opts.F.Catalog().Lookup(opts.Volume)
+	v, err := opts.F.lookupBricks(opts.Volume)
 	if err != nil {
 		return err
 	}

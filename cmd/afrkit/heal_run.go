@@ -45,7 +45,7 @@ const procDir = "/proc"
 // is a dry run), takes the heal lock and builds the engine. release undoes
 // the lock.
 func openEngine(opts *HealRunOptions) (*heal.Engine, func(), error) {
-	v, err := opts.F.Catalog().Lookup(opts.Volume)
+	v, err := opts.F.lookupBricks(opts.Volume)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -52,6 +52,20 @@ func (f *Factory) Catalog() *volume.Catalog {
 	}
 }
 
+// lookupBricks finds a volume whose bricks the command reads: one this
+// process could not read correctly (trusted.* xattrs without root) is
+// refused plainly, rather than shown as bricks that are down or empty.
+func (f *Factory) lookupBricks(name string) (*volume.Volume, error) {
+	v, err := f.Catalog().Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.CheckPrivileges(os.Geteuid()); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
 // defaultStateDir is /var/lib/afrkit as root, the XDG state directory
 // otherwise; AFRKIT_STATE_DIR overrides both.
 func defaultStateDir() string {
