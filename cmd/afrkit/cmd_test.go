@@ -137,7 +137,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"heal", "fxpend", "bogus"}, ExitUsage, "unknown subcommand"},
 		{[]string{"heal", "fxpend", "split-brain"}, ExitUsage, "usage: afrkit heal VOL split-brain"},
 		{[]string{"heal", "fxpend", "split-brain", "newest", "/f"}, ExitUsage, "unknown split-brain operation"},
-		{[]string{"heal", "fxpend", "history", "--xml"}, ExitUsage, "--xml and --json are for heal fxpend info"},
+		{[]string{"heal", "fxpend", "history", "--xml"}, ExitUsage, "--xml is for heal fxpend info"},
 		{[]string{"heal", "fxpend", "undo"}, ExitUsage, "usage: afrkit heal VOL undo ID"},
 		{[]string{"heal", "fxpend", "info", "bogus"}, ExitUsage, "usage: afrkit heal VOL info [split-brain|summary]"},
 		{[]string{"heal", "nope", "info"}, ExitError, "volume nope: volume: no such volume"},
@@ -158,6 +158,8 @@ func TestExitCodes(t *testing.T) {
 		// Once help and exit 0, or accepted:
 		{[]string{"volume", "heal"}, ExitUsage, `unknown command "heal" for "afrkit volume"`},
 		{[]string{"heal", "fxpend", "--jobs", "-5"}, ExitUsage, "--jobs -5: want 0"},
+		{[]string{"heal", "fxpend", "undo", "x", "--json"}, ExitUsage, "--json is for heal, heal full"},
+		{[]string{"heal", "fxpend", "--unexplained"}, ExitUsage, "--unexplained is for heal fxpend info --json"},
 		{[]string{"fsck", "fxpend", "--jobs", "-5"}, ExitUsage, "--jobs -5: want 0"},
 		{[]string{"--xattr-ns", "system", "volume", "list"}, ExitUsage, "--xattr-ns"},
 	}

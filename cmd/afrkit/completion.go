@@ -131,17 +131,6 @@ var splitBrainHelp = map[afr.HealOp]string{
 	afr.OpMajority:    "the version most bricks hold wins",
 }
 
-// setValues are the values of the `volume set` options that take one of a
-// fixed set, in the order oneOf lists them in settable; an option absent
-// here takes a free value (a number). TestCompletionSetValues checks this
-// against settable's checks.
-var setValues = map[string][]string{
-	"cluster.favorite-child-policy":           {"none", "size", "ctime", "mtime", "majority"},
-	"cluster.data-self-heal-algorithm":        {"full", "diff"},
-	"cluster.quorum-type":                     {"none", "auto", "fixed"},
-	"cluster.metadata-splitbrain-forced-heal": {"on", "off"},
-}
-
 // healArgs completes `heal VOL [WORD ...]`.
 func (c completer) healArgs(_ *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	switch len(args) {
@@ -182,17 +171,17 @@ func (c completer) volumeSetArgs(_ *cobra.Command, args []string, toComplete str
 		return c.volumes(toComplete, true)
 	case 1:
 		var keys []cobra.Completion
-		for k := range settable {
+		for k, opt := range settable {
 			desc := "a number"
-			if vals, ok := setValues[k]; ok {
-				desc = strings.Join(vals, "|")
+			if opt.values != nil {
+				desc = strings.Join(opt.values, "|")
 			}
 			keys = append(keys, cobra.CompletionWithDesc(k, desc))
 		}
 		slices.Sort(keys) // settable is a map
 		return matching(toComplete, keys), cobra.ShellCompDirectiveNoFileComp
 	case 2:
-		return matching(toComplete, setValues[args[1]]), cobra.ShellCompDirectiveNoFileComp
+		return matching(toComplete, settable[args[1]].values), cobra.ShellCompDirectiveNoFileComp
 	}
 	return nil, cobra.ShellCompDirectiveNoFileComp
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/xml"
 	"fmt"
 	"html"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/fsck"
 	"github.com/afrkit/afrkit/heal"
 )
 
@@ -29,6 +31,9 @@ type HealInfoOptions struct {
 	Mode   string
 	XML    bool
 	JSON   bool
+	// Unexplained crawls the volume for differences no counter explains
+	// (no index lists them), with --json.
+	Unexplained bool
 }
 
 const healLong = `Heal a volume, resolve its split-brains, and show what needs healing.
@@ -107,6 +112,9 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 				return usageError{fmt.Errorf("--json is for heal, heal full, split-brain, history, info and explain")}
 			}
 			run.JSON = opts.JSON
+			if opts.Unexplained && (sub != "info" || !opts.JSON) {
+				return usageError{fmt.Errorf("--unexplained is for heal %s info --json", args[0])}
+			}
 			switch sub {
 			case "", "full":
 				if len(args) > 2 {
@@ -149,6 +157,7 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 	cmd.Flags().BoolVar(&opts.XML, "xml", false, "heal info: print GlusterFS's XML")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print afrkit's JSON instead of text: heal info (docs/heal-info-json.md), heal, split-brain, history and explain (docs/heal-json.md)")
 	cmd.MarkFlagsMutuallyExclusive("xml", "json")
+	cmd.Flags().BoolVar(&opts.Unexplained, "unexplained", false, "heal info --json: also crawl the volume, reading every file, for copies that differ with no counter to say why (no index lists them)")
 	cmd.Flags().BoolVar(&run.DryRun, "dry-run", false, "print the plan and change nothing")
 	cmd.Flags().IntVar(&run.Jobs, "jobs", 0, "entries healed at once (default: the number of CPUs)")
 	cmd.Flags().BoolVar(&run.Force, "force", false, "undo: put the kept copies back even over content that changed since the resolution, keeping that content first")
@@ -194,7 +203,15 @@ func healInfoRun(opts *HealInfoOptions) error {
 	var rep infoReport
 	switch {
 	case opts.JSON:
-		rep = &jsonReport{w: w, mode: opts.Mode, opts: afrOpts}
+		jr := &jsonReport{w: w, mode: opts.Mode, opts: afrOpts}
+		if opts.Unexplained {
+			// Crawled first, so that a crawl that fails has written
+			// nothing: the output is a whole document or none.
+			if jr.unexplained, err = unexplainedDifferences(v); err != nil {
+				return fmt.Errorf("heal %s info --unexplained: %w", opts.Volume, err)
+			}
+		}
+		rep = jr
 	case opts.XML:
 		rep = &xmlReport{w: w, mode: opts.Mode}
 	default:
@@ -240,6 +257,24 @@ func healInfoRun(opts *HealInfoOptions) error {
 		return fmt.Errorf("heal %s info: writing the report: %w", opts.Volume, err)
 	}
 	return nil
+}
+
+// unexplainedDifferences crawls v, reading every copy's content, for the
+// names whose copies differ with no counter to say which is right: a hand
+// edit on one brick, two files made under one name without a gfid. heal
+// full follows GlusterFS's choice for them and keeps the copy it replaces.
+func unexplainedDifferences(v *volume.Volume) ([]unexplainedJSON, error) {
+	rep, err := fsck.CheckVolume(context.Background(), v, fsck.Options{Deep: true})
+	if err != nil {
+		return nil, err
+	}
+	out := []unexplainedJSON{}
+	for _, f := range rep.Findings {
+		if f.Class == fsck.ClassSilentDifference {
+			out = append(out, unexplainedJSON{Path: f.Path, GFID: f.GFID, Bricks: f.Brick, Detail: f.Detail, Next: f.Manual})
+		}
+	}
+	return out, nil
 }
 
 // infoReport streams the report, so a million entries are never held in

@@ -72,6 +72,20 @@ type jsonReport struct {
 	opts afr.Options
 	// bricks and entries count what was written, for the commas.
 	bricks, entries int
+	// unexplained, when not nil, is written after the bricks: the
+	// differences no counter explains, which no index lists.
+	unexplained []unexplainedJSON
+}
+
+// unexplainedJSON is one name whose copies differ with no counter to say
+// which is right (fsck's silent-difference), found by a crawl.
+type unexplainedJSON struct {
+	Path   string `json:"path"`
+	GFID   string `json:"gfid,omitempty"`
+	Bricks string `json:"bricks"`
+	Detail string `json:"detail"`
+	// Next says what heal does with it, or how to choose.
+	Next string `json:"next"`
 }
 
 func jsonString(s string) string {
@@ -205,5 +219,10 @@ func (p *jsonReport) end() {
 	if p.bricks > 0 {
 		fmt.Fprint(p.w, "\n  ")
 	}
-	fmt.Fprint(p.w, "]\n}\n")
+	fmt.Fprint(p.w, "]")
+	if p.unexplained != nil {
+		data, _ := json.MarshalIndent(p.unexplained, "  ", "  ") // plain strings always marshal
+		fmt.Fprintf(p.w, ",\n  \"unexplained\": %s", data)
+	}
+	fmt.Fprint(p.w, "\n}\n")
 }

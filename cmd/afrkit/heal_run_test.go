@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -254,6 +256,18 @@ func TestHealKeepsUnexplainedDifference(t *testing.T) {
 	env := volEnv(dir)
 	tr := &transcript{t: t, env: env}
 	before := fixtures.Snapshot(t, dir)
+	// No index lists them: heal info names them when asked to crawl.
+	var info struct {
+		Unexplained []unexplainedJSON `json:"unexplained"`
+	}
+	mustDo(t, json.Unmarshal([]byte(tr.step(ExitOK, "heal", "fx", "info", "--json", "--unexplained")), &info))
+	var named []string
+	for _, u := range info.Unexplained {
+		named = append(named, u.Path)
+	}
+	if !slices.Contains(named, "/hello.txt") || !slices.Contains(named, "/new.txt") {
+		t.Errorf("heal info --json --unexplained names %q, want /hello.txt and /new.txt", named)
+	}
 	tr.step(ExitOK, "heal", "fx", "full", "--dry-run")
 	if after := fixtures.Snapshot(t, dir); after != before {
 		t.Fatalf("the dry run changed something:\n%s", fixtures.LineDiff(before, after))
@@ -262,6 +276,10 @@ func TestHealKeepsUnexplainedDifference(t *testing.T) {
 	tr.step(ExitOK, "heal", "fx", "full", "--jobs", "1")
 	hist := tr.step(ExitOK, "heal", "fx", "history")
 	tr.step(ExitOK, "heal", "fx", "full")
+	mustDo(t, json.Unmarshal([]byte(tr.step(ExitOK, "heal", "fx", "info", "--json", "--unexplained")), &info))
+	if len(info.Unexplained) != 0 {
+		t.Errorf("after heal full, heal info --unexplained still names %+v", info.Unexplained)
+	}
 	assertGolden(t, scrub(tr.String(), dir))
 
 	// Every version is still somewhere: in the volume, or kept.

@@ -14,23 +14,30 @@ import (
 
 // settable are the options `afrkit volume set` accepts, each with a check of
 // its value: the ones that change what afrkit's heal decides or does.
-var settable = map[string]func(string) error{
+var settable = map[string]option{
 	"cluster.favorite-child-policy":           oneOf("none", "size", "ctime", "mtime", "majority"),
 	"cluster.data-self-heal-algorithm":        oneOf("full", "diff"),
 	"cluster.quorum-type":                     oneOf("none", "auto", "fixed"),
-	"cluster.quorum-count":                    func(s string) error { _, err := fmt.Sscanf(s, "%d", new(int)); return err },
+	"cluster.quorum-count":                    {check: func(s string) error { _, err := fmt.Sscanf(s, "%d", new(int)); return err }},
 	"cluster.metadata-splitbrain-forced-heal": oneOf("on", "off"),
 }
 
-func oneOf(values ...string) func(string) error {
-	return func(s string) error {
+// option is one settable option: its check, and for an option that takes
+// one of a fixed set, the set (which completion offers).
+type option struct {
+	values []string
+	check  func(string) error
+}
+
+func oneOf(values ...string) option {
+	return option{values: values, check: func(s string) error {
 		for _, v := range values {
 			if s == v {
 				return nil
 			}
 		}
 		return fmt.Errorf("want one of %s", strings.Join(values, ", "))
-	}
+	}}
 }
 
 // NewCmdVolumeSet builds `afrkit volume set VOL KEY VALUE`.
@@ -52,11 +59,11 @@ func NewCmdVolumeSet(f *Factory) *cobra.Command {
 }
 
 func volumeSetRun(f *Factory, name, key, value string) error {
-	check, ok := settable[key]
+	opt, ok := settable[key]
 	if !ok {
 		return usageError{fmt.Errorf("volume set: afrkit does not know option %q (see 'afrkit volume set --help')", key)}
 	}
-	if err := check(value); err != nil {
+	if err := opt.check(value); err != nil {
 		return usageError{fmt.Errorf("volume set %s %s: %w", key, value, err)}
 	}
 	reg := &volume.Registry{Dir: f.StateDir}
