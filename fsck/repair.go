@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/afrkit/afrkit/brick"
@@ -110,14 +111,34 @@ func (q *quarantine) before(what string) {
 	}
 }
 
-// manifestLine records one move, so that a person (or a later restore)
-// can put it back.
-type manifestLine struct {
+// ManifestLine records one move or rename of a repair, written durably
+// before the change, so that a person (or a later restore) can put it
+// back. Paths are relative to the brick root.
+type ManifestLine struct {
 	Time  string `json:"time"`
 	Class Class  `json:"class"`
 	From  string `json:"from"`
 	To    string `json:"to"`
 	GFID  string `json:"gfid,omitempty"`
+	// Rename: From was renamed to To in the namespace (a stale temp file
+	// to its final name), rather than moved to the keep directory.
+	Rename bool `json:"rename,omitempty"`
+}
+
+// manifestName is the manifest's name in a repair's keep directory.
+const manifestName = "manifest.jsonl"
+
+// record appends l to brick b's manifest for this repair, durably.
+func (q *quarantine) record(b *brick.Brick, l ManifestLine) error {
+	l.Time = time.Now().UTC().Format(time.RFC3339Nano)
+	line, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	if err := b.MkdirAll(q.dir(b), 0o700); err != nil {
+		return err
+	}
+	return b.AppendDurable(filepath.Join(q.dir(b), manifestName), append(line, '\n'))
 }
 
 // Dir is a brick's quarantine directory for this repair.
@@ -148,11 +169,7 @@ func (q *quarantine) move(b *brick.Brick, abs string, f Finding) error {
 		}
 		dst = filepath.Join(q.dir(b), rel) + "." + strconv.Itoa(n)
 	}
-	line, err := json.Marshal(manifestLine{Time: time.Now().UTC().Format(time.RFC3339Nano), Class: f.Class, From: rel, To: b.RelToRoot(dst), GFID: f.GFID})
-	if err != nil {
-		return err
-	}
-	if err := b.AppendDurable(filepath.Join(q.dir(b), "manifest.jsonl"), append(line, '\n')); err != nil {
+	if err := q.record(b, ManifestLine{Class: f.Class, From: rel, To: b.RelToRoot(dst), GFID: f.GFID}); err != nil {
 		return fmt.Errorf("quarantine %s: manifest: %w", rel, err)
 	}
 	q.before("quarantine " + rel)
@@ -206,18 +223,50 @@ func Converge(ctx context.Context, check func() (*Report, error), opts RepairOpt
 	return first, done, last, err
 }
 
-// QuarantineDir is where a repair with id keeps what it took from brick b.
+// QuarantineDir is where a repair with id keeps what it took from brick b,
+// with the manifest of its moves and renames: in the brick's one keep
+// directory, beside what heal keeps, each run in a directory named by its
+// id (fsck's ids are a time, heal's a time and a random suffix: they
+// never collide).
 func QuarantineDir(b *brick.Brick, id string) string {
-	return b.GlusterPath(brick.AfrkitDir, "quarantine", id)
+	return filepath.Join(b.KeptDir(), id)
 }
 
-// Restore puts back what the repair id moved to quarantine on the bricks
-// at roots (in namespace ns), newest move first, never over a name that
-// exists again. It returns what it did and what it left, one line each;
-// with dryRun, what it would do, changing nothing.
+// Manifest reads the manifest of repair id on brick b: nil when the
+// repair moved or renamed nothing there.
+func Manifest(b *brick.Brick, id string) ([]ManifestLine, error) {
+	mf := filepath.Join(QuarantineDir(b, id), manifestName)
+	data, err := b.ReadFile(mf)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []ManifestLine
+	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if line == "" {
+			continue
+		}
+		var m ManifestLine
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			return nil, fmt.Errorf("%s: line %d: %w", mf, i+1, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// Restore puts back what the repair id moved to its keep directory on the
+// bricks at roots (in namespace ns), and undoes its renames, newest change
+// first, never over a name that exists again. A name put back in the
+// namespace gets its handle back when it has none (a repair that moved a
+// stale temp file took its handle with it). It returns what it did and
+// what it left, one line each; with dryRun, what it would do, changing
+// nothing.
 func Restore(roots []string, ns, id string, dryRun bool) ([]string, error) {
 	if id == "" || strings.ContainsAny(id, "/\x00") || id == "." || id == ".." {
-		return nil, fmt.Errorf("fsck: restore: %q is not a quarantine id", id)
+		return nil, fmt.Errorf("fsck: restore: %q is not a repair id", id)
 	}
 	var lines []string
 	found, left := false, 0
@@ -226,55 +275,127 @@ func Restore(roots []string, ns, id string, dryRun bool) ([]string, error) {
 		if err != nil {
 			return lines, err
 		}
-		mf := filepath.Join(QuarantineDir(b, id), "manifest.jsonl")
-		data, err := b.ReadFile(mf)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
+		recs, err := Manifest(b, id)
 		if err != nil {
 			return lines, err
 		}
+		if recs == nil {
+			continue
+		}
 		found = true
-		recs := strings.Split(strings.TrimSpace(string(data)), "\n")
+		keep := QuarantineDir(b, id)
 		for i := len(recs) - 1; i >= 0; i-- {
-			var m manifestLine
-			if err := json.Unmarshal([]byte(recs[i]), &m); err != nil {
-				return lines, fmt.Errorf("%s: line %d: %w", mf, i+1, err)
-			}
+			m := recs[i]
 			from, ferr := inBrick(b, m.From)
 			to, terr := inBrick(b, m.To)
-			if ferr != nil || terr != nil || !strings.HasPrefix(to, QuarantineDir(b, id)+"/") || strings.HasPrefix(from, b.GlusterPath(brick.AfrkitDir)) {
-				return lines, fmt.Errorf("%s: line %d: not a move out of the brick into its quarantine: %s -> %s", mf, i+1, m.From, m.To)
+			bad := ferr != nil || terr != nil || strings.HasPrefix(from, b.GlusterPath(brick.AfrkitDir))
+			if m.Rename {
+				bad = bad || strings.HasPrefix(to, b.GlusterPath()+"/") || strings.HasPrefix(from, b.GlusterPath()+"/")
+			} else {
+				bad = bad || !strings.HasPrefix(to, keep+"/")
 			}
-			if exists, err := b.Exists(to); err != nil || !exists {
-				continue // the repair was killed before this move, or it is back already
+			if bad {
+				return lines, fmt.Errorf("%s: line %d of repair %s's manifest: not a move out of the brick into its keep directory, nor a rename in its namespace: %s -> %s", root, i+1, id, m.From, m.To)
 			}
-			if dryRun {
-				if taken, err := b.Exists(from); err != nil || taken {
-					lines = append(lines, fmt.Sprintf("%s: would leave %s in quarantine: %s exists again", root, m.To, m.From))
+			what := "restore " + m.From
+			if m.Rename {
+				what = fmt.Sprintf("rename %s back to %s", m.To, m.From)
+			}
+			if ok, why := restorable(b, m, from, to); !ok {
+				if why != "" {
+					lines = append(lines, fmt.Sprintf("%s: would not %s: %s", root, what, why))
 					left++
-					continue
 				}
-				lines = append(lines, fmt.Sprintf("%s: would restore %s (%s)", root, m.From, m.Class))
 				continue
 			}
-			// Through the brick: a parent replaced by a symlink since the
-			// repair is refused, never followed out of the brick.
-			if err := b.Rename(to, from, true); err != nil {
-				lines = append(lines, fmt.Sprintf("%s: left %s in quarantine: %s: %v", root, m.To, m.From, err))
+			if dryRun {
+				lines = append(lines, fmt.Sprintf("%s: would %s (%s)", root, what, m.Class))
+				continue
+			}
+			if err := putBack(b, m, from, to); err != nil {
+				lines = append(lines, fmt.Sprintf("%s: could not %s: %v", root, what, err))
 				left++
 				continue
 			}
-			lines = append(lines, fmt.Sprintf("%s: restored %s (%s)", root, m.From, m.Class))
+			lines = append(lines, fmt.Sprintf("%s: %s (%s)", root, pastTense(what), m.Class))
 		}
 	}
 	if !found {
-		return nil, fmt.Errorf("fsck: restore: no brick has a quarantine %s", id)
+		return nil, fmt.Errorf("fsck: restore: no brick has a repair %s", id)
 	}
 	if left > 0 {
-		return lines, fmt.Errorf("fsck: restore %s: %d entries could not be put back and stay in quarantine", id, left)
+		return lines, fmt.Errorf("fsck: restore %s: %d change(s) could not be undone and stay as they are", id, left)
 	}
 	return lines, nil
+}
+
+func pastTense(what string) string {
+	if rest, ok := strings.CutPrefix(what, "restore "); ok {
+		return "restored " + rest
+	}
+	return "renamed" + strings.TrimPrefix(what, "rename")
+}
+
+// restorable says whether the change m (from, to as absolute paths) can
+// be undone now. A change that is undone already, or that the repair was
+// killed before, is skipped silently (why is empty); one whose name was
+// taken since, or whose renamed file is another file now, is left with a
+// reason.
+func restorable(b *brick.Brick, m ManifestLine, from, to string) (bool, string) {
+	if exists, err := b.Exists(to); err != nil || !exists {
+		return false, "" // killed before this change, or put back already
+	}
+	if taken, err := b.Exists(from); err != nil || taken {
+		return false, m.From + " exists again"
+	}
+	if m.Rename && m.GFID != "" {
+		if g, err := b.GFIDAt(to); err != nil || g.String() != m.GFID {
+			return false, m.To + " holds another file now"
+		}
+	}
+	return true, ""
+}
+
+// putBack undoes m: renames to back to from, through the brick (a parent
+// replaced by a symlink since the repair is refused, never followed), then
+// mends what the name needs in the namespace: gfid2path for a rename
+// undone, the handle for a name put back.
+func putBack(b *brick.Brick, m ManifestLine, from, to string) error {
+	if err := b.Rename(to, from, true); err != nil {
+		return err
+	}
+	if strings.HasPrefix(from, b.GlusterPath()+"/") {
+		return nil // a handle or an index file: it is its own record
+	}
+	parent, name := filepath.Split(from)
+	pg, perr := b.GFIDAt(filepath.Clean(parent))
+	if m.Rename && perr == nil {
+		_, oldName := filepath.Split(to)
+		if err := b.AddGfid2path(from, pg, name); err != nil {
+			return err
+		}
+		if err := b.RemoveGfid2path(from, pg, oldName); err != nil {
+			return err
+		}
+	}
+	g, err := b.GFIDAt(from)
+	if err != nil {
+		return nil // no gfid: nothing in .glusterfs names it
+	}
+	if exists, err := b.Exists(b.HandlePath(g)); err != nil || exists {
+		return err
+	}
+	var st syscall.Stat_t
+	if err := b.Lstat(from, &st); err != nil {
+		return err
+	}
+	if st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
+		if perr != nil {
+			return perr
+		}
+		return b.SymlinkDirHandle(g, pg, name)
+	}
+	return b.LinkFileHandle(from, g)
 }
 
 // inBrick is the absolute path of rel (relative to the brick root, .glusterfs

@@ -52,7 +52,7 @@ func contents(t *testing.T, dir string, skipGlusterfs bool) map[string]int {
 func kept(t *testing.T, b *brick.Brick) map[string]int {
 	t.Helper()
 	out := contents(t, b.Root, true)
-	q := b.GlusterPath(brick.AfrkitDir, "quarantine")
+	q := b.KeptDir()
 	if _, err := os.Stat(q); err != nil {
 		return out
 	}

@@ -164,6 +164,15 @@ func renameStale(q *quarantine, dirs []*copyInfo, name, final, p string) error {
 		if err != nil {
 			return err
 		}
+		// Recorded first, so that a restore can rename it back (and
+		// knows the file by its gfid, when it has one).
+		line := ManifestLine{Class: ClassStaleTemp, From: b.RelToRoot(from), To: b.RelToRoot(to), Rename: true}
+		if g, err := b.GFIDAt(from); err == nil {
+			line.GFID = g.String()
+		}
+		if err := q.record(b, line); err != nil {
+			return fmt.Errorf("%s: rename %s: manifest: %w", d.bs.label, brick.Join(p, name), err)
+		}
 		q.before("rename " + brick.Join(p, name))
 		if err := b.Rename(from, to, true); err != nil {
 			return fmt.Errorf("%s: rename %s to %s: %w", d.bs.label, brick.Join(p, name), final, err)

@@ -46,6 +46,22 @@ type Record struct {
 	Kept         []Kept   `json:"kept,omitempty"`
 	// Undoes is the record an undo restored.
 	Undoes string `json:"undoes,omitempty"`
+	// Renamed are the renames of an fsck repair (KindRepair), which its
+	// undo renames back.
+	Renamed []Renamed `json:"renamed,omitempty"`
+	// Repairs are the findings an fsck repair repaired ("class brick
+	// path: repair"). Its undo puts back what they moved and renamed
+	// (Kept, Renamed); what they wrote in place (gfids, handles, index
+	// entries: each the one right answer of its finding) stays.
+	Repairs []string `json:"repairs,omitempty"`
+}
+
+// Renamed is one rename of an fsck repair, on one brick.
+type Renamed struct {
+	Brick     string `json:"brick"`
+	BrickRoot string `json:"brick_root"`
+	From      string `json:"from"`
+	To        string `json:"to"`
 }
 
 // Kept is one losing copy, kept on its brick outside the volume.

@@ -48,6 +48,9 @@ func (e *Engine) Undo(id string, force bool) ([]string, error) {
 			return nil, fmt.Errorf("undo %s: already undone by %s", id, recs[i].ID)
 		}
 	}
+	if (rec == nil && hasRepair(e.Vol, id)) || (rec != nil && rec.Kind == KindRepair) {
+		return UndoRepair(h, e.Vol, id, e.opts.DryRun, e.opts.Now())
+	}
 	if rec == nil {
 		return nil, fmt.Errorf("undo %s: no such record in %s", id, h.Path)
 	}

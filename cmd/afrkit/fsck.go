@@ -17,6 +17,7 @@ import (
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/fsck"
+	"github.com/afrkit/afrkit/heal"
 )
 
 // fsck's exit codes follow e2fsck's.
@@ -82,9 +83,12 @@ volume's id and changelog keys).
 --repair fixes what has one right answer: handles, gfid2path, index entries,
 missing gfids (the same on every copy of the replica set), the brick root.
 What it takes away (orphan handles, dangling handles, stale link files, extra
-index base files) is moved to <brick>/.glusterfs/afrkit/quarantine/<time>/,
-with a manifest.jsonl saying where each came from; --restore ID puts it all
-back. --rename-stale renames each
+index base files) is moved to the brick's keep directory, beside what heal
+keeps: <brick>/.glusterfs/afrkit/kept/<ID>/, with a manifest.jsonl saying
+where each came from and every rename. The repair is recorded in the volume's
+history ('afrkit heal VOL history'), and 'afrkit heal VOL undo ID' puts
+back what it moved and renames back what it renamed (--restore ID is the same
+undo). --rename-stale renames each
 stale rsync temp file to its final name on every brick where that name is free,
 or quarantines it where the final name holds the same content. A name whose
 suffix reads as a word (.env.sample, .config.backup) may be an ordinary
@@ -152,7 +156,7 @@ func NewCmdFsck(f *Factory, runF func(*FsckOptions) error) *cobra.Command {
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "with --repair, --rename-stale or --restore: print the plan, change nothing")
 	fl.BoolVar(&opts.RenameStale, "rename-stale", false, "rename stale rsync temp files to their final names (where free or identical)")
 	fl.StringArrayVar(&opts.RenamePaths, "rename-stale-path", nil, "rename (or quarantine) this stale rsync temp file, named by its path in the volume, even when its suffix reads as a word (repeatable)")
-	fl.StringVar(&opts.Restore, "restore", "", "put back what the repair with this quarantine id moved away")
+	fl.StringVar(&opts.Restore, "restore", "", "undo the repair with this id: put back what it moved away, rename back what it renamed (as 'heal VOL undo ID')")
 	return cmd
 }
 
@@ -223,6 +227,11 @@ func fsckRun(opts *FsckOptions) error {
 	if err != nil {
 		return exitStatus{ExitFsckOperational, err}
 	}
+	if writes && len(done) > 0 {
+		if err := recordRepair(opts, v, ro.ID, done); err != nil {
+			return exitStatus{ExitFsckOperational, err}
+		}
+	}
 	w := opts.F.IO.Out
 	if opts.JSON {
 		if err := writeFsckJSON(w, rep, done, after, writes); err != nil {
@@ -265,11 +274,46 @@ func writeQuarantine(w io.Writer, v *volume.Volume, id string) {
 	if len(dirs) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nWhat the repair took away is in quarantine %s (manifest.jsonl in each):\n", id)
+	fmt.Fprintf(w, "\nWhat the repair moved away or renamed is kept as repair %s (manifest.jsonl in each):\n", id)
 	for _, d := range dirs {
 		fmt.Fprintf(w, "  %s\n", d)
 	}
-	fmt.Fprintf(w, "'afrkit fsck %s --restore %s' puts it back.\n", v.Name, id)
+	fmt.Fprintf(w, "'afrkit heal %s undo %s' (or 'afrkit fsck %s --restore %s') puts it back; 'afrkit heal %s history' lists it.\n", v.Name, id, v.Name, id, v.Name)
+}
+
+// recordRepair appends the history record of repair id, which made done:
+// what it moved and renamed (from the manifests on the bricks) and what
+// it changed in place, so that history lists it beside heal's
+// resolutions and undo puts it back.
+func recordRepair(opts *FsckOptions, v *volume.Volume, id string, done []fsck.Repaired) error {
+	how := []string{"fsck"}
+	if opts.Repair {
+		how = append(how, "--repair")
+	}
+	if opts.RenameStale {
+		how = append(how, "--rename-stale")
+	}
+	for _, p := range opts.RenamePaths {
+		how = append(how, "--rename-stale-path", p)
+	}
+	var repairs []string
+	for _, r := range done {
+		if r.Err == "" {
+			repairs = append(repairs, fmt.Sprintf("%s %s %s: %s", r.Finding.Class, r.Finding.Brick, r.Finding.Path, r.Finding.Repair))
+		}
+	}
+	rec, err := heal.RepairRecord(v, id, strings.Join(how, " "), repairs, time.Now())
+	if err != nil {
+		return fmt.Errorf("fsck %s: the repair's history record: %w", v.Name, err)
+	}
+	if len(rec.Repairs) == 0 && len(rec.Kept) == 0 && len(rec.Renamed) == 0 {
+		return nil // every repair failed: nothing changed
+	}
+	h := &heal.History{Path: heal.HistoryPath(opts.F.StateDir, v.Name)}
+	if err := h.Append(rec); err != nil {
+		return fmt.Errorf("fsck %s: %w", v.Name, err)
+	}
+	return nil
 }
 
 func isDir(p string) bool {
@@ -277,15 +321,11 @@ func isDir(p string) bool {
 	return err == nil && fi.IsDir()
 }
 
-// fsckRestore puts back what a repair quarantined.
+// fsckRestore puts back what a repair moved away or renamed: the same
+// undo as 'heal VOL undo ID', which it records in the history.
 func fsckRestore(opts *FsckOptions, v *volume.Volume) error {
-	var roots []string
-	for _, b := range v.Bricks {
-		if b.Local {
-			roots = append(roots, b.Path)
-		}
-	}
-	lines, err := fsck.Restore(roots, v.XattrNS, opts.Restore, opts.DryRun)
+	h := &heal.History{Path: heal.HistoryPath(opts.F.StateDir, v.Name)}
+	lines, err := heal.UndoRepair(h, v, opts.Restore, opts.DryRun, time.Now())
 	for _, l := range lines {
 		fmt.Fprintln(opts.F.IO.Out, l)
 	}

@@ -54,7 +54,7 @@ func TestFsckCommands(t *testing.T) {
 	step(ExitFsckProblems, "fsck", "fx", "--repair", "--dry-run")
 	step(ExitFsckProblems, "fsck", "fx", "--repair")
 	step(ExitFsckProblems, "fsck", "fx")
-	q, _ := filepath.Glob(filepath.Join(dir, "b0", ".glusterfs", "afrkit", "quarantine", "*", "manifest.jsonl"))
+	q, _ := filepath.Glob(filepath.Join(dir, "b0", ".glusterfs", "afrkit", "kept", "*", "manifest.jsonl"))
 	if len(q) != 1 {
 		t.Fatalf("quarantine manifests on b0: %v", q)
 	}

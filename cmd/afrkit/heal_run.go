@@ -411,7 +411,7 @@ func healHistoryRun(f *Factory, vol string, asJSON bool) error {
 		return nil
 	}
 	for _, r := range recs {
-		fmt.Fprintf(w, "%s  %s  %s  %s, %s", r.ID, r.Time, esc(r.Path), r.Kind, r.How)
+		fmt.Fprintf(w, "%s  %s  %s  %s, %s", r.ID, r.Time, esc(firstNonEmpty(r.Path, "-")), r.Kind, r.How)
 		if r.Source != "" {
 			fmt.Fprintf(w, ": kept %s", r.Source)
 		}
@@ -438,6 +438,16 @@ func healHistoryRun(f *Factory, vol string, asJSON bool) error {
 				fmt.Fprintf(w, ", blake3 %s", k.Blake3)
 			}
 			fmt.Fprintln(w, ")")
+		}
+		for _, rn := range r.Renamed {
+			fmt.Fprintf(w, "    %s renamed: %s -> %s\n", rn.Brick, esc(rn.From), esc(rn.To))
+		}
+		for i, rp := range r.Repairs {
+			if i == maxHints {
+				fmt.Fprintf(w, "    and %d more repairs ('history --json' lists them)\n", len(r.Repairs)-i)
+				break
+			}
+			fmt.Fprintf(w, "    repaired: %s\n", esc(rp))
 		}
 	}
 	return nil

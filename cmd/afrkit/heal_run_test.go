@@ -14,19 +14,18 @@ import (
 
 // scrub replaces what changes from run to run: the test directory, record
 // ids and times, gfids (and the handle directories named after them), and
-// quarantine ids.
+// fsck's repair ids. In this order: a repair id is a heal record id's
+// prefix.
 func scrub(s, dir string) string {
 	s = strings.ReplaceAll(s, dir, "$DIR")
-	for re, repl := range map[string]string{
-		`\d{8}-\d{6}-[0-9a-f]{6}`:                                      "$ID",
-		`\d{4}-\d\d-\d\dT[\d:.]+Z`:                                     "$TIME",
-		`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`: "$GFID",
-		`\.glusterfs/[0-9a-f]{2}/[0-9a-f]{2}/`:                         ".glusterfs/$H/",
-		`quarantine/\d{8}-\d{6}`:                                       "quarantine/$QID",
-		`quarantine \d{8}-\d{6}`:                                       "quarantine $QID",
-		`--restore \d{8}-\d{6}`:                                        "--restore $QID",
+	for _, r := range []struct{ re, repl string }{
+		{`\d{8}-\d{6}-[0-9a-f]{6}`, "$ID"},
+		{`\d{4}-\d\d-\d\dT[\d:.]+Z`, "$TIME"},
+		{`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`, "$GFID"},
+		{`\.glusterfs/[0-9a-f]{2}/[0-9a-f]{2}/`, ".glusterfs/$H/"},
+		{`\d{8}-\d{6}`, "$QID"},
 	} {
-		s = regexp.MustCompile(re).ReplaceAllLiteralString(s, repl)
+		s = regexp.MustCompile(r.re).ReplaceAllLiteralString(s, r.repl)
 	}
 	return s
 }

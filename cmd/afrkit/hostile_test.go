@@ -205,7 +205,7 @@ func TestHostileRestoreThroughSymlinkedParent(t *testing.T) {
 	mustDo(t, v.WriteFile("/sub/player.json", []byte("{}\n")))
 	mustDo(t, v.WriteFile("/sub/.player.json.AbvgGY", []byte("{}\n")))
 	code, out := hostileRun(t, env, "fsck", "fx", "--repair", "--rename-stale")
-	q, _ := filepath.Glob(filepath.Join(v.Bricks[0].Root, ".glusterfs", "afrkit", "quarantine", "*"))
+	q, _ := filepath.Glob(filepath.Join(v.Bricks[0].Root, ".glusterfs", "afrkit", "kept", "*"))
 	if len(q) != 1 {
 		t.Fatalf("fsck --repair (exit %d) made quarantines %v:\n%s", code, q, out)
 	}
