@@ -3,7 +3,6 @@ package main
 import (
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -210,14 +209,9 @@ func TestDemo(t *testing.T) {
 	if !ok1 || !ok2 {
 		t.Fatalf("demo output lacks its heal info section:\n%s", out)
 	}
-	// History records are named by time and chance, kept copies by gfid.
-	for re, repl := range map[string]string{
-		`\d{8}-\d{6}-[0-9a-f]{6}`:                                      "$ID",
-		`\d{4}-\d\d-\d\dT[\d:.]+Z`:                                     "$TIME",
-		`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`: "$GFID",
-	} {
-		after = regexp.MustCompile(re).ReplaceAllLiteralString(after, repl)
-	}
+	// History records are named by time and chance, repairs by time, kept
+	// copies by gfid.
+	before, after = scrub(before, ""), scrub(after, "")
 	assertGolden(t, before+"$ afrkit heal demo info\n"+strings.Join(blocks(info), "\n\n")+"\n\nWhy each entry"+after)
 	if strings.Count(out, "Number of entries: 0\n") != 2 {
 		t.Errorf("the demo does not end with an empty heal info:\n%s", out)

@@ -274,11 +274,11 @@ func writeQuarantine(w io.Writer, v *volume.Volume, id string) {
 	if len(dirs) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nWhat the repair moved away or renamed is kept as repair %s (manifest.jsonl in each):\n", id)
+	fmt.Fprintf(w, "\nRepair %s is recorded; manifest.jsonl in each of these lists what it moved away (kept there) and renamed:\n", id)
 	for _, d := range dirs {
 		fmt.Fprintf(w, "  %s\n", d)
 	}
-	fmt.Fprintf(w, "'afrkit heal %s undo %s' (or 'afrkit fsck %s --restore %s') puts it back; 'afrkit heal %s history' lists it.\n", v.Name, id, v.Name, id, v.Name)
+	fmt.Fprintf(w, "'afrkit heal %s undo %s' (or 'afrkit fsck %s --restore %s') undoes it; 'afrkit heal %s history' lists it.\n", v.Name, id, v.Name, id, v.Name)
 }
 
 // recordRepair appends the history record of repair id, which made done:

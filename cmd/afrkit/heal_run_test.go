@@ -17,7 +17,9 @@ import (
 // fsck's repair ids. In this order: a repair id is a heal record id's
 // prefix.
 func scrub(s, dir string) string {
-	s = strings.ReplaceAll(s, dir, "$DIR")
+	if dir != "" {
+		s = strings.ReplaceAll(s, dir, "$DIR")
+	}
 	for _, r := range []struct{ re, repl string }{
 		{`\d{8}-\d{6}-[0-9a-f]{6}`, "$ID"},
 		{`\d{4}-\d\d-\d\dT[\d:.]+Z`, "$TIME"},
