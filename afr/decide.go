@@ -12,6 +12,10 @@ type Options struct {
 	// (default off): heal a metadata split-brain from the first brick
 	// instead of failing.
 	MetadataSplitBrainForcedHeal bool
+	// GranularEntryHeal is cluster.granular-entry-heal (on for volumes
+	// GlusterFS 9 and later made): a new directory's mark then blames
+	// data too (NewEntryMark).
+	GranularEntryHeal bool
 }
 
 // Resolution names how a split-brain (no source in the pending matrix) was

@@ -74,10 +74,20 @@ func (b *Brick) ReadDirNames(abs, volPath string) ([]string, error) {
 
 // AddChangelog adds delta to the changelog key of the copy at abs, as a
 // posix xattrop with GF_XATTROP_ADD_ARRAY does, and returns the new value.
-// A zero delta writes nothing.
+// The read, the addition and the write are one atomic step against every
+// other afrkit writer on this host (lockCounters). A zero delta writes
+// nothing.
 func (b *Brick) AddChangelog(abs, name, key string, delta afr.Changelog) (afr.Changelog, error) {
+	if delta.IsZero() {
+		return b.ReadChangelog(abs, name, key)
+	}
+	unlock, err := b.lockCounters(abs)
+	if err != nil {
+		return afr.Changelog{}, b.errorf("xattrop "+b.key(key), name, err)
+	}
+	defer unlock()
 	cur, err := b.ReadChangelog(abs, name, key)
-	if err != nil || delta.IsZero() {
+	if err != nil {
 		return cur, err
 	}
 	for k := range cur {
@@ -98,6 +108,17 @@ func (b *Brick) ClearChangelog(abs, name, key string, kinds ...afr.Kind) (afr.Ch
 	if err != nil {
 		return cur, err
 	}
+	if !anyNonZero(cur, kinds) {
+		return cur, nil // nothing to clear: no lock, nothing written
+	}
+	unlock, err := b.lockCounters(abs)
+	if err != nil {
+		return cur, b.errorf("xattrop "+b.key(key), name, err)
+	}
+	defer unlock()
+	if cur, err = b.ReadChangelog(abs, name, key); err != nil {
+		return cur, err
+	}
 	changed := false
 	for _, k := range kinds {
 		if cur[k] != 0 {
@@ -111,6 +132,15 @@ func (b *Brick) ClearChangelog(abs, name, key string, kinds ...afr.Kind) (afr.Ch
 		return cur, b.errorf("write "+b.key(key), name, err)
 	}
 	return cur, nil
+}
+
+func anyNonZero(c afr.Changelog, kinds []afr.Kind) bool {
+	for _, k := range kinds {
+		if c[k] != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // KeysPresent lists the copy's xattrs once and returns a test of whether

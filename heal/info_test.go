@@ -167,9 +167,14 @@ func TestOptionsReadTheVolume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (afr.Options{QuorumCount: 1, FavoriteChild: afr.PolicyMtime, MetadataSplitBrainForcedHeal: true}); opts != want {
+	if want := (afr.Options{QuorumCount: 1, FavoriteChild: afr.PolicyMtime, MetadataSplitBrainForcedHeal: true, GranularEntryHeal: true}); opts != want {
 		t.Errorf("options %+v, want %+v", opts, want)
 	}
+	v.V.Options["cluster.granular-entry-heal"] = "off"
+	if opts, err := heal.Options(v.V); err != nil || opts.GranularEntryHeal {
+		t.Errorf("granular-entry-heal off gives %+v, %v", opts, err)
+	}
+	delete(v.V.Options, "cluster.granular-entry-heal")
 	v.V.Options["cluster.favorite-child-policy"] = "biggest"
 	if _, err := heal.Options(v.V); err == nil || !strings.Contains(err.Error(), "favorite-child-policy") {
 		t.Errorf("an unknown policy gives %v", err)

@@ -436,15 +436,7 @@ func (h *entryHeal) createName(i, ref int, p string, abs []string, want afr.Repl
 	// while the sink was down, and nothing has changed it since it was
 	// read with the name) is not written again: only whether it is zero
 	// counts.
-	var mark afr.Changelog
-	switch want.Type {
-	case afr.TypeRegular:
-		mark = afr.Changelog{1, 1, 0}
-	case afr.TypeDirectory:
-		mark = afr.Changelog{0, 1, 1}
-	case afr.TypeSymlink:
-		mark = afr.Changelog{0, 1, 0}
-	}
+	mark := afr.NewEntryMark(want.Type, h.e.AFR.GranularEntryHeal)
 	if i < len(want.Pending) {
 		for k, c := range want.Pending[i] {
 			if c != 0 {

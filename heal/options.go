@@ -21,6 +21,11 @@ func Options(v *volume.Volume) (afr.Options, error) {
 		return opts, fmt.Errorf("volume %s: cluster.metadata-splitbrain-forced-heal: %w", v.Name, err)
 	}
 	opts.MetadataSplitBrainForcedHeal = forced
+	granular, err := parseBool(v.Option("cluster.granular-entry-heal", "on"))
+	if err != nil {
+		return opts, fmt.Errorf("volume %s: cluster.granular-entry-heal: %w", v.Name, err)
+	}
+	opts.GranularEntryHeal = granular
 	return opts, nil
 }
 

@@ -1,0 +1,199 @@
+// Package engine runs fops on the bricks of a replica set as AFR's write
+// transaction does: pre-op, the fop on every brick that is up, post-op,
+// with the changelog counters and heal index entries GlusterFS's AFR and
+// index xlators leave. What to write is decided by afr (PlanPreOp,
+// PlanPostOp); this package applies it to the bricks.
+//
+// It is the core the FUSE mount (package mount) serves, and what tests,
+// the demo and later the TUI write an afrkit volume through. Locking
+// between writers is not here yet: a caller runs one transaction on an
+// inode at a time; the counters themselves are updated atomically across
+// processes (brick.AddChangelog).
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/index"
+)
+
+// Set is one replica set the engine writes.
+type Set struct {
+	Bricks  []*brick.Brick
+	Indexes []*index.Index
+	// Keys are the pending keys, in brick order: Keys[j] blames brick j.
+	Keys []string
+	// Up[i] is whether brick i is up: a brick that is down is not
+	// written, and the post-op blames it.
+	Up []bool
+	// QuorumCount is afr.QuorumCount for the volume (0: no quorum).
+	QuorumCount int
+	// Optimistic is cluster.optimistic-change-log (on by default).
+	Optimistic bool
+	// Granular is cluster.granular-entry-heal: entry fops name their
+	// entry in the parent's entry-changes index.
+	Granular bool
+}
+
+// ErrNoQuorum is returned, with nothing written, when fewer bricks than
+// the quorum are up, or when the fop succeeded on fewer than the quorum
+// (the pre-op's dirty mark then stays, as GlusterFS leaves it). GlusterFS
+// fails such a fop with ENOTCONN.
+var ErrNoQuorum = fmt.Errorf("quorum not met: %w", syscall.ENOTCONN)
+
+// InodeOp runs op on the copy of volume path p on every brick that is up,
+// as one transaction of kind (afr.Data or afr.Metadata): the pre-op marks
+// the bricks dirty where AFR does, op changes each copy, and the post-op
+// blames every brick that failed or was down on every brick that
+// succeeded, takes the dirty mark back, and keeps the heal index as
+// GlusterFS's index xlator keeps it.
+//
+// op is called once per up brick, one brick after the other, never
+// concurrently, with the copy's absolute path; its error marks that brick
+// failed for this fop. InodeOp returns which bricks failed (down ones
+// included), and an error when the fop succeeded on none, or on fewer
+// than the quorum, or a changelog could not be written.
+func (s *Set) InodeOp(ctx context.Context, kind afr.Kind, p string, op func(i int, b *brick.Brick, abs string) error) ([]bool, error) {
+	n := len(s.Bricks)
+	failed := make([]bool, n)
+	if s.QuorumCount > 0 && count(s.Up) < s.QuorumCount {
+		return notUp(s.Up), ErrNoQuorum
+	}
+	abs := make([]string, n)
+	gfids := make([]afr.GFID, n)
+	locked := make([]bool, n)
+	for i, b := range s.Bricks {
+		if !s.Up[i] {
+			continue
+		}
+		a, err := b.Abs(p)
+		if err == nil {
+			gfids[i], err = b.GFIDAt(a)
+		}
+		if err != nil {
+			// What cannot be found cannot be locked: the brick takes no
+			// part and is blamed, as a brick whose lookup failed.
+			continue
+		}
+		abs[i], locked[i] = a, true
+	}
+	pre := afr.PlanPreOp(kind, locked, s.Optimistic)
+	if pre.Dirtied() {
+		for i := range s.Bricks {
+			if locked[i] {
+				if err := s.addDirty(i, abs[i], p, gfids[i], pre.Dirty); err != nil {
+					return nil, fmt.Errorf("pre-op on %s: %w", s.Bricks[i], err)
+				}
+			}
+		}
+	}
+	ok := 0
+	for i, b := range s.Bricks {
+		if err := ctx.Err(); err != nil {
+			// The fop has run nowhere or somewhere: the bricks it did not
+			// reach are failed, and blamed, as a brick lost mid-fop.
+			failed[i] = true
+			continue
+		}
+		if !locked[i] {
+			failed[i] = true
+			continue
+		}
+		if err := op(i, b, abs[i]); err != nil {
+			failed[i] = true
+			continue
+		}
+		ok++
+	}
+	lockedFailed := make([]bool, n)
+	for i := range failed {
+		lockedFailed[i] = locked[i] && failed[i]
+	}
+	quorate := s.QuorumCount == 0 || ok >= s.QuorumCount
+	if !quorate {
+		// afr_handle_quorum: the fop fails; every brick counts as failed,
+		// so the post-op blames none and the dirty mark stays.
+		copy(lockedFailed, locked)
+	}
+	post := afr.PlanPostOp(kind, pre, lockedFailed)
+	if !post.Skip {
+		for i := range s.Bricks {
+			if !post.On[i] {
+				continue
+			}
+			if err := s.postOp(i, abs[i], p, gfids[i], post); err != nil {
+				return failed, fmt.Errorf("post-op on %s: %w", s.Bricks[i], err)
+			}
+		}
+	}
+	switch {
+	case !quorate:
+		return failed, ErrNoQuorum
+	case ok == 0:
+		return failed, errors.New("the fop failed on every brick")
+	}
+	return failed, ctx.Err()
+}
+
+// addDirty adds delta to the copy's dirty counter and indexes it in
+// indices/dirty while it is not zero (index_xattrop on the dirty key).
+func (s *Set) addDirty(i int, abs, p string, g afr.GFID, delta afr.Changelog) error {
+	cur, err := s.Bricks[i].AddChangelog(abs, p, brick.KeyDirty, delta)
+	if err != nil {
+		return err
+	}
+	if cur.IsZero() {
+		return s.Indexes[i].Remove(index.Dirty, g)
+	}
+	return s.Indexes[i].Add(index.Dirty, g)
+}
+
+// postOp writes the post-op on brick i: the pending counters of the
+// bricks that failed, the dirty mark taken back, and the xattrop index
+// entry while any pending counter is set.
+func (s *Set) postOp(i int, abs, p string, g afr.GFID, post afr.PostOp) error {
+	b := s.Bricks[i]
+	pending := false
+	for j, delta := range post.Pending {
+		if delta.IsZero() {
+			continue
+		}
+		cur, err := b.AddChangelog(abs, p, s.Keys[j], delta)
+		if err != nil {
+			return err
+		}
+		pending = pending || !cur.IsZero()
+	}
+	if pending {
+		if err := s.Indexes[i].Add(index.Xattrop, g); err != nil {
+			return err
+		}
+	}
+	if post.Dirty.IsZero() {
+		return nil
+	}
+	return s.addDirty(i, abs, p, g, post.Dirty)
+}
+
+func count(b []bool) int {
+	n := 0
+	for _, v := range b {
+		if v {
+			n++
+		}
+	}
+	return n
+}
+
+func notUp(up []bool) []bool {
+	out := make([]bool, len(up))
+	for i, u := range up {
+		out[i] = !u
+	}
+	return out
+}

@@ -1,0 +1,242 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/engine"
+	"github.com/afrkit/afrkit/fixtures"
+	"github.com/afrkit/afrkit/heal"
+	"github.com/afrkit/afrkit/index"
+)
+
+func newSet(t *testing.T, replica int) (*fixtures.Vol, *engine.Set) {
+	t.Helper()
+	v, err := fixtures.Healthy(t.TempDir(), "fx", replica)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &engine.Set{Bricks: v.Bricks, Indexes: v.Indexes, Keys: volume.PendingKeys(v.V.Bricks), Up: make([]bool, replica), Optimistic: true}
+	for i := range s.Up {
+		s.Up[i] = true
+	}
+	return v, s
+}
+
+// write is a data fop: it writes data at the start of the copy, and
+// ends the file there.
+func write(data string) func(int, *brick.Brick, string) error {
+	return func(_ int, b *brick.Brick, abs string) error {
+		f, err := b.OpenFile(abs, os.O_WRONLY)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if _, err := f.WriteAt([]byte(data), 0); err != nil {
+			return err
+		}
+		return f.Truncate(int64(len(data)))
+	}
+}
+
+// state is what the transaction left on each brick for p: every counter
+// that is set, and the index entries of p's gfid.
+func state(t *testing.T, v *fixtures.Vol, s *engine.Set, p string) []string {
+	t.Helper()
+	var out []string
+	for i, b := range v.Bricks {
+		abs, err := b.Abs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := b.ReplyAt(abs, p, s.Keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := fmt.Sprintf("b%d dirty %v", i, r.Dirty)
+		for j, c := range r.Pending {
+			if !c.IsZero() {
+				line += fmt.Sprintf(" blames b%d %v", j, c)
+			}
+		}
+		for _, sub := range []index.Subdir{index.Xattrop, index.Dirty} {
+			if ok, _ := v.Indexes[i].Has(sub, r.GFID); ok {
+				line += " in " + string(sub)
+			}
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+func same(t *testing.T, what string, got []string, want ...string) {
+	t.Helper()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("%s:\n got %q\nwant %q", what, got, want)
+	}
+}
+
+// TestInodeOpLeavesAFRsChangelog: a write and a chmod with every brick up
+// leave nothing behind; with a brick down, or failing the fop, the others
+// blame it for that kind and index the file, and no dirty mark is left;
+// heal then copies the survivors' content to it. Below the quorum nothing
+// is written at all.
+func TestInodeOpLeavesAFRsChangelog(t *testing.T) {
+	ctx := context.Background()
+	v, s := newSet(t, 3)
+	p := fixtures.HelloPath
+
+	if _, err := s.InodeOp(ctx, afr.Data, p, write("all up\n")); err != nil {
+		t.Fatal(err)
+	}
+	chmod := func(_ int, b *brick.Brick, abs string) error { return b.Chmod(abs, 0o600) }
+	if _, err := s.InodeOp(ctx, afr.Metadata, p, chmod); err != nil {
+		t.Fatal(err)
+	}
+	same(t, "all up", state(t, v, s, p), "b0 dirty [0 0 0]", "b1 dirty [0 0 0]", "b2 dirty [0 0 0]")
+
+	s.Up[2] = false
+	if _, err := s.InodeOp(ctx, afr.Data, p, write("b2 is down\n")); err != nil {
+		t.Fatal(err)
+	}
+	same(t, "b2 down", state(t, v, s, p),
+		"b0 dirty [0 0 0] blames b2 [1 0 0] in xattrop", "b1 dirty [0 0 0] blames b2 [1 0 0] in xattrop", "b2 dirty [0 0 0]")
+	s.Up[2] = true
+
+	failOn1 := func(i int, b *brick.Brick, abs string) error {
+		if i == 1 {
+			return syscall.EIO
+		}
+		return chmod(i, b, abs)
+	}
+	failed, err := s.InodeOp(ctx, afr.Metadata, p, failOn1)
+	if err != nil || fmt.Sprint(failed) != "[false true false]" {
+		t.Fatalf("a fop that failed on b1: failed %v, %v", failed, err)
+	}
+	same(t, "b1 failed a chmod", state(t, v, s, p),
+		"b0 dirty [0 0 0] blames b1 [0 1 0] blames b2 [1 0 0] in xattrop", "b1 dirty [0 0 0] blames b2 [1 0 0] in xattrop", "b2 dirty [0 0 0] blames b1 [0 1 0] in xattrop")
+
+	e, err := heal.NewEngine(v.V, heal.EngineOptions{History: &heal.History{Path: filepath.Join(t.TempDir(), "h.jsonl")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Heal(ctx, false)
+	if err != nil || len(res.Left) != 0 {
+		t.Fatalf("heal after the transactions: %+v, %v", res, err)
+	}
+	for i, b := range v.Bricks {
+		abs, _ := b.Abs(p)
+		got, err := os.ReadFile(abs)
+		if err != nil || string(got) != "b2 is down\n" {
+			t.Errorf("b%d after heal: %q, %v", i, got, err)
+		}
+	}
+
+	// Two bricks down of three: below quorum (auto: 2), nothing runs.
+	s.QuorumCount = 2
+	s.Up[1], s.Up[2] = false, false
+	before := fixtures.Snapshot(t, v.Bricks[0].Root)
+	if _, err := s.InodeOp(ctx, afr.Data, p, write("never\n")); !errors.Is(err, syscall.ENOTCONN) {
+		t.Errorf("below quorum: %v, want ENOTCONN", err)
+	}
+	if after := fixtures.Snapshot(t, v.Bricks[0].Root); after != before {
+		t.Errorf("a fop refused for quorum wrote:\n%s", fixtures.LineDiff(before, after))
+	}
+}
+
+// TestInodeOpCountsEveryTransaction: transactions running at once on one
+// file, with a brick down, each add their blame: the counter ends equal
+// to the number of transactions, which a non-atomic read-modify-write of
+// the counters does not (the xattrop lock of brick.AddChangelog).
+func TestInodeOpCountsEveryTransaction(t *testing.T) {
+	ctx := context.Background()
+	v, s := newSet(t, 2)
+	s.Up[1] = false
+	const writers, each = 6, 40
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				if _, err := s.InodeOp(ctx, afr.Data, fixtures.HelloPath, write("x")); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	same(t, "after concurrent writes", state(t, v, s, fixtures.HelloPath),
+		fmt.Sprintf("b0 dirty [0 0 0] blames b1 [%d 0 0] in xattrop", writers*each), "b1 dirty [0 0 0]")
+}
+
+// TestCreateLeavesAFRsChangelog: a file and a directory made with b1
+// down carry the new-entry marks against b1, their parent blames b1 for
+// entries and names them in its entry-changes index, and no dirty mark is
+// left; with every brick up, nothing is left at all. heal then makes them
+// on b1.
+func TestCreateLeavesAFRsChangelog(t *testing.T) {
+	ctx := context.Background()
+	v, s := newSet(t, 2)
+	s.Granular = true
+	if _, _, err := s.Create(ctx, brick.NewEntry{Path: "/up.txt", Type: afr.TypeRegular, Mode: 0o644}, []byte("both up\n")); err != nil {
+		t.Fatal(err)
+	}
+	same(t, "made with both up", state(t, v, s, "/up.txt"), "b0 dirty [0 0 0]", "b1 dirty [0 0 0]")
+	same(t, "the root after it", state(t, v, s, "/"), "b0 dirty [0 0 0]", "b1 dirty [0 0 0]")
+
+	s.Up[1] = false
+	if _, _, err := s.Create(ctx, brick.NewEntry{Path: "/new.txt", Type: afr.TypeRegular, Mode: 0o644}, []byte("b1 is down\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Create(ctx, brick.NewEntry{Path: "/newdir", Type: afr.TypeDirectory, Mode: 0o755}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Create(ctx, brick.NewEntry{Path: "/new.link", Type: afr.TypeSymlink, Target: "new.txt"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	same(t, "a file made with b1 down", state(t, v, s, "/new.txt")[:1], "b0 dirty [0 0 0] blames b1 [1 1 0] in xattrop")
+	same(t, "a directory made with b1 down", state(t, v, s, "/newdir")[:1], "b0 dirty [0 0 0] blames b1 [1 1 1] in xattrop")
+	same(t, "a symlink made with b1 down (no mark of its own)", state(t, v, s, "/new.link")[:1], "b0 dirty [0 0 0]")
+	same(t, "their parent", state(t, v, s, "/"), "b0 dirty [0 0 0] blames b1 [0 0 3] in xattrop", "b1 dirty [0 0 0]")
+	var names []string
+	mustWalk := v.Indexes[0].WalkEntryChanges(func(pg afr.GFID, name string, err error) error {
+		names = append(names, pg.String()+"/"+name)
+		return err
+	})
+	if mustWalk != nil {
+		t.Fatal(mustWalk)
+	}
+	sort.Strings(names)
+	root := brick.RootGFID.String()
+	same(t, "b0's entry-changes", names, root+"/new.link", root+"/new.txt", root+"/newdir")
+
+	s.Up[1] = true
+	e, err := heal.NewEngine(v.V, heal.EngineOptions{History: &heal.History{Path: filepath.Join(t.TempDir(), "h.jsonl")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e.Heal(ctx, false); err != nil || len(res.Left) != 0 {
+		t.Fatalf("heal: %+v, %v", res, err)
+	}
+	if got, err := os.ReadFile(filepath.Join(v.Bricks[1].Root, "new.txt")); err != nil || string(got) != "b1 is down\n" {
+		t.Errorf("b1's /new.txt after heal: %q, %v", got, err)
+	}
+	same(t, "the root after heal", state(t, v, s, "/"), "b0 dirty [0 0 0]", "b1 dirty [0 0 0]")
+}
