@@ -111,7 +111,7 @@ func (s *Set) Create(ctx context.Context, e brick.NewEntry, content []byte) (afr
 			if anyFailed {
 				err = s.entryIn(i, pgfids[i], name)
 			} else if s.Granular {
-				err = s.Indexes[i].RemoveEntryChange(pgfids[i], name)
+				err = indexed(s.Indexes[i].RemoveEntryChange(pgfids[i], name))
 			}
 			if err != nil {
 				return e.GFID, failed, fmt.Errorf("post-op on %s: %w", s.Bricks[i], err)
@@ -133,7 +133,7 @@ func (s *Set) entryIn(i int, pgfid afr.GFID, name string) error {
 	if !s.Granular {
 		return nil
 	}
-	return s.Indexes[i].AddEntryChange(pgfid, name)
+	return indexed(s.Indexes[i].AddEntryChange(pgfid, name))
 }
 
 // markNewEntry blames, on every brick that made the new entry, the bricks
@@ -156,7 +156,7 @@ func (s *Set) markNewEntry(e brick.NewEntry, failed []bool) error {
 				return fmt.Errorf("mark the new entry on %s: %w", b, err)
 			}
 		}
-		if err := s.Indexes[i].Add(index.Xattrop, e.GFID); err != nil {
+		if err := indexed(s.Indexes[i].Add(index.Xattrop, e.GFID)); err != nil {
 			return err
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"syscall"
 
 	"github.com/afrkit/afrkit/afr"
@@ -148,9 +149,21 @@ func (s *Set) addDirty(i int, abs, p string, g afr.GFID, delta afr.Changelog) er
 		return err
 	}
 	if cur.IsZero() {
-		return s.Indexes[i].Remove(index.Dirty, g)
+		return indexed(s.Indexes[i].Remove(index.Dirty, g))
 	}
-	return s.Indexes[i].Add(index.Dirty, g)
+	return indexed(s.Indexes[i].Add(index.Dirty, g))
+}
+
+// indexed is the outcome of a heal index update for the fop: a missing
+// index directory (a brick whose .glusterfs/indices was damaged) fails
+// nothing, as GlusterFS's index xlator logs a failed index_add and lets
+// the xattrop stand. The counters, which heal and fsck read too, are what
+// must be written; fsck reports and remakes the missing directory.
+func indexed(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
 }
 
 // postOp writes the post-op on brick i: the pending counters of the
@@ -170,7 +183,7 @@ func (s *Set) postOp(i int, abs, p string, g afr.GFID, post afr.PostOp) error {
 		pending = pending || !cur.IsZero()
 	}
 	if pending {
-		if err := s.Indexes[i].Add(index.Xattrop, g); err != nil {
+		if err := indexed(s.Indexes[i].Add(index.Xattrop, g)); err != nil {
 			return err
 		}
 	}
