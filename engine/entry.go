@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
@@ -13,13 +14,11 @@ import (
 
 // Create makes the entry e (a file with content, a directory or a
 // symlink) on every brick that is up, as one entry transaction on its
-// parent directory: the pre-op marks the parent dirty where AFR does (and,
-// under granular entry heal, names the entry in the parent's
-// entry-changes index), brick.Create makes the entry as GlusterFS's posix
-// does, the new entry is marked against the bricks that did not get it
-// (afr.NewEntryMark, for create, mknod and mkdir only), and the post-op
-// blames those bricks on the parent. A zero e.GFID gets a new gfid, the
-// same on every brick; it is returned.
+// parent directory (entryTxn): brick.Create makes the entry as
+// GlusterFS's posix does, and the new entry is marked against the bricks
+// that did not get it (afr.NewEntryMark, for create, mknod and mkdir
+// only). A zero e.GFID gets a new gfid, the same on every brick; it is
+// returned.
 //
 // Like InodeOp it returns which bricks failed, and an error when the
 // create succeeded on none or on fewer than the quorum.
@@ -27,11 +26,74 @@ func (s *Set) Create(ctx context.Context, e brick.NewEntry, content []byte) (afr
 	if e.GFID.IsZero() {
 		e.GFID = brick.NewGFID()
 	}
-	parent, name := brick.SplitPath(e.Path)
+	create := func(_ int, b *brick.Brick, pgfid afr.GFID) error {
+		ee := e
+		ee.Parent = pgfid
+		if e.Type == afr.TypeRegular {
+			ee.Content = bytes.NewReader(content)
+		}
+		return b.Create(ee)
+	}
+	var mark func([]bool) error
+	if afr.MarksNewEntry(e.Type, false) {
+		mark = func(failed []bool) error { return s.markNewEntry(e, failed) }
+	}
+	failed, err := s.entryTxn(ctx, e.Path, create, mark)
+	return e.GFID, failed, err
+}
+
+// Remove unlinks the name p, or removes the empty directory p, on every
+// brick that is up, as one entry transaction on its parent, as unlink and
+// rmdir do: the name goes with its gfid2path record, and its handle goes
+// when no other name links the inode (posix_unlink, posix_rmdir).
+func (s *Set) Remove(ctx context.Context, p string) ([]bool, error) {
+	if p == "/" {
+		return nil, errors.New("the volume's root cannot be removed")
+	}
+	_, name := brick.SplitPath(p)
+	remove := func(_ int, b *brick.Brick, pgfid afr.GFID) error {
+		abs, err := b.Abs(p)
+		if err != nil {
+			return err
+		}
+		g, err := b.GFIDAt(abs)
+		if err != nil {
+			return err
+		}
+		if err := b.Remove(abs); err != nil {
+			return err
+		}
+		h := b.HandlePath(g)
+		if exists, _ := b.Exists(h); exists {
+			var st syscall.Stat_t
+			if err := b.Lstat(h, &st); err == nil && st.Mode&syscall.S_IFMT == syscall.S_IFREG {
+				// The inode lives on under its other names: it forgets
+				// this one.
+				if err := b.RemoveGfid2path(h, pgfid, name); err != nil {
+					return err
+				}
+			}
+		}
+		return b.RemoveHandle(g, 0)
+	}
+	return s.entryTxn(ctx, p, remove, nil)
+}
+
+// entryTxn runs op, which makes or removes the name p, on every brick that
+// is up as one entry transaction on p's parent: the pre-op marks the
+// parent dirty where AFR does and, under granular entry heal, names the
+// entry in the parent's entry-changes index; op runs once per locked
+// brick, in turn, never concurrently, with the parent's gfid there; mark,
+// when not nil, is called when op succeeded on a quorum but not on every
+// brick, with which failed; and the post-op blames the bricks that failed
+// on the parent, and keeps the entry-changes name while a brick misses
+// the change (ENTRY_IN) or drops it once none does (ENTRY_OUT).
+func (s *Set) entryTxn(ctx context.Context, p string, op func(i int, b *brick.Brick, pgfid afr.GFID) error, mark func(failed []bool) error) ([]bool, error) {
+	parent, name := brick.SplitPath(p)
 	n := len(s.Bricks)
 	failed := make([]bool, n)
 	if s.QuorumCount > 0 && count(s.Up) < s.QuorumCount {
-		return e.GFID, notUp(s.Up), ErrNoQuorum
+		return notUp(s.Up), ErrNoQuorum
 	}
 	pabs := make([]string, n)
 	pgfids := make([]afr.GFID, n)
@@ -56,12 +118,12 @@ func (s *Set) Create(ctx context.Context, e brick.NewEntry, content []byte) (afr
 				continue
 			}
 			if err := s.addDirty(i, pabs[i], parent, pgfids[i], pre.Dirty); err != nil {
-				return e.GFID, nil, fmt.Errorf("pre-op on %s: %w", s.Bricks[i], err)
+				return nil, fmt.Errorf("pre-op on %s: %w", s.Bricks[i], err)
 			}
 			// The pre-op's xattrop names the entry (GF_XATTROP_ENTRY_IN_KEY),
 			// and the index xlator records it.
 			if err := s.entryIn(i, pgfids[i], name); err != nil {
-				return e.GFID, nil, fmt.Errorf("pre-op on %s: %w", s.Bricks[i], err)
+				return nil, fmt.Errorf("pre-op on %s: %w", s.Bricks[i], err)
 			}
 		}
 	}
@@ -71,12 +133,7 @@ func (s *Set) Create(ctx context.Context, e brick.NewEntry, content []byte) (afr
 			failed[i] = true
 			continue
 		}
-		ee := e
-		ee.Parent = pgfids[i]
-		if e.Type == afr.TypeRegular {
-			ee.Content = bytes.NewReader(content)
-		}
-		if err := b.Create(ee); err != nil {
+		if err := op(i, b, pgfids[i]); err != nil {
 			failed[i] = true
 			continue
 		}
@@ -84,9 +141,9 @@ func (s *Set) Create(ctx context.Context, e brick.NewEntry, content []byte) (afr
 	}
 	quorate := s.QuorumCount == 0 || ok >= s.QuorumCount
 	anyFailed := count(failed) > 0
-	if ok > 0 && quorate && anyFailed && afr.MarksNewEntry(e.Type, false) {
-		if err := s.markNewEntry(e, failed); err != nil {
-			return e.GFID, failed, err
+	if ok > 0 && quorate && anyFailed && mark != nil {
+		if err := mark(failed); err != nil {
+			return failed, err
 		}
 	}
 	lockedFailed := make([]bool, n)
@@ -103,10 +160,10 @@ func (s *Set) Create(ctx context.Context, e brick.NewEntry, content []byte) (afr
 				continue
 			}
 			if err := s.postOp(i, pabs[i], parent, pgfids[i], post); err != nil {
-				return e.GFID, failed, fmt.Errorf("post-op on %s: %w", s.Bricks[i], err)
+				return failed, fmt.Errorf("post-op on %s: %w", s.Bricks[i], err)
 			}
-			// ENTRY_IN while a brick missed the name, ENTRY_OUT once every
-			// brick has it (afr_changelog_populate_xdata).
+			// ENTRY_IN while a brick missed the change, ENTRY_OUT once
+			// every brick has it (afr_changelog_populate_xdata).
 			var err error
 			if anyFailed {
 				err = s.entryIn(i, pgfids[i], name)
@@ -114,17 +171,17 @@ func (s *Set) Create(ctx context.Context, e brick.NewEntry, content []byte) (afr
 				err = indexed(s.Indexes[i].RemoveEntryChange(pgfids[i], name))
 			}
 			if err != nil {
-				return e.GFID, failed, fmt.Errorf("post-op on %s: %w", s.Bricks[i], err)
+				return failed, fmt.Errorf("post-op on %s: %w", s.Bricks[i], err)
 			}
 		}
 	}
 	switch {
 	case !quorate:
-		return e.GFID, failed, ErrNoQuorum
+		return failed, ErrNoQuorum
 	case ok == 0:
-		return e.GFID, failed, errors.New("the create failed on every brick")
+		return failed, fmt.Errorf("%s failed on every brick", p)
 	}
-	return e.GFID, failed, ctx.Err()
+	return failed, ctx.Err()
 }
 
 // entryIn records name in the parent's entry-changes index on brick i

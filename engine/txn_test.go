@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -239,4 +240,59 @@ func TestCreateLeavesAFRsChangelog(t *testing.T) {
 		t.Errorf("b1's /new.txt after heal: %q, %v", got, err)
 	}
 	same(t, "the root after heal", state(t, v, s, "/"), "b0 dirty [0 0 0]", "b1 dirty [0 0 0]")
+}
+
+// TestRemoveLeavesAFRsChangelog: a hard-linked file unlinked with b1 down
+// keeps its other name, its handle and only that name's gfid2path on b0;
+// the parent blames b1 and names the entry; heal removes it from b1 too
+// (keeping b1's copy, as heal keeps what it removes).
+func TestRemoveLeavesAFRsChangelog(t *testing.T) {
+	ctx := context.Background()
+	v, s := newSet(t, 2)
+	s.Granular = true
+	if err := v.Link(fixtures.HelloPath, "/hello.again"); err != nil {
+		t.Fatal(err)
+	}
+	s.Up[1] = false
+	if _, err := s.Remove(ctx, "/hello.again"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Remove(ctx, fixtures.LinkPath); err != nil {
+		t.Fatal(err)
+	}
+	b0 := v.Bricks[0]
+	g, err := b0.GFIDOf(fixtures.HelloPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := b0.Exists(b0.HandlePath(g)); !ok {
+		t.Error("the handle went with one of two names")
+	}
+	keys, err := b0.RawXattrs(b0.HandlePath(g), fixtures.HelloPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for k := range keys {
+		if strings.Contains(k, "gfid2path") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("b0's /hello.txt has %d gfid2path records after its second name went, want 1", n)
+	}
+	same(t, "the parent", state(t, v, s, "/"), "b0 dirty [0 0 0] blames b1 [0 0 2] in xattrop", "b1 dirty [0 0 0]")
+	s.Up[1] = true
+	e, err := heal.NewEngine(v.V, heal.EngineOptions{History: &heal.History{Path: filepath.Join(t.TempDir(), "h.jsonl")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e.Heal(ctx, false); err != nil || len(res.Left) != 0 {
+		t.Fatalf("heal: %+v, %v", res, err)
+	}
+	for _, p := range []string{"hello.again", "hello.link"} {
+		if _, err := os.Lstat(filepath.Join(v.Bricks[1].Root, p)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("b1's /%s after heal: %v", p, err)
+		}
+	}
 }
