@@ -4,11 +4,12 @@
 // index xlators leave. What to write is decided by afr (PlanPreOp,
 // PlanPostOp); this package applies it to the bricks.
 //
-// It is the core the FUSE mount (package mount) serves, and what tests,
-// the demo and later the TUI write an afrkit volume through. Locking
-// between writers is not here yet: a caller runs one transaction on an
-// inode at a time; the counters themselves are updated atomically across
-// processes (brick.AddChangelog).
+// It is the core the FUSE mount (package mount) will serve, and what the
+// fixtures (and so the tests and the demo) write an afrkit volume
+// through. The inodelk and entrylk every writer will share are not here
+// yet: two transactions on one inode at once interleave their fops, but
+// no counter update is lost, because brick.AddChangelog is atomic across
+// goroutines and processes.
 package engine
 
 import (
