@@ -88,19 +88,8 @@ func UndoRepair(h *History, v *volume.Volume, id string, dryRun bool, now time.T
 }
 
 // hasRepair reports whether a local brick of v has fsck repair id's
-// manifest.
+// manifest: what its record would list.
 func hasRepair(v *volume.Volume, id string) bool {
-	for _, vb := range v.Bricks {
-		if !vb.Local {
-			continue
-		}
-		b, err := brick.Open(vb.Path, v.XattrNS)
-		if err != nil {
-			continue
-		}
-		if lines, err := fsck.Manifest(b, id); err == nil && lines != nil {
-			return true
-		}
-	}
-	return false
+	rec, err := RepairRecord(v, id, "", nil, time.Time{})
+	return err == nil && (len(rec.Kept) > 0 || len(rec.Renamed) > 0)
 }

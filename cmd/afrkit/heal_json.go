@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/heal"
 )
 
@@ -74,7 +75,7 @@ func newHealRunJSON(opts *HealRunOptions, res *heal.Result, interrupted bool) he
 		left = notPlanned(left, res.Actions)
 	}
 	for _, l := range left {
-		lj := leftJSON{ReplicaSet: l.Set, Path: l.Path, GFID: gfidString(l.GFID.String(), l.GFID.IsZero()), SplitBrain: l.SplitBrain, Reason: l.Reason}
+		lj := leftJSON{ReplicaSet: l.Set, Path: l.Path, GFID: gfidString(l.GFID), SplitBrain: l.SplitBrain, Reason: l.Reason}
 		for _, b := range l.Blockers {
 			lj.Blockers = append(lj.Blockers, blockerJSON{Path: b.Path, TypeMismatch: b.TypeMismatch})
 		}
@@ -86,21 +87,20 @@ func newHealRunJSON(opts *HealRunOptions, res *heal.Result, interrupted bool) he
 func actionsJSON(actions []heal.Action) []actionJSON {
 	out := []actionJSON{}
 	for _, a := range actions {
-		aj := actionJSON{ReplicaSet: a.Set, Path: a.Path, GFID: gfidString(a.GFID.String(), a.GFID.IsZero()), What: a.What,
-			Source: a.Source, Sinks: a.Sinks, Bytes: a.Bytes, Detail: a.Detail}
-		if !a.Target.IsZero() {
-			aj.Target = a.Target.String()
-		}
+		aj := actionJSON{ReplicaSet: a.Set, Path: a.Path, GFID: gfidString(a.GFID), What: a.What,
+			Source: a.Source, Sinks: a.Sinks, Target: gfidString(a.Target), Bytes: a.Bytes, Detail: a.Detail}
 		out = append(out, aj)
 	}
 	return out
 }
 
-func gfidString(s string, zero bool) string {
-	if zero {
+// gfidString is g as JSON gives it: "" (and so omitted where the field
+// allows) for no gfid.
+func gfidString(g afr.GFID) string {
+	if g.IsZero() {
 		return ""
 	}
-	return s
+	return g.String()
 }
 
 // splitBrainJSON is `heal VOL split-brain ... --json`.
