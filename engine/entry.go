@@ -90,98 +90,22 @@ func (s *Set) Remove(ctx context.Context, p string) ([]bool, error) {
 // the change (ENTRY_IN) or drops it once none does (ENTRY_OUT).
 func (s *Set) entryTxn(ctx context.Context, p string, op func(i int, b *brick.Brick, pgfid afr.GFID) error, mark func(failed []bool) error) ([]bool, error) {
 	parent, name := brick.SplitPath(p)
-	n := len(s.Bricks)
-	failed := make([]bool, n)
-	if s.QuorumCount > 0 && count(s.Up) < s.QuorumCount {
-		return notUp(s.Up), ErrNoQuorum
-	}
-	pabs := make([]string, n)
-	pgfids := make([]afr.GFID, n)
-	locked := make([]bool, n)
-	for i, b := range s.Bricks {
-		if !s.Up[i] {
-			continue
-		}
-		a, err := b.Abs(parent)
-		if err == nil {
-			pgfids[i], err = b.GFIDAt(a)
-		}
-		if err != nil {
-			continue // no parent to lock: blamed like a brick that is down
-		}
-		pabs[i], locked[i] = a, true
-	}
-	pre := afr.PlanPreOp(afr.Entry, locked, s.Optimistic)
-	if pre.Dirtied() {
-		for i := range s.Bricks {
-			if !locked[i] {
-				continue
-			}
-			if err := s.addDirty(i, pabs[i], parent, pgfids[i], pre.Dirty); err != nil {
-				return nil, fmt.Errorf("pre-op on %s: %w", s.Bricks[i], err)
-			}
-			// The pre-op's xattrop names the entry (GF_XATTROP_ENTRY_IN_KEY),
-			// and the index xlator records it.
-			if err := s.entryIn(i, pgfids[i], name); err != nil {
-				return nil, fmt.Errorf("pre-op on %s: %w", s.Bricks[i], err)
-			}
-		}
-	}
-	ok := 0
-	for i, b := range s.Bricks {
-		if !locked[i] || ctx.Err() != nil {
-			failed[i] = true
-			continue
-		}
-		if err := op(i, b, pgfids[i]); err != nil {
-			failed[i] = true
-			continue
-		}
-		ok++
-	}
-	quorate := s.QuorumCount == 0 || ok >= s.QuorumCount
-	anyFailed := count(failed) > 0
-	if ok > 0 && quorate && anyFailed && mark != nil {
-		if err := mark(failed); err != nil {
-			return failed, err
-		}
-	}
-	lockedFailed := make([]bool, n)
-	for i := range failed {
-		lockedFailed[i] = locked[i] && failed[i]
-	}
-	if !quorate {
-		copy(lockedFailed, locked)
-	}
-	post := afr.PlanPostOp(afr.Entry, pre, lockedFailed)
-	if !post.Skip {
-		for i := range s.Bricks {
-			if !post.On[i] {
-				continue
-			}
-			if err := s.postOp(i, pabs[i], parent, pgfids[i], post); err != nil {
-				return failed, fmt.Errorf("post-op on %s: %w", s.Bricks[i], err)
-			}
-			// ENTRY_IN while a brick missed the change, ENTRY_OUT once
-			// every brick has it (afr_changelog_populate_xdata).
-			var err error
+	return s.run(ctx, txn{kind: afr.Entry, path: parent, mark: mark,
+		op: func(i int, b *brick.Brick, _ string, pgfid afr.GFID) error { return op(i, b, pgfid) },
+		// The pre-op's xattrop names the entry (GF_XATTROP_ENTRY_IN_KEY),
+		// and the index xlator records it.
+		preOp: func(i int, pgfid afr.GFID) error { return s.entryIn(i, pgfid, name) },
+		// ENTRY_IN while a brick missed the change, ENTRY_OUT once every
+		// brick has it (afr_changelog_populate_xdata).
+		postOp: func(i int, pgfid afr.GFID, anyFailed bool) error {
 			if anyFailed {
-				err = s.entryIn(i, pgfids[i], name)
-			} else if s.Granular {
-				err = indexed(s.Indexes[i].RemoveEntryChange(pgfids[i], name))
+				return s.entryIn(i, pgfid, name)
 			}
-			if err != nil {
-				return failed, fmt.Errorf("post-op on %s: %w", s.Bricks[i], err)
+			if s.Granular {
+				return indexed(s.Indexes[i].RemoveEntryChange(pgfid, name))
 			}
-		}
-	}
-	switch {
-	case !quorate:
-		return failed, ErrNoQuorum
-	case ok == 0:
-		return failed, fmt.Errorf("%s failed on every brick", p)
-	}
-	return failed, ctx.Err()
+			return nil
+		}})
 }
 
 // entryIn records name in the parent's entry-changes index on brick i

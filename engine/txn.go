@@ -61,6 +61,32 @@ var ErrNoQuorum = fmt.Errorf("quorum not met: %w", syscall.ENOTCONN)
 // included), and an error when the fop succeeded on none, or on fewer
 // than the quorum, or a changelog could not be written.
 func (s *Set) InodeOp(ctx context.Context, kind afr.Kind, p string, op func(i int, b *brick.Brick, abs string) error) ([]bool, error) {
+	return s.run(ctx, txn{kind: kind, path: p,
+		op: func(i int, b *brick.Brick, abs string, _ afr.GFID) error { return op(i, b, abs) }})
+}
+
+// txn is one transaction for run: the inode it locks and changelogs (a
+// file for inode fops, the parent directory for entry fops), the fop, and
+// the entry fops' extra steps.
+type txn struct {
+	kind afr.Kind
+	// path is the volume path of the inode the transaction locks.
+	path string
+	// op is the fop on brick i, given the locked inode's absolute path
+	// and gfid there.
+	op func(i int, b *brick.Brick, abs string, g afr.GFID) error
+	// preOp, when set, runs after the pre-op's dirty mark on each locked
+	// brick; mark after the fop, when it succeeded on a quorum but not
+	// everywhere; postOp after the post-op on each brick that succeeded,
+	// told whether some brick failed.
+	preOp  func(i int, g afr.GFID) error
+	mark   func(failed []bool) error
+	postOp func(i int, g afr.GFID, anyFailed bool) error
+}
+
+// run is the transaction every fop shares: lock what can be found,
+// pre-op, the fop on each locked brick in turn, quorum, post-op.
+func (s *Set) run(ctx context.Context, t txn) ([]bool, error) {
 	n := len(s.Bricks)
 	failed := make([]bool, n)
 	if s.QuorumCount > 0 && count(s.Up) < s.QuorumCount {
@@ -73,7 +99,7 @@ func (s *Set) InodeOp(ctx context.Context, kind afr.Kind, p string, op func(i in
 		if !s.Up[i] {
 			continue
 		}
-		a, err := b.Abs(p)
+		a, err := b.Abs(t.path)
 		if err == nil {
 			gfids[i], err = b.GFIDAt(a)
 		}
@@ -84,51 +110,62 @@ func (s *Set) InodeOp(ctx context.Context, kind afr.Kind, p string, op func(i in
 		}
 		abs[i], locked[i] = a, true
 	}
-	pre := afr.PlanPreOp(kind, locked, s.Optimistic)
+	pre := afr.PlanPreOp(t.kind, locked, s.Optimistic)
 	if pre.Dirtied() {
 		for i := range s.Bricks {
-			if locked[i] {
-				if err := s.addDirty(i, abs[i], p, gfids[i], pre.Dirty); err != nil {
-					return nil, fmt.Errorf("pre-op on %s: %w", s.Bricks[i], err)
-				}
+			if !locked[i] {
+				continue
+			}
+			err := s.addDirty(i, abs[i], t.path, gfids[i], pre.Dirty)
+			if err == nil && t.preOp != nil {
+				err = t.preOp(i, gfids[i])
+			}
+			if err != nil {
+				return nil, fmt.Errorf("pre-op on %s: %w", s.Bricks[i], err)
 			}
 		}
 	}
 	ok := 0
 	for i, b := range s.Bricks {
-		if err := ctx.Err(); err != nil {
-			// The fop has run nowhere or somewhere: the bricks it did not
-			// reach are failed, and blamed, as a brick lost mid-fop.
+		// A brick the fop has not reached when ctx ends is failed, and
+		// blamed, as a brick lost mid-fop.
+		if !locked[i] || ctx.Err() != nil {
 			failed[i] = true
 			continue
 		}
-		if !locked[i] {
-			failed[i] = true
-			continue
-		}
-		if err := op(i, b, abs[i]); err != nil {
+		if err := t.op(i, b, abs[i], gfids[i]); err != nil {
 			failed[i] = true
 			continue
 		}
 		ok++
 	}
+	quorate := s.QuorumCount == 0 || ok >= s.QuorumCount
+	anyFailed := count(failed) > 0
+	if ok > 0 && quorate && anyFailed && t.mark != nil {
+		if err := t.mark(failed); err != nil {
+			return failed, err
+		}
+	}
 	lockedFailed := make([]bool, n)
 	for i := range failed {
 		lockedFailed[i] = locked[i] && failed[i]
 	}
-	quorate := s.QuorumCount == 0 || ok >= s.QuorumCount
 	if !quorate {
 		// afr_handle_quorum: the fop fails; every brick counts as failed,
 		// so the post-op blames none and the dirty mark stays.
 		copy(lockedFailed, locked)
 	}
-	post := afr.PlanPostOp(kind, pre, lockedFailed)
+	post := afr.PlanPostOp(t.kind, pre, lockedFailed)
 	if !post.Skip {
 		for i := range s.Bricks {
 			if !post.On[i] {
 				continue
 			}
-			if err := s.postOp(i, abs[i], p, gfids[i], post); err != nil {
+			err := s.postOp(i, abs[i], t.path, gfids[i], post)
+			if err == nil && t.postOp != nil {
+				err = t.postOp(i, gfids[i], anyFailed)
+			}
+			if err != nil {
 				return failed, fmt.Errorf("post-op on %s: %w", s.Bricks[i], err)
 			}
 		}
