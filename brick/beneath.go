@@ -418,6 +418,25 @@ func (b *Brick) Symlink(target, abs string) error {
 	return nil
 }
 
+// Mknod makes a fifo, socket or device node at abs: special is its type
+// (unix.S_IFIFO, S_IFSOCK, S_IFCHR or S_IFBLK), rdev a device's number.
+func (b *Brick) Mknod(abs string, special uint32, perm fs.FileMode, rdev uint64) error {
+	switch special {
+	case unix.S_IFIFO, unix.S_IFSOCK, unix.S_IFCHR, unix.S_IFBLK:
+	default:
+		return &fs.PathError{Op: "mknod", Path: abs, Err: fmt.Errorf("file type %#o is not a fifo, socket or device", special)}
+	}
+	a, err := b.resolve("mknod", abs)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if err := unix.Mknodat(a.dir, a.name, special|uint32(perm.Perm()), int(rdev)); err != nil {
+		return &fs.PathError{Op: "mknod", Path: abs, Err: err}
+	}
+	return nil
+}
+
 // Link makes newAbs a hard link of the object at oldAbs (not of a
 // symlink's target).
 func (b *Brick) Link(oldAbs, newAbs string) error {

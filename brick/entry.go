@@ -386,10 +386,19 @@ func (b *Brick) replyAt(a at, volPath string, st *syscall.Stat_t, pendingKeys []
 type NewEntry struct {
 	Path    string       // volume path of the new entry
 	GFID    afr.GFID     // gfid to give it (the same on every brick)
-	Type    afr.FileType // TypeRegular, TypeDirectory or TypeSymlink
+	Type    afr.FileType // TypeRegular, TypeDirectory, TypeSymlink or TypeOther
 	Mode    fs.FileMode  // permission bits
 	Content io.Reader    // regular files: the data
 	Target  string       // symlinks: the target
+	// Special is the file type (unix.S_IFIFO, S_IFSOCK, S_IFCHR or
+	// S_IFBLK) of a TypeOther entry, which mknod makes; Rdev is a
+	// device's number.
+	Special uint32
+	Rdev    uint64
+	// Owner, when set, is who the new entry belongs to: the caller of the
+	// fop, as GlusterFS's posix gives it the frame's uid and gid. Nil
+	// leaves it this process's.
+	Owner *Owner
 	Times   *Mdata       // mdata to record; nil takes the inode's times
 	// Parent is the parent directory's gfid when the caller knows it
 	// (entry heal does: it heals that directory); zero reads it from the
@@ -402,8 +411,15 @@ type NewEntry struct {
 	NoSync bool
 }
 
+// permBits are the mode bits a new entry keeps: permissions, set-id and
+// sticky.
+const permBits = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
+
+// Owner is who an entry belongs to.
+type Owner struct{ UID, GID uint32 }
+
 // Create makes a new entry the way GlusterFS's posix does for a create,
-// mkdir or symlink fop: the entry, its trusted.gfid, its handle, for
+// mkdir, symlink or mknod fop: the entry, its trusted.gfid, its handle, for
 // non-directories its gfid2path, and its mdata. The parent must exist on the
 // brick with a gfid. Regular files are written and fsynced before they get
 // their gfid, so a crash never leaves a named, gfid-carrying partial file
@@ -441,9 +457,16 @@ func (b *Brick) Create(e NewEntry) error {
 				return b.errorf("fsync", e.Path, err)
 			}
 		}
+		// chown before chmod: a chown clears the set-id bits.
+		if e.Owner != nil {
+			if err := f.Chown(int(e.Owner.UID), int(e.Owner.GID)); err != nil {
+				f.Close()
+				return b.errorf("chown", e.Path, err)
+			}
+		}
 		// The umask may have cut bits the caller asked for; fchmod on the
 		// open file spares the path lookup of a chmod.
-		if err := f.Chmod(e.Mode.Perm()); err != nil {
+		if err := f.Chmod(e.Mode & permBits); err != nil {
 			f.Close()
 			return b.errorf("chmod", e.Path, err)
 		}
@@ -458,12 +481,22 @@ func (b *Brick) Create(e NewEntry) error {
 		if err := b.Symlink(e.Target, abs); err != nil {
 			return b.errorf("symlink", e.Path, err)
 		}
+	case afr.TypeOther:
+		if err := b.Mknod(abs, e.Special, e.Mode, e.Rdev); err != nil {
+			return b.errorf("mknod", e.Path, err)
+		}
 	default:
 		return b.errorf("create", e.Path, fmt.Errorf("cannot create a %s", e.Type))
 	}
-	if e.Type == afr.TypeDirectory {
-		// The umask may have cut bits the caller asked for.
-		if err := b.Chmod(abs, e.Mode.Perm()); err != nil {
+	if e.Owner != nil && e.Type != afr.TypeRegular {
+		if err := b.Lchown(abs, int(e.Owner.UID), int(e.Owner.GID)); err != nil {
+			return b.errorf("chown", e.Path, err)
+		}
+	}
+	if e.Type == afr.TypeDirectory || e.Type == afr.TypeOther {
+		// The umask may have cut bits the caller asked for (and a chown
+		// the set-id bits).
+		if err := b.Chmod(abs, e.Mode&permBits); err != nil {
 			return b.errorf("chmod", e.Path, err)
 		}
 	}

@@ -63,20 +63,111 @@ func (s *Set) Remove(ctx context.Context, p string) ([]bool, error) {
 		if err := b.Remove(abs); err != nil {
 			return err
 		}
-		h := b.HandlePath(g)
-		if exists, _ := b.Exists(h); exists {
-			var st syscall.Stat_t
-			if err := b.Lstat(h, &st); err == nil && st.Mode&syscall.S_IFMT == syscall.S_IFREG {
-				// The inode lives on under its other names: it forgets
-				// this one.
-				if err := b.RemoveGfid2path(h, pgfid, name); err != nil {
-					return err
-				}
-			}
-		}
-		return b.RemoveHandle(g, 0)
+		return forgetName(b, g, pgfid, name)
 	}
 	return s.entryTxn(ctx, p, remove, nil)
+}
+
+// forgetName is what posix does once the name pgfid/name of inode g is
+// gone: a file whose inode lives on under other names drops that name's
+// gfid2path record; the handle goes with the last name.
+func forgetName(b *brick.Brick, g, pgfid afr.GFID, name string) error {
+	h := b.HandlePath(g)
+	var st syscall.Stat_t
+	if err := b.Lstat(h, &st); err == nil && st.Mode&syscall.S_IFMT == syscall.S_IFREG && st.Nlink > 1 {
+		if err := b.RemoveGfid2path(h, pgfid, name); err != nil {
+			return err
+		}
+	}
+	return b.RemoveHandle(g, 0)
+}
+
+// Link makes newPath a hard link of the file oldPath on every brick that
+// is up, as one entry transaction on newPath's parent (posix_link: the
+// name and its gfid2path record). Like symlink, link marks no new entry
+// of its own: the parent's entry counter covers it.
+func (s *Set) Link(ctx context.Context, oldPath, newPath string) ([]bool, error) {
+	_, name := brick.SplitPath(newPath)
+	link := func(_ int, b *brick.Brick, pgfid afr.GFID) error {
+		oldAbs, err := b.Abs(oldPath)
+		if err != nil {
+			return err
+		}
+		newAbs, err := b.Abs(newPath)
+		if err != nil {
+			return err
+		}
+		if err := b.Link(oldAbs, newAbs); err != nil {
+			return err
+		}
+		return b.AddGfid2path(newAbs, pgfid, name)
+	}
+	return s.entryTxn(ctx, newPath, link, nil)
+}
+
+// Rename renames oldPath to newPath on every brick that is up, as one
+// entry transaction on both parents (AFR's rename transaction): a name
+// already at newPath is replaced, unless noReplace, and forgotten as
+// unlink forgets it; a renamed directory's handle is pointed at its new
+// name, a renamed file's gfid2path record follows it (posix_rename).
+func (s *Set) Rename(ctx context.Context, oldPath, newPath string, noReplace bool) ([]bool, error) {
+	if oldPath == "/" || newPath == "/" {
+		return nil, fmt.Errorf("the volume's root cannot be renamed: %w", syscall.EBUSY)
+	}
+	oldDir, oldName := brick.SplitPath(oldPath)
+	newDir, newName := brick.SplitPath(newPath)
+	dirs, names := []string{oldDir}, [][]string{{oldName, newName}}
+	if newDir != oldDir {
+		dirs, names = []string{oldDir, newDir}, [][]string{{oldName}, {newName}}
+	}
+	rename := func(_ int, b *brick.Brick, at []inodeAt) error {
+		oldPG, newPG := at[0].gfid, at[len(at)-1].gfid
+		oldAbs, err := b.Abs(oldPath)
+		if err != nil {
+			return err
+		}
+		newAbs, err := b.Abs(newPath)
+		if err != nil {
+			return err
+		}
+		g, err := b.GFIDAt(oldAbs)
+		if err != nil {
+			return err
+		}
+		var victim afr.GFID
+		if exists, err := b.Exists(newAbs); err != nil {
+			return err
+		} else if exists {
+			if victim, err = b.GFIDAt(newAbs); err != nil {
+				return err
+			}
+		}
+		if victim == g {
+			// Two names of one inode: rename(2) does nothing.
+			return nil
+		}
+		if err := b.Rename(oldAbs, newAbs, noReplace); err != nil {
+			return err
+		}
+		if !victim.IsZero() {
+			if err := forgetName(b, victim, newPG, newName); err != nil {
+				return err
+			}
+		}
+		var st syscall.Stat_t
+		if err := b.Lstat(newAbs, &st); err != nil {
+			return err
+		}
+		if st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
+			return b.RetargetDirHandle(g, newPG, newName)
+		}
+		h := b.HandlePath(g)
+		if err := b.RemoveGfid2path(h, oldPG, oldName); err != nil {
+			return err
+		}
+		return b.AddGfid2path(h, newPG, newName)
+	}
+	return s.run(ctx, s.namesTxn(dirs, names, nil, rename))
 }
 
 // entryTxn runs op, which makes or removes the name p, on every brick that
@@ -90,22 +181,40 @@ func (s *Set) Remove(ctx context.Context, p string) ([]bool, error) {
 // the change (ENTRY_IN) or drops it once none does (ENTRY_OUT).
 func (s *Set) entryTxn(ctx context.Context, p string, op func(i int, b *brick.Brick, pgfid afr.GFID) error, mark func(failed []bool) error) ([]bool, error) {
 	parent, name := brick.SplitPath(p)
-	return s.run(ctx, txn{kind: afr.Entry, path: parent, mark: mark,
-		op: func(i int, b *brick.Brick, _ string, pgfid afr.GFID) error { return op(i, b, pgfid) },
+	return s.run(ctx, s.namesTxn([]string{parent}, [][]string{{name}}, mark,
+		func(i int, b *brick.Brick, at []inodeAt) error { return op(i, b, at[0].gfid) }))
+}
+
+// namesTxn is the entry transaction on the parent directories dirs,
+// changing the names names[k] in dirs[k] (a rename changes two names, in
+// one directory or in each of two).
+func (s *Set) namesTxn(dirs []string, names [][]string, mark func(failed []bool) error, op func(i int, b *brick.Brick, at []inodeAt) error) txn {
+	inodes := make([]Inode, len(dirs))
+	for k, d := range dirs {
+		inodes[k] = Inode{Path: d}
+	}
+	each := func(i int, at []inodeAt, f func(i int, pgfid afr.GFID, name string) error) error {
+		for k, in := range at {
+			for _, name := range names[k] {
+				if err := f(i, in.gfid, name); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return txn{kind: afr.Entry, inodes: inodes, mark: mark, op: op,
 		// The pre-op's xattrop names the entry (GF_XATTROP_ENTRY_IN_KEY),
 		// and the index xlator records it.
-		preOp: func(i int, pgfid afr.GFID) error { return s.entryIn(i, pgfid, name) },
+		preOp: func(i int, at []inodeAt) error { return each(i, at, s.entryIn) },
 		// ENTRY_IN while a brick missed the change, ENTRY_OUT once every
 		// brick has it (afr_changelog_populate_xdata).
-		postOp: func(i int, pgfid afr.GFID, anyFailed bool) error {
+		postOp: func(i int, at []inodeAt, anyFailed bool) error {
 			if anyFailed {
-				return s.entryIn(i, pgfid, name)
+				return each(i, at, s.entryIn)
 			}
-			if s.Granular {
-				return indexed(s.Indexes[i].RemoveEntryChange(pgfid, name))
-			}
-			return nil
-		}})
+			return each(i, at, s.entryOut)
+		}}
 }
 
 // entryIn records name in the parent's entry-changes index on brick i
@@ -115,6 +224,15 @@ func (s *Set) entryIn(i int, pgfid afr.GFID, name string) error {
 		return nil
 	}
 	return indexed(s.Indexes[i].AddEntryChange(pgfid, name))
+}
+
+// entryOut drops name from the parent's entry-changes index on brick i
+// under granular entry heal: every brick has the change.
+func (s *Set) entryOut(i int, pgfid afr.GFID, name string) error {
+	if !s.Granular {
+		return nil
+	}
+	return indexed(s.Indexes[i].RemoveEntryChange(pgfid, name))
 }
 
 // markNewEntry blames, on every brick that made the new entry, the bricks

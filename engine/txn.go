@@ -58,138 +58,258 @@ var ErrNoQuorum = fmt.Errorf("quorum not met: %w", syscall.ENOTCONN)
 // op is called once per up brick, one brick after the other, never
 // concurrently, with the copy's absolute path; its error marks that brick
 // failed for this fop. InodeOp returns which bricks failed (down ones
-// included), and an error when the fop succeeded on none, or on fewer
-// than the quorum, or a changelog could not be written.
+// included), and an error when the fop succeeded on none (the first
+// brick's error, so errors.Is sees its errno), or on fewer than the
+// quorum, or a changelog could not be written.
 func (s *Set) InodeOp(ctx context.Context, kind afr.Kind, p string, op func(i int, b *brick.Brick, abs string) error) ([]bool, error) {
-	return s.run(ctx, txn{kind: kind, path: p,
-		op: func(i int, b *brick.Brick, abs string, _ afr.GFID) error { return op(i, b, abs) }})
+	return s.run(ctx, txn{kind: kind, inodes: []Inode{{Path: p}},
+		op: func(i int, b *brick.Brick, at []inodeAt) error { return op(i, b, at[0].abs) }})
 }
 
-// txn is one transaction for run: the inode it locks and changelogs (a
-// file for inode fops, the parent directory for entry fops), the fop, and
-// the entry fops' extra steps.
+// Inode names the inode a transaction locks and changelogs: by its volume
+// path, or, when GFID is set, by its gfid handle, which stays put while
+// the file is renamed (Path then only names it in errors). Directories'
+// handles are symlinks, so a directory is named by its path.
+type Inode struct {
+	Path string
+	GFID afr.GFID
+}
+
+// inodeAt is one locked inode on one brick.
+type inodeAt struct {
+	path, abs string
+	gfid      afr.GFID
+}
+
+// txn is one transaction for run: the inodes it locks and changelogs (a
+// file for inode fops, the parent directory for entry fops, both parents
+// for a rename), the fop, and the entry fops' extra steps.
 type txn struct {
-	kind afr.Kind
-	// path is the volume path of the inode the transaction locks.
-	path string
-	// op is the fop on brick i, given the locked inode's absolute path
-	// and gfid there.
-	op func(i int, b *brick.Brick, abs string, g afr.GFID) error
+	kind   afr.Kind
+	inodes []Inode
+	// op is the fop on brick i, given the locked inodes there.
+	op func(i int, b *brick.Brick, at []inodeAt) error
 	// preOp, when set, runs after the pre-op's dirty mark on each locked
 	// brick; mark after the fop, when it succeeded on a quorum but not
 	// everywhere; postOp after the post-op on each brick that succeeded,
 	// told whether some brick failed.
-	preOp  func(i int, g afr.GFID) error
+	preOp  func(i int, at []inodeAt) error
 	mark   func(failed []bool) error
-	postOp func(i int, g afr.GFID, anyFailed bool) error
+	postOp func(i int, at []inodeAt, anyFailed bool) error
 }
 
 // run is the transaction every fop shares: lock what can be found,
 // pre-op, the fop on each locked brick in turn, quorum, post-op.
 func (s *Set) run(ctx context.Context, t txn) ([]bool, error) {
-	n := len(s.Bricks)
-	failed := make([]bool, n)
-	if s.QuorumCount > 0 && count(s.Up) < s.QuorumCount {
-		return notUp(s.Up), ErrNoQuorum
+	x, err := s.begin(t)
+	if err != nil {
+		return x.failedOrDown(), err
 	}
-	abs := make([]string, n)
-	gfids := make([]afr.GFID, n)
-	locked := make([]bool, n)
+	x.apply(ctx, t.op)
+	return x.finish(ctx)
+}
+
+// session is a transaction under way: begun (locked, pre-op written),
+// its fop applied once or, for a data session, many times, then
+// finished (post-op).
+type session struct {
+	s      *Set
+	t      txn
+	at     [][]inodeAt // per brick, per inode
+	locked []bool
+	failed []bool
+	errs   []error
+	pre    afr.PreOp
+}
+
+// failedOrDown is which bricks a transaction that never ran leaves out.
+func (x *session) failedOrDown() []bool {
+	if x == nil || x.failed == nil {
+		return nil
+	}
+	return x.failed
+}
+
+// begin finds the transaction's inodes on every brick that is up and
+// writes the pre-op. A brick where an inode cannot be found takes no part
+// and is blamed, as a brick whose lookup failed.
+func (s *Set) begin(t txn) (*session, error) {
+	n := len(s.Bricks)
+	x := &session{s: s, t: t, at: make([][]inodeAt, n), locked: make([]bool, n), failed: make([]bool, n), errs: make([]error, n)}
+	if s.QuorumCount > 0 && count(s.Up) < s.QuorumCount {
+		copy(x.failed, notUp(s.Up))
+		return x, ErrNoQuorum
+	}
 	for i, b := range s.Bricks {
 		if !s.Up[i] {
+			x.failed[i] = true
 			continue
 		}
-		a, err := b.Abs(t.path)
-		if err == nil {
-			gfids[i], err = b.GFIDAt(a)
+		at, err := s.find(b, t.inodes)
+		if err != nil {
+			x.failed[i], x.errs[i] = true, err
+			continue
+		}
+		x.at[i], x.locked[i] = at, true
+	}
+	x.pre = afr.PlanPreOp(t.kind, x.locked, s.Optimistic)
+	if !x.pre.Dirtied() {
+		return x, nil
+	}
+	for i := range s.Bricks {
+		if !x.locked[i] {
+			continue
+		}
+		for _, in := range x.at[i] {
+			if err := s.addDirty(i, in, x.pre.Dirty); err != nil {
+				return x, fmt.Errorf("pre-op on %s: %w", s.Bricks[i], err)
+			}
+		}
+		if t.preOp != nil {
+			if err := t.preOp(i, x.at[i]); err != nil {
+				return x, fmt.Errorf("pre-op on %s: %w", s.Bricks[i], err)
+			}
+		}
+	}
+	return x, nil
+}
+
+// find resolves the inodes on brick b.
+func (s *Set) find(b *brick.Brick, inodes []Inode) ([]inodeAt, error) {
+	at := make([]inodeAt, len(inodes))
+	for k, in := range inodes {
+		var abs string
+		var err error
+		if in.GFID.IsZero() {
+			abs, err = b.Abs(in.Path)
+		} else {
+			abs = b.HandlePath(in.GFID)
 		}
 		if err != nil {
-			// What cannot be found cannot be locked: the brick takes no
-			// part and is blamed, as a brick whose lookup failed.
-			continue
+			return nil, err
 		}
-		abs[i], locked[i] = a, true
-	}
-	pre := afr.PlanPreOp(t.kind, locked, s.Optimistic)
-	if pre.Dirtied() {
-		for i := range s.Bricks {
-			if !locked[i] {
-				continue
-			}
-			err := s.addDirty(i, abs[i], t.path, gfids[i], pre.Dirty)
-			if err == nil && t.preOp != nil {
-				err = t.preOp(i, gfids[i])
-			}
-			if err != nil {
-				return nil, fmt.Errorf("pre-op on %s: %w", s.Bricks[i], err)
-			}
+		g, err := b.GFIDAt(abs)
+		if err != nil {
+			return nil, err
 		}
+		if !in.GFID.IsZero() && g != in.GFID {
+			// The handle names another inode now: the file is gone, as
+			// GlusterFS answers a stale handle.
+			return nil, fmt.Errorf("%s: handle %s holds gfid %s: %w", in.Path, in.GFID, g, syscall.ESTALE)
+		}
+		at[k] = inodeAt{path: in.Path, abs: abs, gfid: g}
 	}
+	return at, nil
+}
+
+// apply runs op on every locked brick that has not failed yet, in turn.
+// A brick the fop has not reached when ctx ends is failed, as a brick
+// lost mid-fop. It returns how many bricks op succeeded on.
+func (x *session) apply(ctx context.Context, op func(i int, b *brick.Brick, at []inodeAt) error) int {
 	ok := 0
-	for i, b := range s.Bricks {
-		// A brick the fop has not reached when ctx ends is failed, and
-		// blamed, as a brick lost mid-fop.
-		if !locked[i] || ctx.Err() != nil {
-			failed[i] = true
+	for i, b := range x.s.Bricks {
+		if !x.locked[i] || x.failed[i] {
 			continue
 		}
-		if err := t.op(i, b, abs[i], gfids[i]); err != nil {
-			failed[i] = true
+		if err := ctx.Err(); err != nil {
+			x.failed[i], x.errs[i] = true, err
+			continue
+		}
+		if err := op(i, b, x.at[i]); err != nil {
+			x.failed[i], x.errs[i] = true, err
 			continue
 		}
 		ok++
 	}
-	quorate := s.QuorumCount == 0 || ok >= s.QuorumCount
-	anyFailed := count(failed) > 0
-	if ok > 0 && quorate && anyFailed && t.mark != nil {
-		if err := t.mark(failed); err != nil {
-			return failed, err
+	return ok
+}
+
+// succeeded counts the locked bricks that have not failed.
+func (x *session) succeeded() int {
+	ok := 0
+	for i := range x.locked {
+		if x.locked[i] && !x.failed[i] {
+			ok++
 		}
 	}
-	lockedFailed := make([]bool, n)
-	for i := range failed {
-		lockedFailed[i] = locked[i] && failed[i]
+	return ok
+}
+
+// quorate reports whether the fop stands on enough bricks.
+func (x *session) quorate() bool {
+	return x.s.QuorumCount == 0 || x.succeeded() >= x.s.QuorumCount
+}
+
+// finish writes the post-op: the mark hook where the fop succeeded on a
+// quorum but not everywhere, then on each brick that succeeded the blame
+// of every brick that failed or was down and the dirty mark taken back.
+func (x *session) finish(ctx context.Context) ([]bool, error) {
+	s, t := x.s, x.t
+	ok, quorate := x.succeeded(), x.quorate()
+	anyFailed := count(x.failed) > 0
+	if ok > 0 && quorate && anyFailed && t.mark != nil {
+		if err := t.mark(x.failed); err != nil {
+			return x.failed, err
+		}
+	}
+	lockedFailed := make([]bool, len(x.failed))
+	for i := range x.failed {
+		lockedFailed[i] = x.locked[i] && x.failed[i]
 	}
 	if !quorate {
 		// afr_handle_quorum: the fop fails; every brick counts as failed,
 		// so the post-op blames none and the dirty mark stays.
-		copy(lockedFailed, locked)
+		copy(lockedFailed, x.locked)
 	}
-	post := afr.PlanPostOp(t.kind, pre, lockedFailed)
+	post := afr.PlanPostOp(t.kind, x.pre, lockedFailed)
 	if !post.Skip {
 		for i := range s.Bricks {
 			if !post.On[i] {
 				continue
 			}
-			err := s.postOp(i, abs[i], t.path, gfids[i], post)
-			if err == nil && t.postOp != nil {
-				err = t.postOp(i, gfids[i], anyFailed)
+			for _, in := range x.at[i] {
+				if err := s.postOp(i, in, post); err != nil {
+					return x.failed, fmt.Errorf("post-op on %s: %w", s.Bricks[i], err)
+				}
 			}
-			if err != nil {
-				return failed, fmt.Errorf("post-op on %s: %w", s.Bricks[i], err)
+			if t.postOp != nil {
+				if err := t.postOp(i, x.at[i], anyFailed); err != nil {
+					return x.failed, fmt.Errorf("post-op on %s: %w", s.Bricks[i], err)
+				}
 			}
 		}
 	}
 	switch {
 	case !quorate:
-		return failed, ErrNoQuorum
+		return x.failed, ErrNoQuorum
 	case ok == 0:
-		return failed, errors.New("the fop failed on every brick")
+		return x.failed, x.firstError()
 	}
-	return failed, ctx.Err()
+	return x.failed, ctx.Err()
+}
+
+// firstError is the fop's error when it failed on every brick: the first
+// brick's, which errors.Is can read an errno from.
+func (x *session) firstError() error {
+	for i, err := range x.errs {
+		if err != nil {
+			return fmt.Errorf("on every brick (%s: %w)", x.s.Bricks[i], err)
+		}
+	}
+	return errors.New("no brick is up")
 }
 
 // addDirty adds delta to the copy's dirty counter and indexes it in
 // indices/dirty while it is not zero (index_xattrop on the dirty key).
-func (s *Set) addDirty(i int, abs, p string, g afr.GFID, delta afr.Changelog) error {
-	cur, err := s.Bricks[i].AddChangelog(abs, p, brick.KeyDirty, delta)
+func (s *Set) addDirty(i int, in inodeAt, delta afr.Changelog) error {
+	cur, err := s.Bricks[i].AddChangelog(in.abs, in.path, brick.KeyDirty, delta)
 	if err != nil {
 		return err
 	}
 	if cur.IsZero() {
-		return indexed(s.Indexes[i].Remove(index.Dirty, g))
+		return indexed(s.Indexes[i].Remove(index.Dirty, in.gfid))
 	}
-	return indexed(s.Indexes[i].Add(index.Dirty, g))
+	return indexed(s.Indexes[i].Add(index.Dirty, in.gfid))
 }
 
 // indexed is the outcome of a heal index update for the fop: a missing
@@ -207,28 +327,28 @@ func indexed(err error) error {
 // postOp writes the post-op on brick i: the pending counters of the
 // bricks that failed, the dirty mark taken back, and the xattrop index
 // entry while any pending counter is set.
-func (s *Set) postOp(i int, abs, p string, g afr.GFID, post afr.PostOp) error {
+func (s *Set) postOp(i int, in inodeAt, post afr.PostOp) error {
 	b := s.Bricks[i]
 	pending := false
 	for j, delta := range post.Pending {
 		if delta.IsZero() {
 			continue
 		}
-		cur, err := b.AddChangelog(abs, p, s.Keys[j], delta)
+		cur, err := b.AddChangelog(in.abs, in.path, s.Keys[j], delta)
 		if err != nil {
 			return err
 		}
 		pending = pending || !cur.IsZero()
 	}
 	if pending {
-		if err := indexed(s.Indexes[i].Add(index.Xattrop, g)); err != nil {
+		if err := indexed(s.Indexes[i].Add(index.Xattrop, in.gfid)); err != nil {
 			return err
 		}
 	}
 	if post.Dirty.IsZero() {
 		return nil
 	}
-	return s.addDirty(i, abs, p, g, post.Dirty)
+	return s.addDirty(i, in, post.Dirty)
 }
 
 func count(b []bool) int {

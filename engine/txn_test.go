@@ -296,3 +296,104 @@ func TestRemoveLeavesAFRsChangelog(t *testing.T) {
 		}
 	}
 }
+
+// TestRenameAndLinkLeaveAFRsChangelog: a file renamed into another
+// directory and a hard link made with b1 down leave both parents blaming
+// b1 for entries and naming the changed entries, the file's gfid2path
+// records following its names; heal then makes b1's namespace b0's.
+func TestRenameAndLinkLeaveAFRsChangelog(t *testing.T) {
+	ctx := context.Background()
+	v, s := newSet(t, 2)
+	s.Granular = true
+	if _, _, err := s.Create(ctx, brick.NewEntry{Path: "/sub", Type: afr.TypeDirectory, Mode: 0o755}, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Up[1] = false
+	if _, err := s.Rename(ctx, fixtures.HelloPath, "/sub/moved.txt", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Link(ctx, "/sub/moved.txt", "/sub/again.txt"); err != nil {
+		t.Fatal(err)
+	}
+	same(t, "the old parent", state(t, v, s, "/"), "b0 dirty [0 0 0] blames b1 [0 0 1] in xattrop", "b1 dirty [0 0 0]")
+	same(t, "the new parent", state(t, v, s, "/sub")[:1], "b0 dirty [0 0 0] blames b1 [0 0 2] in xattrop")
+	b0 := v.Bricks[0]
+	g, err := b0.GFIDOf("/sub/moved.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := b0.RawXattrs(b0.HandlePath(g), "/sub/moved.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var records []string
+	for k, val := range raw {
+		if strings.Contains(k, "gfid2path") {
+			_, name, err := brick.ParseGfid2path(val)
+			if err != nil {
+				t.Fatal(err)
+			}
+			records = append(records, name)
+		}
+	}
+	sort.Strings(records)
+	same(t, "b0's gfid2path names", records, "again.txt", "moved.txt")
+
+	s.Up[1] = true
+	e, err := heal.NewEngine(v.V, heal.EngineOptions{History: &heal.History{Path: filepath.Join(t.TempDir(), "h.jsonl")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e.Heal(ctx, false); err != nil || len(res.Left) != 0 {
+		t.Fatalf("heal: %+v, %v", res, err)
+	}
+	for _, p := range []string{"sub/moved.txt", "sub/again.txt"} {
+		if _, err := os.Lstat(filepath.Join(v.Bricks[1].Root, p)); err != nil {
+			t.Errorf("b1's /%s after heal: %v", p, err)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(v.Bricks[1].Root, "hello.txt")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("b1's /hello.txt after heal: %v, want gone", err)
+	}
+}
+
+// TestDataSessionWritesOnePreOpAndPostOp: many writes in one data session
+// leave the file dirty while it runs, and one blame (not one per write)
+// against a brick that was down; a brick failing mid-session is blamed
+// and written no more.
+func TestDataSessionWritesOnePreOpAndPostOp(t *testing.T) {
+	ctx := context.Background()
+	v, s := newSet(t, 3)
+	p := fixtures.HelloPath
+	g, err := v.Bricks[0].GFIDOf(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Up[2] = false
+	d, err := s.BeginData(engine.Inode{Path: p, GFID: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writes := map[int]int{}
+	for k := 0; k < 5; k++ {
+		err := d.Write(ctx, func(i int, b *brick.Brick) error {
+			if i == 1 && k >= 3 {
+				return syscall.EIO
+			}
+			writes[i]++
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	same(t, "while it runs", state(t, v, s, p)[:2], "b0 dirty [1 0 0] in dirty", "b1 dirty [1 0 0] in dirty")
+	if _, err := d.End(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(writes) != "map[0:5 1:3]" {
+		t.Errorf("writes per brick %v, want b0 5, b1 3 (failed at the 4th), b2 none", writes)
+	}
+	same(t, "after End", state(t, v, s, p),
+		"b0 dirty [0 0 0] blames b1 [1 0 0] blames b2 [1 0 0] in xattrop", "b1 dirty [1 0 0] in dirty", "b2 dirty [0 0 0]")
+}

@@ -1,0 +1,64 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
+)
+
+// DataSession is a data transaction held open across many writes to one
+// file: GlusterFS's eager lock with delayed post-op. Its pre-op marks the
+// file dirty once, each Write changes the copies, and End writes one
+// post-op for all of them: a stream of writes costs one pre-op and one
+// post-op, not a pair per write. Until End, the dirty mark says the
+// copies may differ, so a crash leaves the file for heal to judge.
+//
+// A DataSession is not safe for concurrent use: its owner (the mount's
+// open file) serializes Write and End.
+type DataSession struct {
+	x *session
+}
+
+// BeginData locks the regular file f (by gfid, so a rename does not
+// disturb it) on every brick that is up and writes the data pre-op.
+func (s *Set) BeginData(f Inode) (*DataSession, error) {
+	x, err := s.begin(txn{kind: afr.Data, inodes: []Inode{f}})
+	if err != nil {
+		if x != nil && x.pre.Dirtied() {
+			// The pre-op reached some bricks: finish so it is taken back
+			// where it can be, and blames the rest.
+			x.finish(context.Background())
+		}
+		return nil, err
+	}
+	return &DataSession{x: x}, nil
+}
+
+// Write runs op on every brick the session still runs on (locked, not
+// failed), in turn. op's error fails that brick for the rest of the
+// session; the post-op will blame it. Write fails with ErrNoQuorum when
+// the write stands on fewer bricks than the quorum, and with the first
+// brick's error when it failed everywhere.
+func (d *DataSession) Write(ctx context.Context, op func(i int, b *brick.Brick) error) error {
+	ok := d.x.apply(ctx, func(i int, b *brick.Brick, _ []inodeAt) error { return op(i, b) })
+	switch {
+	case !d.x.quorate():
+		return ErrNoQuorum
+	case ok == 0:
+		return d.x.firstError()
+	}
+	return nil
+}
+
+// Failed reports which bricks the session does not (or no longer) run on.
+func (d *DataSession) Failed() []bool { return append([]bool(nil), d.x.failed...) }
+
+// Locked reports which bricks the session began on.
+func (d *DataSession) Locked() []bool { return append([]bool(nil), d.x.locked...) }
+
+// End writes the post-op: on every brick the writes reached, the blame
+// of every brick that failed or was down, and the dirty mark taken back.
+func (d *DataSession) End(ctx context.Context) ([]bool, error) {
+	return d.x.finish(ctx)
+}
