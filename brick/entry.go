@@ -399,7 +399,7 @@ type NewEntry struct {
 	// fop, as GlusterFS's posix gives it the frame's uid and gid. Nil
 	// leaves it this process's.
 	Owner *Owner
-	Times   *Mdata       // mdata to record; nil takes the inode's times
+	Times *Mdata // mdata to record; nil takes the inode's times
 	// Parent is the parent directory's gfid when the caller knows it
 	// (entry heal does: it heals that directory); zero reads it from the
 	// parent.
