@@ -47,27 +47,74 @@ const beneathResolve = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RE
 const chunkMax = 3072
 
 // rootDir holds the descriptor of a brick root, opened on first use and
-// closed when the Brick is garbage collected.
+// closed by Close or when the Brick is garbage collected. Every use holds
+// mu for reading, so Close never pulls the descriptor from under an
+// openat2 that resolves beneath it (a reused descriptor number would
+// resolve beneath some other directory).
 type rootDir struct {
-	once sync.Once
-	fd   int
-	err  error
+	mu      sync.RWMutex
+	opened  bool
+	closed  bool
+	fd      int
+	err     error
+	cleanup runtime.Cleanup
 }
 
-func (b *Brick) rootFD() (int, error) {
+// ErrClosed is returned by a Brick after Close.
+var ErrClosed = errors.New("brick: closed")
+
+// withRoot calls f with the root's descriptor, open until f returns.
+func (b *Brick) withRoot(f func(fd int) error) error {
 	r := b.rootDir
 	if r == nil {
-		return -1, &fs.PathError{Op: "open brick root", Path: b.Root, Err: errors.New("brick: made without Open or Beneath")}
+		return &fs.PathError{Op: "open brick root", Path: b.Root, Err: errors.New("brick: made without Open or Beneath")}
 	}
-	r.once.Do(func() {
-		r.fd, r.err = unix.Open(b.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		if r.err != nil {
-			r.err = &fs.PathError{Op: "open brick root", Path: b.Root, Err: r.err}
-			return
+	r.mu.RLock()
+	if !r.opened && !r.closed {
+		r.mu.RUnlock()
+		r.mu.Lock()
+		if !r.opened && !r.closed {
+			r.opened = true
+			r.fd, r.err = unix.Open(b.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if r.err != nil {
+				r.err = &fs.PathError{Op: "open brick root", Path: b.Root, Err: r.err}
+			} else {
+				r.cleanup = runtime.AddCleanup(b, func(fd int) { unix.Close(fd) }, r.fd)
+			}
 		}
-		runtime.AddCleanup(b, func(fd int) { unix.Close(fd) }, r.fd)
-	})
-	return r.fd, r.err
+		r.mu.Unlock()
+		r.mu.RLock()
+	}
+	defer r.mu.RUnlock()
+	switch {
+	case r.closed:
+		return &fs.PathError{Op: "open brick root", Path: b.Root, Err: ErrClosed}
+	case r.err != nil:
+		return r.err
+	}
+	return f(r.fd)
+}
+
+// Close closes the brick root's descriptor, which holds the brick's
+// filesystem busy: a mount lets a failed disk go this way, so that it can
+// be unmounted. Every later access fails with ErrClosed; open a new Brick
+// to use the directory again.
+func (b *Brick) Close() error {
+	r := b.rootDir
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	if !r.opened || r.err != nil {
+		return nil
+	}
+	r.cleanup.Stop()
+	return unix.Close(r.fd)
 }
 
 // rel returns abs relative to the brick root, without the leading slash
@@ -184,28 +231,35 @@ func (b *Brick) resolve(op, abs string) (at, error) {
 	if err != nil {
 		return at{}, err
 	}
-	root, err := b.rootFD()
-	if err != nil {
-		return at{}, err
-	}
-	if rel == "" {
-		return at{dir: root, name: "."}, nil
-	}
-	parent, name := "", rel
-	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
-		parent, name = rel[:i], rel[i+1:]
-	}
-	if name == "" || name == "." {
-		return at{}, &fs.PathError{Op: op, Path: abs, Err: ErrOutsideBrick}
-	}
-	if parent == "" {
-		return at{dir: root, name: name}, nil
-	}
-	fd, err := openBeneath(root, parent)
-	if err != nil {
-		return at{}, &fs.PathError{Op: op, Path: abs, Err: err}
-	}
-	return at{dir: fd, name: name, owned: true}, nil
+	var a at
+	err = b.withRoot(func(root int) error {
+		parent, name := "", rel
+		if i := strings.LastIndexByte(rel, '/'); i >= 0 {
+			parent, name = rel[:i], rel[i+1:]
+		}
+		if rel == "" {
+			name = "."
+		} else if name == "" || name == "." {
+			return &fs.PathError{Op: op, Path: abs, Err: ErrOutsideBrick}
+		}
+		if parent == "" {
+			// The root's own descriptor may be closed by Close while
+			// the caller uses it: the caller gets a duplicate.
+			fd, err := unix.FcntlInt(uintptr(root), unix.F_DUPFD_CLOEXEC, 0)
+			if err != nil {
+				return &fs.PathError{Op: op, Path: abs, Err: err}
+			}
+			a = at{dir: fd, name: name, owned: true}
+			return nil
+		}
+		fd, err := openBeneath(root, parent)
+		if err != nil {
+			return &fs.PathError{Op: op, Path: abs, Err: err}
+		}
+		a = at{dir: fd, name: name, owned: true}
+		return nil
+	})
+	return a, err
 }
 
 // Lstat stats the object at abs without following a symlink, anywhere.
@@ -578,15 +632,24 @@ func (b *Brick) Lchown(abs string, uid, gid int) error {
 	return nil
 }
 
+// KeepTime, given to Utimes for a time, leaves that time as it is.
+const KeepTime = -1
+
 // Utimes sets the atime and mtime (ns) of the object at abs (a symlink's
-// own).
+// own); KeepTime for either leaves it.
 func (b *Brick) Utimes(abs string, atimeNs, mtimeNs int64) error {
 	a, err := b.resolve("utimes", abs)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	ts := []unix.Timespec{unix.NsecToTimespec(atimeNs), unix.NsecToTimespec(mtimeNs)}
+	spec := func(ns int64) unix.Timespec {
+		if ns == KeepTime {
+			return unix.Timespec{Nsec: unix.UTIME_OMIT}
+		}
+		return unix.NsecToTimespec(ns)
+	}
+	ts := []unix.Timespec{spec(atimeNs), spec(mtimeNs)}
 	if err := unix.UtimesNanoAt(a.dir, a.name, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return &fs.PathError{Op: "utimes", Path: abs, Err: err}
 	}

@@ -85,13 +85,15 @@ func (b *Brick) RoomToCopy(abs string) error {
 // checkFree fails with ErrNoSpace unless need bytes are free on the brick's
 // filesystem for an unprivileged writer (root's reserve is for the system).
 func (b *Brick) checkFree(need int64) error {
-	fd, err := b.rootFD()
+	var sf unix.Statfs_t
+	err := b.withRoot(func(fd int) error {
+		if err := unix.Fstatfs(fd, &sf); err != nil {
+			return &fs.PathError{Op: "statfs", Path: b.Root, Err: err}
+		}
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	var sf unix.Statfs_t
-	if err := unix.Fstatfs(fd, &sf); err != nil {
-		return &fs.PathError{Op: "statfs", Path: b.Root, Err: err}
 	}
 	if free := int64(sf.Bavail) * sf.Bsize; need > free {
 		return fmt.Errorf("%w: it needs %d bytes, %d are free on %s", ErrNoSpace, need, free, b.Root)

@@ -37,15 +37,12 @@ func (s *Set) BeginData(f Inode) (*DataSession, error) {
 
 // Write runs op on every brick the session still runs on (locked, not
 // failed), in turn. op's error fails that brick for the rest of the
-// session; the post-op will blame it. Write fails with ErrNoQuorum when
-// the write stands on fewer bricks than the quorum, and with the first
-// brick's error when it failed everywhere.
+// session; the post-op will blame it. Write fails, with the first failed
+// brick's error (or ErrNoQuorum), when it stands on no brick or on fewer
+// than the quorum.
 func (d *DataSession) Write(ctx context.Context, op func(i int, b *brick.Brick) error) error {
 	ok := d.x.apply(ctx, func(i int, b *brick.Brick, _ []inodeAt) error { return op(i, b) })
-	switch {
-	case !d.x.quorate():
-		return ErrNoQuorum
-	case ok == 0:
+	if ok == 0 || !d.x.quorate() {
 		return d.x.firstError()
 	}
 	return nil

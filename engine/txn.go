@@ -40,13 +40,18 @@ type Set struct {
 	// Granular is cluster.granular-entry-heal: entry fops name their
 	// entry in the parent's entry-changes index.
 	Granular bool
+	// OnError, when set, is told the error of each brick the fop fails
+	// on (a mount takes a failing disk down by it). It is called from
+	// the goroutine running the transaction, never concurrently.
+	OnError func(i int, err error)
 }
 
 // ErrNoQuorum is returned, with nothing written, when fewer bricks than
 // the quorum are up, or when the fop succeeded on fewer than the quorum
-// (the pre-op's dirty mark then stays, as GlusterFS leaves it). GlusterFS
-// fails such a fop with ENOTCONN.
-var ErrNoQuorum = fmt.Errorf("quorum not met: %w", syscall.ENOTCONN)
+// and no brick failed it with an error of its own (the pre-op's dirty
+// mark then stays, as GlusterFS leaves it). GlusterFS fails such a fop
+// with EROFS (afr_quorum_errno, without cluster.quorum-reads).
+var ErrNoQuorum = fmt.Errorf("quorum not met: %w", syscall.EROFS)
 
 // InodeOp runs op on the copy of volume path p on every brick that is up,
 // as one transaction of kind (afr.Data or afr.Metadata): the pre-op marks
@@ -62,7 +67,13 @@ var ErrNoQuorum = fmt.Errorf("quorum not met: %w", syscall.ENOTCONN)
 // brick's error, so errors.Is sees its errno), or on fewer than the
 // quorum, or a changelog could not be written.
 func (s *Set) InodeOp(ctx context.Context, kind afr.Kind, p string, op func(i int, b *brick.Brick, abs string) error) ([]bool, error) {
-	return s.run(ctx, txn{kind: kind, inodes: []Inode{{Path: p}},
+	return s.InodeOpOn(ctx, kind, Inode{Path: p}, op)
+}
+
+// InodeOpOn is InodeOp on the inode in: by gfid, it is found through its
+// handle, wherever renames took it; op is given the handle's path.
+func (s *Set) InodeOpOn(ctx context.Context, kind afr.Kind, in Inode, op func(i int, b *brick.Brick, abs string) error) ([]bool, error) {
+	return s.run(ctx, txn{kind: kind, inodes: []Inode{in},
 		op: func(i int, b *brick.Brick, at []inodeAt) error { return op(i, b, at[0].abs) }})
 }
 
@@ -147,7 +158,7 @@ func (s *Set) begin(t txn) (*session, error) {
 		}
 		at, err := s.find(b, t.inodes)
 		if err != nil {
-			x.failed[i], x.errs[i] = true, err
+			x.fail(i, err)
 			continue
 		}
 		x.at[i], x.locked[i] = at, true
@@ -212,16 +223,24 @@ func (x *session) apply(ctx context.Context, op func(i int, b *brick.Brick, at [
 			continue
 		}
 		if err := ctx.Err(); err != nil {
-			x.failed[i], x.errs[i] = true, err
+			x.fail(i, err)
 			continue
 		}
 		if err := op(i, b, x.at[i]); err != nil {
-			x.failed[i], x.errs[i] = true, err
+			x.fail(i, err)
 			continue
 		}
 		ok++
 	}
 	return ok
+}
+
+// fail records that the fop failed on brick i.
+func (x *session) fail(i int, err error) {
+	x.failed[i], x.errs[i] = true, err
+	if x.s.OnError != nil {
+		x.s.OnError(i, err)
+	}
 }
 
 // succeeded counts the locked bricks that have not failed.
@@ -279,24 +298,24 @@ func (x *session) finish(ctx context.Context) ([]bool, error) {
 			}
 		}
 	}
-	switch {
-	case !quorate:
-		return x.failed, ErrNoQuorum
-	case ok == 0:
+	if !quorate || ok == 0 {
+		// afr_handle_quorum: the fop's own error where a brick failed it
+		// (afr_final_errno), the quorum's otherwise.
 		return x.failed, x.firstError()
 	}
 	return x.failed, ctx.Err()
 }
 
-// firstError is the fop's error when it failed on every brick: the first
-// brick's, which errors.Is can read an errno from.
+// firstError is the error of a fop that did not stand: the first failed
+// brick's, which errors.Is can read an errno from, or ErrNoQuorum when no
+// brick failed it (too few were up).
 func (x *session) firstError() error {
 	for i, err := range x.errs {
 		if err != nil {
 			return fmt.Errorf("on every brick (%s: %w)", x.s.Bricks[i], err)
 		}
 	}
-	return errors.New("no brick is up")
+	return ErrNoQuorum
 }
 
 // addDirty adds delta to the copy's dirty counter and indexes it in

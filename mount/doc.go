@@ -1,4 +1,17 @@
-// Package mount serves an afrkit volume through FUSE (go-fuse), with AFR's
-// write transaction: dirty before each fop, pending counters for the bricks
-// that failed after. It comes in a later release; `afrkit mount` says so.
+// Package mount serves a replicated volume through FUSE (go-fuse's fs
+// API), every change going through package engine's AFR transaction, so
+// the bricks carry the changelog heal info, heal and GlusterFS read.
+//
+// What it serves is one replica set: an afrkit volume, or the local
+// bricks of a stopped GlusterFS replicate volume. Reads come from a copy
+// afr.Readable allows, never from a blamed one; a file in data
+// split-brain reads EIO. A brick whose fop fails the way failing disks
+// fail (EIO, ENOSPC, EDQUOT, EROFS, or its root gone) is marked down:
+// the fop stands on the others when the quorum allows, they blame it, its
+// descriptors are closed so the operator can unmount the disk, and it is
+// probed and taken back once healthy.
+//
+// File locks (fcntl and flock) are kept by the kernel for this mount, as
+// for any FUSE file system that does not ask for them: one mount per
+// volume per host shares them among all its processes.
 package mount

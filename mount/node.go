@@ -1,0 +1,536 @@
+package mount
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"golang.org/x/sys/unix"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/engine"
+)
+
+// node is one inode of the mount. Its identity is its gfid; its volume
+// path is where go-fuse's tree has it now.
+type node struct {
+	gofs.Inode
+	m    *Volume
+	gfid afr.GFID
+	typ  afr.FileType
+
+	// data serializes the data fops on this inode across its open files,
+	// as GlusterFS's inodelk on the data domain does: two writes that
+	// overlap land in the same order on every brick.
+	data sync.Mutex
+	// names is a directory's entrylk: a fop that changes a name in it
+	// holds it for writing, a lookup or listing for reading, so no lookup
+	// sees a rename done on one brick and not yet on the next (which
+	// would look like a gfid split-brain).
+	names sync.RWMutex
+}
+
+// lockNames takes the entry locks of the directories a fop changes names
+// in, always in inode-number order, so two renames between the same two
+// directories cannot deadlock; the returned func releases them.
+func lockNames(dirs ...*node) func() {
+	if len(dirs) == 2 && dirs[0] == dirs[1] {
+		dirs = dirs[:1]
+	}
+	if len(dirs) == 2 && dirs[1].StableAttr().Ino < dirs[0].StableAttr().Ino {
+		dirs[0], dirs[1] = dirs[1], dirs[0]
+	}
+	for _, d := range dirs {
+		d.names.Lock()
+	}
+	return func() {
+		for _, d := range dirs {
+			d.names.Unlock()
+		}
+	}
+}
+
+var (
+	_ gofs.NodeLookuper      = (*node)(nil)
+	_ gofs.NodeGetattrer     = (*node)(nil)
+	_ gofs.NodeSetattrer     = (*node)(nil)
+	_ gofs.NodeReaddirer     = (*node)(nil)
+	_ gofs.NodeMkdirer       = (*node)(nil)
+	_ gofs.NodeMknoder       = (*node)(nil)
+	_ gofs.NodeCreater       = (*node)(nil)
+	_ gofs.NodeSymlinker     = (*node)(nil)
+	_ gofs.NodeLinker        = (*node)(nil)
+	_ gofs.NodeUnlinker      = (*node)(nil)
+	_ gofs.NodeRmdirer       = (*node)(nil)
+	_ gofs.NodeRenamer       = (*node)(nil)
+	_ gofs.NodeOpener        = (*node)(nil)
+	_ gofs.NodeReadlinker    = (*node)(nil)
+	_ gofs.NodeStatfser      = (*node)(nil)
+	_ gofs.NodeGetxattrer    = (*node)(nil)
+	_ gofs.NodeSetxattrer    = (*node)(nil)
+	_ gofs.NodeListxattrer   = (*node)(nil)
+	_ gofs.NodeRemovexattrer = (*node)(nil)
+)
+
+// Root is the node of the volume's root directory, for gofs.Mount.
+func (m *Volume) Root() gofs.InodeEmbedder {
+	return &node{m: m, gfid: brick.RootGFID, typ: afr.TypeDirectory}
+}
+
+// path is the node's volume path now.
+func (n *node) path() string {
+	return "/" + n.Path(n.Root())
+}
+
+func (n *node) child(name string) string {
+	return brick.Join(n.path(), name)
+}
+
+// inode names the node for a transaction: by gfid, which a rename does
+// not move, except for directories, whose handles are symlinks.
+func (n *node) inode() engine.Inode {
+	if n.typ == afr.TypeDirectory {
+		return engine.Inode{Path: n.path()}
+	}
+	return engine.Inode{Path: n.path(), GFID: n.gfid}
+}
+
+// stableAttr is what go-fuse keys inodes by.
+func stableAttr(g afr.GFID, t afr.FileType, mode uint32) gofs.StableAttr {
+	return gofs.StableAttr{Mode: mode & syscall.S_IFMT, Ino: ino(g)}
+}
+
+// Lookup finds name on the bricks, as afr_lookup: the copies must agree
+// on gfid and type; the attributes come from a readable copy.
+func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	n.names.RLock()
+	defer n.names.RUnlock()
+	return n.lookupChild(ctx, n.child(name), out)
+}
+
+func (n *node) lookupChild(ctx context.Context, p string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	c := n.m.lookup(p)
+	g, t, src, errno := c.entry()
+	if errno != 0 {
+		return nil, errno
+	}
+	var st syscall.Stat_t
+	if err := c.bricks[src].Lstat(c.abs[src], &st); err != nil {
+		return nil, toErrno(err)
+	}
+	fillAttr(&out.Attr, &st, c.replies[src])
+	child := &node{m: n.m, gfid: g, typ: t}
+	return n.NewInode(ctx, child, stableAttr(g, t, st.Mode)), 0
+}
+
+// Getattr stats the node on a readable copy, or, for an open file,
+// on the copy it reads.
+func (n *node) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	if f, ok := fh.(*file); ok {
+		if errno := f.stat(&out.Attr); errno != syscall.EBADF {
+			return errno
+		}
+	}
+	c := n.copies()
+	_, _, src, errno := c.entry()
+	if errno != 0 {
+		return errno
+	}
+	var st syscall.Stat_t
+	if err := c.bricks[src].Lstat(c.abs[src], &st); err != nil {
+		return toErrno(err)
+	}
+	fillAttr(&out.Attr, &st, c.replies[src])
+	return 0
+}
+
+// Setattr changes size (a data transaction), mode, owner and times (one
+// metadata transaction), as afr_setattr and afr_truncate.
+func (n *node) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	if size, ok := in.GetSize(); ok {
+		if errno := n.truncate(ctx, fh, int64(size)); errno != 0 {
+			return errno
+		}
+	}
+	mode, setMode := in.GetMode()
+	uid, setUID := in.GetUID()
+	gid, setGID := in.GetGID()
+	atime, setA := in.GetATime()
+	mtime, setM := in.GetMTime()
+	if setMode || setUID || setGID || setA || setM {
+		now := time.Now()
+		if in.Valid&fuse.FATTR_ATIME_NOW != 0 {
+			atime, setA = now, true
+		}
+		if in.Valid&fuse.FATTR_MTIME_NOW != 0 {
+			mtime, setM = now, true
+		}
+		op := func(_ int, b *brick.Brick, abs string) error {
+			if setUID || setGID {
+				u, g := -1, -1
+				if setUID {
+					u = int(uid)
+				}
+				if setGID {
+					g = int(gid)
+				}
+				if err := b.Lchown(abs, u, g); err != nil {
+					return err
+				}
+			}
+			if setMode {
+				if err := b.Chmod(abs, modeBits(mode)); err != nil {
+					return err
+				}
+			}
+			if setA || setM {
+				if err := setTimes(b, abs, n.path(), setA, atime, setM, mtime); err != nil {
+					return err
+				}
+			}
+			return touchCtime(b, abs, n.path(), now)
+		}
+		if errno := n.inodeOp(ctx, afr.Metadata, op); errno != 0 {
+			return errno
+		}
+	}
+	return n.Getattr(ctx, fh, out)
+}
+
+// modeBits turns st_mode permission, set-id and sticky bits into an
+// fs.FileMode.
+func modeBits(mode uint32) fs.FileMode {
+	m := fs.FileMode(mode & 0o777)
+	if mode&syscall.S_ISUID != 0 {
+		m |= fs.ModeSetuid
+	}
+	if mode&syscall.S_ISGID != 0 {
+		m |= fs.ModeSetgid
+	}
+	if mode&syscall.S_ISVTX != 0 {
+		m |= fs.ModeSticky
+	}
+	return m
+}
+
+// setTimes sets the copy's atime and mtime where asked, keeping the other,
+// and records them in the mdata xattr, as posix_setattr does with the
+// ctime feature on.
+func setTimes(b *brick.Brick, abs, p string, setA bool, atime time.Time, setM bool, mtime time.Time) error {
+	a, mt := int64(brick.KeepTime), int64(brick.KeepTime)
+	if setA {
+		a = atime.UnixNano()
+	}
+	if setM {
+		mt = mtime.UnixNano()
+	}
+	if err := b.Utimes(abs, a, mt); err != nil {
+		return err
+	}
+	md, ok, err := b.ReadMdata(abs, p)
+	if err != nil || !ok {
+		return err
+	}
+	if setA {
+		md.Atime = afr.Timespec{Sec: a / 1e9, Nsec: a % 1e9}
+	}
+	if setM {
+		md.Mtime = afr.Timespec{Sec: mt / 1e9, Nsec: mt % 1e9}
+	}
+	return b.SetMdata(abs, p, md)
+}
+
+// touchCtime records a change time in the copy's mdata xattr (when it has
+// one), as posix does for every fop that changes an inode.
+func touchCtime(b *brick.Brick, abs, p string, now time.Time) error {
+	md, ok, err := b.ReadMdata(abs, p)
+	if err != nil || !ok {
+		return err
+	}
+	md.Ctime = afr.Timespec{Sec: now.Unix(), Nsec: int64(now.Nanosecond())}
+	return b.SetMdata(abs, p, md)
+}
+
+// touchModified records a content change at now: the copy's mtime, and
+// mtime and ctime in its mdata xattr. Every copy gets the same time, so
+// whichever answers a stat agrees with the others, and with fstat.
+func touchModified(b *brick.Brick, abs, p string, now time.Time) error {
+	if err := b.Utimes(abs, brick.KeepTime, now.UnixNano()); err != nil {
+		return err
+	}
+	md, ok, err := b.ReadMdata(abs, p)
+	if err != nil || !ok {
+		return err
+	}
+	t := afr.Timespec{Sec: now.Unix(), Nsec: int64(now.Nanosecond())}
+	md.Mtime, md.Ctime = t, t
+	return b.SetMdata(abs, p, md)
+}
+
+// uninterrupted is the context a transaction runs in: a signal to the
+// process in the syscall (go-fuse cancels the request's context on the
+// kernel's FUSE_INTERRUPT) does not stop a transaction half-way through
+// the bricks, which would blame the bricks it had not reached yet; the
+// kernel waits for the reply either way.
+func uninterrupted(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
+// inodeOp runs op as a transaction of kind on the node, and takes down
+// the bricks that failed as failing disks do.
+func (n *node) inodeOp(ctx context.Context, kind afr.Kind, op func(i int, b *brick.Brick, abs string) error) syscall.Errno {
+	s, errs := n.m.watchedSet()
+	_, err := s.InodeOpOn(uninterrupted(ctx), kind, n.inode(), op)
+	n.m.checkFailed(upOnly(s), errs)
+	return toErrno(err)
+}
+
+// truncate sets the file's size on every copy, as one data transaction.
+func (n *node) truncate(ctx context.Context, fh gofs.FileHandle, size int64) syscall.Errno {
+	if n.typ == afr.TypeDirectory {
+		return syscall.EISDIR
+	}
+	if f, ok := fh.(*file); ok {
+		return f.truncate(ctx, size)
+	}
+	n.data.Lock()
+	defer n.data.Unlock()
+	now := time.Now()
+	return n.inodeOp(ctx, afr.Data, func(_ int, b *brick.Brick, abs string) error {
+		f, err := b.OpenFile(abs, os.O_WRONLY)
+		if err != nil {
+			return err
+		}
+		err = f.Truncate(size)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		return touchModified(b, abs, n.path(), now)
+	})
+}
+
+// Readdir lists the directory from a copy readable for entries.
+func (n *node) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
+	n.names.RLock()
+	defer n.names.RUnlock()
+	p := n.path()
+	c := n.m.lookup(p)
+	_, t, _, errno := c.entry()
+	if errno != 0 {
+		return nil, errno
+	}
+	if t != afr.TypeDirectory {
+		return nil, syscall.ENOTDIR
+	}
+	src := first(afr.Readable(c.replies, afr.Data, true))
+	if src < 0 {
+		// Every copy is blamed for entries: an entry split-brain lists
+		// from the first copy, as GlusterFS's readdir still answers.
+		src = first(present(c.replies))
+	}
+	b := c.bricks[src]
+	names, err := b.ReadDirNames(c.abs[src], p)
+	if err != nil {
+		n.m.checkFailed(c.bricks, oneErr(len(c.bricks), src, err))
+		return nil, toErrno(err)
+	}
+	entries := make([]fuse.DirEntry, 0, len(names))
+	for _, name := range names {
+		abs, err := b.ChildAbs(c.abs[src], name)
+		if err != nil {
+			continue
+		}
+		var st syscall.Stat_t
+		if err := b.Lstat(abs, &st); err != nil {
+			continue
+		}
+		g, err := b.GFIDAt(abs)
+		if err != nil {
+			// A name without a gfid is not the volume's yet (a create
+			// under way, or made on the brick behind its back).
+			continue
+		}
+		entries = append(entries, fuse.DirEntry{Name: name, Mode: st.Mode & syscall.S_IFMT, Ino: ino(g)})
+	}
+	return gofs.NewListDirStream(entries), 0
+}
+
+func oneErr(n, i int, err error) []error {
+	errs := make([]error, n)
+	errs[i] = err
+	return errs
+}
+
+// owner is who a new entry in this directory belongs to: the caller, with
+// the directory's group when the directory is set-group-id (as
+// posix_gfid_set's callers give it).
+func (n *node) owner(ctx context.Context, dirMode uint32, dirGID uint32) *brick.Owner {
+	caller, ok := fuse.FromContext(ctx)
+	if !ok {
+		return nil
+	}
+	o := &brick.Owner{UID: caller.Uid, GID: caller.Gid}
+	if dirMode&syscall.S_ISGID != 0 {
+		o.GID = dirGID
+	}
+	return o
+}
+
+// newEntry makes name in this directory as one entry transaction, then
+// looks it up.
+func (n *node) newEntry(ctx context.Context, name string, e brick.NewEntry, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	p := n.child(name)
+	var dir fuse.AttrOut
+	if errno := n.Getattr(ctx, nil, &dir); errno != 0 {
+		return nil, errno
+	}
+	e.Path = p
+	e.Owner = n.owner(ctx, dir.Mode, dir.Gid)
+	if e.Type == afr.TypeDirectory && dir.Mode&syscall.S_ISGID != 0 {
+		e.Mode |= fs.ModeSetgid
+	}
+	e.NoSync = true
+	defer lockNames(n)()
+	s, errs := n.m.watchedSet()
+	_, _, err := s.Create(uninterrupted(ctx), e, nil)
+	n.m.checkFailed(upOnly(s), errs)
+	if err != nil {
+		return nil, toErrno(err)
+	}
+	return n.lookupChild(ctx, p, out)
+}
+
+func (n *node) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	return n.newEntry(ctx, name, brick.NewEntry{Type: afr.TypeDirectory, Mode: modeBits(mode)}, out)
+}
+
+func (n *node) Mknod(ctx context.Context, name string, mode, dev uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	e := brick.NewEntry{Type: afr.TypeOther, Mode: modeBits(mode), Special: mode & syscall.S_IFMT, Rdev: uint64(dev)}
+	if mode&syscall.S_IFMT == syscall.S_IFREG || mode&syscall.S_IFMT == 0 {
+		e = brick.NewEntry{Type: afr.TypeRegular, Mode: modeBits(mode)}
+	}
+	return n.newEntry(ctx, name, e, out)
+}
+
+func (n *node) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	return n.newEntry(ctx, name, brick.NewEntry{Type: afr.TypeSymlink, Target: target, Mode: 0o777}, out)
+}
+
+func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
+	child, errno := n.newEntry(ctx, name, brick.NewEntry{Type: afr.TypeRegular, Mode: modeBits(mode)}, out)
+	if errno != 0 {
+		return nil, nil, 0, errno
+	}
+	f, errno := child.Operations().(*node).open(flags &^ (syscall.O_CREAT | syscall.O_EXCL | syscall.O_TRUNC))
+	if errno != 0 {
+		return nil, nil, 0, errno
+	}
+	return child, f, 0, 0
+}
+
+func (n *node) Link(ctx context.Context, target gofs.InodeEmbedder, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	t := target.EmbeddedInode().Operations().(*node)
+	p := n.child(name)
+	defer lockNames(n)()
+	s, errs := n.m.watchedSet()
+	_, err := s.Link(uninterrupted(ctx), t.path(), p)
+	n.m.checkFailed(upOnly(s), errs)
+	if err != nil {
+		return nil, toErrno(err)
+	}
+	return n.lookupChild(ctx, p, out)
+}
+
+func (n *node) Unlink(ctx context.Context, name string) syscall.Errno {
+	return n.remove(ctx, name)
+}
+
+func (n *node) Rmdir(ctx context.Context, name string) syscall.Errno {
+	return n.remove(ctx, name)
+}
+
+func (n *node) remove(ctx context.Context, name string) syscall.Errno {
+	defer lockNames(n)()
+	s, errs := n.m.watchedSet()
+	_, err := s.Remove(uninterrupted(ctx), n.child(name))
+	n.m.checkFailed(upOnly(s), errs)
+	return toErrno(err)
+}
+
+func (n *node) Rename(ctx context.Context, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	if flags&^unix.RENAME_NOREPLACE != 0 {
+		// RENAME_EXCHANGE and RENAME_WHITEOUT: GlusterFS has neither.
+		return syscall.EINVAL
+	}
+	np := newParent.EmbeddedInode().Operations().(*node)
+	defer lockNames(n, np)()
+	s, errs := n.m.watchedSet()
+	_, err := s.Rename(uninterrupted(ctx), n.child(name), np.child(newName), flags&unix.RENAME_NOREPLACE != 0)
+	n.m.checkFailed(upOnly(s), errs)
+	return toErrno(err)
+}
+
+func (n *node) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
+	if flags&syscall.O_TRUNC != 0 {
+		if errno := n.truncate(ctx, nil, 0); errno != 0 {
+			return nil, 0, errno
+		}
+	}
+	f, errno := n.open(flags &^ syscall.O_TRUNC)
+	if errno != 0 {
+		return nil, 0, errno
+	}
+	var fuseFlags uint32
+	if flags&syscall.O_DIRECT != 0 {
+		fuseFlags |= fuse.FOPEN_DIRECT_IO
+	}
+	return f, fuseFlags, 0
+}
+
+func (n *node) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
+	c := n.copies()
+	_, t, src, errno := c.entry()
+	if errno != 0 {
+		return nil, errno
+	}
+	if t != afr.TypeSymlink {
+		return nil, syscall.EINVAL
+	}
+	target, err := c.bricks[src].Readlink(c.abs[src])
+	if err != nil {
+		return nil, toErrno(err)
+	}
+	return []byte(target), 0
+}
+
+// Statfs answers with the smallest free space of the bricks that are up:
+// what can still be written to every copy.
+func (n *node) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
+	found := false
+	for _, b := range n.m.upBricks() {
+		if b == nil {
+			continue
+		}
+		var st syscall.Statfs_t
+		if err := syscall.Statfs(b.Root, &st); err != nil {
+			continue
+		}
+		var o fuse.StatfsOut
+		o.FromStatfsT(&st)
+		if !found || o.Bavail*uint64(o.Bsize) < out.Bavail*uint64(out.Bsize) {
+			*out = o
+		}
+		found = true
+	}
+	if !found {
+		return syscall.ENOTCONN
+	}
+	return 0
+}

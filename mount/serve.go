@@ -1,0 +1,49 @@
+package mount
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// Kernel caching: the kernel keeps names and attributes for a second, as
+// GlusterFS's FUSE client does (entry-timeout, attribute-timeout), and
+// does not remember a name's absence, so a name made behind this mount
+// (by heal, by a brick coming back) is seen at once. The page cache keeps
+// file content between opens only while the file is unchanged.
+const (
+	entryTimeout = time.Second
+	attrTimeout  = time.Second
+)
+
+// Serve mounts the volume at dir and serves it until the server is
+// unmounted (Server.Unmount, fusermount -u, umount). debug logs every
+// FUSE request.
+func (m *Volume) Serve(dir string, debug bool) (*fuse.Server, error) {
+	entry, attr, negative := entryTimeout, attrTimeout, time.Duration(0)
+	opts := &gofs.Options{
+		EntryTimeout:    &entry,
+		AttrTimeout:     &attr,
+		NegativeTimeout: &negative,
+		RootStableAttr:  &gofs.StableAttr{Ino: 1, Mode: syscall.S_IFDIR},
+		MountOptions: fuse.MountOptions{
+			FsName: m.vol.Name,
+			Name:   "afrkit",
+			// The kernel checks permissions against the attributes, as
+			// for a local file system: afrkit itself runs as root.
+			Options:    []string{"default_permissions"},
+			AllowOther: os.Geteuid() == 0,
+			MaxWrite:   1 << 20,
+			Debug:      debug,
+		},
+	}
+	srv, err := gofs.Mount(dir, m.Root(), opts)
+	if err != nil {
+		return nil, fmt.Errorf("mount %s at %s: %w", m.vol.Name, dir, err)
+	}
+	return srv, nil
+}

@@ -1,0 +1,354 @@
+package mount
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/engine"
+	"github.com/afrkit/afrkit/heal"
+	"github.com/afrkit/afrkit/index"
+)
+
+// Event is a brick going down or coming back.
+type Event struct {
+	Brick int    // position in the replica set
+	Label string // the brick as GlusterFS names it, host:/path
+	Up    bool
+	// Reason says why a brick went down (the error that took it).
+	Reason string
+}
+
+// Options tune a Volume.
+type Options struct {
+	// PostOpDelay is how long a file's data transaction stays open after
+	// its last write before the post-op is written (GlusterFS's
+	// cluster.post-op-delay-secs, 1 s). fsync, flush and close write it
+	// at once.
+	PostOpDelay time.Duration
+	// ProbeInterval is how often a brick that is down is checked.
+	ProbeInterval time.Duration
+	// Events, when set, is called for each brick going down or up, from
+	// one goroutine at a time, in order; it must not block for long.
+	Events func(Event)
+	// Log receives what the mount cannot tell a caller: a brick going
+	// down, a post-op that failed. Nil discards it.
+	Log *log.Logger
+}
+
+// Volume is one replica set served: its bricks, which are up, and the
+// transaction settings its volume options give.
+type Volume struct {
+	vol     *volume.Volume
+	id      afr.GFID
+	labels  []string
+	keys    []string
+	afrOpts afr.Options
+	opts    Options
+
+	mu      sync.Mutex
+	bricks  []*brick.Brick // nil while down
+	indexes []*index.Index
+	down    []string // why each brick is down; "" when up
+	files   map[*file]struct{}
+	events  chan Event
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// DefaultPostOpDelay is GlusterFS's cluster.post-op-delay-secs.
+const DefaultPostOpDelay = time.Second
+
+// Open opens the volume's bricks for serving. It serves one replica set:
+// a volume of several (distributed) sets is refused, since which set
+// holds a name is DHT's to decide. A brick that cannot be opened starts
+// down, as GlusterFS's client starts with a brick it cannot reach.
+func Open(v *volume.Volume, opts Options) (*Volume, error) {
+	sets := heal.ReplicaSets(v)
+	if len(sets) != 1 {
+		return nil, fmt.Errorf("volume %s has %d replica sets: afrkit mounts a single replica set (distribute count 1)", v.Name, len(sets))
+	}
+	afrOpts, err := heal.Options(v)
+	if err != nil {
+		return nil, err
+	}
+	id, err := brick.ParseGFID(v.ID)
+	if err != nil {
+		return nil, fmt.Errorf("volume %s: volume-id: %w", v.Name, err)
+	}
+	if opts.PostOpDelay == 0 {
+		opts.PostOpDelay = DefaultPostOpDelay
+	}
+	if opts.ProbeInterval == 0 {
+		opts.ProbeInterval = 2 * time.Second
+	}
+	rs := sets[0]
+	n := len(rs.Bricks)
+	m := &Volume{vol: v, id: id, labels: rs.Labels, keys: rs.Keys, afrOpts: afrOpts, opts: opts,
+		bricks: make([]*brick.Brick, n), indexes: make([]*index.Index, n), down: make([]string, n),
+		files: map[*file]struct{}{}, events: make(chan Event, 64), stop: make(chan struct{})}
+	for i := range rs.Bricks {
+		if rs.Err[i] != nil {
+			m.down[i] = rs.Err[i].Error()
+			continue
+		}
+		m.bricks[i], m.indexes[i] = rs.Open[i], rs.Indexes[i]
+	}
+	if m.upCount() == 0 {
+		return nil, fmt.Errorf("volume %s: no brick can be opened: %s", v.Name, m.down[0])
+	}
+	m.wg.Add(2)
+	go m.deliver()
+	go m.probe()
+	return m, nil
+}
+
+// Close stops probing and delivering events. The caller unmounts first.
+func (m *Volume) Close() {
+	close(m.stop)
+	m.wg.Wait()
+}
+
+func (m *Volume) logf(format string, args ...any) {
+	if m.opts.Log != nil {
+		m.opts.Log.Printf(format, args...)
+	}
+}
+
+func (m *Volume) upCount() int {
+	n := 0
+	for _, b := range m.bricks {
+		if b != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// Down reports why each brick is down ("" for a brick that is up).
+func (m *Volume) Down() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.down...)
+}
+
+// set is a snapshot of the replica set for one transaction: the bricks up
+// now. A brick going down during the transaction fails its fop there and
+// is blamed.
+func (m *Volume) set() *engine.Set {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := &engine.Set{Bricks: make([]*brick.Brick, len(m.bricks)), Indexes: make([]*index.Index, len(m.bricks)),
+		Keys: m.keys, Up: make([]bool, len(m.bricks)), QuorumCount: m.afrOpts.QuorumCount,
+		Optimistic: m.vol.Option("cluster.optimistic-change-log", "on") != "off", Granular: m.afrOpts.GranularEntryHeal}
+	for i, b := range m.bricks {
+		// A down brick keeps a stand-in so the set's shape stays; Up
+		// false means it is never touched.
+		s.Bricks[i], s.Indexes[i], s.Up[i] = b, m.indexes[i], b != nil
+		if b == nil {
+			s.Bricks[i] = brick.Beneath("/nonexistent")
+		}
+	}
+	return s
+}
+
+// watchedSet is set, with each brick's fop error recorded in errs, for
+// checkFailed.
+func (m *Volume) watchedSet() (*engine.Set, []error) {
+	s := m.set()
+	errs := make([]error, len(s.Bricks))
+	s.OnError = func(i int, err error) { errs[i] = err }
+	return s, errs
+}
+
+// upOnly leaves the bricks of s that are down out, for checkFailed.
+func upOnly(s *engine.Set) []*brick.Brick {
+	out := make([]*brick.Brick, len(s.Bricks))
+	for i, b := range s.Bricks {
+		if s.Up[i] {
+			out[i] = b
+		}
+	}
+	return out
+}
+
+// upBricks returns the bricks that are up now (nil where down).
+func (m *Volume) upBricks() []*brick.Brick {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]*brick.Brick(nil), m.bricks...)
+}
+
+// failingDisk reports whether err is how a failing or full disk answers:
+// the fop's failure says nothing about the file, everything about the
+// brick.
+func failingDisk(err error) bool {
+	return errors.Is(err, syscall.EIO) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EROFS)
+}
+
+// checkFailed looks at the errors a fop met on each brick and takes down
+// the bricks that failed as a dying disk does, or whose root is no longer
+// the brick (an unmounted disk leaves an empty directory behind).
+//
+// A failing-disk error counts only when the fop succeeded on another
+// brick: the same error everywhere is the fop's (a value too large for
+// any brick's xattr space answers ENOSPC), not one disk's.
+func (m *Volume) checkFailed(b []*brick.Brick, errs []error) {
+	succeeded := func(i int) bool {
+		for k := range b {
+			if k != i && b[k] != nil && errs[k] == nil {
+				return true
+			}
+		}
+		return false
+	}
+	for i, err := range errs {
+		if err == nil || b[i] == nil {
+			continue
+		}
+		if failingDisk(err) && succeeded(i) {
+			m.takeDown(b[i], err.Error())
+			continue
+		}
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESTALE) {
+			if cerr := b[i].CheckVolumeID(m.id); cerr != nil {
+				m.takeDown(b[i], cerr.Error())
+			}
+		}
+	}
+}
+
+// takeDown marks brick b down, unless it is already: nothing is written
+// to it any more, and every open file closes its descriptor there, so the
+// disk can be unmounted.
+func (m *Volume) takeDown(b *brick.Brick, reason string) {
+	m.mu.Lock()
+	i := -1
+	for k, x := range m.bricks {
+		if x == b {
+			i = k
+		}
+	}
+	if i < 0 {
+		m.mu.Unlock()
+		return
+	}
+	m.bricks[i], m.down[i] = nil, reason
+	files := make([]*file, 0, len(m.files))
+	for f := range m.files {
+		files = append(files, f)
+	}
+	m.mu.Unlock()
+	b.Close()
+	for _, f := range files {
+		f.letGo(i)
+	}
+	m.logf("brick %s is down: %s", m.labels[i], reason)
+	m.emit(Event{Brick: i, Label: m.labels[i], Up: false, Reason: reason})
+}
+
+func (m *Volume) emit(e Event) {
+	select {
+	case m.events <- e:
+	default:
+		m.logf("event dropped: brick %s up=%v", e.Label, e.Up)
+	}
+}
+
+// deliver calls Options.Events for each event, one at a time, in order.
+func (m *Volume) deliver() {
+	defer m.wg.Done()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case e := <-m.events:
+			if m.opts.Events != nil {
+				m.opts.Events(e)
+			}
+		}
+	}
+}
+
+// probe checks the bricks that are down and takes each back once it is
+// the volume's brick again (its root carries the volume-id) and can be
+// written (not read-only, not full).
+func (m *Volume) probe() {
+	defer m.wg.Done()
+	t := time.NewTicker(m.opts.ProbeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-t.C:
+		}
+		sets := heal.ReplicaSets(m.vol)
+		for i := range m.labels {
+			m.mu.Lock()
+			isDown := m.bricks[i] == nil
+			m.mu.Unlock()
+			if !isDown {
+				continue
+			}
+			b, ix, err := sets[0].Open[i], sets[0].Indexes[i], sets[0].Err[i]
+			if err == nil {
+				err = healthy(b)
+			}
+			if err != nil {
+				m.mu.Lock()
+				m.down[i] = err.Error()
+				m.mu.Unlock()
+				if b != nil {
+					b.Close()
+				}
+				continue
+			}
+			m.mu.Lock()
+			m.bricks[i], m.indexes[i], m.down[i] = b, ix, ""
+			m.mu.Unlock()
+			m.logf("brick %s is up", m.labels[i])
+			m.emit(Event{Brick: i, Label: m.labels[i], Up: true})
+		}
+	}
+}
+
+// healthy reports why brick b cannot take writes: mounted read-only, or
+// without a free block.
+func healthy(b *brick.Brick) error {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(b.Root, &st); err != nil {
+		return fmt.Errorf("statfs %s: %w", b.Root, err)
+	}
+	if st.Flags&0x1 != 0 { // ST_RDONLY
+		return fmt.Errorf("%s is mounted read-only", b.Root)
+	}
+	if st.Bavail == 0 {
+		return fmt.Errorf("%s is full", b.Root)
+	}
+	return nil
+}
+
+// Flush writes the post-op of every file's open data transaction.
+func (m *Volume) Flush(ctx context.Context) error {
+	m.mu.Lock()
+	files := make([]*file, 0, len(m.files))
+	for f := range m.files {
+		files = append(files, f)
+	}
+	m.mu.Unlock()
+	var errs []error
+	for _, f := range files {
+		errs = append(errs, f.postOp(ctx))
+	}
+	return errors.Join(errs...)
+}
