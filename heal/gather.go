@@ -48,7 +48,7 @@ func ReplicaSets(v *volume.Volume) []*ReplicaSet {
 		rs := &ReplicaSet{Index: si, Bricks: set, Keys: volume.PendingKeys(set)}
 		for j, vb := range set {
 			rs.Labels = append(rs.Labels, labels[si*v.Replica+j])
-			b, err := openBrick(v, vb)
+			b, err := OpenBrick(v, vb)
 			rs.Open = append(rs.Open, b)
 			rs.Err = append(rs.Err, err)
 			var ix *index.Index
@@ -63,7 +63,9 @@ func ReplicaSets(v *volume.Volume) []*ReplicaSet {
 	return out
 }
 
-func openBrick(v *volume.Volume, vb volume.Brick) (*brick.Brick, error) {
+// OpenBrick opens brick vb of v and checks it is that volume's: local,
+// laid out as a brick, with v's volume-id.
+func OpenBrick(v *volume.Volume, vb volume.Brick) (*brick.Brick, error) {
 	if !vb.Local {
 		return nil, fmt.Errorf("brick %s is on another host", vb)
 	}

@@ -92,6 +92,9 @@ func OpenNS(brickRoot, ns string) *Index {
 	return &Index{Dir: filepath.Join(b.Root, brick.GlusterDir, "indices"), fs: b, dirMode: mode}
 }
 
+// Close lets go of the brick's file system (see brick.Brick.Close).
+func (ix *Index) Close() error { return ix.fs.Close() }
+
 // Init creates the index directories. It is idempotent.
 func (ix *Index) Init() error {
 	for _, d := range []string{ix.Dir, ix.path(Xattrop), ix.path(Dirty), ix.path(EntryChanges)} {

@@ -153,7 +153,7 @@ func (f *file) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResul
 			return nil, toErrno(err)
 		}
 		f.mu.Unlock()
-		f.m.takeDown(f.bricks[i], err.Error())
+		f.m.takeDown(f.bricks[i], err)
 		f.mu.Lock()
 		if f.readFrom == i {
 			f.readFrom = f.otherSource(i)

@@ -16,6 +16,7 @@ import (
 	"github.com/afrkit/afrkit/engine"
 	"github.com/afrkit/afrkit/heal"
 	"github.com/afrkit/afrkit/index"
+	"golang.org/x/sys/unix"
 )
 
 // Event is a brick going down or coming back.
@@ -58,6 +59,11 @@ type Volume struct {
 	bricks  []*brick.Brick // nil while down
 	indexes []*index.Index
 	down    []string // why each brick is down; "" when up
+	// needFree is, for a brick taken down for want of space, the free
+	// bytes it must have to be taken back: what it had when it failed,
+	// plus the reserve (a file system with delayed allocation refuses a
+	// write with space still free).
+	needFree []uint64
 	files   map[*file]struct{}
 	events  chan Event
 
@@ -94,7 +100,7 @@ func Open(v *volume.Volume, opts Options) (*Volume, error) {
 	rs := sets[0]
 	n := len(rs.Bricks)
 	m := &Volume{vol: v, id: id, labels: rs.Labels, keys: rs.Keys, afrOpts: afrOpts, opts: opts,
-		bricks: make([]*brick.Brick, n), indexes: make([]*index.Index, n), down: make([]string, n),
+		bricks: make([]*brick.Brick, n), indexes: make([]*index.Index, n), down: make([]string, n), needFree: make([]uint64, n),
 		files: map[*file]struct{}{}, events: make(chan Event, 64), stop: make(chan struct{})}
 	for i := range rs.Bricks {
 		if rs.Err[i] != nil {
@@ -216,21 +222,28 @@ func (m *Volume) checkFailed(b []*brick.Brick, errs []error) {
 			continue
 		}
 		if failingDisk(err) && succeeded(i) {
-			m.takeDown(b[i], err.Error())
+			m.takeDown(b[i], err)
 			continue
 		}
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESTALE) {
 			if cerr := b[i].CheckVolumeID(m.id); cerr != nil {
-				m.takeDown(b[i], cerr.Error())
+				m.takeDown(b[i], cerr)
 			}
 		}
 	}
 }
 
-// takeDown marks brick b down, unless it is already: nothing is written
-// to it any more, and every open file closes its descriptor there, so the
-// disk can be unmounted.
-func (m *Volume) takeDown(b *brick.Brick, reason string) {
+// takeDown marks brick b down for err, unless it is already: nothing is
+// written to it any more, and every open file closes its descriptor
+// there, so the disk can be unmounted.
+func (m *Volume) takeDown(b *brick.Brick, err error) {
+	reason := err.Error()
+	var need uint64
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		if free, size, serr := space(b.Root); serr == nil {
+			need = free + size/100
+		}
+	}
 	m.mu.Lock()
 	i := -1
 	for k, x := range m.bricks {
@@ -242,13 +255,16 @@ func (m *Volume) takeDown(b *brick.Brick, reason string) {
 		m.mu.Unlock()
 		return
 	}
-	m.bricks[i], m.down[i] = nil, reason
+	m.needFree[i] = need
+	ix := m.indexes[i]
+	m.bricks[i], m.indexes[i], m.down[i] = nil, nil, reason
 	files := make([]*file, 0, len(m.files))
 	for f := range m.files {
 		files = append(files, f)
 	}
 	m.mu.Unlock()
 	b.Close()
+	ix.Close()
 	for _, f := range files {
 		f.letGo(i)
 	}
@@ -292,50 +308,66 @@ func (m *Volume) probe() {
 			return
 		case <-t.C:
 		}
-		sets := heal.ReplicaSets(m.vol)
-		for i := range m.labels {
+		for i, vb := range m.vol.Bricks {
 			m.mu.Lock()
 			isDown := m.bricks[i] == nil
 			m.mu.Unlock()
-			if !isDown {
-				continue
+			if isDown {
+				m.tryUp(i, vb)
 			}
-			b, ix, err := sets[0].Open[i], sets[0].Indexes[i], sets[0].Err[i]
-			if err == nil {
-				err = healthy(b)
-			}
-			if err != nil {
-				m.mu.Lock()
-				m.down[i] = err.Error()
-				m.mu.Unlock()
-				if b != nil {
-					b.Close()
-				}
-				continue
-			}
-			m.mu.Lock()
-			m.bricks[i], m.indexes[i], m.down[i] = b, ix, ""
-			m.mu.Unlock()
-			m.logf("brick %s is up", m.labels[i])
-			m.emit(Event{Brick: i, Label: m.labels[i], Up: true})
 		}
 	}
 }
 
+// tryUp takes brick i back if it is healthy again.
+func (m *Volume) tryUp(i int, vb volume.Brick) {
+	m.mu.Lock()
+	need := m.needFree[i]
+	m.mu.Unlock()
+	b, err := heal.OpenBrick(m.vol, vb)
+	if err == nil {
+		if err = healthy(b, need); err != nil {
+			b.Close()
+		}
+	}
+	if err != nil {
+		m.mu.Lock()
+		m.down[i] = err.Error()
+		m.mu.Unlock()
+		return
+	}
+	m.mu.Lock()
+	m.bricks[i], m.indexes[i], m.down[i] = b, index.OpenNS(b.Root, b.NS), ""
+	m.mu.Unlock()
+	m.logf("brick %s is up", m.labels[i])
+	m.emit(Event{Brick: i, Label: m.labels[i], Up: true})
+}
+
 // healthy reports why brick b cannot take writes: mounted read-only, or
-// without a free block.
-func healthy(b *brick.Brick) error {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(b.Root, &st); err != nil {
+// with no more than need bytes free, or less than GlusterFS's
+// storage.reserve keeps (1% of the file system).
+func healthy(b *brick.Brick, need uint64) error {
+	var st unix.Statfs_t
+	if err := unix.Statfs(b.Root, &st); err != nil {
 		return fmt.Errorf("statfs %s: %w", b.Root, err)
 	}
-	if st.Flags&0x1 != 0 { // ST_RDONLY
+	if st.Flags&unix.ST_RDONLY != 0 {
 		return fmt.Errorf("%s is mounted read-only", b.Root)
 	}
-	if st.Bavail == 0 {
-		return fmt.Errorf("%s is full", b.Root)
+	free, size := st.Bavail*uint64(st.Bsize), st.Blocks*uint64(st.Bsize)
+	if free <= size/100 || free <= need {
+		return fmt.Errorf("%s is full: %d bytes free of %d, %d needed", b.Root, free, size, max(need, size/100)+1)
 	}
 	return nil
+}
+
+// space is the free and whole size of the file system at dir, in bytes.
+func space(dir string) (free, size uint64, err error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return 0, 0, err
+	}
+	return st.Bavail * uint64(st.Bsize), st.Blocks * uint64(st.Bsize), nil
 }
 
 // Flush writes the post-op of every file's open data transaction.

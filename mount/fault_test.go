@@ -1,0 +1,362 @@
+package mount_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/fixtures"
+	"github.com/afrkit/afrkit/heal"
+	"github.com/afrkit/afrkit/mount"
+)
+
+// disk is a small ext4 file system on a loop device, a brick's real disk.
+type disk struct {
+	t        *testing.T
+	img, dev string
+	dir      string
+}
+
+func sh(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// newDisk makes an ext4 file system of sizeMiB on a loop device and
+// mounts it, empty, at dir with the extra mount options.
+func newDisk(t *testing.T, dir string, sizeMiB int, opts string) *disk {
+	t.Helper()
+	for _, tool := range []string{"mkfs.ext4", "losetup", "resize2fs", "e2fsck"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s", tool)
+		}
+	}
+	d := &disk{t: t, img: dir + ".img", dir: dir}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(d.img, int64(sizeMiB)<<20); err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(d.img, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(int64(sizeMiB) << 20)
+	f.Close()
+	sh(t, "mkfs.ext4", "-q", "-F", d.img)
+	d.dev = sh(t, "losetup", "--find", "--show", d.img)
+	t.Cleanup(func() {
+		for try := 0; try < 20; try++ {
+			runtime.GC()
+			if exec.Command("umount", d.dir).Run() == nil || !isMountPoint(d.dir) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if isMountPoint(d.dir) {
+			exec.Command("umount", "-l", d.dir).Run()
+		}
+		exec.Command("losetup", "-d", d.dev).Run()
+	})
+	d.mount(opts)
+	if err := os.RemoveAll(filepath.Join(dir, "lost+found")); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// isMountPoint reports whether a file system is mounted at dir.
+func isMountPoint(dir string) bool {
+	b, err := os.ReadFile("/proc/self/mounts")
+	return err == nil && strings.Contains(string(b), " "+dir+" ")
+}
+
+func (d *disk) mount(opts string) {
+	args := []string{d.dev, d.dir}
+	if opts != "" {
+		args = append([]string{"-o", opts}, args...)
+	}
+	sh(d.t, "mount", args...)
+}
+
+// umount unmounts the disk, as an operator does to repair it; it fails
+// the test if something (the mount) still holds it after a few seconds.
+func (d *disk) umount() {
+	var out []byte
+	var err error
+	// Brick values the test's fixtures made and dropped hold the disk
+	// until the collector closes them.
+	for try := 0; try < 50; try++ {
+		runtime.GC()
+		if out, err = exec.Command("umount", d.dir).CombinedOutput(); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var held []string
+	fds, _ := os.ReadDir("/proc/self/fd")
+	for _, fd := range fds {
+		if l, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && strings.HasPrefix(l, d.dir) {
+			held = append(held, fd.Name()+" -> "+l)
+		}
+	}
+	d.t.Fatalf("umount %s: %v: %s (this process holds %v)", d.dir, err, out, held)
+}
+
+// check runs e2fsck, which fixes what it finds (exit status 1 says it
+// did).
+func (d *disk) check() {
+	out, err := exec.Command("e2fsck", "-fy", d.dev).CombinedOutput()
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) {
+		d.t.Fatalf("e2fsck %s: %v: %s", d.dev, err, out)
+	}
+}
+
+// grow makes the file system sizeMiB, as an operator frees a full brick:
+// unmounted, checked, resized, mounted back (this kernel refuses an
+// on-line resize).
+func (d *disk) grow(sizeMiB int, opts string) {
+	d.umount()
+	if err := os.Truncate(d.img, int64(sizeMiB)<<20); err != nil {
+		d.t.Fatal(err)
+	}
+	sh(d.t, "losetup", "-c", d.dev)
+	d.check()
+	sh(d.t, "resize2fs", d.dev)
+	d.mount(opts)
+}
+
+// events collects a mount's brick events.
+type events chan mount.Event
+
+func (e events) await(t *testing.T, brick int, up bool) mount.Event {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case ev := <-e:
+			if ev.Brick == brick && ev.Up == up {
+				return ev
+			}
+		case <-deadline:
+			t.Fatalf("no event: brick %d up=%v", brick, up)
+		}
+	}
+}
+
+// serve mounts v with the events sent to ev.
+func serve(t *testing.T, v *fixtures.Vol, ev events) string {
+	t.Helper()
+	m, err := mount.Open(v.V, mount.Options{ProbeInterval: 50 * time.Millisecond, Events: func(e mount.Event) { ev <- e }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	srv, err := m.Serve(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		srv.Unmount()
+		m.Close()
+	})
+	return dir
+}
+
+// writeSynced writes data to p through the mount, fsyncs and closes it.
+func writeSynced(t *testing.T, p string, data []byte) {
+	t.Helper()
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(data); err != nil {
+		t.Fatalf("write %s: %v", p, err)
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatalf("fsync %s: %v", p, err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("close %s: %v", p, err)
+	}
+}
+
+// pendingOn reads brick i's changelog of p: what it blames brick j for.
+func pendingOn(t *testing.T, v *fixtures.Vol, i int, p string, j int) afr.Changelog {
+	t.Helper()
+	b := v.Bricks[i]
+	abs, err := b.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := b.ReplyAt(abs, p, volume.PendingKeys(v.V.Bricks))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Pending[j]
+}
+
+// healAll heals the volume and fails unless nothing is left.
+func healAll(t *testing.T, v *fixtures.Vol) {
+	t.Helper()
+	e, err := heal.NewEngine(v.V, heal.EngineOptions{History: &heal.History{Path: filepath.Join(t.TempDir(), "h.jsonl")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Heal(context.Background(), false)
+	if err != nil || len(res.Left) != 0 {
+		t.Fatalf("heal: %+v, %v", res.Left, err)
+	}
+}
+
+func random(t *testing.T, n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestBrickFillsUpAndIsGrown: b2's disk (8 MiB of ext4) fills up in the
+// middle of a 16 MiB write through the mount. The write succeeds on b0
+// and b1, which blame b2; b2 is taken down and stays down while full.
+// Grown (resize2fs), it comes back by itself; a later file reaches all
+// three; heal then makes b2's copy of the big file whole.
+func TestBrickFillsUpAndIsGrown(t *testing.T) {
+	requireFUSE(t)
+	root := t.TempDir()
+	d := newDisk(t, filepath.Join(root, "b2"), 8, "")
+	v, err := fixtures.Healthy(root, "full", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := make(events, 16)
+	mnt := serve(t, v, ev)
+
+	big := random(t, 16<<20)
+	writeSynced(t, mnt+"/big", big)
+	down := ev.await(t, 2, false)
+	if !strings.Contains(down.Reason, "no space left on device") {
+		t.Errorf("b2 went down for %q, want ENOSPC", down.Reason)
+	}
+	if got, err := os.ReadFile(mnt + "/big"); err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("reading the big file back through the mount: %d bytes, %v", len(got), err)
+	}
+	for i := 0; i < 2; i++ {
+		if c := pendingOn(t, v, i, "/big", 2); c[afr.Data] == 0 {
+			t.Errorf("b%d does not blame b2 for /big's data: %v", i, c)
+		}
+	}
+
+	// The test's own handles on b2 let go too, as the mount's have.
+	v.Bricks[2].Close()
+	v.Indexes[2].Close()
+	d.grow(64, "")
+	ev.await(t, 2, true)
+	if v, err = fixtures.Open(v.V); err != nil {
+		t.Fatal(err)
+	}
+	small := []byte("after the disk was grown\n")
+	writeSynced(t, mnt+"/small", small)
+	if got, err := os.ReadFile(filepath.Join(v.Bricks[2].Root, "small")); err != nil || !bytes.Equal(got, small) {
+		t.Errorf("b2's /small after it came back: %q, %v", got, err)
+	}
+
+	healAll(t, v)
+	if got, err := os.ReadFile(filepath.Join(v.Bricks[2].Root, "big")); err != nil || !bytes.Equal(got, big) {
+		t.Errorf("b2's /big after heal: %d bytes, %v", len(got), err)
+	}
+	for i := 0; i < 2; i++ {
+		if c := pendingOn(t, v, i, "/big", 2); !c.IsZero() {
+			t.Errorf("b%d still blames b2 after heal: %v", i, c)
+		}
+	}
+}
+
+// fail makes the disk's ext4 report an error, as a dying disk makes it:
+// mounted errors=remount-ro, it goes read-only at once.
+func (d *disk) fail() {
+	p := "/sys/fs/ext4/" + filepath.Base(d.dev) + "/trigger_fs_error"
+	if err := os.WriteFile(p, []byte("1"), 0); err != nil {
+		d.t.Fatalf("trigger an ext4 error: %v", err)
+	}
+}
+
+// TestBrickDiskFailsUnderTheMount: b2's ext4 (errors=remount-ro) fails in
+// the middle of a stream of fsync'd writes and goes read-only. Every
+// write still succeeds, on b0 and b1, which blame b2; b2 is taken down
+// and let go, so the operator unmounts it; files written while it is
+// unmounted go nowhere near the empty directory left in its place; it is
+// checked and mounted back, comes back by itself, and heal makes its
+// copies whole: no fsync'd byte is lost.
+func TestBrickDiskFailsUnderTheMount(t *testing.T) {
+	requireFUSE(t)
+	root := t.TempDir()
+	d := newDisk(t, filepath.Join(root, "b2"), 64, "errors=remount-ro")
+	v, err := fixtures.Healthy(root, "dying", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := make(events, 16)
+	mnt := serve(t, v, ev)
+
+	want := map[string][]byte{}
+	write := func(name string) {
+		data := random(t, 64<<10)
+		writeSynced(t, mnt+"/"+name, data)
+		want[name] = data
+	}
+	for k := 0; k < 20; k++ {
+		if k == 8 {
+			d.fail()
+		}
+		write(fmt.Sprintf("f%02d", k))
+	}
+	down := ev.await(t, 2, false)
+	if !strings.Contains(down.Reason, "read-only") && !strings.Contains(down.Reason, "input/output") {
+		t.Errorf("b2 went down for %q, want EROFS or EIO", down.Reason)
+	}
+
+	v.Bricks[2].Close()
+	v.Indexes[2].Close()
+	d.umount()
+	write("while-b2-is-unmounted")
+	if names, err := os.ReadDir(d.dir); err != nil || len(names) != 0 {
+		t.Errorf("the empty directory where b2 was holds %v (%v): the mount wrote where the brick was", names, err)
+	}
+	d.check()
+	d.mount("errors=remount-ro")
+	ev.await(t, 2, true)
+
+	for name, data := range want {
+		if got, err := os.ReadFile(mnt + "/" + name); err != nil || !bytes.Equal(got, data) {
+			t.Errorf("%s through the mount: %d bytes, %v", name, len(got), err)
+		}
+	}
+	if v, err = fixtures.Open(v.V); err != nil {
+		t.Fatal(err)
+	}
+	healAll(t, v)
+	for name, data := range want {
+		if got, err := os.ReadFile(filepath.Join(v.Bricks[2].Root, name)); err != nil || !bytes.Equal(got, data) {
+			t.Errorf("b2's %s after heal: %d bytes, %v", name, len(got), err)
+		}
+	}
+}
