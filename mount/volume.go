@@ -64,8 +64,8 @@ type Volume struct {
 	// plus the reserve (a file system with delayed allocation refuses a
 	// write with space still free).
 	needFree []uint64
-	files   map[*file]struct{}
-	events  chan Event
+	files    map[*file]struct{}
+	events   chan Event
 
 	stop chan struct{}
 	wg   sync.WaitGroup
