@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -161,23 +162,30 @@ func (e events) await(t *testing.T, brick int, up bool) mount.Event {
 	}
 }
 
-// serve mounts v with the events sent to ev.
-func serve(t *testing.T, v *fixtures.Vol, ev events) string {
+// serve mounts v with the events sent to ev; unmount ends it (the test's
+// end does too).
+func serve(t *testing.T, v *fixtures.Vol, ev events) (dir string, unmount func()) {
 	t.Helper()
 	m, err := mount.Open(v.V, mount.Options{ProbeInterval: 50 * time.Millisecond, Events: func(e mount.Event) { ev <- e }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
+	dir = t.TempDir()
 	srv, err := m.Serve(dir, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		srv.Unmount()
-		m.Close()
-	})
-	return dir
+	var once sync.Once
+	unmount = func() {
+		once.Do(func() {
+			if err := srv.Unmount(); err != nil {
+				t.Errorf("unmount: %v", err)
+			}
+			m.Close()
+		})
+	}
+	t.Cleanup(unmount)
+	return dir, unmount
 }
 
 // writeSynced writes data to p through the mount, fsyncs and closes it.
@@ -213,9 +221,15 @@ func pendingOn(t *testing.T, v *fixtures.Vol, i int, p string, j int) afr.Change
 	return r.Pending[j]
 }
 
-// healAll heals the volume and fails unless nothing is left.
+// healAll heals the volume, holding its lock as afrkit heal does, and
+// fails unless nothing is left.
 func healAll(t *testing.T, v *fixtures.Vol) {
 	t.Helper()
+	release, err := v.V.Lock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
 	e, err := heal.NewEngine(v.V, heal.EngineOptions{History: &heal.History{Path: filepath.Join(t.TempDir(), "h.jsonl")}})
 	if err != nil {
 		t.Fatal(err)
@@ -248,7 +262,7 @@ func TestBrickFillsUpAndIsGrown(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := make(events, 16)
-	mnt := serve(t, v, ev)
+	mnt, unmount := serve(t, v, ev)
 
 	big := random(t, 16<<20)
 	writeSynced(t, mnt+"/big", big)
@@ -279,6 +293,8 @@ func TestBrickFillsUpAndIsGrown(t *testing.T) {
 		t.Errorf("b2's /small after it came back: %q, %v", got, err)
 	}
 
+	// afrkit heal waits for the mount to let go of the volume.
+	unmount()
 	healAll(t, v)
 	if got, err := os.ReadFile(filepath.Join(v.Bricks[2].Root, "big")); err != nil || !bytes.Equal(got, big) {
 		t.Errorf("b2's /big after heal: %d bytes, %v", len(got), err)
@@ -315,7 +331,7 @@ func TestBrickDiskFailsUnderTheMount(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := make(events, 16)
-	mnt := serve(t, v, ev)
+	mnt, unmount := serve(t, v, ev)
 
 	want := map[string][]byte{}
 	write := func(name string) {
@@ -350,6 +366,7 @@ func TestBrickDiskFailsUnderTheMount(t *testing.T) {
 			t.Errorf("%s through the mount: %d bytes, %v", name, len(got), err)
 		}
 	}
+	unmount()
 	if v, err = fixtures.Open(v.V); err != nil {
 		t.Fatal(err)
 	}

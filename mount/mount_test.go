@@ -1,12 +1,14 @@
 package mount_test
 
 import (
+	"errors"
 	"os"
 	"sort"
 	"testing"
 
 	"github.com/hanwen/go-fuse/v2/posixtest"
 
+	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/fixtures"
 	"github.com/afrkit/afrkit/mount"
 )
@@ -76,4 +78,41 @@ func TestPosixConformance(t *testing.T) {
 			posixtest.All[name](t, sub)
 		})
 	}
+}
+
+// TestMountHoldsTheVolume: while the volume is mounted, afrkit heal and
+// fsck --repair, which take the volume's lock, are refused; once it is
+// unmounted they are not.
+func TestMountHoldsTheVolume(t *testing.T) {
+	requireFUSE(t)
+	v, err := fixtures.Healthy(t.TempDir(), "held", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mount.Open(v.V, mount.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := m.Serve(t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if release, err := v.V.Lock(); !errors.Is(err, volume.ErrInUse) {
+		if err == nil {
+			release()
+		}
+		t.Errorf("the volume's lock while mounted: %v, want ErrInUse", err)
+	}
+	if _, err := mount.Open(v.V, mount.Options{}); !errors.Is(err, volume.ErrInUse) {
+		t.Errorf("a second mount: %v, want ErrInUse", err)
+	}
+	if err := srv.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	release, err := v.V.Lock()
+	if err != nil {
+		t.Fatalf("the volume's lock after unmount: %v", err)
+	}
+	release()
 }

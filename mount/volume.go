@@ -64,8 +64,12 @@ type Volume struct {
 	// plus the reserve (a file system with delayed allocation refuses a
 	// write with space still free).
 	needFree []uint64
-	files    map[*file]struct{}
-	events   chan Event
+	// unlock releases each brick's afrkit lock (volume.LockBrick), held
+	// while the brick is up, so that no heal or fsck --repair writes it
+	// behind the mount's back; nil while down.
+	unlock []func()
+	files  map[*file]struct{}
+	events chan Event
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -100,14 +104,19 @@ func Open(v *volume.Volume, opts Options) (*Volume, error) {
 	rs := sets[0]
 	n := len(rs.Bricks)
 	m := &Volume{vol: v, id: id, labels: rs.Labels, keys: rs.Keys, afrOpts: afrOpts, opts: opts,
-		bricks: make([]*brick.Brick, n), indexes: make([]*index.Index, n), down: make([]string, n), needFree: make([]uint64, n),
+		bricks: make([]*brick.Brick, n), indexes: make([]*index.Index, n), down: make([]string, n), needFree: make([]uint64, n), unlock: make([]func(), n),
 		files: map[*file]struct{}{}, events: make(chan Event, 64), stop: make(chan struct{})}
-	for i := range rs.Bricks {
+	for i, vb := range rs.Bricks {
 		if rs.Err[i] != nil {
 			m.down[i] = rs.Err[i].Error()
 			continue
 		}
-		m.bricks[i], m.indexes[i] = rs.Open[i], rs.Indexes[i]
+		unlock, err := v.LockBrick(vb)
+		if err != nil {
+			m.release()
+			return nil, err
+		}
+		m.bricks[i], m.indexes[i], m.unlock[i] = rs.Open[i], rs.Indexes[i], unlock
 	}
 	if m.upCount() == 0 {
 		return nil, fmt.Errorf("volume %s: no brick can be opened: %s", v.Name, m.down[0])
@@ -118,10 +127,28 @@ func Open(v *volume.Volume, opts Options) (*Volume, error) {
 	return m, nil
 }
 
-// Close stops probing and delivering events. The caller unmounts first.
+// Close stops probing and delivering events, and lets go of the bricks.
+// The caller unmounts first.
 func (m *Volume) Close() {
 	close(m.stop)
 	m.wg.Wait()
+	m.release()
+}
+
+// release closes every brick and releases its lock.
+func (m *Volume) release() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, b := range m.bricks {
+		if b != nil {
+			b.Close()
+			m.indexes[i].Close()
+		}
+		if m.unlock[i] != nil {
+			m.unlock[i]()
+		}
+		m.bricks[i], m.indexes[i], m.unlock[i] = nil, nil, nil
+	}
 }
 
 func (m *Volume) logf(format string, args ...any) {
@@ -256,8 +283,8 @@ func (m *Volume) takeDown(b *brick.Brick, err error) {
 		return
 	}
 	m.needFree[i] = need
-	ix := m.indexes[i]
-	m.bricks[i], m.indexes[i], m.down[i] = nil, nil, reason
+	ix, unlock := m.indexes[i], m.unlock[i]
+	m.bricks[i], m.indexes[i], m.unlock[i], m.down[i] = nil, nil, nil, reason
 	files := make([]*file, 0, len(m.files))
 	for f := range m.files {
 		files = append(files, f)
@@ -265,6 +292,7 @@ func (m *Volume) takeDown(b *brick.Brick, err error) {
 	m.mu.Unlock()
 	b.Close()
 	ix.Close()
+	unlock()
 	for _, f := range files {
 		f.letGo(i)
 	}
@@ -325,8 +353,13 @@ func (m *Volume) tryUp(i int, vb volume.Brick) {
 	need := m.needFree[i]
 	m.mu.Unlock()
 	b, err := heal.OpenBrick(m.vol, vb)
+	var unlock func()
 	if err == nil {
-		if err = healthy(b, need); err != nil {
+		err = healthy(b, need)
+		if err == nil {
+			unlock, err = m.vol.LockBrick(vb)
+		}
+		if err != nil {
 			b.Close()
 		}
 	}
@@ -337,7 +370,7 @@ func (m *Volume) tryUp(i int, vb volume.Brick) {
 		return
 	}
 	m.mu.Lock()
-	m.bricks[i], m.indexes[i], m.down[i] = b, index.OpenNS(b.Root, b.NS), ""
+	m.bricks[i], m.indexes[i], m.unlock[i], m.down[i] = b, index.OpenNS(b.Root, b.NS), unlock, ""
 	m.mu.Unlock()
 	m.logf("brick %s is up", m.labels[i])
 	m.emit(Event{Brick: i, Label: m.labels[i], Up: true})

@@ -114,7 +114,18 @@ func (v *Volume) Lock() (func(), error) {
 	return v.lockBricks(dirs)
 }
 
-// lockBricks takes the heal lock on the given bricks of v.
+// ErrInUse is returned when another afrkit process holds a brick's lock.
+var ErrInUse = errors.New("in use by another afrkit process")
+
+// LockBrick takes afrkit's lock on brick b of v alone: a mount holds it
+// on each brick it serves, and lets go of a brick that fails.
+func (v *Volume) LockBrick(b Brick) (func(), error) {
+	return v.lockBricks([]Brick{b})
+}
+
+// lockBricks takes afrkit's lock on the given bricks of v: every afrkit
+// process that writes a brick (heal, fsck --repair, a mount) holds it,
+// so none writes behind another's back.
 func (v *Volume) lockBricks(bricks []Brick) (func(), error) {
 	var files []*os.File
 	release := func() {
@@ -125,6 +136,9 @@ func (v *Volume) lockBricks(bricks []Brick) (func(), error) {
 	for _, b := range bricks {
 		bb := brick.Beneath(b.Path)
 		f, err := bb.OpenDir(bb.Root)
+		// The lock is the directory's descriptor; the Brick's own must
+		// not hold the brick's file system past the lock.
+		bb.Close()
 		if err != nil {
 			release()
 			return nil, fmt.Errorf("volume %s: lock brick %s: %w", v.Name, b, err)
@@ -132,7 +146,7 @@ func (v *Volume) lockBricks(bricks []Brick) (func(), error) {
 		files = append(files, f)
 		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 			release()
-			return nil, fmt.Errorf("volume %s: brick %s is being healed by another afrkit process: %w", v.Name, b, err)
+			return nil, fmt.Errorf("volume %s: brick %s is %w (a heal, an fsck --repair or a mount of the volume): %w", v.Name, b, ErrInUse, err)
 		}
 	}
 	return release, nil

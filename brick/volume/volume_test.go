@@ -228,7 +228,7 @@ func TestLockExcludesASecondHolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.Lock(); err == nil || !strings.Contains(err.Error(), "being healed by another afrkit process") {
+	if _, err := v.Lock(); err == nil || !errors.Is(err, volume.ErrInUse) {
 		t.Errorf("a second Lock while the first is held: %v", err)
 	}
 	release()
