@@ -149,7 +149,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"fsck", "fxpend", "--repair"}, ExitFsckOperational, "has no brick on this host"},
 		{[]string{"fsck", "--brick", "/tmp", "--repair"}, ExitUsage, "need its volume (--volume VOL)"},
 		{[]string{"fsck", "fxpend", "--restore", "x", "--repair"}, ExitUsage, "--restore goes alone"},
-		{[]string{"mount", "v", "/mnt"}, ExitNotImplemented, "not yet implemented"},
+		{[]string{"mount", "v"}, ExitUsage, "usage: afrkit mount VOL DIR"},
 		{[]string{"tui"}, ExitNotImplemented, "not yet implemented"},
 		{[]string{"volume", "info", "nope"}, ExitError, "volume nope: volume: no such volume"},
 		{[]string{"volume", "list", "--bogus"}, ExitUsage, "unknown flag"},

@@ -142,7 +142,8 @@ func NewCmdRoot(io *IOStreams) *cobra.Command {
 		newCmdNotImplemented("tui VOL", "Browse and heal a volume interactively"),
 	)
 	add("other",
-		newCmdNotImplemented("mount VOL DIR", "Mount an afrkit volume with FUSE"),
+		NewCmdMount(f, nil),
+		NewCmdUmount(f),
 		NewCmdDemo(f, nil),
 		NewCmdVersion(f),
 		NewCmdMan(),

@@ -20,7 +20,11 @@ const envRunMain = "AFRKIT_TEST_RUN_MAIN"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(envRunMain) != "" {
-		os.Exit(int(Main(os.Args[1:], SystemIO())))
+		args, ok := mainArgs(os.Args)
+		if !ok {
+			os.Exit(0)
+		}
+		os.Exit(int(Main(args, SystemIO())))
 	}
 	os.Exit(m.Run())
 }

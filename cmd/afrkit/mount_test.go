@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/afrkit/afrkit/fixtures"
+)
+
+// requireMount skips unless this process can mount FUSE file systems and
+// write trusted.* xattrs.
+func requireMount(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: trusted.* xattrs and mount(2)")
+	}
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		t.Skipf("needs /dev/fuse: %v", err)
+	}
+}
+
+// isMounted reports whether a file system is mounted at dir.
+func isMounted(dir string) bool {
+	b, err := os.ReadFile("/proc/self/mounts")
+	return err == nil && strings.Contains(string(b), " "+dir+" ")
+}
+
+// waitUnlocked waits for the volume's lock to be free: the background
+// server has exited and let go of the bricks.
+func waitUnlocked(t *testing.T, v *fixtures.Vol) {
+	t.Helper()
+	var err error
+	for try := 0; try < 100; try++ {
+		var release func()
+		if release, err = v.V.Lock(); err == nil {
+			release()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the mount's server still holds the volume after umount: %v", err)
+}
+
+// TestMountCommand: afrkit mount returns with the volume served in the
+// background; what is written through it reaches every brick; heal and a
+// second mount are refused while it is mounted, with a message naming
+// what holds the volume; afrkit umount ends it and its server lets go.
+func TestMountCommand(t *testing.T) {
+	requireMount(t)
+	dir := t.TempDir()
+	v, err := fixtures.Healthy(dir, "fx", 2)
+	mustDo(t, err)
+	env := volEnv(dir)
+	mnt := filepath.Join(dir, "mnt")
+	mustDo(t, os.Mkdir(mnt, 0o755))
+	// The background server is this test binary again, running Main.
+	t.Setenv(envRunMain, "1")
+	tr := &transcript{t: t, env: env}
+	tr.step(ExitOK, "mount", "fx", mnt)
+	t.Cleanup(func() {
+		if isMounted(mnt) {
+			exec.Command("umount", "-l", mnt).Run()
+		}
+	})
+	if !isMounted(mnt) {
+		t.Fatal("afrkit mount returned before the volume was mounted")
+	}
+	got, err := os.ReadFile(filepath.Join(mnt, "hello.txt"))
+	if err != nil || string(got) != "hello, world\n" {
+		t.Errorf("hello.txt through the mount: %q, %v", got, err)
+	}
+	mustDo(t, os.WriteFile(filepath.Join(mnt, "new.txt"), []byte("written through the mount\n"), 0o644))
+	for _, b := range v.Bricks {
+		if got, err := os.ReadFile(filepath.Join(b.Root, "new.txt")); err != nil || !bytes.Equal(got, []byte("written through the mount\n")) {
+			t.Errorf("%s/new.txt: %q, %v", b.Root, got, err)
+		}
+	}
+	tr.step(ExitError, "mount", "fx", filepath.Join(dir, "b0"))
+	mnt2 := filepath.Join(dir, "mnt2")
+	mustDo(t, os.Mkdir(mnt2, 0o755))
+	tr.step(ExitError, "mount", "fx", mnt2)
+	tr.step(ExitError, "heal", "fx")
+	tr.step(ExitOK, "umount", mnt)
+	if isMounted(mnt) {
+		t.Error("still mounted after afrkit umount")
+	}
+	waitUnlocked(t, v)
+	tr.step(ExitOK, "heal", "fx", "info")
+	tr.step(ExitError, "mount", "nosuch", mnt)
+	tr.step(ExitUsage, "mount", "fx", mnt, "-o", "ro")
+	assertGolden(t, scrub(tr.String(), dir))
+}
+
+// TestMountHelper: mount(8) mounts a volume of type fuse.afrkit (what an
+// fstab line names) through the helper /sbin/mount.fuse.afrkit.
+func TestMountHelper(t *testing.T) {
+	requireMount(t)
+	if _, err := exec.LookPath("mount"); err != nil {
+		t.Skip("needs mount(8)")
+	}
+	self, err := os.Executable()
+	mustDo(t, err)
+	helper := "/sbin/mount.fuse.afrkit"
+	if _, err := os.Lstat(helper); err == nil {
+		t.Skipf("%s exists already; not replacing it", helper)
+	}
+	mustDo(t, os.Symlink(self, helper))
+	t.Cleanup(func() { os.Remove(helper) })
+
+	dir := t.TempDir()
+	_, err = fixtures.Healthy(dir, "fx", 2)
+	mustDo(t, err)
+	mnt := filepath.Join(dir, "mnt")
+	mustDo(t, os.Mkdir(mnt, 0o755))
+	cmd := exec.Command("mount", "-t", "fuse.afrkit", "-o", "defaults,_netdev", "fx", mnt)
+	cmd.Env = append(os.Environ(), envRunMain+"=1", "AFRKIT_STATE_DIR="+filepath.Join(dir, "state"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mount -t fuse.afrkit: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if isMounted(mnt) {
+			exec.Command("umount", "-l", mnt).Run()
+		}
+	})
+	if got, err := os.ReadFile(filepath.Join(mnt, "hello.txt")); err != nil || string(got) != "hello, world\n" {
+		t.Errorf("hello.txt through the helper's mount: %q, %v", got, err)
+	}
+	if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
+		t.Errorf("umount: %v: %s", err, out)
+	}
+}
