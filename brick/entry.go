@@ -516,6 +516,14 @@ func (b *Brick) Create(e NewEntry) error {
 		}
 	}
 	m := e.Times
+	if m != nil {
+		// The inode keeps the times the mdata records, so that a copy
+		// stat'ed by descriptor (an open file unlinked) answers as the
+		// volume does.
+		if err := b.Utimes(abs, m.Atime.Sec*1e9+m.Atime.Nsec, m.Mtime.Sec*1e9+m.Mtime.Nsec); err != nil {
+			return b.errorf("utimes", e.Path, err)
+		}
+	}
 	if m == nil {
 		var st syscall.Stat_t
 		if err := b.Lstat(abs, &st); err != nil {

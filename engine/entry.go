@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"syscall"
+	"time"
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
@@ -18,13 +19,21 @@ import (
 // GlusterFS's posix does, and the new entry is marked against the bricks
 // that did not get it (afr.NewEntryMark, for create, mknod and mkdir
 // only). A zero e.GFID gets a new gfid, the same on every brick; it is
-// returned.
+// returned. Without e.Times every copy records the same time, now.
 //
 // Like InodeOp it returns which bricks failed, and an error when the
 // create succeeded on none or on fewer than the quorum.
 func (s *Set) Create(ctx context.Context, e brick.NewEntry, content []byte) (afr.GFID, []bool, error) {
 	if e.GFID.IsZero() {
 		e.GFID = brick.NewGFID()
+	}
+	if e.Times == nil {
+		// One time for every copy, as GlusterFS's ctime xlator stamps the
+		// fop once on the client: copies that agree on mdata agree on
+		// metadata, and a stat answers the same from any of them.
+		now := time.Now()
+		t := afr.Timespec{Sec: now.Unix(), Nsec: int64(now.Nanosecond())}
+		e.Times = &brick.Mdata{Ctime: t, Mtime: t, Atime: t}
 	}
 	create := func(_ int, b *brick.Brick, pgfid afr.GFID) error {
 		ee := e
@@ -203,7 +212,22 @@ func (s *Set) namesTxn(dirs []string, names [][]string, mark func(failed []bool)
 		}
 		return nil
 	}
-	return txn{kind: afr.Entry, inodes: inodes, mark: mark, op: op,
+	// The parents' mdata records the change at one time on every copy,
+	// as posix_set_parent_ctime does under the ctime feature.
+	now := time.Now()
+	t := afr.Timespec{Sec: now.Unix(), Nsec: int64(now.Nanosecond())}
+	changed := func(i int, b *brick.Brick, at []inodeAt) error {
+		if err := op(i, b, at); err != nil {
+			return err
+		}
+		for _, in := range at {
+			if err := touchDir(b, in, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return txn{kind: afr.Entry, inodes: inodes, mark: mark, op: changed,
 		// The pre-op's xattrop names the entry (GF_XATTROP_ENTRY_IN_KEY),
 		// and the index xlator records it.
 		preOp: func(i int, at []inodeAt) error { return each(i, at, s.entryIn) },
@@ -215,6 +239,17 @@ func (s *Set) namesTxn(dirs []string, names [][]string, mark func(failed []bool)
 			}
 			return each(i, at, s.entryOut)
 		}}
+}
+
+// touchDir records in a directory's mdata (where it has one) that its
+// entries changed at t: mtime and ctime.
+func touchDir(b *brick.Brick, in inodeAt, t afr.Timespec) error {
+	md, ok, err := b.ReadMdata(in.abs, in.path)
+	if err != nil || !ok {
+		return err
+	}
+	md.Mtime, md.Ctime = t, t
+	return b.SetMdata(in.abs, in.path, md)
 }
 
 // entryIn records name in the parent's entry-changes index on brick i

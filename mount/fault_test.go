@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -18,131 +15,10 @@ import (
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/fixtures"
+	"github.com/afrkit/afrkit/fixtures/loopdisk"
 	"github.com/afrkit/afrkit/heal"
 	"github.com/afrkit/afrkit/mount"
 )
-
-// disk is a small ext4 file system on a loop device, a brick's real disk.
-type disk struct {
-	t        *testing.T
-	img, dev string
-	dir      string
-}
-
-func sh(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// newDisk makes an ext4 file system of sizeMiB on a loop device and
-// mounts it, empty, at dir with the extra mount options.
-func newDisk(t *testing.T, dir string, sizeMiB int, opts string) *disk {
-	t.Helper()
-	for _, tool := range []string{"mkfs.ext4", "losetup", "resize2fs", "e2fsck"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s", tool)
-		}
-	}
-	d := &disk{t: t, img: dir + ".img", dir: dir}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(d.img, int64(sizeMiB)<<20); err != nil && !errors.Is(err, os.ErrNotExist) {
-		t.Fatal(err)
-	}
-	f, err := os.OpenFile(d.img, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Truncate(int64(sizeMiB) << 20)
-	f.Close()
-	sh(t, "mkfs.ext4", "-q", "-F", d.img)
-	d.dev = sh(t, "losetup", "--find", "--show", d.img)
-	t.Cleanup(func() {
-		for try := 0; try < 20; try++ {
-			runtime.GC()
-			if exec.Command("umount", d.dir).Run() == nil || !isMountPoint(d.dir) {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		if isMountPoint(d.dir) {
-			exec.Command("umount", "-l", d.dir).Run()
-		}
-		exec.Command("losetup", "-d", d.dev).Run()
-	})
-	d.mount(opts)
-	if err := os.RemoveAll(filepath.Join(dir, "lost+found")); err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
-// isMountPoint reports whether a file system is mounted at dir.
-func isMountPoint(dir string) bool {
-	b, err := os.ReadFile("/proc/self/mounts")
-	return err == nil && strings.Contains(string(b), " "+dir+" ")
-}
-
-func (d *disk) mount(opts string) {
-	args := []string{d.dev, d.dir}
-	if opts != "" {
-		args = append([]string{"-o", opts}, args...)
-	}
-	sh(d.t, "mount", args...)
-}
-
-// umount unmounts the disk, as an operator does to repair it; it fails
-// the test if something (the mount) still holds it after a few seconds.
-func (d *disk) umount() {
-	var out []byte
-	var err error
-	// Brick values the test's fixtures made and dropped hold the disk
-	// until the collector closes them.
-	for try := 0; try < 50; try++ {
-		runtime.GC()
-		if out, err = exec.Command("umount", d.dir).CombinedOutput(); err == nil {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	var held []string
-	fds, _ := os.ReadDir("/proc/self/fd")
-	for _, fd := range fds {
-		if l, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && strings.HasPrefix(l, d.dir) {
-			held = append(held, fd.Name()+" -> "+l)
-		}
-	}
-	d.t.Fatalf("umount %s: %v: %s (this process holds %v)", d.dir, err, out, held)
-}
-
-// check runs e2fsck, which fixes what it finds (exit status 1 says it
-// did).
-func (d *disk) check() {
-	out, err := exec.Command("e2fsck", "-fy", d.dev).CombinedOutput()
-	var exit *exec.ExitError
-	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) {
-		d.t.Fatalf("e2fsck %s: %v: %s", d.dev, err, out)
-	}
-}
-
-// grow makes the file system sizeMiB, as an operator frees a full brick:
-// unmounted, checked, resized, mounted back (this kernel refuses an
-// on-line resize).
-func (d *disk) grow(sizeMiB int, opts string) {
-	d.umount()
-	if err := os.Truncate(d.img, int64(sizeMiB)<<20); err != nil {
-		d.t.Fatal(err)
-	}
-	sh(d.t, "losetup", "-c", d.dev)
-	d.check()
-	sh(d.t, "resize2fs", d.dev)
-	d.mount(opts)
-}
 
 // events collects a mount's brick events.
 type events chan mount.Event
@@ -256,7 +132,7 @@ func random(t *testing.T, n int) []byte {
 func TestBrickFillsUpAndIsGrown(t *testing.T) {
 	requireFUSE(t)
 	root := t.TempDir()
-	d := newDisk(t, filepath.Join(root, "b2"), 8, "")
+	d := loopdisk.New(t, filepath.Join(root, "b2"), 8, "")
 	v, err := fixtures.Healthy(root, "full", 3)
 	if err != nil {
 		t.Fatal(err)
@@ -282,7 +158,7 @@ func TestBrickFillsUpAndIsGrown(t *testing.T) {
 	// The test's own handles on b2 let go too, as the mount's have.
 	v.Bricks[2].Close()
 	v.Indexes[2].Close()
-	d.grow(64, "")
+	d.Grow(64)
 	ev.await(t, 2, true)
 	if v, err = fixtures.Open(v.V); err != nil {
 		t.Fatal(err)
@@ -306,15 +182,6 @@ func TestBrickFillsUpAndIsGrown(t *testing.T) {
 	}
 }
 
-// fail makes the disk's ext4 report an error, as a dying disk makes it:
-// mounted errors=remount-ro, it goes read-only at once.
-func (d *disk) fail() {
-	p := "/sys/fs/ext4/" + filepath.Base(d.dev) + "/trigger_fs_error"
-	if err := os.WriteFile(p, []byte("1"), 0); err != nil {
-		d.t.Fatalf("trigger an ext4 error: %v", err)
-	}
-}
-
 // TestBrickDiskFailsUnderTheMount: b2's ext4 (errors=remount-ro) fails in
 // the middle of a stream of fsync'd writes and goes read-only. Every
 // write still succeeds, on b0 and b1, which blame b2; b2 is taken down
@@ -325,7 +192,7 @@ func (d *disk) fail() {
 func TestBrickDiskFailsUnderTheMount(t *testing.T) {
 	requireFUSE(t)
 	root := t.TempDir()
-	d := newDisk(t, filepath.Join(root, "b2"), 64, "errors=remount-ro")
+	d := loopdisk.New(t, filepath.Join(root, "b2"), 64, "errors=remount-ro")
 	v, err := fixtures.Healthy(root, "dying", 3)
 	if err != nil {
 		t.Fatal(err)
@@ -341,7 +208,7 @@ func TestBrickDiskFailsUnderTheMount(t *testing.T) {
 	}
 	for k := 0; k < 20; k++ {
 		if k == 8 {
-			d.fail()
+			d.Fail()
 		}
 		write(fmt.Sprintf("f%02d", k))
 	}
@@ -352,13 +219,13 @@ func TestBrickDiskFailsUnderTheMount(t *testing.T) {
 
 	v.Bricks[2].Close()
 	v.Indexes[2].Close()
-	d.umount()
+	d.Umount()
 	write("while-b2-is-unmounted")
-	if names, err := os.ReadDir(d.dir); err != nil || len(names) != 0 {
+	if names, err := os.ReadDir(d.Dir); err != nil || len(names) != 0 {
 		t.Errorf("the empty directory where b2 was holds %v (%v): the mount wrote where the brick was", names, err)
 	}
-	d.check()
-	d.mount("errors=remount-ro")
+	d.Check()
+	d.Mount()
 	ev.await(t, 2, true)
 
 	for name, data := range want {
