@@ -140,9 +140,12 @@ func (f *file) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResul
 	defer f.mu.Unlock()
 	for {
 		i := f.readFrom
+		if i < 0 {
+			// No copy may be read (a data split-brain): the copy a person
+			// chose, while the choice lasts, or EIO, as GlusterFS answers.
+			i = f.n.chosen()
+		}
 		if i < 0 || f.fds[i] == nil {
-			// No copy may be read: a data split-brain, as GlusterFS
-			// answers EIO.
 			return nil, syscall.EIO
 		}
 		n, err := f.fds[i].ReadAt(dest, off)

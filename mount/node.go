@@ -34,6 +34,11 @@ type node struct {
 	// sees a rename done on one brick and not yet on the next (which
 	// would look like a gfid split-brain).
 	names sync.RWMutex
+
+	// choice is the copy a person chose (replica.split-brain-choice) to
+	// read this file from while it is in split-brain.
+	choiceMu sync.Mutex
+	choice   *choice
 }
 
 // lockNames takes the entry locks of the directories a fop changes names
@@ -141,6 +146,11 @@ func (n *node) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOu
 	_, _, src, errno := c.entry()
 	if errno != 0 {
 		return errno
+	}
+	if k := n.chosen(); k >= 0 && c.replies[k].Exists {
+		// A person chose the copy this file in split-brain is read from:
+		// its size is the file's.
+		src = k
 	}
 	var st syscall.Stat_t
 	if err := c.bricks[src].Lstat(c.abs[src], &st); err != nil {

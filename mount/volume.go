@@ -43,6 +43,10 @@ type Options struct {
 	// Log receives what the mount cannot tell a caller: a brick going
 	// down, a post-op that failed. Nil discards it.
 	Log *log.Logger
+	// HistoryPath is the volume's history (heal.HistoryPath): where a
+	// split-brain resolved through replica.split-brain-heal-finalize is
+	// recorded, so it can be undone. Without it finalize is refused.
+	HistoryPath string
 }
 
 // Volume is one replica set served: its bricks, which are up, and the

@@ -53,7 +53,15 @@ func (n *node) xattrValue(name string) ([]byte, bool, syscall.Errno) {
 }
 
 func (n *node) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
-	v, ok, errno := n.xattrValue(attr)
+	var v []byte
+	var ok bool
+	var errno syscall.Errno
+	if attr == xattrSplitBrainStatus {
+		v, errno = n.splitBrainStatus()
+		ok = true
+	} else {
+		v, ok, errno = n.xattrValue(attr)
+	}
 	if errno != 0 {
 		return 0, errno
 	}
@@ -91,6 +99,12 @@ func (n *node) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errn
 // transaction; XATTR_CREATE and XATTR_REPLACE are checked against the
 // metadata source.
 func (n *node) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
+	switch attr {
+	case xattrSplitBrainChoice:
+		return n.setSplitBrainChoice(data)
+	case xattrSplitBrainFinalize:
+		return n.finalizeSplitBrain(ctx, data)
+	}
 	if !strings.HasPrefix(attr, "user.") {
 		return syscall.ENOTSUP
 	}

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/heal"
 	"github.com/afrkit/afrkit/mount"
 )
 
@@ -218,7 +219,7 @@ func serveMount(opts *MountOptions, v *volume.Volume) error {
 		}
 	}
 	logger := log.New(opts.F.IO.ErrOut, "", log.LstdFlags)
-	m, err := mount.Open(v, mount.Options{Log: logger})
+	m, err := mount.Open(v, mount.Options{Log: logger, HistoryPath: heal.HistoryPath(opts.F.StateDir, v.Name)})
 	if err != nil {
 		report(err.Error())
 		return err
