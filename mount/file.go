@@ -170,6 +170,11 @@ func (f *file) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResul
 // failing disk is taken down. Otherwise the post-op waits PostOpDelay
 // for more writes.
 func (f *file) dataOp(ctx context.Context, modifies bool, op func(fd *os.File) error) syscall.Errno {
+	done, errno := f.m.enter()
+	if errno != 0 {
+		return errno
+	}
+	defer done()
 	f.n.data.Lock()
 	defer f.n.data.Unlock()
 	f.mu.Lock()
@@ -268,6 +273,12 @@ func (f *file) armPostOp() {
 
 // postOp writes the open session's post-op now.
 func (f *file) postOp(ctx context.Context) error {
+	done, errno := f.m.enter()
+	if errno != 0 {
+		// Closed: Close wrote every post-op already.
+		return nil
+	}
+	defer done()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.endLocked(uninterrupted(ctx))

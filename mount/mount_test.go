@@ -3,6 +3,7 @@ package mount_test
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"sort"
 	"testing"
 
@@ -18,11 +19,31 @@ import (
 func requireFUSE(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: the bricks' trusted.* xattrs and mount(2)")
+		skip(t, "needs root: the bricks' trusted.* xattrs and mount(2)")
 	}
 	if _, err := os.Stat("/dev/fuse"); err != nil {
-		t.Skipf("needs /dev/fuse: %v", err)
+		skip(t, "needs /dev/fuse: "+err.Error())
 	}
+}
+
+// requireTool skips unless the program is installed.
+func requireTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		skip(t, "needs "+name)
+	}
+	return p
+}
+
+// skip skips the test, or fails it where CI says every test must run
+// (AFRKIT_REQUIRE_ROOT: .ci/run installs what these need).
+func skip(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("AFRKIT_REQUIRE_ROOT") != "" {
+		t.Fatalf("AFRKIT_REQUIRE_ROOT is set, but this test cannot run: %s", why)
+	}
+	t.Skip(why)
 }
 
 // mounted serves a healthy replica-3 volume at a new directory until the

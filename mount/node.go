@@ -293,7 +293,11 @@ func uninterrupted(ctx context.Context) context.Context { return context.Without
 // inodeOp runs op as a transaction of kind on the node, and takes down
 // the bricks that failed as failing disks do.
 func (n *node) inodeOp(ctx context.Context, kind afr.Kind, op func(i int, b *brick.Brick, abs string) error) syscall.Errno {
-	s, errs := n.m.watchedSet()
+	s, errs, done, errno := n.m.watchedSet()
+	if errno != 0 {
+		return errno
+	}
+	defer done()
 	_, err := s.InodeOpOn(uninterrupted(ctx), kind, n.inode(), op)
 	n.m.checkFailed(upOnly(s), errs)
 	return toErrno(err)
@@ -408,7 +412,11 @@ func (n *node) newEntry(ctx context.Context, name string, e brick.NewEntry, out 
 	}
 	e.NoSync = true
 	defer lockNames(n)()
-	s, errs := n.m.watchedSet()
+	s, errs, done, errno := n.m.watchedSet()
+	if errno != 0 {
+		return nil, errno
+	}
+	defer done()
 	_, _, err := s.Create(uninterrupted(ctx), e, nil)
 	n.m.checkFailed(upOnly(s), errs)
 	if err != nil {
@@ -449,7 +457,11 @@ func (n *node) Link(ctx context.Context, target gofs.InodeEmbedder, name string,
 	t := target.EmbeddedInode().Operations().(*node)
 	p := n.child(name)
 	defer lockNames(n)()
-	s, errs := n.m.watchedSet()
+	s, errs, done, errno := n.m.watchedSet()
+	if errno != 0 {
+		return nil, errno
+	}
+	defer done()
 	_, err := s.Link(uninterrupted(ctx), t.path(), p)
 	n.m.checkFailed(upOnly(s), errs)
 	if err != nil {
@@ -468,7 +480,11 @@ func (n *node) Rmdir(ctx context.Context, name string) syscall.Errno {
 
 func (n *node) remove(ctx context.Context, name string) syscall.Errno {
 	defer lockNames(n)()
-	s, errs := n.m.watchedSet()
+	s, errs, done, errno := n.m.watchedSet()
+	if errno != 0 {
+		return errno
+	}
+	defer done()
 	_, err := s.Remove(uninterrupted(ctx), n.child(name))
 	n.m.checkFailed(upOnly(s), errs)
 	return toErrno(err)
@@ -481,7 +497,11 @@ func (n *node) Rename(ctx context.Context, name string, newParent gofs.InodeEmbe
 	}
 	np := newParent.EmbeddedInode().Operations().(*node)
 	defer lockNames(n, np)()
-	s, errs := n.m.watchedSet()
+	s, errs, done, errno := n.m.watchedSet()
+	if errno != 0 {
+		return errno
+	}
+	defer done()
 	_, err := s.Rename(uninterrupted(ctx), n.child(name), np.child(newName), flags&unix.RENAME_NOREPLACE != 0)
 	n.m.checkFailed(upOnly(s), errs)
 	return toErrno(err)

@@ -152,6 +152,11 @@ func (n *node) finalizeSplitBrain(ctx context.Context, value []byte) syscall.Err
 	if !data && !meta {
 		return syscall.EINVAL
 	}
+	done, errno := n.m.enter()
+	if errno != 0 {
+		return errno
+	}
+	defer done()
 	n.data.Lock()
 	defer n.data.Unlock()
 	e, err := heal.NewEngine(n.m.vol, heal.EngineOptions{History: &heal.History{Path: n.m.opts.HistoryPath}})

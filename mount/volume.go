@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -75,6 +76,11 @@ type Volume struct {
 	files  map[*file]struct{}
 	events chan Event
 
+	// live admits the fops that write bricks (read-locked by each) until
+	// Close (write-locked) sets closed.
+	live   sync.RWMutex
+	closed bool
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
@@ -131,9 +137,17 @@ func Open(v *volume.Volume, opts Options) (*Volume, error) {
 	return m, nil
 }
 
-// Close stops probing and delivering events, and lets go of the bricks.
-// The caller unmounts first.
+// Close writes every open file's post-op, waits for the fops under way,
+// stops probing and delivering events, and lets go of the bricks. The
+// caller unmounts first; a fop that comes after (a release the kernel
+// sent late) writes nothing.
 func (m *Volume) Close() {
+	if err := m.Flush(context.Background()); err != nil {
+		m.logf("closing: %v", err)
+	}
+	m.live.Lock()
+	m.closed = true
+	m.live.Unlock()
 	close(m.stop)
 	m.wg.Wait()
 	m.release()
@@ -199,12 +213,29 @@ func (m *Volume) set() *engine.Set {
 }
 
 // watchedSet is set, with each brick's fop error recorded in errs, for
-// checkFailed.
-func (m *Volume) watchedSet() (*engine.Set, []error) {
-	s := m.set()
-	errs := make([]error, len(s.Bricks))
+// checkFailed, for a fop that writes the bricks: done ends it. After
+// Close it fails with ENOTCONN, as a client whose bricks are gone.
+func (m *Volume) watchedSet() (s *engine.Set, errs []error, done func(), errno syscall.Errno) {
+	done, errno = m.enter()
+	if errno != 0 {
+		return nil, nil, nil, errno
+	}
+	s = m.set()
+	errs = make([]error, len(s.Bricks))
 	s.OnError = func(i int, err error) { errs[i] = err }
-	return s, errs
+	return s, errs, done, 0
+}
+
+// enter admits a fop that writes the bricks, until Close: Close waits
+// for every fop admitted to end, so nothing is written to a brick after
+// it returns. done ends the fop.
+func (m *Volume) enter() (done func(), errno syscall.Errno) {
+	m.live.RLock()
+	if m.closed {
+		m.live.RUnlock()
+		return nil, syscall.ENOTCONN
+	}
+	return m.live.RUnlock, 0
 }
 
 // upOnly leaves the bricks of s that are down out, for checkFailed.
@@ -394,6 +425,31 @@ func healthy(b *brick.Brick, need uint64) error {
 	free, size := st.Bavail*uint64(st.Bsize), st.Blocks*uint64(st.Bsize)
 	if free <= size/100 || free <= need {
 		return fmt.Errorf("%s is full: %d bytes free of %d, %d needed", b.Root, free, size, max(need, size/100)+1)
+	}
+	return healthCheck(b)
+}
+
+// healthCheck writes the time to the brick's .glusterfs/health_check and
+// fsyncs it, as GlusterFS's posix health check does: a disk that fails
+// writes (an ext4 that aborted its journal answers EIO before it shows
+// read-only) stays down.
+func healthCheck(b *brick.Brick) error {
+	f, err := b.OpenOrCreate(b.GlusterPath("health_check"), os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("health check: %w", err)
+	}
+	err = f.Truncate(0)
+	if err == nil {
+		_, err = f.WriteAt([]byte(time.Now().UTC().Format(time.RFC3339Nano)+"\n"), 0)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("health check of %s: %w", b.Root, err)
 	}
 	return nil
 }
