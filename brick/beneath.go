@@ -100,6 +100,9 @@ func (b *Brick) withRoot(f func(fd int) error) error {
 // be unmounted. Every later access fails with ErrClosed; open a new Brick
 // to use the directory again.
 func (b *Brick) Close() error {
+	if b.locks != nil {
+		b.closeCounterLocks()
+	}
 	r := b.rootDir
 	if r == nil {
 		return nil

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 )
 
 // Namespaces an xattr key may live in. GlusterFS always uses trusted;
@@ -32,7 +33,16 @@ type Brick struct {
 	// walked up to the root, and a chain of directories cost the square
 	// of its depth.
 	dirs *DirCache
+	// locks serializes counter updates (lockCounters); handleDirs marks
+	// the .glusterfs/xx/yy directories known to exist, so a new handle
+	// does not try to make its directory every time.
+	locks      *counterLocks
+	handleDirs *[handleDirWords]atomic.Uint64
 }
+
+// handleDirWords is the size of the bitmap of handle directories: one bit
+// for each of the 65,536 .glusterfs/xx/yy.
+const handleDirWords = 65536 / 64
 
 // dirCacheLimit bounds a brick's directory cache (see DirCache).
 const dirCacheLimit = 1 << 14
@@ -47,7 +57,7 @@ func Open(root, ns string) (*Brick, error) {
 	if err != nil {
 		return nil, fmt.Errorf("brick %s: %w", root, err)
 	}
-	b := &Brick{Root: abs, NS: ns, rootDir: new(rootDir), dirs: NewDirCache(dirCacheLimit)}
+	b := &Brick{Root: abs, NS: ns, rootDir: new(rootDir), dirs: NewDirCache(dirCacheLimit), locks: new(counterLocks), handleDirs: new([handleDirWords]atomic.Uint64)}
 	fi, err := os.Stat(abs)
 	if err != nil {
 		return nil, b.errorf("open", "/", err)
@@ -66,7 +76,7 @@ func Beneath(root string) *Brick {
 	if err != nil {
 		abs = filepath.Clean(root)
 	}
-	return &Brick{Root: abs, NS: NSTrusted, rootDir: new(rootDir)}
+	return &Brick{Root: abs, NS: NSTrusted, rootDir: new(rootDir), locks: new(counterLocks), handleDirs: new([handleDirWords]atomic.Uint64)}
 }
 
 // DefaultNS is the namespace a process can use: trusted as root, user

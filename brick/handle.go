@@ -62,6 +62,11 @@ func DirHandleTarget(pgfid afr.GFID, name string) string {
 // else in the way of the directory is found by the link or symlink made
 // in it next.
 func (b *Brick) ensureHandleDir(g afr.GFID) error {
+	n := int(g[0])<<8 | int(g[1])
+	word, bit := n/64, uint64(1)<<(n%64)
+	if b.handleDirs != nil && b.handleDirs[word].Load()&bit != 0 {
+		return nil
+	}
 	dir := filepath.Dir(b.HandlePath(g))
 	err := b.Mkdir(dir, 0o700)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -69,6 +74,9 @@ func (b *Brick) ensureHandleDir(g afr.GFID) error {
 	}
 	if err != nil && !errors.Is(err, fs.ErrExist) {
 		return b.errorf("create handle directory", dir, err)
+	}
+	if b.handleDirs != nil {
+		b.handleDirs[word].Or(bit)
 	}
 	return nil
 }
@@ -81,6 +89,16 @@ func (b *Brick) LinkFileHandle(abs string, g afr.GFID) error {
 	}
 	h := b.HandlePath(g)
 	err := b.Link(abs, h)
+	if errors.Is(err, fs.ErrNotExist) && b.handleDirs != nil {
+		// The directory was known, and is gone (removed behind afrkit's
+		// back): make it again.
+		n := int(g[0])<<8 | int(g[1])
+		b.handleDirs[n/64].And(^(uint64(1) << (n % 64)))
+		if err := b.ensureHandleDir(g); err != nil {
+			return err
+		}
+		err = b.Link(abs, h)
+	}
 	if errors.Is(err, fs.ErrExist) {
 		if same, serr := b.sameFile(abs, h); serr == nil && same {
 			return nil

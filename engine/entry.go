@@ -183,7 +183,7 @@ func (s *Set) Rename(ctx context.Context, oldPath, newPath string, noReplace boo
 // is up as one entry transaction on p's parent: the pre-op marks the
 // parent dirty where AFR does and, under granular entry heal, names the
 // entry in the parent's entry-changes index; op runs once per locked
-// brick, in turn, never concurrently, with the parent's gfid there; mark,
+// brick, in turn (with Set.Parallel, at once), with the parent's gfid there; mark,
 // when not nil, is called when op succeeded on a quorum but not on every
 // brick, with which failed; and the post-op blames the bricks that failed
 // on the parent, and keeps the entry-changes name while a brick misses

@@ -36,7 +36,7 @@ func (s *Set) BeginData(f Inode) (*DataSession, error) {
 }
 
 // Write runs op on every brick the session still runs on (locked, not
-// failed), in turn. op's error fails that brick for the rest of the
+// failed), in turn (with Set.Parallel, at once). op's error fails that brick for the rest of the
 // session; the post-op will blame it. Write fails, with the first failed
 // brick's error (or ErrNoQuorum), when it stands on no brick or on fewer
 // than the quorum.

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sync"
 	"syscall"
 
 	"github.com/afrkit/afrkit/afr"
@@ -44,6 +45,11 @@ type Set struct {
 	// on (a mount takes a failing disk down by it). It is called from
 	// the goroutine running the transaction, never concurrently.
 	OnError func(i int, err error)
+	// Parallel runs each step of a transaction (pre-op, fop, post-op) on
+	// every brick at once, one goroutine per brick, instead of one brick
+	// after the other: a fop's callbacks must then be safe to call
+	// concurrently for different bricks (each touches only its own).
+	Parallel bool
 }
 
 // ErrNoQuorum is returned, with nothing written, when fewer bricks than
@@ -60,9 +66,9 @@ var ErrNoQuorum = fmt.Errorf("quorum not met: %w", syscall.EROFS)
 // succeeded, takes the dirty mark back, and keeps the heal index as
 // GlusterFS's index xlator keeps it.
 //
-// op is called once per up brick, one brick after the other, never
-// concurrently, with the copy's absolute path; its error marks that brick
-// failed for this fop. InodeOp returns which bricks failed (down ones
+// op is called once per up brick, one brick after the other (with
+// Parallel, all at once), with the copy's absolute path; its error marks
+// that brick failed for this fop. InodeOp returns which bricks failed (down ones
 // included), and an error when the fop succeeded on none (the first
 // brick's error, so errors.Is sees its errno), or on fewer than the
 // quorum, or a changelog could not be written.
@@ -167,19 +173,20 @@ func (s *Set) begin(t txn) (*session, error) {
 	if !x.pre.Dirtied() {
 		return x, nil
 	}
-	for i := range s.Bricks {
-		if !x.locked[i] {
-			continue
-		}
+	errs := s.each(func(i int) bool { return x.locked[i] }, func(i int) error {
 		for _, in := range x.at[i] {
 			if err := s.addDirty(i, in, x.pre.Dirty); err != nil {
-				return x, fmt.Errorf("pre-op on %s: %w", s.Bricks[i], err)
+				return err
 			}
 		}
 		if t.preOp != nil {
-			if err := t.preOp(i, x.at[i]); err != nil {
-				return x, fmt.Errorf("pre-op on %s: %w", s.Bricks[i], err)
-			}
+			return t.preOp(i, x.at[i])
+		}
+		return nil
+	})
+	for i, err := range errs {
+		if err != nil {
+			return x, fmt.Errorf("pre-op on %s: %w", s.Bricks[i], err)
 		}
 	}
 	return x, nil
@@ -217,22 +224,51 @@ func (s *Set) find(b *brick.Brick, inodes []Inode) ([]inodeAt, error) {
 // A brick the fop has not reached when ctx ends is failed, as a brick
 // lost mid-fop. It returns how many bricks op succeeded on.
 func (x *session) apply(ctx context.Context, op func(i int, b *brick.Brick, at []inodeAt) error) int {
-	ok := 0
-	for i, b := range x.s.Bricks {
-		if !x.locked[i] || x.failed[i] {
-			continue
-		}
+	errs := x.s.each(func(i int) bool { return x.locked[i] && !x.failed[i] }, func(i int) error {
 		if err := ctx.Err(); err != nil {
-			x.fail(i, err)
-			continue
+			return err
 		}
-		if err := op(i, b, x.at[i]); err != nil {
+		return op(i, x.s.Bricks[i], x.at[i])
+	})
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case !x.locked[i] || x.failed[i]:
+		case err != nil:
 			x.fail(i, err)
-			continue
+		default:
+			ok++
 		}
-		ok++
 	}
 	return ok
+}
+
+// each calls fn for every brick on is true for: one after the other, or
+// with Parallel all at once, one goroutine per brick. It returns each
+// brick's error.
+func (s *Set) each(on func(i int) bool, fn func(i int) error) []error {
+	errs := make([]error, len(s.Bricks))
+	if !s.Parallel {
+		for i := range s.Bricks {
+			if on(i) {
+				errs[i] = fn(i)
+			}
+		}
+		return errs
+	}
+	var wg sync.WaitGroup
+	for i := range s.Bricks {
+		if !on(i) {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(i)
+		}()
+	}
+	wg.Wait()
+	return errs
 }
 
 // fail records that the fop failed on brick i.
@@ -282,19 +318,20 @@ func (x *session) finish(ctx context.Context) ([]bool, error) {
 	}
 	post := afr.PlanPostOp(t.kind, x.pre, lockedFailed)
 	if !post.Skip {
-		for i := range s.Bricks {
-			if !post.On[i] {
-				continue
-			}
+		errs := s.each(func(i int) bool { return post.On[i] }, func(i int) error {
 			for _, in := range x.at[i] {
 				if err := s.postOp(i, in, post); err != nil {
-					return x.failed, fmt.Errorf("post-op on %s: %w", s.Bricks[i], err)
+					return err
 				}
 			}
 			if t.postOp != nil {
-				if err := t.postOp(i, x.at[i], anyFailed); err != nil {
-					return x.failed, fmt.Errorf("post-op on %s: %w", s.Bricks[i], err)
-				}
+				return t.postOp(i, x.at[i], anyFailed)
+			}
+			return nil
+		})
+		for i, err := range errs {
+			if err != nil {
+				return x.failed, fmt.Errorf("post-op on %s: %w", s.Bricks[i], err)
 			}
 		}
 	}

@@ -103,6 +103,36 @@ func (n *node) open(flags uint32) (*file, syscall.Errno) {
 	return f, 0
 }
 
+// openNew opens a file the caller just made on the bricks in made: every
+// copy is new and the same, so there is nothing to look up, and reads
+// come from the first.
+func (n *node) openNew(flags uint32, made []bool) (*file, syscall.Errno) {
+	bs := n.m.upBricks()
+	f := &file{n: n, m: n.m, bricks: bs, fds: make([]*os.File, len(bs)), readFrom: -1}
+	var last error = syscall.EIO
+	for i, b := range bs {
+		if b == nil || !made[i] {
+			continue
+		}
+		fd, err := b.OpenFile(b.HandlePath(n.gfid), int(flags)&syscall.O_ACCMODE)
+		if err != nil {
+			last = err
+			continue
+		}
+		f.fds[i] = fd
+		if f.readFrom < 0 {
+			f.readFrom = i
+		}
+	}
+	if f.readFrom < 0 {
+		return nil, toErrno(last)
+	}
+	n.m.mu.Lock()
+	n.m.files[f] = struct{}{}
+	n.m.mu.Unlock()
+	return f, 0
+}
+
 // letGo closes the file's descriptor on brick i, which went down.
 func (f *file) letGo(i int) {
 	f.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -39,6 +40,19 @@ type node struct {
 	// read this file from while it is in split-brain.
 	choiceMu sync.Mutex
 	choice   *choice
+
+	// src is the copy the last full lookup found readable, as AFR keeps
+	// the read subvolume in the inode's context until the next lookup;
+	// -1 until one has run.
+	src atomic.Int32
+}
+
+// newNode is a node for the inode g of type t, whose readable copy is
+// src (-1: not known yet).
+func newNode(m *Volume, g afr.GFID, t afr.FileType, src int) *node {
+	n := &node{m: m, gfid: g, typ: t}
+	n.src.Store(int32(src))
+	return n
 }
 
 // lockNames takes the entry locks of the directories a fop changes names
@@ -85,7 +99,7 @@ var (
 
 // Root is the node of the volume's root directory, for gofs.Mount.
 func (m *Volume) Root() gofs.InodeEmbedder {
-	return &node{m: m, gfid: brick.RootGFID, typ: afr.TypeDirectory}
+	return newNode(m, brick.RootGFID, afr.TypeDirectory, -1)
 }
 
 // path is the node's volume path now.
@@ -130,8 +144,11 @@ func (n *node) lookupChild(ctx context.Context, p string, out *fuse.EntryOut) (*
 		return nil, toErrno(err)
 	}
 	fillAttr(&out.Attr, &st, c.replies[src])
-	child := &node{m: n.m, gfid: g, typ: t}
-	return n.NewInode(ctx, child, stableAttr(g, t, st.Mode)), 0
+	child := newNode(n.m, g, t, src)
+	in := n.NewInode(ctx, child, stableAttr(g, t, st.Mode))
+	// An inode go-fuse knew already keeps its node: it learns the copy.
+	in.Operations().(*node).src.Store(int32(src))
+	return in, 0
 }
 
 // Getattr stats the node on a readable copy, or, for an open file,
@@ -152,6 +169,7 @@ func (n *node) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOu
 		// its size is the file's.
 		src = k
 	}
+	n.src.Store(int32(src))
 	var st syscall.Stat_t
 	if err := c.bricks[src].Lstat(c.abs[src], &st); err != nil {
 		return toErrno(err)
@@ -199,18 +217,50 @@ func (n *node) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttr
 					return err
 				}
 			}
-			if setA || setM {
-				if err := setTimes(b, abs, n.path(), setA, atime, setM, mtime); err != nil {
-					return err
-				}
-			}
-			return touchCtime(b, abs, n.path(), now)
+			return setTimes(b, abs, n.path(), now, setA, atime, setM, mtime)
 		}
 		if errno := n.inodeOp(ctx, afr.Metadata, op); errno != 0 {
 			return errno
 		}
 	}
+	if errno := n.statSource(out); errno == 0 {
+		return 0
+	}
 	return n.Getattr(ctx, fh, out)
+}
+
+// statSource answers a stat from the copy the last lookup found readable
+// alone, without reading every brick: what a setattr answers with.
+func (n *node) statSource(out *fuse.AttrOut) syscall.Errno {
+	src := int(n.src.Load())
+	if src < 0 {
+		return syscall.ENOENT
+	}
+	bs := n.m.upBricks()
+	if src >= len(bs) || bs[src] == nil {
+		return syscall.ENOTCONN
+	}
+	b := bs[src]
+	var abs string
+	var err error
+	if n.typ == afr.TypeDirectory {
+		abs, err = b.Abs(n.path())
+	} else {
+		abs = b.HandlePath(n.gfid)
+	}
+	if err != nil {
+		return toErrno(err)
+	}
+	var st syscall.Stat_t
+	if err := b.Lstat(abs, &st); err != nil {
+		return toErrno(err)
+	}
+	r := afr.Reply{GFID: n.gfid, Type: n.typ, Size: st.Size}
+	if md, ok, err := b.ReadMdata(abs, n.path()); err == nil && ok {
+		r.Mtime, r.Ctime = md.Mtime, md.Ctime
+	}
+	fillAttr(&out.Attr, &st, r)
+	return 0
 }
 
 // modeBits turns st_mode permission, set-id and sticky bits into an
@@ -229,30 +279,33 @@ func modeBits(mode uint32) fs.FileMode {
 	return m
 }
 
-// setTimes sets the copy's atime and mtime where asked, keeping the other,
-// and records them in the mdata xattr, as posix_setattr does with the
-// ctime feature on.
-func setTimes(b *brick.Brick, abs, p string, setA bool, atime time.Time, setM bool, mtime time.Time) error {
-	a, mt := int64(brick.KeepTime), int64(brick.KeepTime)
-	if setA {
-		a = atime.UnixNano()
-	}
-	if setM {
-		mt = mtime.UnixNano()
-	}
-	if err := b.Utimes(abs, a, mt); err != nil {
-		return err
+// setTimes sets the copy's atime and mtime where asked, keeping the
+// other, and records them, with the change time now, in the mdata xattr
+// (one read and one write), as posix_setattr does with the ctime feature.
+func setTimes(b *brick.Brick, abs, p string, now time.Time, setA bool, atime time.Time, setM bool, mtime time.Time) error {
+	if setA || setM {
+		a, mt := int64(brick.KeepTime), int64(brick.KeepTime)
+		if setA {
+			a = atime.UnixNano()
+		}
+		if setM {
+			mt = mtime.UnixNano()
+		}
+		if err := b.Utimes(abs, a, mt); err != nil {
+			return err
+		}
 	}
 	md, ok, err := b.ReadMdata(abs, p)
 	if err != nil || !ok {
 		return err
 	}
 	if setA {
-		md.Atime = afr.Timespec{Sec: a / 1e9, Nsec: a % 1e9}
+		md.Atime = afr.Timespec{Sec: atime.Unix(), Nsec: int64(atime.Nanosecond())}
 	}
 	if setM {
-		md.Mtime = afr.Timespec{Sec: mt / 1e9, Nsec: mt % 1e9}
+		md.Mtime = afr.Timespec{Sec: mtime.Unix(), Nsec: int64(mtime.Nanosecond())}
 	}
+	md.Ctime = afr.Timespec{Sec: now.Unix(), Nsec: int64(now.Nanosecond())}
 	return b.SetMdata(abs, p, md)
 }
 
@@ -400,10 +453,19 @@ func (n *node) owner(ctx context.Context, dirMode uint32, dirGID uint32) *brick.
 // newEntry makes name in this directory as one entry transaction, then
 // looks it up.
 func (n *node) newEntry(ctx context.Context, name string, e brick.NewEntry, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	child, _, errno := n.makeEntry(ctx, name, e, out)
+	return child, errno
+}
+
+// makeEntry makes name in this directory as one entry transaction and
+// answers for the new entry from a copy the transaction made (every copy
+// it made is the same): no lookup of every brick. It returns which bricks
+// have the entry.
+func (n *node) makeEntry(ctx context.Context, name string, e brick.NewEntry, out *fuse.EntryOut) (*gofs.Inode, []bool, syscall.Errno) {
 	p := n.child(name)
-	var dir fuse.AttrOut
-	if errno := n.Getattr(ctx, nil, &dir); errno != 0 {
-		return nil, errno
+	var dir syscall.Stat_t
+	if errno := n.statOne(n.path(), &dir); errno != 0 {
+		return nil, nil, errno
 	}
 	e.Path = p
 	e.Owner = n.owner(ctx, dir.Mode, dir.Gid)
@@ -411,18 +473,73 @@ func (n *node) newEntry(ctx context.Context, name string, e brick.NewEntry, out 
 		e.Mode |= fs.ModeSetgid
 	}
 	e.NoSync = true
+	if e.Times == nil {
+		e.Times = now()
+	}
 	defer lockNames(n)()
 	s, errs, done, errno := n.m.watchedSet()
 	if errno != 0 {
-		return nil, errno
+		return nil, nil, errno
 	}
 	defer done()
-	_, _, err := s.Create(uninterrupted(ctx), e, nil)
+	g, failed, err := s.Create(uninterrupted(ctx), e, nil)
 	n.m.checkFailed(upOnly(s), errs)
 	if err != nil {
-		return nil, toErrno(err)
+		return nil, nil, toErrno(err)
 	}
-	return n.lookupChild(ctx, p, out)
+	made := make([]bool, len(failed))
+	src := -1
+	for i := range failed {
+		made[i] = s.Up[i] && !failed[i]
+		if made[i] && src < 0 {
+			src = i
+		}
+	}
+	if src < 0 {
+		return nil, nil, syscall.EIO
+	}
+	b := s.Bricks[src]
+	abs, err := b.Abs(p)
+	if err != nil {
+		return nil, nil, toErrno(err)
+	}
+	var st syscall.Stat_t
+	if err := b.Lstat(abs, &st); err != nil {
+		return nil, nil, toErrno(err)
+	}
+	r := afr.Reply{GFID: g, Type: e.Type, Size: st.Size}
+	if e.Times != nil {
+		r.Mtime, r.Ctime = e.Times.Mtime, e.Times.Ctime
+	}
+	fillAttr(&out.Attr, &st, r)
+	child := newNode(n.m, g, e.Type, src)
+	return n.NewInode(ctx, child, stableAttr(g, e.Type, st.Mode)), made, 0
+}
+
+// now is the time a new entry records on every copy.
+func now() *brick.Mdata {
+	t := time.Now()
+	ts := afr.Timespec{Sec: t.Unix(), Nsec: int64(t.Nanosecond())}
+	return &brick.Mdata{Ctime: ts, Mtime: ts, Atime: ts}
+}
+
+// statOne stats volume path p on the first brick that is up and has it:
+// enough for what a create needs of its directory (mode and group).
+func (n *node) statOne(p string, st *syscall.Stat_t) syscall.Errno {
+	var last error = syscall.ENOTCONN
+	for _, b := range n.m.upBricks() {
+		if b == nil {
+			continue
+		}
+		abs, err := b.Abs(p)
+		if err == nil {
+			if err = b.Lstat(abs, st); err == nil {
+				return 0
+			}
+		}
+		last = err
+	}
+	return toErrno(last)
 }
 
 func (n *node) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
@@ -442,11 +559,12 @@ func (n *node) Symlink(ctx context.Context, target, name string, out *fuse.Entry
 }
 
 func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
-	child, errno := n.newEntry(ctx, name, brick.NewEntry{Type: afr.TypeRegular, Mode: modeBits(mode)}, out)
+	e := brick.NewEntry{Type: afr.TypeRegular, Mode: modeBits(mode), Times: now()}
+	child, made, errno := n.makeEntry(ctx, name, e, out)
 	if errno != 0 {
 		return nil, nil, 0, errno
 	}
-	f, errno := child.Operations().(*node).open(flags &^ (syscall.O_CREAT | syscall.O_EXCL | syscall.O_TRUNC))
+	f, errno := child.Operations().(*node).openNew(flags&^(syscall.O_CREAT|syscall.O_EXCL|syscall.O_TRUNC), made)
 	if errno != 0 {
 		return nil, nil, 0, errno
 	}

@@ -200,7 +200,10 @@ func (m *Volume) set() *engine.Set {
 	defer m.mu.Unlock()
 	s := &engine.Set{Bricks: make([]*brick.Brick, len(m.bricks)), Indexes: make([]*index.Index, len(m.bricks)),
 		Keys: m.keys, Up: make([]bool, len(m.bricks)), QuorumCount: m.afrOpts.QuorumCount,
-		Optimistic: m.vol.Option("cluster.optimistic-change-log", "on") != "off", Granular: m.afrOpts.GranularEntryHeal}
+		Optimistic: m.vol.Option("cluster.optimistic-change-log", "on") != "off", Granular: m.afrOpts.GranularEntryHeal,
+		// The bricks are separate disks: each step goes to all at once,
+		// as AFR winds a fop to every child before any answers.
+		Parallel: true}
 	for i, b := range m.bricks {
 		// A down brick keeps a stand-in so the set's shape stays; Up
 		// false means it is never touched.

@@ -56,10 +56,15 @@ func (n *node) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, 
 	var v []byte
 	var ok bool
 	var errno syscall.Errno
-	if attr == xattrSplitBrainStatus {
+	switch {
+	case attr == xattrSplitBrainStatus:
 		v, errno = n.splitBrainStatus()
 		ok = true
-	} else {
+	case !strings.HasPrefix(attr, "user."):
+		// security.capability, which the kernel asks for before every
+		// write, and the other namespaces: never a client's here.
+		return 0, syscall.ENODATA
+	default:
 		v, ok, errno = n.xattrValue(attr)
 	}
 	if errno != 0 {
