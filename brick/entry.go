@@ -297,6 +297,19 @@ func (b *Brick) readCountersIf(r *afr.Reply, a at, pendingKeys []string, present
 }
 
 func (b *Brick) replyAbs(abs, volPath string, pendingKeys []string) (afr.Reply, error) {
+	var st syscall.Stat_t
+	return b.replyAbsStat(abs, volPath, pendingKeys, &st)
+}
+
+// ReplyAtStat is ReplyAt that also fills st with the copy's lstat (left
+// alone when the copy is not there): a FUSE lookup answers with both.
+func (b *Brick) ReplyAtStat(abs, name string, pendingKeys []string, st *syscall.Stat_t) (afr.Reply, error) {
+	r, err := b.replyAbsStat(abs, name, pendingKeys, st)
+	r.Name = b.Root
+	return r, err
+}
+
+func (b *Brick) replyAbsStat(abs, volPath string, pendingKeys []string, st *syscall.Stat_t) (afr.Reply, error) {
 	r := afr.Reply{Name: b.Root, Pending: make([]afr.Changelog, len(pendingKeys))}
 	a, err := b.resolve("stat", abs)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -307,15 +320,14 @@ func (b *Brick) replyAbs(abs, volPath string, pendingKeys []string) (afr.Reply, 
 		return r, b.errorf("stat", volPath, err)
 	}
 	defer a.close()
-	var st syscall.Stat_t
-	if err := a.lstat(&st); err != nil {
+	if err := a.lstat(st); err != nil {
 		if errors.Is(err, syscall.ENOENT) {
 			r.Answered = true
 			return r, nil
 		}
 		return r, b.errorf("stat", volPath, err)
 	}
-	return b.replyAt(a, volPath, &st, pendingKeys)
+	return b.replyAt(a, volPath, st, pendingKeys)
 }
 
 // replyStat is the rest of a full reply once the entry's lstat is known.

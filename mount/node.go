@@ -121,7 +121,7 @@ func (n *node) inode() engine.Inode {
 }
 
 // stableAttr is what go-fuse keys inodes by.
-func stableAttr(g afr.GFID, t afr.FileType, mode uint32) gofs.StableAttr {
+func stableAttr(g afr.GFID, mode uint32) gofs.StableAttr {
 	return gofs.StableAttr{Mode: mode & syscall.S_IFMT, Ino: ino(g)}
 }
 
@@ -139,13 +139,10 @@ func (n *node) lookupChild(ctx context.Context, p string, out *fuse.EntryOut) (*
 	if errno != 0 {
 		return nil, errno
 	}
-	var st syscall.Stat_t
-	if err := c.bricks[src].Lstat(c.abs[src], &st); err != nil {
-		return nil, toErrno(err)
-	}
-	fillAttr(&out.Attr, &st, c.replies[src])
+	st := &c.stats[src]
+	fillAttr(&out.Attr, st, c.replies[src])
 	child := newNode(n.m, g, t, src)
-	in := n.NewInode(ctx, child, stableAttr(g, t, st.Mode))
+	in := n.NewInode(ctx, child, stableAttr(g, st.Mode))
 	// An inode go-fuse knew already keeps its node: it learns the copy.
 	in.Operations().(*node).src.Store(int32(src))
 	return in, 0
@@ -170,11 +167,7 @@ func (n *node) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOu
 		src = k
 	}
 	n.src.Store(int32(src))
-	var st syscall.Stat_t
-	if err := c.bricks[src].Lstat(c.abs[src], &st); err != nil {
-		return toErrno(err)
-	}
-	fillAttr(&out.Attr, &st, c.replies[src])
+	fillAttr(&out.Attr, &c.stats[src], c.replies[src])
 	return 0
 }
 
@@ -513,7 +506,7 @@ func (n *node) makeEntry(ctx context.Context, name string, e brick.NewEntry, out
 	}
 	fillAttr(&out.Attr, &st, r)
 	child := newNode(n.m, g, e.Type, src)
-	return n.NewInode(ctx, child, stableAttr(g, e.Type, st.Mode)), made, 0
+	return n.NewInode(ctx, child, stableAttr(g, st.Mode)), made, 0
 }
 
 // now is the time a new entry records on every copy.

@@ -3,6 +3,7 @@ package mount
 import (
 	"errors"
 	"io/fs"
+	"sync"
 	"syscall"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -17,7 +18,9 @@ type copies struct {
 	bricks  []*brick.Brick
 	abs     []string
 	replies []afr.Reply
-	errs    []error
+	// stats are the copies' lstat, read with the replies.
+	stats []syscall.Stat_t
+	errs  []error
 }
 
 // lookup reads volume path p on every brick that is up.
@@ -39,26 +42,34 @@ func (n *node) copies() copies {
 // finds it; p names it in errors.
 func (m *Volume) read(p string, where func(b *brick.Brick) (string, error)) copies {
 	bs := m.upBricks()
-	c := copies{bricks: bs, abs: make([]string, len(bs)), replies: make([]afr.Reply, len(bs)), errs: make([]error, len(bs))}
+	c := copies{bricks: bs, abs: make([]string, len(bs)), replies: make([]afr.Reply, len(bs)),
+		stats: make([]syscall.Stat_t, len(bs)), errs: make([]error, len(bs))}
+	// Every brick at once, as afr_lookup winds to every child.
+	var wg sync.WaitGroup
 	for i, b := range bs {
 		if b == nil {
 			continue
 		}
-		abs, err := where(b)
-		if err == nil {
-			var r afr.Reply
-			r, err = b.ReplyAt(abs, p, m.keys)
-			switch {
-			case err == nil:
-				c.replies[i] = r
-			case errors.Is(err, fs.ErrNotExist):
-				// Answered, without the entry.
-				c.replies[i] = afr.Reply{Name: b.Root, Answered: true}
-				err = nil
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			abs, err := where(b)
+			if err == nil {
+				var r afr.Reply
+				r, err = b.ReplyAtStat(abs, p, m.keys, &c.stats[i])
+				switch {
+				case err == nil:
+					c.replies[i] = r
+				case errors.Is(err, fs.ErrNotExist):
+					// Answered, without the entry.
+					c.replies[i] = afr.Reply{Name: b.Root, Answered: true}
+					err = nil
+				}
 			}
-		}
-		c.abs[i], c.errs[i] = abs, err
+			c.abs[i], c.errs[i] = abs, err
+		}()
 	}
+	wg.Wait()
 	m.checkFailed(bs, c.errs)
 	return c
 }
