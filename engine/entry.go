@@ -98,11 +98,7 @@ func forgetName(b *brick.Brick, g, pgfid afr.GFID, name string) error {
 func (s *Set) Link(ctx context.Context, oldPath, newPath string) ([]bool, error) {
 	_, name := brick.SplitPath(newPath)
 	link := func(_ int, b *brick.Brick, pgfid afr.GFID) error {
-		oldAbs, err := b.Abs(oldPath)
-		if err != nil {
-			return err
-		}
-		newAbs, err := b.Abs(newPath)
+		oldAbs, newAbs, err := bothAbs(b, oldPath, newPath)
 		if err != nil {
 			return err
 		}
@@ -112,6 +108,17 @@ func (s *Set) Link(ctx context.Context, oldPath, newPath string) ([]bool, error)
 		return b.AddGfid2path(newAbs, pgfid, name)
 	}
 	return s.entryTxn(ctx, newPath, link, nil)
+}
+
+// bothAbs is where the volume paths a link or rename names are on b.
+func bothAbs(b *brick.Brick, oldPath, newPath string) (oldAbs, newAbs string, err error) {
+	if oldAbs, err = b.Abs(oldPath); err != nil {
+		return "", "", err
+	}
+	if newAbs, err = b.Abs(newPath); err != nil {
+		return "", "", err
+	}
+	return oldAbs, newAbs, nil
 }
 
 // Rename renames oldPath to newPath on every brick that is up, as one
@@ -131,11 +138,7 @@ func (s *Set) Rename(ctx context.Context, oldPath, newPath string, noReplace boo
 	}
 	rename := func(_ int, b *brick.Brick, at []inodeAt) error {
 		oldPG, newPG := at[0].gfid, at[len(at)-1].gfid
-		oldAbs, err := b.Abs(oldPath)
-		if err != nil {
-			return err
-		}
-		newAbs, err := b.Abs(newPath)
+		oldAbs, newAbs, err := bothAbs(b, oldPath, newPath)
 		if err != nil {
 			return err
 		}

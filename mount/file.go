@@ -30,6 +30,9 @@ type file struct {
 	bricks   []*brick.Brick
 	fds      []*os.File // nil where not open (down, or without the file)
 	readFrom int        // -1: no copy may be read (split-brain)
+	// readable are the copies afr.Readable allowed when the file was
+	// opened: the only ones reads may move to.
+	readable []bool
 	sess     *engine.DataSession
 	// written: the session changed content, so its post-op records a
 	// modification time in the copies' mdata.
@@ -76,9 +79,9 @@ func (n *node) open(flags uint32) (*file, syscall.Errno) {
 		f.fds[i] = fd
 	}
 	n.m.checkFailed(c.bricks, errs)
-	readable := afr.Readable(c.replies, afr.Data, true)
-	for i := range readable {
-		if readable[i] && f.fds[i] != nil {
+	f.readable = afr.Readable(c.replies, afr.Data, true)
+	for i := range f.readable {
+		if f.readable[i] && f.fds[i] != nil {
 			f.readFrom = i
 			break
 		}
@@ -108,7 +111,7 @@ func (n *node) open(flags uint32) (*file, syscall.Errno) {
 // come from the first.
 func (n *node) openNew(flags uint32, made []bool) (*file, syscall.Errno) {
 	bs := n.m.upBricks()
-	f := &file{n: n, m: n.m, bricks: bs, fds: make([]*os.File, len(bs)), readFrom: -1}
+	f := &file{n: n, m: n.m, bricks: bs, fds: make([]*os.File, len(bs)), readFrom: -1, readable: made}
 	var last error = syscall.EIO
 	for i, b := range bs {
 		if b == nil || !made[i] {
@@ -155,7 +158,7 @@ func (f *file) otherSource(i int) int {
 		failed = f.sess.Failed()
 	}
 	for k, fd := range f.fds {
-		if k == i || fd == nil || (failed != nil && failed[k]) {
+		if k == i || fd == nil || !f.readable[k] || (failed != nil && failed[k]) {
 			continue
 		}
 		return k
