@@ -277,8 +277,10 @@ func (pc *propCase) allCommands(rng *rand.Rand) []propCommand {
 			lines, err := fsck.Restore(roots, pc.v.V.XattrNS, "prop", dry)
 			var out []string
 			for _, l := range lines {
-				// "would restore /a (class)" plans "restored /a (class)".
-				out = append(out, strings.Replace(l, ": would restore ", ": restored ", 1))
+				// "would restore /a (class)" plans "restored /a (class)",
+				// "would rename /b back to /a" plans "renamed /b back to /a".
+				l = strings.Replace(l, ": would restore ", ": restored ", 1)
+				out = append(out, strings.Replace(l, ": would rename ", ": renamed ", 1))
 			}
 			return out, err
 		}},
