@@ -220,7 +220,7 @@ func (b *Brick) SetRawXattr(abs, name, full string, v []byte) error {
 		return b.errorf("write "+full, name, err)
 	}
 	defer a.close()
-	if err := unix.Lsetxattr(a.proc(), full, v, 0); err != nil {
+	if err := a.setxattr(full, v, 0); err != nil {
 		return b.errorf("write "+full, name, normalizeXattrErr(err))
 	}
 	return nil

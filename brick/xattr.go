@@ -53,7 +53,7 @@ func (b *Brick) setXattr(abs, k string, v []byte, create bool) error {
 		return err
 	}
 	defer a.close()
-	if err := xattr.LSetWithFlags(a.proc(), b.key(k), v, flags); err != nil {
+	if err := a.setxattr(b.key(k), v, flags); err != nil {
 		return normalizeXattrErr(err)
 	}
 	return nil

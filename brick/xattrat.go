@@ -61,6 +61,39 @@ func listxattrat(dir int, name string, buf []byte) (int, error) {
 	return int(n), nil
 }
 
+func setxattrat(dir int, name, key string, value []byte, flags int) error {
+	p, err := unix.BytePtrFromString(name)
+	if err != nil {
+		return err
+	}
+	k, err := unix.BytePtrFromString(key)
+	if err != nil {
+		return err
+	}
+	args := xattrArgs{size: uint32(len(value)), flags: uint32(flags)}
+	if len(value) > 0 {
+		args.value = uint64(uintptr(unsafe.Pointer(&value[0])))
+	}
+	_, _, errno := unix.Syscall6(unix.SYS_SETXATTRAT, uintptr(dir), uintptr(unsafe.Pointer(p)), unix.AT_SYMLINK_NOFOLLOW,
+		uintptr(unsafe.Pointer(k)), uintptr(unsafe.Pointer(&args)), unsafe.Sizeof(args))
+	runtime.KeepAlive(value)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// setxattr writes key as lsetxattr does, with its flags (XATTR_CREATE,
+// XATTR_REPLACE): through setxattrat(2) (Linux 6.13), or the /proc name
+// on an older kernel. Every fop of the mount writes xattrs.
+func (a at) setxattr(key string, value []byte, flags int) error {
+	err := setxattrat(a.dir, a.name, key, value, flags)
+	if errors.Is(err, unix.ENOSYS) {
+		return unix.Lsetxattr(a.proc(), key, value, flags)
+	}
+	return err
+}
+
 // getxattrInto reads key into buf as lgetxattr does (a nil buf asks for
 // the size).
 func (a at) getxattrInto(key string, buf []byte) (int, error) {

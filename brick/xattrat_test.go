@@ -67,3 +67,50 @@ func TestXattrAtReadsWhatProcReads(t *testing.T) {
 		t.Errorf("an absent key: %v, want ErrNoAttr", err)
 	}
 }
+
+// TestSetxattrAtWritesWhatProcReads: setxattrat, relative to the parent's
+// descriptor, writes what the /proc name then reads, keeps XATTR_CREATE's
+// refusal of an existing key, and writes on a symlink itself, never on
+// its target.
+func TestSetxattrAtWritesWhatProcReads(t *testing.T) {
+	b, err := Open(t.TempDir(), DefaultNS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(b.Root, "f")
+	if err := os.WriteFile(f, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	key := b.key("afrkit.test")
+	if err := xattr.LSet(f, b.key("probe"), []byte("x")); err != nil {
+		t.Skipf("no %s xattrs here: %v", b.NS, err)
+	}
+	a, err := b.resolve("test", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	if err := a.setxattr(key, []byte("written at"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := xattr.LGet(f, key); err != nil || string(got) != "written at" {
+		t.Errorf("lgetxattr after setxattrat: %q, %v", got, err)
+	}
+	if err := a.setxattr(key, []byte("again"), xattr.XATTR_CREATE); !errors.Is(err, unix.EEXIST) {
+		t.Errorf("XATTR_CREATE over an existing key: %v, want EEXIST", err)
+	}
+	if err := os.Symlink("f", filepath.Join(b.Root, "s")); err != nil {
+		t.Fatal(err)
+	}
+	s, err := b.resolve("test", filepath.Join(b.Root, "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	// A user.* key on a symlink is refused by the kernel; a trusted one is
+	// written on the symlink. Either way the target keeps its value.
+	_ = s.setxattr(key, []byte("through the link"), 0)
+	if got, _ := xattr.LGet(f, key); string(got) != "written at" {
+		t.Errorf("the symlink's target's key is now %q: setxattrat followed the symlink", got)
+	}
+}
