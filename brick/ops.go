@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -409,3 +410,68 @@ func (b *Brick) HasGFIDNamed(g afr.GFID) (exists, dir bool, err error) {
 
 // GFIDAt reads the gfid of the copy at abs.
 func (b *Brick) GFIDAt(abs string) (afr.GFID, error) { return b.gfidAbs(abs, b.RelToRoot(abs)) }
+
+// DirEntry is one name of a directory, with its type and gfid.
+type DirEntry struct {
+	Name string
+	// Mode is the entry's file type bits (S_IFREG, S_IFDIR, ...).
+	Mode uint32
+	GFID afr.GFID
+}
+
+// ReadDirGFIDs lists the directory at abs as ReadDirNames does, each name
+// with its type (from the directory itself) and gfid, read relative to
+// the open directory: one call per name, where a stat and a gfid read by
+// path cost two walks each. A name without a gfid (a create under way, or
+// made on the brick behind the volume's back) is left out.
+func (b *Brick) ReadDirGFIDs(abs, volPath string) ([]DirEntry, error) {
+	f, err := b.OpenDir(abs)
+	if err != nil {
+		return nil, b.errorf("open directory", volPath, err)
+	}
+	defer f.Close()
+	ents, err := f.ReadDir(-1)
+	if err != nil {
+		return nil, b.errorf("read directory", volPath, err)
+	}
+	dir := at{dir: int(f.Fd())}
+	key := b.key(KeyGFID)
+	out := make([]DirEntry, 0, len(ents))
+	for _, e := range ents {
+		name := e.Name()
+		if abs == b.Root && (name == GlusterDir || strings.HasPrefix(name, AnonInodePrefix)) {
+			continue
+		}
+		dir.name = name
+		v, err := dir.getxattr(key)
+		if err != nil {
+			continue
+		}
+		g, err := DecodeGFID(v)
+		if err != nil {
+			continue
+		}
+		out = append(out, DirEntry{Name: name, Mode: unixType(e.Type()), GFID: g})
+	}
+	runtime.KeepAlive(f)
+	return out, nil
+}
+
+// unixType turns an fs.FileMode's type into S_IFMT bits.
+func unixType(t fs.FileMode) uint32 {
+	switch {
+	case t&fs.ModeDir != 0:
+		return syscall.S_IFDIR
+	case t&fs.ModeSymlink != 0:
+		return syscall.S_IFLNK
+	case t&fs.ModeNamedPipe != 0:
+		return syscall.S_IFIFO
+	case t&fs.ModeSocket != 0:
+		return syscall.S_IFSOCK
+	case t&fs.ModeCharDevice != 0:
+		return syscall.S_IFCHR
+	case t&fs.ModeDevice != 0:
+		return syscall.S_IFBLK
+	}
+	return syscall.S_IFREG
+}

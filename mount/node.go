@@ -396,28 +396,14 @@ func (n *node) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 		src = first(present(c.replies))
 	}
 	b := c.bricks[src]
-	names, err := b.ReadDirNames(c.abs[src], p)
+	dents, err := b.ReadDirGFIDs(c.abs[src], p)
 	if err != nil {
 		n.m.checkFailed(c.bricks, oneErr(len(c.bricks), src, err))
 		return nil, toErrno(err)
 	}
-	entries := make([]fuse.DirEntry, 0, len(names))
-	for _, name := range names {
-		abs, err := b.ChildAbs(c.abs[src], name)
-		if err != nil {
-			continue
-		}
-		var st syscall.Stat_t
-		if err := b.Lstat(abs, &st); err != nil {
-			continue
-		}
-		g, err := b.GFIDAt(abs)
-		if err != nil {
-			// A name without a gfid is not the volume's yet (a create
-			// under way, or made on the brick behind its back).
-			continue
-		}
-		entries = append(entries, fuse.DirEntry{Name: name, Mode: st.Mode & syscall.S_IFMT, Ino: ino(g)})
+	entries := make([]fuse.DirEntry, 0, len(dents))
+	for _, d := range dents {
+		entries = append(entries, fuse.DirEntry{Name: d.Name, Mode: d.Mode, Ino: ino(d.GFID)})
 	}
 	return gofs.NewListDirStream(entries), 0
 }
