@@ -5,7 +5,8 @@
 // What it serves is one replica set: an afrkit volume, or the local
 // bricks of a stopped GlusterFS replicate volume. Reads come from a copy
 // afr.Readable allows, never from a blamed one; a file in data
-// split-brain reads EIO. A brick whose fop fails the way failing disks
+// split-brain reads EIO, and GlusterFS's replica.split-brain-* xattrs
+// show, choose and finalize its copy as on a GlusterFS mount. A brick whose fop fails the way failing disks
 // fail (EIO, ENOSPC, EDQUOT, EROFS, or its root gone) is marked down:
 // the fop stands on the others when the quorum allows, they blame it, its
 // descriptors are closed so the operator can unmount the disk, and it is
