@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/afrkit/afrkit/afr"
@@ -344,5 +346,27 @@ func TestReplyListsXattrs(t *testing.T) {
 	}
 	if has := b.KeysPresent(raw); !has(keys[0]) || !has(KeyDirty) {
 		t.Error("KeysPresent trusts the list of a copy without a gfid")
+	}
+}
+
+// TestReadDirGFIDs: a directory's names come with their type and gfid,
+// .glusterfs is left out at the root, and a name without a gfid (made on
+// the brick behind the volume's back) is not listed.
+func TestReadDirGFIDs(t *testing.T) {
+	b := newBrick(t)
+	dir, file := NewGFID(), NewGFID()
+	mustCreate(t, b, NewEntry{Path: "/d", GFID: dir, Type: afr.TypeDirectory, Mode: 0o755})
+	mustCreate(t, b, NewEntry{Path: "/f", GFID: file, Type: afr.TypeRegular, Mode: 0o644, Content: strings.NewReader("x")})
+	if err := os.WriteFile(filepath.Join(b.Root, "stray"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.ReadDirGFIDs(b.Root, "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(got, func(i, j int) bool { return got[i].Name < got[j].Name })
+	want := []DirEntry{{Name: "d", Mode: syscall.S_IFDIR, GFID: dir}, {Name: "f", Mode: syscall.S_IFREG, GFID: file}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("ReadDirGFIDs(/) = %v, want %v", got, want)
 	}
 }
