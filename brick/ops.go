@@ -47,6 +47,12 @@ func (b *Brick) IsInternalKey(full string) bool {
 	return ok && isInternalKey(k)
 }
 
+// internalAtRoot reports whether a name at the brick root is the brick's
+// own, not the volume's: .glusterfs and the anonymous-inode directory.
+func internalAtRoot(name string) bool {
+	return name == GlusterDir || strings.HasPrefix(name, AnonInodePrefix)
+}
+
 // ReadDirNames lists the names in the directory at abs, leaving out what
 // is not part of the volume: .glusterfs and the anonymous-inode directory
 // at the brick root.
@@ -65,10 +71,9 @@ func (b *Brick) ReadDirNames(abs, volPath string) ([]string, error) {
 	}
 	out := names[:0]
 	for _, n := range names {
-		if n == GlusterDir || strings.HasPrefix(n, AnonInodePrefix) {
-			continue
+		if !internalAtRoot(n) {
+			out = append(out, n)
 		}
-		out = append(out, n)
 	}
 	return out, nil
 }
@@ -439,7 +444,7 @@ func (b *Brick) ReadDirGFIDs(abs, volPath string) ([]DirEntry, error) {
 	out := make([]DirEntry, 0, len(ents))
 	for _, e := range ents {
 		name := e.Name()
-		if abs == b.Root && (name == GlusterDir || strings.HasPrefix(name, AnonInodePrefix)) {
+		if abs == b.Root && internalAtRoot(name) {
 			continue
 		}
 		dir.name = name
