@@ -72,7 +72,7 @@ func (b *Brick) counterLockFile() (*os.File, error) {
 	if b.locks.f != nil {
 		return b.locks.f, nil
 	}
-	f, err := b.OpenLockFile(xattropLockName)
+	f, err := b.openLockFile()
 	if err != nil {
 		return nil, err
 	}
@@ -90,13 +90,8 @@ func (b *Brick) closeCounterLocks() {
 	}
 }
 
-// OpenLockFile opens (making it the first time) the brick's lock file
-// name under .glusterfs/afrkit, read-write: a file whose bytes afrkit
-// processes lock with OFD locks, and which holds no data. Each call opens
-// a new open file description, so locks taken through one conflict with
-// locks taken through another, in this process as in any other.
-func (b *Brick) OpenLockFile(name string) (*os.File, error) {
-	p := b.GlusterPath(AfrkitDir, name)
+func (b *Brick) openLockFile() (*os.File, error) {
+	p := b.GlusterPath(AfrkitDir, xattropLockName)
 	f, err := b.OpenFile(p, os.O_RDWR)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return f, err

@@ -4,8 +4,8 @@
 //
 // GlusterFS keeps these locks in each brick process's locks xlator;
 // afrkit has no brick process, so a brick's locks are OFD locks (fcntl
-// F_OFD_SETLK) on the bytes of one file on that brick,
-// .glusterfs/afrkit/locks, which holds no data. An OFD lock belongs to an
+// F_OFD_SETLK) on the bytes of one file per brick (see OnBrick), which
+// holds no data. An OFD lock belongs to an
 // open file description, which plays GlusterFS's lk-owner: each Owner
 // opens its own, so the locks of two owners conflict whether they live in
 // one process or in two, and the kernel drops the locks of a process
@@ -29,17 +29,17 @@ import (
 	"hash/fnv"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
 )
-
-// FileName is the lock file's name under a brick's .glusterfs/afrkit.
-const FileName = "locks"
 
 // Domain is an inodelk or entrylk domain of one replica set.
 type Domain uint8
@@ -189,9 +189,39 @@ type Table struct {
 	closed bool
 }
 
+// OnBrick is brick b's lock table. Its file is not on the brick, so
+// that a command which changes nothing leaves the brick as it found it:
+// it is in FileDir, named by the brick root's device and inode numbers,
+// which every process on the host sees the same while the brick's file
+// system is mounted. It is made the first time a lock is taken.
+func OnBrick(b *brick.Brick) (*Table, error) {
+	var st syscall.Stat_t
+	if err := b.Lstat(b.Root, &st); err != nil {
+		return nil, fmt.Errorf("lock table of %s: %w", b.Root, err)
+	}
+	dir := FileDir()
+	p := filepath.Join(dir, fmt.Sprintf("%x-%x", st.Dev, st.Ino))
+	return NewTable(func() (*os.File, error) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+		return os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
+	}), nil
+}
+
+// FileDir is where the lock files are: /run/afrkit/locks for root, a
+// directory of the user's under the temporary directory for anyone else
+// (afrkit processes of two users do not share locks; a user's processes
+// are the only ones that write the user's bricks, root's aside).
+func FileDir() string {
+	if os.Geteuid() == 0 {
+		return "/run/afrkit/locks"
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("afrkit-locks-%d", os.Geteuid()))
+}
+
 // NewTable is the lock table whose file open opens: each call must
-// return a new open file description of the same file (brick.Brick's
-// OpenLockFile(FileName) does).
+// return a new open file description of the same file.
 func NewTable(open func() (*os.File, error)) *Table {
 	return &Table{open: open}
 }
@@ -270,16 +300,16 @@ const pollMax = 20 * time.Millisecond
 // Lock takes every key for writing, in the order of their bytes in the
 // lock file, so that two owners locking overlapping sets never wait for
 // each other in a circle; it waits for keys other owners hold until ctx
-// ends. On error, the keys it took are released again.
+// ends. On error the owner may hold some of the keys: Release lets go of
+// them (a key cannot be given back alone when another key of the owner
+// shares its bytes, see Unlock).
 //
 // While it waits for a key, it marks the key's space wanted, so that an
 // owner holding a lock there long (a mount's eager data lock) learns of
 // it through Contended and lets go.
 func (o *Owner) Lock(ctx context.Context, keys ...Key) error {
-	keys = sorted(keys)
-	for i, k := range keys {
+	for _, k := range sorted(keys) {
 		if err := o.lock(ctx, k); err != nil {
-			o.Unlock(keys[:i]...)
 			return fmt.Errorf("lock %s: %w", k, err)
 		}
 	}
@@ -287,13 +317,12 @@ func (o *Owner) Lock(ctx context.Context, keys ...Key) error {
 }
 
 // TryLock takes every key if none is held by another owner, and reports
-// whether it did; it never waits.
+// whether it did; it never waits. When it did not, the owner may hold
+// some of the keys, as after a failed Lock.
 func (o *Owner) TryLock(keys ...Key) (bool, error) {
-	keys = sorted(keys)
-	for i, k := range keys {
+	for _, k := range sorted(keys) {
 		ok, err := o.try(k)
 		if err != nil || !ok {
-			o.Unlock(keys[:i]...)
 			if err != nil {
 				return false, fmt.Errorf("lock %s: %w", k, err)
 			}

