@@ -11,6 +11,7 @@ import (
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/index"
+	"github.com/afrkit/afrkit/lock"
 )
 
 // Create makes the entry e (a file with content, a directory or a
@@ -230,7 +231,18 @@ func (s *Set) namesTxn(dirs []string, names [][]string, mark func(failed []bool)
 		}
 		return nil
 	}
-	return txn{kind: afr.Entry, inodes: inodes, mark: mark, op: changed,
+	// The entrylk of each changed name in its parent, as AFR's entry
+	// transactions take.
+	keys := func(at []inodeAt) []lock.Key {
+		var keys []lock.Key
+		for k, in := range at {
+			for _, name := range names[k] {
+				keys = append(keys, lock.Name(lock.Data, in.gfid, name))
+			}
+		}
+		return keys
+	}
+	return txn{kind: afr.Entry, inodes: inodes, mark: mark, op: changed, keys: keys,
 		// The pre-op's xattrop names the entry (GF_XATTROP_ENTRY_IN_KEY),
 		// and the index xlator records it.
 		preOp: func(i int, at []inodeAt) error { return each(i, at, s.entryIn) },

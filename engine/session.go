@@ -21,19 +21,21 @@ type DataSession struct {
 }
 
 // BeginData locks the regular file f (by gfid, so a rename does not
-// disturb it) on every brick that is up and writes the data pre-op.
-func (s *Set) BeginData(f Inode) (*DataSession, error) {
-	x, err := s.begin(txn{kind: afr.Data, inodes: []Inode{f}})
+// disturb it) on every brick that is up and writes the data pre-op. It
+// waits for another owner's lock on f until ctx ends.
+func (s *Set) BeginData(ctx context.Context, f Inode) (*DataSession, error) {
+	x, err := s.begin(ctx, txn{kind: afr.Data, inodes: []Inode{f}})
 	if err != nil {
-		if x != nil && x.pre.Dirtied() {
-			// The pre-op reached some bricks: finish so it is taken back
-			// where it can be, and blames the rest.
-			x.finish(context.Background())
-		}
+		x.release()
 		return nil, err
 	}
 	return &DataSession{x: x}, nil
 }
+
+// Contended reports whether another lock owner (heal, another process,
+// a fop of this one) waits for the session's lock: its holder should End
+// it soon, as AFR releases an eager lock when told of a conflict.
+func (d *DataSession) Contended() bool { return d.x.contended() }
 
 // Write runs op on every brick the session still runs on (locked, not
 // failed), in turn (with Set.Parallel, at once). op's error fails that brick for the rest of the

@@ -6,10 +6,10 @@
 //
 // It is the core the FUSE mount (package mount) will serve, and what the
 // fixtures (and so the tests and the demo) write an afrkit volume
-// through. The inodelk and entrylk every writer will share are not here
-// yet: two transactions on one inode at once interleave their fops, but
-// no counter update is lost, because brick.AddChangelog is atomic across
-// goroutines and processes.
+// through. Each transaction takes AFR's inodelk or entrylk (package lock)
+// on every brick it writes, in brick order, before its pre-op and
+// releases them after its post-op, so heal and fsck --repair, which take
+// the same locks, never change an inode under a transaction.
 package engine
 
 import (
@@ -23,6 +23,7 @@ import (
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/index"
+	"github.com/afrkit/afrkit/lock"
 )
 
 // Set is one replica set the engine writes.
@@ -45,6 +46,11 @@ type Set struct {
 	// on (a mount takes a failing disk down by it). It is called from
 	// the goroutine running the transaction, never concurrently.
 	OnError func(i int, err error)
+	// Locks[i] is brick i's lock table: a transaction locks what it
+	// changes there before its pre-op (AFR's inodelk and entrylk). A nil
+	// Locks, or a nil entry, takes no lock on that brick: for a volume
+	// no other process writes.
+	Locks []*lock.Table
 	// Parallel runs each step of a transaction (pre-op, fop, post-op) on
 	// every brick at once, one goroutine per brick, instead of one brick
 	// after the other: a fop's callbacks must then be safe to call
@@ -106,6 +112,9 @@ type txn struct {
 	inodes []Inode
 	// op is the fop on brick i, given the locked inodes there.
 	op func(i int, b *brick.Brick, at []inodeAt) error
+	// keys are the locks the transaction takes on a brick, given its
+	// inodes there; nil takes the kind's own on each inode (kindKeys).
+	keys func(at []inodeAt) []lock.Key
 	// preOp, when set, runs after the pre-op's dirty mark on each locked
 	// brick; mark after the fop, when it succeeded on a quorum but not
 	// everywhere; postOp after the post-op on each brick that succeeded,
@@ -118,12 +127,31 @@ type txn struct {
 // run is the transaction every fop shares: lock what can be found,
 // pre-op, the fop on each locked brick in turn, quorum, post-op.
 func (s *Set) run(ctx context.Context, t txn) ([]bool, error) {
-	x, err := s.begin(t)
+	x, err := s.begin(ctx, t)
 	if err != nil {
+		x.release()
 		return x.failedOrDown(), err
 	}
 	x.apply(ctx, t.op)
 	return x.finish(ctx)
+}
+
+// kindKeys are the locks an inode transaction of kind takes on each of
+// its inodes, as AFR's: the whole file for data (a write's range would
+// do, but the eager lock GlusterFS uses by default takes it all), the
+// metadata range for metadata.
+func kindKeys(kind afr.Kind) func(at []inodeAt) []lock.Key {
+	return func(at []inodeAt) []lock.Key {
+		keys := make([]lock.Key, len(at))
+		for k, in := range at {
+			if kind == afr.Metadata {
+				keys[k] = lock.Metadata(in.gfid)
+			} else {
+				keys[k] = lock.Whole(lock.Data, in.gfid)
+			}
+		}
+		return keys
+	}
 }
 
 // session is a transaction under way: begun (locked, pre-op written),
@@ -137,6 +165,9 @@ type session struct {
 	failed []bool
 	errs   []error
 	pre    afr.PreOp
+	// owners[i] holds the transaction's locks on brick i (nil: none).
+	owners []*lock.Owner
+	keys   [][]lock.Key
 }
 
 // failedOrDown is which bricks a transaction that never ran leaves out.
@@ -147,15 +178,22 @@ func (x *session) failedOrDown() []bool {
 	return x.failed
 }
 
-// begin finds the transaction's inodes on every brick that is up and
-// writes the pre-op. A brick where an inode cannot be found takes no part
-// and is blamed, as a brick whose lookup failed.
-func (s *Set) begin(t txn) (*session, error) {
+// begin finds the transaction's inodes on every brick that is up, locks
+// them there, brick after brick, and writes the pre-op. A brick where an
+// inode cannot be found or locked takes no part and is blamed, as a
+// brick whose lookup failed. When ctx ends while begin waits for a lock,
+// it releases what it took and fails with nothing written.
+func (s *Set) begin(ctx context.Context, t txn) (*session, error) {
 	n := len(s.Bricks)
-	x := &session{s: s, t: t, at: make([][]inodeAt, n), locked: make([]bool, n), failed: make([]bool, n), errs: make([]error, n)}
+	x := &session{s: s, t: t, at: make([][]inodeAt, n), locked: make([]bool, n), failed: make([]bool, n), errs: make([]error, n),
+		owners: make([]*lock.Owner, n), keys: make([][]lock.Key, n)}
 	if s.QuorumCount > 0 && count(s.Up) < s.QuorumCount {
 		copy(x.failed, notUp(s.Up))
 		return x, ErrNoQuorum
+	}
+	keysOf := t.keys
+	if keysOf == nil {
+		keysOf = kindKeys(t.kind)
 	}
 	for i, b := range s.Bricks {
 		if !s.Up[i] {
@@ -166,6 +204,18 @@ func (s *Set) begin(t txn) (*session, error) {
 		if err != nil {
 			x.fail(i, err)
 			continue
+		}
+		if i < len(s.Locks) && s.Locks[i] != nil {
+			o, keys := s.Locks[i].Owner(), keysOf(at)
+			if err := o.Lock(ctx, keys...); err != nil {
+				if ctx.Err() != nil {
+					x.release()
+					return x, fmt.Errorf("%s: %w", b, err)
+				}
+				x.fail(i, err)
+				continue
+			}
+			x.owners[i], x.keys[i] = o, keys
 		}
 		x.at[i], x.locked[i] = at, true
 	}
@@ -186,10 +236,40 @@ func (s *Set) begin(t txn) (*session, error) {
 	})
 	for i, err := range errs {
 		if err != nil {
-			return x, fmt.Errorf("pre-op on %s: %w", s.Bricks[i], err)
+			// As afr_changelog_pre_op: a brick whose pre-op failed takes
+			// no further part and is blamed; the fop goes on where the
+			// pre-op stands, if that is enough.
+			x.fail(i, fmt.Errorf("pre-op: %w", err))
 		}
 	}
+	if x.succeeded() == 0 || !x.quorate() {
+		_, err := x.finish(context.Background())
+		return x, err
+	}
 	return x, nil
+}
+
+// release lets go of the transaction's locks.
+func (x *session) release() {
+	for i, o := range x.owners {
+		if o != nil {
+			o.Release()
+			x.owners[i] = nil
+		}
+	}
+}
+
+// contended reports whether another owner waits for one of the
+// transaction's locks.
+func (x *session) contended() bool {
+	for i, o := range x.owners {
+		for _, k := range x.keys[i] {
+			if o != nil && o.Contended(k) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // find resolves the inodes on brick b.
@@ -299,6 +379,7 @@ func (x *session) quorate() bool {
 // quorum but not everywhere, then on each brick that succeeded the blame
 // of every brick that failed or was down and the dirty mark taken back.
 func (x *session) finish(ctx context.Context) ([]bool, error) {
+	defer x.release()
 	s, t := x.s, x.t
 	ok, quorate := x.succeeded(), x.quorate()
 	anyFailed := count(x.failed) > 0

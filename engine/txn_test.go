@@ -370,7 +370,7 @@ func TestDataSessionWritesOnePreOpAndPostOp(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Up[2] = false
-	d, err := s.BeginData(engine.Inode{Path: p, GFID: g})
+	d, err := s.BeginData(context.Background(), engine.Inode{Path: p, GFID: g})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -262,7 +262,7 @@ func (e *Engine) SplitBrain(ctx context.Context, t Target, op SplitBrainOp) (Out
 		if !pg.IsZero() {
 			pop := op
 			pop.name = name
-			if _, _, _, err := e.healBatch(rs, []afr.GFID{pg}, true, &pop); err != nil {
+			if _, _, _, err := e.healBatch(ctx, rs, []afr.GFID{pg}, true, &pop); err != nil {
 				return out, err
 			}
 			out.Lines = append(out.Lines, pop.notes...)
@@ -282,7 +282,7 @@ func (e *Engine) SplitBrain(ctx context.Context, t Target, op SplitBrainOp) (Out
 				// heal.
 				g = pop.winner
 				if !g.IsZero() {
-					if _, _, _, err := e.healBatch(rs, []afr.GFID{g}, false, nil); err != nil {
+					if _, _, _, err := e.healBatch(ctx, rs, []afr.GFID{g}, false, nil); err != nil {
 						return out, err
 					}
 				}
@@ -300,14 +300,14 @@ func (e *Engine) SplitBrain(ctx context.Context, t Target, op SplitBrainOp) (Out
 		return fail("No such file or directory")
 	}
 	fop := op
-	_, left, _, err := e.healBatch(rs, []afr.GFID{g}, false, &fop)
+	_, left, _, err := e.healBatch(ctx, rs, []afr.GFID{g}, false, &fop)
 	if err != nil {
 		return out, err
 	}
 	if len(fop.filled) > 0 {
 		// The names it made anew on the losers' bricks: a plain heal
 		// fills them in now, as after a command naming the file.
-		if _, _, _, err := e.healBatch(rs, fop.filled, false, nil); err != nil {
+		if _, _, _, err := e.healBatch(ctx, rs, fop.filled, false, nil); err != nil {
 			return out, err
 		}
 	}

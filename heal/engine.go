@@ -68,9 +68,11 @@ type Progress struct {
 	CurrentTarget string
 }
 
-// Engine heals one volume. It assumes it is the only writer of the bricks:
-// callers check that no brick process serves them (volume.Busy) and hold
-// the heal lock (Lock).
+// Engine heals one volume. Callers check that no brick process serves
+// its bricks (volume.CheckOffline) and hold the heal lock (volume.Lock),
+// so no other heal or fsck --repair writes them; a mount may, and every
+// entry heal takes AFR's locks (entryKeys) that the mount's fops take
+// too. Close lets go of the lock tables.
 type Engine struct {
 	Vol  *volume.Volume
 	Sets []*ReplicaSet
@@ -118,7 +120,26 @@ func NewEngine(v *volume.Volume, opts EngineOptions) (*Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Engine{Vol: v, Sets: ReplicaSets(v), AFR: afrOpts, opts: opts}, nil
+	sets := ReplicaSets(v)
+	if !opts.DryRun {
+		for _, rs := range sets {
+			if rs.Locks, err = lockTables(rs); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return &Engine{Vol: v, Sets: sets, AFR: afrOpts, opts: opts}, nil
+}
+
+// Close closes the lock tables. The engine heals no more.
+func (e *Engine) Close() {
+	for _, rs := range e.Sets {
+		for _, t := range rs.Locks {
+			if t != nil {
+				t.Close()
+			}
+		}
+	}
 }
 
 // Result is what a heal did, or with DryRun would do.
@@ -341,7 +362,7 @@ func (e *Engine) healListed(ctx context.Context, rs *ReplicaSet, skip func(afr.G
 // healing for a sixth of benchmark 1's file heals. The group ends once its
 // last commits are made.
 func (e *Engine) healAll(ctx context.Context, rs *ReplicaSet, gfids []afr.GFID, force bool) (int, []Left, error) {
-	batch := healBatchSize(len(gfids), e.opts.Jobs)
+	size := healBatchSize(len(gfids), e.opts.Jobs)
 	var (
 		mu      sync.Mutex
 		changed int
@@ -364,46 +385,57 @@ func (e *Engine) healAll(ctx context.Context, rs *ReplicaSet, gfids []afr.GFID, 
 	}
 	// The queue's bound makes workers wait for the committer rather than
 	// pile up healed batches whose counters stay set.
-	queue := make(chan []func() error, 2*e.opts.Jobs)
+	queue := make(chan batch, 2*e.opts.Jobs)
 	committed := make(chan struct{})
 	go func() {
 		defer close(committed)
-		for commits := range queue {
+		for b := range queue {
 			// Take every batch handed in by now: one syncfs covers them.
-			batches := 1
+			bs := []batch{b}
 		more:
 			for {
 				select {
-				case c, ok := <-queue:
+				case b, ok := <-queue:
 					if !ok {
 						break more
 					}
-					commits = append(commits, c...)
-					batches++
+					bs = append(bs, b)
 				default:
 					break more
 				}
 			}
-			if failed() {
-				continue // drain: nothing is committed after a failure
+			// After a failure nothing is committed, but the locks are
+			// still let go.
+			if !failed() {
+				if err := e.commit(rs, bs); err != nil {
+					fail(err)
+				}
 			}
-			if err := e.commit(rs, batches, commits); err != nil {
-				fail(err)
+			for _, b := range bs {
+				b.held.release()
 			}
 		}
 	}()
+	handOff := func(b batch) error {
+		if len(b.commits) == 0 || e.opts.DryRun {
+			b.held.release()
+			return nil
+		}
+		queue <- b
+		return nil
+	}
 	var wg sync.WaitGroup
 	for w := 0; w < e.opts.Jobs; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
-				lo := int(next.Add(int64(batch))) - batch
+				lo := int(next.Add(int64(size))) - size
 				if lo >= len(gfids) || ctx.Err() != nil || failed() {
 					return
 				}
-				hi := min(lo+batch, len(gfids))
-				c, l, k, commits, err := e.healEntries(rs, gfids[lo:hi], force, nil)
+				hi := min(lo+size, len(gfids))
+				c, l, k, err := e.healEntries(ctx, rs, gfids[lo:hi], force, nil, handOff)
 				mu.Lock()
 				changed += c
 				left = append(left, l...)
@@ -412,9 +444,6 @@ func (e *Engine) healAll(ctx context.Context, rs *ReplicaSet, gfids []afr.GFID, 
 				if err != nil {
 					fail(err)
 					return
-				}
-				if len(commits) > 0 && !e.opts.DryRun {
-					queue <- commits
 				}
 			}
 		}()
@@ -448,27 +477,53 @@ func healBatchSize(n, jobs int) int {
 	return max(1, min(maxBatch, n/(4*max(jobs, 1))))
 }
 
-// healBatch heals a batch of entries, then commits them.
-func (e *Engine) healBatch(rs *ReplicaSet, gfids []afr.GFID, force bool, op *SplitBrainOp) (int, []Left, []child, error) {
-	changed, left, kids, commits, err := e.healEntries(rs, gfids, force, op)
-	if err != nil || len(commits) == 0 || e.opts.DryRun {
-		return changed, left, kids, err
-	}
-	return changed, left, kids, e.commit(rs, 1, commits)
+// healBatch heals a batch of entries, committing as it goes.
+func (e *Engine) healBatch(ctx context.Context, rs *ReplicaSet, gfids []afr.GFID, force bool, op *SplitBrainOp) (int, []Left, []child, error) {
+	return e.healEntries(ctx, rs, gfids, force, op, func(b batch) error {
+		defer b.held.release()
+		if len(b.commits) == 0 || e.opts.DryRun {
+			return nil
+		}
+		return e.commit(rs, []batch{b})
+	})
 }
 
-// healEntries heals a batch of entries and returns their commits, to be
-// run once the changes are durable (commit).
-func (e *Engine) healEntries(rs *ReplicaSet, gfids []afr.GFID, force bool, op *SplitBrainOp) (int, []Left, []child, []func() error, error) {
-	var commits []func() error
+// healEntries heals a batch of entries, each under its locks
+// (entryKeys), and hands what it healed to handOff, which must run the
+// commits once the changes are durable (commit) and then release the
+// locks: at the end, and whenever an entry's locks are held by someone
+// else. A worker holding locks never waits for one, so workers, and a
+// mount's fops, which wait while holding theirs, never wait in a circle.
+// On error, the batch's commits are dropped (the next heal redoes them)
+// and its locks released.
+func (e *Engine) healEntries(ctx context.Context, rs *ReplicaSet, gfids []afr.GFID, force bool, op *SplitBrainOp, handOff func(batch) error) (int, []Left, []child, error) {
 	var left []Left
 	var kids []child
 	changed := 0
+	cur := batch{held: newHeld(rs)}
+	fail := func(err error) (int, []Left, []child, error) {
+		cur.held.release()
+		return changed, left, kids, err
+	}
 	for _, g := range gfids {
+		ok, err := cur.held.try(g)
+		if err != nil {
+			return fail(err)
+		}
+		if !ok {
+			// Commit what is healed, let go, then wait.
+			if err := handOff(cur); err != nil {
+				return changed, left, kids, err
+			}
+			cur = batch{held: newHeld(rs)}
+			if err := cur.held.wait(ctx, g); err != nil {
+				return fail(err)
+			}
+		}
 		h := &entryHeal{e: e, rs: rs, gfid: g, force: force, op: op}
 		out, err := h.run()
 		if err != nil {
-			return changed, left, kids, commits, err
+			return fail(err)
 		}
 		if out.changed {
 			changed++
@@ -477,11 +532,11 @@ func (e *Engine) healEntries(rs *ReplicaSet, gfids []afr.GFID, force bool, op *S
 			left = append(left, *out.left)
 		}
 		kids = append(kids, out.children...)
-		commits = append(commits, h.commits...)
+		cur.commits = append(cur.commits, h.commits...)
 		e.done.Add(1)
 		e.progress(h.path)
 	}
-	return changed, left, kids, commits, nil
+	return changed, left, kids, handOff(cur)
 }
 
 // commit makes every brick of rs durable (syncfs), then runs the commits
@@ -489,21 +544,23 @@ func (e *Engine) healEntries(rs *ReplicaSet, gfids []afr.GFID, force bool, op *S
 // counters blaming the sinks are cleared. It announces each syncfs once
 // per batch: how many batches one syncfs covers varies from run to run,
 // and a crash test counts on a heal taking the same steps every time.
-func (e *Engine) commit(rs *ReplicaSet, batches int, commits []func() error) error {
+func (e *Engine) commit(rs *ReplicaSet, bs []batch) error {
 	for i, b := range rs.Open {
 		if b == nil {
 			continue
 		}
-		for range batches {
+		for range bs {
 			e.step("syncfs " + rs.Labels[i])
 		}
 		if err := b.Syncfs(); err != nil {
 			return err
 		}
 	}
-	for _, c := range commits {
-		if err := c(); err != nil {
-			return err
+	for _, b := range bs {
+		for _, c := range b.commits {
+			if err := c(); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/index"
+	"github.com/afrkit/afrkit/lock"
 )
 
 // ReplicaSet is one replica set of a volume, opened for reading.
@@ -24,6 +25,10 @@ type ReplicaSet struct {
 	Keys []string
 	// Labels name the bricks in messages.
 	Labels []string
+	// Locks are the open bricks' lock tables, which a heal that writes
+	// locks what it heals in (nil entries for bricks not open); nil for
+	// a dry run, which locks nothing.
+	Locks []*lock.Table
 	// dirs remember each brick's directory paths for PathOf.
 	dirs []*brick.DirCache
 

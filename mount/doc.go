@@ -12,6 +12,12 @@
 // descriptors are closed so the operator can unmount the disk, and it is
 // probed and taken back once healthy.
 //
+// Every transaction takes AFR's locks on the bricks (package lock), which
+// afrkit heal takes too, so a heal runs while the volume is mounted. A
+// file's data session (the eager lock) holds its data lock until its
+// delayed post-op, or until a heal or another fop on the inode waits for
+// it (lock.Owner.Contended), whichever comes first.
+//
 // File locks (fcntl and flock) are kept by the kernel for this mount, as
 // for any FUSE file system that does not ask for them: one mount per
 // volume per host shares them among all its processes.

@@ -210,6 +210,10 @@ func (f *file) dataOp(ctx context.Context, modifies bool, op func(fd *os.File) e
 	defer done()
 	f.n.data.Lock()
 	defer f.n.data.Unlock()
+	if h := f.n.holder.Load(); h != nil && h != f {
+		// Another open file of the inode holds its data lock.
+		f.n.endSession()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
@@ -222,7 +226,7 @@ func (f *file) dataOp(ctx context.Context, modifies bool, op func(fd *os.File) e
 			// blamed.
 			s.Up[i] = s.Up[i] && f.fds[i] != nil && s.Bricks[i] == f.bricks[i]
 		}
-		sess, err := s.BeginData(f.n.inode())
+		sess, err := s.BeginData(uninterrupted(ctx), f.n.inode())
 		if err != nil {
 			return toErrno(err)
 		}
@@ -233,6 +237,7 @@ func (f *file) dataOp(ctx context.Context, modifies bool, op func(fd *os.File) e
 			return f.direct(op)
 		}
 		f.sess = sess
+		f.n.holder.Store(f)
 	}
 	errs := make([]error, len(f.fds))
 	ran := make([]*brick.Brick, len(f.fds))
@@ -256,6 +261,14 @@ func (f *file) dataOp(ctx context.Context, modifies bool, op func(fd *os.File) e
 			return toErrno(err)
 		}
 		return toErrno(perr)
+	}
+	if f.sess.Contended() {
+		// Someone waits for the file's lock (a heal): let go now
+		// rather than after the delay.
+		if err := f.endLocked(context.Background()); err != nil {
+			return toErrno(err)
+		}
+		return 0
 	}
 	f.armPostOp()
 	return 0
@@ -330,6 +343,7 @@ func (f *file) endLocked(ctx context.Context) error {
 	}
 	sess := f.sess
 	f.sess = nil
+	defer f.n.holder.CompareAndSwap(f, nil)
 	if f.written {
 		now := time.Now()
 		sess.Write(ctx, func(i int, b *brick.Brick) error {

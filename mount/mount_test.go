@@ -101,9 +101,10 @@ func TestPosixConformance(t *testing.T) {
 	}
 }
 
-// TestMountHoldsTheVolume: while the volume is mounted, afrkit heal and
-// fsck --repair, which take the volume's lock, are refused; once it is
-// unmounted they are not.
+// TestMountHoldsTheVolume: while the volume is mounted, a second mount
+// and the writers that take none of AFR's locks (fsck --repair, undo) are
+// refused; heal, which takes them, is not. Once it is unmounted, all are
+// allowed.
 func TestMountHoldsTheVolume(t *testing.T) {
 	requireFUSE(t)
 	v, err := fixtures.Healthy(t.TempDir(), "held", 2)
@@ -118,11 +119,16 @@ func TestMountHoldsTheVolume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if release, err := v.V.Lock(); !errors.Is(err, volume.ErrInUse) {
+	if release, err := v.V.LockUnmounted(); !errors.Is(err, volume.ErrInUse) {
 		if err == nil {
 			release()
 		}
-		t.Errorf("the volume's lock while mounted: %v, want ErrInUse", err)
+		t.Errorf("the lock of writers without AFR's locks while mounted: %v, want ErrInUse", err)
+	}
+	if release, err := v.V.Lock(); err != nil {
+		t.Errorf("the heal lock while mounted: %v", err)
+	} else {
+		release()
 	}
 	if _, err := mount.Open(v.V, mount.Options{}); !errors.Is(err, volume.ErrInUse) {
 		t.Errorf("a second mount: %v, want ErrInUse", err)
@@ -131,9 +137,9 @@ func TestMountHoldsTheVolume(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Close()
-	release, err := v.V.Lock()
+	release, err := v.V.LockUnmounted()
 	if err != nil {
-		t.Fatalf("the volume's lock after unmount: %v", err)
+		t.Fatalf("the volume's locks after unmount: %v", err)
 	}
 	release()
 }

@@ -28,8 +28,13 @@ type node struct {
 
 	// data serializes the data fops on this inode across its open files,
 	// as GlusterFS's inodelk on the data domain does: two writes that
-	// overlap land in the same order on every brick.
+	// overlap land in the same order on every brick. Metadata fops hold
+	// it too: they must end the data session first (see endSession).
 	data sync.Mutex
+	// holder is the open file whose data session holds the inode's data
+	// lock (nil: none). It is set under data, and cleared by the session's
+	// end, which may come from the post-op timer.
+	holder atomic.Pointer[file]
 	// names is a directory's entrylk: a fop that changes a name in it
 	// holds it for writing, a lookup or listing for reading, so no lookup
 	// sees a rename done on one brick and not yet on the next (which
@@ -53,6 +58,22 @@ func newNode(m *Volume, g afr.GFID, t afr.FileType, src int) *node {
 	n := &node{m: m, gfid: g, typ: t}
 	n.src.Store(int32(src))
 	return n
+}
+
+// endSession ends the data session an open file holds on the node, if
+// any: a fop that takes the inode's lock otherwise would wait for the
+// session's delayed post-op, as AFR lets go of its eager lock for a
+// conflicting fop of its own client. n.data is held.
+func (n *node) endSession() {
+	h := n.holder.Load()
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := h.endLocked(context.Background()); err != nil {
+		n.m.logf("%s: post-op: %v", n.path(), err)
+	}
 }
 
 // lockNames takes the entry locks of the directories a fop changes names
@@ -344,6 +365,9 @@ func (n *node) inodeOp(ctx context.Context, kind afr.Kind, op func(i int, b *bri
 		return errno
 	}
 	defer done()
+	n.data.Lock()
+	defer n.data.Unlock()
+	n.endSession()
 	_, err := s.InodeOpOn(uninterrupted(ctx), kind, n.inode(), op)
 	n.m.checkFailed(upOnly(s), errs)
 	return toErrno(err)
@@ -357,8 +381,6 @@ func (n *node) truncate(ctx context.Context, fh gofs.FileHandle, size int64) sys
 	if f, ok := fh.(*file); ok {
 		return f.truncate(ctx, size)
 	}
-	n.data.Lock()
-	defer n.data.Unlock()
 	now := time.Now()
 	return n.inodeOp(ctx, afr.Data, func(_ int, b *brick.Brick, abs string) error {
 		f, err := b.OpenFile(abs, os.O_WRONLY)

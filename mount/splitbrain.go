@@ -159,11 +159,13 @@ func (n *node) finalizeSplitBrain(ctx context.Context, value []byte) syscall.Err
 	defer done()
 	n.data.Lock()
 	defer n.data.Unlock()
+	n.endSession()
 	e, err := heal.NewEngine(n.m.vol, heal.EngineOptions{History: &heal.History{Path: n.m.opts.HistoryPath}})
 	if err != nil {
 		n.m.logf("%s: split-brain finalize: %v", n.path(), err)
 		return syscall.EIO
 	}
+	defer e.Close()
 	out, err := e.SplitBrain(uninterrupted(ctx), heal.Target{Path: n.path()}, heal.SplitBrainOp{Op: afr.OpSourceBrick, Brick: i})
 	if err != nil || !out.Healed {
 		n.m.logf("%s: split-brain finalize with %s: %v %v", n.path(), strings.TrimRight(string(value), "\x00"), out.Lines, err)

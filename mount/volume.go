@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/afrkit/afrkit/engine"
 	"github.com/afrkit/afrkit/heal"
 	"github.com/afrkit/afrkit/index"
+	"github.com/afrkit/afrkit/lock"
 	"golang.org/x/sys/unix"
 )
 
@@ -69,10 +71,13 @@ type Volume struct {
 	// plus the reserve (a file system with delayed allocation refuses a
 	// write with space still free).
 	needFree []uint64
-	// unlock releases each brick's afrkit lock (volume.LockBrick), held
-	// while the brick is up, so that no heal or fsck --repair writes it
-	// behind the mount's back; nil while down.
+	// unlock releases each brick's mount lock (volume.LockMount), held
+	// while the brick is up, so that no other mount serves it; nil while
+	// down.
 	unlock []func()
+	// locks are the bricks' AFR lock tables (nil while down): every
+	// transaction locks in them, as heal does.
+	locks  []*lock.Table
 	files  map[*file]struct{}
 	events chan Event
 
@@ -114,19 +119,23 @@ func Open(v *volume.Volume, opts Options) (*Volume, error) {
 	rs := sets[0]
 	n := len(rs.Bricks)
 	m := &Volume{vol: v, id: id, labels: rs.Labels, keys: rs.Keys, afrOpts: afrOpts, opts: opts,
-		bricks: make([]*brick.Brick, n), indexes: make([]*index.Index, n), down: make([]string, n), needFree: make([]uint64, n), unlock: make([]func(), n),
+		bricks: make([]*brick.Brick, n), indexes: make([]*index.Index, n), down: make([]string, n), needFree: make([]uint64, n), unlock: make([]func(), n), locks: make([]*lock.Table, n),
 		files: map[*file]struct{}{}, events: make(chan Event, 64), stop: make(chan struct{})}
 	for i, vb := range rs.Bricks {
 		if rs.Err[i] != nil {
 			m.down[i] = rs.Err[i].Error()
 			continue
 		}
-		unlock, err := v.LockBrick(vb)
+		unlock, err := v.LockMount(vb)
 		if err != nil {
 			m.release()
 			return nil, err
 		}
 		m.bricks[i], m.indexes[i], m.unlock[i] = rs.Open[i], rs.Indexes[i], unlock
+		if m.locks[i], err = lock.OnBrick(rs.Open[i]); err != nil {
+			m.release()
+			return nil, err
+		}
 	}
 	if m.upCount() == 0 {
 		return nil, fmt.Errorf("volume %s: no brick can be opened: %s", v.Name, m.down[0])
@@ -153,7 +162,7 @@ func (m *Volume) Close() {
 	m.release()
 }
 
-// release closes every brick and releases its lock.
+// release closes every brick and releases its locks.
 func (m *Volume) release() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -162,10 +171,13 @@ func (m *Volume) release() {
 			b.Close()
 			m.indexes[i].Close()
 		}
+		if m.locks[i] != nil {
+			m.locks[i].Close()
+		}
 		if m.unlock[i] != nil {
 			m.unlock[i]()
 		}
-		m.bricks[i], m.indexes[i], m.unlock[i] = nil, nil, nil
+		m.bricks[i], m.indexes[i], m.unlock[i], m.locks[i] = nil, nil, nil, nil
 	}
 }
 
@@ -199,7 +211,7 @@ func (m *Volume) set() *engine.Set {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := &engine.Set{Bricks: make([]*brick.Brick, len(m.bricks)), Indexes: make([]*index.Index, len(m.bricks)),
-		Keys: m.keys, Up: make([]bool, len(m.bricks)), QuorumCount: m.afrOpts.QuorumCount,
+		Keys: m.keys, Up: make([]bool, len(m.bricks)), Locks: slices.Clone(m.locks), QuorumCount: m.afrOpts.QuorumCount,
 		Optimistic: m.vol.Option("cluster.optimistic-change-log", "on") != "off", Granular: m.afrOpts.GranularEntryHeal,
 		// The bricks are separate disks: each step goes to all at once,
 		// as AFR winds a fop to every child before any answers.
@@ -321,8 +333,8 @@ func (m *Volume) takeDown(b *brick.Brick, err error) {
 		return
 	}
 	m.needFree[i] = need
-	ix, unlock := m.indexes[i], m.unlock[i]
-	m.bricks[i], m.indexes[i], m.unlock[i], m.down[i] = nil, nil, nil, reason
+	ix, unlock, locks := m.indexes[i], m.unlock[i], m.locks[i]
+	m.bricks[i], m.indexes[i], m.unlock[i], m.locks[i], m.down[i] = nil, nil, nil, nil, reason
 	files := make([]*file, 0, len(m.files))
 	for f := range m.files {
 		files = append(files, f)
@@ -330,6 +342,8 @@ func (m *Volume) takeDown(b *brick.Brick, err error) {
 	m.mu.Unlock()
 	b.Close()
 	ix.Close()
+	// Locks that transactions under way hold are let go as they end.
+	locks.Close()
 	unlock()
 	for _, f := range files {
 		f.letGo(i)
@@ -392,10 +406,14 @@ func (m *Volume) tryUp(i int, vb volume.Brick) {
 	m.mu.Unlock()
 	b, err := heal.OpenBrick(m.vol, vb)
 	var unlock func()
+	var locks *lock.Table
 	if err == nil {
 		err = healthy(b, need)
 		if err == nil {
-			unlock, err = m.vol.LockBrick(vb)
+			locks, err = lock.OnBrick(b)
+		}
+		if err == nil {
+			unlock, err = m.vol.LockMount(vb)
 		}
 		if err != nil {
 			b.Close()
@@ -408,7 +426,7 @@ func (m *Volume) tryUp(i int, vb volume.Brick) {
 		return
 	}
 	m.mu.Lock()
-	m.bricks[i], m.indexes[i], m.unlock[i], m.down[i] = b, index.OpenNS(b.Root, b.NS), unlock, ""
+	m.bricks[i], m.indexes[i], m.unlock[i], m.locks[i], m.down[i] = b, index.OpenNS(b.Root, b.NS), unlock, locks, ""
 	m.mu.Unlock()
 	m.logf("brick %s is up", m.labels[i])
 	m.emit(Event{Brick: i, Label: m.labels[i], Up: true})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -99,34 +100,93 @@ func (v *Volume) CheckOffline(procDir string) error {
 		ErrBrickBusy, v.Name, strings.Join(lines, "\n"), v.Name)
 }
 
-// Lock takes afrkit's heal lock on every local brick of v, so that two
-// afrkit processes never heal the same bricks at once: a flock on the
-// brick root's own descriptor, which creates nothing on the brick (a
-// refused command leaves every brick as it found it). glusterfsd never
-// flocks a brick root. The returned function releases it.
-func (v *Volume) Lock() (func(), error) {
-	var dirs []Brick
-	for _, b := range v.Bricks {
-		if b.Local {
-			dirs = append(dirs, b)
-		}
+// afrkit's process locks are flocks on a brick's directories, which
+// create nothing on the brick (a refused command leaves every brick as it
+// found it), and which glusterfsd never takes:
+//
+//   - the heal lock, on the brick root: one afrkit process at a time heals
+//     or repairs a brick (heal, split-brain resolution, fsck --repair);
+//   - the mount lock, on the brick's .glusterfs: one mount at a time
+//     serves it.
+//
+// A heal and a mount share the brick, each fop and each entry heal under
+// AFR's locks (package lock). Writers that take no such locks hold both.
+type processLock int
+
+const (
+	healLock processLock = iota
+	mountLock
+)
+
+func (l processLock) dir(b *brick.Brick) string {
+	if l == mountLock {
+		return b.GlusterPath()
 	}
-	return v.lockBricks(dirs)
+	return b.Root
+}
+
+func (l processLock) holders() string {
+	if l == mountLock {
+		return "mounted by another afrkit process (afrkit umount it first)"
+	}
+	return "in use by another afrkit process (a heal, a split-brain resolution or an fsck --repair)"
 }
 
 // ErrInUse is returned when another afrkit process holds a brick's lock.
 var ErrInUse = errors.New("in use by another afrkit process")
 
-// LockBrick takes afrkit's lock on brick b of v alone: a mount holds it
-// on each brick it serves, and lets go of a brick that fails.
-func (v *Volume) LockBrick(b Brick) (func(), error) {
-	return v.lockBricks([]Brick{b})
+// inUseError says which brick is held and by what kind of process; it
+// is ErrInUse to errors.Is.
+type inUseError struct{ msg string }
+
+func (e inUseError) Error() string        { return e.msg }
+func (e inUseError) Is(target error) bool { return target == ErrInUse }
+
+// Lock takes the heal lock on every local brick of v: no other afrkit
+// process heals or repairs them until the returned function releases it.
+// A mount may still write them (see LockUnmounted).
+func (v *Volume) Lock() (func(), error) {
+	return v.lockBricks(v.localBricks(), healLock)
 }
 
-// lockBricks takes afrkit's lock on the given bricks of v: every afrkit
-// process that writes a brick (heal, fsck --repair, a mount) holds it,
-// so none writes behind another's back.
-func (v *Volume) lockBricks(bricks []Brick) (func(), error) {
+// LockUnmounted takes the heal lock and the mount lock on every local
+// brick of v, for writers that take none of AFR's locks (fsck's repairs,
+// undo): they must not run while the volume is mounted.
+func (v *Volume) LockUnmounted() (func(), error) {
+	return v.lockUnmounted(v.localBricks())
+}
+
+func (v *Volume) lockUnmounted(bricks []Brick) (func(), error) {
+	releaseHeal, err := v.lockBricks(bricks, healLock)
+	if err != nil {
+		return nil, err
+	}
+	releaseMount, err := v.lockBricks(bricks, mountLock)
+	if err != nil {
+		releaseHeal()
+		return nil, err
+	}
+	return func() { releaseMount(); releaseHeal() }, nil
+}
+
+// LockMount takes the mount lock on brick b of v alone: a mount holds it
+// on each brick it serves, and lets go of a brick that fails.
+func (v *Volume) LockMount(b Brick) (func(), error) {
+	return v.lockBricks([]Brick{b}, mountLock)
+}
+
+func (v *Volume) localBricks() []Brick {
+	var bricks []Brick
+	for _, b := range v.Bricks {
+		if b.Local {
+			bricks = append(bricks, b)
+		}
+	}
+	return bricks
+}
+
+// lockBricks takes the process lock l on the given bricks of v.
+func (v *Volume) lockBricks(bricks []Brick, l processLock) (func(), error) {
 	var files []*os.File
 	release := func() {
 		for _, f := range files {
@@ -135,10 +195,15 @@ func (v *Volume) lockBricks(bricks []Brick) (func(), error) {
 	}
 	for _, b := range bricks {
 		bb := brick.Beneath(b.Path)
-		f, err := bb.OpenDir(bb.Root)
+		f, err := bb.OpenDir(l.dir(bb))
 		// The lock is the directory's descriptor; the Brick's own must
 		// not hold the brick's file system past the lock.
 		bb.Close()
+		if l == mountLock && errors.Is(err, fs.ErrNotExist) {
+			// No .glusterfs: not a brick any mount could serve (an
+			// emptied disk), so none holds it.
+			continue
+		}
 		if err != nil {
 			release()
 			return nil, fmt.Errorf("volume %s: lock brick %s: %w", v.Name, b, err)
@@ -146,7 +211,8 @@ func (v *Volume) lockBricks(bricks []Brick) (func(), error) {
 		files = append(files, f)
 		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 			release()
-			return nil, fmt.Errorf("volume %s: brick %s is %w (a heal, an fsck --repair or a mount of the volume): %w", v.Name, b, ErrInUse, err)
+			// EWOULDBLOCK says nothing the message does not.
+			return nil, inUseError{fmt.Sprintf("volume %s: brick %s is %s", v.Name, b, l.holders())}
 		}
 	}
 	return release, nil

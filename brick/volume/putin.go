@@ -137,7 +137,7 @@ func (r *Registry) PutIn(o PutInOptions, cat *Catalog) (*PutInResult, error) {
 	if len(sources) == 0 {
 		return nil, fmt.Errorf("volume %s: no other brick of %s's replica set can be read, so nothing could fill the new brick", v.Name, res.Old.ID)
 	}
-	release, err := v.lockBricks(res.Sources)
+	release, err := v.lockUnmounted(res.Sources)
 	if err != nil {
 		return nil, err
 	}

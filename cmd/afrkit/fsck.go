@@ -180,7 +180,8 @@ func fsckRun(opts *FsckOptions) error {
 		if err := v.CheckOffline(procDir); err != nil {
 			return exitStatus{ExitFsckOperational, err}
 		}
-		release, err := v.Lock()
+		// fsck's repairs take none of AFR's locks: not while mounted.
+		release, err := v.LockUnmounted()
 		if err != nil {
 			return exitStatus{ExitFsckOperational, err}
 		}

@@ -42,9 +42,12 @@ var errReported = errors.New("reported")
 const procDir = "/proc"
 
 // openEngine loads the volume, checks that it may be written (unless this
-// is a dry run), takes the heal lock and builds the engine. release undoes
-// the lock.
-func openEngine(opts *HealRunOptions) (*heal.Engine, func(), error) {
+// is a dry run), takes the heal lock and builds the engine. A heal and a
+// split-brain resolution take AFR's locks on what they change, and run
+// while the volume is mounted; a writer that does not (undo) passes
+// unmounted, and is refused while it is. release closes the engine and
+// undoes the lock.
+func openEngine(opts *HealRunOptions, unmounted bool) (*heal.Engine, func(), error) {
 	v, err := opts.F.lookupBricks(opts.Volume)
 	if err != nil {
 		return nil, nil, err
@@ -54,7 +57,11 @@ func openEngine(opts *HealRunOptions) (*heal.Engine, func(), error) {
 		if err := v.CheckOffline(procDir); err != nil {
 			return nil, nil, err
 		}
-		if release, err = v.Lock(); err != nil {
+		lock := v.Lock
+		if unmounted {
+			lock = v.LockUnmounted
+		}
+		if release, err = lock(); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -70,7 +77,7 @@ func openEngine(opts *HealRunOptions) (*heal.Engine, func(), error) {
 		release()
 		return nil, nil, err
 	}
-	return e, release, nil
+	return e, func() { e.Close(); release() }, nil
 }
 
 // progressPrinter draws one progress line on a terminal's stderr, at most
@@ -97,7 +104,7 @@ func progressPrinter(streams *IOStreams) func(heal.Progress) {
 
 // healRun is `afrkit heal VOL [full]`.
 func healRun(opts *HealRunOptions) error {
-	e, release, err := openEngine(opts)
+	e, release, err := openEngine(opts, false)
 	if err != nil {
 		return err
 	}
@@ -259,7 +266,7 @@ func healSplitBrainRun(opts *HealRunOptions, args []string) error {
 		return usageError{err}
 	}
 	rest := args[1:]
-	e, release, err := openEngine(opts)
+	e, release, err := openEngine(opts, false)
 	if err != nil {
 		return err
 	}
@@ -464,7 +471,7 @@ func firstNonEmpty(s ...string) string {
 
 // healUndoRun is `afrkit heal VOL undo ID`.
 func healUndoRun(opts *HealRunOptions, id string) error {
-	e, release, err := openEngine(opts)
+	e, release, err := openEngine(opts, true)
 	if err != nil {
 		return err
 	}
