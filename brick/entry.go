@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"strings"
 	"syscall"
@@ -451,39 +452,31 @@ func (b *Brick) Create(e NewEntry) error {
 			return err
 		}
 	}
+	// A regular file's content is written once it has its gfid and
+	// handle, as GlusterFS writes it in a writev after the create: a
+	// write that fails (a full disk) leaves an entry heal can fill in, not
+	// a nameless copy with part of the data.
+	var f *os.File
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+	}()
 	switch e.Type {
 	case afr.TypeRegular:
-		f, err := b.CreateFile(abs, e.Mode.Perm())
-		if err != nil {
+		if f, err = b.CreateFile(abs, e.Mode.Perm()); err != nil {
 			return b.errorf("create", e.Path, err)
-		}
-		if e.Content != nil {
-			if _, err := io.Copy(f, e.Content); err != nil {
-				f.Close()
-				return b.errorf("write", e.Path, err)
-			}
-		}
-		if !e.NoSync {
-			if err := f.Sync(); err != nil {
-				f.Close()
-				return b.errorf("fsync", e.Path, err)
-			}
 		}
 		// chown before chmod: a chown clears the set-id bits.
 		if e.Owner != nil {
 			if err := f.Chown(int(e.Owner.UID), int(e.Owner.GID)); err != nil {
-				f.Close()
 				return b.errorf("chown", e.Path, err)
 			}
 		}
 		// The umask may have cut bits the caller asked for; fchmod on the
 		// open file spares the path lookup of a chmod.
 		if err := f.Chmod(e.Mode & permBits); err != nil {
-			f.Close()
 			return b.errorf("chmod", e.Path, err)
-		}
-		if err := f.Close(); err != nil {
-			return b.errorf("close", e.Path, err)
 		}
 	case afr.TypeDirectory:
 		if err := b.Mkdir(abs, e.Mode.Perm()); err != nil {
@@ -525,6 +518,23 @@ func (b *Brick) Create(e NewEntry) error {
 		}
 		if err := b.setXattr(abs, Gfid2pathKey(pgfid, name), []byte(Gfid2pathValue(pgfid, name)), true); err != nil && !errors.Is(err, fs.ErrExist) {
 			return b.errorf("write gfid2path", e.Path, err)
+		}
+	}
+	if f != nil {
+		if e.Content != nil {
+			if _, err := io.Copy(f, e.Content); err != nil {
+				return b.errorf("write", e.Path, err)
+			}
+		}
+		if !e.NoSync {
+			if err := f.Sync(); err != nil {
+				return b.errorf("fsync", e.Path, err)
+			}
+		}
+		err := f.Close()
+		f = nil
+		if err != nil {
+			return b.errorf("close", e.Path, err)
 		}
 	}
 	m := e.Times
