@@ -23,6 +23,11 @@ file), print what afrkit decides for every damaged entry and why, then heal
 it: the pending entries by 'afrkit heal', the split-brain by latest-mtime,
 and show heal info empty and where the losing copy was kept.
 
+As root, a second volume follows whose brick b1 is a small ext4 file system
+of its own on a loop device: files written through the engine fill it up, b1
+fails them while b0 takes them and blames it, heal info lists what b1 missed,
+the disk is grown (resize2fs) and a heal fills it in.
+
 Nothing outside the temporary directory is touched; --dir and --keep leave the
 volume behind for a closer look.`,
 		Args: cobra.NoArgs,

@@ -83,6 +83,9 @@ func demoRun(opts *DemoOptions) error {
 	if err := demoHeal(&hf); err != nil {
 		return err
 	}
+	if err := demoFullDisk(opts.F, dir); err != nil {
+		return err
+	}
 	if opts.Keep || opts.Dir != "" {
 		fmt.Fprintf(out, "\nThe volume is kept in %s.\n", filepath.Join(dir, "demo"))
 	}

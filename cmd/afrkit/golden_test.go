@@ -13,7 +13,13 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden from the curr
 // assertGolden compares got with testdata/<test name>.golden.
 func assertGolden(t *testing.T, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", strings.ReplaceAll(t.Name(), "/", "_")+".golden")
+	assertGoldenAs(t, t.Name(), got)
+}
+
+// assertGoldenAs is assertGolden with the golden file named name.
+func assertGoldenAs(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", strings.ReplaceAll(name, "/", "_")+".golden")
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)

@@ -141,3 +141,32 @@ func TestNonRootVolumeEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoAsNobody: the README's first command works for an ordinary
+// user: the demo builds its volume with user.* xattrs, heals it, and
+// skips only the full disk, which needs root; what it prints is
+// TestDemo_nonroot.golden, as TestDemo run by an ordinary user.
+func TestDemoAsNobody(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the test switches to nobody, which needs root (TestDemo covers an ordinary user)")
+	}
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} { // t.TempDir makes them 0700
+		mustDo(t, os.Chmod(d, 0o755))
+	}
+	env := volEnv(dir)
+	mustDo(t, os.MkdirAll(env.state, 0o755))
+	mustDo(t, os.Chown(env.state, nobody, nobody))
+	out := filepath.Join(dir, "demo-out")
+	mustDo(t, os.Mkdir(out, 0o755))
+	mustDo(t, os.Chown(out, nobody, nobody))
+	bin := filepath.Join(dir, "afrkit.test")
+	data, err := os.ReadFile(os.Args[0])
+	mustDo(t, err)
+	mustDo(t, os.WriteFile(bin, data, 0o755))
+	code, got, errOut := runAsNobody(t, env, bin, "demo", "--dir", out)
+	if code != int(ExitOK) {
+		t.Fatalf("demo as nobody: exit %d: %s", code, errOut)
+	}
+	assertGoldenAs(t, "TestDemo_nonroot", sortHealInfo(scrub(strings.ReplaceAll(got, out, "$DIR"), "")))
+}
