@@ -42,7 +42,7 @@ func waitUnlocked(t *testing.T, v *fixtures.Vol) {
 	var err error
 	for try := 0; try < 100; try++ {
 		var release func()
-		if release, err = v.V.Lock(); err == nil {
+		if release, err = v.V.LockUnmounted(); err == nil {
 			release()
 			return
 		}
@@ -52,9 +52,10 @@ func waitUnlocked(t *testing.T, v *fixtures.Vol) {
 }
 
 // TestMountCommand: afrkit mount returns with the volume served in the
-// background; what is written through it reaches every brick; heal and a
-// second mount are refused while it is mounted, with a message naming
-// what holds the volume; afrkit umount ends it and its server lets go.
+// background; what is written through it reaches every brick; heal runs
+// while it is mounted, but fsck --repair and a second mount are refused,
+// with a message naming what holds the volume; afrkit umount ends it and
+// its server lets go.
 func TestMountCommand(t *testing.T) {
 	requireMount(t)
 	dir := t.TempDir()
