@@ -3,6 +3,7 @@ package afr
 import (
 	"encoding/hex"
 	"fmt"
+	"time"
 )
 
 // Kind is one of the three AFR transaction types. Its value is the index of
@@ -93,6 +94,11 @@ func (g GFID) Encode(dst []byte) {
 type Timespec struct {
 	Sec  int64
 	Nsec int64
+}
+
+// TimespecOf is t as a Timespec.
+func TimespecOf(t time.Time) Timespec {
+	return Timespec{Sec: t.Unix(), Nsec: int64(t.Nanosecond())}
 }
 
 // Before reports whether t is strictly earlier than u.

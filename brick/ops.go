@@ -288,6 +288,20 @@ func (b *Brick) SetMdata(abs, name string, m Mdata) error {
 	return nil
 }
 
+// UpdateMdata edits the copy's trusted.glusterfs.mdata: read, edit,
+// write. A copy without one (the ctime feature off when it was made) is
+// left without: there is nothing to keep in step. The caller holds the
+// inode's lock, so no other writer edits it between the read and the
+// write.
+func (b *Brick) UpdateMdata(abs, name string, edit func(*Mdata)) error {
+	m, ok, err := b.ReadMdata(abs, name)
+	if err != nil || !ok {
+		return err
+	}
+	edit(&m)
+	return b.SetMdata(abs, name, m)
+}
+
 // RemoveHandle removes g's handle when nothing else needs it: a directory's
 // symlink handle always, a file's hard-link handle only once no name of the
 // volume links its inode. outside counts links known to be outside the

@@ -33,7 +33,7 @@ func (s *Set) Create(ctx context.Context, e brick.NewEntry, content []byte) (afr
 		// fop once on the client: copies that agree on mdata agree on
 		// metadata, and a stat answers the same from any of them.
 		now := time.Now()
-		t := afr.Timespec{Sec: now.Unix(), Nsec: int64(now.Nanosecond())}
+		t := afr.TimespecOf(now)
 		e.Times = &brick.Mdata{Ctime: t, Mtime: t, Atime: t}
 	}
 	create := func(_ int, b *brick.Brick, pgfid afr.GFID) error {
@@ -219,7 +219,7 @@ func (s *Set) namesTxn(dirs []string, names [][]string, mark func(failed []bool)
 	// The parents' mdata records the change at one time on every copy,
 	// as posix_set_parent_ctime does under the ctime feature.
 	now := time.Now()
-	t := afr.Timespec{Sec: now.Unix(), Nsec: int64(now.Nanosecond())}
+	t := afr.TimespecOf(now)
 	changed := func(i int, b *brick.Brick, at []inodeAt) error {
 		if err := op(i, b, at); err != nil {
 			return err
@@ -259,12 +259,7 @@ func (s *Set) namesTxn(dirs []string, names [][]string, mark func(failed []bool)
 // touchDir records in a directory's mdata (where it has one) that its
 // entries changed at t: mtime and ctime.
 func touchDir(b *brick.Brick, in inodeAt, t afr.Timespec) error {
-	md, ok, err := b.ReadMdata(in.abs, in.path)
-	if err != nil || !ok {
-		return err
-	}
-	md.Mtime, md.Ctime = t, t
-	return b.SetMdata(in.abs, in.path, md)
+	return b.UpdateMdata(in.abs, in.path, func(md *brick.Mdata) { md.Mtime, md.Ctime = t, t })
 }
 
 // entryIn records name in the parent's entry-changes index on brick i

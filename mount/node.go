@@ -309,29 +309,21 @@ func setTimes(b *brick.Brick, abs, p string, now time.Time, setA bool, atime tim
 			return err
 		}
 	}
-	md, ok, err := b.ReadMdata(abs, p)
-	if err != nil || !ok {
-		return err
-	}
-	if setA {
-		md.Atime = afr.Timespec{Sec: atime.Unix(), Nsec: int64(atime.Nanosecond())}
-	}
-	if setM {
-		md.Mtime = afr.Timespec{Sec: mtime.Unix(), Nsec: int64(mtime.Nanosecond())}
-	}
-	md.Ctime = afr.Timespec{Sec: now.Unix(), Nsec: int64(now.Nanosecond())}
-	return b.SetMdata(abs, p, md)
+	return b.UpdateMdata(abs, p, func(md *brick.Mdata) {
+		if setA {
+			md.Atime = afr.TimespecOf(atime)
+		}
+		if setM {
+			md.Mtime = afr.TimespecOf(mtime)
+		}
+		md.Ctime = afr.TimespecOf(now)
+	})
 }
 
 // touchCtime records a change time in the copy's mdata xattr (when it has
 // one), as posix does for every fop that changes an inode.
 func touchCtime(b *brick.Brick, abs, p string, now time.Time) error {
-	md, ok, err := b.ReadMdata(abs, p)
-	if err != nil || !ok {
-		return err
-	}
-	md.Ctime = afr.Timespec{Sec: now.Unix(), Nsec: int64(now.Nanosecond())}
-	return b.SetMdata(abs, p, md)
+	return b.UpdateMdata(abs, p, func(md *brick.Mdata) { md.Ctime = afr.TimespecOf(now) })
 }
 
 // touchModified records a content change at now: the copy's mtime, and
@@ -341,13 +333,9 @@ func touchModified(b *brick.Brick, abs, p string, now time.Time) error {
 	if err := b.Utimes(abs, brick.KeepTime, now.UnixNano()); err != nil {
 		return err
 	}
-	md, ok, err := b.ReadMdata(abs, p)
-	if err != nil || !ok {
-		return err
-	}
-	t := afr.Timespec{Sec: now.Unix(), Nsec: int64(now.Nanosecond())}
-	md.Mtime, md.Ctime = t, t
-	return b.SetMdata(abs, p, md)
+	return b.UpdateMdata(abs, p, func(md *brick.Mdata) {
+		md.Mtime, md.Ctime = afr.TimespecOf(now), afr.TimespecOf(now)
+	})
 }
 
 // uninterrupted is the context a transaction runs in: a signal to the
@@ -520,7 +508,7 @@ func (n *node) makeEntry(ctx context.Context, name string, e brick.NewEntry, out
 // now is the time a new entry records on every copy.
 func now() *brick.Mdata {
 	t := time.Now()
-	ts := afr.Timespec{Sec: t.Unix(), Nsec: int64(t.Nanosecond())}
+	ts := afr.TimespecOf(t)
 	return &brick.Mdata{Ctime: ts, Mtime: ts, Atime: ts}
 }
 

@@ -306,7 +306,7 @@ func (g *gen) build() (marker, error) {
 		}
 	}
 	t := time.Now()
-	ts := afr.Timespec{Sec: t.Unix(), Nsec: int64(t.Nanosecond())}
+	ts := afr.TimespecOf(t)
 	g.now = brick.Mdata{Ctime: ts, Mtime: ts, Atime: ts}
 	g.keyGFID = p.XattrNS + "." + brick.KeyGFID
 	g.keyMdata = p.XattrNS + "." + brick.KeyMdata
