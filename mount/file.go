@@ -202,7 +202,7 @@ func (f *file) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResul
 // post-op is written at once (as AFR does when a fop failed), and a
 // failing disk is taken down. Otherwise the post-op waits PostOpDelay
 // for more writes.
-func (f *file) dataOp(ctx context.Context, modifies bool, op func(fd *os.File) error) syscall.Errno {
+func (f *file) dataOp(ctx context.Context, modifies bool, op func(i int, fd *os.File) error) syscall.Errno {
 	done, errno := f.m.enter()
 	if errno != 0 {
 		return errno
@@ -247,7 +247,7 @@ func (f *file) dataOp(ctx context.Context, modifies bool, op func(fd *os.File) e
 		if f.fds[i] == nil {
 			errs[i] = syscall.ENOTCONN
 		} else {
-			errs[i] = op(f.fds[i])
+			errs[i] = op(i, f.fds[i])
 		}
 		return errs[i]
 	})
@@ -275,14 +275,14 @@ func (f *file) dataOp(ctx context.Context, modifies bool, op func(fd *os.File) e
 }
 
 // direct runs op on every open copy with no transaction.
-func (f *file) direct(op func(fd *os.File) error) syscall.Errno {
+func (f *file) direct(op func(i int, fd *os.File) error) syscall.Errno {
 	var last error
 	ok := 0
-	for _, fd := range f.fds {
+	for i, fd := range f.fds {
 		if fd == nil {
 			continue
 		}
-		if err := op(fd); err != nil {
+		if err := op(i, fd); err != nil {
 			last = err
 			continue
 		}
@@ -356,7 +356,7 @@ func (f *file) endLocked(ctx context.Context) error {
 }
 
 func (f *file) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
-	errno := f.dataOp(ctx, true, func(fd *os.File) error {
+	errno := f.dataOp(ctx, true, func(_ int, fd *os.File) error {
 		_, err := fd.WriteAt(data, off)
 		return err
 	})
@@ -367,12 +367,12 @@ func (f *file) Write(ctx context.Context, data []byte, off int64) (uint32, sysca
 }
 
 func (f *file) truncate(ctx context.Context, size int64) syscall.Errno {
-	return f.dataOp(ctx, true, func(fd *os.File) error { return fd.Truncate(size) })
+	return f.dataOp(ctx, true, func(_ int, fd *os.File) error { return fd.Truncate(size) })
 }
 
 // Allocate is fallocate on every copy, as a data transaction.
 func (f *file) Allocate(ctx context.Context, off, size uint64, mode uint32) syscall.Errno {
-	return f.dataOp(ctx, true, func(fd *os.File) error {
+	return f.dataOp(ctx, true, func(_ int, fd *os.File) error {
 		return unix.Fallocate(int(fd.Fd()), mode, int64(off), int64(size))
 	})
 }
@@ -381,7 +381,7 @@ func (f *file) Allocate(ctx context.Context, off, size uint64, mode uint32) sysc
 // fsync fails is blamed, and writes the post-op: what fsync returned for
 // is on disk on every copy not blamed.
 func (f *file) Fsync(ctx context.Context, flags uint32) syscall.Errno {
-	errno := f.dataOp(ctx, false, func(fd *os.File) error {
+	errno := f.dataOp(ctx, false, func(_ int, fd *os.File) error {
 		if flags&1 != 0 {
 			return unix.Fdatasync(int(fd.Fd()))
 		}

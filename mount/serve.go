@@ -15,6 +15,13 @@ import (
 // does not remember a name's absence, so a name made behind this mount
 // (by heal, by a brick coming back) is seen at once. The page cache keeps
 // file content between opens only while the file is unchanged.
+//
+// No writeback cache, as GlusterFS's kernel-writeback-cache is off by
+// default: with it the kernel acknowledges a write before the mount sees
+// it, so a brick that fails the write later is blamed for bytes the
+// application was told were written, and the write's error reaches no
+// one (it would come back at fsync at best). Each write reaches every
+// brick before write(2) returns.
 const (
 	entryTimeout = time.Second
 	attrTimeout  = time.Second
