@@ -206,6 +206,24 @@ func TestBrickDiskFailsUnderTheMount(t *testing.T) {
 		writeSynced(t, mnt+"/"+name, data)
 		want[name] = data
 	}
+	// A file kept open across b2's failure and return, as a database
+	// keeps its files.
+	long, err := os.Create(mnt + "/long-open")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer long.Close()
+	longData := random(t, 3*4096)
+	writeAt := func(off int) {
+		t.Helper()
+		if _, err := long.WriteAt(longData[off:off+4096], int64(off)); err != nil {
+			t.Fatal(err)
+		}
+		if err := long.Sync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeAt(0)
 	for k := 0; k < 20; k++ {
 		if k == 8 {
 			d.Fail()
@@ -221,12 +239,25 @@ func TestBrickDiskFailsUnderTheMount(t *testing.T) {
 	v.Indexes[2].Close()
 	d.Umount()
 	write("while-b2-is-unmounted")
+	writeAt(4096) // b2 misses it
 	if names, err := os.ReadDir(d.Dir); err != nil || len(names) != 0 {
 		t.Errorf("the empty directory where b2 was holds %v (%v): the mount wrote where the brick was", names, err)
 	}
 	d.Check()
 	d.Mount()
 	ev.await(t, 2, true)
+	// b2 is written again through the descriptor opened before it
+	// failed, as GlusterFS's client reopens it.
+	writeAt(2 * 4096)
+	b2long, err := os.ReadFile(filepath.Join(d.Dir, "long-open"))
+	if err != nil || len(b2long) != len(longData) || !bytes.Equal(b2long[2*4096:], longData[2*4096:]) {
+		t.Errorf("b2's long-open after its return: %d bytes, %v; want the write made since", len(b2long), err)
+	}
+	if got, err := os.ReadFile(mnt + "/long-open"); err != nil || !bytes.Equal(got, longData) {
+		t.Errorf("long-open through the mount: %d bytes, %v; want every write (b2's copy, behind, is not read)", len(got), err)
+	}
+	long.Close()
+	want["long-open"] = longData
 
 	for name, data := range want {
 		if got, err := os.ReadFile(mnt + "/" + name); err != nil || !bytes.Equal(got, data) {

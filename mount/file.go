@@ -24,6 +24,8 @@ import (
 type file struct {
 	n *node
 	m *Volume
+	// acc is the access mode the brick descriptors are opened with.
+	acc int
 
 	// mu guards everything below. Lock order: node.data, then mu.
 	mu       sync.Mutex
@@ -62,10 +64,10 @@ func (n *node) open(flags uint32) (*file, syscall.Errno) {
 	if errno != 0 {
 		return nil, errno
 	}
-	f := &file{n: n, m: n.m, bricks: c.bricks, fds: make([]*os.File, len(c.bricks)), readFrom: -1}
 	// The brick descriptors never append: the kernel gives every write
 	// its offset, and pwrite on an O_APPEND descriptor ignores it.
 	acc := int(flags) & syscall.O_ACCMODE
+	f := &file{n: n, m: n.m, acc: acc, bricks: c.bricks, fds: make([]*os.File, len(c.bricks)), readFrom: -1}
 	errs := make([]error, len(c.bricks))
 	for i, b := range c.bricks {
 		if b == nil || !c.replies[i].Exists {
@@ -111,13 +113,13 @@ func (n *node) open(flags uint32) (*file, syscall.Errno) {
 // come from the first.
 func (n *node) openNew(flags uint32, made []bool) (*file, syscall.Errno) {
 	bs := n.m.upBricks()
-	f := &file{n: n, m: n.m, bricks: bs, fds: make([]*os.File, len(bs)), readFrom: -1, readable: made}
+	f := &file{n: n, m: n.m, acc: int(flags) & syscall.O_ACCMODE, bricks: bs, fds: make([]*os.File, len(bs)), readFrom: -1, readable: made}
 	var last error = syscall.EIO
 	for i, b := range bs {
 		if b == nil || !made[i] {
 			continue
 		}
-		fd, err := b.OpenFile(b.HandlePath(n.gfid), int(flags)&syscall.O_ACCMODE)
+		fd, err := b.OpenFile(b.HandlePath(n.gfid), f.acc)
 		if err != nil {
 			last = err
 			continue
@@ -147,6 +149,26 @@ func (f *file) letGo(i int) {
 	if f.readFrom == i {
 		f.readFrom = f.otherSource(i)
 	}
+}
+
+// reopen opens the file's copy on brick b, which came back as brick i,
+// as GlusterFS's client reopens a file's descriptors when a brick
+// reconnects: the file's next data transactions write it again instead
+// of blaming it. The copy is behind (the survivors blame it until heal),
+// so reads never come from it. A copy the brick does not have (made while
+// it was down) is left to heal.
+func (f *file) reopen(i int, b *brick.Brick) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed || f.fds[i] != nil {
+		return
+	}
+	fd, err := b.OpenFile(b.HandlePath(f.n.gfid), f.acc)
+	if err != nil {
+		return
+	}
+	// It may have missed writes while it was down.
+	f.fds[i], f.bricks[i], f.readable[i] = fd, b, false
 }
 
 // otherSource is a copy to read instead of brick i's: one that is open

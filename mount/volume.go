@@ -427,7 +427,14 @@ func (m *Volume) tryUp(i int, vb volume.Brick) {
 	}
 	m.mu.Lock()
 	m.bricks[i], m.indexes[i], m.unlock[i], m.locks[i], m.down[i] = b, index.OpenNS(b.Root, b.NS), unlock, locks, ""
+	files := make([]*file, 0, len(m.files))
+	for f := range m.files {
+		files = append(files, f)
+	}
 	m.mu.Unlock()
+	for _, f := range files {
+		f.reopen(i, b)
+	}
 	m.logf("brick %s is up", m.labels[i])
 	m.emit(Event{Brick: i, Label: m.labels[i], Up: true})
 }
