@@ -33,32 +33,40 @@ func runAsNobody(t *testing.T, env testEnv, bin string, args ...string) (int, st
 	return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
 }
 
+// nobodysDir is a test directory nobody can work in: its state
+// directory and the subdirectories subs are nobody's, and bin is a copy
+// of the test binary nobody may run (the original sits in a directory
+// only root may search). It skips the test unless it runs as root.
+func nobodysDir(t *testing.T, subs ...string) (dir string, env testEnv, bin string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("the test switches to nobody, which needs root")
+	}
+	dir = t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} { // t.TempDir makes them 0700
+		mustDo(t, os.Chmod(d, 0o755))
+	}
+	env = volEnv(dir)
+	mustDo(t, os.MkdirAll(env.state, 0o755))
+	mustDo(t, os.Chown(env.state, nobody, nobody))
+	for _, s := range subs {
+		mustDo(t, os.Mkdir(filepath.Join(dir, s), 0o755))
+		mustDo(t, os.Chown(filepath.Join(dir, s), nobody, nobody))
+	}
+	bin = filepath.Join(dir, "afrkit.test")
+	data, err := os.ReadFile(os.Args[0])
+	mustDo(t, err)
+	mustDo(t, os.WriteFile(bin, data, 0o755))
+	return dir, env, bin
+}
+
 // TestNonRootVolumeEndToEnd: a volume made by an ordinary user (user.*
 // xattrs) works end to end: create, heal info, heal, a split-brain
 // command, history and fsck, each run as nobody. Index directories, which
 // GlusterFS makes 0600 (root needs no search bit), once made create fail
 // with "permission denied" for an ordinary user.
 func TestNonRootVolumeEndToEnd(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("the test switches to nobody, which needs root")
-	}
-	dir := t.TempDir()
-	for _, d := range []string{filepath.Dir(dir), dir} { // t.TempDir makes them 0700
-		mustDo(t, os.Chmod(d, 0o755))
-	}
-	env := volEnv(dir)
-	mustDo(t, os.MkdirAll(env.state, 0o755))
-	mustDo(t, os.Chown(env.state, nobody, nobody))
-	for _, b := range []string{"b0", "b1"} {
-		mustDo(t, os.Mkdir(filepath.Join(dir, b), 0o755))
-		mustDo(t, os.Chown(filepath.Join(dir, b), nobody, nobody))
-	}
-	// The test binary sits in a directory only root may search: nobody
-	// runs a copy.
-	bin := filepath.Join(dir, "afrkit.test")
-	data, err := os.ReadFile(os.Args[0])
-	mustDo(t, err)
-	mustDo(t, os.WriteFile(bin, data, 0o755))
+	dir, env, bin := nobodysDir(t, "b0", "b1")
 	var tr strings.Builder
 	step := func(want ExitCode, args ...string) string {
 		t.Helper()
@@ -147,23 +155,8 @@ func TestNonRootVolumeEndToEnd(t *testing.T) {
 // skips only the full disk, which needs root; what it prints is
 // TestDemo_nonroot.golden, as TestDemo run by an ordinary user.
 func TestDemoAsNobody(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("the test switches to nobody, which needs root (TestDemo covers an ordinary user)")
-	}
-	dir := t.TempDir()
-	for _, d := range []string{filepath.Dir(dir), dir} { // t.TempDir makes them 0700
-		mustDo(t, os.Chmod(d, 0o755))
-	}
-	env := volEnv(dir)
-	mustDo(t, os.MkdirAll(env.state, 0o755))
-	mustDo(t, os.Chown(env.state, nobody, nobody))
+	dir, env, bin := nobodysDir(t, "demo-out")
 	out := filepath.Join(dir, "demo-out")
-	mustDo(t, os.Mkdir(out, 0o755))
-	mustDo(t, os.Chown(out, nobody, nobody))
-	bin := filepath.Join(dir, "afrkit.test")
-	data, err := os.ReadFile(os.Args[0])
-	mustDo(t, err)
-	mustDo(t, os.WriteFile(bin, data, 0o755))
 	code, got, errOut := runAsNobody(t, env, bin, "demo", "--dir", out)
 	if code != int(ExitOK) {
 		t.Fatalf("demo as nobody: exit %d: %s", code, errOut)
