@@ -8,8 +8,8 @@
 // fixtures (and so the tests and the demo) write an afrkit volume
 // through. Each transaction takes AFR's inodelk or entrylk (package lock)
 // on every brick it writes, in brick order, before its pre-op and
-// releases them after its post-op, so heal and fsck --repair, which take
-// the same locks, never change an inode under a transaction.
+// releases them after its post-op, so heal, which takes the same locks,
+// never changes an inode under a transaction.
 package engine
 
 import (

@@ -1,6 +1,8 @@
 // Package lock is AFR's inodelk and entrylk between the afrkit processes
-// of one host: the mount, heal and fsck --repair take the same locks on a
-// brick, so heal runs while the volume is mounted and written.
+// of one host: the mount and heal (split-brain resolution included) take
+// the same locks on a brick, so heal runs while the volume is mounted and
+// written. (fsck's repairs take none yet, and are refused while the
+// volume is mounted.)
 //
 // GlusterFS keeps these locks in each brick process's locks xlator;
 // afrkit has no brick process, so a brick's locks are OFD locks (fcntl

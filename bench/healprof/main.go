@@ -85,6 +85,7 @@ func run(stateDir, name, cpu string, jobs int, algo string, full bool) error {
 	if err != nil {
 		return err
 	}
+	defer e.Close()
 	if cpu != "" {
 		f, err := os.Create(cpu)
 		if err != nil {
