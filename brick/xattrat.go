@@ -22,6 +22,12 @@ type xattrArgs struct {
 }
 
 func getxattrat(dir int, name, key string, buf []byte) (int, error) {
+	return xattrat(unix.SYS_GETXATTRAT, dir, name, key, buf, 0)
+}
+
+// xattrat is getxattrat(2) or setxattrat(2), as nr says: key of name in
+// dir, with buf the value read or written and flags setxattr's.
+func xattrat(nr uintptr, dir int, name, key string, buf []byte, flags int) (int, error) {
 	p, err := unix.BytePtrFromString(name)
 	if err != nil {
 		return 0, err
@@ -30,11 +36,11 @@ func getxattrat(dir int, name, key string, buf []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	args := xattrArgs{size: uint32(len(buf))}
+	args := xattrArgs{size: uint32(len(buf)), flags: uint32(flags)}
 	if len(buf) > 0 {
 		args.value = uint64(uintptr(unsafe.Pointer(&buf[0])))
 	}
-	n, _, errno := unix.Syscall6(unix.SYS_GETXATTRAT, uintptr(dir), uintptr(unsafe.Pointer(p)), unix.AT_SYMLINK_NOFOLLOW,
+	n, _, errno := unix.Syscall6(nr, uintptr(dir), uintptr(unsafe.Pointer(p)), unix.AT_SYMLINK_NOFOLLOW,
 		uintptr(unsafe.Pointer(k)), uintptr(unsafe.Pointer(&args)), unsafe.Sizeof(args))
 	runtime.KeepAlive(buf) // its address travels as an integer in args
 	if errno != 0 {
@@ -62,25 +68,8 @@ func listxattrat(dir int, name string, buf []byte) (int, error) {
 }
 
 func setxattrat(dir int, name, key string, value []byte, flags int) error {
-	p, err := unix.BytePtrFromString(name)
-	if err != nil {
-		return err
-	}
-	k, err := unix.BytePtrFromString(key)
-	if err != nil {
-		return err
-	}
-	args := xattrArgs{size: uint32(len(value)), flags: uint32(flags)}
-	if len(value) > 0 {
-		args.value = uint64(uintptr(unsafe.Pointer(&value[0])))
-	}
-	_, _, errno := unix.Syscall6(unix.SYS_SETXATTRAT, uintptr(dir), uintptr(unsafe.Pointer(p)), unix.AT_SYMLINK_NOFOLLOW,
-		uintptr(unsafe.Pointer(k)), uintptr(unsafe.Pointer(&args)), unsafe.Sizeof(args))
-	runtime.KeepAlive(value)
-	if errno != 0 {
-		return errno
-	}
-	return nil
+	_, err := xattrat(unix.SYS_SETXATTRAT, dir, name, key, value, flags)
+	return err
 }
 
 // setxattr writes key as lsetxattr does, with its flags (XATTR_CREATE,

@@ -11,27 +11,36 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// xattrFile is a new brick with a file f whose xattr name (in the
+// brick's namespace: key) holds v; it skips the test where the file
+// system takes no such xattrs.
+func xattrFile(t *testing.T, name string, v []byte) (b *Brick, f, key string) {
+	t.Helper()
+	b, err := Open(t.TempDir(), DefaultNS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f = filepath.Join(b.Root, "f")
+	if err := os.WriteFile(f, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	key = b.key(name)
+	if err := xattr.LSet(f, key, v); err != nil {
+		t.Skipf("no %s xattrs here: %v", b.NS, err)
+	}
+	return b, f, key
+}
+
 // TestXattrAtReadsWhatProcReads: getxattrat and listxattrat, relative to
 // the parent's descriptor, read what the /proc name reads, and never
 // follow a symlink: the symlink's own (absent) key is read, not its
 // target's.
 func TestXattrAtReadsWhatProcReads(t *testing.T) {
-	b, err := Open(t.TempDir(), DefaultNS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := filepath.Join(b.Root, "f")
-	if err := os.WriteFile(f, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	key := b.key("afrkit.test")
 	long := make([]byte, 3000) // over getxattr's first buffer
 	for i := range long {
 		long[i] = byte(i)
 	}
-	if err := xattr.LSet(f, key, long); err != nil {
-		t.Skipf("no %s xattrs here: %v", b.NS, err)
-	}
+	b, f, key := xattrFile(t, "afrkit.test", long)
 	if err := os.Symlink("f", filepath.Join(b.Root, "s")); err != nil {
 		t.Fatal(err)
 	}
@@ -73,18 +82,8 @@ func TestXattrAtReadsWhatProcReads(t *testing.T) {
 // refusal of an existing key, and writes on a symlink itself, never on
 // its target.
 func TestSetxattrAtWritesWhatProcReads(t *testing.T) {
-	b, err := Open(t.TempDir(), DefaultNS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := filepath.Join(b.Root, "f")
-	if err := os.WriteFile(f, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	b, f, _ := xattrFile(t, "probe", []byte("x"))
 	key := b.key("afrkit.test")
-	if err := xattr.LSet(f, b.key("probe"), []byte("x")); err != nil {
-		t.Skipf("no %s xattrs here: %v", b.NS, err)
-	}
 	a, err := b.resolve("test", f)
 	if err != nil {
 		t.Fatal(err)
