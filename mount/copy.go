@@ -64,13 +64,10 @@ type copySources struct {
 func (f *file) sources() (*copySources, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var failed []bool
-	if f.sess != nil {
-		failed = f.sess.Failed()
-	}
+	mayRead := f.mayRead()
 	c := &copySources{fds: make([]*os.File, len(f.fds)), readFrom: -1}
 	for i, fd := range f.fds {
-		if fd == nil || !f.readable[i] || (failed != nil && failed[i]) {
+		if !mayRead(i) {
 			continue
 		}
 		d, err := unix.Dup(int(fd.Fd()))

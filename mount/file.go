@@ -175,17 +175,26 @@ func (f *file) reopen(i int, b *brick.Brick) {
 // and has not failed a write of this file's session. A copy that was not
 // readable when the file was opened never becomes so here.
 func (f *file) otherSource(i int) int {
+	mayRead := f.mayRead()
+	for k := range f.fds {
+		if k != i && mayRead(k) {
+			return k
+		}
+	}
+	return -1
+}
+
+// mayRead tells which copies reads may come from now: open, readable
+// when the file was opened (or reopened), and not failed by the file's
+// data session. f.mu is held while it is used.
+func (f *file) mayRead() func(k int) bool {
 	var failed []bool
 	if f.sess != nil {
 		failed = f.sess.Failed()
 	}
-	for k, fd := range f.fds {
-		if k == i || fd == nil || !f.readable[k] || (failed != nil && failed[k]) {
-			continue
-		}
-		return k
+	return func(k int) bool {
+		return f.fds[k] != nil && f.readable[k] && (failed == nil || !failed[k])
 	}
-	return -1
 }
 
 // Read reads from the chosen copy; a copy that fails as a dying disk does
