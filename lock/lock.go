@@ -303,8 +303,9 @@ const pollMax = 20 * time.Millisecond
 // lock file, so that two owners locking overlapping sets never wait for
 // each other in a circle; it waits for keys other owners hold until ctx
 // ends. On error the owner may hold some of the keys: Release lets go of
-// them (a key cannot be given back alone when another key of the owner
-// shares its bytes, see Unlock).
+// them. (There is no giving one key back: an owner's locks on shared
+// bytes merge, as GlusterFS's of one lk-owner do, so releasing one key's
+// bytes would release another's too.)
 //
 // While it waits for a key, it marks the key's space wanted, so that an
 // owner holding a lock there long (a mount's eager data lock) learns of
@@ -403,20 +404,6 @@ func setlk(f *os.File, lk *unix.Flock_t) error {
 		if !errors.Is(err, unix.EINTR) {
 			return err
 		}
-	}
-}
-
-// Unlock releases keys this owner holds. Because an owner's locks on
-// overlapping bytes merge, as GlusterFS's of one lk-owner do, releasing a
-// key releases those bytes of any other key of this owner too.
-func (o *Owner) Unlock(keys ...Key) {
-	if o.f == nil {
-		return
-	}
-	for _, k := range keys {
-		start, n := k.span()
-		lk := unix.Flock_t{Type: unix.F_UNLCK, Start: start, Len: n}
-		setlk(o.f, &lk)
 	}
 }
 
