@@ -103,6 +103,9 @@ func (b *Brick) Close() error {
 	if b.locks != nil {
 		b.closeCounterLocks()
 	}
+	if b.dirFDs != nil {
+		b.dirFDs.close()
+	}
 	r := b.rootDir
 	if r == nil {
 		return nil
@@ -189,10 +192,17 @@ type at struct {
 	dir   int
 	name  string
 	owned bool // dir is ours to close
+	// kept is the kept descriptor dir is (see dirFDs), given back by
+	// close to from.
+	kept *dirFD
+	from *dirFDs
 }
 
 func (a at) close() {
-	if a.owned {
+	switch {
+	case a.kept != nil:
+		a.from.put(a.kept)
+	case a.owned:
 		unix.Close(a.dir)
 	}
 }
@@ -253,6 +263,14 @@ func (b *Brick) resolve(op, abs string) (at, error) {
 				return &fs.PathError{Op: op, Path: abs, Err: err}
 			}
 			a = at{dir: fd, name: name, owned: true}
+			return nil
+		}
+		if b.dirFDs != nil && cacheable(parent) {
+			d, err := b.dirFDs.get(root, parent)
+			if err != nil {
+				return &fs.PathError{Op: op, Path: abs, Err: err}
+			}
+			a = at{dir: d.fd, name: name, kept: d, from: b.dirFDs}
 			return nil
 		}
 		fd, err := openBeneath(root, parent)

@@ -1,6 +1,7 @@
 package brick
 
 import (
+	"runtime"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,7 +20,7 @@ const (
 const GlusterDir = ".glusterfs"
 
 // Brick is one brick directory. Its methods are safe for concurrent use: a
-// Brick holds no mutable state.
+// Brick's only mutable state is its caches, each safe for concurrent use.
 type Brick struct {
 	// Root is the absolute path of the brick directory.
 	Root string
@@ -38,6 +39,8 @@ type Brick struct {
 	// does not try to make its directory every time.
 	locks      *counterLocks
 	handleDirs *[handleDirWords]atomic.Uint64
+	// dirFDs keeps .glusterfs's directories open (see dirFDs).
+	dirFDs *dirFDs
 }
 
 // handleDirWords is the size of the bitmap of handle directories: one bit
@@ -58,6 +61,7 @@ func Open(root, ns string) (*Brick, error) {
 		return nil, fmt.Errorf("brick %s: %w", root, err)
 	}
 	b := &Brick{Root: abs, NS: ns, rootDir: new(rootDir), dirs: NewDirCache(dirCacheLimit), locks: new(counterLocks), handleDirs: new([handleDirWords]atomic.Uint64)}
+	b.keepDirFDs()
 	fi, err := os.Stat(abs)
 	if err != nil {
 		return nil, b.errorf("open", "/", err)
@@ -76,7 +80,16 @@ func Beneath(root string) *Brick {
 	if err != nil {
 		abs = filepath.Clean(root)
 	}
-	return &Brick{Root: abs, NS: NSTrusted, rootDir: new(rootDir), locks: new(counterLocks), handleDirs: new([handleDirWords]atomic.Uint64)}
+	b := &Brick{Root: abs, NS: NSTrusted, rootDir: new(rootDir), locks: new(counterLocks), handleDirs: new([handleDirWords]atomic.Uint64)}
+	b.keepDirFDs()
+	return b
+}
+
+// keepDirFDs gives b its kept directories, closed by Close or, for a
+// Brick never closed, when it is garbage collected.
+func (b *Brick) keepDirFDs() {
+	b.dirFDs = new(dirFDs)
+	runtime.AddCleanup(b, func(c *dirFDs) { c.close() }, b.dirFDs)
 }
 
 // DefaultNS is the namespace a process can use: trusted as root, user

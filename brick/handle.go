@@ -81,6 +81,22 @@ func (b *Brick) ensureHandleDir(g afr.GFID) error {
 	return nil
 }
 
+// handleDirGone forgets that g's handle directory exists, and the
+// descriptor kept of it, and makes it again: it was removed behind
+// afrkit's back.
+func (b *Brick) handleDirGone(g afr.GFID) error {
+	if b.handleDirs != nil {
+		n := int(g[0])<<8 | int(g[1])
+		b.handleDirs[n/64].And(^(uint64(1) << (n % 64)))
+	}
+	if b.dirFDs != nil {
+		dir := filepath.Dir(HandleRel(g))
+		b.dirFDs.forget(dir)
+		b.dirFDs.forget(filepath.Dir(dir))
+	}
+	return b.ensureHandleDir(g)
+}
+
 // LinkFileHandle creates the hard-link handle of a non-directory at abs.
 // An existing handle that is already the same inode is accepted.
 func (b *Brick) LinkFileHandle(abs string, g afr.GFID) error {
@@ -89,12 +105,10 @@ func (b *Brick) LinkFileHandle(abs string, g afr.GFID) error {
 	}
 	h := b.HandlePath(g)
 	err := b.Link(abs, h)
-	if errors.Is(err, fs.ErrNotExist) && b.handleDirs != nil {
+	if errors.Is(err, fs.ErrNotExist) {
 		// The directory was known, and is gone (removed behind afrkit's
 		// back): make it again.
-		n := int(g[0])<<8 | int(g[1])
-		b.handleDirs[n/64].And(^(uint64(1) << (n % 64)))
-		if err := b.ensureHandleDir(g); err != nil {
+		if err := b.handleDirGone(g); err != nil {
 			return err
 		}
 		err = b.Link(abs, h)
@@ -123,6 +137,12 @@ func (b *Brick) SymlinkDirHandle(g, pgfid afr.GFID, name string) error {
 	}
 	h := b.HandlePath(g)
 	err := b.Symlink(target, h)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := b.handleDirGone(g); err != nil {
+			return err
+		}
+		err = b.Symlink(target, h)
+	}
 	if errors.Is(err, fs.ErrExist) {
 		if cur, rerr := b.Readlink(h); rerr == nil && cur == target {
 			return nil

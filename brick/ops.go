@@ -436,6 +436,11 @@ type DirEntry struct {
 	// Mode is the entry's file type bits (S_IFREG, S_IFDIR, ...).
 	Mode uint32
 	GFID afr.GFID
+	// Reply and Stat are the copy's full reply and lstat, read with the
+	// listing (ReadDirReplies only). Reply.Answered is false when they
+	// could not be read (the name went away, an xattr is unreadable).
+	Reply afr.Reply
+	Stat  syscall.Stat_t
 }
 
 // ReadDirGFIDs lists the directory at abs as ReadDirNames does, each name
@@ -444,6 +449,23 @@ type DirEntry struct {
 // path cost two walks each. A name without a gfid (a create under way, or
 // made on the brick behind the volume's back) is left out.
 func (b *Brick) ReadDirGFIDs(abs, volPath string) ([]DirEntry, error) {
+	return b.readDir(abs, volPath, nil)
+}
+
+// ReadDirReplies is ReadDirGFIDs with each copy's full reply (pending
+// keys as ReplyAtStat reads them) and lstat, read relative to the open
+// directory: what a readdirplus answers with, at a stat and a few xattr
+// reads per name where a lookup by path walks the path every time.
+func (b *Brick) ReadDirReplies(abs, volPath string, pendingKeys []string) ([]DirEntry, error) {
+	if pendingKeys == nil {
+		pendingKeys = []string{}
+	}
+	return b.readDir(abs, volPath, pendingKeys)
+}
+
+// readDir lists the directory; with pendingKeys non-nil each entry gets
+// its full reply too.
+func (b *Brick) readDir(abs, volPath string, pendingKeys []string) ([]DirEntry, error) {
 	f, err := b.OpenDir(abs)
 	if err != nil {
 		return nil, b.errorf("open directory", volPath, err)
@@ -462,15 +484,31 @@ func (b *Brick) ReadDirGFIDs(abs, volPath string) ([]DirEntry, error) {
 			continue
 		}
 		dir.name = name
+		d := DirEntry{Name: name, Mode: unixType(e.Type())}
+		if pendingKeys != nil {
+			// The reply reads the gfid too.
+			if err := dir.lstat(&d.Stat); err != nil {
+				continue
+			}
+			r, err := b.replyAt(dir, Join(volPath, name), &d.Stat, pendingKeys)
+			if r.GFID.IsZero() {
+				continue
+			}
+			d.GFID = r.GFID
+			if err == nil {
+				d.Reply = r
+			}
+			out = append(out, d)
+			continue
+		}
 		v, err := dir.getxattr(key)
 		if err != nil {
 			continue
 		}
-		g, err := DecodeGFID(v)
-		if err != nil {
+		if d.GFID, err = DecodeGFID(v); err != nil {
 			continue
 		}
-		out = append(out, DirEntry{Name: name, Mode: unixType(e.Type()), GFID: g})
+		out = append(out, d)
 	}
 	runtime.KeepAlive(f)
 	return out, nil

@@ -284,3 +284,19 @@ func (ix *Index) walkNames(dir string, fn func(name string) error) error {
 		}
 	}
 }
+
+// Empty reports whether sub holds no entry (base files aside), reading no
+// further than the first.
+func (ix *Index) Empty(sub Subdir) (bool, error) {
+	errFound := errors.New("found")
+	err := ix.walkNames(ix.path(sub), func(name string) error {
+		if IsBase(sub, name) {
+			return nil
+		}
+		return errFound
+	})
+	if err == errFound {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -16,7 +16,7 @@ import (
 
 // requireFUSE skips unless this process can mount FUSE file systems and
 // write trusted.* xattrs: as root, with /dev/fuse.
-func requireFUSE(t *testing.T) {
+func requireFUSE(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		skip(t, "needs root: the bricks' trusted.* xattrs and mount(2)")
@@ -38,7 +38,7 @@ func requireTool(t *testing.T, name string) string {
 
 // skip skips the test, or fails it where CI says every test must run
 // (AFRKIT_REQUIRE_ROOT: .ci/run installs what these need).
-func skip(t *testing.T, why string) {
+func skip(t testing.TB, why string) {
 	t.Helper()
 	if os.Getenv("AFRKIT_REQUIRE_ROOT") != "" {
 		t.Fatalf("AFRKIT_REQUIRE_ROOT is set, but this test cannot run: %s", why)
@@ -48,7 +48,7 @@ func skip(t *testing.T, why string) {
 
 // mounted serves a healthy replica-3 volume at a new directory until the
 // test ends.
-func mounted(t *testing.T, opts mount.Options) (*fixtures.Vol, *mount.Volume, string) {
+func mounted(t testing.TB, opts mount.Options) (*fixtures.Vol, *mount.Volume, string) {
 	t.Helper()
 	requireFUSE(t)
 	v, err := fixtures.Healthy(t.TempDir(), "mnt", 3)

@@ -100,7 +100,6 @@ var (
 	_ gofs.NodeLookuper      = (*node)(nil)
 	_ gofs.NodeGetattrer     = (*node)(nil)
 	_ gofs.NodeSetattrer     = (*node)(nil)
-	_ gofs.NodeReaddirer     = (*node)(nil)
 	_ gofs.NodeMkdirer       = (*node)(nil)
 	_ gofs.NodeMknoder       = (*node)(nil)
 	_ gofs.NodeCreater       = (*node)(nil)
@@ -384,38 +383,6 @@ func (n *node) truncate(ctx context.Context, fh gofs.FileHandle, size int64) sys
 		}
 		return touchModified(b, abs, n.path(), now)
 	})
-}
-
-// Readdir lists the directory from a copy readable for entries.
-func (n *node) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
-	n.names.RLock()
-	defer n.names.RUnlock()
-	p := n.path()
-	c := n.m.lookup(p)
-	_, t, _, errno := c.entry()
-	if errno != 0 {
-		return nil, errno
-	}
-	if t != afr.TypeDirectory {
-		return nil, syscall.ENOTDIR
-	}
-	src := first(afr.Readable(c.replies, afr.Data, true))
-	if src < 0 {
-		// Every copy is blamed for entries: an entry split-brain lists
-		// from the first copy, as GlusterFS's readdir still answers.
-		src = first(present(c.replies))
-	}
-	b := c.bricks[src]
-	dents, err := b.ReadDirGFIDs(c.abs[src], p)
-	if err != nil {
-		n.m.checkFailed(c.bricks, oneErr(len(c.bricks), src, err))
-		return nil, toErrno(err)
-	}
-	entries := make([]fuse.DirEntry, 0, len(dents))
-	for _, d := range dents {
-		entries = append(entries, fuse.DirEntry{Name: d.Name, Mode: d.Mode, Ino: ino(d.GFID)})
-	}
-	return gofs.NewListDirStream(entries), 0
 }
 
 func oneErr(n, i int, err error) []error {
