@@ -1,10 +1,10 @@
 package brick
 
 import (
-	"runtime"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 )
