@@ -496,20 +496,25 @@ func (b *Brick) Symlink(target, abs string) error {
 // Mknod makes a fifo, socket or device node at abs: special is its type
 // (unix.S_IFIFO, S_IFSOCK, S_IFCHR or S_IFBLK), rdev a device's number.
 func (b *Brick) Mknod(abs string, special uint32, perm fs.FileMode, rdev uint64) error {
-	switch special {
-	case unix.S_IFIFO, unix.S_IFSOCK, unix.S_IFCHR, unix.S_IFBLK:
-	default:
-		return &fs.PathError{Op: "mknod", Path: abs, Err: fmt.Errorf("file type %#o is not a fifo, socket or device", special)}
-	}
 	a, err := b.resolve("mknod", abs)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	if err := unix.Mknodat(a.dir, a.name, special|uint32(perm.Perm()), int(rdev)); err != nil {
+	if err := a.mknod(special, perm, rdev); err != nil {
 		return &fs.PathError{Op: "mknod", Path: abs, Err: err}
 	}
 	return nil
+}
+
+// mknod is Mknod on the resolved object a.
+func (a at) mknod(special uint32, perm fs.FileMode, rdev uint64) error {
+	switch special {
+	case unix.S_IFIFO, unix.S_IFSOCK, unix.S_IFCHR, unix.S_IFBLK:
+	default:
+		return fmt.Errorf("file type %#o is not a fifo, socket or device", special)
+	}
+	return unix.Mknodat(a.dir, a.name, special|uint32(perm.Perm()), int(rdev))
 }
 
 // Link makes newAbs a hard link of the object at oldAbs (not of a
@@ -613,6 +618,26 @@ func (b *Brick) ReadNames(abs string) ([]string, error) {
 // Chmod sets the permission and set-id bits of the object at abs. A
 // symlink is refused: chmod would change its target.
 func (b *Brick) Chmod(abs string, mode fs.FileMode) error {
+	a, err := b.resolve("chmod", abs)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return b.chmodAt(a, abs, mode)
+}
+
+// chmodAt is Chmod on the resolved object a: fchmodat2 (Linux 6.6) with
+// AT_SYMLINK_NOFOLLOW, which refuses a symlink; where the kernel lacks
+// it, or the object is a symlink, the object is opened with O_PATH,
+// checked and changed through its descriptor.
+func (b *Brick) chmodAt(a at, abs string, mode fs.FileMode) error {
+	err := unix.Fchmodat(a.dir, a.name, unixMode(mode), unix.AT_SYMLINK_NOFOLLOW)
+	switch {
+	case err == nil:
+		return nil
+	case !errors.Is(err, unix.EOPNOTSUPP) && !errors.Is(err, unix.ENOSYS):
+		return &fs.PathError{Op: "chmod", Path: abs, Err: err}
+	}
 	fd, err := b.openPath("chmod", abs, notSymlink)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/pkg/xattr"
 	"golang.org/x/sys/unix"
 
 	"github.com/afrkit/afrkit/afr"
@@ -52,9 +53,22 @@ func (b *Brick) gfidAt(a at, volPath string) (afr.GFID, error) {
 // setGFIDAbs sets the gfid with XATTR_CREATE like posix_gfid_set; an
 // existing equal gfid is accepted, a different one is an error.
 func (b *Brick) setGFIDAbs(abs, volPath string, g afr.GFID) error {
-	err := b.setXattr(abs, KeyGFID, g[:], true)
+	a, err := b.resolve("setxattr", abs)
+	if err != nil {
+		return b.errorf("write "+b.key(KeyGFID), volPath, err)
+	}
+	defer a.close()
+	return b.setGFIDAt(a, volPath, g)
+}
+
+// setGFIDAt is setGFIDAbs on the resolved object a.
+func (b *Brick) setGFIDAt(a at, volPath string, g afr.GFID) error {
+	err := a.setxattr(b.key(KeyGFID), g[:], xattr.XATTR_CREATE)
+	if err != nil {
+		err = normalizeXattrErr(err)
+	}
 	if errors.Is(err, fs.ErrExist) {
-		cur, gerr := b.gfidAbs(abs, volPath)
+		cur, gerr := b.gfidAt(a, volPath)
 		if gerr == nil && cur == g {
 			return nil
 		}
@@ -438,103 +452,139 @@ type Owner struct{ UID, GID uint32 }
 // their gfid, so a crash never leaves a named, gfid-carrying partial file
 // that looks complete.
 func (b *Brick) Create(e NewEntry) error {
+	f, err := b.create(e, false)
+	if f != nil {
+		f.Close()
+	}
+	return err
+}
+
+// CreateOpen is Create for a regular file (e.Type afr.TypeRegular), which
+// it returns open for reading and writing: what a FUSE create answers
+// with, without opening the copy again. The caller closes it.
+func (b *Brick) CreateOpen(e NewEntry) (*os.File, error) {
+	if e.Type != afr.TypeRegular {
+		return nil, b.errorf("create", e.Path, fmt.Errorf("cannot open a new %s", e.Type))
+	}
+	return b.create(e, true)
+}
+
+// create is Create; with keep, a regular file is made open for reading
+// and writing and returned open.
+func (b *Brick) create(e NewEntry, keep bool) (*os.File, error) {
 	abs, err := b.Abs(e.Path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if e.Path == "/" || e.GFID.IsZero() {
-		return b.errorf("create", e.Path, fmt.Errorf("%w: need a non-root path and a gfid", ErrBadGFID))
+		return nil, b.errorf("create", e.Path, fmt.Errorf("%w: need a non-root path and a gfid", ErrBadGFID))
 	}
 	parent, name := path.Split(path.Clean(e.Path))
 	pgfid := e.Parent
 	if pgfid.IsZero() {
 		if pgfid, err = b.GFIDOf(parent); err != nil {
-			return err
+			return nil, err
 		}
 	}
+	// Every step acts on the new entry through its parent, resolved once.
+	a, err := b.resolve("create", abs)
+	if err != nil {
+		return nil, b.errorf("create", e.Path, err)
+	}
+	defer a.close()
 	// A regular file's content is written once it has its gfid and
 	// handle, as GlusterFS writes it in a writev after the create: a
 	// write that fails (a full disk) leaves an entry heal can fill in, not
 	// a nameless copy with part of the data.
 	var f *os.File
+	made := false
 	defer func() {
-		if f != nil {
+		if f != nil && !made {
 			f.Close()
 		}
 	}()
 	switch e.Type {
 	case afr.TypeRegular:
-		if f, err = b.CreateFile(abs, e.Mode.Perm()); err != nil {
-			return b.errorf("create", e.Path, err)
+		acc := unix.O_WRONLY
+		if keep {
+			// The creating open is never refused for the mode it gives.
+			acc = unix.O_RDWR
 		}
+		fd, err := unix.Openat(a.dir, a.name, acc|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, uint32(e.Mode.Perm()))
+		if err != nil {
+			return nil, b.errorf("create", e.Path, err)
+		}
+		f = os.NewFile(uintptr(fd), abs)
 		// chown before chmod: a chown clears the set-id bits.
 		if e.Owner != nil {
 			if err := f.Chown(int(e.Owner.UID), int(e.Owner.GID)); err != nil {
-				return b.errorf("chown", e.Path, err)
+				return nil, b.errorf("chown", e.Path, err)
 			}
 		}
 		// The umask may have cut bits the caller asked for; fchmod on the
 		// open file spares the path lookup of a chmod.
 		if err := f.Chmod(e.Mode & permBits); err != nil {
-			return b.errorf("chmod", e.Path, err)
+			return nil, b.errorf("chmod", e.Path, err)
 		}
 	case afr.TypeDirectory:
-		if err := b.Mkdir(abs, e.Mode.Perm()); err != nil {
-			return b.errorf("mkdir", e.Path, err)
+		if err := unix.Mkdirat(a.dir, a.name, uint32(e.Mode.Perm())); err != nil {
+			return nil, b.errorf("mkdir", e.Path, err)
 		}
 	case afr.TypeSymlink:
-		if err := b.Symlink(e.Target, abs); err != nil {
-			return b.errorf("symlink", e.Path, err)
+		if err := unix.Symlinkat(e.Target, a.dir, a.name); err != nil {
+			return nil, b.errorf("symlink", e.Path, err)
 		}
 	case afr.TypeOther:
-		if err := b.Mknod(abs, e.Special, e.Mode, e.Rdev); err != nil {
-			return b.errorf("mknod", e.Path, err)
+		if err := a.mknod(e.Special, e.Mode, e.Rdev); err != nil {
+			return nil, b.errorf("mknod", e.Path, err)
 		}
 	default:
-		return b.errorf("create", e.Path, fmt.Errorf("cannot create a %s", e.Type))
+		return nil, b.errorf("create", e.Path, fmt.Errorf("cannot create a %s", e.Type))
 	}
 	if e.Owner != nil && e.Type != afr.TypeRegular {
-		if err := b.Lchown(abs, int(e.Owner.UID), int(e.Owner.GID)); err != nil {
-			return b.errorf("chown", e.Path, err)
+		if err := unix.Fchownat(a.dir, a.name, int(e.Owner.UID), int(e.Owner.GID), unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return nil, b.errorf("chown", e.Path, err)
 		}
 	}
 	if e.Type == afr.TypeDirectory || e.Type == afr.TypeOther {
 		// The umask may have cut bits the caller asked for (and a chown
 		// the set-id bits).
-		if err := b.Chmod(abs, e.Mode&permBits); err != nil {
-			return b.errorf("chmod", e.Path, err)
+		if err := b.chmodAt(a, abs, e.Mode&permBits); err != nil {
+			return nil, b.errorf("chmod", e.Path, err)
 		}
 	}
-	if err := b.setGFIDAbs(abs, e.Path, e.GFID); err != nil {
-		return err
+	if err := b.setGFIDAt(a, e.Path, e.GFID); err != nil {
+		return nil, err
 	}
 	if e.Type == afr.TypeDirectory {
 		if err := b.SymlinkDirHandle(e.GFID, pgfid, name); err != nil {
-			return err
+			return nil, err
 		}
 	} else {
-		if err := b.LinkFileHandle(abs, e.GFID); err != nil {
-			return err
+		if err := b.linkFileHandleAt(a, abs, e.GFID); err != nil {
+			return nil, err
 		}
-		if err := b.setXattr(abs, Gfid2pathKey(pgfid, name), []byte(Gfid2pathValue(pgfid, name)), true); err != nil && !errors.Is(err, fs.ErrExist) {
-			return b.errorf("write gfid2path", e.Path, err)
+		if err := a.setxattr(b.key(Gfid2pathKey(pgfid, name)), []byte(Gfid2pathValue(pgfid, name)), xattr.XATTR_CREATE); err != nil && !errors.Is(normalizeXattrErr(err), fs.ErrExist) {
+			return nil, b.errorf("write gfid2path", e.Path, normalizeXattrErr(err))
 		}
 	}
 	if f != nil {
 		if e.Content != nil {
 			if _, err := io.Copy(f, e.Content); err != nil {
-				return b.errorf("write", e.Path, err)
+				return nil, b.errorf("write", e.Path, err)
 			}
 		}
 		if !e.NoSync {
 			if err := f.Sync(); err != nil {
-				return b.errorf("fsync", e.Path, err)
+				return nil, b.errorf("fsync", e.Path, err)
 			}
 		}
-		err := f.Close()
-		f = nil
-		if err != nil {
-			return b.errorf("close", e.Path, err)
+		if !keep {
+			err := f.Close()
+			f = nil
+			if err != nil {
+				return nil, b.errorf("close", e.Path, err)
+			}
 		}
 	}
 	m := e.Times
@@ -542,14 +592,15 @@ func (b *Brick) Create(e NewEntry) error {
 		// The inode keeps the times the mdata records, so that a copy
 		// stat'ed by descriptor (an open file unlinked) answers as the
 		// volume does.
-		if err := b.Utimes(abs, m.Atime.Sec*1e9+m.Atime.Nsec, m.Mtime.Sec*1e9+m.Mtime.Nsec); err != nil {
-			return b.errorf("utimes", e.Path, err)
+		ts := []unix.Timespec{unix.NsecToTimespec(m.Atime.Sec*1e9 + m.Atime.Nsec), unix.NsecToTimespec(m.Mtime.Sec*1e9 + m.Mtime.Nsec)}
+		if err := unix.UtimesNanoAt(a.dir, a.name, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return nil, b.errorf("utimes", e.Path, err)
 		}
 	}
 	if m == nil {
 		var st syscall.Stat_t
-		if err := b.Lstat(abs, &st); err != nil {
-			return b.errorf("stat", e.Path, err)
+		if err := a.lstat(&st); err != nil {
+			return nil, b.errorf("stat", e.Path, err)
 		}
 		m = &Mdata{
 			Ctime: afr.Timespec{Sec: st.Ctim.Sec, Nsec: st.Ctim.Nsec},
@@ -557,10 +608,11 @@ func (b *Brick) Create(e NewEntry) error {
 			Atime: afr.Timespec{Sec: st.Atim.Sec, Nsec: st.Atim.Nsec},
 		}
 	}
-	if err := b.setXattr(abs, KeyMdata, m.Encode(), false); err != nil {
-		return b.errorf("write "+b.key(KeyMdata), e.Path, err)
+	if err := a.setxattr(b.key(KeyMdata), m.Encode(), 0); err != nil {
+		return nil, b.errorf("write "+b.key(KeyMdata), e.Path, normalizeXattrErr(err))
 	}
-	return nil
+	made = true
+	return f, nil
 }
 
 // WriteMdata writes the mdata xattr of the entry at volPath.

@@ -4,7 +4,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -100,18 +102,39 @@ func (b *Brick) handleDirGone(g afr.GFID) error {
 // LinkFileHandle creates the hard-link handle of a non-directory at abs.
 // An existing handle that is already the same inode is accepted.
 func (b *Brick) LinkFileHandle(abs string, g afr.GFID) error {
+	a, err := b.resolve("link", abs)
+	if err != nil {
+		return b.errorf("link handle", HandleRel(g), err)
+	}
+	defer a.close()
+	return b.linkFileHandleAt(a, abs, g)
+}
+
+// linkFileHandleAt is LinkFileHandle of the resolved object a.
+func (b *Brick) linkFileHandleAt(a at, abs string, g afr.GFID) error {
 	if err := b.ensureHandleDir(g); err != nil {
 		return err
 	}
 	h := b.HandlePath(g)
-	err := b.Link(abs, h)
+	link := func() error {
+		n, err := b.resolve("link", h)
+		if err != nil {
+			return err
+		}
+		defer n.close()
+		if err := unix.Linkat(a.dir, a.name, n.dir, n.name, 0); err != nil {
+			return &os.LinkError{Op: "link", Old: abs, New: h, Err: err}
+		}
+		return nil
+	}
+	err := link()
 	if errors.Is(err, fs.ErrNotExist) {
 		// The directory was known, and is gone (removed behind afrkit's
 		// back): make it again.
 		if err := b.handleDirGone(g); err != nil {
 			return err
 		}
-		err = b.Link(abs, h)
+		err = link()
 	}
 	if errors.Is(err, fs.ErrExist) {
 		if same, serr := b.sameFile(abs, h); serr == nil && same {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"syscall"
 	"time"
 
@@ -25,6 +26,23 @@ import (
 // Like InodeOp it returns which bricks failed, and an error when the
 // create succeeded on none or on fewer than the quorum.
 func (s *Set) Create(ctx context.Context, e brick.NewEntry, content []byte) (afr.GFID, []bool, error) {
+	g, failed, _, err := s.create(ctx, e, content, false)
+	return g, failed, err
+}
+
+// CreateOpen is Create for a new empty regular file, which it returns open
+// for reading and writing on each brick that made it (nil elsewhere): a
+// FUSE create answers with the file open, and opening every copy again
+// cost a walk and two opens per brick. On error nothing is left open.
+func (s *Set) CreateOpen(ctx context.Context, e brick.NewEntry) (afr.GFID, []bool, []*os.File, error) {
+	if e.Type != afr.TypeRegular {
+		return afr.GFID{}, nil, nil, fmt.Errorf("create %s: only a regular file is made open", e.Path)
+	}
+	return s.create(ctx, e, nil, true)
+}
+
+// create is Create, and with open CreateOpen.
+func (s *Set) create(ctx context.Context, e brick.NewEntry, content []byte, open bool) (afr.GFID, []bool, []*os.File, error) {
 	if e.GFID.IsZero() {
 		e.GFID = brick.NewGFID()
 	}
@@ -36,9 +54,16 @@ func (s *Set) Create(ctx context.Context, e brick.NewEntry, content []byte) (afr
 		t := afr.TimespecOf(now)
 		e.Times = &brick.Mdata{Ctime: t, Mtime: t, Atime: t}
 	}
-	create := func(_ int, b *brick.Brick, pgfid afr.GFID) error {
+	// files[i] is written by brick i's call alone.
+	files := make([]*os.File, len(s.Bricks))
+	create := func(i int, b *brick.Brick, pgfid afr.GFID) error {
 		ee := e
 		ee.Parent = pgfid
+		if open {
+			f, err := b.CreateOpen(ee)
+			files[i] = f
+			return err
+		}
 		if e.Type == afr.TypeRegular {
 			ee.Content = bytes.NewReader(content)
 		}
@@ -49,7 +74,19 @@ func (s *Set) Create(ctx context.Context, e brick.NewEntry, content []byte) (afr
 		mark = func(failed []bool) error { return s.markNewEntry(e, failed) }
 	}
 	failed, err := s.entryTxn(ctx, e.Path, create, mark)
-	return e.GFID, failed, err
+	if !open {
+		return e.GFID, failed, nil, err
+	}
+	for i, f := range files {
+		if f != nil && (err != nil || (i < len(failed) && failed[i])) {
+			f.Close()
+			files[i] = nil
+		}
+	}
+	if err != nil {
+		return e.GFID, failed, nil, err
+	}
+	return e.GFID, failed, files, nil
 }
 
 // Remove unlinks the name p, or removes the empty directory p, on every

@@ -399,3 +399,34 @@ func TestDataSessionWritesOnePreOpAndPostOp(t *testing.T) {
 	same(t, "after End", state(t, v, s, p),
 		"b0 dirty [0 0 0] blames b1 [1 0 0] blames b2 [1 0 0] in xattrop", "b1 dirty [1 0 0] in dirty", "b2 dirty [0 0 0]")
 }
+
+// TestCreateOpenGivesTheNewCopies: CreateOpen makes a file as Create does
+// and hands back each copy made open for reading and writing, nothing
+// for a brick that was down; what is written through them is each copy's
+// content.
+func TestCreateOpenGivesTheNewCopies(t *testing.T) {
+	v, s := newSet(t, 3)
+	s.Up[2] = false
+	g, failed, files, err := s.CreateOpen(context.Background(), brick.NewEntry{Path: "/f", Type: afr.TypeRegular, Mode: 0o200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "failed", []string{fmt.Sprint(failed)}, "[false false true]")
+	if files[2] != nil {
+		t.Errorf("a copy open on the brick that was down")
+	}
+	for i, f := range files[:2] {
+		if _, err := f.WriteAt([]byte("new"), 0); err != nil {
+			t.Fatalf("brick %d: write: %v", i, err)
+		}
+		buf := make([]byte, 3)
+		if _, err := f.ReadAt(buf, 0); err != nil || string(buf) != "new" {
+			t.Errorf("brick %d: read back %q, %v (a write-only mode does not bar the creating open)", i, buf, err)
+		}
+		f.Close()
+		got, err := os.ReadFile(v.Bricks[i].HandlePath(g))
+		if err != nil || string(got) != "new" {
+			t.Errorf("brick %d: the copy holds %q, %v", i, got, err)
+		}
+	}
+}

@@ -32,6 +32,7 @@ type dir struct {
 	// when the directory was listed, every brick was up and no brick's
 	// heal index held an entry, so no copy was blamed or dirty.
 	trusted bool
+	gen     uint64 // the volume's generation before the listing
 	next    int
 }
 
@@ -58,6 +59,7 @@ func (d *dir) list() syscall.Errno {
 	defer n.names.RUnlock()
 	// Read before the listing: an index entry made after it blames a
 	// change made after the listing read its copy.
+	gen := n.m.gen.Load()
 	trusted := n.m.unblamed()
 	p := n.path()
 	c := n.m.lookup(p)
@@ -80,7 +82,7 @@ func (d *dir) list() syscall.Errno {
 		n.m.checkFailed(c.bricks, oneErr(len(c.bricks), src, err))
 		return toErrno(err)
 	}
-	d.entries, d.src, d.trusted, d.next, d.listed = ents, src, trusted, 0, true
+	d.entries, d.src, d.trusted, d.gen, d.next, d.listed = ents, src, trusted, gen, 0, true
 	d.byName = make(map[string]int, len(ents))
 	for i, e := range ents {
 		d.byName[e.Name] = i
@@ -130,7 +132,8 @@ func (d *dir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gof
 	fillAttr(&out.Attr, &e.Stat, e.Reply)
 	child := newNode(d.n.m, e.GFID, e.Reply.Type, d.src)
 	in := d.n.NewInode(ctx, child, stableAttr(e.GFID, e.Stat.Mode))
-	in.Operations().(*node).src.Store(int32(d.src))
+	// No copy was blamed: the listed one is readable.
+	in.Operations().(*node).setSource(d.src, true, d.gen)
 	return in, 0
 }
 

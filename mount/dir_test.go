@@ -2,6 +2,7 @@ package mount_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -50,5 +51,60 @@ func TestListingNeverShowsAStaleCopy(t *testing.T) {
 	}
 	if fi.Size() != int64(len(content)) || fi.Mode().Perm() != 0o600 {
 		t.Errorf("listed /d/f: size %d mode %v, want size %d mode -rw------- (brick 0's stale copy answered)", fi.Size(), fi.Mode().Perm(), len(content))
+	}
+}
+
+// TestStatAfterAWriteMissedTheSource: a stat comes from the copy the
+// last lookup found readable, alone, until something may have left that
+// copy behind. Here a write fails on that copy (b0's is made immutable
+// under the open file): the stat after it shows the file as written,
+// not b0's stale copy.
+func TestStatAfterAWriteMissedTheSource(t *testing.T) {
+	requireFUSE(t)
+	chattr := requireTool(t, "chattr")
+	v, err := fixtures.Healthy(t.TempDir(), "src", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	dir, _ := serve(t, v, make(events, 16))
+	p := filepath.Join(dir, "f")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write([]byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatal(err)
+	}
+	b0 := filepath.Join(v.Bricks[0].Root, "f")
+	if out, err := exec.Command(chattr, "+i", b0).CombinedOutput(); err != nil {
+		t.Skipf("chattr +i: %v: %s", err, out)
+	}
+	defer exec.Command(chattr, "-i", b0).Run()
+	more := []byte(", then more while b0's copy could not be written")
+	if _, err := f.Write(more); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(b0); err != nil || string(got) != "first" {
+		t.Fatalf("b0's copy: %q, %v; the write should have failed there", got, err)
+	}
+	// The write made the kernel forget the size: the stat reaches the
+	// mount as a getattr (the name is still fresh, so not as a lookup).
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(len("first") + len(more)); fi.Size() != want {
+		t.Errorf("stat after the write: size %d, want %d (b0's stale copy answered)", fi.Size(), want)
 	}
 }

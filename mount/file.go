@@ -108,29 +108,30 @@ func (n *node) open(flags uint32) (*file, syscall.Errno) {
 	return f, 0
 }
 
-// openNew opens a file the caller just made on the bricks in made: every
-// copy is new and the same, so there is nothing to look up, and reads
-// come from the first.
-func (n *node) openNew(flags uint32, made []bool) (*file, syscall.Errno) {
+// openNew is the file a create answers with: the new copies, made open
+// by the create on each brick that made them (files, nil elsewhere).
+// Every copy made is the same, so each is readable.
+func (n *node) openNew(flags uint32, files []*os.File) (*file, syscall.Errno) {
 	bs := n.m.upBricks()
-	f := &file{n: n, m: n.m, acc: int(flags) & syscall.O_ACCMODE, bricks: bs, fds: make([]*os.File, len(bs)), readFrom: -1, readable: made}
-	var last error = syscall.EIO
-	for i, b := range bs {
-		if b == nil || !made[i] {
+	readable := make([]bool, len(files))
+	f := &file{n: n, m: n.m, acc: int(flags) & syscall.O_ACCMODE, bricks: bs, fds: make([]*os.File, len(bs)), readFrom: -1, readable: readable}
+	for i, fd := range files {
+		if fd == nil {
 			continue
 		}
-		fd, err := b.OpenFile(b.HandlePath(n.gfid), f.acc)
-		if err != nil {
-			last = err
+		if i >= len(bs) || bs[i] == nil {
+			// The brick went down since: the create's descriptor there
+			// is let go, as letGo does.
+			fd.Close()
 			continue
 		}
-		f.fds[i] = fd
+		f.fds[i], readable[i] = fd, true
 		if f.readFrom < 0 {
 			f.readFrom = i
 		}
 	}
 	if f.readFrom < 0 {
-		return nil, toErrno(last)
+		return nil, syscall.EIO
 	}
 	n.m.mu.Lock()
 	n.m.files[f] = struct{}{}
@@ -266,6 +267,11 @@ func (f *file) dataOp(ctx context.Context, modifies bool, op func(i int, fd *os.
 			// open): there is nothing to heal, and nothing to lock.
 			sess.End(context.Background())
 			return f.direct(op)
+		}
+		if count(sess.Failed()) > 0 {
+			// A brick the file is not open on, or whose pre-op failed,
+			// is blamed.
+			f.m.leftBehind()
 		}
 		f.sess = sess
 		f.n.holder.Store(f)

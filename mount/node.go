@@ -48,8 +48,32 @@ type node struct {
 
 	// src is the copy the last full lookup found readable, as AFR keeps
 	// the read subvolume in the inode's context until the next lookup;
-	// -1 until one has run.
-	src atomic.Int32
+	// -1 until one has run. srcGen is the volume's generation (Volume.gen)
+	// before that lookup read the copies, when src was readable for data;
+	// 0 otherwise.
+	src    atomic.Int32
+	srcGen atomic.Uint64
+}
+
+// setSource records the copy a full lookup that began at generation gen
+// found: src, readable for data or not.
+func (n *node) setSource(src int, readable bool, gen uint64) {
+	n.src.Store(int32(src))
+	if !readable {
+		gen = 0
+	}
+	n.srcGen.Store(gen)
+}
+
+// trustedSource is the copy a stat may come from alone: the last full
+// lookup's, when it was readable for data and nothing since may have
+// left it behind; -1 when a full lookup must look again.
+func (n *node) trustedSource() int {
+	g := n.srcGen.Load()
+	if g == 0 || g != n.m.gen.Load() {
+		return -1
+	}
+	return int(n.src.Load())
 }
 
 // newNode is a node for the inode g of type t, whose readable copy is
@@ -154,6 +178,7 @@ func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*go
 }
 
 func (n *node) lookupChild(ctx context.Context, p string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	gen := n.m.gen.Load()
 	c := n.m.lookup(p)
 	g, t, src, errno := c.entry()
 	if errno != 0 {
@@ -164,7 +189,7 @@ func (n *node) lookupChild(ctx context.Context, p string, out *fuse.EntryOut) (*
 	child := newNode(n.m, g, t, src)
 	in := n.NewInode(ctx, child, stableAttr(g, st.Mode))
 	// An inode go-fuse knew already keeps its node: it learns the copy.
-	in.Operations().(*node).src.Store(int32(src))
+	in.Operations().(*node).setSource(src, c.readable(src), gen)
 	return in, 0
 }
 
@@ -176,17 +201,26 @@ func (n *node) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOu
 			return errno
 		}
 	}
+	chosen := n.chosen()
+	if chosen < 0 && n.trustedSource() >= 0 {
+		// As afr_stat: from the read subvolume alone while nothing
+		// may have left it behind.
+		if errno := n.statSource(out); errno == 0 {
+			return 0
+		}
+	}
+	gen := n.m.gen.Load()
 	c := n.copies()
 	_, _, src, errno := c.entry()
 	if errno != 0 {
 		return errno
 	}
-	if k := n.chosen(); k >= 0 && c.replies[k].Exists {
+	if chosen >= 0 && c.replies[chosen].Exists {
 		// A person chose the copy this file in split-brain is read from:
 		// its size is the file's.
-		src = k
+		src = chosen
 	}
-	n.src.Store(int32(src))
+	n.setSource(src, c.readable(src), gen)
 	fillAttr(&out.Attr, &c.stats[src], c.replies[src])
 	return 0
 }
@@ -409,15 +443,16 @@ func (n *node) owner(ctx context.Context, dirMode uint32, dirGID uint32) *brick.
 // newEntry makes name in this directory as one entry transaction, then
 // looks it up.
 func (n *node) newEntry(ctx context.Context, name string, e brick.NewEntry, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	child, _, errno := n.makeEntry(ctx, name, e, out)
+	child, _, errno := n.makeEntry(ctx, name, e, out, false)
 	return child, errno
 }
 
 // makeEntry makes name in this directory as one entry transaction and
 // answers for the new entry from a copy the transaction made (every copy
-// it made is the same): no lookup of every brick. It returns which bricks
-// have the entry.
-func (n *node) makeEntry(ctx context.Context, name string, e brick.NewEntry, out *fuse.EntryOut) (*gofs.Inode, []bool, syscall.Errno) {
+// it made is the same): no lookup of every brick. It returns, for each
+// brick, the new regular file open there when open is set (nil where the
+// brick did not make it), or nil.
+func (n *node) makeEntry(ctx context.Context, name string, e brick.NewEntry, out *fuse.EntryOut, open bool) (*gofs.Inode, []*os.File, syscall.Errno) {
 	p := n.child(name)
 	var dir syscall.Stat_t
 	if errno := n.statOne(n.path(), &dir); errno != 0 {
@@ -438,29 +473,50 @@ func (n *node) makeEntry(ctx context.Context, name string, e brick.NewEntry, out
 		return nil, nil, errno
 	}
 	defer done()
-	g, failed, err := s.Create(uninterrupted(ctx), e, nil)
+	gen := n.m.gen.Load()
+	var g afr.GFID
+	var failed []bool
+	var files []*os.File
+	var err error
+	if open {
+		g, failed, files, err = s.CreateOpen(uninterrupted(ctx), e)
+	} else {
+		g, failed, err = s.Create(uninterrupted(ctx), e, nil)
+	}
 	n.m.checkFailed(upOnly(s), errs)
 	if err != nil {
 		return nil, nil, toErrno(err)
 	}
-	made := make([]bool, len(failed))
-	src := -1
-	for i := range failed {
-		made[i] = s.Up[i] && !failed[i]
-		if made[i] && src < 0 {
-			src = i
+	closeAll := func() {
+		for _, f := range files {
+			if f != nil {
+				f.Close()
+			}
 		}
 	}
-	if src < 0 {
+	src := -1
+	for i := range failed {
+		if s.Up[i] && !failed[i] {
+			src = i
+			break
+		}
+	}
+	if src < 0 || (files != nil && files[src] == nil) {
+		closeAll()
 		return nil, nil, syscall.EIO
 	}
-	b := s.Bricks[src]
-	abs, err := b.Abs(p)
-	if err != nil {
-		return nil, nil, toErrno(err)
-	}
 	var st syscall.Stat_t
-	if err := b.Lstat(abs, &st); err != nil {
+	if files != nil {
+		err = syscall.Fstat(int(files[src].Fd()), &st)
+	} else {
+		b := s.Bricks[src]
+		var abs string
+		if abs, err = b.Abs(p); err == nil {
+			err = b.Lstat(abs, &st)
+		}
+	}
+	if err != nil {
+		closeAll()
 		return nil, nil, toErrno(err)
 	}
 	r := afr.Reply{GFID: g, Type: e.Type, Size: st.Size}
@@ -469,7 +525,9 @@ func (n *node) makeEntry(ctx context.Context, name string, e brick.NewEntry, out
 	}
 	fillAttr(&out.Attr, &st, r)
 	child := newNode(n.m, g, e.Type, src)
-	return n.NewInode(ctx, child, stableAttr(g, st.Mode)), made, 0
+	// Every copy made is the same; a brick left out moved the generation.
+	child.setSource(src, true, gen)
+	return n.NewInode(ctx, child, stableAttr(g, st.Mode)), files, 0
 }
 
 // now is the time a new entry records on every copy.
@@ -516,11 +574,11 @@ func (n *node) Symlink(ctx context.Context, target, name string, out *fuse.Entry
 
 func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
 	e := brick.NewEntry{Type: afr.TypeRegular, Mode: modeBits(mode), Times: now()}
-	child, made, errno := n.makeEntry(ctx, name, e, out)
+	child, files, errno := n.makeEntry(ctx, name, e, out, true)
 	if errno != 0 {
 		return nil, nil, 0, errno
 	}
-	f, errno := child.Operations().(*node).openNew(flags&^(syscall.O_CREAT|syscall.O_EXCL|syscall.O_TRUNC), made)
+	f, errno := child.Operations().(*node).openNew(flags&^(syscall.O_CREAT|syscall.O_EXCL|syscall.O_TRUNC), files)
 	if errno != 0 {
 		return nil, nil, 0, errno
 	}

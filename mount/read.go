@@ -109,6 +109,11 @@ func (c copies) entry() (g afr.GFID, t afr.FileType, src int, errno syscall.Errn
 	return g, t, first(present(c.replies)), 0
 }
 
+// readable reports whether copy i is readable for data.
+func (c copies) readable(i int) bool {
+	return i >= 0 && afr.Readable(c.replies, afr.Data, true)[i]
+}
+
 func present(replies []afr.Reply) []bool {
 	out := make([]bool, len(replies))
 	for i, r := range replies {

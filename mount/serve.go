@@ -11,10 +11,14 @@ import (
 )
 
 // Kernel caching: the kernel keeps names and attributes for a second, as
-// GlusterFS's FUSE client does (entry-timeout, attribute-timeout), and
-// does not remember a name's absence, so a name made behind this mount
-// (by heal, by a brick coming back) is seen at once. The page cache keeps
-// file content between opens only while the file is unchanged.
+// GlusterFS's FUSE client does (entry-timeout, attribute-timeout), and a
+// name's absence for a second too (GlusterFS's negative-timeout, 0 by
+// default). Without it every create looked its name up on every brick
+// two or three times over (stat, then open's own lookup) before making
+// it. A name only another process makes while the volume is mounted (a
+// heal restoring an entry no readable copy lists) shows within a second,
+// as a name another process removes goes within a second. The page cache
+// keeps file content between opens only while the file is unchanged.
 //
 // No writeback cache, as GlusterFS's kernel-writeback-cache is off by
 // default: with it the kernel acknowledges a write before the mount sees
@@ -23,15 +27,16 @@ import (
 // one (it would come back at fsync at best). Each write reaches every
 // brick before write(2) returns.
 const (
-	entryTimeout = time.Second
-	attrTimeout  = time.Second
+	entryTimeout    = time.Second
+	attrTimeout     = time.Second
+	negativeTimeout = time.Second
 )
 
 // Serve mounts the volume at dir and serves it until the server is
 // unmounted (Server.Unmount, fusermount -u, umount). debug logs every
 // FUSE request.
 func (m *Volume) Serve(dir string, debug bool) (*fuse.Server, error) {
-	entry, attr, negative := entryTimeout, attrTimeout, time.Duration(0)
+	entry, attr, negative := entryTimeout, attrTimeout, negativeTimeout
 	opts := &gofs.Options{
 		EntryTimeout:    &entry,
 		AttrTimeout:     &attr,

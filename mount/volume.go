@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -86,6 +87,13 @@ type Volume struct {
 	live   sync.RWMutex
 	closed bool
 
+	// gen counts what may leave a copy behind: a brick going down or
+	// coming back, a fop that failed on a brick or left one out. A read
+	// source found readable at one generation is trusted while the
+	// generation stands (see node.trustedSource), as AFR trusts the read
+	// subvolume in its inode context until its event generation moves.
+	gen atomic.Uint64
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
@@ -140,6 +148,8 @@ func Open(v *volume.Volume, opts Options) (*Volume, error) {
 	if m.upCount() == 0 {
 		return nil, fmt.Errorf("volume %s: no brick can be opened: %s", v.Name, m.down[0])
 	}
+	// Generation 0 means "not trusted" to node.setSource.
+	m.gen.Store(1)
 	m.wg.Add(2)
 	go m.deliver()
 	go m.probe()
@@ -298,6 +308,7 @@ func (m *Volume) checkFailed(b []*brick.Brick, errs []error) {
 		if err == nil || b[i] == nil {
 			continue
 		}
+		m.leftBehind()
 		if failingDisk(err) && succeeded(i) {
 			m.takeDown(b[i], err)
 			continue
@@ -348,9 +359,14 @@ func (m *Volume) takeDown(b *brick.Brick, err error) {
 	for _, f := range files {
 		f.letGo(i)
 	}
+	m.leftBehind()
 	m.logf("brick %s is down: %s", m.labels[i], reason)
 	m.emit(Event{Brick: i, Label: m.labels[i], Up: false, Reason: reason})
 }
+
+// leftBehind records that a copy may have been left behind: every read
+// source found before is looked up again.
+func (m *Volume) leftBehind() { m.gen.Add(1) }
 
 func (m *Volume) emit(e Event) {
 	select {
@@ -435,6 +451,7 @@ func (m *Volume) tryUp(i int, vb volume.Brick) {
 	for _, f := range files {
 		f.reopen(i, b)
 	}
+	m.leftBehind()
 	m.logf("brick %s is up", m.labels[i])
 	m.emit(Event{Brick: i, Label: m.labels[i], Up: true})
 }
