@@ -14,12 +14,16 @@ import (
 // openat2 and a close each time; a small file written through the mount
 // resolved them some forty times.
 //
-// Only .glusterfs is kept: no client names anything in it, so the path
-// of a directory there names the same directory for as long as it is
-// open, unless something on the host rearranges the brick's own
-// directories behind afrkit's back. A handle directory removed that way
-// fails the fops through it (ENOENT) until forget drops it, as
-// LinkFileHandle does when it makes the directory again.
+// Only directories that are never renamed or removed are kept: the
+// handle directories .glusterfs/xx and .glusterfs/xx/yy and the index's
+// own (.glusterfs/indices and its xattrop, dirty and entry-changes). No
+// client names anything there, so such a path names the same directory
+// for as long as it is open. Not kept: an entry-changes directory of one
+// parent, which the index removes once empty, and afrkit's kept and
+// quarantined trees, which undo moves back into the volume. A handle
+// directory removed behind afrkit's back (by hand on the host) fails the
+// fops through it (ENOENT) until forget drops it, as LinkFileHandle does
+// when it makes the directory again.
 //
 // Each descriptor counts its users: one evicted or forgotten while in
 // use is closed by its last user, so no fop ever acts through a number
@@ -43,8 +47,21 @@ const dirFDLimit = 1024
 // cacheable reports whether rel (a directory relative to the brick root)
 // is one dirFDs keeps.
 func cacheable(rel string) bool {
-	return strings.HasPrefix(rel, GlusterDir+"/") && len(rel) < chunkMax
+	rest, ok := strings.CutPrefix(rel, GlusterDir+"/")
+	if !ok {
+		return false
+	}
+	switch rest {
+	case "indices", "indices/xattrop", "indices/dirty", "indices/entry-changes":
+		return true
+	}
+	// xx or xx/yy, two hex digits each.
+	hex2 := func(s string) bool { return len(s) == 2 && isHex(s[0]) && isHex(s[1]) }
+	first, second, two := strings.Cut(rest, "/")
+	return hex2(first) && (!two || hex2(second))
 }
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
 
 // get returns rel's descriptor, opening it beneath root when it is not
 // kept yet; put gives it back.

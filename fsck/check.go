@@ -468,6 +468,10 @@ func (c *checker) readCopy(bs *brickState, abs, p string) (*copyInfo, error) {
 	if errors.Is(err, brick.ErrXattrListTooLong) {
 		xs, err = c.readUnlisted(ci, p)
 	}
+	if errors.Is(err, fs.ErrNotExist) {
+		// Removed since the stat (the volume is mounted and written).
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("fsck: %s: %w", bs.label, err)
 	}

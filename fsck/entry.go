@@ -601,6 +601,11 @@ func (c *checker) compareCopies(s *setState, p string, copies []*copyInfo, entry
 		}
 		present = append(present, ci)
 	}
+	if len(present) == 0 {
+		// Listed, then removed from every brick while the check ran
+		// (the volume is mounted): nothing left to compare.
+		return
+	}
 	all := labels(s)
 	first := present[0]
 	for _, ci := range present[1:] {

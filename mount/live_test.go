@@ -156,3 +156,93 @@ func TestHealRunsWhileMounted(t *testing.T) {
 		}
 	}
 }
+
+// TestFsckChecksWhileNamesChange: fsck checks the volume over and over
+// while writers make, rename and remove files through the mount in the
+// directory it checks. A name it lists may be gone by the time it reads
+// the copies, on one brick or on every brick: it goes on (it failed the
+// whole check, and panicked, before). Once unmounted, the volume is
+// clean and every file holds what was written.
+func TestFsckChecksWhileNamesChange(t *testing.T) {
+	requireFUSE(t)
+	v, err := fixtures.Healthy(t.TempDir(), "fsckl", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mnt, unmount := serve(t, v, make(events, 64))
+	d := filepath.Join(mnt, "d")
+	if err := os.Mkdir(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const writers, rounds = 3, 150
+	var wg sync.WaitGroup
+	want := make([]map[string]string, writers) // each writer's files at the end
+	for w := 0; w < writers; w++ {
+		want[w] = map[string]string{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := 0; r < rounds; r++ {
+				name := fmt.Sprintf("w%d-%d", w, r)
+				content := fmt.Sprintf("writer %d round %d\n", w, r)
+				if err := os.WriteFile(filepath.Join(d, name), []byte(content), 0o644); err != nil {
+					t.Errorf("write %s: %v", name, err)
+					return
+				}
+				switch r % 3 {
+				case 1:
+					renamed := fmt.Sprintf("r%d-%d", w, r)
+					if err := os.Rename(filepath.Join(d, name), filepath.Join(d, renamed)); err != nil {
+						t.Errorf("rename %s: %v", name, err)
+						return
+					}
+					want[w][renamed] = content
+				case 2:
+					if err := os.Remove(filepath.Join(d, name)); err != nil {
+						t.Errorf("remove %s: %v", name, err)
+						return
+					}
+				default:
+					want[w][name] = content
+				}
+			}
+		}()
+	}
+	writersDone := make(chan struct{})
+	go func() { wg.Wait(); close(writersDone) }()
+	check := func() (*fsck.Report, error) { return fsck.CheckVolume(context.Background(), v.V, fsck.Options{}) }
+	checks := 0
+	for stop := false; !stop; checks++ {
+		select {
+		case <-writersDone:
+			stop = true
+		default:
+		}
+		if _, err := check(); err != nil {
+			t.Fatalf("fsck while names change: %v", err)
+		}
+	}
+	t.Logf("%d checks while the writers wrote", checks)
+	for w := range want {
+		for name, content := range want[w] {
+			if got, err := os.ReadFile(filepath.Join(d, name)); err != nil || string(got) != content {
+				t.Errorf("%s through the mount: %q, %v, want %q", name, got, err, content)
+			}
+		}
+	}
+	unmount()
+	settled(t, v)
+	rep, err := check()
+	if err != nil || len(rep.Findings) > 0 {
+		t.Errorf("fsck once unmounted: %v %+v", err, rep)
+	}
+	for w := range want {
+		for name, content := range want[w] {
+			for _, b := range v.Bricks {
+				if got, err := os.ReadFile(filepath.Join(b.Root, "d", name)); err != nil || string(got) != content {
+					t.Errorf("%s/d/%s: %q, %v", b.Root, name, got, err)
+				}
+			}
+		}
+	}
+}
