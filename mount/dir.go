@@ -51,14 +51,15 @@ func (n *node) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHandle
 	return &dir{n: n}, 0, 0
 }
 
-// list reads the directory from a copy readable for entries, as Readdir
-// does, with each entry's reply.
+// list reads the directory from a copy readable for entries, as AFR's
+// readdir does, with each entry's reply.
 func (d *dir) list() syscall.Errno {
 	n := d.n
 	n.names.RLock()
 	defer n.names.RUnlock()
-	// Read before the listing: an index entry made after it blames a
-	// change made after the listing read its copy.
+	// Read before the listing: a blame indexed after it is of a fop that
+	// ran while the directory was listed, and the listing answers as of
+	// before that fop, as any listing of a directory being changed does.
 	gen := n.m.gen.Load()
 	trusted := n.m.unblamed()
 	p := n.path()
