@@ -422,9 +422,18 @@ func (b *Brick) createFile(abs string, flag int, perm fs.FileMode) (*os.File, er
 		return nil, err
 	}
 	defer a.close()
-	fd, err := unix.Openat(a.dir, a.name, flag&(unix.O_ACCMODE|unix.O_APPEND)|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, uint32(perm.Perm()))
+	f, err := a.createFile(abs, flag, perm)
 	if err != nil {
 		return nil, &fs.PathError{Op: "create", Path: abs, Err: err}
+	}
+	return f, nil
+}
+
+// createFile is createFile on the resolved object a (at abs).
+func (a at) createFile(abs string, flag int, perm fs.FileMode) (*os.File, error) {
+	fd, err := unix.Openat(a.dir, a.name, flag&(unix.O_ACCMODE|unix.O_APPEND)|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, uint32(perm.Perm()))
+	if err != nil {
+		return nil, err
 	}
 	return os.NewFile(uintptr(fd), abs), nil
 }
@@ -525,6 +534,11 @@ func (b *Brick) Link(oldAbs, newAbs string) error {
 		return err
 	}
 	defer o.close()
+	return b.linkAt(o, oldAbs, newAbs)
+}
+
+// linkAt is Link of the resolved object o (at oldAbs).
+func (b *Brick) linkAt(o at, oldAbs, newAbs string) error {
 	n, err := b.resolve("link", newAbs)
 	if err != nil {
 		return err

@@ -349,10 +349,10 @@ func TestReplyListsXattrs(t *testing.T) {
 	}
 }
 
-// TestReadDirGFIDs: a directory's names come with their type and gfid,
-// .glusterfs is left out at the root, and a name without a gfid (made on
-// the brick behind the volume's back) is not listed.
-func TestReadDirGFIDs(t *testing.T) {
+// TestReadDirReplies: a directory's names come with their type, gfid
+// and reply, .glusterfs is left out at the root, and a name without a
+// gfid (made on the brick behind the volume's back) is not listed.
+func TestReadDirReplies(t *testing.T) {
 	b := newBrick(t)
 	dir, file := NewGFID(), NewGFID()
 	mustCreate(t, b, NewEntry{Path: "/d", GFID: dir, Type: afr.TypeDirectory, Mode: 0o755})
@@ -360,13 +360,23 @@ func TestReadDirGFIDs(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(b.Root, "stray"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got, err := b.ReadDirGFIDs(b.Root, "/")
+	ents, err := b.ReadDirReplies(b.Root, "/", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sort.Slice(got, func(i, j int) bool { return got[i].Name < got[j].Name })
+	sort.Slice(ents, func(i, j int) bool { return ents[i].Name < ents[j].Name })
+	var got []DirEntry
+	for _, e := range ents {
+		if !e.Reply.Answered || !e.Reply.Exists || e.Reply.GFID != e.GFID || e.Reply.Type != FileType(e.Stat.Mode) {
+			t.Errorf("%s: reply %+v does not describe the entry", e.Name, e.Reply)
+		}
+		got = append(got, DirEntry{Name: e.Name, Mode: e.Mode, GFID: e.GFID})
+	}
 	want := []DirEntry{{Name: "d", Mode: syscall.S_IFDIR, GFID: dir}, {Name: "f", Mode: syscall.S_IFREG, GFID: file}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("ReadDirGFIDs(/) = %v, want %v", got, want)
+		t.Errorf("ReadDirReplies(/) = %v, want %v", got, want)
+	}
+	if ents[1].Reply.Size != 1 {
+		t.Errorf("f's reply: size %d, want 1", ents[1].Reply.Size)
 	}
 }

@@ -452,10 +452,7 @@ type Owner struct{ UID, GID uint32 }
 // their gfid, so a crash never leaves a named, gfid-carrying partial file
 // that looks complete.
 func (b *Brick) Create(e NewEntry) error {
-	f, err := b.create(e, false)
-	if f != nil {
-		f.Close()
-	}
+	_, err := b.create(e, false) // closes the file it made
 	return err
 }
 
@@ -510,11 +507,9 @@ func (b *Brick) create(e NewEntry, keep bool) (*os.File, error) {
 			// The creating open is never refused for the mode it gives.
 			acc = unix.O_RDWR
 		}
-		fd, err := unix.Openat(a.dir, a.name, acc|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, uint32(e.Mode.Perm()))
-		if err != nil {
+		if f, err = a.createFile(abs, acc, e.Mode.Perm()); err != nil {
 			return nil, b.errorf("create", e.Path, err)
 		}
-		f = os.NewFile(uintptr(fd), abs)
 		// chown before chmod: a chown clears the set-id bits.
 		if e.Owner != nil {
 			if err := f.Chown(int(e.Owner.UID), int(e.Owner.GID)); err != nil {

@@ -4,9 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"golang.org/x/sys/unix"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -116,25 +114,14 @@ func (b *Brick) linkFileHandleAt(a at, abs string, g afr.GFID) error {
 		return err
 	}
 	h := b.HandlePath(g)
-	link := func() error {
-		n, err := b.resolve("link", h)
-		if err != nil {
-			return err
-		}
-		defer n.close()
-		if err := unix.Linkat(a.dir, a.name, n.dir, n.name, 0); err != nil {
-			return &os.LinkError{Op: "link", Old: abs, New: h, Err: err}
-		}
-		return nil
-	}
-	err := link()
+	err := b.linkAt(a, abs, h)
 	if errors.Is(err, fs.ErrNotExist) {
 		// The directory was known, and is gone (removed behind afrkit's
 		// back): make it again.
 		if err := b.handleDirGone(g); err != nil {
 			return err
 		}
-		err = link()
+		err = b.linkAt(a, abs, h)
 	}
 	if errors.Is(err, fs.ErrExist) {
 		if same, serr := b.sameFile(abs, h); serr == nil && same {

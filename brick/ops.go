@@ -437,35 +437,20 @@ type DirEntry struct {
 	Mode uint32
 	GFID afr.GFID
 	// Reply and Stat are the copy's full reply and lstat, read with the
-	// listing (ReadDirReplies only). Reply.Answered is false when they
-	// could not be read (the name went away, an xattr is unreadable).
+	// listing. Reply.Answered is false when the reply could not be read
+	// whole (an xattr is unreadable).
 	Reply afr.Reply
 	Stat  syscall.Stat_t
 }
 
-// ReadDirGFIDs lists the directory at abs as ReadDirNames does, each name
-// with its type (from the directory itself) and gfid, read relative to
-// the open directory: one call per name, where a stat and a gfid read by
-// path cost two walks each. A name without a gfid (a create under way, or
-// made on the brick behind the volume's back) is left out.
-func (b *Brick) ReadDirGFIDs(abs, volPath string) ([]DirEntry, error) {
-	return b.readDir(abs, volPath, nil)
-}
-
-// ReadDirReplies is ReadDirGFIDs with each copy's full reply (pending
-// keys as ReplyAtStat reads them) and lstat, read relative to the open
-// directory: what a readdirplus answers with, at a stat and a few xattr
-// reads per name where a lookup by path walks the path every time.
+// ReadDirReplies lists the directory at abs as ReadDirNames does, each
+// name with its type (from the directory itself), gfid, full reply
+// (pending keys as ReplyAtStat reads them) and lstat, all read relative
+// to the open directory: what a readdirplus answers with, at a stat and a
+// few xattr reads per name where a lookup by path walks the path every
+// time. A name without a gfid (a create under way, or made on the brick
+// behind the volume's back) is left out.
 func (b *Brick) ReadDirReplies(abs, volPath string, pendingKeys []string) ([]DirEntry, error) {
-	if pendingKeys == nil {
-		pendingKeys = []string{}
-	}
-	return b.readDir(abs, volPath, pendingKeys)
-}
-
-// readDir lists the directory; with pendingKeys non-nil each entry gets
-// its full reply too.
-func (b *Brick) readDir(abs, volPath string, pendingKeys []string) ([]DirEntry, error) {
 	f, err := b.OpenDir(abs)
 	if err != nil {
 		return nil, b.errorf("open directory", volPath, err)
@@ -476,7 +461,6 @@ func (b *Brick) readDir(abs, volPath string, pendingKeys []string) ([]DirEntry, 
 		return nil, b.errorf("read directory", volPath, err)
 	}
 	dir := at{dir: int(f.Fd())}
-	key := b.key(KeyGFID)
 	out := make([]DirEntry, 0, len(ents))
 	for _, e := range ents {
 		name := e.Name()
@@ -485,28 +469,16 @@ func (b *Brick) readDir(abs, volPath string, pendingKeys []string) ([]DirEntry, 
 		}
 		dir.name = name
 		d := DirEntry{Name: name, Mode: unixType(e.Type())}
-		if pendingKeys != nil {
-			// The reply reads the gfid too.
-			if err := dir.lstat(&d.Stat); err != nil {
-				continue
-			}
-			r, err := b.replyAt(dir, Join(volPath, name), &d.Stat, pendingKeys)
-			if r.GFID.IsZero() {
-				continue
-			}
-			d.GFID = r.GFID
-			if err == nil {
-				d.Reply = r
-			}
-			out = append(out, d)
+		if err := dir.lstat(&d.Stat); err != nil {
+			continue // gone since the listing
+		}
+		r, err := b.replyAt(dir, Join(volPath, name), &d.Stat, pendingKeys)
+		if r.GFID.IsZero() {
 			continue
 		}
-		v, err := dir.getxattr(key)
-		if err != nil {
-			continue
-		}
-		if d.GFID, err = DecodeGFID(v); err != nil {
-			continue
+		d.GFID = r.GFID
+		if err == nil {
+			d.Reply = r
 		}
 		out = append(out, d)
 	}
