@@ -178,18 +178,14 @@ func (rs *ReplicaSet) classify(sub index.Subdir, e index.Entry, opts InfoOptions
 		gather = rs.Gather
 	}
 	replies, errs := gather(e.GFID)
-	exists := false
-	for _, r := range replies {
-		exists = exists || (r.Answered && r.Exists)
-	}
+	st, exists := healStatus(replies, opts.QuorumCount)
 	if !exists {
 		return false, InfoEntry{}, Skipped{GFID: e.GFID, Name: e.Name, Sub: sub, Stale: true, Reason: "no brick has this gfid"}
 	}
-	st := afr.HealInfo(replies, opts.QuorumCount)
 	if !st.Listed() {
 		return false, InfoEntry{}, Skipped{GFID: e.GFID, Name: e.Name, Sub: sub, Stale: true, Reason: "nothing to heal: every counter is zero and the copies agree"}
 	}
-	if sub == index.Dirty && strings.HasSuffix(st.String(), "-pending") {
+	if countedElsewhere(sub, st) {
 		return false, InfoEntry{}, Skipped{GFID: e.GFID, Name: e.Name, Sub: sub, Reason: "counted from xattrop"}
 	}
 	ie := InfoEntry{GFID: e.GFID, Sub: sub, Status: st, Replies: replies, Errs: errs}
@@ -197,4 +193,24 @@ func (rs *ReplicaSet) classify(sub index.Subdir, e index.Entry, opts InfoOptions
 		ie.Path = rs.PathOf(e.GFID)
 	}
 	return true, ie, Skipped{}
+}
+
+// healStatus is heal info's status of an entry from its copies' replies,
+// and whether any brick has it at all.
+func healStatus(replies []afr.Reply, quorumCount int) (afr.HealStatus, bool) {
+	exists := false
+	for _, r := range replies {
+		exists = exists || (r.Answered && r.Exists)
+	}
+	if !exists {
+		return afr.NoHeal, false
+	}
+	return afr.HealInfo(replies, quorumCount), true
+}
+
+// countedElsewhere reports whether heal info leaves out an entry of sub
+// with status st: a dirty entry with counters set is listed from
+// xattrop, as glfsheal does.
+func countedElsewhere(sub index.Subdir, st afr.HealStatus) bool {
+	return sub == index.Dirty && strings.HasSuffix(st.String(), "-pending")
 }

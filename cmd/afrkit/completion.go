@@ -114,6 +114,8 @@ var healWords = []cobra.Completion{
 	cobra.CompletionWithDesc("undo", "put a resolution's losing copies back"),
 	cobra.CompletionWithDesc("info", "every entry a brick's heal index lists"),
 	cobra.CompletionWithDesc("explain", "why FILE is or is not healed"),
+	cobra.CompletionWithDesc("status", "where the heal stands: entries left, rate, ETA"),
+	cobra.CompletionWithDesc("wait", "wait until nothing healable is left"),
 }
 
 // healInfoModes are what `heal VOL info` takes.

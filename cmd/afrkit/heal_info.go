@@ -8,6 +8,7 @@ import (
 	"html"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -53,6 +54,10 @@ const healLong = `Heal a volume, resolve its split-brains, and show what needs h
   afrkit heal VOL info split-brain     only the entries in split-brain
   afrkit heal VOL info summary         counts per brick
   afrkit heal VOL explain FILE         why FILE is or is not healed
+  afrkit heal VOL status [--json]      where the heal stands: entries left per
+                                       brick, split-brains, rate, ETA
+  afrkit heal VOL wait [--timeout D]   wait with a progress bar until nothing
+                                       healable is left
 
 FILE is a path from the volume's root (/dir/file) or gfid:UUID. BRICK is
 host:/path as heal info prints it, the bare path, or VOL-client-N.
@@ -73,6 +78,19 @@ heal info and explain take no locks and need no running glusterd or brick
 process; their output has GlusterFS's layout (and with --xml GlusterFS's
 XML). --json prints afrkit's own schema (docs/heal-info-json.md).
 
+heal status and heal wait read the bricks' indexes, lock-free, as heal info
+does, on afrkit's volumes and GlusterFS's, started or not: what GlusterFS's
+own daemon heals shows as a falling count, a rate and an ETA. A listing of
+each index is all a look costs; each entry's status (pending or split-brain)
+is classified once, about a second's worth per look, and kept in the state
+directory (status/VOL.*), so a backlog of millions is answered at once and
+known a little better with every look. The rate is measured over the last
+minute of looks; heal status keeps its looks between runs, so run it again
+for a rate. heal wait looks every --interval and exits 0 when nothing is
+left, 1 when only split-brains are (they wait for a person), 124 when the
+--timeout passes. Bricks that cannot be read here (down, or on another host)
+are not counted.
+
 EXIT STATUS: 0 when everything is healed (or the command succeeded), 1 when
 entries are left or a resolution failed, 2 for a usage mistake.`
 
@@ -80,8 +98,9 @@ entries are left or a resolution failed, 2 for a usage mistake.`
 func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 	opts := &HealInfoOptions{F: f}
 	run := &HealRunOptions{F: f}
+	status := &HealStatusOptions{F: f}
 	cmd := &cobra.Command{
-		Use:   "heal VOL [full | split-brain ... | history | undo ID | info ... | explain FILE]",
+		Use:   "heal VOL [full | split-brain ... | history | undo ID | info ... | explain FILE | status | wait]",
 		Short: "Heal a volume, resolve split-brains, show what needs healing",
 		Long:  healLong,
 		Example: `  afrkit heal myvol --dry-run
@@ -89,10 +108,12 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
   afrkit heal myvol split-brain latest-mtime /dir/file.txt
   afrkit heal myvol split-brain source-brick host:/bricks/b1
   afrkit heal myvol info summary --xml
-  afrkit heal myvol explain /dir/file.txt`,
+  afrkit heal myvol explain /dir/file.txt
+  afrkit heal myvol status
+  afrkit heal myvol wait --timeout 1h`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 1 {
-				return usageError{fmt.Errorf("usage: afrkit heal VOL [full|split-brain|history|undo|info|explain]")}
+				return usageError{fmt.Errorf("usage: afrkit heal VOL [full|split-brain|history|undo|info|explain|status|wait]")}
 			}
 			return nil
 		},
@@ -136,6 +157,21 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 					return usageError{fmt.Errorf("usage: afrkit heal VOL explain /PATH|gfid:UUID")}
 				}
 				return healExplainRun(opts.F, args[0], args[2], opts.JSON)
+			case "status", "wait":
+				if len(args) != 2 {
+					return usageError{fmt.Errorf("usage: afrkit heal VOL %s", sub)}
+				}
+				if sub == "wait" && opts.JSON {
+					return usageError{fmt.Errorf("--json is for heal %s status", args[0])}
+				}
+				if status.Interval <= 0 || status.Timeout < 0 {
+					return usageError{fmt.Errorf("--interval %s, --timeout %s: want a positive interval and a timeout of 0 (none) or more", status.Interval, status.Timeout)}
+				}
+				status.Volume, status.JSON = args[0], opts.JSON
+				if sub == "status" {
+					return healStatusRun(status)
+				}
+				return healWaitRun(status)
 			case "info":
 			default:
 				return usageError{fmt.Errorf("afrkit heal %s %s: unknown subcommand", args[0], sub)}
@@ -161,6 +197,8 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 	cmd.Flags().BoolVar(&run.DryRun, "dry-run", false, "print the plan and change nothing")
 	cmd.Flags().IntVar(&run.Jobs, "jobs", 0, "entries healed at once (default: the number of CPUs)")
 	cmd.Flags().BoolVar(&run.Force, "force", false, "undo: put the kept copies back even over content that changed since the resolution, keeping that content first")
+	cmd.Flags().DurationVar(&status.Timeout, "timeout", 0, "wait: give up after this long (exit 124); 0 waits for ever")
+	cmd.Flags().DurationVar(&status.Interval, "interval", 2*time.Second, "wait: time between two looks at the indexes")
 	cmd.Flags().StringVar(&run.Algorithm, "algorithm", "", "data heal algorithm: full or diff (default: the volume's cluster.data-self-heal-algorithm, else diff when there is data)")
 	return cmd
 }

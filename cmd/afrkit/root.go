@@ -25,6 +25,8 @@ const (
 	// ExitInterrupted is a heal stopped by SIGINT or SIGTERM at a safe
 	// point (128 + SIGINT, as shells report it).
 	ExitInterrupted ExitCode = 130
+	// ExitTimedOut is a wait whose --timeout passed, as timeout(1) exits.
+	ExitTimedOut ExitCode = 124
 )
 
 // errNotImplemented marks commands that a later release fills.
@@ -96,6 +98,7 @@ EXIT STATUS
   1  an error (the message says which brick, path and operation)
   2  a mistake in the command line
   3  the command is not implemented yet
+  124  heal VOL wait: the --timeout passed with entries left
   130  a heal stopped by SIGINT or SIGTERM (what it healed is kept; run it again)
   fsck has its own codes, as e2fsck: see 'afrkit fsck --help'.`
 

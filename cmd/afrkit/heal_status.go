@@ -1,0 +1,427 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/heal"
+	"github.com/afrkit/afrkit/progress"
+)
+
+// HealStatusOptions are the inputs of `heal VOL status` and `heal VOL wait`.
+type HealStatusOptions struct {
+	F      *Factory
+	Volume string
+	JSON   bool
+	// Timeout ends a wait with ExitTimedOut; 0 waits for ever.
+	Timeout time.Duration
+	// Interval is the time between two looks of a wait.
+	Interval time.Duration
+}
+
+// statusBudget is how long one `heal status` looks, listing the indexes
+// and then classifying entries it does not know yet; statusMinClassify
+// how long it classifies at least when the listing alone took longer.
+// The answer comes in about a second and a half however long the
+// backlog, and each look classifies more of it.
+const (
+	statusBudget      = 1200 * time.Millisecond
+	statusMinClassify = 250 * time.Millisecond
+)
+
+// statusRefresh is how old a classified entry's status may grow before a
+// look with time to spare classifies it again.
+const statusRefresh = time.Minute
+
+// statusLook is one look at a volume's backlog, with what earlier looks
+// left in the state directory.
+type statusLook struct {
+	v       *volume.Volume
+	sets    []*heal.ReplicaSet
+	state   *heal.StatusState
+	path    string
+	quorum  int
+	backlog heal.Backlog
+	est     progress.Estimate
+	// first: no earlier look was kept.
+	first bool
+}
+
+// openStatus loads the volume and the state of its earlier looks. A state
+// that cannot be read is reported on stderr and started afresh: it only
+// saves work.
+func openStatus(f *Factory, name string) (*statusLook, error) {
+	v, err := f.lookupBricks(name)
+	if err != nil {
+		return nil, err
+	}
+	afrOpts, err := heal.Options(v)
+	if err != nil {
+		return nil, err
+	}
+	l := &statusLook{v: v, sets: heal.ReplicaSets(v), quorum: afrOpts.QuorumCount, path: heal.StatusStatePath(f.StateDir, v.Name)}
+	l.state, err = heal.LoadStatusState(l.path)
+	if err != nil {
+		fmt.Fprintf(f.IO.ErrOut, "afrkit: heal %s status: the kept state is not readable, starting afresh: %v\n", esc(v.Name), err)
+	}
+	l.first = len(l.state.Series.Samples()) == 0
+	return l, nil
+}
+
+// look scans the backlog within budget and adds it to the series.
+func (l *statusLook) look(ctx context.Context, budget time.Duration) error {
+	b, err := heal.ScanBacklog(ctx, l.sets, l.state.Cache, heal.BacklogOptions{QuorumCount: l.quorum, Budget: budget, MinClassify: min(budget, statusMinClassify), Refresh: statusRefresh})
+	if err != nil {
+		return fmt.Errorf("heal %s status: %w", l.v.Name, err)
+	}
+	l.backlog = b
+	l.state.Series.Add(b.Sample())
+	l.est = l.state.Series.Estimate()
+	return nil
+}
+
+// save keeps the state for the next look; a failure is only a warning.
+func (l *statusLook) save(errOut io.Writer) {
+	if err := l.state.Save(l.path); err != nil {
+		fmt.Fprintf(errOut, "afrkit: heal %s status: %v\n", esc(l.v.Name), err)
+	}
+}
+
+// stateWord is the volume's state in one word, as zpool status gives it.
+type stateWord string
+
+const (
+	stateHealthy    stateWord = "HEALTHY"
+	stateHealing    stateWord = "HEALING"
+	statePending    stateWord = "PENDING"
+	stateSplitBrain stateWord = "SPLIT-BRAIN"
+	// stateDegraded: nothing is left on the bricks that can be read, but
+	// a brick of this host cannot be: what it missed shows once it is back.
+	stateDegraded stateWord = "DEGRADED"
+)
+
+// word says where the volume stands: nothing left; only split-brains,
+// which wait for a person; entries whose number falls; entries that do
+// not fall (yet).
+func (l *statusLook) word() stateWord {
+	pending, sb, unclassified := l.backlog.Sum()
+	switch {
+	case pending+sb+unclassified == 0 && l.localDown() > 0:
+		return stateDegraded
+	case pending+sb+unclassified == 0:
+		return stateHealthy
+	case pending+unclassified == 0:
+		return stateSplitBrain
+	case l.est.Rate > 0:
+		return stateHealing
+	}
+	return statePending
+}
+
+func healStatusRun(opts *HealStatusOptions) error {
+	l, err := openStatus(opts.F, opts.Volume)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := l.look(ctx, statusBudget); err != nil {
+		return err
+	}
+	l.save(opts.F.IO.ErrOut)
+	w := bufio.NewWriter(opts.F.IO.Out)
+	if opts.JSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(l.json()); err != nil {
+			return err
+		}
+	} else {
+		l.text(w)
+	}
+	return w.Flush()
+}
+
+// text prints the status for a person.
+func (l *statusLook) text(w io.Writer) {
+	pending, sb, unclassified := l.backlog.Sum()
+	with := 0
+	for _, b := range l.backlog.Bricks {
+		if b.Left() > 0 {
+			with++
+		}
+	}
+	fmt.Fprintf(w, " volume: %s (%s)\n", esc(l.v.Name), l.kind())
+	fmt.Fprintf(w, "  state: %s\n", l.word())
+	fmt.Fprintf(w, "pending: %d entries on %d of %d bricks, %d in split-brain", pending+sb+unclassified, with, len(l.backlog.Bricks), sb)
+	if unclassified > 0 {
+		fmt.Fprintf(w, ", %d not classified yet", unclassified)
+	}
+	fmt.Fprintln(w)
+	if down := l.backlog.Down(); down > 0 {
+		fmt.Fprintf(w, "   down: %d of %d bricks cannot be read here (down, or on another host): their entries are not counted\n", down, len(l.backlog.Bricks))
+	}
+	fmt.Fprintf(w, "   rate: %s\n", l.rateText())
+	fmt.Fprintf(w, "    eta: %s\n", l.etaText())
+	fmt.Fprintf(w, " healed: %s\n", l.healedText())
+	if sb > 0 {
+		fmt.Fprintf(w, " action: %d split-brain entries wait for a person: afrkit heal %s info split-brain, then afrkit heal %s split-brain ...\n", sb, esc(l.v.Name), esc(l.v.Name))
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "BRICK\tSTATE\tENTRIES\tSPLIT-BRAIN\tUNCLASSIFIED")
+	for _, b := range l.backlog.Bricks {
+		if !b.Connected() {
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\n", esc(b.Brick.String()), brickState(b))
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\n", esc(b.Brick.String()), "Connected", b.Pending+b.SplitBrain, b.SplitBrain, b.Unclassified)
+	}
+	tw.Flush()
+	for _, b := range l.backlog.Bricks {
+		if !b.Connected() {
+			fmt.Fprintf(w, "%s: %s\n", esc(b.Brick.String()), esc(b.Err.Error()))
+		}
+	}
+}
+
+// localDown is how many bricks of this host could not be read.
+func (l *statusLook) localDown() int {
+	n := 0
+	for _, b := range l.backlog.Bricks {
+		if !b.Connected() && b.Brick.Local {
+			n++
+		}
+	}
+	return n
+}
+
+// downText is ", N of M bricks down" when bricks of this host are down.
+func (l *statusLook) downText() string {
+	if n := l.localDown(); n > 0 {
+		return fmt.Sprintf(", %d of %d bricks down", n, len(l.backlog.Bricks))
+	}
+	return ""
+}
+
+// brickState is the STATE of a brick that could not be read: one on
+// another host is not down, only out of reach until afrkit reaches
+// remote bricks.
+func brickState(b heal.BrickBacklog) string {
+	if !b.Brick.Local {
+		return "other host"
+	}
+	return "down"
+}
+
+// kind says whose volume this is and who heals it.
+func (l *statusLook) kind() string {
+	if l.v.Source == volume.SourceGlusterd {
+		if procs, err := l.v.BrickProcesses(procDir); err == nil && len(procs) > 0 {
+			return "GlusterFS, started: its self-heal daemon heals it; afrkit reads the bricks' indexes"
+		}
+		return "GlusterFS, stopped: afrkit heal heals it"
+	}
+	return "afrkit: afrkit heal heals it"
+}
+
+func (l *statusLook) rateText() string {
+	switch {
+	case l.backlog.Left() == 0:
+		return "nothing to measure: nothing is left"
+	case l.first:
+		return "no estimate yet: this is the first look (look again, or use heal " + esc(l.v.Name) + " wait)"
+	case l.est.Rate > 0:
+		return fmt.Sprintf("%.1f entries/s over the last %s", l.est.Rate, l.est.Span.Round(time.Second))
+	}
+	return "no estimate yet: the backlog has not fallen over the last " + l.est.Span.Round(time.Second).String()
+}
+
+func (l *statusLook) etaText() string {
+	switch {
+	case l.word() == stateDegraded:
+		return "none until the bricks that are down are back"
+	case l.backlog.Left() == 0:
+		return "done"
+	case l.word() == stateSplitBrain:
+		return "none: only split-brains are left, and they wait for a person"
+	case l.est.Known:
+		return l.est.ETA.String()
+	}
+	return "no estimate yet"
+}
+
+func (l *statusLook) healedText() string {
+	if l.first {
+		return "none seen yet (first look)"
+	}
+	return fmt.Sprintf("%d entries seen leaving the indexes since %s", l.est.Done, l.est.Since.UTC().Format(time.RFC3339))
+}
+
+// statusJSON is `heal VOL status --json` (docs/heal-status-json.md).
+type statusJSON struct {
+	Volume       string  `json:"volume"`
+	Source       string  `json:"source"`
+	State        string  `json:"state"`
+	At           string  `json:"at"`
+	Entries      int     `json:"entries"`
+	SplitBrain   int     `json:"split_brain"`
+	Unclassified int     `json:"unclassified"`
+	BricksDown   int     `json:"bricks_down"`
+	Rate         float64 `json:"rate_per_second"`
+	ETASeconds   *int64  `json:"eta_seconds"`
+	Healed       int64   `json:"healed"`
+	Since        string  `json:"since"`
+	// FirstLook: no earlier look was kept, so there is no rate yet.
+	FirstLook bool              `json:"first_look"`
+	Bricks    []brickStatusJSON `json:"bricks"`
+}
+
+type brickStatusJSON struct {
+	Brick        string `json:"brick"`
+	Set          int    `json:"replica_set"`
+	Connected    bool   `json:"connected"`
+	Error        string `json:"error,omitempty"`
+	Indexed      int    `json:"indexed"`
+	Entries      int    `json:"entries"`
+	SplitBrain   int    `json:"split_brain"`
+	Unclassified int    `json:"unclassified"`
+}
+
+func (l *statusLook) json() statusJSON {
+	pending, sb, unclassified := l.backlog.Sum()
+	out := statusJSON{Volume: l.v.Name, Source: string(l.v.Source), State: strings.ToLower(string(l.word())),
+		At: l.backlog.At.UTC().Format(time.RFC3339Nano), Entries: pending + sb + unclassified, SplitBrain: sb,
+		Unclassified: unclassified, BricksDown: l.backlog.Down(), Rate: l.est.Rate, Healed: l.est.Done,
+		Since: l.est.Since.UTC().Format(time.RFC3339Nano), FirstLook: l.first, Bricks: []brickStatusJSON{}}
+	if l.backlog.Left() == 0 {
+		zero := int64(0)
+		out.ETASeconds = &zero
+	} else if l.est.Known {
+		s := int64(l.est.ETA / time.Second)
+		out.ETASeconds = &s
+	}
+	for _, b := range l.backlog.Bricks {
+		bj := brickStatusJSON{Brick: b.Brick.String(), Set: b.Set, Connected: b.Connected(), Indexed: b.Indexed,
+			Entries: b.Pending + b.SplitBrain, SplitBrain: b.SplitBrain, Unclassified: b.Unclassified}
+		if b.Err != nil {
+			bj.Error = b.Err.Error()
+		}
+		out.Bricks = append(out.Bricks, bj)
+	}
+	return out
+}
+
+// errTimedOut is a wait whose timeout passed.
+var errTimedOut = errors.New("timed out")
+
+// healWaitRun looks at the backlog every interval until nothing healable
+// is left (exit 0), only split-brains are (exit 1), or the timeout passes
+// (ExitTimedOut). A brick of this host that is down keeps it waiting: it
+// will need a heal when it is back. On a terminal it draws a progress bar
+// on stderr.
+func healWaitRun(opts *HealStatusOptions) error {
+	l, err := openStatus(opts.F, opts.Volume)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var deadline <-chan time.Time
+	if opts.Timeout > 0 {
+		t := time.NewTimer(opts.Timeout)
+		defer t.Stop()
+		deadline = t.C
+	}
+	// The wait goes on with the series earlier looks kept: their
+	// samples older than the window do not count towards the rate.
+	bar := &progressBar{w: opts.F.IO.ErrOut, tty: opts.F.IO.StderrTTY}
+	budget := max(opts.Interval/2, 200*time.Millisecond)
+	start := -1
+	for {
+		if err := l.look(ctx, budget); err != nil {
+			return err
+		}
+		left := l.backlog.Left()
+		if start < 0 || left > start {
+			start = left
+		}
+		bar.draw(l, start)
+		switch l.word() {
+		case stateHealthy:
+			bar.end()
+			l.save(opts.F.IO.ErrOut)
+			fmt.Fprintf(opts.F.IO.Out, "heal %s: nothing left to heal\n", esc(l.v.Name))
+			return nil
+		case stateSplitBrain:
+			bar.end()
+			l.save(opts.F.IO.ErrOut)
+			_, sb, _ := l.backlog.Sum()
+			fmt.Fprintf(opts.F.IO.Out, "heal %s: %d split-brain entries left, which wait for a person (afrkit heal %s info split-brain)\n", esc(l.v.Name), sb, esc(l.v.Name))
+			return errReported
+		}
+		select {
+		case <-ctx.Done():
+			bar.end()
+			l.save(opts.F.IO.ErrOut)
+			return exitStatus{code: ExitInterrupted, err: fmt.Errorf("heal %s wait: %w", l.v.Name, ctx.Err())}
+		case <-deadline:
+			bar.end()
+			l.save(opts.F.IO.ErrOut)
+			return exitStatus{code: ExitTimedOut, err: fmt.Errorf("heal %s wait: %w after %s with %d entries left%s", l.v.Name, errTimedOut, opts.Timeout, left, l.downText())}
+		case <-time.After(opts.Interval):
+		}
+	}
+}
+
+// progressBar shows a wait's progress: one line redrawn on a terminal, a
+// line each time the figures change elsewhere.
+type progressBar struct {
+	w    io.Writer
+	tty  bool
+	last string
+}
+
+const barWidth = 30
+
+func (p *progressBar) draw(l *statusLook, start int) {
+	left := l.backlog.Left()
+	_, sb, _ := l.backlog.Sum()
+	rate := "rate not known yet"
+	if l.est.Rate > 0 {
+		rate = fmt.Sprintf("%.1f entries/s", l.est.Rate)
+	}
+	line := fmt.Sprintf("%d entries left, %d in split-brain%s; %s; ETA: %s", left, sb, l.downText(), rate, l.etaText())
+	if p.tty {
+		done := 1.0
+		if start > 0 {
+			done = float64(start-left) / float64(start)
+		}
+		n := int(done * barWidth)
+		fmt.Fprintf(p.w, "\r[%s%s] %3.0f%% %s\x1b[K", strings.Repeat("#", n), strings.Repeat(".", barWidth-n), 100*done, line)
+		return
+	}
+	// Elsewhere (a log, a pipe) a line when the count changes, not one
+	// per look.
+	if count := fmt.Sprint(left); count != p.last {
+		fmt.Fprintln(p.w, line)
+		p.last = count
+	}
+}
+
+func (p *progressBar) end() {
+	if p.tty {
+		fmt.Fprintln(p.w)
+	}
+}
