@@ -1,6 +1,7 @@
 package heal
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -32,7 +33,7 @@ func (h *entryHeal) healData(kv afr.KindVerdict) error {
 			continue
 		}
 		h.changed = true
-		n, err := h.e.copyData(h.rs.Open[src], h.abs[src], h.rs.Open[i], h.abs[i], size, algo, h.path)
+		n, err := h.e.copyData(h.ctx, h.rs.Open[src], h.abs[src], h.rs.Open[i], h.abs[i], size, algo, h.path)
 		if err != nil {
 			return fmt.Errorf("%s → %s: %w", h.label(src), h.label(i), err)
 		}
@@ -72,7 +73,10 @@ func (e *Engine) algorithm(srcSize, sinkSize int64) string {
 // empty) there is nothing to compare, so the source's data is copied by
 // copy_file_range, in the kernel, without being read into user space or
 // hashed; read and write remain for filesystems that cannot.
-func (e *Engine) copyData(sb *brick.Brick, srcPath string, db *brick.Brick, dstPath string, size int64, algo, name string) (int64, error) {
+//
+// It stops between two blocks when ctx ends, keeps to the engine's
+// MaxRate, and reports how far it is (Progress.Transfers).
+func (e *Engine) copyData(ctx context.Context, sb *brick.Brick, srcPath string, db *brick.Brick, dstPath string, size int64, algo, name string) (int64, error) {
 	src, err := sb.OpenFile(srcPath, os.O_RDONLY)
 	if err != nil {
 		return 0, err
@@ -108,7 +112,14 @@ func (e *Engine) copyData(sb *brick.Brick, srcPath string, db *brick.Brick, dstP
 	var written int64
 	// [off, dataEnd) is known to be data in the source.
 	var dataEnd int64
+	t := e.transfers.start(name, size)
+	defer e.transfers.end(t)
 	for off := int64(0); off < size; {
+		if err := ctx.Err(); err != nil {
+			return written, err
+		}
+		t.done.Store(off)
+		e.progressSometimes(name)
 		if off >= dataEnd {
 			data, err := brick.SeekData(src, off)
 			if err != nil {
@@ -131,6 +142,9 @@ func (e *Engine) copyData(sb *brick.Brick, srcPath string, db *brick.Brick, dstP
 			if dataEnd, err = brick.HoleAfter(src, off, size); err != nil {
 				return written, err
 			}
+		}
+		if err := e.throttle(ctx, min(bs, dataEnd-off)); err != nil {
+			return written, err
 		}
 		if off >= sinkEnd && useCopyRange {
 			n, err := e.copyRange(src, dst, off, min(bs, dataEnd-off), name)

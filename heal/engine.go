@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/brick/volume"
@@ -48,15 +50,20 @@ type EngineOptions struct {
 	// a few words on what comes, by whichever goroutine makes it: several
 	// call it at once. Crash tests kill the process from it.
 	Step func(what string)
-	// Progress, when set, is called as entries complete, by whichever
-	// worker completed one, but never by two at once: the engine
-	// serialises the calls, so a printer needs no lock of its own.
+	// Progress, when set, is called as entries complete, and up to ten
+	// times a second while data is copied, by whichever worker got there,
+	// but never by two at once: the engine serialises the calls, so a
+	// printer needs no lock of its own. It must return quickly: the
+	// worker waits for it.
 	Progress func(Progress)
 	// History is the audit log resolutions are recorded in; nil records
 	// nothing (and a resolution is then refused, see Engine.resolve).
 	History *History
 	// Now is the clock of history records; nil means time.Now.
 	Now func() time.Time
+	// MaxRate caps the data heal's reads and writes, in bytes per second
+	// over all workers; 0 sets no cap.
+	MaxRate int64
 }
 
 // Progress is a heal's progress so far.
@@ -66,6 +73,16 @@ type Progress struct {
 	Bytes         int64
 	Elapsed       time.Duration
 	CurrentTarget string
+	// Transfers are the data heals under way, how far each is.
+	Transfers []Transfer
+}
+
+// Transfer is one data heal under way: the entry, and how far its copy
+// to one sink has come.
+type Transfer struct {
+	Path string `json:"path"`
+	Done int64  `json:"done"`
+	Size int64  `json:"size"`
 }
 
 // Engine heals one volume. Callers check that no brick process serves
@@ -93,8 +110,13 @@ type Engine struct {
 	// plans is what a dry run has planned so far, for its later steps to
 	// read the bricks as the run will find them (see plan.go).
 	plans plans
-	// progressMu serialises the calls of opts.Progress.
-	progressMu sync.Mutex
+	// progressMu serialises the calls of opts.Progress; lastProgress is
+	// when a data copy last reported (Unix nanoseconds).
+	progressMu   sync.Mutex
+	lastProgress atomic.Int64
+	transfers    transfers
+	// limiter keeps data heals to MaxRate; nil without a cap.
+	limiter *rate.Limiter
 }
 
 // NewEngine opens every replica set of v.
@@ -128,17 +150,82 @@ func NewEngine(v *volume.Volume, opts EngineOptions) (*Engine, error) {
 			}
 		}
 	}
-	return &Engine{Vol: v, Sets: sets, AFR: afrOpts, opts: opts}, nil
+	e := &Engine{Vol: v, Sets: sets, AFR: afrOpts, opts: opts}
+	if opts.MaxRate > 0 {
+		// A burst of one block: the largest read or write one step makes.
+		e.limiter = rate.NewLimiter(rate.Limit(opts.MaxRate), int(opts.BlockSize))
+	}
+	return e, nil
 }
 
-// Close closes the lock tables. The engine heals no more.
+// throttle waits until n more bytes keep the data heal within MaxRate.
+func (e *Engine) throttle(ctx context.Context, n int64) error {
+	if e.limiter == nil || n <= 0 {
+		return nil
+	}
+	return e.limiter.WaitN(ctx, int(min(n, int64(e.limiter.Burst()))))
+}
+
+// progressSometimes reports progress from inside a data copy, at most
+// ten times a second.
+func (e *Engine) progressSometimes(target string) {
+	if e.opts.Progress == nil {
+		return
+	}
+	now, last := time.Now().UnixNano(), e.lastProgress.Load()
+	if now-last < int64(100*time.Millisecond) || !e.lastProgress.CompareAndSwap(last, now) {
+		return
+	}
+	e.progress(target)
+}
+
+// transfers are the data heals under way. Safe for concurrent use.
+type transfers struct {
+	mu  sync.Mutex
+	set map[*transfer]struct{}
+}
+
+type transfer struct {
+	path string
+	size int64
+	done atomic.Int64
+}
+
+func (ts *transfers) start(path string, size int64) *transfer {
+	t := &transfer{path: path, size: size}
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.set == nil {
+		ts.set = map[*transfer]struct{}{}
+	}
+	ts.set[t] = struct{}{}
+	return t
+}
+
+func (ts *transfers) end(t *transfer) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	delete(ts.set, t)
+}
+
+// snapshot lists the transfers under way, by path.
+func (ts *transfers) snapshot() []Transfer {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	out := make([]Transfer, 0, len(ts.set))
+	for t := range ts.set {
+		out = append(out, Transfer{Path: t.path, Done: t.done.Load(), Size: t.size})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+// Close lets go of the bricks, their indexes and the lock tables: a
+// long-running process (the heal daemon) holds nothing open on a brick
+// between two heals. The engine heals no more.
 func (e *Engine) Close() {
 	for _, rs := range e.Sets {
-		for _, t := range rs.Locks {
-			if t != nil {
-				t.Close()
-			}
-		}
+		rs.Close()
 	}
 }
 
@@ -238,6 +325,7 @@ func (e *Engine) progress(target string) {
 		Bytes:         e.bytes.Load(),
 		Elapsed:       time.Since(e.start),
 		CurrentTarget: target,
+		Transfers:     e.transfers.snapshot(),
 	})
 }
 
@@ -520,7 +608,10 @@ func (e *Engine) healEntries(ctx context.Context, rs *ReplicaSet, gfids []afr.GF
 				return fail(err)
 			}
 		}
-		h := &entryHeal{e: e, rs: rs, gfid: g, force: force, op: op}
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+		h := &entryHeal{ctx: ctx, e: e, rs: rs, gfid: g, force: force, op: op}
 		out, err := h.run()
 		if err != nil {
 			return fail(err)

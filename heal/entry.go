@@ -1,6 +1,7 @@
 package heal
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,6 +16,8 @@ import (
 // at once; clearing the counters is left to commits, which run after the
 // batch is durable.
 type entryHeal struct {
+	// ctx ends a data copy between two blocks.
+	ctx  context.Context
 	e    *Engine
 	rs   *ReplicaSet
 	gfid afr.GFID
@@ -254,6 +257,11 @@ func (h *entryHeal) healKind(kv afr.KindVerdict) error {
 		err = h.healData(kv)
 	case afr.Metadata:
 		err = h.healMetadata(kv)
+	}
+	if err != nil && h.ctx.Err() != nil && errors.Is(err, h.ctx.Err()) {
+		// Stopped, not failed: the heal ends here, and the counters
+		// that blame the sink stay for the next one.
+		return err
 	}
 	if err != nil {
 		h.keep[kv.Kind] = true

@@ -85,6 +85,22 @@ func OpenBrick(v *volume.Volume, vb volume.Brick) (*brick.Brick, error) {
 	return b, nil
 }
 
+// Close closes the set's bricks, indexes and lock tables. The set reads
+// no more.
+func (rs *ReplicaSet) Close() {
+	for i := range rs.Bricks {
+		if i < len(rs.Locks) && rs.Locks[i] != nil {
+			rs.Locks[i].Close()
+		}
+		if rs.Indexes[i] != nil {
+			rs.Indexes[i].Close()
+		}
+		if rs.Open[i] != nil {
+			rs.Open[i].Close()
+		}
+	}
+}
+
 // Gather reads what every brick of the set holds for gfid g. Bricks that
 // are down, or that fail to read, answer Answered=false; errs collects the
 // read errors (corrupt xattrs and the like) by brick.

@@ -1,10 +1,13 @@
 package mount_test
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/afrkit/afrkit/fixtures"
 )
@@ -58,7 +61,8 @@ func TestListingNeverShowsAStaleCopy(t *testing.T) {
 // last lookup found readable, alone, until something may have left that
 // copy behind. Here a write fails on that copy (b0's is made immutable
 // under the open file): the stat after it shows the file as written,
-// not b0's stale copy.
+// not b0's stale copy; and so does a read, or a stat, through the file
+// still open.
 func TestStatAfterAWriteMissedTheSource(t *testing.T) {
 	requireFUSE(t)
 	chattr := requireTool(t, "chattr")
@@ -91,6 +95,19 @@ func TestStatAfterAWriteMissedTheSource(t *testing.T) {
 	more := []byte(", then more while b0's copy could not be written")
 	if _, err := f.Write(more); err != nil {
 		t.Fatal(err)
+	}
+	// The open file reads what it wrote, not b0's copy, which the write
+	// left behind. (The kernel keeps no page of it: each read reaches the
+	// mount.)
+	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(more))
+	if n, err := f.ReadAt(got, int64(len("first"))); n != len(more) || !bytes.Equal(got, more) {
+		t.Errorf("read through the open file after the write: %q, %v; want what it wrote", got[:n], err)
+	}
+	if fi, err := f.Stat(); err != nil || fi.Size() != int64(len("first")+len(more)) {
+		t.Errorf("fstat of the open file after the write: %v, %v; want size %d", fi.Size(), err, len("first")+len(more))
 	}
 	if err := f.Close(); err != nil {
 		t.Fatal(err)

@@ -47,7 +47,7 @@ func serve(t *testing.T, v *fixtures.Vol, ev events) (dir string, unmount func()
 		t.Fatal(err)
 	}
 	dir = t.TempDir()
-	srv, err := m.Serve(dir, false)
+	srv, err := m.Serve(dir, os.Getenv("AFRKIT_FUSE_DEBUG") != "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -172,6 +172,20 @@ func (f *file) reopen(i int, b *brick.Brick) {
 	f.fds[i], f.bricks[i], f.readable[i] = fd, b, false
 }
 
+// leaveBehind records that the copies a data session failed are behind
+// from now on (its post-op blames them): the file neither reads nor stats
+// them again, also after the session ends. f.mu is held.
+func (f *file) leaveBehind(failed []bool) {
+	for i, fl := range failed {
+		if fl {
+			f.readable[i] = false
+		}
+	}
+	if f.readFrom >= 0 && !f.readable[f.readFrom] {
+		f.readFrom = f.otherSource(f.readFrom)
+	}
+}
+
 // otherSource is a copy to read instead of brick i's: one that is open
 // and has not failed a write of this file's session. A copy that was not
 // readable when the file was opened never becomes so here.
@@ -272,6 +286,7 @@ func (f *file) dataOp(ctx context.Context, modifies bool, op func(i int, fd *os.
 			// A brick the file is not open on, or whose pre-op failed,
 			// is blamed.
 			f.m.leftBehind()
+			f.leaveBehind(sess.Failed())
 		}
 		f.sess = sess
 		f.n.holder.Store(f)
@@ -290,6 +305,7 @@ func (f *file) dataOp(ctx context.Context, modifies bool, op func(i int, fd *os.
 	})
 	f.written = f.written || modifies
 	if err != nil || count(f.sess.Failed()) > before {
+		f.leaveBehind(f.sess.Failed())
 		perr := f.endLocked(context.Background())
 		f.mu.Unlock()
 		f.m.checkFailed(ran, errs)

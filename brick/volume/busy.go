@@ -199,9 +199,11 @@ func (v *Volume) lockBricks(bricks []Brick, l processLock) (func(), error) {
 		// The lock is the directory's descriptor; the Brick's own must
 		// not hold the brick's file system past the lock.
 		bb.Close()
-		if l == mountLock && errors.Is(err, fs.ErrNotExist) {
+		if errors.Is(err, fs.ErrNotExist) {
 			// No .glusterfs: not a brick any mount could serve (an
-			// emptied disk), so none holds it.
+			// emptied disk), so none holds it. No brick root: a brick
+			// that is down (its disk gone), which no heal writes: the
+			// others heal between themselves, as GlusterFS's do.
 			continue
 		}
 		if err != nil {

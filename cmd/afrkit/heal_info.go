@@ -16,6 +16,7 @@ import (
 	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/fsck"
 	"github.com/afrkit/afrkit/heal"
+	"github.com/afrkit/afrkit/heald"
 )
 
 // Heal info modes, as `gluster volume heal VOL info [MODE]` names them.
@@ -73,6 +74,10 @@ volume's cluster.favorite-child-policy; the losing copies are kept on their
 bricks under .glusterfs/afrkit/kept, outside the volume, and recorded in the
 history. --dry-run prints the plan and changes nothing. Writing commands
 refuse to run while a GlusterFS brick process serves a brick of the volume.
+
+With a heal daemon running (afrkit heald), afrkit heal VOL asks it to heal the
+volume, as gluster volume heal asks GlusterFS's, waits for its round and
+prints what it did; --no-daemon heals in this process instead.
 
 heal info and explain take no locks and need no running glusterd or brick
 process; their output has GlusterFS's layout (and with --xml GlusterFS's
@@ -167,7 +172,7 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 				if status.Interval <= 0 || status.Timeout < 0 {
 					return usageError{fmt.Errorf("--interval %s, --timeout %s: want a positive interval and a timeout of 0 (none) or more", status.Interval, status.Timeout)}
 				}
-				status.Volume, status.JSON = args[0], opts.JSON
+				status.Volume, status.JSON, status.DaemonSocket = args[0], opts.JSON, run.DaemonSocket
 				if sub == "status" {
 					return healStatusRun(status)
 				}
@@ -197,6 +202,9 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 	cmd.Flags().BoolVar(&run.DryRun, "dry-run", false, "print the plan and change nothing")
 	cmd.Flags().IntVar(&run.Jobs, "jobs", 0, "entries healed at once (default: the number of CPUs)")
 	cmd.Flags().BoolVar(&run.Force, "force", false, "undo: put the kept copies back even over content that changed since the resolution, keeping that content first")
+	cmd.Flags().BoolVar(&run.NoDaemon, "no-daemon", false, "heal in this process even when a heal daemon (afrkit heald) runs")
+	cmd.Flags().StringVar(&run.DaemonSocket, "heald-socket", heald.SocketPath(), "the heal daemon's control socket")
+	_ = cmd.Flags().MarkHidden("heald-socket")
 	cmd.Flags().DurationVar(&status.Timeout, "timeout", 0, "wait: give up after this long (exit 124); 0 waits for ever")
 	cmd.Flags().DurationVar(&status.Interval, "interval", 2*time.Second, "wait: time between two looks at the indexes")
 	cmd.Flags().StringVar(&run.Algorithm, "algorithm", "", "data heal algorithm: full or diff (default: the volume's cluster.data-self-heal-algorithm, else diff when there is data)")

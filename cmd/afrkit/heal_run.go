@@ -32,6 +32,10 @@ type HealRunOptions struct {
 	JSON bool
 	// Step is the engine's hook before every change (crash tests).
 	Step func(string)
+	// DaemonSocket is where a running heal daemon is asked to heal
+	// instead; NoDaemon heals in this process all the same.
+	DaemonSocket string
+	NoDaemon     bool
 }
 
 // errReported is a failure whose message has been printed already: the
@@ -104,6 +108,14 @@ func progressPrinter(streams *IOStreams) func(heal.Progress) {
 
 // healRun is `afrkit heal VOL [full]`.
 func healRun(opts *HealRunOptions) error {
+	// A running daemon heals the volume: it is asked, as gluster volume
+	// heal asks GlusterFS's, rather than raced for the heal lock. A dry
+	// run, heal full and --json run here.
+	if !opts.DryRun && !opts.Full && !opts.JSON && !opts.NoDaemon && opts.Step == nil {
+		if handled, err := healByDaemon(opts); handled {
+			return err
+		}
+	}
 	e, release, err := openEngine(opts, false)
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/heal"
+	"github.com/afrkit/afrkit/heald"
 	"github.com/afrkit/afrkit/progress"
 )
 
@@ -28,6 +29,8 @@ type HealStatusOptions struct {
 	Timeout time.Duration
 	// Interval is the time between two looks of a wait.
 	Interval time.Duration
+	// DaemonSocket is where a heal daemon is asked what it does.
+	DaemonSocket string
 }
 
 // statusBudget is how long one `heal status` looks, listing the indexes
@@ -56,6 +59,10 @@ type statusLook struct {
 	est     progress.Estimate
 	// first: no earlier look was kept.
 	first bool
+	// daemon is what a running heal daemon says of the volume (nil: none
+	// answers, or it does not heal the volume); daemonPID its pid.
+	daemon    *heald.VolumeStats
+	daemonPID int
 }
 
 // openStatus loads the volume and the state of its earlier looks. A state
@@ -77,6 +84,21 @@ func openStatus(f *Factory, name string) (*statusLook, error) {
 	}
 	l.first = len(l.state.Series.Samples()) == 0
 	return l, nil
+}
+
+// askDaemon learns what a running heal daemon does for the volume.
+func (l *statusLook) askDaemon(ctx context.Context, socket string) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	vols, pid, err := heald.Client{Path: socket}.Status(ctx)
+	if err != nil {
+		return
+	}
+	for i := range vols {
+		if vols[i].Name == l.v.Name && vols[i].HealedHere {
+			l.daemon, l.daemonPID = &vols[i], pid
+		}
+	}
 }
 
 // look scans the backlog within budget and adds it to the series.
@@ -123,7 +145,7 @@ func (l *statusLook) word() stateWord {
 		return stateHealthy
 	case pending+unclassified == 0:
 		return stateSplitBrain
-	case l.est.Rate > 0:
+	case l.rate() > 0, l.daemon != nil && l.daemon.Healing:
 		return stateHealing
 	}
 	return statePending
@@ -140,6 +162,9 @@ func healStatusRun(opts *HealStatusOptions) error {
 		return err
 	}
 	l.save(opts.F.IO.ErrOut)
+	if l.v.Source == volume.SourceAfrkit {
+		l.askDaemon(ctx, opts.DaemonSocket)
+	}
 	w := bufio.NewWriter(opts.F.IO.Out)
 	if opts.JSON {
 		enc := json.NewEncoder(w)
@@ -175,6 +200,22 @@ func (l *statusLook) text(w io.Writer) {
 	fmt.Fprintf(w, "   rate: %s\n", l.rateText())
 	fmt.Fprintf(w, "    eta: %s\n", l.etaText())
 	fmt.Fprintf(w, " healed: %s\n", l.healedText())
+	if d := l.daemon; d != nil {
+		for _, tr := range d.Transfers {
+			fmt.Fprintf(w, "    now: %s: %s of %s (%.0f%%)", esc(tr.Path), sizeString(tr.Done), sizeString(tr.Size), 100*float64(tr.Done)/float64(max(tr.Size, 1)))
+			if r := d.TransferEstimate.Rate; r > 0 {
+				fmt.Fprintf(w, " at %s/s", sizeString(int64(r)))
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	if d := l.daemon; d != nil && !d.LastRound.IsZero() {
+		fmt.Fprintf(w, " daemon: last round %s ago (%s): %d entries left", time.Since(d.LastRound).Round(time.Second), d.LastRoundWhy, d.LastRoundLeft)
+		if d.LastRoundErr != "" {
+			fmt.Fprintf(w, ", %s", esc(d.LastRoundErr))
+		}
+		fmt.Fprintf(w, "; healed since it started: %d data, %d metadata, %d entry, %s\n", d.Entries["data"], d.Entries["metadata"], d.Entries["entry"], sizeString(d.Bytes))
+	}
 	if sb > 0 {
 		fmt.Fprintf(w, " action: %d split-brain entries wait for a person: afrkit heal %s info split-brain, then afrkit heal %s split-brain ...\n", sb, esc(l.v.Name), esc(l.v.Name))
 	}
@@ -233,7 +274,14 @@ func (l *statusLook) kind() string {
 		}
 		return "GlusterFS, stopped: afrkit heal heals it"
 	}
-	return "afrkit: afrkit heal heals it"
+	if d := l.daemon; d != nil {
+		now := ""
+		if d.Healing {
+			now = ", healing now"
+		}
+		return fmt.Sprintf("afrkit: the heal daemon (pid %d) heals it%s", l.daemonPID, now)
+	}
+	return "afrkit: no heal daemon heals it; afrkit heal does"
 }
 
 func (l *statusLook) rateText() string {
@@ -242,10 +290,52 @@ func (l *statusLook) rateText() string {
 		return "nothing to measure: nothing is left"
 	case l.first:
 		return "no estimate yet: this is the first look (look again, or use heal " + esc(l.v.Name) + " wait)"
+	case l.daemon != nil && l.daemon.Healing && l.daemon.RoundEstimate.Known:
+		return fmt.Sprintf("%.1f entries/s in the heal daemon's round under way", l.daemon.RoundEstimate.Rate)
 	case l.est.Rate > 0:
 		return fmt.Sprintf("%.1f entries/s over the last %s", l.est.Rate, l.est.Span.Round(time.Second))
 	}
 	return "no estimate yet: the backlog has not fallen over the last " + l.est.Span.Round(time.Second).String()
+}
+
+// eta is the time left: at the rate the entries leave the indexes, or,
+// while the heal daemon copies data, at the rate its copies advance. When
+// what is left is what the daemon is copying (a big file is one entry for
+// most of its heal), the copies' rate says it; otherwise whichever says
+// longer.
+func (l *statusLook) eta() (time.Duration, bool) {
+	eta, known := l.est.ETA, l.est.Known
+	d := l.daemon
+	if d != nil && d.Healing && d.RoundEstimate.Known {
+		// The daemon's own count of its round beats looks from outside.
+		eta, known = seconds(d.RoundEstimate.ETASeconds), true
+	}
+	if d == nil || !d.Healing || len(d.Transfers) == 0 || !d.TransferEstimate.Known {
+		return eta, known
+	}
+	copying := seconds(d.TransferEstimate.ETASeconds)
+	most := 0 // the most entries any one brick has left to heal
+	for _, b := range l.backlog.Bricks {
+		most = max(most, b.Pending+b.Unclassified)
+	}
+	if !known || most <= len(d.Transfers) || copying > eta {
+		return copying, true
+	}
+	return eta, known
+}
+
+// rate is how many entries leave the backlog per second: the heal
+// daemon's own count while it heals, else as the looks saw it.
+func (l *statusLook) rate() float64 {
+	if d := l.daemon; d != nil && d.Healing && d.RoundEstimate.Known {
+		return d.RoundEstimate.Rate
+	}
+	return l.est.Rate
+}
+
+// seconds is s seconds, to the second.
+func seconds(s float64) time.Duration {
+	return time.Duration(s * float64(time.Second)).Round(time.Second)
 }
 
 func (l *statusLook) etaText() string {
@@ -256,8 +346,9 @@ func (l *statusLook) etaText() string {
 		return "done"
 	case l.word() == stateSplitBrain:
 		return "none: only split-brains are left, and they wait for a person"
-	case l.est.Known:
-		return l.est.ETA.String()
+	}
+	if eta, ok := l.eta(); ok {
+		return eta.String()
 	}
 	return "no estimate yet"
 }
@@ -286,6 +377,8 @@ type statusJSON struct {
 	// FirstLook: no earlier look was kept, so there is no rate yet.
 	FirstLook bool              `json:"first_look"`
 	Bricks    []brickStatusJSON `json:"bricks"`
+	// Transfers are the heal daemon's data heals under way.
+	Transfers []heal.Transfer `json:"transfers,omitempty"`
 }
 
 type brickStatusJSON struct {
@@ -303,14 +396,17 @@ func (l *statusLook) json() statusJSON {
 	pending, sb, unclassified := l.backlog.Sum()
 	out := statusJSON{Volume: l.v.Name, Source: string(l.v.Source), State: strings.ToLower(string(l.word())),
 		At: l.backlog.At.UTC().Format(time.RFC3339Nano), Entries: pending + sb + unclassified, SplitBrain: sb,
-		Unclassified: unclassified, BricksDown: l.backlog.Down(), Rate: l.est.Rate, Healed: l.est.Done,
+		Unclassified: unclassified, BricksDown: l.backlog.Down(), Rate: l.rate(), Healed: l.est.Done,
 		Since: l.est.Since.UTC().Format(time.RFC3339Nano), FirstLook: l.first, Bricks: []brickStatusJSON{}}
 	if l.backlog.Left() == 0 {
 		zero := int64(0)
 		out.ETASeconds = &zero
-	} else if l.est.Known {
-		s := int64(l.est.ETA / time.Second)
+	} else if eta, ok := l.eta(); ok {
+		s := int64(eta / time.Second)
 		out.ETASeconds = &s
+	}
+	if l.daemon != nil {
+		out.Transfers = l.daemon.Transfers
 	}
 	for _, b := range l.backlog.Bricks {
 		bj := brickStatusJSON{Brick: b.Brick.String(), Set: b.Set, Connected: b.Connected(), Indexed: b.Indexed,

@@ -53,8 +53,9 @@ A brick whose disk fails (EIO, ENOSPC, EDQUOT, EROFS, or its file system gone
 from under it) is taken down: writes go on to the others while the quorum
 allows, and they blame it; the mount lets go of it, so the disk can be
 unmounted and repaired, and takes it back by itself once it is healthy.
-While mounted, the volume's bricks are locked: afrkit heal and fsck --repair
-wait for afrkit umount.
+While mounted, afrkit heal and the heal daemon heal the volume beside the
+mount, under the locks every fop takes too; fsck --repair waits for afrkit
+umount.
 
 /etc/fstab: link the helper once, then use the type fuse.afrkit:
   ln -s "$(command -v afrkit)" /sbin/mount.fuse.afrkit

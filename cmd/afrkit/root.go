@@ -142,6 +142,7 @@ func NewCmdRoot(io *IOStreams) *cobra.Command {
 	add("repair",
 		NewCmdHeal(f, nil),
 		NewCmdFsck(f, nil),
+		NewCmdHeald(f),
 		newCmdNotImplemented("tui VOL", "Browse and heal a volume interactively"),
 	)
 	add("other",

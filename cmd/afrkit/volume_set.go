@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/heal"
+	"github.com/afrkit/afrkit/heald"
 )
 
 // settable are the options `afrkit volume set` accepts, each with a check of
@@ -20,6 +22,22 @@ var settable = map[string]option{
 	"cluster.quorum-type":                     oneOf("none", "auto", "fixed"),
 	"cluster.quorum-count":                    {check: func(s string) error { _, err := fmt.Sscanf(s, "%d", new(int)); return err }},
 	"cluster.metadata-splitbrain-forced-heal": oneOf("on", "off"),
+	// The heal daemon's (afrkit heald), with GlusterFS's names and ranges.
+	"cluster.self-heal-daemon": oneOf("on", "off"),
+	"cluster.shd-max-threads":  intIn(1, 64),
+	"cluster.heal-timeout":     intIn(5, 1<<31-1),
+	heald.MaxRateOption:        {check: func(s string) error { _, err := heald.ParseRate(s); return err }},
+}
+
+// intIn is an option that takes a whole number from lo to hi.
+func intIn(lo, hi int) option {
+	return option{check: func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("want a whole number from %d to %d", lo, hi)
+		}
+		return nil
+	}}
 }
 
 // option is one settable option: its check, and for an option that takes
