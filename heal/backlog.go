@@ -194,6 +194,18 @@ func ScanBacklog(ctx context.Context, sets []*ReplicaSet, cache *StatusCache, op
 	return out, nil
 }
 
+// ScanVolume is ScanBacklog over every replica set of v, opened for the
+// look and closed after it: nothing stays open on a brick.
+func ScanVolume(ctx context.Context, v *volume.Volume, cache *StatusCache, opts BacklogOptions) (Backlog, error) {
+	sets := ReplicaSets(v)
+	defer func() {
+		for _, rs := range sets {
+			rs.Close()
+		}
+	}()
+	return ScanBacklog(ctx, sets, cache, opts)
+}
+
 // StatusCache remembers each index entry's heal-info status between looks
 // at a backlog, so that a backlog of millions is classified once, a part
 // at a time, rather than on every look. It is not safe for concurrent

@@ -237,6 +237,11 @@ func (h *entryHeal) healKind(kv afr.KindVerdict) error {
 			h.keep[kv.Kind] = true
 			return err
 		}
+		// A resolution made is carried through: a signal now stops the
+		// heal after this entry, not with its winner half copied (the
+		// same command run again would find no split-brain left to
+		// finish).
+		h.ctx = context.WithoutCancel(h.ctx)
 	} else if !h.blamesSinks(kv) {
 		// Nothing blames the sinks (the copies differ with no counter
 		// set): keep what would be lost, then make the source blame them,

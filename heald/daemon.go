@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -186,19 +187,20 @@ func (d *Daemon) rescan(ctx context.Context, w *watcher, wg *sync.WaitGroup) {
 	seen := map[string]bool{}
 	for _, name := range list {
 		seen[name] = true
-		if d.vols[name] != nil {
+		if l := d.vols[name]; l != nil && !l.hasEnded() {
 			select {
-			case d.vols[name].reload <- struct{}{}:
+			case l.reload <- struct{}{}:
 			default: // a reload is pending already
 			}
 			continue
 		}
 		lctx, cancel := context.WithCancel(ctx)
-		l := &volLoop{d: d, name: name, w: w, cancel: cancel, wake: make(chan wake, 16), reload: make(chan struct{}, 1)}
+		l := &volLoop{d: d, name: name, w: w, cancel: cancel, wake: make(chan wake, 16), reload: make(chan struct{}, 1), ended: make(chan struct{})}
 		d.vols[name] = l
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer close(l.ended)
 			l.run(lctx)
 		}()
 		d.opts.Log.Info("watching volume", "volume", name)
@@ -240,8 +242,11 @@ func (d *Daemon) Heal(ctx context.Context, name string) (Round, error) {
 		}
 	}
 	done := make(chan Round, 1)
+	gone := fmt.Errorf("volume %s: %w (its loop ended: see the daemon's log)", name, ErrNotServed)
 	select {
 	case l.wake <- wake{why: "requested", done: done}:
+	case <-l.ended:
+		return Round{}, gone
 	case <-ctx.Done():
 		return Round{}, ctx.Err()
 	}
@@ -251,8 +256,19 @@ func (d *Daemon) Heal(ctx context.Context, name string) (Round, error) {
 			return r, fmt.Errorf("volume %s: %w: cluster.self-heal-daemon is off", name, ErrNotServed)
 		}
 		return r, nil
+	case <-l.ended:
+		return Round{}, gone
 	case <-ctx.Done():
 		return Round{}, ctx.Err()
+	}
+}
+
+func (l *volLoop) hasEnded() bool {
+	select {
+	case <-l.ended:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -302,6 +318,9 @@ type volLoop struct {
 	cancel context.CancelFunc
 	wake   chan wake
 	reload chan struct{}
+	// ended is closed when run returns: the next rescan starts the
+	// volume's loop again, and no request waits on this one.
+	ended chan struct{}
 }
 
 func (l *volLoop) run(ctx context.Context) {
@@ -327,7 +346,7 @@ func (l *volLoop) run(ctx context.Context) {
 	// The first look: bricks that are up, watched, and a round for what
 	// is already there (a daemon started after a crash, or at boot).
 	for i := range v.Bricks {
-		up[i] = l.probe(v, i, up, log)
+		up[i] = l.probe(v, i, log)
 	}
 	why = "start"
 	for {
@@ -337,7 +356,11 @@ func (l *volLoop) run(ctx context.Context) {
 				w <- r
 			}
 			waiters, why, settle, retry = nil, "", nil, nil
-			if r.Err != "" || len(r.Left) > len(splitBrains(r.Left)) {
+			// A round that could not run (the heal lock held by a heal
+			// run by hand) is tried again; one that left entries only
+			// while every brick here is up (a brick coming back wakes the
+			// loop by itself). Split-brains wait for a person.
+			if r.Err != "" || len(r.Left) > len(splitBrains(r.Left)) && !slices.Contains(up, false) {
 				retry = time.After(l.d.opts.Retry)
 			}
 			sweep.Reset(l.sweepEvery(v))
@@ -370,7 +393,7 @@ func (l *volLoop) run(ctx context.Context) {
 		case <-probe.C:
 			for i := range v.Bricks {
 				was := up[i]
-				up[i] = l.probe(v, i, up, log)
+				up[i] = l.probe(v, i, log)
 				if up[i] && !was {
 					log.Info("brick up", "brick", v.Bricks[i].String())
 					why = "brick up"
@@ -384,7 +407,7 @@ func (l *volLoop) run(ctx context.Context) {
 
 // probe reports whether brick i of v opens (its root there, with the
 // volume's id), watches its index when it does, and lets it go again.
-func (l *volLoop) probe(v *volume.Volume, i int, up []bool, log *slog.Logger) bool {
+func (l *volLoop) probe(v *volume.Volume, i int, log *slog.Logger) bool {
 	vb := v.Bricks[i]
 	if !vb.Local {
 		return false
@@ -498,8 +521,8 @@ func (l *volLoop) round(ctx context.Context, v *volume.Volume, why string, log *
 		log.Info("heal round", "why", why, "healed", total, "bytes", r.Bytes, "left", len(r.Left),
 			"split_brain", len(splitBrains(r.Left)), "took", time.Since(r.Start).Round(time.Millisecond), "err", r.Err)
 	}
-	for _, l := range r.Left {
-		log.Debug("left", "path", l.Path, "split_brain", l.SplitBrain, "reason", l.Reason)
+	for _, left := range r.Left {
+		log.Debug("left", "path", left.Path, "split_brain", left.SplitBrain, "reason", left.Reason)
 	}
 	return r
 }

@@ -67,13 +67,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // left is what heal info would list on every brick of v, summed.
 func left(t *testing.T, v *volume.Volume) int {
 	t.Helper()
-	sets := heal.ReplicaSets(v)
-	defer func() {
-		for _, rs := range sets {
-			rs.Close()
-		}
-	}()
-	b, err := heal.ScanBacklog(context.Background(), sets, heal.NewStatusCache(), heal.BacklogOptions{})
+	b, err := heal.ScanVolume(context.Background(), v, heal.NewStatusCache(), heal.BacklogOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,13 +64,7 @@ func (d *Daemon) sampleOne(ctx context.Context, name string, caches map[string]*
 		cache = heal.NewStatusCache()
 		caches[name] = cache
 	}
-	sets := heal.ReplicaSets(v)
-	defer func() {
-		for _, rs := range sets {
-			rs.Close()
-		}
-	}()
-	b, err := heal.ScanBacklog(ctx, sets, cache, heal.BacklogOptions{QuorumCount: afrOpts.QuorumCount, Budget: sampleBudget, MinClassify: sampleBudget / 4, Refresh: time.Minute})
+	b, err := heal.ScanVolume(ctx, v, cache, heal.BacklogOptions{QuorumCount: afrOpts.QuorumCount, Budget: sampleBudget, MinClassify: sampleBudget / 4, Refresh: time.Minute})
 	if err != nil {
 		return
 	}

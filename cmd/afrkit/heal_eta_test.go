@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -49,20 +48,7 @@ func TestHealStatusETAHolds(t *testing.T) {
 			mustDo(t, tc.damage(v))
 			v.Close()
 			env := volEnv(dir)
-			sock := filepath.Join(t.TempDir(), "heald.sock")
-			daemonIO, _, _ := TestIO()
-			ready := make(chan struct{})
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() {
-				done <- healdRun(ctx, &HealdOptions{F: &Factory{IO: daemonIO, StateDir: env.state, GlusterdDir: env.glusterd},
-					Socket: sock, LogFormat: "text", MaxRate: tc.rate, Probe: time.Hour, Settle: time.Hour, Sample: time.Hour, HealTimeout: time.Hour, ready: ready})
-			}()
-			defer func() {
-				cancel()
-				mustDo(t, <-done)
-			}()
-			<-ready
+			sock := startHeald(t, env, tc.rate)
 			var (
 				start   = -1.0
 				eta     time.Duration

@@ -51,7 +51,6 @@ const statusRefresh = time.Minute
 // left in the state directory.
 type statusLook struct {
 	v       *volume.Volume
-	sets    []*heal.ReplicaSet
 	state   *heal.StatusState
 	path    string
 	quorum  int
@@ -63,12 +62,14 @@ type statusLook struct {
 	// answers, or it does not heal the volume); daemonPID its pid.
 	daemon    *heald.VolumeStats
 	daemonPID int
+	// socket is where the daemon is asked.
+	socket string
 }
 
 // openStatus loads the volume and the state of its earlier looks. A state
 // that cannot be read is reported on stderr and started afresh: it only
 // saves work.
-func openStatus(f *Factory, name string) (*statusLook, error) {
+func openStatus(f *Factory, name, socket string) (*statusLook, error) {
 	v, err := f.lookupBricks(name)
 	if err != nil {
 		return nil, err
@@ -77,7 +78,7 @@ func openStatus(f *Factory, name string) (*statusLook, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &statusLook{v: v, sets: heal.ReplicaSets(v), quorum: afrOpts.QuorumCount, path: heal.StatusStatePath(f.StateDir, v.Name)}
+	l := &statusLook{v: v, quorum: afrOpts.QuorumCount, path: heal.StatusStatePath(f.StateDir, v.Name), socket: socket}
 	l.state, err = heal.LoadStatusState(l.path)
 	if err != nil {
 		fmt.Fprintf(f.IO.ErrOut, "afrkit: heal %s status: the kept state is not readable, starting afresh: %v\n", esc(v.Name), err)
@@ -87,10 +88,11 @@ func openStatus(f *Factory, name string) (*statusLook, error) {
 }
 
 // askDaemon learns what a running heal daemon does for the volume.
-func (l *statusLook) askDaemon(ctx context.Context, socket string) {
+func (l *statusLook) askDaemon(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	vols, pid, err := heald.Client{Path: socket}.Status(ctx)
+	l.daemon, l.daemonPID = nil, 0
+	vols, pid, err := heald.Client{Path: l.socket}.Status(ctx)
 	if err != nil {
 		return
 	}
@@ -101,15 +103,20 @@ func (l *statusLook) askDaemon(ctx context.Context, socket string) {
 	}
 }
 
-// look scans the backlog within budget and adds it to the series.
+// look scans the backlog within budget (the bricks are opened for the
+// look and let go after it: a wait holds no failed disk) and adds it to
+// the series, and asks a running heal daemon what it does.
 func (l *statusLook) look(ctx context.Context, budget time.Duration) error {
-	b, err := heal.ScanBacklog(ctx, l.sets, l.state.Cache, heal.BacklogOptions{QuorumCount: l.quorum, Budget: budget, MinClassify: min(budget, statusMinClassify), Refresh: statusRefresh})
+	b, err := heal.ScanVolume(ctx, l.v, l.state.Cache, heal.BacklogOptions{QuorumCount: l.quorum, Budget: budget, MinClassify: min(budget, statusMinClassify), Refresh: statusRefresh})
 	if err != nil {
 		return fmt.Errorf("heal %s status: %w", l.v.Name, err)
 	}
 	l.backlog = b
 	l.state.Series.Add(b.Sample())
 	l.est = l.state.Series.Estimate()
+	if l.v.Source == volume.SourceAfrkit {
+		l.askDaemon(ctx)
+	}
 	return nil
 }
 
@@ -152,7 +159,7 @@ func (l *statusLook) word() stateWord {
 }
 
 func healStatusRun(opts *HealStatusOptions) error {
-	l, err := openStatus(opts.F, opts.Volume)
+	l, err := openStatus(opts.F, opts.Volume, opts.DaemonSocket)
 	if err != nil {
 		return err
 	}
@@ -162,9 +169,6 @@ func healStatusRun(opts *HealStatusOptions) error {
 		return err
 	}
 	l.save(opts.F.IO.ErrOut)
-	if l.v.Source == volume.SourceAfrkit {
-		l.askDaemon(ctx, opts.DaemonSocket)
-	}
 	w := bufio.NewWriter(opts.F.IO.Out)
 	if opts.JSON {
 		enc := json.NewEncoder(w)
@@ -428,7 +432,7 @@ var errTimedOut = errors.New("timed out")
 // will need a heal when it is back. On a terminal it draws a progress bar
 // on stderr.
 func healWaitRun(opts *HealStatusOptions) error {
-	l, err := openStatus(opts.F, opts.Volume)
+	l, err := openStatus(opts.F, opts.Volume, opts.DaemonSocket)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,35 @@ import (
 	"github.com/afrkit/afrkit/heald"
 )
 
+// startHeald runs afrkit heald in this process over env's volumes until
+// the test ends, healing when it starts and when asked only (its other
+// wake-ups are an hour away), with the data heal capped at maxRate ("" for
+// none). It returns the control socket once the daemon serves.
+func startHeald(t *testing.T, env testEnv, maxRate string) string {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "heald.sock")
+	daemonIO, _, _ := TestIO()
+	ready := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- healdRun(ctx, &HealdOptions{F: &Factory{IO: daemonIO, StateDir: env.state, GlusterdDir: env.glusterd},
+			Socket: sock, LogFormat: "text", MaxRate: maxRate, Probe: time.Hour, Settle: time.Hour, Sample: time.Hour, HealTimeout: time.Hour, ready: ready})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("heald: %v", err)
+		}
+	})
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("heald: %v", err)
+	}
+	return sock
+}
+
 // TestHealHandsOffToTheDaemon: with afrkit heald running, afrkit heal VOL
 // asks the daemon and prints its round: the split-brain it leaves, then
 // the same resolved once a favorite-child policy is set. --no-daemon, and
@@ -27,22 +56,7 @@ func TestHealHandsOffToTheDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := volEnv(dir)
-	sock := filepath.Join(t.TempDir(), "heald.sock")
-	daemonIO, _, _ := TestIO()
-	ready := make(chan struct{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- healdRun(ctx, &HealdOptions{F: &Factory{IO: daemonIO, StateDir: env.state, GlusterdDir: env.glusterd},
-			Socket: sock, LogFormat: "text", Probe: time.Hour, Settle: time.Hour, Sample: time.Hour, HealTimeout: time.Hour, ready: ready})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("heald: %v", err)
-		}
-	})
-	<-ready
+	sock := startHeald(t, env, "")
 	// The daemon's first round, at its start, heals what it can.
 	deadline := time.Now().Add(20 * time.Second)
 	for {
