@@ -52,7 +52,11 @@
 #   BENCH_PATCH_FILE_MIB BENCH_PATCH_MIB BENCH_PATCH_OFFSET
 #                    benchmark 2's workload (1024, 1, centred: the 1 MiB straddles
 #                    two of the engine's 1 MiB heal blocks)
-#   BENCH_ONLY       "missed", "patch" or "missed patch" (default both)
+#   BENCH_ONLY       "missed", "patch", "client" or several (default "missed patch");
+#                    missed also times afrkit heald from b1's return to clean;
+#                    client times a client's dd through the mount while heald
+#                    heals, unthrottled and --max-rate BENCH_CLIENT_RATE (20M),
+#                    against the client alone (BENCH_CLIENT_MIB, 512)
 #   BENCH_GLUSTER    0 to skip the GlusterFS self-heal daemon (default 1)
 #   BENCH_GLUSTER_TIMEOUT  seconds to wait for the daemon per run (default 1800)
 #   BENCH_REV        build afrkit from this git revision instead of the work tree
@@ -336,6 +340,79 @@ bench_gluster() {
 }
 
 # ---------------------------------------------------------------------------
+# Benchmark 1 by the heal daemon: from the brick's return to clean, and a
+# client's write throughput through the mount while the daemon heals.
+# ---------------------------------------------------------------------------
+HEALD_SOCK=$BENCH_DIR/heald.sock
+heald_start() { # heald_start STATEDIR [ARGS...]: afrkit heald in the background, answering
+  local st=$1; shift
+  AFRKIT_STATE_DIR=$st "$AFRKIT" heald --socket "$HEALD_SOCK" "$@" >"$OUT/heald.log" 2>&1 &
+  HEALD_PID=$!
+  for _ in $(seq 100); do
+    AFRKIT_STATE_DIR=$st "$AFRKIT" heal hb status --heald-socket "$HEALD_SOCK" 2>/dev/null | grep -q 'heal daemon (pid' && return
+    sleep 0.1
+  done
+  die "afrkit heald did not answer (see $OUT/heald.log)"
+}
+heald_stop() { kill -TERM "$HEALD_PID" 2>/dev/null || true; wait "$HEALD_PID" 2>/dev/null || true; }
+
+bench_heald() {
+  local r freed t0 t1 sec hs=()
+  local dd=true; [ "$BENCH_DIRS_DOWN" = 1 ] || dd=false
+  for r in $(seq "$BENCH_REPEAT"); do
+    rm -rf "${V1:?}"; sync; freed=$(date +%s)
+    "$BIN/healgen" -mode missed -dir "$V1" -name hb -files "$BENCH_FILES" -dirs "$BENCH_DIRS" \
+      -min "$BENCH_MIN" -max "$BENCH_MAX" -big $((BENCH_BIG_MIB << 20)) -dirs-down="$dd" >/dev/null
+    # b1 is away while the daemon starts; its return is what the daemon
+    # heals, as GlusterFS's shd heals a brick that comes back.
+    mv "$V1/b1" "$V1/b1.away"
+    heald_start "$V1/state" --probe 1s
+    settle "$freed"
+    drop_caches
+    t0=$(date +%s.%N)
+    mv "$V1/b1.away" "$V1/b1"
+    until summary_zero "$V1" hb 2>/dev/null; do sleep 0.1; done
+    t1=$(date +%s.%N)
+    heald_stop
+    sec=$(echo "$t1 - $t0" | bc | awk '{printf "%.2f", $1}')
+    hs+=("$sec")
+    log "heald run $r: brick up to clean in $sec s"
+    same_tree "$V1/b0" "$V1/b1" mtimes
+  done
+  HEALD1=$(median "${hs[@]}")
+  res "$(printf '  %-34s %7s s   (runs: %s; from b1 back to clean; probe every %s, shd-max-threads 1, idle I/O class)' \
+    "afrkit heald" "$HEALD1" "${hs[*]}" "1s")"
+}
+
+# bench_client: a client writes BENCH_CLIENT_MIB MiB through afrkit's mount
+# (dd, fsync) with no heal, then while the daemon heals benchmark 1's
+# backlog, unthrottled and with --max-rate BENCH_CLIENT_RATE.
+bench_client() {
+  local mnt=$BENCH_DIR/mnt mode sec mbs base=""
+  mkdir -p "$mnt"
+  for mode in none heal throttled; do
+    rm -rf "${V1:?}"; sync
+    "$BIN/healgen" -mode missed -dir "$V1" -name hb -files "$BENCH_FILES" -dirs "$BENCH_DIRS" \
+      -min "$BENCH_MIN" -max "$BENCH_MAX" -big $((BENCH_BIG_MIB << 20)) >/dev/null
+    AFRKIT_STATE_DIR=$V1/state "$AFRKIT" mount hb "$mnt"
+    case $mode in
+      heal) heald_start "$V1/state" --io-class best-effort ;;
+      throttled) heald_start "$V1/state" --io-class best-effort --max-rate "$BENCH_CLIENT_RATE" ;;
+    esac
+    drop_caches
+    timed /dev/null dd if=/dev/zero of="$mnt/client.bin" bs=1M count="$BENCH_CLIENT_MIB" conv=fsync status=none
+    sec=$T_SEC
+    mbs=$(awk -v m="$BENCH_CLIENT_MIB" -v s="$sec" 'BEGIN { printf "%.1f", m * 1.048576 / s }')
+    [ "$mode" = none ] && base=$mbs
+    [ "$mode" = none ] || heald_stop
+    AFRKIT_STATE_DIR=$V1/state "$AFRKIT" umount "$mnt"
+    res "$(printf '  %-34s %7s MB/s (%s of the client alone)' "client dd, heal: $mode" "$mbs" "$(ratio "$mbs" "$base")")"
+  done
+}
+BENCH_CLIENT_MIB=${BENCH_CLIENT_MIB:-512}
+BENCH_CLIENT_RATE=${BENCH_CLIENT_RATE:-20M}
+
+# ---------------------------------------------------------------------------
 # Benchmark 2: 1 MiB patched in a 1 GiB file.
 # ---------------------------------------------------------------------------
 bench_patch() {
@@ -386,7 +463,8 @@ bench_patch() {
 
 for b in $BENCH_ONLY; do
   case $b in
-    missed) bench_missed; bench_gluster ;;
+    missed) bench_missed; bench_heald; bench_gluster; [ -z "${GSHD:-}" ] || res "  ratio GlusterFS shd / afrkit heald: $(ratio "$GSHD" "$HEALD1")" ;;
+    client) bench_client ;;
     patch) bench_patch ;;
     *) die "BENCH_ONLY: unknown benchmark $b" ;;
   esac

@@ -132,7 +132,8 @@ func ScanBacklog(ctx context.Context, sets []*ReplicaSet, cache *StatusCache, op
 	start := opts.now()
 	out := Backlog{At: start}
 	lists := make([][]listedEntry, 0)
-	owner := map[afr.GFID]*ReplicaSet{}
+	// What the cache knows is about what the indexes hold now.
+	owner := make(map[afr.GFID]*ReplicaSet, cache.Len())
 	for _, rs := range sets {
 		for i := range rs.Bricks {
 			bb := BrickBacklog{Set: rs.Index, Brick: rs.Bricks[i], Label: rs.Labels[i]}

@@ -85,6 +85,9 @@ func (c *StatusCache) read(r io.Reader) error {
 		return errors.New("not a status cache of this version")
 	}
 	n := binary.LittleEndian.Uint64(head[len(cacheMagic):])
+	if n <= 1<<26 { // a size that is no more than a hint
+		c.m = make(map[afr.GFID]cachedStatus, n)
+	}
 	rec := make([]byte, cacheRecord)
 	for i := uint64(0); i < n; i++ {
 		if _, err := io.ReadFull(r, rec); err != nil {

@@ -129,7 +129,7 @@ func (l processLock) holders() string {
 	if l == mountLock {
 		return "mounted by another afrkit process (afrkit umount it first)"
 	}
-	return "in use by another afrkit process (a heal, a split-brain resolution or an fsck --repair)"
+	return "in use by another afrkit process (a heal, the heal daemon's round, a split-brain resolution or an fsck --repair)"
 }
 
 // ErrInUse is returned when another afrkit process holds a brick's lock.
