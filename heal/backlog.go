@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"runtime"
-	"slices"
 	"sync"
 	"time"
 
@@ -110,89 +109,150 @@ func (o BacklogOptions) now() time.Time {
 	return time.Now()
 }
 
-// listedEntry is one index entry of a brick.
-type listedEntry struct {
+// maxTodo bounds the entries one scan sets out to classify: more than a
+// budget of a second or two gets through, so that a first look at a
+// million unknown entries does not hold them all to classify a few.
+const maxTodo = 1 << 16
+
+// later is an index entry of brick k counted once the scan's
+// classification is done.
+type later struct {
+	k   int
 	sub index.Subdir
 	g   afr.GFID
-	// bad is a name that is not a gfid: stale, never classified.
-	bad bool
 }
 
 // ScanBacklog lists every brick's index and counts its entries by status,
 // without locks, as heal info does. Each entry's status comes from cache
 // when cache knows it; the others are classified (those cache does not
-// know, in no set order, so that what a budget leaves is a fair sample;
-// then those it knows from longest ago) until opts.Budget is spent, and
-// cache learns them. Entries no index lists any more are forgotten, so cache
-// never holds more than the backlog. It stops when ctx ends.
+// know, then those it knew from longer ago than opts.Refresh, both in
+// index order and at most maxTodo of each) until opts.Budget is spent, and
+// cache learns them. Entries no index lists any more are forgotten, so
+// cache never holds more than the backlog. It stops when ctx ends.
 //
 // A scan classifies entries in several goroutines; cache is used from the
 // calling goroutine only.
 func ScanBacklog(ctx context.Context, sets []*ReplicaSet, cache *StatusCache, opts BacklogOptions) (Backlog, error) {
 	start := opts.now()
 	out := Backlog{At: start}
-	lists := make([][]listedEntry, 0)
-	// What the cache knows is about what the indexes hold now.
-	owner := make(map[afr.GFID]*ReplicaSet, cache.Len())
+	cache.scan++
+	gen := cache.scan
+	// todo are the entries cache did not know (their placeholder is in
+	// cache, known false, until classified); old those it knew from
+	// longer ago than opts.Refresh; wait what is counted after them.
+	var todo, old []job
+	var wait []later
+	seen := 0 // known entries of cache this scan listed
 	for _, rs := range sets {
 		for i := range rs.Bricks {
-			bb := BrickBacklog{Set: rs.Index, Brick: rs.Bricks[i], Label: rs.Labels[i]}
-			var list []listedEntry
+			out.Bricks = append(out.Bricks, BrickBacklog{Set: rs.Index, Brick: rs.Bricks[i], Label: rs.Labels[i]})
+			k := len(out.Bricks) - 1
 			if rs.Open[i] == nil {
-				bb.Err = rs.Err[i]
-				if bb.Err == nil {
-					bb.Err = errors.New("not connected")
+				out.Bricks[k].Err = rs.Err[i]
+				if out.Bricks[k].Err == nil {
+					out.Bricks[k].Err = errors.New("not connected")
 				}
-			} else {
-				bb.Err = rs.Pending(i, func(sub index.Subdir, e index.Entry) error {
-					if err := ctx.Err(); err != nil {
-						return err
-					}
-					list = append(list, listedEntry{sub: sub, g: e.GFID, bad: e.Err != nil})
-					if e.Err == nil {
-						owner[e.GFID] = rs
-					}
-					return nil
-				})
-				if ctx.Err() != nil {
-					return out, ctx.Err()
-				}
-				if bb.Err != nil {
-					list = nil
-				}
-				bb.Indexed = len(list)
-			}
-			out.Bricks = append(out.Bricks, bb)
-			lists = append(lists, list)
-		}
-	}
-	if err := cache.classify(ctx, owner, start, opts); err != nil {
-		return out, err
-	}
-	for k, list := range lists {
-		bb := &out.Bricks[k]
-		for _, e := range list {
-			if e.bad {
 				continue
 			}
-			c, ok := cache.m[e.g]
-			switch {
-			case !ok:
-				bb.Unclassified++
-			case !c.exists || !c.status.Listed() || countedElsewhere(e.sub, c.status):
-			case c.status.IsSplitBrain():
-				bb.SplitBrain++
-			default:
-				bb.Pending++
+			var tally BrickBacklog
+			waitFrom := len(wait)
+			err := rs.Pending(i, func(sub index.Subdir, e index.Entry) error {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				tally.Indexed++
+				if e.Err != nil {
+					return nil // not a gfid: stale
+				}
+				c, ok := cache.m[e.GFID]
+				switch {
+				case ok && c.known:
+					if c.seen != gen {
+						seen++
+						c.seen = gen
+						cache.m[e.GFID] = c
+						if opts.Refresh > 0 && start.Sub(c.at) >= opts.Refresh && len(old) < maxTodo {
+							old = append(old, job{e.GFID, rs})
+							wait = append(wait, later{k, sub, e.GFID})
+							return nil
+						}
+					}
+					tally.count(sub, c)
+				case ok: // a placeholder: listed earlier in this scan
+					wait = append(wait, later{k, sub, e.GFID})
+				case len(todo) < maxTodo:
+					cache.m[e.GFID] = cachedStatus{seen: gen}
+					todo = append(todo, job{e.GFID, rs})
+					wait = append(wait, later{k, sub, e.GFID})
+				default:
+					tally.Unclassified++
+				}
+				return nil
+			})
+			if ctx.Err() != nil {
+				cache.forget(todo)
+				return out, ctx.Err()
+			}
+			bb := &out.Bricks[k]
+			if err != nil {
+				bb.Err = err
+				wait = wait[:waitFrom]
+				continue
+			}
+			bb.Indexed, bb.Pending, bb.SplitBrain, bb.Unclassified = tally.Indexed, tally.Pending, tally.SplitBrain, tally.Unclassified
+		}
+	}
+	// New entries get at least MinClassify; old ones only what is left of
+	// the budget.
+	fresh, err := cache.classify(ctx, todo, start, opts)
+	again := 0
+	if err == nil && len(old) > 0 {
+		opts.MinClassify = 0
+		again, err = cache.classify(ctx, old, start, opts)
+	}
+	// What the budget left unclassified is not known: no placeholder
+	// stays for the next look to take as a status.
+	cache.forget(todo)
+	if err != nil {
+		return out, err
+	}
+	for _, w := range wait {
+		if c, ok := cache.m[w.g]; ok && c.known {
+			out.Bricks[w.k].count(w.sub, c)
+		} else {
+			out.Bricks[w.k].Unclassified++
+		}
+	}
+	// Entries no index lists any more are forgotten: when the cache holds
+	// more than this scan saw, a pass over it finds them.
+	pruned := 0
+	if len(cache.m) > seen+fresh {
+		for g, c := range cache.m {
+			if c.seen != gen {
+				delete(cache.m, g)
+				pruned++
 			}
 		}
 	}
-	for g := range cache.m {
-		if owner[g] == nil {
-			delete(cache.m, g)
-		}
-	}
+	cache.dirty = cache.dirty || fresh+again > 0 || pruned > 0
 	return out, nil
+}
+
+// count adds an entry of sub with status c to the brick's figures.
+func (b *BrickBacklog) count(sub index.Subdir, c cachedStatus) {
+	switch {
+	case !c.exists || !c.status.Listed() || countedElsewhere(sub, c.status):
+	case c.status.IsSplitBrain():
+		b.SplitBrain++
+	default:
+		b.Pending++
+	}
+}
+
+// job is an entry to classify, and the replica set it is in.
+type job struct {
+	g  afr.GFID
+	rs *ReplicaSet
 }
 
 // ScanVolume is ScanBacklog over every replica set of v, opened for the
@@ -213,13 +273,32 @@ func ScanVolume(ctx context.Context, v *volume.Volume, cache *StatusCache, opts 
 // use.
 type StatusCache struct {
 	m map[afr.GFID]cachedStatus
+	// scan counts the scans; an entry's seen is the last scan that
+	// listed it.
+	scan uint32
+	// dirty: a scan changed what the cache holds since it was loaded or
+	// saved.
+	dirty bool
 }
 
 type cachedStatus struct {
 	status afr.HealStatus
 	// exists is false for a gfid no brick has: a stale entry.
 	exists bool
-	at     time.Time
+	// known is false for the placeholder of an entry a scan listed and
+	// has not classified yet.
+	known bool
+	seen  uint32
+	at    time.Time
+}
+
+// forget removes the placeholders of the jobs that were not classified.
+func (c *StatusCache) forget(jobs []job) {
+	for _, j := range jobs {
+		if cs, ok := c.m[j.g]; ok && !cs.known {
+			delete(c.m, j.g)
+		}
+	}
 }
 
 // NewStatusCache is an empty cache.
@@ -228,24 +307,12 @@ func NewStatusCache() *StatusCache { return &StatusCache{m: map[afr.GFID]cachedS
 // Len is how many entries the cache knows.
 func (c *StatusCache) Len() int { return len(c.m) }
 
-// classify classifies the gfids of owner that c does not know, then
-// those it knows from longer ago than opts.Refresh, oldest first, until
-// the budget from start is spent.
-func (c *StatusCache) classify(ctx context.Context, owner map[afr.GFID]*ReplicaSet, start time.Time, opts BacklogOptions) error {
-	var todo, old []afr.GFID
-	for g := range owner {
-		cs, ok := c.m[g]
-		switch {
-		case !ok:
-			todo = append(todo, g)
-		case opts.Refresh > 0 && start.Sub(cs.at) >= opts.Refresh:
-			old = append(old, g)
-		}
-	}
-	slices.SortFunc(old, func(a, b afr.GFID) int { return c.m[a].at.Compare(c.m[b].at) })
-	todo = append(todo, old...)
+// classify classifies the jobs in order until the budget from start is
+// spent, in several goroutines, and the cache learns each status. It
+// returns how many it classified.
+func (c *StatusCache) classify(ctx context.Context, todo []job, start time.Time, opts BacklogOptions) (int, error) {
 	if len(todo) == 0 {
-		return nil
+		return 0, nil
 	}
 	workers := opts.Workers
 	if workers <= 0 {
@@ -287,20 +354,23 @@ func (c *StatusCache) classify(ctx context.Context, owner map[afr.GFID]*ReplicaS
 				if !ok {
 					return nil
 				}
-				gfid := todo[k]
-				replies, _ := owner[gfid].GatherCounters(gfid)
+				j := todo[k]
+				replies, _ := j.rs.GatherCounters(j.g)
 				st, exists := healStatus(replies, opts.QuorumCount)
-				found[w] = append(found[w], classified{gfid, cachedStatus{status: st, exists: exists, at: opts.now()}})
+				found[w] = append(found[w], classified{j.g, cachedStatus{status: st, exists: exists, known: true, at: opts.now()}})
 			}
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return err
+		return 0, err
 	}
+	n := 0
 	for _, list := range found {
 		for _, f := range list {
+			f.cs.seen = c.m[f.g].seen
 			c.m[f.g] = f.cs
+			n++
 		}
 	}
-	return nil
+	return n, nil
 }

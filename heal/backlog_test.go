@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -233,5 +234,44 @@ func TestBacklogClassifiesEvenWhenTheListingSpentTheBudget(t *testing.T) {
 		if got := cache.Len() > 0; got != tc.some || cache.Len() == 22 {
 			t.Errorf("MinClassify %v: %d of 22 entries classified", tc.min, cache.Len())
 		}
+	}
+}
+
+func TestBacklogForgetsWhatLeftWhileOthersAreRefreshed(t *testing.T) {
+	v := backlogVol(t, 10)
+	now := time.Unix(1800000000, 0)
+	opts := heal.BacklogOptions{Refresh: time.Minute, Now: func() time.Time { return now }}
+	cache := heal.NewStatusCache()
+	scan := func() heal.Backlog {
+		b, err := heal.ScanVolume(context.Background(), v.V, cache, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if b := scan(); cache.Len() != 12 || b.Left() != 13 {
+		t.Fatalf("first scan: %d cached, %d left", cache.Len(), b.Left())
+	}
+	// Three entries leave b0's index, and every status the cache has is
+	// a minute old: the scan classifies the rest again, and forgets the
+	// three.
+	rs := heal.ReplicaSets(v.V)[0]
+	n := 0
+	err := rs.Pending(0, func(sub index.Subdir, e index.Entry) error {
+		if n < 3 && e.Err == nil && sub == index.Xattrop {
+			if p := rs.PathOf(e.GFID); strings.HasPrefix(p, "/p0") {
+				n++
+				return v.Indexes[0].Remove(sub, e.GFID)
+			}
+		}
+		return nil
+	})
+	rs.Close()
+	if err != nil || n != 3 {
+		t.Fatalf("removed %d index entries: %v", n, err)
+	}
+	now = now.Add(time.Minute)
+	if b := scan(); cache.Len() != 9 || b.Left() != 10 {
+		t.Fatalf("after three entries left: %d cached, %d left; want 9 and 10", cache.Len(), b.Left())
 	}
 }

@@ -99,7 +99,7 @@ func (c *StatusCache) read(r io.Reader) error {
 		if st < afr.NoHeal || st > afr.PossiblyHealingPending || rec[17] > 1 {
 			return fmt.Errorf("record %d: status %d, exists %d: not a status", i+1, rec[16], rec[17])
 		}
-		c.m[g] = cachedStatus{status: st, exists: rec[17] == 1, at: time.Unix(0, int64(binary.LittleEndian.Uint64(rec[18:])))}
+		c.m[g] = cachedStatus{status: st, exists: rec[17] == 1, known: true, at: time.Unix(0, int64(binary.LittleEndian.Uint64(rec[18:])))}
 	}
 	return nil
 }
@@ -119,7 +119,18 @@ func (st *StatusState) Save(path string) error {
 	if err := replaceFile(path+".json", func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 		return err
 	}
-	return replaceFile(path+".cache", st.Cache.write)
+	if !st.Cache.dirty {
+		// Nothing learned or forgotten since the file was read: a look at
+		// a backlog known whole writes no million records again.
+		if _, err := os.Stat(path + ".cache"); err == nil {
+			return nil
+		}
+	}
+	if err := replaceFile(path+".cache", st.Cache.write); err != nil {
+		return err
+	}
+	st.Cache.dirty = false
+	return nil
 }
 
 func (c *StatusCache) write(w io.Writer) error {

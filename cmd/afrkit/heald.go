@@ -131,12 +131,6 @@ func healdRun(ctx context.Context, opts *HealdOptions) error {
 	}
 	d := heald.New(heald.Options{Catalog: opts.F.Catalog(), StateDir: opts.F.StateDir, Log: log,
 		Probe: opts.Probe, Settle: opts.Settle, Sample: opts.Sample, Sweep: opts.HealTimeout, MaxRate: maxRate})
-	l, err := heald.Listen(opts.Socket)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(opts.Socket)
-	go d.Serve(ctx, l)
 	if opts.MetricsAddr != "" {
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(heald.NewCollector(d))
@@ -151,6 +145,12 @@ func healdRun(ctx context.Context, opts *HealdOptions) error {
 		defer srv.Close()
 		log.Info("metrics", "addr", ml.Addr().String())
 	}
+	l, err := heald.Listen(opts.Socket)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(opts.Socket)
+	go d.Serve(ctx, l)
 	log.Info("heal daemon started", "socket", opts.Socket, "pid", os.Getpid())
 	if opts.ready != nil {
 		close(opts.ready)

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -111,5 +114,58 @@ func TestSystemdUnitStartsTheDaemon(t *testing.T) {
 	}
 	if f := cmd.Flags().Lookup("metrics-addr"); f.Value.String() != "127.0.0.1:9713" {
 		t.Errorf("--metrics-addr %s", f.Value)
+	}
+}
+
+// TestHealdServesMetrics: afrkit heald --metrics-addr serves Prometheus's
+// text exposition at /metrics over HTTP, with the volume's figures.
+func TestHealdServesMetrics(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := fixtures.Build(dir, "pending-data", 2); err != nil {
+		t.Fatal(err)
+	}
+	env := volEnv(dir)
+	daemonIO, _, logs := TestIO()
+	ready := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- healdRun(ctx, &HealdOptions{F: &Factory{IO: daemonIO, StateDir: env.state, GlusterdDir: env.glusterd},
+			Socket: filepath.Join(t.TempDir(), "heald.sock"), LogFormat: "json", MetricsAddr: "127.0.0.1:0",
+			Probe: time.Hour, Settle: time.Hour, Sample: 50 * time.Millisecond, HealTimeout: time.Hour, ready: ready})
+	}()
+	defer func() {
+		cancel()
+		mustDo(t, <-done)
+	}()
+	<-ready
+	var line struct{ Msg, Addr string }
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if json.Unmarshal([]byte(l), &line) == nil && line.Msg == "metrics" {
+			break
+		}
+	}
+	if line.Addr == "" {
+		t.Fatalf("no metrics address in the log:\n%s", logs)
+	}
+	var body string
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(body, `afrkit_healed_entries_total{kind="data",volume="fx"} 1`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("GET /metrics never showed the data heal:\n%s", body)
+		}
+		resp, err := http.Get("http://" + line.Addr + "/metrics")
+		mustDo(t, err)
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		mustDo(t, err)
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+			t.Fatalf("GET /metrics: %s, %s", resp.Status, resp.Header.Get("Content-Type"))
+		}
+		body = string(b)
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(body, `afrkit_heal_pending_entries{brick="localhost:`+dir+`/b0",volume="fx"} 0`) {
+		t.Errorf("no pending count of b0 (0, once healed):\n%s", body)
 	}
 }
