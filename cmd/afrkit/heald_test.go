@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -125,7 +127,10 @@ func TestHealdServesMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := volEnv(dir)
-	daemonIO, _, logs := TestIO()
+	daemonIO, _, _ := TestIO()
+	// The daemon logs while the test reads its log.
+	logs := &lockedBuffer{}
+	daemonIO.ErrOut = logs
 	ready := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -168,4 +173,22 @@ func TestHealdServesMetrics(t *testing.T) {
 	if !strings.Contains(body, `afrkit_heal_pending_entries{brick="localhost:`+dir+`/b0",volume="fx"} 0`) {
 		t.Errorf("no pending count of b0 (0, once healed):\n%s", body)
 	}
+}
+
+// lockedBuffer is a log one goroutine writes while another reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
