@@ -131,13 +131,14 @@ func (b *Brick) WriteChangelog(volPath, key string, c afr.Changelog) error {
 
 // isInternalKey reports whether a namespace-less key is AFR or posix
 // bookkeeping rather than metadata that heal copies between bricks
-// (afr_is_xattr_ignore and the keys posix hides from listxattr).
+// (afr_is_xattr_ignore and the keys posix hides from listxattr), and
+// afrkit's own.
 func isInternalKey(k string) bool {
 	switch k {
 	case KeyGFID, KeyVolumeID, KeyMdata, "glusterfs.quota.size", "selinux":
 		return true
 	}
-	for _, p := range []string{KeyAFRPrefix, KeyGfid2pathPfx, "pgfid.", "glusterfs.dht"} {
+	for _, p := range []string{KeyAFRPrefix, KeyGfid2pathPfx, "pgfid.", "glusterfs.dht", KeyAfrkitPrefix} {
 		if strings.HasPrefix(k, p) {
 			return true
 		}

@@ -26,6 +26,15 @@ const (
 	gfid2pathHexSize = 16
 )
 
+// Keys of afrkit's own, never GlusterFS's: they are written on afrkit's
+// volumes only, and are bookkeeping that no heal copies and no client sees.
+const (
+	KeyAfrkitPrefix = "afrkit."
+	// KeyHealResume marks a sink whose data heal stopped part way: how far
+	// its data is durable, and which copy of the source it came from.
+	KeyHealResume = "afrkit.heal-resume"
+)
+
 // RootGFID is the gfid of every volume's root directory.
 var RootGFID = afr.GFID{15: 1}
 

@@ -50,8 +50,11 @@ func healMx(dir string, step func(string)) error {
 	e, err := heal.NewEngine(v, heal.EngineOptions{
 		Jobs:      2,
 		BlockSize: 64 << 10,
-		History:   &heal.History{Path: filepath.Join(dir, "history.jsonl")},
-		Step:      step,
+		// /big.bin is marked every two blocks: a kill after a mark is
+		// resumed from it.
+		ResumeEvery: 128 << 10,
+		History:     &heal.History{Path: filepath.Join(dir, "history.jsonl")},
+		Step:        step,
 	})
 	if err != nil {
 		return err
@@ -197,6 +200,9 @@ func checkMixed(t *testing.T, v *fixtures.Vol, dir string, n int) {
 			if err != nil || !bytes.Equal(got, want) {
 				t.Errorf("kill at %d: b%d %s: %d bytes (%v), want %d", n, i, p, len(got), err, len(want))
 			}
+		}
+		if m := resumeMark(t, v, i, "/big.bin"); m != "" {
+			t.Errorf("kill at %d: b%d's /big.bin still marked after the heal: %q", n, i, m)
 		}
 	}
 	recs, err := (&heal.History{Path: filepath.Join(dir, "history.jsonl")}).Read()

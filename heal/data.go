@@ -13,6 +13,7 @@ import (
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/brick/volume"
 )
 
 // healData copies the source's content to every sink.
@@ -33,7 +34,7 @@ func (h *entryHeal) healData(kv afr.KindVerdict) error {
 			continue
 		}
 		h.changed = true
-		n, err := h.e.copyData(h.ctx, h.rs.Open[src], h.abs[src], h.rs.Open[i], h.abs[i], size, algo, h.path)
+		n, resumed, err := h.e.copyData(h.ctx, h.rs.Open[src], h.abs[src], h.rs.Open[i], h.abs[i], size, algo, h.path, sinkUnchanged(h.replies[i]))
 		if err != nil {
 			return fmt.Errorf("%s → %s: %w", h.label(src), h.label(i), err)
 		}
@@ -44,6 +45,9 @@ func (h *entryHeal) healData(kv afr.KindVerdict) error {
 		}
 		a.Bytes = n
 		a.Detail = fmt.Sprintf("%s heal wrote %d of %d bytes", algo, n, size)
+		if resumed > 0 {
+			a.Detail += fmt.Sprintf(", resumed at %d", resumed)
+		}
 		a.Set, a.GFID, a.Path = h.rs.Index, h.gfid, h.path
 		h.e.record(a)
 	}
@@ -75,35 +79,64 @@ func (e *Engine) algorithm(srcSize, sinkSize int64) string {
 // hashed; read and write remain for filesystems that cannot.
 //
 // It stops between two blocks when ctx ends, keeps to the engine's
-// MaxRate, and reports how far it is (Progress.Transfers).
-func (e *Engine) copyData(ctx context.Context, sb *brick.Brick, srcPath string, db *brick.Brick, dstPath string, size int64, algo, name string) (int64, error) {
+// MaxRate, and reports how far it is (Progress.Transfers). On afrkit's
+// volumes a file larger than ResumeEvery is marked as it goes, and a copy
+// stopped part way resumes at its last mark (resume.go) when sinkOK (the
+// sink's counters allow it); resumed is where it began, 0 from the start.
+func (e *Engine) copyData(ctx context.Context, sb *brick.Brick, srcPath string, db *brick.Brick, dstPath string, size int64, algo, name string, sinkOK bool) (written, resumed int64, err error) {
 	src, err := sb.OpenFile(srcPath, os.O_RDONLY)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer src.Close()
 	dst, err := db.OpenFile(dstPath, os.O_RDWR)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer dst.Close()
-	if algo == AlgorithmFull {
+	var mark *resumePoint
+	if e.Vol.Source == volume.SourceAfrkit && size > e.opts.ResumeEvery {
+		if mark, resumed, err = openResume(src, dst, sb.Root, db.Key(brick.KeyHealResume), size, e.opts.ResumeEvery, sinkOK, e.step, name); err != nil {
+			return 0, 0, err
+		}
+	}
+	if algo == AlgorithmFull && resumed == 0 {
 		e.step("truncate " + name)
 		if err := dst.Truncate(0); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
 	fi, err := dst.Stat()
 	if err != nil {
-		return 0, err
+		return 0, resumed, err
 	}
 	// The sink may hold data below sinkEnd only: the truncate below
-	// extends it with a hole.
+	// extends it with a hole. A full copy that resumes finds beyond the
+	// mark only what it copied itself, the source's data where the source
+	// has data and holes where it has holes: it copies on from there.
 	sinkEnd := min(fi.Size(), size)
+	if algo == AlgorithmFull && resumed > 0 {
+		sinkEnd = resumed
+	}
 	e.step("truncate " + name)
 	if err := dst.Truncate(size); err != nil {
-		return 0, err
+		return 0, resumed, err
 	}
+	written, err = e.copyBlocks(ctx, src, dst, resumed, sinkEnd, size, algo, name, mark)
+	if err != nil {
+		return written, resumed, err
+	}
+	if mark != nil {
+		if err := mark.done(); err != nil {
+			return written, resumed, err
+		}
+	}
+	return written, resumed, nil
+}
+
+// copyBlocks is copyData's loop, from start: see there. mark, when set, is
+// told how far the copy has come.
+func (e *Engine) copyBlocks(ctx context.Context, src, dst *os.File, start, sinkEnd, size int64, algo, name string, mark *resumePoint) (int64, error) {
 	// A small file needs a buffer of its own size, not a whole block:
 	// allocating 1 MiB per file dominated healing many small files.
 	bs := max(min(e.opts.BlockSize, size), 1)
@@ -114,12 +147,17 @@ func (e *Engine) copyData(ctx context.Context, sb *brick.Brick, srcPath string, 
 	var dataEnd int64
 	t := e.transfers.start(name, size)
 	defer e.transfers.end(t)
-	for off := int64(0); off < size; {
+	for off := start; off < size; {
 		if err := ctx.Err(); err != nil {
 			return written, err
 		}
 		t.done.Store(off)
 		e.progressSometimes(name)
+		if mark != nil {
+			if err := mark.reached(off); err != nil {
+				return written, err
+			}
+		}
 		if off >= dataEnd {
 			data, err := brick.SeekData(src, off)
 			if err != nil {

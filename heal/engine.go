@@ -64,6 +64,10 @@ type EngineOptions struct {
 	// MaxRate caps the data heal's reads and writes, in bytes per second
 	// over all workers; 0 sets no cap.
 	MaxRate int64
+	// ResumeEvery is how much of a data heal is copied between two resume
+	// marks (resume.go); 0 means DefaultResumeEvery. Files no larger are
+	// not marked.
+	ResumeEvery int64
 }
 
 // Progress is a heal's progress so far.
@@ -130,6 +134,9 @@ func NewEngine(v *volume.Volume, opts EngineOptions) (*Engine, error) {
 	}
 	if opts.BlockSize <= 0 {
 		opts.BlockSize = DefaultBlockSize
+	}
+	if opts.ResumeEvery <= 0 {
+		opts.ResumeEvery = DefaultResumeEvery
 	}
 	if opts.Algorithm == "" {
 		opts.Algorithm = v.Option("cluster.data-self-heal-algorithm", AlgorithmDynamic)

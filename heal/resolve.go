@@ -115,6 +115,14 @@ func (h *entryHeal) resolve(kv afr.KindVerdict) (bool, error) {
 		}
 		for _, i := range sinks {
 			b := h.rs.Open[i]
+			if kv.Kind == afr.Data {
+				// Clearing the sink's blame would let a mark from before
+				// the split-brain resume over what only the sink holds.
+				h.e.step("forget resume " + h.label(i) + " " + h.path)
+				if err := forgetResume(b, h.abs[i], h.path); err != nil {
+					return err
+				}
+			}
 			h.e.step("reset " + h.label(i) + " " + h.path)
 			if _, err := b.ClearChangelog(h.abs[i], h.path, h.rs.Keys[src], kv.Kind); err != nil {
 				return err

@@ -228,8 +228,13 @@ func (e *Engine) restore(rs *ReplicaSet, i int, rec Record, k Kept, m keptMeta) 
 			abs, err = b.AbsOfGFID(g)
 		}
 		if err == nil && k.Path != "" {
-			e.step("restore content " + m.Path)
-			err = b.CopyInto(k.Path, abs)
+			// The restored content is not what a resume mark on this copy
+			// describes.
+			e.step("forget resume " + m.Path)
+			if err = forgetResume(b, abs, m.Path); err == nil {
+				e.step("restore content " + m.Path)
+				err = b.CopyInto(k.Path, abs)
+			}
 		}
 	}
 	if err != nil {
@@ -373,7 +378,9 @@ func restoreAttrs(b *brick.Brick, abs string, m keptMeta, xs map[string][]byte) 
 		}
 	}
 	for key, v := range xs {
-		if string(cur[key]) == string(v) {
+		if string(cur[key]) == string(v) || key == b.Key(brick.KeyHealResume) {
+			// A resume mark kept with the copy describes a heal of the
+			// past, not the content put back.
 			continue
 		}
 		if err := b.SetRawXattr(abs, m.Path, key, v); err != nil {
