@@ -121,7 +121,7 @@ type resumePoint struct {
 	key string
 	// mark is the source as this copy found it; its Off is the last mark
 	// made durable.
-	mark resumeMark
+	mark  resumeMark
 	every int64
 	next  int64 // where the next mark is due
 	// onSink: the sink holds a mark (ours, or one that was there).
