@@ -226,7 +226,7 @@ func (e *Engine) SplitBrain(ctx context.Context, t Target, op SplitBrainOp) (Out
 		// a name in it that no policy resolves) is refused before it
 		// changes anything, with the plan's words.
 		opts := e.opts
-		opts.DryRun, opts.Step, opts.Progress = true, nil, nil
+		opts.DryRun, opts.Step, opts.Events = true, nil, nil
 		dry, err := NewEngine(e.Vol, opts)
 		if err != nil {
 			return Outcome{File: t.String()}, err

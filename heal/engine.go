@@ -50,12 +50,15 @@ type EngineOptions struct {
 	// a few words on what comes, by whichever goroutine makes it: several
 	// call it at once. Crash tests kill the process from it.
 	Step func(what string)
-	// Progress, when set, is called as entries complete, and up to ten
-	// times a second while data is copied, by whichever worker got there,
-	// but never by two at once: the engine serialises the calls, so a
-	// printer needs no lock of its own. It must return quickly: the
-	// worker waits for it.
-	Progress func(Progress)
+	// Events, when set, receives what the heal does as it goes (see
+	// Event), from whichever worker got there but never from two at once:
+	// the engine serialises the calls, so a consumer needs no lock of its
+	// own. It must return quickly: the worker waits for it.
+	Events func(Event)
+	// ForgetActions keeps Result.Actions empty: the actions reach Events
+	// only, so a heal of millions of entries (the daemon's) holds no more
+	// than the entries in flight and those it leaves.
+	ForgetActions bool
 	// History is the audit log resolutions are recorded in; nil records
 	// nothing (and a resolution is then refused, see Engine.resolve).
 	History *History
@@ -68,6 +71,31 @@ type EngineOptions struct {
 	// marks (resume.go); 0 means DefaultResumeEvery. Files no larger are
 	// not marked.
 	ResumeEvery int64
+}
+
+// Event is one thing a heal reports as it goes, to EngineOptions.Events:
+//   - Progress, as entries complete and up to ten times a second while
+//     data is copied;
+//   - Action, as each change is made (in a dry run, planned): a change
+//     made is on the brick, but durable only once its entry's counters
+//     are cleared, which comes after a sync;
+//   - Record, for each split-brain resolved, once it is in the history;
+//   - Left, for each entry the heal ends with (in path order, at its end);
+//   - BrickDown, for each brick the heal cannot read, before it refuses
+//     to start.
+type Event interface{ healEvent() }
+
+func (Progress) healEvent()  {}
+func (Action) healEvent()    {}
+func (Record) healEvent()    {}
+func (Left) healEvent()      {}
+func (BrickDown) healEvent() {}
+
+// BrickDown is a brick a heal cannot read.
+type BrickDown struct {
+	Set   int
+	Brick string
+	Err   error
 }
 
 // Progress is a heal's progress so far.
@@ -89,11 +117,11 @@ type Transfer struct {
 	Size int64  `json:"size"`
 }
 
-// Engine heals one volume. Callers check that no brick process serves
-// its bricks (volume.CheckOffline) and hold the heal lock (volume.Lock),
-// so no other heal or fsck --repair writes them; a mount may, and every
-// entry heal takes AFR's locks (entryKeys) that the mount's fops take
-// too. Close lets go of the lock tables.
+// Engine heals one volume. Open starts one as a session: it checks that
+// no brick process serves the bricks (volume.CheckOffline) and holds the
+// heal lock (volume.Lock), so no other heal or fsck --repair writes them;
+// a mount may, and every entry heal takes AFR's locks (entryKeys) that the
+// mount's fops take too. Close lets go of the locks.
 type Engine struct {
 	Vol  *volume.Volume
 	Sets []*ReplicaSet
@@ -114,13 +142,15 @@ type Engine struct {
 	// plans is what a dry run has planned so far, for its later steps to
 	// read the bricks as the run will find them (see plan.go).
 	plans plans
-	// progressMu serialises the calls of opts.Progress; lastProgress is
-	// when a data copy last reported (Unix nanoseconds).
-	progressMu   sync.Mutex
+	// eventsMu serialises the calls of opts.Events; lastProgress is when
+	// a data copy last reported (Unix nanoseconds).
+	eventsMu     sync.Mutex
 	lastProgress atomic.Int64
 	transfers    transfers
 	// limiter keeps data heals to MaxRate; nil without a cap.
 	limiter *rate.Limiter
+	// release lets go of the session's lock (Open); nil without one.
+	release func()
 }
 
 // NewEngine opens every replica set of v.
@@ -176,7 +206,7 @@ func (e *Engine) throttle(ctx context.Context, n int64) error {
 // progressSometimes reports progress from inside a data copy, at most
 // ten times a second.
 func (e *Engine) progressSometimes(target string) {
-	if e.opts.Progress == nil {
+	if e.opts.Events == nil {
 		return
 	}
 	now, last := time.Now().UnixNano(), e.lastProgress.Load()
@@ -227,12 +257,17 @@ func (ts *transfers) snapshot() []Transfer {
 	return out
 }
 
-// Close lets go of the bricks, their indexes and the lock tables: a
-// long-running process (the heal daemon) holds nothing open on a brick
-// between two heals. The engine heals no more.
+// Close lets go of the bricks, their indexes, the lock tables and the
+// session's heal lock (Open): a long-running process (the heal daemon)
+// holds nothing open on a brick between two heals. The engine heals no
+// more.
 func (e *Engine) Close() {
 	for _, rs := range e.Sets {
 		rs.Close()
+	}
+	if e.release != nil {
+		e.release()
+		e.release = nil
 	}
 }
 
@@ -294,9 +329,12 @@ type Action struct {
 }
 
 func (e *Engine) record(a Action) {
-	e.mu.Lock()
-	e.result.Actions = append(e.result.Actions, a)
-	e.mu.Unlock()
+	if !e.opts.ForgetActions {
+		e.mu.Lock()
+		e.result.Actions = append(e.result.Actions, a)
+		e.mu.Unlock()
+	}
+	e.emit(a)
 }
 
 func (e *Engine) healed(kind string) {
@@ -309,6 +347,17 @@ func (e *Engine) resolved(r Record) {
 	e.mu.Lock()
 	e.result.Resolved = append(e.result.Resolved, r)
 	e.mu.Unlock()
+	e.emit(r)
+}
+
+// emit hands ev to opts.Events, one call at a time.
+func (e *Engine) emit(ev Event) {
+	if e.opts.Events == nil {
+		return
+	}
+	e.eventsMu.Lock()
+	defer e.eventsMu.Unlock()
+	e.opts.Events(ev)
 }
 
 // step announces a change; with DryRun nothing is changed and step is not
@@ -320,12 +369,14 @@ func (e *Engine) step(what string) {
 }
 
 func (e *Engine) progress(target string) {
-	if e.opts.Progress == nil {
+	if e.opts.Events == nil {
 		return
 	}
-	e.progressMu.Lock()
-	defer e.progressMu.Unlock()
-	e.opts.Progress(Progress{
+	// The snapshot is taken under the lock: two workers' progress is
+	// handed over in the order it was taken, and Done never goes down.
+	e.eventsMu.Lock()
+	defer e.eventsMu.Unlock()
+	e.opts.Events(Progress{
 		Pass:          int(e.pass.Load()),
 		Done:          int(e.done.Load()),
 		Total:         int(e.total.Load()),
@@ -373,6 +424,9 @@ func (e *Engine) Heal(ctx context.Context, full bool) (*Result, error) {
 	}
 	sortLeft(left)
 	e.result.Left = left
+	for _, l := range left {
+		e.emit(l)
+	}
 	// Workers resolve in any order; the report lists by path.
 	sort.SliceStable(e.result.Resolved, func(i, j int) bool { return e.result.Resolved[i].Path < e.result.Resolved[j].Path })
 	e.result.Bytes = e.bytes.Load()
@@ -676,6 +730,7 @@ func (e *Engine) checkBricks() error {
 	for _, rs := range e.Sets {
 		for i, b := range rs.Open {
 			if b == nil {
+				e.emit(BrickDown{Set: rs.Index, Brick: rs.Bricks[i].String(), Err: rs.Err[i]})
 				err := fmt.Errorf("brick %s cannot be read: %w", rs.Bricks[i], rs.Err[i])
 				if errors.Is(rs.Err[i], brick.ErrNotBrick) || errors.Is(rs.Err[i], brick.ErrNoVolumeID) {
 					// What an unmounted disk looks like: afrkit fills no

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -392,34 +393,94 @@ func TestFullHealFindsWhatNoCounterSays(t *testing.T) {
 	assertConverged(t, v)
 }
 
-// TestProgressIsNeverCalledConcurrently: the progress callback is called
-// by the workers, one at a time, so that a printer keeping its own state
-// (the last time it drew) needs no lock. `afrkit heal`'s printer raced
-// when four workers called it at once.
-func TestProgressIsNeverCalledConcurrently(t *testing.T) {
-	v, err := fixtures.Healthy(t.TempDir(), "fx", 2)
+// TestEventsComeOneAtATime: the events callback is called by the
+// workers, one at a time, so that a printer keeping its own state (the
+// last time it drew) needs no lock; `afrkit heal`'s printer raced when
+// four workers called it at once. Every action comes as an event, and
+// with ForgetActions as an event only: a daemon's round keeps none.
+func TestEventsComeOneAtATime(t *testing.T) {
+	for _, forget := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ForgetActions=%v", forget), func(t *testing.T) {
+			v, err := fixtures.Healthy(t.TempDir(), "fx", 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 60; i++ {
+				if err := v.WriteFile(fmt.Sprintf("/f%02d", i), []byte("made while b1 was down\n"), 1); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var inside, overlaps int32
+			var progress, actions int // unsynchronised: -race reports concurrent calls
+			res := runHeal(t, v, false, heal.EngineOptions{Jobs: 4, ForgetActions: forget, Events: func(ev heal.Event) {
+				if !atomic.CompareAndSwapInt32(&inside, 0, 1) {
+					atomic.AddInt32(&overlaps, 1)
+					return
+				}
+				time.Sleep(200 * time.Microsecond) // widen the window two calls could share
+				switch ev.(type) {
+				case heal.Progress:
+					progress++
+				case heal.Action:
+					actions++
+				}
+				atomic.StoreInt32(&inside, 0)
+			}})
+			if overlaps > 0 {
+				t.Errorf("Events was called %d times while another call ran", overlaps)
+			}
+			if progress == 0 {
+				t.Errorf("no progress came")
+			}
+			// The root's entry heal creates the 60 files; each file's
+			// data heal fills it.
+			if actions < 120 {
+				t.Errorf("%d actions came, want one per create and per data heal at least", actions)
+			}
+			switch {
+			case forget && len(res.Actions) != 0:
+				t.Errorf("ForgetActions kept %d actions", len(res.Actions))
+			case !forget && len(res.Actions) != actions:
+				t.Errorf("%d actions kept, %d came as events", len(res.Actions), actions)
+			}
+			if res.Healed["data"] != 60 {
+				t.Errorf("healed %v, want the 60 data heals counted", res.Healed)
+			}
+			assertConverged(t, v)
+		})
+	}
+}
+
+// TestEventsNameWhatIsLeftAndBricksDown: a split-brain the heal leaves
+// comes as a Left event, and a brick the heal cannot read as BrickDown
+// before it refuses.
+func TestEventsNameWhatIsLeftAndBricksDown(t *testing.T) {
+	v, err := fixtures.Build(t.TempDir(), "data-split-brain", 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 60; i++ {
-		if err := v.WriteFile(fmt.Sprintf("/f%02d", i), []byte("made while b1 was down\n"), 1); err != nil {
-			t.Fatal(err)
+	var events []heal.Event
+	collect := func(ev heal.Event) {
+		if _, ok := ev.(heal.Progress); !ok {
+			events = append(events, ev)
 		}
 	}
-	var inside, overlaps, calls int32
-	runHeal(t, v, false, heal.EngineOptions{Jobs: 4, Progress: func(heal.Progress) {
-		if !atomic.CompareAndSwapInt32(&inside, 0, 1) {
-			atomic.AddInt32(&overlaps, 1)
-			return
-		}
-		time.Sleep(200 * time.Microsecond) // widen the window two calls could share
-		calls++                            // unsynchronised: -race reports concurrent calls
-		atomic.StoreInt32(&inside, 0)
-	}})
-	if overlaps > 0 {
-		t.Errorf("Progress was called %d times while another call ran", overlaps)
+	res := runHeal(t, v, false, heal.EngineOptions{Events: collect})
+	if len(res.Left) != 1 || len(events) == 0 || !reflect.DeepEqual(events[len(events)-1], heal.Event(res.Left[0])) {
+		t.Errorf("events %+v, want the split-brain left last: %+v", events, res.Left)
 	}
-	if calls == 0 {
-		t.Errorf("Progress was never called")
+
+	events = nil
+	if err := os.Rename(v.Bricks[1].Root, v.Bricks[1].Root+".gone"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newEngine(t, v, heal.EngineOptions{Events: collect}).Heal(context.Background(), false); err == nil {
+		t.Fatal("a heal with b1 gone did not refuse")
+	}
+	if len(events) != 1 {
+		t.Fatalf("events %+v, want b1 down", events)
+	}
+	if d, ok := events[0].(heal.BrickDown); !ok || !strings.HasSuffix(d.Brick, "/b1") || d.Err == nil {
+		t.Errorf("event %+v, want b1 down with why", events[0])
 	}
 }

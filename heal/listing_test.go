@@ -43,10 +43,12 @@ func TestIndexEntriesAddedDuringAPassAreRemoved(t *testing.T) {
 	}
 	var mu sync.Mutex
 	total := 0
-	res := runHeal(t, v, false, heal.EngineOptions{Progress: func(p heal.Progress) {
-		mu.Lock()
-		total = max(total, p.Total)
-		mu.Unlock()
+	res := runHeal(t, v, false, heal.EngineOptions{Events: func(ev heal.Event) {
+		if p, ok := ev.(heal.Progress); ok {
+			mu.Lock()
+			total = max(total, p.Total)
+			mu.Unlock()
+		}
 	}})
 	if total != 1 {
 		t.Errorf("the passes looked at %d entries, want 1: the first left an index entry", total)

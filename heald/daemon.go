@@ -464,7 +464,12 @@ func (l *volLoop) maxRate(v *volume.Volume) (int64, error) {
 	return n, nil
 }
 
-// round heals what the bricks' indexes list, under the heal lock.
+// procDir is where brick processes are looked for: a volume a brick
+// process serves is not healed here.
+const procDir = "/proc"
+
+// round heals what the bricks' indexes list, in a heal session (the heal
+// lock held).
 func (l *volLoop) round(ctx context.Context, v *volume.Volume, why string, log *slog.Logger) Round {
 	r := Round{Volume: l.name, Why: why, Start: time.Now()}
 	defer func() { r.End = time.Now(); l.d.stats.round(r) }()
@@ -477,25 +482,35 @@ func (l *volLoop) round(ctx context.Context, v *volume.Volume, why string, log *
 		r.Err, r.Off = "cluster.self-heal-daemon is off", true
 		return r
 	}
-	release, err := v.Lock()
-	if err != nil {
-		r.Err = err.Error()
-		log.Info("heal round put off", "why", why, "err", err)
-		return r
-	}
-	defer release()
 	maxRate, err := l.maxRate(v)
 	if err != nil {
 		r.Err = err.Error()
 		log.Error("heal round", "why", why, "err", err)
 		return r
 	}
-	e, err := heal.NewEngine(v, heal.EngineOptions{
-		Jobs:     l.jobs(v),
-		History:  &heal.History{Path: heal.HistoryPath(l.d.opts.StateDir, v.Name)},
-		MaxRate:  maxRate,
-		Progress: func(p heal.Progress) { l.d.stats.progress(l.name, p) },
-	})
+	e, err := heal.Open(v, heal.SessionOptions{StateDir: l.d.opts.StateDir, ProcDir: procDir, Engine: heal.EngineOptions{
+		Jobs:    l.jobs(v),
+		MaxRate: maxRate,
+		// A round may heal millions of entries: they are counted, not kept.
+		ForgetActions: true,
+		Events: func(ev heal.Event) {
+			switch ev := ev.(type) {
+			case heal.Progress:
+				l.d.stats.progress(l.name, ev)
+			case heal.Record:
+				log.Info("resolved", "path", ev.Path, "kind", ev.Kind, "how", ev.How, "source", ev.Source, "id", ev.ID)
+			case heal.BrickDown:
+				log.Info("brick cannot be read", "brick", ev.Brick, "err", ev.Err)
+			}
+		},
+	}})
+	if errors.Is(err, volume.ErrInUse) {
+		// A heal by hand or an fsck --repair holds the volume: the next
+		// wake-up tries again.
+		r.Err = err.Error()
+		log.Info("heal round put off", "why", why, "err", err)
+		return r
+	}
 	if err != nil {
 		r.Err = err.Error()
 		log.Error("heal round", "why", why, "err", err)

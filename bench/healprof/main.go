@@ -71,7 +71,11 @@ func run(stateDir, name, cpu string, jobs int, algo string, full bool) error {
 		Jobs:      jobs,
 		Algorithm: algo,
 		History:   &heal.History{Path: heal.HistoryPath(stateDir, v.Name)},
-		Progress: func(p heal.Progress) {
+		Events: func(ev heal.Event) {
+			p, ok := ev.(heal.Progress)
+			if !ok {
+				return
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if p.Pass != pass {

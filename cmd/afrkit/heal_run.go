@@ -45,54 +45,44 @@ var errReported = errors.New("reported")
 // procDir is where brick processes are looked for.
 const procDir = "/proc"
 
-// openEngine loads the volume, checks that it may be written (unless this
-// is a dry run), takes the heal lock and builds the engine. A heal and a
-// split-brain resolution take AFR's locks on what they change, and run
-// while the volume is mounted; a writer that does not (undo) passes
-// unmounted, and is refused while it is. release closes the engine and
-// undoes the lock.
+// openEngine loads the volume and opens a heal session on it
+// (heal.Open): a heal and a split-brain resolution run while the volume is
+// mounted; a writer that takes no AFR locks (undo) passes unmounted, and
+// is refused while it is. release closes the session.
 func openEngine(opts *HealRunOptions, unmounted bool) (*heal.Engine, func(), error) {
 	v, err := opts.F.lookupBricks(opts.Volume)
 	if err != nil {
 		return nil, nil, err
 	}
-	release := func() {}
-	if !opts.DryRun {
-		if err := v.CheckOffline(procDir); err != nil {
-			return nil, nil, err
-		}
-		lock := v.Lock
-		if unmounted {
-			lock = v.LockUnmounted
-		}
-		if release, err = lock(); err != nil {
-			return nil, nil, err
-		}
-	}
-	e, err := heal.NewEngine(v, heal.EngineOptions{
-		Jobs:      opts.Jobs,
-		DryRun:    opts.DryRun,
-		Algorithm: opts.Algorithm,
-		Step:      opts.Step,
-		History:   &heal.History{Path: heal.HistoryPath(opts.F.StateDir, v.Name)},
-		Progress:  progressPrinter(opts.F.IO),
+	e, err := heal.Open(v, heal.SessionOptions{
+		Engine: heal.EngineOptions{
+			Jobs:      opts.Jobs,
+			DryRun:    opts.DryRun,
+			Algorithm: opts.Algorithm,
+			Step:      opts.Step,
+			Events:    progressPrinter(opts.F.IO),
+		},
+		StateDir:  opts.F.StateDir,
+		ProcDir:   procDir,
+		Unmounted: unmounted,
 	})
 	if err != nil {
-		release()
 		return nil, nil, err
 	}
-	return e, func() { e.Close(); release() }, nil
+	return e, e.Close, nil
 }
 
 // progressPrinter draws one progress line on a terminal's stderr, at most
-// a few times a second; on a pipe it prints nothing.
-func progressPrinter(streams *IOStreams) func(heal.Progress) {
+// a few times a second; on a pipe it prints nothing. The engine's calls
+// come one at a time (heal.EngineOptions.Events).
+func progressPrinter(streams *IOStreams) func(heal.Event) {
 	if !streams.StderrTTY {
 		return nil
 	}
 	var last time.Time
-	return func(p heal.Progress) {
-		if time.Since(last) < 200*time.Millisecond && p.Done < p.Total {
+	return func(ev heal.Event) {
+		p, ok := ev.(heal.Progress)
+		if !ok || time.Since(last) < 200*time.Millisecond && p.Done < p.Total {
 			return
 		}
 		last = time.Now()
@@ -127,7 +117,7 @@ func healRun(opts *HealRunOptions) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := e.Heal(ctx, opts.Full)
-	if opts.F.IO.StderrTTY && e.Opts().Progress != nil {
+	if opts.F.IO.StderrTTY && e.Opts().Events != nil {
 		fmt.Fprint(opts.F.IO.ErrOut, "\r\033[K")
 	}
 	interrupted := err != nil && ctx.Err() != nil
