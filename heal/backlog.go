@@ -31,6 +31,13 @@ type BrickBacklog struct {
 	// the entries not classified yet (counted as left to heal). The
 	// rest of Indexed are stale entries heal info does not list.
 	Pending, SplitBrain, Unclassified int
+	// Kinds count the Pending entries by what they wait for, in
+	// afr.Kinds order (data, metadata, entry): an entry may wait for
+	// several.
+	Kinds [len(afr.Kinds)]int
+	// Bytes is the most the Pending entries' data heals copy: the size of
+	// each one's largest copy (a diff heal writes less).
+	Bytes int64
 }
 
 // Connected reports whether the brick could be read.
@@ -200,6 +207,7 @@ func ScanBacklog(ctx context.Context, sets []*ReplicaSet, cache *StatusCache, op
 				continue
 			}
 			bb.Indexed, bb.Pending, bb.SplitBrain, bb.Unclassified = tally.Indexed, tally.Pending, tally.SplitBrain, tally.Unclassified
+			bb.Kinds, bb.Bytes = tally.Kinds, tally.Bytes
 		}
 	}
 	// New entries get at least MinClassify; old ones only what is left of
@@ -246,7 +254,42 @@ func (b *BrickBacklog) count(sub index.Subdir, c cachedStatus) {
 		b.SplitBrain++
 	default:
 		b.Pending++
+		for k := range b.Kinds {
+			if c.kinds&(1<<k) != 0 {
+				b.Kinds[k]++
+			}
+		}
+		b.Bytes += c.bytes
 	}
+}
+
+// pendingOf is what an entry waits for, from its copies' counters: a bit
+// per kind (afr.Kinds order) whose counters are set on any copy, and for
+// a data heal the size of its largest copy.
+func pendingOf(replies []afr.Reply) (kinds uint8, bytes int64) {
+	for _, r := range replies {
+		if !r.Answered || !r.Exists {
+			continue
+		}
+		for k := range afr.Kinds {
+			if r.Dirty[k] != 0 {
+				kinds |= 1 << k
+			}
+			for _, c := range r.Pending {
+				if c[k] != 0 {
+					kinds |= 1 << k
+				}
+			}
+		}
+	}
+	if kinds&(1<<afr.Data) != 0 {
+		for _, r := range replies {
+			if r.Answered && r.Exists && r.Type == afr.TypeRegular {
+				bytes = max(bytes, r.Size)
+			}
+		}
+	}
+	return kinds, bytes
 }
 
 // job is an entry to classify, and the replica set it is in.
@@ -290,6 +333,9 @@ type cachedStatus struct {
 	known bool
 	seen  uint32
 	at    time.Time
+	// kinds and bytes are what it waits for (pendingOf).
+	kinds uint8
+	bytes int64
 }
 
 // forget removes the placeholders of the jobs that were not classified.
@@ -357,7 +403,8 @@ func (c *StatusCache) classify(ctx context.Context, todo []job, start time.Time,
 				j := todo[k]
 				replies, _ := j.rs.GatherCounters(j.g)
 				st, exists := healStatus(replies, opts.QuorumCount)
-				found[w] = append(found[w], classified{j.g, cachedStatus{status: st, exists: exists, known: true, at: opts.now()}})
+				kinds, bytes := pendingOf(replies)
+				found[w] = append(found[w], classified{j.g, cachedStatus{status: st, exists: exists, known: true, at: opts.now(), kinds: kinds, bytes: bytes}})
 			}
 		})
 	}

@@ -275,3 +275,57 @@ func TestBacklogForgetsWhatLeftWhileOthersAreRefreshed(t *testing.T) {
 		t.Fatalf("after three entries left: %d cached, %d left; want 9 and 10", cache.Len(), b.Left())
 	}
 }
+
+// TestBacklogCountsWhatEachEntryWaitsFor: a brick's pending entries are
+// counted by kind, with the bytes their data heals copy, and a state
+// saved and loaded keeps both.
+func TestBacklogCountsWhatEachEntryWaitsFor(t *testing.T) {
+	v, err := fixtures.Healthy(t.TempDir(), "fx", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Mkdir("/dir"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/data", "/meta", "/dir/gone"} {
+		if err := v.WriteFile(p, []byte("ten bytes\n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// b1 misses a write that makes /data 5000 bytes, a chmod of /meta
+	// and the removal of /dir/gone.
+	if err := v.Overwrite("/data", []byte(strings.Repeat("x", 5000)), 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Chmod("/meta", 0o600, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Remove("/dir/gone", 1); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "status", "fx")
+	st, err := heal.LoadStatusState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string, opts heal.BacklogOptions) {
+		t.Helper()
+		b, err := heal.ScanBacklog(context.Background(), heal.ReplicaSets(v.V), st.Cache, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b0 := b.Bricks[0]
+		if b0.Pending != 3 || b0.Kinds != [3]int{1, 1, 1} || b0.Bytes != 5000 || b0.Unclassified != 0 {
+			t.Errorf("%s: b0 has %d pending, by kind (data, metadata, entry) %v, %d bytes, %d unclassified; want 3, [1 1 1], 5000, 0",
+				when, b0.Pending, b0.Kinds, b0.Bytes, b0.Unclassified)
+		}
+	}
+	check("classified", heal.BacklogOptions{})
+	if err := st.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = heal.LoadStatusState(path); err != nil {
+		t.Fatal(err)
+	}
+	check("from the saved state", heal.BacklogOptions{Budget: time.Nanosecond})
+}

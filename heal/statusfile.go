@@ -39,11 +39,13 @@ type statusSamples struct {
 }
 
 // cacheMagic starts a cache file; its last byte is the format's version.
-const cacheMagic = "afrkit-status-cache\x01"
+// A file of another version is not read: the look starts afresh.
+const cacheMagic = "afrkit-status-cache\x02"
 
-// cacheRecord is one entry of a cache file: gfid, status, exists, and the
-// time it was classified in Unix nanoseconds.
-const cacheRecord = 16 + 1 + 1 + 8
+// cacheRecord is one entry of a cache file: gfid, status, exists, the
+// time it was classified in Unix nanoseconds, the kinds it waits for (a
+// bit each) and the bytes its data heal copies.
+const cacheRecord = 16 + 1 + 1 + 8 + 1 + 8
 
 // LoadStatusState reads the state kept at path. A state that is missing,
 // torn or of another format is not an error: the look starts afresh (the
@@ -96,10 +98,12 @@ func (c *StatusCache) read(r io.Reader) error {
 		var g afr.GFID
 		copy(g[:], rec)
 		st := afr.HealStatus(rec[16])
-		if st < afr.NoHeal || st > afr.PossiblyHealingPending || rec[17] > 1 {
-			return fmt.Errorf("record %d: status %d, exists %d: not a status", i+1, rec[16], rec[17])
+		kinds, bytes := rec[26], int64(binary.LittleEndian.Uint64(rec[27:]))
+		if st < afr.NoHeal || st > afr.PossiblyHealingPending || rec[17] > 1 || kinds >= 1<<len(afr.Kinds) || bytes < 0 {
+			return fmt.Errorf("record %d: status %d, exists %d, kinds %d, bytes %d: not a status", i+1, rec[16], rec[17], kinds, bytes)
 		}
-		c.m[g] = cachedStatus{status: st, exists: rec[17] == 1, known: true, at: time.Unix(0, int64(binary.LittleEndian.Uint64(rec[18:])))}
+		c.m[g] = cachedStatus{status: st, exists: rec[17] == 1, known: true, at: time.Unix(0, int64(binary.LittleEndian.Uint64(rec[18:]))),
+			kinds: kinds, bytes: bytes}
 	}
 	return nil
 }
@@ -149,6 +153,8 @@ func (c *StatusCache) write(w io.Writer) error {
 			rec[17] = 1
 		}
 		binary.LittleEndian.PutUint64(rec[18:], uint64(cs.at.UnixNano()))
+		rec[26] = cs.kinds
+		binary.LittleEndian.PutUint64(rec[27:], uint64(cs.bytes))
 		if _, err := w.Write(rec); err != nil {
 			return err
 		}

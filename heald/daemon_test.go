@@ -223,7 +223,7 @@ func TestMetricsPassPromtool(t *testing.T) {
 		return strings.Contains(text, `afrkit_healed_entries_total{kind="data",volume="fx"} 1`) &&
 			strings.Contains(text, `afrkit_heal_split_brain_entries{brick="localhost:`+dir+`/b0",volume="fx"} 1`)
 	})
-	for _, want := range []string{"afrkit_brick_up{", "afrkit_heal_pending_entries{", "afrkit_heal_last_sweep_timestamp_seconds{", "afrkit_heal_rounds_total{", "afrkit_heal_rate_entries_per_second{"} {
+	for _, want := range []string{"afrkit_brick_up{", "afrkit_heal_pending_entries{", "afrkit_heal_pending_kind_entries{", "afrkit_heal_pending_bytes{", "afrkit_heal_last_sweep_timestamp_seconds{", "afrkit_heal_rounds_total{", "afrkit_heal_rate_entries_per_second{"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("no %s in:\n%s", want, text)
 		}

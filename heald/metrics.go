@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/afrkit/afrkit/afr"
 )
 
 // Collector exposes the daemon's Stats to Prometheus, read at each
@@ -12,6 +14,7 @@ type Collector struct {
 	stats *Stats
 
 	pending, splitBrain, unclassified, brickUp *prometheus.Desc
+	pendingKind, pendingBytes                  *prometheus.Desc
 	healedEntries, healedBytes, rounds         *prometheus.Desc
 	rate, eta, lastSweep, healing              *prometheus.Desc
 }
@@ -21,8 +24,11 @@ func NewCollector(d *Daemon) *Collector {
 	vb := []string{"volume", "brick"}
 	v := []string{"volume"}
 	return &Collector{
-		stats:         d.stats,
-		pending:       prometheus.NewDesc("afrkit_heal_pending_entries", "Entries the brick's heal index lists that are not in split-brain (heal info's count), as of the last look.", vb, nil),
+		stats:   d.stats,
+		pending: prometheus.NewDesc("afrkit_heal_pending_entries", "Entries the brick's heal index lists that are not in split-brain (heal info's count), as of the last look.", vb, nil),
+		pendingKind: prometheus.NewDesc("afrkit_heal_pending_kind_entries", "Of the pending entries, those that wait for a heal of this kind (data, metadata, entry): an entry may wait for several.",
+			[]string{"volume", "brick", "kind"}, nil),
+		pendingBytes:  prometheus.NewDesc("afrkit_heal_pending_bytes", "The most the data heals of the pending entries copy: the size of each one's largest copy.", vb, nil),
 		splitBrain:    prometheus.NewDesc("afrkit_heal_split_brain_entries", "Entries the brick's heal index lists in split-brain: they wait for a person.", vb, nil),
 		unclassified:  prometheus.NewDesc("afrkit_heal_unclassified_entries", "Index entries of the brick whose status is not known yet (counted as pending by heal status).", vb, nil),
 		brickUp:       prometheus.NewDesc("afrkit_brick_up", "1 when the brick of this host opens (its root there, with the volume's id), 0 when not.", vb, nil),
@@ -38,7 +44,7 @@ func NewCollector(d *Daemon) *Collector {
 
 // Describe sends every metric's description.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.pending, c.splitBrain, c.unclassified, c.brickUp, c.healedEntries, c.healedBytes, c.rounds, c.rate, c.eta, c.lastSweep, c.healing} {
+	for _, d := range []*prometheus.Desc{c.pending, c.pendingKind, c.pendingBytes, c.splitBrain, c.unclassified, c.brickUp, c.healedEntries, c.healedBytes, c.rounds, c.rate, c.eta, c.lastSweep, c.healing} {
 		ch <- d
 	}
 }
@@ -53,6 +59,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			}
 			name := b.Brick.String()
 			ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(b.Pending), v.Name, name)
+			for k, kind := range afr.Kinds {
+				ch <- prometheus.MustNewConstMetric(c.pendingKind, prometheus.GaugeValue, float64(b.Kinds[k]), v.Name, name, kind.String())
+			}
+			ch <- prometheus.MustNewConstMetric(c.pendingBytes, prometheus.GaugeValue, float64(b.Bytes), v.Name, name)
 			ch <- prometheus.MustNewConstMetric(c.splitBrain, prometheus.GaugeValue, float64(b.SplitBrain), v.Name, name)
 			ch <- prometheus.MustNewConstMetric(c.unclassified, prometheus.GaugeValue, float64(b.Unclassified), v.Name, name)
 		}

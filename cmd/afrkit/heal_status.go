@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/heal"
 	"github.com/afrkit/afrkit/heald"
@@ -225,13 +226,16 @@ func (l *statusLook) text(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "BRICK\tSTATE\tENTRIES\tSPLIT-BRAIN\tUNCLASSIFIED")
+	// DATA, METADATA and ENTRY count the classified entries pending by
+	// what they wait for; TO COPY is the most their data heals copy.
+	fmt.Fprintln(tw, "BRICK\tSTATE\tENTRIES\tDATA\tMETADATA\tENTRY\tTO COPY\tSPLIT-BRAIN\tUNCLASSIFIED")
 	for _, b := range l.backlog.Bricks {
 		if !b.Connected() {
-			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\n", esc(b.Brick.String()), brickState(b))
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\t-\t-\n", esc(b.Brick.String()), brickState(b))
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\n", esc(b.Brick.String()), "Connected", b.Pending+b.SplitBrain, b.SplitBrain, b.Unclassified)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\t%d\t%d\n", esc(b.Brick.String()), "Connected", b.Pending+b.SplitBrain,
+			b.Kinds[afr.Data], b.Kinds[afr.Metadata], b.Kinds[afr.Entry], sizeString(b.Bytes), b.SplitBrain, b.Unclassified)
 	}
 	tw.Flush()
 	for _, b := range l.backlog.Bricks {
@@ -373,7 +377,10 @@ type statusJSON struct {
 	Entries      int     `json:"entries"`
 	SplitBrain   int     `json:"split_brain"`
 	Unclassified int     `json:"unclassified"`
-	BricksDown   int     `json:"bricks_down"`
+	// Kinds and Bytes sum the bricks'.
+	Kinds      kindsJSON `json:"kinds"`
+	Bytes      int64     `json:"bytes"`
+	BricksDown int       `json:"bricks_down"`
 	Rate         float64 `json:"rate_per_second"`
 	ETASeconds   *int64  `json:"eta_seconds"`
 	Healed       int64   `json:"healed"`
@@ -394,6 +401,23 @@ type brickStatusJSON struct {
 	Entries      int    `json:"entries"`
 	SplitBrain   int    `json:"split_brain"`
 	Unclassified int    `json:"unclassified"`
+	// Kinds count the pending entries (split-brains and unclassified
+	// ones aside) by what they wait for; Bytes is the most their data
+	// heals copy.
+	Kinds kindsJSON `json:"kinds"`
+	Bytes int64     `json:"bytes"`
+}
+
+type kindsJSON struct {
+	Data     int `json:"data"`
+	Metadata int `json:"metadata"`
+	Entry    int `json:"entry"`
+}
+
+func (k *kindsJSON) add(b heal.BrickBacklog) {
+	k.Data += b.Kinds[afr.Data]
+	k.Metadata += b.Kinds[afr.Metadata]
+	k.Entry += b.Kinds[afr.Entry]
 }
 
 func (l *statusLook) json() statusJSON {
@@ -414,7 +438,10 @@ func (l *statusLook) json() statusJSON {
 	}
 	for _, b := range l.backlog.Bricks {
 		bj := brickStatusJSON{Brick: b.Brick.String(), Set: b.Set, Connected: b.Connected(), Indexed: b.Indexed,
-			Entries: b.Pending + b.SplitBrain, SplitBrain: b.SplitBrain, Unclassified: b.Unclassified}
+			Entries: b.Pending + b.SplitBrain, SplitBrain: b.SplitBrain, Unclassified: b.Unclassified, Bytes: b.Bytes}
+		bj.Kinds.add(b)
+		out.Kinds.add(b)
+		out.Bytes += b.Bytes
 		if b.Err != nil {
 			bj.Error = b.Err.Error()
 		}
