@@ -370,21 +370,21 @@ func (l *statusLook) healedText() string {
 
 // statusJSON is `heal VOL status --json` (docs/heal-status-json.md).
 type statusJSON struct {
-	Volume       string  `json:"volume"`
-	Source       string  `json:"source"`
-	State        string  `json:"state"`
-	At           string  `json:"at"`
-	Entries      int     `json:"entries"`
-	SplitBrain   int     `json:"split_brain"`
-	Unclassified int     `json:"unclassified"`
+	Volume       string `json:"volume"`
+	Source       string `json:"source"`
+	State        string `json:"state"`
+	At           string `json:"at"`
+	Entries      int    `json:"entries"`
+	SplitBrain   int    `json:"split_brain"`
+	Unclassified int    `json:"unclassified"`
 	// Kinds and Bytes sum the bricks'.
 	Kinds      kindsJSON `json:"kinds"`
 	Bytes      int64     `json:"bytes"`
 	BricksDown int       `json:"bricks_down"`
-	Rate         float64 `json:"rate_per_second"`
-	ETASeconds   *int64  `json:"eta_seconds"`
-	Healed       int64   `json:"healed"`
-	Since        string  `json:"since"`
+	Rate       float64   `json:"rate_per_second"`
+	ETASeconds *int64    `json:"eta_seconds"`
+	Healed     int64     `json:"healed"`
+	Since      string    `json:"since"`
 	// FirstLook: no earlier look was kept, so there is no rate yet.
 	FirstLook bool              `json:"first_look"`
 	Bricks    []brickStatusJSON `json:"bricks"`
