@@ -56,7 +56,7 @@
 #                    missed also times afrkit heald from b1's return to clean;
 #                    client times a client's dd through the mount while heald
 #                    heals, unthrottled and --max-rate BENCH_CLIENT_RATE (20M),
-#                    against the client alone (BENCH_CLIENT_MIB, 512)
+#                    against the client alone (BENCH_CLIENT_MIB, 1024)
 #   BENCH_GLUSTER    0 to skip the GlusterFS self-heal daemon (default 1)
 #   BENCH_GLUSTER_TIMEOUT  seconds to wait for the daemon per run (default 1800)
 #   BENCH_REV        build afrkit from this git revision instead of the work tree
@@ -385,31 +385,55 @@ bench_heald() {
 }
 
 # bench_client: a client writes BENCH_CLIENT_MIB MiB through afrkit's mount
-# (dd, fsync) with no heal, then while the daemon heals benchmark 1's
-# backlog, unthrottled and with --max-rate BENCH_CLIENT_RATE.
+# (dd, fsync): with no heal, then while the daemon heals benchmark 1's
+# backlog (its default idle I/O class), unthrottled and with --max-rate
+# BENCH_CLIENT_RATE. The client starts once the daemon says it heals, and a
+# figure counts only if the daemon still heals when the client is done:
+# otherwise the heal did not overlap the client's writes, and it says so.
+healing_now() { AFRKIT_STATE_DIR=$1 "$AFRKIT" heal hb status --heald-socket "$HEALD_SOCK" 2>/dev/null | grep -q 'healing now'; }
 bench_client() {
-  local mnt=$BENCH_DIR/mnt mode sec mbs base=""
+  local mnt=$BENCH_DIR/mnt mode r sec base="" note
+  local -A runs=() notes=()
   mkdir -p "$mnt"
+  # The modes take turns, run after run, so that a drift of the machine
+  # (writeback, the loop device's cache) does not favour one.
+  for r in $(seq "$BENCH_REPEAT"); do
+    for mode in none heal throttled; do
+      rm -rf "${V1:?}"; sync
+      "$BIN/healgen" -mode missed -dir "$V1" -name hb -files "$BENCH_FILES" -dirs "$BENCH_DIRS" \
+        -min "$BENCH_MIN" -max "$BENCH_MAX" -big $((BENCH_BIG_MIB << 20)) >/dev/null
+      AFRKIT_STATE_DIR=$V1/state "$AFRKIT" mount hb "$mnt"
+      drop_caches
+      note=""
+      case $mode in
+        heal) heald_start "$V1/state" ;;
+        throttled) heald_start "$V1/state" --max-rate "$BENCH_CLIENT_RATE" ;;
+      esac
+      if [ "$mode" != none ]; then
+        for _ in $(seq 100); do healing_now "$V1/state" && break; sleep 0.05; done
+        healing_now "$V1/state" || note="run $r: the daemon was not healing yet when the client started; "
+      fi
+      timed /dev/null dd if=/dev/zero of="$mnt/client.bin" bs=1M count="$BENCH_CLIENT_MIB" conv=fsync status=none
+      sec=$T_SEC
+      if [ "$mode" != none ] && ! healing_now "$V1/state"; then
+        note="${note}run $r: the heal ended before the client's writes did; "
+      fi
+      runs[$mode]+="$(awk -v m="$BENCH_CLIENT_MIB" -v s="$sec" 'BEGIN { printf "%.1f", m * 1.048576 / s }') "
+      notes[$mode]+=$note
+      [ "$mode" = none ] || heald_stop
+      AFRKIT_STATE_DIR=$V1/state "$AFRKIT" umount "$mnt"
+      log "client run $r, heal $mode: $sec s$([ -n "$note" ] && echo "; $note")"
+    done
+  done
+  # shellcheck disable=SC2086 # the runs are words
+  base=$(median ${runs[none]})
   for mode in none heal throttled; do
-    rm -rf "${V1:?}"; sync
-    "$BIN/healgen" -mode missed -dir "$V1" -name hb -files "$BENCH_FILES" -dirs "$BENCH_DIRS" \
-      -min "$BENCH_MIN" -max "$BENCH_MAX" -big $((BENCH_BIG_MIB << 20)) >/dev/null
-    AFRKIT_STATE_DIR=$V1/state "$AFRKIT" mount hb "$mnt"
-    case $mode in
-      heal) heald_start "$V1/state" --io-class best-effort ;;
-      throttled) heald_start "$V1/state" --io-class best-effort --max-rate "$BENCH_CLIENT_RATE" ;;
-    esac
-    drop_caches
-    timed /dev/null dd if=/dev/zero of="$mnt/client.bin" bs=1M count="$BENCH_CLIENT_MIB" conv=fsync status=none
-    sec=$T_SEC
-    mbs=$(awk -v m="$BENCH_CLIENT_MIB" -v s="$sec" 'BEGIN { printf "%.1f", m * 1.048576 / s }')
-    [ "$mode" = none ] && base=$mbs
-    [ "$mode" = none ] || heald_stop
-    AFRKIT_STATE_DIR=$V1/state "$AFRKIT" umount "$mnt"
-    res "$(printf '  %-34s %7s MB/s (%s of the client alone)' "client dd, heal: $mode" "$mbs" "$(ratio "$mbs" "$base")")"
+    # shellcheck disable=SC2086
+    res "$(printf '  %-34s %7s MB/s (%s of the client alone; runs: %s)%s' "client dd, heal: $mode" "$(median ${runs[$mode]})" \
+      "$(ratio "$(median ${runs[$mode]})" "$base")" "${runs[$mode]% }" "${notes[$mode]:+ (${notes[$mode]%; })}")"
   done
 }
-BENCH_CLIENT_MIB=${BENCH_CLIENT_MIB:-512}
+BENCH_CLIENT_MIB=${BENCH_CLIENT_MIB:-1024}
 BENCH_CLIENT_RATE=${BENCH_CLIENT_RATE:-20M}
 
 # ---------------------------------------------------------------------------
