@@ -189,18 +189,31 @@ func NewEngine(v *volume.Volume, opts EngineOptions) (*Engine, error) {
 	}
 	e := &Engine{Vol: v, Sets: sets, AFR: afrOpts, opts: opts}
 	if opts.MaxRate > 0 {
-		// A burst of one block: the largest read or write one step makes.
-		e.limiter = rate.NewLimiter(rate.Limit(opts.MaxRate), int(opts.BlockSize))
+		// A burst of a tenth of a second: the limiter starts with a full
+		// burst, and a burst of a whole block (1 MiB) let a heal capped at
+		// 512 KiB/s copy two seconds' worth at once, which the rate seen
+		// in its first seconds (and the ETA from it) took for its pace.
+		burst := max(min(opts.BlockSize, opts.MaxRate/10), 4096)
+		e.limiter = rate.NewLimiter(rate.Limit(opts.MaxRate), int(burst))
 	}
 	return e, nil
 }
 
-// throttle waits until n more bytes keep the data heal within MaxRate.
+// throttle waits until n more bytes keep the data heal within MaxRate,
+// a burst at a time: the limiter refuses a wait for more than its burst.
 func (e *Engine) throttle(ctx context.Context, n int64) error {
-	if e.limiter == nil || n <= 0 {
+	if e.limiter == nil {
 		return nil
 	}
-	return e.limiter.WaitN(ctx, int(min(n, int64(e.limiter.Burst()))))
+	burst := int64(e.limiter.Burst())
+	for n > 0 {
+		k := min(n, burst)
+		if err := e.limiter.WaitN(ctx, int(k)); err != nil {
+			return err
+		}
+		n -= k
+	}
+	return nil
 }
 
 // progressSometimes reports progress from inside a data copy, at most

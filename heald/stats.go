@@ -53,16 +53,27 @@ type VolumeStats struct {
 	// RoundEstimate is the round's pace in entries: those it healed
 	// since it began, and those its passes listed that are left.
 	RoundEstimate Estimate `json:"round_estimate"`
-	bytes         progress.Series
+	// round is the round's entries left over its last seconds; written
+	// its bytes written, negated (a series that falls as the round
+	// writes: its rate is the round's bytes per second); lastRound when
+	// they last took a sample.
+	round, written progress.Series
+	lastRound      time.Time
+	bytes          progress.Series
 	// bytesOf names the transfers bytes measures.
 	bytesOf string
 }
+
+// roundWindow is how far back a round's pace is taken.
+const roundWindow = 20 * time.Second
 
 // Estimate is a progress.Estimate as the control socket sends it.
 type Estimate struct {
 	Rate       float64 `json:"rate_per_second"`
 	ETASeconds float64 `json:"eta_seconds"`
 	Known      bool    `json:"known"`
+	// BytesRate is, for a round, the data it wrote per second.
+	BytesRate float64 `json:"bytes_per_second,omitempty"`
 }
 
 func newStats() *Stats { return &Stats{vols: map[string]*VolumeStats{}} }
@@ -118,12 +129,20 @@ func (s *Stats) progress(vol string, p heal.Progress) {
 	defer s.mu.Unlock()
 	v := s.vol(vol)
 	v.Transfers = p.Transfers
-	// A round's own count needs no look from outside: it began healing at
-	// its start, with no idle time before to slow the rate.
-	v.RoundEstimate = Estimate{}
-	if secs := p.Elapsed.Seconds(); p.Done > 0 && secs >= 1 {
-		r := float64(p.Done) / secs
-		v.RoundEstimate = Estimate{Rate: r, ETASeconds: float64(max(p.Total-p.Done, 0)) / r, Known: true}
+	// A round's own count needs no look from outside. Its pace is taken
+	// over its last seconds, not since it began: a round spends its first
+	// seconds creating the names of what it fills in next, and an average
+	// over those said a heal of small files would take half as long again.
+	if now := time.Now(); now.Sub(v.lastRound) >= 100*time.Millisecond {
+		if v.lastRound.IsZero() {
+			v.round = progress.Series{MinSpan: time.Second, Window: roundWindow}
+			v.written = progress.Series{MinSpan: time.Second, Window: roundWindow}
+		}
+		v.lastRound = now
+		v.round.Add(progress.Sample{At: now, Remaining: int64(max(p.Total-p.Done, 0))})
+		v.written.Add(progress.Sample{At: now, Remaining: -p.Bytes})
+		e := v.round.Estimate()
+		v.RoundEstimate = Estimate{Rate: e.Rate, ETASeconds: e.ETA.Seconds(), Known: e.Known, BytesRate: v.written.Estimate().Rate}
 	}
 	// The bytes left jump when a copy begins or ends: the rate is
 	// measured over the copies under way now, afresh when they change.
@@ -151,6 +170,7 @@ func (s *Stats) roundEnded(vol string) {
 	defer s.mu.Unlock()
 	v := s.vol(vol)
 	v.Transfers, v.TransferEstimate, v.RoundEstimate, v.bytes, v.bytesOf = nil, Estimate{}, Estimate{}, progress.Series{}, ""
+	v.round, v.written, v.lastRound = progress.Series{}, progress.Series{}, time.Time{}
 }
 
 // sample records a look at vol's backlog.

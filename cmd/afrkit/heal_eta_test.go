@@ -89,6 +89,9 @@ func TestHealStatusETAHolds(t *testing.T) {
 						t.Fatalf("at %.0f%% done heal status gives no ETA: %s", 100*(1-left/start), out)
 					}
 					eta, etaAt, shown = time.Duration(*st.ETASeconds)*time.Second, at, true
+					if !tc.entries && (st.BytesRate == nil || *st.BytesRate <= 0) {
+						t.Errorf("at 25%% done heal status gives no bytes per second for the daemon's copy: %s", out)
+					}
 					_, txt, _ := run(t, env, "heal", "fx", "status", "--heald-socket", sock)
 					t.Logf("heal status at 25%% done:\n%s", txt)
 				}

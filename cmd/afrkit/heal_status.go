@@ -299,11 +299,26 @@ func (l *statusLook) rateText() string {
 	case l.first:
 		return "no estimate yet: this is the first look (look again, or use heal " + esc(l.v.Name) + " wait)"
 	case l.daemon != nil && l.daemon.Healing && l.daemon.RoundEstimate.Known:
-		return fmt.Sprintf("%.1f entries/s in the heal daemon's round under way", l.daemon.RoundEstimate.Rate)
-	case l.est.Rate > 0:
-		return fmt.Sprintf("%.1f entries/s over the last %s", l.est.Rate, l.est.Span.Round(time.Second))
+		return fmt.Sprintf("%.1f entries/s, %s/s in the heal daemon's round under way", l.daemon.RoundEstimate.Rate, sizeString(int64(l.daemon.RoundEstimate.BytesRate)))
 	}
-	return "no estimate yet: the backlog has not fallen over the last " + l.est.Span.Round(time.Second).String()
+	text := "no estimate yet: the backlog has not fallen over the last " + l.est.Span.Round(time.Second).String()
+	if l.est.Rate > 0 {
+		text = fmt.Sprintf("%.1f entries/s over the last %s", l.est.Rate, l.est.Span.Round(time.Second))
+	}
+	if r, ok := l.bytesRate(); ok {
+		// A big file is one entry for most of its heal: its bytes move.
+		text += fmt.Sprintf("; the heal daemon writes %s/s", sizeString(int64(r)))
+	}
+	return text
+}
+
+// bytesRate is the data the heal daemon's round under way writes per
+// second, when one runs and has written.
+func (l *statusLook) bytesRate() (float64, bool) {
+	if d := l.daemon; d != nil && d.Healing && d.RoundEstimate.BytesRate > 0 {
+		return d.RoundEstimate.BytesRate, true
+	}
+	return 0, false
 }
 
 // eta is the time left: at the rate the entries leave the indexes, or,
@@ -382,9 +397,12 @@ type statusJSON struct {
 	Bytes      int64     `json:"bytes"`
 	BricksDown int       `json:"bricks_down"`
 	Rate       float64   `json:"rate_per_second"`
-	ETASeconds *int64    `json:"eta_seconds"`
-	Healed     int64     `json:"healed"`
-	Since      string    `json:"since"`
+	// BytesRate is the data the heal daemon's round under way writes per
+	// second; nil without one (looks from outside see no bytes).
+	BytesRate  *float64 `json:"bytes_per_second"`
+	ETASeconds *int64   `json:"eta_seconds"`
+	Healed     int64    `json:"healed"`
+	Since      string   `json:"since"`
 	// FirstLook: no earlier look was kept, so there is no rate yet.
 	FirstLook bool              `json:"first_look"`
 	Bricks    []brickStatusJSON `json:"bricks"`
@@ -433,8 +451,11 @@ func (l *statusLook) json() statusJSON {
 		s := int64(eta / time.Second)
 		out.ETASeconds = &s
 	}
-	if l.daemon != nil {
-		out.Transfers = l.daemon.Transfers
+	if d := l.daemon; d != nil {
+		out.Transfers = d.Transfers
+		if r, ok := l.bytesRate(); ok {
+			out.BytesRate = &r
+		}
 	}
 	for _, b := range l.backlog.Bricks {
 		bj := brickStatusJSON{Brick: b.Brick.String(), Set: b.Set, Connected: b.Connected(), Indexed: b.Indexed,
