@@ -96,8 +96,17 @@ func (e *Engine) copyData(ctx context.Context, sb *brick.Brick, srcPath string, 
 	defer dst.Close()
 	var mark *resumePoint
 	if e.Vol.Source == volume.SourceAfrkit && size > e.opts.ResumeEvery {
-		if mark, resumed, err = openResume(src, dst, sb.Root, db.Key(brick.KeyHealResume), size, e.opts.ResumeEvery, sinkOK, e.step, name); err != nil {
+		if mark, resumed, err = openResume(src, dst, sb.Root, db.Key(brick.KeyHealResume), size, e.opts.ResumeEvery, algo == AlgorithmFull, sinkOK, e.step, name); err != nil {
 			return 0, 0, err
+		}
+	}
+	if resumed > 0 {
+		// What lies beyond the mark decides, not what this run asked for:
+		// only a copy begun on an emptied sink may go on as full (old data
+		// of the sink where the source has holes or zeros would stay).
+		algo = AlgorithmDiff
+		if mark.fresh() {
+			algo = AlgorithmFull
 		}
 	}
 	if algo == AlgorithmFull && resumed == 0 {

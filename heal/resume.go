@@ -52,6 +52,11 @@ type resumeMark struct {
 	Ino     uint64
 	Size    int64
 	CtimeNs int64
+	// Fresh: the copy began on an emptied sink (a full heal), so beyond
+	// Off the sink holds only what this copy wrote, the source's data
+	// where it has data and holes elsewhere. Otherwise old data of the
+	// sink may lie there, and only a diff may go on over it.
+	Fresh bool
 	// Source is the source brick's root.
 	Source string
 }
@@ -61,14 +66,18 @@ const resumeMarkVersion = "afrkit-resume-1"
 // encode writes the mark as one line of text: it is read by people with
 // getfattr too.
 func (m resumeMark) encode() []byte {
-	return fmt.Appendf(nil, "%s off=%d ino=%d size=%d ctime=%d src=%s", resumeMarkVersion, m.Off, m.Ino, m.Size, m.CtimeNs, m.Source)
+	fresh := 0
+	if m.Fresh {
+		fresh = 1
+	}
+	return fmt.Appendf(nil, "%s off=%d ino=%d size=%d ctime=%d fresh=%d src=%s", resumeMarkVersion, m.Off, m.Ino, m.Size, m.CtimeNs, fresh, m.Source)
 }
 
 // parseResumeMark reads what encode wrote; anything else is an error.
 func parseResumeMark(b []byte) (resumeMark, error) {
 	var m resumeMark
-	fields := strings.SplitN(string(b), " ", 6)
-	if len(fields) != 6 || fields[0] != resumeMarkVersion {
+	fields := strings.SplitN(string(b), " ", 7)
+	if len(fields) != 7 || fields[0] != resumeMarkVersion {
 		return m, fmt.Errorf("resume mark %q: not afrkit's", b)
 	}
 	ints := []struct {
@@ -79,6 +88,13 @@ func parseResumeMark(b []byte) (resumeMark, error) {
 		{"ino=", func(s string) (err error) { m.Ino, err = strconv.ParseUint(s, 10, 64); return }},
 		{"size=", func(s string) (err error) { m.Size, err = strconv.ParseInt(s, 10, 64); return }},
 		{"ctime=", func(s string) (err error) { m.CtimeNs, err = strconv.ParseInt(s, 10, 64); return }},
+		{"fresh=", func(s string) error {
+			if s != "0" && s != "1" {
+				return errors.New("not 0 or 1")
+			}
+			m.Fresh = s == "1"
+			return nil
+		}},
 	}
 	for i, f := range ints {
 		v, ok := strings.CutPrefix(fields[i+1], f.name)
@@ -89,7 +105,7 @@ func parseResumeMark(b []byte) (resumeMark, error) {
 			return m, fmt.Errorf("resume mark %q: %s: %w", b, f.name, err)
 		}
 	}
-	src, ok := strings.CutPrefix(fields[5], "src=")
+	src, ok := strings.CutPrefix(fields[6], "src=")
 	if !ok || src == "" {
 		return m, fmt.Errorf("resume mark %q: no src=", b)
 	}
@@ -133,14 +149,15 @@ type resumePoint struct {
 // openResume reads the sink's mark and returns where the copy may start:
 // the mark's offset when it describes this source and the sink may resume
 // (sinkOK), 0 otherwise. A mark that cannot be read is not trusted, and is
-// replaced by this copy's.
-func openResume(src, dst *os.File, source, key string, size, every int64, sinkOK bool, step func(string), name string) (*resumePoint, int64, error) {
+// replaced by this copy's. fresh says whether this copy empties the sink
+// first; a copy that resumes goes on as the mark says (fresh()).
+func openResume(src, dst *os.File, source, key string, size, every int64, fresh, sinkOK bool, step func(string), name string) (*resumePoint, int64, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(int(src.Fd()), &st); err != nil {
 		return nil, 0, fmt.Errorf("stat the source: %w", err)
 	}
 	p := &resumePoint{dst: dst, key: key, step: step, name: name, every: every, next: every,
-		mark: resumeMark{Ino: st.Ino, Size: size, CtimeNs: st.Ctim.Nano(), Source: source}}
+		mark: resumeMark{Ino: st.Ino, Size: size, CtimeNs: st.Ctim.Nano(), Fresh: fresh, Source: source}}
 	buf := make([]byte, 512)
 	n, err := unix.Fgetxattr(int(dst.Fd()), key, buf)
 	switch {
@@ -158,10 +175,14 @@ func openResume(src, dst *os.File, source, key string, size, every int64, sinkOK
 		got.Size != p.mark.Size || got.CtimeNs != p.mark.CtimeNs {
 		return p, 0, nil
 	}
-	p.mark.Off = got.Off
+	p.mark.Off, p.mark.Fresh = got.Off, got.Fresh
 	p.next = got.Off + every
 	return p, got.Off, nil
 }
+
+// fresh reports whether beyond the mark the sink holds only what the
+// copies from the mark's source wrote (see resumeMark.Fresh).
+func (p *resumePoint) fresh() bool { return p.mark.Fresh }
 
 // reached is told that the sink's bytes below off are the source's. Every
 // p.every bytes it makes them durable, then marks the sink.

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/pkg/xattr"
+	"golang.org/x/sys/unix"
 
 	"github.com/afrkit/afrkit/fixtures"
 	"github.com/afrkit/afrkit/heal"
@@ -90,15 +92,22 @@ func dataDetail(t *testing.T, res *heal.Result, p string) string {
 // the rest, and leaves the copies equal and unmarked.
 func TestDataHealResumesAtItsLastMark(t *testing.T) {
 	const size = 160 * mib
+	// A hole beyond the mark (punched in the source below): a full copy
+	// skips it, over a sink whose old data is there.
+	withHole := noise(1, size)
+	clear(withHole[140*mib : 141*mib])
 	for _, tc := range []struct {
-		algo string
+		name string
+		// algo is the stopped heal's, then (algo2, when set) the next's.
+		algo, algo2 string
 		// old is what the sink held before it missed the write.
-		old []byte
+		old, data []byte
 	}{
-		{heal.AlgorithmFull, nil},
-		{heal.AlgorithmDiff, noise(2, size)},
+		{"full", heal.AlgorithmFull, "", nil, noise(1, size)},
+		{"diff", heal.AlgorithmDiff, "", noise(2, size), noise(1, size)},
+		{"diff then full", heal.AlgorithmDiff, heal.AlgorithmFull, noise(2, size), withHole},
 	} {
-		t.Run(tc.algo, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			v, err := fixtures.Healthy(t.TempDir(), "fx", 2)
 			if err != nil {
 				t.Fatal(err)
@@ -107,26 +116,37 @@ func TestDataHealResumesAtItsLastMark(t *testing.T) {
 				if err := v.WriteFile("/img", tc.old); err != nil {
 					t.Fatal(err)
 				}
-				if err := v.Overwrite("/img", noise(1, size), 1); err != nil {
+				if err := v.Overwrite("/img", tc.data, 1); err != nil {
 					t.Fatal(err)
 				}
-			} else if err := v.WriteFile("/img", noise(1, size), 1); err != nil {
+			} else if err := v.WriteFile("/img", tc.data, 1); err != nil {
 				t.Fatal(err)
+			}
+			if bytes.Equal(tc.data, withHole) {
+				punchHole(t, v, 0, "/img", 140*mib, mib)
 			}
 			stopAfterMarks(t, v, tc.algo, "/img", 2)
 			if m := resumeMark(t, v, 1, "/img"); !strings.Contains(m, fmt.Sprintf(" off=%d ", 128*mib)) {
 				t.Fatalf("b1's mark after the stop: %q, want one at 128 MiB", m)
 			}
-			res := runHeal(t, v, false, heal.EngineOptions{Jobs: 1, Algorithm: tc.algo})
+			algo2 := tc.algo
+			if tc.algo2 != "" {
+				algo2 = tc.algo2
+			}
+			res := runHeal(t, v, false, heal.EngineOptions{Jobs: 1, Algorithm: algo2})
 			if d := dataDetail(t, res, "/img"); !strings.HasSuffix(d, fmt.Sprintf(", resumed at %d", 128*mib)) {
 				t.Errorf("the second heal: %q, want it resumed at 128 MiB", d)
 			}
-			// The block after the mark was written before the stop: diff
-			// finds it right.
-			if res.Bytes > size-128*mib || res.Bytes < size-129*mib {
-				t.Errorf("the second heal wrote %d bytes, want the %d after the mark (less a block)", res.Bytes, size-128*mib)
+			// The block after the mark was written before the stop (diff
+			// finds it right), and a hole is punched, not written.
+			if res.Bytes > size-128*mib || res.Bytes < size-130*mib {
+				t.Errorf("the second heal wrote %d bytes, want the %d after the mark (less a block, and a hole)", res.Bytes, size-128*mib)
 			}
 			assertConverged(t, v)
+			b1, _ := v.Bricks[1].Abs("/img")
+			if !bytes.Equal(mustRead(t, b1), tc.data) {
+				t.Error("b1 does not hold what was written")
+			}
 			if m := resumeMark(t, v, 1, "/img"); m != "" {
 				t.Errorf("b1 still marked after the heal: %q", m)
 			}
@@ -188,5 +208,19 @@ func TestDataHealStartsOverWhenTheMarkNoLongerHolds(t *testing.T) {
 				t.Error("b0 and b1 differ after the heal")
 			}
 		})
+	}
+}
+
+// punchHole makes [off, off+n) of brick i's copy of p a hole.
+func punchHole(t *testing.T, v *fixtures.Vol, i int, p string, off, n int64) {
+	t.Helper()
+	abs, _ := v.Bricks[i].Abs(p)
+	f, err := os.OpenFile(abs, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, n); err != nil {
+		t.Skipf("this filesystem punches no holes: %v", err)
 	}
 }
