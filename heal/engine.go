@@ -81,6 +81,9 @@ type EngineOptions struct {
 //     are cleared, which comes after a sync;
 //   - Record, for each split-brain resolved, once it is in the history;
 //   - Left, for each entry the heal ends with (in path order, at its end);
+//   - Healed, for each entry brought to agreement, once that is durable:
+//     its sinks synced and the counters that blamed them cleared (a dry
+//     run heals nothing, and sends none);
 //   - BrickDown, for each brick the heal cannot read, before it refuses
 //     to start.
 type Event interface{ healEvent() }
@@ -90,6 +93,16 @@ func (Action) healEvent()    {}
 func (Record) healEvent()    {}
 func (Left) healEvent()      {}
 func (BrickDown) healEvent() {}
+func (Healed) healEvent()    {}
+
+// Healed is an entry a heal brought to agreement, and the kinds it healed
+// (data, metadata, entry).
+type Healed struct {
+	Set   int
+	GFID  afr.GFID
+	Path  string
+	Kinds []string
+}
 
 // BrickDown is a brick a heal cannot read.
 type BrickDown struct {
@@ -354,6 +367,13 @@ func (e *Engine) healed(kind string) {
 	e.mu.Lock()
 	e.result.Healed[kind]++
 	e.mu.Unlock()
+}
+
+// healed counts kind as healed for this entry: in the result now, and in
+// a Healed event once the entry's commits have run (see healEntries).
+func (h *entryHeal) healed(kind string) {
+	h.e.healed(kind)
+	h.healedKinds = append(h.healedKinds, kind)
 }
 
 func (e *Engine) resolved(r Record) {
@@ -698,6 +718,11 @@ func (e *Engine) healEntries(ctx context.Context, rs *ReplicaSet, gfids []afr.GF
 		}
 		kids = append(kids, out.children...)
 		cur.commits = append(cur.commits, h.commits...)
+		if len(h.healedKinds) > 0 && e.opts.Events != nil {
+			// After the entry's own commits: run only once they are.
+			ev := Healed{Set: rs.Index, GFID: g, Path: h.path, Kinds: h.healedKinds}
+			cur.commits = append(cur.commits, func() error { e.emit(ev); return nil })
+		}
 		e.done.Add(1)
 		e.progress(h.path)
 	}

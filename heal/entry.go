@@ -37,6 +37,8 @@ type entryHeal struct {
 	metadata afr.KindVerdict
 	commits  []func() error
 	changed  bool
+	// healedKinds are the kinds healed (healed), for the Healed event.
+	healedKinds []string
 	// acts counts the actions taken (or, in a dry run, planned) so far.
 	acts int
 	// keep are the kinds whose counters must stay: left for a person.
@@ -273,7 +275,7 @@ func (h *entryHeal) healKind(kv afr.KindVerdict) error {
 		h.leave(false, "%s heal failed: %v", kv.Kind, err)
 		return nil
 	}
-	h.e.healed(kv.Kind.String())
+	h.healed(kv.Kind.String())
 	return nil
 }
 

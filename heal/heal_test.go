@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -26,7 +27,7 @@ import (
 )
 
 // newEngine builds an engine whose history lives in the test's directory.
-func newEngine(t *testing.T, v *fixtures.Vol, opts heal.EngineOptions) *heal.Engine {
+func newEngine(t testing.TB, v *fixtures.Vol, opts heal.EngineOptions) *heal.Engine {
 	t.Helper()
 	if opts.History == nil {
 		opts.History = &heal.History{Path: filepath.Join(filepath.Dir(v.Bricks[0].Root), "history.jsonl")}
@@ -38,7 +39,7 @@ func newEngine(t *testing.T, v *fixtures.Vol, opts heal.EngineOptions) *heal.Eng
 	return e
 }
 
-func runHeal(t *testing.T, v *fixtures.Vol, full bool, opts heal.EngineOptions) *heal.Result {
+func runHeal(t testing.TB, v *fixtures.Vol, full bool, opts heal.EngineOptions) *heal.Result {
 	t.Helper()
 	res, err := newEngine(t, v, opts).Heal(context.Background(), full)
 	if err != nil {
@@ -411,18 +412,27 @@ func TestEventsComeOneAtATime(t *testing.T) {
 				}
 			}
 			var inside, overlaps int32
-			var progress, actions int // unsynchronised: -race reports concurrent calls
+			var progress, actions, dataHealed, stillBlamed int // unsynchronised: -race reports concurrent calls
 			res := runHeal(t, v, false, heal.EngineOptions{Jobs: 4, ForgetActions: forget, Events: func(ev heal.Event) {
 				if !atomic.CompareAndSwapInt32(&inside, 0, 1) {
 					atomic.AddInt32(&overlaps, 1)
 					return
 				}
 				time.Sleep(200 * time.Microsecond) // widen the window two calls could share
-				switch ev.(type) {
+				switch ev := ev.(type) {
 				case heal.Progress:
 					progress++
 				case heal.Action:
 					actions++
+				case heal.Healed:
+					if slices.Contains(ev.Kinds, "data") {
+						dataHealed++
+						// Durable by now: b0 blames b1 no more.
+						abs, _ := v.Bricks[0].Abs(ev.Path)
+						if c, err := xattr.LGet(abs, "trusted.afr.fx-client-1"); err == nil && !bytes.Equal(c, make([]byte, 12)) {
+							stillBlamed++
+						}
+					}
 				}
 				atomic.StoreInt32(&inside, 0)
 			}})
@@ -443,8 +453,11 @@ func TestEventsComeOneAtATime(t *testing.T) {
 			case !forget && len(res.Actions) != actions:
 				t.Errorf("%d actions kept, %d came as events", len(res.Actions), actions)
 			}
-			if res.Healed["data"] != 60 {
-				t.Errorf("healed %v, want the 60 data heals counted", res.Healed)
+			if stillBlamed > 0 {
+				t.Errorf("%d files came as healed while b0 still blamed b1 for them", stillBlamed)
+			}
+			if res.Healed["data"] != 60 || dataHealed != 60 {
+				t.Errorf("healed %v, %d data heals as events, want the 60 data heals counted", res.Healed, dataHealed)
 			}
 			assertConverged(t, v)
 		})

@@ -90,7 +90,7 @@ func (h *entryHeal) healNames(kv afr.KindVerdict) error {
 	// A full crawl visits every directory: one whose names already agree
 	// and that no counter blames was not healed, and is not counted.
 	if kv.NeedsHeal || h.acts > acts {
-		h.e.healed("entry")
+		h.healed("entry")
 	}
 	h.commits = append(h.commits, h.dropEntryChanges)
 	return nil

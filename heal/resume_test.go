@@ -35,7 +35,7 @@ func noise(seed uint64, n int) []byte {
 
 // stopAfterMarks heals v until the data heal of p has made its marks'th
 // resume mark, and stops it there as a signal would.
-func stopAfterMarks(t *testing.T, v *fixtures.Vol, algo, p string, marks int) {
+func stopAfterMarks(t testing.TB, v *fixtures.Vol, algo, p string, marks int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

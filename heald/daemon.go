@@ -497,6 +497,8 @@ func (l *volLoop) round(ctx context.Context, v *volume.Volume, why string, log *
 			switch ev := ev.(type) {
 			case heal.Progress:
 				l.d.stats.progress(l.name, ev)
+			case heal.Healed:
+				log.Debug("healed", "path", ev.Path, "kinds", ev.Kinds)
 			case heal.Record:
 				log.Info("resolved", "path", ev.Path, "kind", ev.Kind, "how", ev.How, "source", ev.Source, "id", ev.ID)
 			case heal.BrickDown:
