@@ -43,7 +43,7 @@ func (h *entryHeal) healData(kv afr.KindVerdict) error {
 				return err
 			}
 		}
-		a.Bytes = n
+		a.Bytes, a.ResumedAt = n, resumed
 		a.Detail = fmt.Sprintf("%s heal wrote %d of %d bytes", algo, n, size)
 		if resumed > 0 {
 			a.Detail += fmt.Sprintf(", resumed at %d", resumed)

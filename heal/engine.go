@@ -350,8 +350,11 @@ type Action struct {
 	// (GFID is then the directory's).
 	Target afr.GFID
 	// Bytes is, for data, what was written (planned: the most that may be).
-	Bytes  int64
-	Detail string
+	Bytes int64
+	// ResumedAt is, for a data heal that went on from a resume mark
+	// (resume.go), where it began; 0 from the start.
+	ResumedAt int64
+	Detail    string
 }
 
 func (e *Engine) record(a Action) {

@@ -497,6 +497,10 @@ func (l *volLoop) round(ctx context.Context, v *volume.Volume, why string, log *
 			switch ev := ev.(type) {
 			case heal.Progress:
 				l.d.stats.progress(l.name, ev)
+			case heal.Action:
+				if ev.ResumedAt > 0 {
+					log.Info("data heal resumed", "path", ev.Path, "at", ev.ResumedAt, "sinks", ev.Sinks)
+				}
 			case heal.Healed:
 				log.Debug("healed", "path", ev.Path, "kinds", ev.Kinds)
 			case heal.Record:

@@ -125,6 +125,7 @@ func TestHealDaemonSurvivesKill9(t *testing.T) {
 	}()
 
 	sock := filepath.Join(t.TempDir(), "heald.sock")
+	var killedLogs bytes.Buffer // what the killed daemons logged
 	daemon := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "--state-dir", env.state, "--glusterd-dir", env.glusterd, "heald",
 			"--socket", sock, "--probe", "100ms", "--settle", "100ms", "--sample", "1h", "--io-class", "best-effort")
@@ -139,7 +140,9 @@ func TestHealDaemonSurvivesKill9(t *testing.T) {
 		time.Sleep(time.Duration(20+rng.IntN(400)) * time.Millisecond)
 		mustDo(t, cmd.Process.Signal(syscall.SIGKILL))
 		_ = cmd.Wait()
+		killedLogs.Write(cmd.Stdout.(*bytes.Buffer).Bytes())
 	}
+	t.Logf("the killed daemons resumed a data heal from its mark %d times", strings.Count(killedLogs.String(), "data heal resumed"))
 	stopClient()
 	client.Wait()
 	<-statusDone
