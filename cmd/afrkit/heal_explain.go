@@ -13,7 +13,6 @@ import (
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/heal"
-	"github.com/afrkit/afrkit/index"
 )
 
 // parseExplainTarget parses the FILE of `heal VOL explain FILE` and of the
@@ -51,37 +50,25 @@ func healExplainRun(f *Factory, volName, file string, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	opts, err := heal.Options(v)
+	exs, err := heal.Explain(v, target)
+	if errors.Is(err, heal.ErrNowhere) {
+		return fmt.Errorf("heal %s explain %s: %w", volName, target, heal.ErrNowhere)
+	}
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriter(f.IO.Out)
-	found := 0
 	doc := explainJSON{Volume: v.Name, Target: target.String(), Sets: []explainSetJSON{}}
-	for _, rs := range heal.ReplicaSets(v) {
-		var replies []afr.Reply
-		var errs []error
-		if target.Path != "" {
-			replies, errs = rs.GatherPath(target.Path)
-		} else {
-			replies, errs = rs.Gather(target.GFID)
-		}
-		if !anyExists(replies) {
-			continue
-		}
-		ex := explanation{w: w, v: v, rs: rs, target: target, replies: replies, errs: errs, opts: opts}
+	for k, e := range exs {
+		ex := explanation{w: w, v: v, Explanation: e}
 		if asJSON {
 			doc.Sets = append(doc.Sets, ex.json())
-		} else {
-			if found > 0 {
-				fmt.Fprintln(w)
-			}
-			ex.print()
+			continue
 		}
-		found++
-	}
-	if found == 0 {
-		return fmt.Errorf("heal %s explain %s: no brick that afrkit can read has it", volName, target)
+		if k > 0 {
+			fmt.Fprintln(w)
+		}
+		ex.print()
 	}
 	if asJSON {
 		return writeJSON(f.IO.Out, doc)
@@ -92,55 +79,27 @@ func healExplainRun(f *Factory, volName, file string, asJSON bool) error {
 	return nil
 }
 
-func anyExists(replies []afr.Reply) bool {
-	for _, r := range replies {
-		if r.Answered && r.Exists {
-			return true
-		}
-	}
-	return false
-}
-
-// explanation is one replica set's account of the target.
+// explanation prints one replica set's account of the target
+// (heal.Explanation).
 type explanation struct {
-	w       io.Writer
-	v       *volume.Volume
-	rs      *heal.ReplicaSet
-	target  heal.Target
-	replies []afr.Reply
-	errs    []error
-	opts    afr.Options
-}
-
-// decide is AFR's verdict on the target, with the names that block a
-// directory's merge, and the target's path ("" when no brick resolves
-// its gfid).
-func (ex *explanation) decide() (afr.Verdict, string) {
-	verdict := afr.Decide(ex.replies, ex.opts)
-	path := ex.target.Path
-	if path == "" {
-		path = ex.rs.PathOf(ex.target.GFID)
-	}
-	if verdict.Type == afr.TypeDirectory && verdict.Entry.Merge && path != "" {
-		verdict.BlockMerge(ex.mergeBlockers(verdict, path))
-	}
-	return verdict, path
+	w io.Writer
+	v *volume.Volume
+	heal.Explanation
 }
 
 func (ex *explanation) print() {
-	verdict, path := ex.decide()
-	gfids := ex.gfids()
+	verdict, path := ex.Verdict, ex.Path
 	title := path
 	if title == "" {
-		title = "<gfid:" + ex.target.GFID.String() + "> (no brick can resolve its path)"
+		title = "<gfid:" + ex.Target.GFID.String() + "> (no brick can resolve its path)"
 	}
 	fmt.Fprintf(ex.w, "%s\n", esc(title))
-	fmt.Fprintf(ex.w, "  %s, replica set %d of %s:", verdict.Type, ex.rs.Index, ex.v.Name)
-	for i, b := range ex.rs.Bricks {
-		fmt.Fprintf(ex.w, " %s=%s", ex.rs.Labels[i], b)
+	fmt.Fprintf(ex.w, "  %s, replica set %d of %s:", verdict.Type, ex.Set, ex.v.Name)
+	for i, b := range ex.Bricks {
+		fmt.Fprintf(ex.w, " %s=%s", ex.Labels[i], b)
 	}
 	fmt.Fprintln(ex.w)
-	fmt.Fprintf(ex.w, "  heal info: %s\n", ex.healInfoLine(gfids))
+	fmt.Fprintf(ex.w, "  heal info: %s\n", ex.healInfoLine())
 
 	fmt.Fprintln(ex.w, "\nCopies")
 	ex.copies()
@@ -150,48 +109,16 @@ func (ex *explanation) print() {
 	for _, line := range strings.Split(verdict.String(), "\n") {
 		fmt.Fprintf(ex.w, "  %s\n", esc(line))
 	}
-	if next := ex.next(verdict, path); next != "" {
+	if next := ex.next(); next != "" {
 		fmt.Fprintf(ex.w, "\n%s", next)
 	}
-}
-
-// mergeBlockers are the paths of the names in the directory at dir that
-// stop its conservative merge (afr.MergeBlockers). A directory that
-// cannot be listed names none: explain then says what the counters say.
-func (ex *explanation) mergeBlockers(dirVerdict afr.Verdict, dir string) []string {
-	kids, err := ex.rs.Children(dir)
-	if err != nil {
-		return nil
-	}
-	verdicts := make(map[string]afr.Verdict, len(kids))
-	for name, replies := range kids {
-		verdicts[brick.Join(dir, name)] = afr.Decide(replies, ex.opts)
-	}
-	return afr.MergeBlockers(dirVerdict, verdicts)
-}
-
-// gfids are the distinct gfids the bricks hold for the target, in brick
-// order: one normally, several in a gfid split-brain.
-func (ex *explanation) gfids() []afr.GFID {
-	var out []afr.GFID
-	seen := map[afr.GFID]bool{}
-	for _, r := range ex.replies {
-		if r.Answered && r.Exists && !r.GFID.IsZero() && !seen[r.GFID] {
-			seen[r.GFID] = true
-			out = append(out, r.GFID)
-		}
-	}
-	if len(out) == 0 && !ex.target.GFID.IsZero() {
-		out = append(out, ex.target.GFID)
-	}
-	return out
 }
 
 // healInfoLine is what heal info says of the entry and which brick indexes
 // list it, since an entry no index lists is one the self-heal daemon's
 // index crawl never finds.
-func (ex *explanation) healInfoLine(gfids []afr.GFID) string {
-	status, listed := ex.healInfo(gfids)
+func (ex *explanation) healInfoLine() string {
+	status, listed := ex.Status, ex.IndexedIn
 	word := status.String()
 	if !status.Listed() {
 		word = "not listed (nothing to heal)"
@@ -205,36 +132,16 @@ func (ex *explanation) healInfoLine(gfids []afr.GFID) string {
 	return word + "; no brick's index lists it"
 }
 
-// healInfo is heal info's status for the entry and the brick indexes
-// that list it ("b1's xattrop").
-func (ex *explanation) healInfo(gfids []afr.GFID) (afr.HealStatus, []string) {
-	status := afr.HealInfo(ex.replies, ex.opts.QuorumCount)
-	listed := []string{}
-	for i, ix := range ex.rs.Indexes {
-		if ix == nil {
-			continue
-		}
-		for _, sub := range []index.Subdir{index.Xattrop, index.Dirty} {
-			for _, g := range gfids {
-				if ok, err := ix.Has(sub, g); err == nil && ok {
-					listed = append(listed, fmt.Sprintf("%s's %s", ex.rs.Labels[i], sub))
-				}
-			}
-		}
-	}
-	return status, listed
-}
-
 // copies prints one column per brick: what each holds.
 func (ex *explanation) copies() {
 	tw := tabwriter.NewWriter(ex.w, 0, 4, 2, ' ', 0)
 	row := func(label string, cell func(i int, r afr.Reply) string) {
 		fmt.Fprintf(tw, "  %s", label)
-		for i, r := range ex.replies {
+		for i, r := range ex.Replies {
 			c := "-"
 			switch {
 			case !r.Answered:
-				if i < len(ex.errs) && ex.errs[i] != nil && label == "state" {
+				if i < len(ex.Errs) && ex.Errs[i] != nil && label == "state" {
 					c = "unreadable"
 				}
 			case !r.Exists:
@@ -249,7 +156,7 @@ func (ex *explanation) copies() {
 		fmt.Fprintln(tw)
 	}
 	fmt.Fprint(tw, "  ")
-	for _, l := range ex.rs.Labels {
+	for _, l := range ex.Labels {
 		fmt.Fprintf(tw, "\t%s", l)
 	}
 	fmt.Fprintln(tw)
@@ -280,9 +187,9 @@ func (ex *explanation) copies() {
 	})
 	row("dirty", func(_ int, r afr.Reply) string { return changelogCell(r.Dirty) })
 	_ = tw.Flush()
-	for i, err := range ex.errs {
+	for i, err := range ex.Errs {
 		if err != nil {
-			fmt.Fprintf(ex.w, "  %s: %s\n", ex.rs.Labels[i], esc(err.Error()))
+			fmt.Fprintf(ex.w, "  %s: %s\n", ex.Labels[i], esc(err.Error()))
 		}
 	}
 }
@@ -296,13 +203,13 @@ func changelogCell(c afr.Changelog) string {
 func (ex *explanation) matrix() {
 	tw := tabwriter.NewWriter(ex.w, 0, 4, 2, ' ', 0)
 	fmt.Fprint(tw, "  ")
-	for _, l := range ex.rs.Labels {
+	for _, l := range ex.Labels {
 		fmt.Fprintf(tw, "\t%s", l)
 	}
 	fmt.Fprintln(tw)
-	for i, r := range ex.replies {
-		fmt.Fprintf(tw, "  %s", ex.rs.Labels[i])
-		for j := range ex.replies {
+	for i, r := range ex.Replies {
+		fmt.Fprintf(tw, "  %s", ex.Labels[i])
+		for j := range ex.Replies {
 			c := "-"
 			if r.Answered && r.Exists && j < len(r.Pending) {
 				c = changelogCell(r.Pending[j])
@@ -312,16 +219,17 @@ func (ex *explanation) matrix() {
 		fmt.Fprintln(tw)
 	}
 	_ = tw.Flush()
-	if len(afr.Blames(ex.replies)) == 0 {
+	if len(afr.Blames(ex.Replies)) == 0 {
 		fmt.Fprintln(ex.w, "  no brick blames any brick")
 	}
 }
 
 // next says what to do: heal, or which split-brain commands would resolve
 // the entry and what each would keep.
-func (ex *explanation) next(v afr.Verdict, path string) string {
+func (ex *explanation) next() string {
+	v, path := ex.Verdict, ex.Path
 	var b strings.Builder
-	choices := ex.choices(v, path)
+	choices := ex.Choices
 	group := func(kind string) {
 		fmt.Fprintf(&b, "To resolve the %s split-brain, keep one copy with one of:\n", kind)
 		for _, c := range choices {
@@ -367,71 +275,6 @@ func (ex *explanation) next(v afr.Verdict, path string) string {
 	return b.String()
 }
 
-// resolveChoice is one split-brain command explain offers, and what it
-// would keep or why it would fail.
-type resolveChoice struct {
-	// Kind is the split-brain it resolves: gfid, data or metadata.
-	Kind    string `json:"kind"`
-	Command string `json:"command"`
-	Keeps   string `json:"keeps,omitempty"`
-	Fails   string `json:"fails,omitempty"`
-}
-
-// choices are the commands that would resolve the target's split-brains,
-// each tried on the copies as they are.
-func (ex *explanation) choices(v afr.Verdict, path string) []resolveChoice {
-	file := path
-	if file == "" {
-		file = "gfid:" + ex.target.GFID.String()
-	}
-	cmd := fmt.Sprintf("afrkit heal %s split-brain", ex.v.Name)
-	if ex.v.Source == volume.SourceGlusterd {
-		cmd = fmt.Sprintf("gluster volume heal %s split-brain", ex.v.Name)
-	}
-	var out []resolveChoice
-	add := func(kind string, ops []afr.HealOp, resolve func(op afr.HealOp, src int) (int, error)) {
-		try := func(args string, op afr.HealOp, src int) {
-			c := resolveChoice{Kind: kind, Command: cmd + " " + args}
-			keep, err := resolve(op, src)
-			var re *afr.ResolveError
-			switch {
-			case err == nil:
-				c.Keeps = ex.rs.Labels[keep]
-			case errors.As(err, &re):
-				c.Fails = re.Message()
-			default:
-				c.Fails = err.Error()
-			}
-			out = append(out, c)
-		}
-		for _, op := range ops {
-			try(op.String()+" "+file, op, -1)
-		}
-		for i, br := range ex.rs.Bricks {
-			try(fmt.Sprintf("source-brick %s %s", br, file), afr.OpSourceBrick, i)
-		}
-	}
-	named := []afr.HealOp{afr.OpBiggerFile, afr.OpLatestMtime}
-	if v.GFIDMismatch && !v.TypeMismatch && v.GFIDSource < 0 && path != "" {
-		add("gfid", named, func(op afr.HealOp, src int) (int, error) {
-			return afr.ResolveGFIDSplitBrain(ex.replies, op, src, afr.PolicyNone)
-		})
-	}
-	for _, kind := range []afr.Kind{afr.Data, afr.Metadata} {
-		if !v.Kind(kind).Unresolved {
-			continue
-		}
-		ops := named
-		if kind == afr.Metadata {
-			ops = nil // GlusterFS refuses bigger-file and latest-mtime for metadata
-		}
-		add(kind.String(), ops, func(op afr.HealOp, src int) (int, error) {
-			return afr.ResolveSplitBrain(ex.replies, kind, op, src, ex.opts.QuorumCount)
-		})
-	}
-	return out
-}
-
 // explainJSON is `heal VOL explain FILE --json` (docs/heal-json.md).
 type explainJSON struct {
 	Volume string           `json:"volume"`
@@ -448,10 +291,10 @@ type explainSetJSON struct {
 	Type     string   `json:"type"`
 	HealInfo string   `json:"heal_info"`
 	// IndexedIn are the brick indexes that list it ("b1's xattrop").
-	IndexedIn []string        `json:"indexed_in"`
-	Copies    []copyJSON      `json:"copies"`
-	Verdict   verdictJSON     `json:"verdict"`
-	Resolve   []resolveChoice `json:"resolve"`
+	IndexedIn []string             `json:"indexed_in"`
+	Copies    []copyJSON           `json:"copies"`
+	Verdict   verdictJSON          `json:"verdict"`
+	Resolve   []heal.ResolveChoice `json:"resolve"`
 	// Next is the advice the text ends with.
 	Next string `json:"next"`
 }
@@ -503,21 +346,16 @@ type kindJSON struct {
 
 // json is the explanation as data: what print shows, field by field.
 func (ex *explanation) json() explainSetJSON {
-	verdict, path := ex.decide()
-	gfids := ex.gfids()
-	status, listed := ex.healInfo(gfids)
-	out := explainSetJSON{ReplicaSet: ex.rs.Index, Path: path, GFIDs: []string{}, Type: verdict.Type.String(),
-		HealInfo: status.String(), IndexedIn: listed, Resolve: ex.choices(verdict, path), Next: ex.next(verdict, path)}
-	if out.Resolve == nil {
-		out.Resolve = []resolveChoice{}
-	}
-	for _, g := range gfids {
+	verdict, path := ex.Verdict, ex.Path
+	out := explainSetJSON{ReplicaSet: ex.Set, Path: path, GFIDs: []string{}, Type: verdict.Type.String(),
+		HealInfo: ex.Status.String(), IndexedIn: ex.IndexedIn, Resolve: ex.Choices, Next: ex.next()}
+	for _, g := range ex.GFIDs {
 		out.GFIDs = append(out.GFIDs, g.String())
 	}
-	for i, r := range ex.replies {
-		c := copyJSON{Brick: ex.rs.Bricks[i].String(), Label: ex.rs.Labels[i], Answered: r.Answered, Present: r.Answered && r.Exists, Blames: map[string][3]int32{}}
-		if i < len(ex.errs) && ex.errs[i] != nil {
-			c.Error = ex.errs[i].Error()
+	for i, r := range ex.Replies {
+		c := copyJSON{Brick: ex.Bricks[i].String(), Label: ex.Labels[i], Answered: r.Answered, Present: r.Answered && r.Exists, Blames: map[string][3]int32{}}
+		if i < len(ex.Errs) && ex.Errs[i] != nil {
+			c.Error = ex.Errs[i].Error()
 		}
 		if c.Present {
 			if !r.GFID.IsZero() {
@@ -529,26 +367,26 @@ func (ex *explanation) json() explainSetJSON {
 			c.Xattrs, c.XattrsUnlisted = len(r.Xattrs), r.XattrsUnlisted
 			c.Dirty = r.Dirty
 			for j, p := range r.Pending {
-				if j < len(ex.rs.Labels) && !p.IsZero() {
-					c.Blames[ex.rs.Labels[j]] = p
+				if j < len(ex.Labels) && !p.IsZero() {
+					c.Blames[ex.Labels[j]] = p
 				}
 			}
 		}
 		out.Copies = append(out.Copies, c)
 	}
 	v := verdictJSON{GFIDMismatch: verdict.GFIDMismatch, TypeMismatch: verdict.TypeMismatch, GFIDReason: verdict.GFIDReason}
-	if verdict.GFIDSource >= 0 && verdict.GFIDSource < len(ex.rs.Labels) {
-		v.GFIDSource = ex.rs.Labels[verdict.GFIDSource]
+	if verdict.GFIDSource >= 0 && verdict.GFIDSource < len(ex.Labels) {
+		v.GFIDSource = ex.Labels[verdict.GFIDSource]
 	}
 	kind := func(kv afr.KindVerdict) kindJSON {
 		k := kindJSON{Outcome: kv.Summary(verdict.Names), Reason: kv.Reason, Sinks: []string{}, NeedsHeal: kv.NeedsHeal,
 			SplitBrain: kv.SplitBrain, Unresolved: kv.Unresolved, Merge: kv.Merge, BlockedBy: kv.BlockedBy}
-		if kv.Source >= 0 && kv.Source < len(ex.rs.Labels) {
-			k.Source = ex.rs.Labels[kv.Source]
+		if kv.Source >= 0 && kv.Source < len(ex.Labels) {
+			k.Source = ex.Labels[kv.Source]
 		}
 		for j, sink := range kv.Sinks {
-			if sink && j < len(ex.rs.Labels) {
-				k.Sinks = append(k.Sinks, ex.rs.Labels[j])
+			if sink && j < len(ex.Labels) {
+				k.Sinks = append(k.Sinks, ex.Labels[j])
 			}
 		}
 		return k
