@@ -18,19 +18,15 @@ import (
 type ExitCode int
 
 const (
-	ExitOK             ExitCode = 0
-	ExitError          ExitCode = 1
-	ExitUsage          ExitCode = 2
-	ExitNotImplemented ExitCode = 3
+	ExitOK    ExitCode = 0
+	ExitError ExitCode = 1
+	ExitUsage ExitCode = 2
 	// ExitInterrupted is a heal stopped by SIGINT or SIGTERM at a safe
 	// point (128 + SIGINT, as shells report it).
 	ExitInterrupted ExitCode = 130
 	// ExitTimedOut is a wait whose --timeout passed, as timeout(1) exits.
 	ExitTimedOut ExitCode = 124
 )
-
-// errNotImplemented marks commands that a later release fills.
-var errNotImplemented = errors.New("not yet implemented")
 
 // usageError is a mistake in the command line.
 type usageError struct{ err error }
@@ -97,7 +93,6 @@ EXIT STATUS
   0  success
   1  an error (the message says which brick, path and operation)
   2  a mistake in the command line
-  3  the command is not implemented yet
   124  heal VOL wait: the --timeout passed with entries left
   130  a heal stopped by SIGINT or SIGTERM (what it healed is kept; run it again)
   fsck has its own codes, as e2fsck: see 'afrkit fsck --help'.`
@@ -143,7 +138,7 @@ func NewCmdRoot(io *IOStreams) *cobra.Command {
 		NewCmdHeal(f, nil),
 		NewCmdFsck(f, nil),
 		NewCmdHeald(f),
-		newCmdNotImplemented("tui VOL", "Browse and heal a volume interactively"),
+		NewCmdTui(f),
 	)
 	add("other",
 		NewCmdMount(f, nil),
@@ -156,19 +151,6 @@ func NewCmdRoot(io *IOStreams) *cobra.Command {
 	root.SetCompletionCommandGroupID("other")
 	addCompletions(root, f)
 	return root
-}
-
-// newCmdNotImplemented is a placeholder for a command a later release
-// fills: it exits with ExitNotImplemented and prints no fake output.
-func newCmdNotImplemented(use, short string) *cobra.Command {
-	return &cobra.Command{
-		Use:                use,
-		Short:              short + " (not yet implemented)",
-		DisableFlagParsing: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return fmt.Errorf("afrkit %s: %w", cmd.Name(), errNotImplemented)
-		},
-	}
 }
 
 // Main runs afrkit with args and maps the outcome to an exit code.
@@ -192,8 +174,6 @@ func Main(args []string, io *IOStreams) ExitCode {
 	fmt.Fprintf(io.ErrOut, "afrkit: %v\n", err)
 	var ue usageError
 	switch {
-	case errors.Is(err, errNotImplemented):
-		return ExitNotImplemented
 	case errors.As(err, &ue), isCobraUsageError(err):
 		return ExitUsage
 	}

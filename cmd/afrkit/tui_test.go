@@ -1,0 +1,118 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/afrkit/afrkit/fixtures"
+)
+
+// tmux drives afrkit in a detached tmux session: a real terminal.
+type tmux struct {
+	t    *testing.T
+	bin  string
+	name string
+}
+
+// startTmux runs afrkit args (this test binary as afrkit) in a tmux
+// session of width x height, killed when the test ends.
+func startTmux(t *testing.T, env testEnv, width, height int, args ...string) *tmux {
+	t.Helper()
+	bin, err := exec.LookPath("tmux")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("tmux is not installed (.ci/run installs it)")
+		}
+		t.Skip("needs tmux")
+	}
+	tm := &tmux{t: t, bin: bin, name: "afrkit-tui-" + filepath.Base(env.dir)}
+	argv := append([]string{"new-session", "-d", "-s", tm.name, "-x", strconv.Itoa(width), "-y", strconv.Itoa(height),
+		"env", envRunMain + "=1", "AFRKIT_STATE_DIR=" + env.state, "TERM=xterm-256color", "NO_COLOR=1",
+		os.Args[0], "--glusterd-dir", env.glusterd}, args...)
+	if out, err := exec.Command(bin, argv...).CombinedOutput(); err != nil {
+		t.Fatalf("tmux new-session: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command(bin, "kill-session", "-t", tm.name).Run() })
+	return tm
+}
+
+// screen is what the terminal shows now.
+func (tm *tmux) screen() string {
+	out, err := exec.Command(tm.bin, "capture-pane", "-p", "-t", tm.name).CombinedOutput()
+	if err != nil {
+		return ""
+	}
+	return string(out)
+}
+
+// await waits until the screen shows want.
+func (tm *tmux) await(want string) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s := tm.screen()
+		if strings.Contains(s, want) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("the screen never showed %q; it shows:\n%s", want, s)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (tm *tmux) keys(keys ...string) {
+	tm.t.Helper()
+	if out, err := exec.Command(tm.bin, append([]string{"send-keys", "-t", tm.name}, keys...)...).CombinedOutput(); err != nil {
+		tm.t.Fatalf("tmux send-keys %v: %v\n%s", keys, err, out)
+	}
+}
+
+// TestTuiInATerminal: afrkit tui in a real terminal (tmux) opens a
+// volume with a data split-brain, lists it, shows its copies side by
+// side with AFR's verdict and the commands that would resolve it (a page
+// down), goes back, and quits with q. It changes nothing on the bricks.
+func TestTuiInATerminal(t *testing.T) {
+	dir := t.TempDir()
+	v, err := fixtures.Build(dir, "data-split-brain", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := fixtures.Snapshot(t, filepath.Dir(v.V.Bricks[0].Path))
+	env := volEnv(dir)
+	tm := startTmux(t, env, 100, 30, "tui")
+	tm.await("> fx")
+	tm.keys("Enter")
+	tm.await("1 entry: 1 split-brain")
+	tm.keys("Enter")
+	s := tm.await("What AFR decides")
+	for _, want := range []string{"fx: /hello.txt", "Copies", "b0", "b1", "data: split-brain, no source"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the entry view lacks %q:\n%s", want, s)
+		}
+	}
+	// The commands are below the first page.
+	tm.keys("PageDown")
+	s = tm.await("Commands that would resolve it")
+	if !strings.Contains(s, "afrkit heal fx split-brain bigger-file /hello.txt") {
+		t.Errorf("the entry view offers no command:\n%s", s)
+	}
+	tm.keys("Escape")
+	tm.await("STATUS")
+	tm.keys("q")
+	deadline := time.Now().Add(10 * time.Second)
+	for exec.Command(tm.bin, "has-session", "-t", tm.name).Run() == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("q did not end afrkit tui:\n%s", tm.screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if after := fixtures.Snapshot(t, filepath.Dir(v.V.Bricks[0].Path)); after != before {
+		t.Error("the bricks changed under afrkit tui")
+	}
+}

@@ -1,0 +1,516 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/textinput"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/heal"
+)
+
+// screen is what the TUI shows.
+type screen int
+
+const (
+	screenPicker screen = iota
+	screenList
+	screenEntry
+)
+
+// Model is the TUI's root model: the volume picker, a volume's entry list
+// and an entry's explanation, one screen at a time, with the header and
+// the help bar around them. It reads and changes nothing on a brick.
+type Model struct {
+	src    Source
+	styles styles
+	width  int
+	height int
+	screen screen
+	err    error
+
+	// The picker.
+	vols       []VolumeRow
+	volsLoaded bool
+	volCursor  int
+
+	// The entry list of the volume open.
+	vol        VolumeRow
+	entries    []Entry
+	counts     [groups]int
+	loading    bool
+	stream     *entryStream // the walk whose entries the list shows
+	cancel     context.CancelFunc
+	filter     Group // groups: all
+	search     textinput.Model
+	searching  bool
+	shown      []int // indexes into entries, as filtered
+	listCursor int
+	listTop    int
+
+	// The entry view.
+	entry     Entry
+	exs       []heal.Explanation
+	entryErr  error
+	entryView viewport.Model
+}
+
+// New is the TUI over src, opening the volume named start when it is not
+// "". r renders its styles: a renderer of the terminal, whose color
+// profile says whether to color (NO_COLOR, a pipe).
+func New(src Source, start string, r *lipgloss.Renderer) Model {
+	ti := textinput.New()
+	ti.Prompt = "/"
+	ti.Placeholder = "path"
+	// A cursor that does not blink: no timer redraws the screen.
+	ti.Cursor.SetMode(cursor.CursorStatic)
+	m := Model{src: src, styles: newStyles(r), search: ti, filter: groups, width: 80, height: 24}
+	if start != "" {
+		m.screen = screenList
+		m.vol = VolumeRow{Name: start}
+	}
+	return m
+}
+
+// Init loads the picker's volumes, or the entries of the volume asked for.
+func (m Model) Init() tea.Cmd {
+	if m.screen == screenList {
+		return m.openVolume(m.vol.Name)
+	}
+	return m.loadVolumes()
+}
+
+// Messages of the loads the model starts.
+type (
+	volumesMsg struct {
+		rows []VolumeRow
+		err  error
+	}
+	openedMsg struct {
+		row    VolumeRow
+		stream *entryStream
+		err    error
+	}
+	entriesMsg struct {
+		stream *entryStream
+		batch  []Entry
+		done   bool
+		err    error
+	}
+	explainedMsg struct {
+		entry Entry
+		exs   []heal.Explanation
+		err   error
+	}
+)
+
+// entryStream carries a volume's entries from the walk to the screen.
+type entryStream struct {
+	batches chan []Entry
+	errc    chan error
+}
+
+func (m Model) loadVolumes() tea.Cmd {
+	return func() tea.Msg {
+		rows, err := m.src.volumes(context.Background())
+		return volumesMsg{rows, err}
+	}
+}
+
+// openVolume finds the volume's row and starts the walk of its entries.
+func (m *Model) openVolume(name string) tea.Cmd {
+	if m.cancel != nil {
+		m.cancel()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	src := m.src
+	return func() tea.Msg {
+		v, err := src.Open(name)
+		if err != nil {
+			return openedMsg{row: VolumeRow{Name: name}, err: err}
+		}
+		row := VolumeRow{Name: v.Name, Source: v.Source, Bricks: len(v.Bricks), Started: src.started(v)}
+		st := &entryStream{batches: make(chan []Entry, 4), errc: make(chan error, 1)}
+		go func() {
+			defer close(st.batches)
+			st.errc <- src.entries(ctx, v, func(b []Entry) error {
+				select {
+				case st.batches <- b:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			})
+		}()
+		return openedMsg{row: row, stream: st}
+	}
+}
+
+// next waits for the stream's next batch.
+func (st *entryStream) next() tea.Cmd {
+	return func() tea.Msg {
+		b, ok := <-st.batches
+		if !ok {
+			return entriesMsg{stream: st, done: true, err: <-st.errc}
+		}
+		return entriesMsg{stream: st, batch: b}
+	}
+}
+
+func (m Model) explain(e Entry) tea.Cmd {
+	src, name := m.src, m.vol.Name
+	return func() tea.Msg {
+		exs, err := src.explain(name, e)
+		return explainedMsg{e, exs, err}
+	}
+}
+
+// Update handles keys, the window's size and the loads' results.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.entryView.Width, m.entryView.Height = m.width, m.bodyHeight()
+		m.keepCursorShown()
+		return m, nil
+	case volumesMsg:
+		m.vols, m.volsLoaded, m.err = msg.rows, true, msg.err
+		m.volCursor = min(m.volCursor, max(len(m.vols)-1, 0))
+		return m, nil
+	case openedMsg:
+		m.vol, m.err = msg.row, msg.err
+		m.entries, m.counts, m.shown, m.listCursor, m.listTop = nil, [groups]int{}, nil, 0, 0
+		if msg.err != nil {
+			return m, nil
+		}
+		m.loading, m.stream = true, msg.stream
+		return m, msg.stream.next()
+	case entriesMsg:
+		if m.screen == screenPicker || msg.stream != m.stream {
+			return m, nil // the list was left, or listed again since
+		}
+		if msg.done {
+			m.loading = false
+			if msg.err != nil && msg.err != context.Canceled {
+				m.err = msg.err
+			}
+			return m, nil
+		}
+		for _, e := range msg.batch {
+			m.entries = append(m.entries, e)
+			m.counts[group(e.Status)]++
+		}
+		m.refilter()
+		return m, msg.stream.next()
+	case explainedMsg:
+		m.entry, m.exs, m.entryErr = msg.entry, msg.exs, msg.err
+		m.entryView = viewport.New(m.width, m.bodyHeight())
+		// Three bricks' copies side by side are wider than 80 columns:
+		// ←/→ scroll them.
+		m.entryView.SetHorizontalStep(8)
+		m.entryView.SetContent(m.renderExplanations())
+		return m, nil
+	case tea.KeyMsg:
+		return m.key(msg)
+	}
+	return m, nil
+}
+
+func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if k.String() == "ctrl+c" {
+		return m, tea.Quit
+	}
+	if m.searching {
+		switch k.String() {
+		case "enter", "esc":
+			m.searching = false
+			m.search.Blur()
+			if k.String() == "esc" {
+				m.search.SetValue("")
+				m.refilter()
+			}
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.search, cmd = m.search.Update(k)
+		m.refilter()
+		return m, cmd
+	}
+	if k.String() == "q" {
+		return m, tea.Quit
+	}
+	switch m.screen {
+	case screenPicker:
+		switch k.String() {
+		case "up", "k":
+			m.volCursor = max(m.volCursor-1, 0)
+		case "down", "j":
+			m.volCursor = min(m.volCursor+1, max(len(m.vols)-1, 0))
+		case "r":
+			return m, m.loadVolumes()
+		case "enter":
+			if m.volCursor < len(m.vols) {
+				m.screen = screenList
+				return m, m.openVolume(m.vols[m.volCursor].Name)
+			}
+		}
+	case screenList:
+		page := max(m.bodyHeight()-1, 1)
+		switch k.String() {
+		case "up", "k":
+			m.moveList(-1)
+		case "down", "j":
+			m.moveList(1)
+		case "pgup":
+			m.moveList(-page)
+		case "pgdown", " ":
+			m.moveList(page)
+		case "home", "g":
+			m.moveList(-len(m.shown))
+		case "end", "G":
+			m.moveList(len(m.shown))
+		case "tab":
+			m.filter = (m.filter + 1) % (groups + 1)
+			m.refilter()
+		case "/":
+			m.searching = true
+			return m, m.search.Focus()
+		case "r":
+			return m, m.openVolume(m.vol.Name)
+		case "esc":
+			if m.search.Value() != "" {
+				m.search.SetValue("")
+				m.refilter()
+				break
+			}
+			if m.cancel != nil {
+				m.cancel()
+			}
+			m.screen, m.err = screenPicker, nil
+			return m, m.loadVolumes()
+		case "enter":
+			if m.listCursor < len(m.shown) {
+				m.screen = screenEntry
+				return m, m.explain(m.entries[m.shown[m.listCursor]])
+			}
+		}
+	case screenEntry:
+		if k.String() == "esc" {
+			m.screen, m.exs, m.entryErr = screenList, nil, nil
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.entryView, cmd = m.entryView.Update(k)
+		return m, cmd
+	}
+	return m, nil
+}
+
+// refilter lists the entries of the group chosen whose path holds the
+// search, split-brains first: the order heal info's groups are read in.
+func (m *Model) refilter() {
+	q := m.search.Value()
+	m.shown = m.shown[:0]
+	for g := Group(0); g < groups; g++ {
+		if m.filter != groups && m.filter != g {
+			continue
+		}
+		for i, e := range m.entries {
+			if group(e.Status) == g && (q == "" || strings.Contains(e.Path, q)) {
+				m.shown = append(m.shown, i)
+			}
+		}
+	}
+	m.listCursor = min(m.listCursor, max(len(m.shown)-1, 0))
+	m.keepCursorShown()
+}
+
+func (m *Model) moveList(d int) {
+	m.listCursor = min(max(m.listCursor+d, 0), max(len(m.shown)-1, 0))
+	m.keepCursorShown()
+}
+
+// keepCursorShown scrolls the list so that the cursor's row is on screen.
+func (m *Model) keepCursorShown() {
+	rows := max(m.bodyHeight()-1, 1) // less the column heading
+	if m.listCursor < m.listTop {
+		m.listTop = m.listCursor
+	}
+	if m.listCursor >= m.listTop+rows {
+		m.listTop = m.listCursor - rows + 1
+	}
+}
+
+// bodyHeight is what the header (two lines) and the help bar (two) leave.
+func (m Model) bodyHeight() int { return max(m.height-4, 1) }
+
+// View draws the screen: header, body, help bar, exactly the window's
+// height so that nothing scrolls or flickers.
+func (m Model) View() string {
+	var header, body, help string
+	switch m.screen {
+	case screenPicker:
+		header = "afrkit tui: volumes of this host"
+		body = m.pickerBody()
+		help = "↑/↓ move · enter open · r refresh · q quit"
+	case screenList:
+		header = m.listHeader()
+		body = m.listBody()
+		help = "↑/↓ move · enter explain · tab kind · / search · r refresh · esc volumes · q quit"
+		if m.searching {
+			help = "type a part of the path · enter keep · esc clear"
+		}
+	case screenEntry:
+		header = fmt.Sprintf("%s: %s", m.vol.Name, brick.EscapeName(m.entry.Path))
+		if m.entry.Path == "" {
+			header = fmt.Sprintf("%s: gfid:%s", m.vol.Name, m.entry.GFID)
+		}
+		body = m.entryView.View()
+		help = "↑/↓ ←/→ scroll · esc back · q quit"
+	}
+	if m.err != nil {
+		body = m.styles.err.Render("error: "+m.err.Error()) + "\n" + body
+	}
+	lines := []string{m.styles.header.Render(fit(header, m.width)), m.subheader()}
+	lines = append(lines, fitLines(body, m.width, m.bodyHeight())...)
+	lines = append(lines, "", m.styles.help.Render(fit(help, m.width)))
+	return strings.Join(lines, "\n")
+}
+
+// subheader is the line under the header: where the volume stands.
+func (m Model) subheader() string {
+	switch m.screen {
+	case screenList, screenEntry:
+		noun := "entries"
+		if len(m.entries) == 1 {
+			noun = "entry"
+		}
+		s := fmt.Sprintf("%d %s: %d split-brain, %d pending, %d possibly healing", len(m.entries), noun,
+			m.counts[GroupSplitBrain], m.counts[GroupPending], m.counts[GroupHealing])
+		if m.loading {
+			s += " (listing…)"
+		}
+		if m.vol.Started {
+			s += " · read-only: GlusterFS serves it"
+		}
+		return fit(s, m.width)
+	}
+	return ""
+}
+
+func (m Model) pickerBody() string {
+	if !m.volsLoaded {
+		return "looking at the volumes…"
+	}
+	if len(m.vols) == 0 {
+		return "No volume here: afrkit volume create makes one, afrkit demo shows one."
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "  %-16s %-9s %6s %8s %12s  %s\n", "VOLUME", "SOURCE", "BRICKS", "ENTRIES*", "SPLIT-BRAIN", "STATE")
+	for i, v := range m.vols {
+		cursor := "  "
+		if i == m.volCursor {
+			cursor = "> "
+		}
+		state := "stopped"
+		switch {
+		case v.Err != nil:
+			state = v.Err.Error()
+		case v.Source == volume.SourceAfrkit:
+			state = "afrkit's"
+		case v.Started:
+			state = "started (read-only)"
+		}
+		if v.Down > 0 {
+			state += fmt.Sprintf(", %d bricks down", v.Down)
+		}
+		entries := fmt.Sprint(v.Entries)
+		if v.Unclassified > 0 {
+			entries += "+"
+		}
+		line := fmt.Sprintf("%s%-16s %-9s %6d %8s %12d  %s", cursor, v.Name, v.Source, v.Bricks, entries, v.SplitBrain, state)
+		if i == m.volCursor {
+			line = m.styles.cursor.Render(line)
+		}
+		b.WriteString(line + "\n")
+	}
+	b.WriteString("\n* summed over bricks as heal info summary counts them (+: not all classified yet)\n")
+	return b.String()
+}
+
+func (m Model) listHeader() string {
+	h := fmt.Sprintf("%s (%s, %d bricks)", m.vol.Name, m.vol.Source, m.vol.Bricks)
+	if m.filter != groups {
+		h += " · showing " + m.filter.String()
+	}
+	if q := m.search.Value(); q != "" || m.searching {
+		h += " · " + m.search.View()
+	}
+	return h
+}
+
+func (m Model) listBody() string {
+	if len(m.entries) == 0 {
+		if m.loading {
+			return "listing the bricks' indexes…"
+		}
+		return "Nothing to heal: no brick's index lists an entry."
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "  %-24s %s\n", "STATUS", "PATH")
+	rows := max(m.bodyHeight()-1, 1)
+	for k := m.listTop; k < len(m.shown) && k < m.listTop+rows; k++ {
+		e := m.entries[m.shown[k]]
+		path := brick.EscapeName(e.Path)
+		if path == "" {
+			path = "<gfid:" + e.GFID.String() + ">"
+		}
+		cursor := "  "
+		if k == m.listCursor {
+			cursor = "> "
+		}
+		line := fmt.Sprintf("%s%-24s %s", cursor, e.Status, path)
+		switch {
+		case k == m.listCursor:
+			line = m.styles.cursor.Render(fit(line, m.width))
+		case group(e.Status) == GroupSplitBrain:
+			line = m.styles.splitBrain.Render(line)
+		}
+		b.WriteString(line + "\n")
+	}
+	if len(m.shown) == 0 {
+		b.WriteString("  (none of this kind matches)\n")
+	}
+	return b.String()
+}
+
+// fit cuts s, styled or not, to width cells.
+func fit(s string, width int) string {
+	return ansi.Truncate(s, width, "…")
+}
+
+// fitLines is text as exactly height lines of at most width cells.
+func fitLines(text string, width, height int) []string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	if len(lines) > height {
+		lines = lines[:height]
+	}
+	for len(lines) < height {
+		lines = append(lines, "")
+	}
+	for i, l := range lines {
+		if lipgloss.Width(l) > width {
+			lines[i] = fit(l, width)
+		}
+	}
+	return lines
+}

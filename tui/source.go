@@ -1,0 +1,195 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/heal"
+)
+
+// Source is where the TUI finds volumes and reads them. It reads the
+// bricks as heal info does, without locks, and writes nothing.
+type Source struct {
+	Catalog *volume.Catalog
+	// Open loads a volume whose bricks this process can read (the CLI
+	// checks its privileges there).
+	Open func(name string) (*volume.Volume, error)
+	// ProcDir is where brick processes are looked for (/proc): a started
+	// GlusterFS volume is shown read-only.
+	ProcDir string
+	// LookBudget bounds the time a volume's counts may take in the picker;
+	// what it leaves is counted as unclassified.
+	LookBudget time.Duration
+}
+
+// VolumeRow is one volume of the picker.
+type VolumeRow struct {
+	Name   string
+	Source volume.Source
+	Bricks int
+	// Started: a GlusterFS brick process serves its bricks.
+	Started bool
+	// Entries, SplitBrain and Unclassified are heal status's counts,
+	// summed over bricks; Down the bricks that could not be read.
+	Entries, SplitBrain, Unclassified, Down int
+	// Err says why the volume could not be looked at.
+	Err error
+}
+
+// volumes lists every volume with its counts.
+func (s Source) volumes(ctx context.Context) ([]VolumeRow, error) {
+	list, err := s.Catalog.List()
+	if err != nil && len(list) == 0 {
+		return nil, err
+	}
+	rows := make([]VolumeRow, 0, len(list))
+	for _, e := range list {
+		if err := ctx.Err(); err != nil {
+			return rows, err
+		}
+		row := VolumeRow{Name: e.Name, Source: e.Source}
+		v, err := s.Open(e.Name)
+		if err != nil {
+			row.Err = err
+			rows = append(rows, row)
+			continue
+		}
+		row.Bricks = len(v.Bricks)
+		row.Started = s.started(v)
+		b, err := heal.ScanVolume(ctx, v, heal.NewStatusCache(), heal.BacklogOptions{QuorumCount: v.QuorumCount(), Budget: s.LookBudget})
+		if err != nil {
+			row.Err = err
+		} else {
+			pending, sb, unclassified := b.Sum()
+			row.Entries, row.SplitBrain, row.Unclassified, row.Down = pending+sb+unclassified, sb, unclassified, b.Down()
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// started reports whether a GlusterFS brick process serves v's bricks.
+func (s Source) started(v *volume.Volume) bool {
+	if v.Source != volume.SourceGlusterd {
+		return false
+	}
+	procs, err := v.BrickProcesses(s.ProcDir)
+	return err == nil && len(procs) > 0
+}
+
+// Entry is one entry of a volume's list: what heal info lists, once per
+// replica set however many bricks' indexes list it.
+type Entry struct {
+	Set    int
+	GFID   afr.GFID
+	Path   string
+	Status afr.HealStatus
+}
+
+// Group is the heading an entry is listed under.
+type Group int
+
+const (
+	GroupSplitBrain Group = iota
+	GroupPending
+	GroupHealing
+	groups
+)
+
+func (g Group) String() string {
+	switch g {
+	case GroupSplitBrain:
+		return "split-brain"
+	case GroupPending:
+		return "pending"
+	case GroupHealing:
+		return "possibly healing"
+	}
+	return "all"
+}
+
+// group is the heading of an entry with status st.
+func group(st afr.HealStatus) Group {
+	switch {
+	case st.IsSplitBrain():
+		return GroupSplitBrain
+	case st == afr.PossiblyHealing || st == afr.PossiblyHealingPending:
+		return GroupHealing
+	}
+	return GroupPending
+}
+
+// entryBatch is how many entries travel to the screen at once.
+const entryBatch = 512
+
+// entries lists v's entries as heal info does, brick after brick, and
+// hands them to emit a batch at a time, each gfid once per replica set.
+// emit runs in the caller's goroutine; an error from it stops the walk.
+func (s Source) entries(ctx context.Context, v *volume.Volume, emit func([]Entry) error) error {
+	opts := heal.InfoOptions{QuorumCount: v.QuorumCount(), Paths: true}
+	sets := heal.ReplicaSets(v)
+	defer func() {
+		for _, rs := range sets {
+			rs.Close()
+		}
+	}()
+	var batch []Entry
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := emit(batch)
+		batch = nil
+		return err
+	}
+	for _, rs := range sets {
+		seen := map[afr.GFID]bool{}
+		for i := range rs.Bricks {
+			if rs.Open[i] == nil {
+				continue
+			}
+			err := rs.Info(i, opts, func(e heal.InfoEntry) error {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if seen[e.GFID] {
+					return nil
+				}
+				seen[e.GFID] = true
+				batch = append(batch, Entry{Set: rs.Index, GFID: e.GFID, Path: e.Path, Status: e.Status})
+				if len(batch) == entryBatch {
+					return flush()
+				}
+				return nil
+			}, nil)
+			if err != nil && ctx.Err() == nil {
+				return fmt.Errorf("%s: %w", rs.Bricks[i], err)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// explain is heal.Explain of one entry.
+func (s Source) explain(name string, e Entry) ([]heal.Explanation, error) {
+	v, err := s.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	target := heal.Target{Path: e.Path}
+	if target.Path == "" {
+		target = heal.Target{GFID: e.GFID}
+	}
+	exs, err := heal.Explain(v, target)
+	if errors.Is(err, heal.ErrNowhere) {
+		return nil, fmt.Errorf("%s is gone from every brick (healed, or removed)", target)
+	}
+	return exs, err
+}

@@ -1,0 +1,196 @@
+package tui_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/fixtures"
+	"github.com/afrkit/afrkit/tui"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current screens")
+
+// source is the TUI's source over the volumes fixtures registered in dir.
+func source(dir string) tui.Source {
+	c := &volume.Catalog{Registry: &volume.Registry{Dir: filepath.Join(dir, "state")}, Glusterd: &volume.Glusterd{Dir: filepath.Join(dir, "no-glusterd")}}
+	return tui.Source{Catalog: c, Open: c.Lookup, ProcDir: "/proc", LookBudget: time.Second}
+}
+
+// screen drives a TUI like a terminal of width x height would: the size,
+// then each key, running every load the model starts to its end (as the
+// program would, one at a time). It returns the screen after each step
+// named in shots.
+type screen struct {
+	t *testing.T
+	m tea.Model
+}
+
+func start(t *testing.T, src tui.Source, vol string, width, height int) *screen {
+	t.Helper()
+	r := lipgloss.NewRenderer(os.Stdout)
+	r.SetColorProfile(termenv.Ascii) // the screens as NO_COLOR draws them
+	s := &screen{t: t, m: tui.New(src, vol, r)}
+	s.send(tea.WindowSizeMsg{Width: width, Height: height})
+	s.run(s.m.Init())
+	return s
+}
+
+// send hands msg to the model and runs what it starts.
+func (s *screen) send(msg tea.Msg) {
+	var cmd tea.Cmd
+	s.m, cmd = s.m.Update(msg)
+	s.run(cmd)
+}
+
+func (s *screen) run(cmd tea.Cmd) {
+	for cmd != nil {
+		msg := cmd()
+		if batch, ok := msg.(tea.BatchMsg); ok {
+			for _, c := range batch {
+				s.run(c)
+			}
+			return
+		}
+		if msg == nil {
+			return
+		}
+		if _, quit := msg.(tea.QuitMsg); quit {
+			return
+		}
+		s.m, cmd = s.m.Update(msg)
+	}
+}
+
+// keys types each key in turn.
+func (s *screen) keys(keys ...string) {
+	for _, k := range keys {
+		var msg tea.KeyMsg
+		switch k {
+		case "enter":
+			msg = tea.KeyMsg{Type: tea.KeyEnter}
+		case "esc":
+			msg = tea.KeyMsg{Type: tea.KeyEsc}
+		case "tab":
+			msg = tea.KeyMsg{Type: tea.KeyTab}
+		case "down":
+			msg = tea.KeyMsg{Type: tea.KeyDown}
+		case "up":
+			msg = tea.KeyMsg{Type: tea.KeyUp}
+		default:
+			msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+		}
+		s.send(msg)
+	}
+}
+
+var (
+	// A gfid or a time the screen's edge cuts is replaced too.
+	uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{1,4}(-[0-9a-f]{0,12})*`)
+	timeRE = regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:[\d:.]*`)
+)
+
+// view is the screen with what changes from run to run replaced: the
+// test's directory, gfids and times. Each line is padded to the width, so
+// the golden shows the screen's edges.
+func (s *screen) view(dir string) string {
+	v := s.m.View()
+	v = strings.ReplaceAll(v, dir, "$DIR")
+	v = uuidRE.ReplaceAllString(v, "$$GFID")
+	v = timeRE.ReplaceAllString(v, "$$TIME")
+	return v
+}
+
+// golden compares the screens with testdata/NAME.golden.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update writes it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("screens differ from %s (go test -update rewrites it)\ngot:\n%s", path, got)
+	}
+}
+
+// shots is the screens of one session, each under its title.
+type shots struct {
+	b             strings.Builder
+	s             *screen
+	d             string
+	width, height int
+}
+
+func (sh *shots) take(title string) {
+	v := sh.s.view(sh.d)
+	lines := strings.Split(v, "\n")
+	sh.b.WriteString("=== " + title + "\n")
+	if len(lines) != sh.height {
+		sh.s.t.Errorf("%s: %d lines on a screen of %d", title, len(lines), sh.height)
+	}
+	for _, l := range lines {
+		if lipgloss.Width(l) > sh.width {
+			sh.s.t.Errorf("%s: a line wider than the screen's %d columns: %q", title, sh.width, l)
+		}
+		sh.b.WriteString("|" + l + strings.Repeat(" ", max(sh.width-lipgloss.Width(l), 0)) + "|\n")
+	}
+}
+
+// TestScreens: the picker, a volume's list (all, one kind, a search) and
+// an entry's copies side by side, for a data split-brain and a gfid
+// split-brain, at 80x24 and 120x40.
+func TestScreens(t *testing.T) {
+	for _, state := range []string{"data-split-brain", "gfid-mismatch"} {
+		for _, size := range [][2]int{{80, 24}, {120, 40}} {
+			geometry := fmt.Sprintf("%dx%d", size[0], size[1])
+			t.Run(state+"/"+geometry, func(t *testing.T) {
+				dir := t.TempDir()
+				if _, err := fixtures.Build(dir, state, 2); err != nil {
+					t.Fatal(err)
+				}
+				s := start(t, source(dir), "", size[0], size[1])
+				sh := &shots{s: s, d: dir, width: size[0], height: size[1]}
+				sh.take("the picker")
+				s.keys("enter")
+				sh.take("enter: the volume's entries")
+				s.keys("tab")
+				sh.take("tab: split-brains only")
+				s.keys("tab", "tab", "tab", "/", "h", "e", "enter")
+				sh.take("tab back to all, then / he: paths holding he")
+				s.keys("esc")
+				// The first split-brain entry.
+				for i := 0; i < 10; i++ {
+					if strings.Contains(s.view(dir), "> split-brain") {
+						break
+					}
+					s.keys("down")
+				}
+				s.keys("enter")
+				sh.take("enter on the split-brain: its copies")
+				s.keys("esc", "esc")
+				sh.take("esc, esc: the picker again")
+				golden(t, "screens-"+state+"-"+geometry, sh.b.String())
+			})
+		}
+	}
+}
