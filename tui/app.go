@@ -24,6 +24,8 @@ const (
 	screenPicker screen = iota
 	screenList
 	screenEntry
+	screenChoose // how to resolve the entry's split-brain
+	screenPlan   // the choice's plan, then what its run did
 )
 
 // Model is the TUI's root model: the volume picker, a volume's entry list
@@ -61,6 +63,16 @@ type Model struct {
 	exs       []heal.Explanation
 	entryErr  error
 	entryView viewport.Model
+
+	// Resolving the entry: the ways offered, the one chosen, its plan (a
+	// dry run) or, once ran, what the run did.
+	choices      []choice
+	choiceCursor int
+	choice       choice
+	plan         Plan
+	planErr      error
+	ran, working bool
+	notice       string
 }
 
 // New is the TUI over src, opening the volume named start when it is not
@@ -211,6 +223,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.refilter()
 		return m, msg.stream.next()
+	case planMsg:
+		m.choice, m.plan, m.planErr, m.ran, m.working = msg.choice, msg.plan, msg.err, msg.ran && msg.err == nil, false
+		return m, nil
 	case explainedMsg:
 		m.entry, m.exs, m.entryErr = msg.entry, msg.exs, msg.err
 		m.entryView = viewport.New(m.width, m.bodyHeight())
@@ -304,13 +319,55 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			}
 		}
 	case screenEntry:
-		if k.String() == "esc" {
+		m.notice = ""
+		switch k.String() {
+		case "esc":
 			m.screen, m.exs, m.entryErr = screenList, nil, nil
+			return m, nil
+		case "s":
+			for _, ex := range m.exs {
+				if m.choices = choicesFor(ex); len(m.choices) > 0 {
+					m.screen, m.choiceCursor = screenChoose, 0
+					return m, nil
+				}
+			}
+			m.notice = "Nothing here is in split-brain: a heal heals it as AFR decides."
 			return m, nil
 		}
 		var cmd tea.Cmd
 		m.entryView, cmd = m.entryView.Update(k)
 		return m, cmd
+	case screenChoose:
+		switch k.String() {
+		case "up", "k":
+			m.choiceCursor = max(m.choiceCursor-1, 0)
+		case "down", "j":
+			m.choiceCursor = min(m.choiceCursor+1, len(m.choices)-1)
+		case "esc":
+			m.screen = screenEntry
+		case "enter":
+			m.screen, m.working, m.ran, m.planErr = screenPlan, true, false, nil
+			m.choice = m.choices[m.choiceCursor]
+			return m, m.runChoice(m.choice, true)
+		}
+	case screenPlan:
+		if m.working {
+			return m, nil // the plan or the run is under way
+		}
+		switch k.String() {
+		case "y":
+			if !m.ran && m.planErr == nil && m.plan.Outcome.Healed {
+				m.working = true
+				return m, m.runChoice(m.choice, false)
+			}
+		case "esc", "n", "enter":
+			if m.ran {
+				// The entry is resolved: the list, read again.
+				m.screen = screenList
+				return m, m.openVolume(m.vol.Name)
+			}
+			m.screen = screenEntry
+		}
 	}
 	return m, nil
 }
@@ -375,7 +432,30 @@ func (m Model) View() string {
 			header = fmt.Sprintf("%s: gfid:%s", m.vol.Name, m.entry.GFID)
 		}
 		body = m.entryView.View()
-		help = "↑/↓ ←/→ scroll · esc back · q quit"
+		help = "↑/↓ ←/→ scroll · s resolve · esc back · q quit"
+		if m.notice != "" {
+			help = m.notice
+		}
+	case screenChoose:
+		header = fmt.Sprintf("%s: resolve %s", m.vol.Name, brick.EscapeName(m.entry.target().String()))
+		body = m.chooseBody()
+		help = "↑/↓ move · enter show the plan · esc back · q quit"
+	case screenPlan:
+		header = fmt.Sprintf("%s: resolve %s", m.vol.Name, brick.EscapeName(m.entry.target().String()))
+		switch {
+		case m.working:
+			body = "working…"
+			help = ""
+		case m.ran:
+			body = m.planText()
+			help = "enter back to the entries · q quit"
+		case m.planErr == nil && m.plan.Outcome.Healed:
+			body = m.planText()
+			help = "y run it · esc back · q quit"
+		default:
+			body = m.planText()
+			help = "esc back · q quit"
+		}
 	}
 	if m.err != nil {
 		body = m.styles.err.Render("error: "+m.err.Error()) + "\n" + body
@@ -389,7 +469,7 @@ func (m Model) View() string {
 // subheader is the line under the header: where the volume stands.
 func (m Model) subheader() string {
 	switch m.screen {
-	case screenList, screenEntry:
+	case screenList, screenEntry, screenChoose, screenPlan:
 		noun := "entries"
 		if len(m.entries) == 1 {
 			noun = "entry"
@@ -443,7 +523,20 @@ func (m Model) pickerBody() string {
 		}
 		b.WriteString(line + "\n")
 	}
-	b.WriteString("\n* summed over bricks as heal info summary counts them (+: not all classified yet)\n")
+	b.WriteString("\n* summed over bricks, as heal info summary counts (+: some not classified)\n")
+	return b.String()
+}
+
+func (m Model) chooseBody() string {
+	var b strings.Builder
+	b.WriteString("Which copy is right? The others are kept on their bricks, never deleted.\n\n")
+	for i, c := range m.choices {
+		line := "  " + c.label
+		if i == m.choiceCursor {
+			line = m.styles.cursor.Render("> " + c.label)
+		}
+		b.WriteString(line + "\n")
+	}
 	return b.String()
 }
 

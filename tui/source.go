@@ -21,6 +21,9 @@ type Source struct {
 	// ProcDir is where brick processes are looked for (/proc): a started
 	// GlusterFS volume is shown read-only.
 	ProcDir string
+	// StateDir is afrkit's state directory: resolutions are recorded in
+	// the volume's history there.
+	StateDir string
 	// LookBudget bounds the time a volume's counts may take in the picker;
 	// what it leaves is counted as unclassified.
 	LookBudget time.Duration

@@ -17,13 +17,17 @@ import (
 func NewCmdTui(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "tui [VOL]",
-		Short: "Browse a volume's entries and every brick's copy, interactively",
+		Short: "Browse a volume's entries, every brick's copy side by side, and resolve split-brains",
 		Long: `tui opens the volumes of this host in a terminal UI: each volume with its
 entries and split-brains, a volume's entries grouped as heal info reads them
 (split-brain, pending, possibly healing; tab picks one kind, / searches the
 paths), and an entry's copies side by side with AFR's verdict and the
-commands that would resolve it. It reads the bricks as heal info does,
-without locks, and changes nothing. NO_COLOR turns colors off.`,
+commands that would resolve it. There, s resolves a split-brain: keep one
+brick's copy, or let bigger-file or latest-mtime choose; the plan (a dry
+run) shows first, y runs it, the copies it replaces are kept on their
+bricks and the choice is recorded in the history (heal VOL undo ID puts
+them back), as the split-brain commands do. Browsing reads the bricks as
+heal info does, without locks. NO_COLOR turns colors off.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			start := ""
@@ -48,7 +52,7 @@ func tuiRun(f *Factory, start string) error {
 			return err
 		}
 	}
-	src := tui.Source{Catalog: f.Catalog(), Open: f.lookupBricks, ProcDir: procDir, LookBudget: 300 * time.Millisecond}
+	src := tui.Source{Catalog: f.Catalog(), Open: f.lookupBricks, ProcDir: procDir, StateDir: f.StateDir, LookBudget: 300 * time.Millisecond}
 	m := tui.New(src, start, lipgloss.NewRenderer(f.IO.Out))
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithInput(in), tea.WithOutput(f.IO.Out))
 	if _, err := p.Run(); err != nil {

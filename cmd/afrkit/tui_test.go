@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,14 +77,15 @@ func (tm *tmux) keys(keys ...string) {
 // TestTuiInATerminal: afrkit tui in a real terminal (tmux) opens a
 // volume with a data split-brain, lists it, shows its copies side by
 // side with AFR's verdict and the commands that would resolve it (a page
-// down), goes back, and quits with q. It changes nothing on the bricks.
+// down), then resolves it by keeping the second brick's copy (plan, y),
+// and quits with q. The bricks then hold b1's copy, heal info is empty,
+// and the history records the resolution.
 func TestTuiInATerminal(t *testing.T) {
 	dir := t.TempDir()
 	v, err := fixtures.Build(dir, "data-split-brain", 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := fixtures.Snapshot(t, filepath.Dir(v.V.Bricks[0].Path))
 	env := volEnv(dir)
 	tm := startTmux(t, env, 100, 30, "tui")
 	tm.await("> fx")
@@ -102,8 +104,15 @@ func TestTuiInATerminal(t *testing.T) {
 	if !strings.Contains(s, "afrkit heal fx split-brain bigger-file /hello.txt") {
 		t.Errorf("the entry view offers no command:\n%s", s)
 	}
-	tm.keys("Escape")
-	tm.await("STATUS")
+	// Resolve it by keeping the second brick's copy: the plan first.
+	tm.keys("s")
+	tm.await("Which copy is right?")
+	tm.keys("Down", "Enter")
+	tm.await("y run it")
+	tm.keys("y")
+	tm.await("Healed /hello.txt.")
+	tm.keys("Enter")
+	tm.await("0 entries")
 	tm.keys("q")
 	deadline := time.Now().Add(10 * time.Second)
 	for exec.Command(tm.bin, "has-session", "-t", tm.name).Run() == nil {
@@ -112,7 +121,16 @@ func TestTuiInATerminal(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if after := fixtures.Snapshot(t, filepath.Dir(v.V.Bricks[0].Path)); after != before {
-		t.Error("the bricks changed under afrkit tui")
+	// b1's copy everywhere, b0's kept, and heal info empty.
+	b0, _ := os.ReadFile(filepath.Join(v.V.Bricks[0].Path, "hello.txt"))
+	b1, _ := os.ReadFile(filepath.Join(v.V.Bricks[1].Path, "hello.txt"))
+	if len(b1) == 0 || !bytes.Equal(b0, b1) {
+		t.Errorf("after keeping b1's copy: b0 holds %q, b1 %q", b0, b1)
+	}
+	if code, out, _ := run(t, env, "heal", "fx", "info", "summary"); code != ExitOK || strings.Count(out, "Total Number of entries: 0") != 2 {
+		t.Errorf("heal info after the resolution:\n%s", out)
+	}
+	if code, out, _ := run(t, env, "heal", "fx", "history"); code != ExitOK || !strings.Contains(out, "source-brick") {
+		t.Errorf("the resolution is not in the history:\n%s", out)
 	}
 }
