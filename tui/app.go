@@ -26,6 +26,8 @@ const (
 	screenEntry
 	screenChoose // how to resolve the entry's split-brain
 	screenPlan   // the choice's plan, then what its run did
+	screenHistory
+	screenUndo // an undo's plan, then what it did
 )
 
 // Model is the TUI's root model: the volume picker, a volume's entry list
@@ -73,6 +75,16 @@ type Model struct {
 	planErr      error
 	ran, working bool
 	notice       string
+
+	// The volume's history, newest first, and an undo of one record.
+	recs       []heal.Record
+	undone     map[string]string
+	histErr    error
+	histCursor int
+	undoID     string
+	undoLines  []string
+	undoErr    error
+	undoRan    bool
 }
 
 // New is the TUI over src, opening the volume named start when it is not
@@ -223,6 +235,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.refilter()
 		return m, msg.stream.next()
+	case historyMsg:
+		m.recs, m.undone, m.histErr = msg.recs, msg.undone, msg.err
+		m.histCursor = min(m.histCursor, max(len(m.recs)-1, 0))
+		return m, nil
+	case undoMsg:
+		m.undoID, m.undoLines, m.undoErr, m.undoRan, m.working = msg.id, msg.lines, msg.err, msg.ran && msg.err == nil, false
+		return m, nil
 	case planMsg:
 		m.choice, m.plan, m.planErr, m.ran, m.working = msg.choice, msg.plan, msg.err, msg.ran && msg.err == nil, false
 		return m, nil
@@ -301,6 +320,9 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m, m.search.Focus()
 		case "r":
 			return m, m.openVolume(m.vol.Name)
+		case "h":
+			m.screen, m.histCursor = screenHistory, 0
+			return m, m.loadHistory()
 		case "esc":
 			if m.search.Value() != "" {
 				m.search.SetValue("")
@@ -368,6 +390,36 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			}
 			m.screen = screenEntry
 		}
+	case screenHistory:
+		switch k.String() {
+		case "up", "k":
+			m.histCursor = max(m.histCursor-1, 0)
+		case "down", "j":
+			m.histCursor = min(m.histCursor+1, max(len(m.recs)-1, 0))
+		case "esc":
+			// What an undo changed shows in the list, read again.
+			m.screen = screenList
+			return m, m.openVolume(m.vol.Name)
+		case "enter", "u":
+			if m.histCursor < len(m.recs) {
+				m.screen, m.working, m.undoRan, m.undoErr = screenUndo, true, false, nil
+				return m, m.runUndo(m.recs[m.histCursor].ID, true)
+			}
+		}
+	case screenUndo:
+		if m.working {
+			return m, nil
+		}
+		switch k.String() {
+		case "y":
+			if !m.undoRan && m.undoErr == nil {
+				m.working = true
+				return m, m.runUndo(m.undoID, false)
+			}
+		case "esc", "n", "enter":
+			m.screen = screenHistory
+			return m, m.loadHistory()
+		}
 	}
 	return m, nil
 }
@@ -422,7 +474,7 @@ func (m Model) View() string {
 	case screenList:
 		header = m.listHeader()
 		body = m.listBody()
-		help = "↑/↓ move · enter explain · tab kind · / search · r refresh · esc volumes · q quit"
+		help = "↑/↓ move · enter explain · tab kind · / search · h history · r refresh · esc volumes · q quit"
 		if m.searching {
 			help = "type a part of the path · enter keep · esc clear"
 		}
@@ -440,6 +492,21 @@ func (m Model) View() string {
 		header = fmt.Sprintf("%s: resolve %s", m.vol.Name, brick.EscapeName(m.entry.target().String()))
 		body = m.chooseBody()
 		help = "↑/↓ move · enter show the plan · esc back · q quit"
+	case screenHistory:
+		header = m.vol.Name + ": history (newest first)"
+		body = m.historyBody()
+		help = "↑/↓ move · enter undo (the plan first) · esc entries · q quit"
+	case screenUndo:
+		header = m.vol.Name + ": undo " + m.undoID
+		body = m.undoText()
+		switch {
+		case m.working:
+			body, help = "working…", ""
+		case !m.undoRan && m.undoErr == nil:
+			help = "y run it · esc back · q quit"
+		default:
+			help = "enter back to the history · q quit"
+		}
 	case screenPlan:
 		header = fmt.Sprintf("%s: resolve %s", m.vol.Name, brick.EscapeName(m.entry.target().String()))
 		switch {
@@ -469,7 +536,7 @@ func (m Model) View() string {
 // subheader is the line under the header: where the volume stands.
 func (m Model) subheader() string {
 	switch m.screen {
-	case screenList, screenEntry, screenChoose, screenPlan:
+	case screenList, screenEntry, screenChoose, screenPlan, screenHistory, screenUndo:
 		noun := "entries"
 		if len(m.entries) == 1 {
 			noun = "entry"

@@ -25,9 +25,11 @@ paths), and an entry's copies side by side with AFR's verdict and the
 commands that would resolve it. There, s resolves a split-brain: keep one
 brick's copy, or let bigger-file or latest-mtime choose; the plan (a dry
 run) shows first, y runs it, the copies it replaces are kept on their
-bricks and the choice is recorded in the history (heal VOL undo ID puts
-them back), as the split-brain commands do. Browsing reads the bricks as
-heal info does, without locks. NO_COLOR turns colors off.`,
+bricks and the choice is recorded in the history, as the split-brain
+commands do. h shows the history, where enter undoes a record (its plan
+first; refused while the volume is mounted, as heal VOL undo is).
+Browsing reads the bricks as heal info does, without locks. NO_COLOR
+turns colors off.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			start := ""

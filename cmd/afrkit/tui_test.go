@@ -77,9 +77,9 @@ func (tm *tmux) keys(keys ...string) {
 // TestTuiInATerminal: afrkit tui in a real terminal (tmux) opens a
 // volume with a data split-brain, lists it, shows its copies side by
 // side with AFR's verdict and the commands that would resolve it (a page
-// down), then resolves it by keeping the second brick's copy (plan, y),
-// and quits with q. The bricks then hold b1's copy, heal info is empty,
-// and the history records the resolution.
+// down), then resolves it by keeping the second brick's copy (plan, y):
+// the bricks hold b1's copy. From the history it undoes that: b0's copy is
+// back, with the split-brain, and the history records both.
 func TestTuiInATerminal(t *testing.T) {
 	dir := t.TempDir()
 	v, err := fixtures.Build(dir, "data-split-brain", 2)
@@ -113,6 +113,19 @@ func TestTuiInATerminal(t *testing.T) {
 	tm.await("Healed /hello.txt.")
 	tm.keys("Enter")
 	tm.await("0 entries")
+	resolved := map[int][]byte{}
+	for i := range 2 {
+		resolved[i], _ = os.ReadFile(filepath.Join(v.V.Bricks[i].Path, "hello.txt"))
+	}
+	// Then undo it from the history: the split-brain is back.
+	tm.keys("h")
+	tm.await("source-brick: kept b1")
+	tm.keys("Enter")
+	tm.await("would restore b0's data")
+	tm.keys("y")
+	tm.await("Restored b0's data of /hello.txt.")
+	tm.keys("Enter", "Escape")
+	tm.await("1 entry: 1 split-brain")
 	tm.keys("q")
 	deadline := time.Now().Add(10 * time.Second)
 	for exec.Command(tm.bin, "has-session", "-t", tm.name).Run() == nil {
@@ -121,16 +134,18 @@ func TestTuiInATerminal(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	// b1's copy everywhere, b0's kept, and heal info empty.
-	b0, _ := os.ReadFile(filepath.Join(v.V.Bricks[0].Path, "hello.txt"))
-	b1, _ := os.ReadFile(filepath.Join(v.V.Bricks[1].Path, "hello.txt"))
-	if len(b1) == 0 || !bytes.Equal(b0, b1) {
-		t.Errorf("after keeping b1's copy: b0 holds %q, b1 %q", b0, b1)
+	// The resolution had b1's copy everywhere; the undo put b0's back,
+	// and the history records both.
+	if len(resolved[1]) == 0 || !bytes.Equal(resolved[0], resolved[1]) {
+		t.Errorf("after keeping b1's copy: b0 held %q, b1 %q", resolved[0], resolved[1])
 	}
-	if code, out, _ := run(t, env, "heal", "fx", "info", "summary"); code != ExitOK || strings.Count(out, "Total Number of entries: 0") != 2 {
-		t.Errorf("heal info after the resolution:\n%s", out)
+	if b0, _ := os.ReadFile(filepath.Join(v.V.Bricks[0].Path, "hello.txt")); bytes.Equal(b0, resolved[1]) {
+		t.Errorf("after the undo b0 still holds b1's copy %q", b0)
 	}
-	if code, out, _ := run(t, env, "heal", "fx", "history"); code != ExitOK || !strings.Contains(out, "source-brick") {
-		t.Errorf("the resolution is not in the history:\n%s", out)
+	if code, out, _ := run(t, env, "heal", "fx", "info", "split-brain"); code != ExitOK || !strings.Contains(out, "/hello.txt") {
+		t.Errorf("heal info split-brain after the undo:\n%s", out)
+	}
+	if code, out, _ := run(t, env, "heal", "fx", "history"); code != ExitOK || !strings.Contains(out, "source-brick") || !strings.Contains(out, "undone by") {
+		t.Errorf("the resolution and its undo are not in the history:\n%s", out)
 	}
 }

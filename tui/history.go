@@ -1,0 +1,131 @@
+package tui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/heal"
+)
+
+// history is the volume's history, newest first, and which records an
+// undo has undone (by the undo's id).
+func (s Source) history(name string) ([]heal.Record, map[string]string, error) {
+	recs, err := (&heal.History{Path: heal.HistoryPath(s.StateDir, name)}).Read()
+	if err != nil {
+		return nil, nil, err
+	}
+	undone := map[string]string{}
+	for _, r := range recs {
+		if r.Undoes != "" {
+			undone[r.Undoes] = r.ID
+		}
+	}
+	slices.Reverse(recs)
+	return recs, undone, nil
+}
+
+// undo undoes record id of volume name, or plans it (dryRun), in a heal
+// session for a writer that takes no AFR locks: refused while the volume
+// is mounted, and refused, changing nothing, when a copy changed since
+// (the CLI's --force is not offered here).
+func (s Source) undo(name, id string, dryRun bool) ([]string, error) {
+	v, err := s.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := heal.Open(v, heal.SessionOptions{Engine: heal.EngineOptions{DryRun: dryRun}, StateDir: s.StateDir, ProcDir: s.ProcDir, Unmounted: true})
+	if err != nil {
+		return nil, err
+	}
+	defer eng.Close()
+	return eng.Undo(id, false)
+}
+
+type (
+	historyMsg struct {
+		recs   []heal.Record
+		undone map[string]string
+		err    error
+	}
+	undoMsg struct {
+		id    string
+		lines []string
+		ran   bool
+		err   error
+	}
+)
+
+func (m Model) loadHistory() tea.Cmd {
+	src, name := m.src, m.vol.Name
+	return func() tea.Msg {
+		recs, undone, err := src.history(name)
+		return historyMsg{recs, undone, err}
+	}
+}
+
+func (m Model) runUndo(id string, dryRun bool) tea.Cmd {
+	src, name := m.src, m.vol.Name
+	return func() tea.Msg {
+		lines, err := src.undo(name, id, dryRun)
+		return undoMsg{id: id, lines: lines, ran: !dryRun, err: err}
+	}
+}
+
+// historyBody lists the records, the cursor's first.
+func (m Model) historyBody() string {
+	if m.histErr != nil {
+		return m.styles.err.Render("error: " + brick.EscapeName(m.histErr.Error()))
+	}
+	if len(m.recs) == 0 {
+		return "Nothing recorded yet: resolutions, undos and fsck's repairs are listed here."
+	}
+	var b strings.Builder
+	rows := max(m.bodyHeight(), 1)
+	top := max(m.histCursor-rows+1, 0)
+	for k := top; k < len(m.recs) && k < top+rows; k++ {
+		r := m.recs[k]
+		line := fmt.Sprintf("%s  %s %s, %s", r.ID, brick.EscapeName(firstOf(r.Path, "-")), r.Kind, r.How)
+		if r.Source != "" {
+			line += ": kept " + r.Source
+		}
+		if u, ok := m.undone[r.ID]; ok {
+			line += " [undone by " + u + "]"
+		}
+		if k == m.histCursor {
+			line = m.styles.cursor.Render(fit("> "+line, m.width))
+		} else {
+			line = "  " + line
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+// undoText is an undo's plan, or what it did.
+func (m Model) undoText() string {
+	var b strings.Builder
+	if m.undoErr != nil {
+		b.WriteString(m.styles.err.Render("refused: "+brick.EscapeName(m.undoErr.Error())) + "\n\nNothing was changed.\n")
+		return b.String()
+	}
+	title := "The plan: undo " + m.undoID
+	if m.undoRan {
+		title = "Done: undo " + m.undoID
+	}
+	b.WriteString(m.styles.title.Render(title) + "\n\n")
+	for _, l := range m.undoLines {
+		b.WriteString("  " + brick.EscapeName(l) + "\n")
+	}
+	return b.String()
+}
+
+func firstOf(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
