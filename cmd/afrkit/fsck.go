@@ -176,18 +176,18 @@ func fsckRun(opts *FsckOptions) error {
 	if (opts.Repair || opts.renaming()) && v == nil {
 		return usageError{errors.New("fsck: --repair and --rename-stale on a brick need its volume (--volume VOL), to know its replica set and that GlusterFS does not serve it")}
 	}
-	if writes {
-		if err := v.CheckOffline(procDir); err != nil {
-			return exitStatus{ExitFsckOperational, err}
-		}
-		// fsck's repairs take none of AFR's locks: not while mounted.
-		release, err := v.LockUnmounted()
-		if err != nil {
-			return exitStatus{ExitFsckOperational, err}
-		}
-		defer release()
-	}
 	if opts.Restore != "" {
+		if writes {
+			if err := v.CheckOffline(procDir); err != nil {
+				return exitStatus{ExitFsckOperational, err}
+			}
+			// An undo takes none of AFR's locks: not while mounted.
+			release, err := v.LockUnmounted()
+			if err != nil {
+				return exitStatus{ExitFsckOperational, err}
+			}
+			defer release()
+		}
 		return fsckRestore(opts, v)
 	}
 	// SIGINT and SIGTERM stop a check, and a repair between two fixes:
@@ -195,21 +195,19 @@ func fsckRun(opts *FsckOptions) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fo := fsck.Options{Deep: opts.Deep, Jobs: opts.Jobs}
-	check := func() (*fsck.Report, error) {
-		if opts.Brick != "" {
-			return fsck.CheckBrick(ctx, opts.Brick, v, fo)
-		}
-		return fsck.CheckVolume(ctx, v, fo)
-	}
-	ro := fsck.RepairOptions{Repair: opts.Repair, RenameStale: opts.RenameStale, RenamePaths: opts.RenamePaths, DryRun: opts.DryRun,
-		ID: time.Now().UTC().Format("20060102-150405")}
 	var rep, after *fsck.Report
 	var done []fsck.Repaired
+	var id string
 	var err error
 	if opts.Repair || opts.renaming() {
-		rep, done, after, err = fsck.Converge(ctx, check, ro)
+		var run heal.RepairRun
+		run, err = heal.RunRepair(ctx, v, heal.RepairSession{StateDir: opts.F.StateDir, ProcDir: procDir, Check: fo, Brick: opts.Brick, How: opts.how(),
+			Repair: fsck.RepairOptions{Repair: opts.Repair, RenameStale: opts.RenameStale, RenamePaths: opts.RenamePaths, DryRun: opts.DryRun}})
+		rep, done, after, id = run.First, run.Done, run.Last, run.ID
+	} else if opts.Brick != "" {
+		rep, err = fsck.CheckBrick(ctx, opts.Brick, v, fo)
 	} else {
-		rep, err = check()
+		rep, err = fsck.CheckVolume(ctx, v, fo)
 	}
 	if err != nil && ctx.Err() != nil {
 		what := opts.Brick
@@ -221,17 +219,12 @@ func fsckRun(opts *FsckOptions) error {
 			for _, r := range done {
 				fmt.Fprintf(opts.F.IO.Out, "  %s  %s  %s: %s\n", r.Finding.Class, r.Finding.Brick, esc(r.Finding.Path), esc(r.Finding.Repair))
 			}
-			writeQuarantine(opts.F.IO.Out, v, ro.ID)
+			writeQuarantine(opts.F.IO.Out, v, id)
 		}
 		return exitStatus{ExitInterrupted, fmt.Errorf("fsck %s: interrupted; what was repaired is kept, and running it again finishes it", what)}
 	}
 	if err != nil {
 		return exitStatus{ExitFsckOperational, err}
-	}
-	if writes && len(done) > 0 {
-		if err := recordRepair(opts, v, ro.ID, done); err != nil {
-			return exitStatus{ExitFsckOperational, err}
-		}
 	}
 	w := opts.F.IO.Out
 	if opts.JSON {
@@ -243,7 +236,7 @@ func fsckRun(opts *FsckOptions) error {
 		if opts.Repair || opts.renaming() {
 			writeFsckRepairs(w, done, after, opts.DryRun)
 			if writes {
-				writeQuarantine(w, v, ro.ID)
+				writeQuarantine(w, v, id)
 			}
 		}
 	}
@@ -282,39 +275,19 @@ func writeQuarantine(w io.Writer, v *volume.Volume, id string) {
 	fmt.Fprintf(w, "'afrkit heal %s undo %s' (or 'afrkit fsck %s --restore %s') undoes it; 'afrkit heal %s history' lists it.\n", v.Name, id, v.Name, id, v.Name)
 }
 
-// recordRepair appends the history record of repair id, which made done:
-// what it moved and renamed (from the manifests on the bricks) and what
-// it changed in place, so that history lists it beside heal's
-// resolutions and undo puts it back.
-func recordRepair(opts *FsckOptions, v *volume.Volume, id string, done []fsck.Repaired) error {
+// how is the command line a repair is recorded under in the history.
+func (o *FsckOptions) how() string {
 	how := []string{"fsck"}
-	if opts.Repair {
+	if o.Repair {
 		how = append(how, "--repair")
 	}
-	if opts.RenameStale {
+	if o.RenameStale {
 		how = append(how, "--rename-stale")
 	}
-	for _, p := range opts.RenamePaths {
+	for _, p := range o.RenamePaths {
 		how = append(how, "--rename-stale-path", p)
 	}
-	var repairs []string
-	for _, r := range done {
-		if r.Err == "" {
-			repairs = append(repairs, fmt.Sprintf("%s %s %s: %s", r.Finding.Class, r.Finding.Brick, r.Finding.Path, r.Finding.Repair))
-		}
-	}
-	rec, err := heal.RepairRecord(v, id, strings.Join(how, " "), repairs, time.Now())
-	if err != nil {
-		return fmt.Errorf("fsck %s: the repair's history record: %w", v.Name, err)
-	}
-	if len(rec.Repairs) == 0 && len(rec.Kept) == 0 && len(rec.Renamed) == 0 {
-		return nil // every repair failed: nothing changed
-	}
-	h := &heal.History{Path: heal.HistoryPath(opts.F.StateDir, v.Name)}
-	if err := h.Append(rec); err != nil {
-		return fmt.Errorf("fsck %s: %w", v.Name, err)
-	}
-	return nil
+	return strings.Join(how, " ")
 }
 
 func isDir(p string) bool {
