@@ -14,6 +14,7 @@ import (
 
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/fsck"
 	"github.com/afrkit/afrkit/heal"
 )
 
@@ -27,7 +28,8 @@ const (
 	screenChoose // how to resolve the entry's split-brain
 	screenPlan   // the choice's plan, then what its run did
 	screenHistory
-	screenUndo // an undo's plan, then what it did
+	screenUndo   // an undo's plan, then what it did
+	screenRename // a stale temp file's rename: the plan, then what it did
 )
 
 // Model is the TUI's root model: the volume picker, a volume's entry list
@@ -51,7 +53,9 @@ type Model struct {
 	entries    []Entry
 	counts     [groups]int
 	loading    bool
+	stale      bool         // looking for stale temp files
 	stream     *entryStream // the walk whose entries the list shows
+	ctx        context.Context
 	cancel     context.CancelFunc
 	filter     Group // groups: all
 	search     textinput.Model
@@ -85,6 +89,11 @@ type Model struct {
 	undoLines  []string
 	undoErr    error
 	undoRan    bool
+
+	// A stale temp file's rename.
+	renamed   []fsck.Repaired
+	renameErr error
+	renameRan bool
 }
 
 // New is the TUI over src, opening the volume named start when it is not
@@ -121,6 +130,8 @@ type (
 	openedMsg struct {
 		row    VolumeRow
 		stream *entryStream
+		ctx    context.Context
+		cancel context.CancelFunc
 		err    error
 	}
 	entriesMsg struct {
@@ -149,17 +160,19 @@ func (m Model) loadVolumes() tea.Cmd {
 	}
 }
 
-// openVolume finds the volume's row and starts the walk of its entries.
-func (m *Model) openVolume(name string) tea.Cmd {
+// openVolume finds the volume's row and starts the walk of its entries,
+// which the model cancels (openedMsg) when it leaves the list or lists
+// again.
+func (m Model) openVolume(name string) tea.Cmd {
 	if m.cancel != nil {
 		m.cancel()
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	m.cancel = cancel
 	src := m.src
 	return func() tea.Msg {
+		ctx, cancel := context.WithCancel(context.Background())
 		v, err := src.Open(name)
 		if err != nil {
+			cancel()
 			return openedMsg{row: VolumeRow{Name: name}, err: err}
 		}
 		row := VolumeRow{Name: v.Name, Source: v.Source, Bricks: len(v.Bricks), Started: src.started(v)}
@@ -175,7 +188,7 @@ func (m *Model) openVolume(name string) tea.Cmd {
 				}
 			})
 		}()
-		return openedMsg{row: row, stream: st}
+		return openedMsg{row: row, stream: st, ctx: ctx, cancel: cancel}
 	}
 }
 
@@ -211,6 +224,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.volCursor = min(m.volCursor, max(len(m.vols)-1, 0))
 		return m, nil
 	case openedMsg:
+		if m.cancel != nil {
+			m.cancel()
+		}
+		m.ctx, m.cancel = msg.ctx, msg.cancel
 		m.vol, m.err = msg.row, msg.err
 		m.entries, m.counts, m.shown, m.listCursor, m.listTop = nil, [groups]int{}, nil, 0, 0
 		if msg.err != nil {
@@ -226,15 +243,34 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.loading = false
 			if msg.err != nil && msg.err != context.Canceled {
 				m.err = msg.err
+				return m, nil
 			}
-			return m, nil
+			m.stale = true
+			return m, m.loadStale(msg.stream)
 		}
 		for _, e := range msg.batch {
 			m.entries = append(m.entries, e)
-			m.counts[group(e.Status)]++
+			m.counts[group(e)]++
 		}
 		m.refilter()
 		return m, msg.stream.next()
+	case staleMsg:
+		if msg.stream != m.stream {
+			return m, nil
+		}
+		m.stale = false
+		if msg.err != nil && msg.err != context.Canceled {
+			m.err = fmt.Errorf("looking for stale temp files: %w", msg.err)
+		}
+		for _, e := range msg.entries {
+			m.entries = append(m.entries, e)
+			m.counts[group(e)]++
+		}
+		m.refilter()
+		return m, nil
+	case renameMsg:
+		m.renamed, m.renameErr, m.renameRan, m.working = msg.done, msg.err, msg.ran && msg.err == nil, false
+		return m, nil
 	case historyMsg:
 		m.recs, m.undone, m.histErr = msg.recs, msg.undone, msg.err
 		m.histCursor = min(m.histCursor, max(len(m.recs)-1, 0))
@@ -337,7 +373,15 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		case "enter":
 			if m.listCursor < len(m.shown) {
 				m.screen = screenEntry
-				return m, m.explain(m.entries[m.shown[m.listCursor]])
+				e := m.entries[m.shown[m.listCursor]]
+				if e.Stale != nil {
+					// fsck's finding is the whole story.
+					m.entry, m.exs, m.entryErr = e, nil, nil
+					m.entryView = viewport.New(m.width, m.bodyHeight())
+					m.entryView.SetContent(m.staleText())
+					return m, nil
+				}
+				return m, m.explain(e)
 			}
 		}
 	case screenEntry:
@@ -345,6 +389,12 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		switch k.String() {
 		case "esc":
 			m.screen, m.exs, m.entryErr = screenList, nil, nil
+			return m, nil
+		case "r":
+			if m.entry.Stale != nil && m.entry.Stale.Repair != "" {
+				m.screen, m.working, m.renameRan, m.renameErr = screenRename, true, false, nil
+				return m, m.runRename(true)
+			}
 			return m, nil
 		case "s":
 			for _, ex := range m.exs {
@@ -385,6 +435,23 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		case "esc", "n", "enter":
 			if m.ran {
 				// The entry is resolved: the list, read again.
+				m.screen = screenList
+				return m, m.openVolume(m.vol.Name)
+			}
+			m.screen = screenEntry
+		}
+	case screenRename:
+		if m.working {
+			return m, nil
+		}
+		switch k.String() {
+		case "y":
+			if !m.renameRan && m.renameErr == nil && len(m.renamed) > 0 {
+				m.working = true
+				return m, m.runRename(false)
+			}
+		case "esc", "n", "enter":
+			if m.renameRan {
 				m.screen = screenList
 				return m, m.openVolume(m.vol.Name)
 			}
@@ -434,7 +501,7 @@ func (m *Model) refilter() {
 			continue
 		}
 		for i, e := range m.entries {
-			if group(e.Status) == g && (q == "" || strings.Contains(e.Path, q)) {
+			if group(e) == g && (q == "" || strings.Contains(e.Path, q)) {
 				m.shown = append(m.shown, i)
 			}
 		}
@@ -485,6 +552,12 @@ func (m Model) View() string {
 		}
 		body = m.entryView.View()
 		help = "↑/↓ ←/→ scroll · s resolve · esc back · q quit"
+		if m.entry.Stale != nil {
+			help = "↑/↓ ←/→ scroll · esc back · q quit"
+			if m.entry.Stale.Repair != "" {
+				help = "↑/↓ ←/→ scroll · r rename (the plan first) · esc back · q quit"
+			}
+		}
 		if m.notice != "" {
 			help = m.notice
 		}
@@ -492,6 +565,19 @@ func (m Model) View() string {
 		header = fmt.Sprintf("%s: resolve %s", m.vol.Name, brick.EscapeName(m.entry.target().String()))
 		body = m.chooseBody()
 		help = "↑/↓ move · enter show the plan · esc back · q quit"
+	case screenRename:
+		header = fmt.Sprintf("%s: rename %s", m.vol.Name, brick.EscapeName(m.entry.Path))
+		body = m.renameText()
+		switch {
+		case m.working:
+			body, help = "working…", ""
+		case !m.renameRan && m.renameErr == nil && len(m.renamed) > 0:
+			help = "y run it · esc back · q quit"
+		case m.renameRan:
+			help = "enter back to the entries · q quit"
+		default:
+			help = "esc back · q quit"
+		}
 	case screenHistory:
 		header = m.vol.Name + ": history (newest first)"
 		body = m.historyBody()
@@ -536,15 +622,18 @@ func (m Model) View() string {
 // subheader is the line under the header: where the volume stands.
 func (m Model) subheader() string {
 	switch m.screen {
-	case screenList, screenEntry, screenChoose, screenPlan, screenHistory, screenUndo:
+	case screenList, screenEntry, screenChoose, screenPlan, screenHistory, screenUndo, screenRename:
 		noun := "entries"
 		if len(m.entries) == 1 {
 			noun = "entry"
 		}
-		s := fmt.Sprintf("%d %s: %d split-brain, %d pending, %d possibly healing", len(m.entries), noun,
-			m.counts[GroupSplitBrain], m.counts[GroupPending], m.counts[GroupHealing])
-		if m.loading {
+		s := fmt.Sprintf("%d %s: %d split-brain, %d pending, %d possibly healing, %d stale temp", len(m.entries), noun,
+			m.counts[GroupSplitBrain], m.counts[GroupPending], m.counts[GroupHealing], m.counts[GroupStaleTemp])
+		switch {
+		case m.loading:
 			s += " (listing…)"
+		case m.stale:
+			s += " (looking for stale temp files…)"
 		}
 		if m.vol.Started {
 			s += " · read-only: GlusterFS serves it"
@@ -638,11 +727,18 @@ func (m Model) listBody() string {
 		if k == m.listCursor {
 			cursor = "> "
 		}
-		line := fmt.Sprintf("%s%-24s %s", cursor, e.Status, path)
+		status := e.Status.String()
+		if e.Stale != nil {
+			status = "stale-temp"
+			if e.Stale.Candidate {
+				status = "stale-temp?"
+			}
+		}
+		line := fmt.Sprintf("%s%-24s %s", cursor, status, path)
 		switch {
 		case k == m.listCursor:
 			line = m.styles.cursor.Render(fit(line, m.width))
-		case group(e.Status) == GroupSplitBrain:
+		case group(e) == GroupSplitBrain:
 			line = m.styles.splitBrain.Render(line)
 		}
 		b.WriteString(line + "\n")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/fsck"
 	"github.com/afrkit/afrkit/heal"
 )
 
@@ -91,6 +92,8 @@ type Entry struct {
 	GFID   afr.GFID
 	Path   string
 	Status afr.HealStatus
+	// Stale is, for an rsync temp file left behind, what fsck found.
+	Stale *fsck.Finding
 }
 
 // Group is the heading an entry is listed under.
@@ -100,6 +103,7 @@ const (
 	GroupSplitBrain Group = iota
 	GroupPending
 	GroupHealing
+	GroupStaleTemp
 	groups
 )
 
@@ -111,13 +115,18 @@ func (g Group) String() string {
 		return "pending"
 	case GroupHealing:
 		return "possibly healing"
+	case GroupStaleTemp:
+		return "stale temp"
 	}
 	return "all"
 }
 
-// group is the heading of an entry with status st.
-func group(st afr.HealStatus) Group {
+// group is the heading of an entry e.
+func group(e Entry) Group {
+	st := e.Status
 	switch {
+	case e.Stale != nil:
+		return GroupStaleTemp
 	case st.IsSplitBrain():
 		return GroupSplitBrain
 	case st == afr.PossiblyHealing || st == afr.PossiblyHealingPending:

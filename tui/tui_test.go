@@ -184,7 +184,11 @@ func TestScreens(t *testing.T) {
 				sh.take("enter: the volume's entries")
 				s.keys("tab")
 				sh.take("tab: split-brains only")
-				s.keys("tab", "tab", "tab", "/", "h", "e", "enter")
+				// Tab goes round the kinds, back to all of them.
+				for i := 0; i < 8 && strings.Contains(s.view(dir), "· showing"); i++ {
+					s.keys("tab")
+				}
+				s.keys("/", "h", "e", "enter")
 				sh.take("tab back to all, then / he: paths holding he")
 				s.keys("esc")
 				// The first split-brain entry.
@@ -237,5 +241,58 @@ func TestScreens(t *testing.T) {
 
 			})
 		}
+	}
+}
+
+// TestStaleTempScreens: a stale rsync temp file is listed after heal
+// info's entries (fsck finds it), shown with what fsck says, and renamed
+// to its final name with r (the plan, then y); where the final name holds
+// other content, both versions are shown and nothing is offered to run.
+func TestStaleTempScreens(t *testing.T) {
+	for _, clash := range []bool{false, true} {
+		name := "free"
+		if clash {
+			name = "clash"
+		}
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join("/tmp", "afrkit-tui-stale-"+name)
+			if err := os.RemoveAll(dir); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.RemoveAll(dir) })
+			v, err := fixtures.Build(dir, "stale-temp", 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if clash {
+				if err := v.WriteFile("/player.json", []byte(`{"name":"someone else"}`+"\n")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s := start(t, source(dir), "fx", 80, 24)
+			sh := &shots{s: s, d: dir, width: 80, height: 24}
+			sh.take("the list, the temp file found by fsck")
+			s.keys("enter")
+			sh.take("enter: what fsck found")
+			s.keys("r")
+			sh.take("r: the rename's plan")
+			if !clash {
+				s.keys("y")
+				sh.take("y: renamed")
+				s.keys("enter")
+				sh.take("enter: the entries, listed again")
+				for i, b := range v.Bricks {
+					final, _ := b.Abs("/player.json")
+					temp, _ := b.Abs(fixtures.StaleTempPath)
+					if _, err := os.Stat(final); err != nil {
+						t.Errorf("b%d: no /player.json after the rename: %v", i, err)
+					}
+					if _, err := os.Lstat(temp); !os.IsNotExist(err) {
+						t.Errorf("b%d: the temp file is still there: %v", i, err)
+					}
+				}
+			}
+			golden(t, "stale-"+name, sh.b.String())
+		})
 	}
 }

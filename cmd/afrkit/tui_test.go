@@ -31,7 +31,9 @@ func startTmux(t *testing.T, env testEnv, width, height int, args ...string) *tm
 		}
 		t.Skip("needs tmux")
 	}
-	tm := &tmux{t: t, bin: bin, name: "afrkit-tui-" + filepath.Base(env.dir)}
+	// A session's name is the test's and this process's: two runs of the
+	// tests on one machine do not meet.
+	tm := &tmux{t: t, bin: bin, name: "afrkit-" + strconv.Itoa(os.Getpid()) + "-" + strings.ReplaceAll(t.Name(), "/", "-")}
 	argv := append([]string{"new-session", "-d", "-s", tm.name, "-x", strconv.Itoa(width), "-y", strconv.Itoa(height),
 		"env", envRunMain + "=1", "AFRKIT_STATE_DIR=" + env.state, "TERM=xterm-256color", "NO_COLOR=1",
 		os.Args[0], "--glusterd-dir", env.glusterd}, args...)
@@ -147,5 +149,39 @@ func TestTuiInATerminal(t *testing.T) {
 	}
 	if code, out, _ := run(t, env, "heal", "fx", "history"); code != ExitOK || !strings.Contains(out, "source-brick") || !strings.Contains(out, "undone by") {
 		t.Errorf("the resolution and its undo are not in the history:\n%s", out)
+	}
+}
+
+// TestTuiRenamesAStaleTempFile: in a real terminal, the stale rsync temp
+// file fsck finds is renamed to its final name from the TUI (r, the plan,
+// y), on every brick, and the rename is in the history for undo.
+func TestTuiRenamesAStaleTempFile(t *testing.T) {
+	dir := t.TempDir()
+	v, err := fixtures.Build(dir, "stale-temp", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := volEnv(dir)
+	tm := startTmux(t, env, 100, 30, "tui", "fx")
+	tm.await("> stale-temp")
+	tm.keys("Enter")
+	tm.await("r renames it")
+	tm.keys("r")
+	tm.await("y run it")
+	tm.keys("y")
+	tm.await("Done")
+	tm.keys("Enter")
+	tm.await("0 entries")
+	tm.keys("q")
+	for i, b := range v.V.Bricks {
+		if _, err := os.Stat(filepath.Join(b.Path, "player.json")); err != nil {
+			t.Errorf("b%d: no player.json after the rename: %v", i, err)
+		}
+		if _, err := os.Lstat(filepath.Join(b.Path, fixtures.StaleTempPath)); !os.IsNotExist(err) {
+			t.Errorf("b%d: the temp file is still there: %v", i, err)
+		}
+	}
+	if code, out, _ := run(t, env, "heal", "fx", "history"); code != ExitOK || !strings.Contains(out, "fsck --rename-stale-path /.player.json.AbvgGY") {
+		t.Errorf("the rename is not in the history:\n%s", out)
 	}
 }

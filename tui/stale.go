@@ -1,0 +1,136 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/fsck"
+	"github.com/afrkit/afrkit/heal"
+)
+
+// staleTemps are the rsync temp files fsck finds left behind in v (a
+// crawl of the volume: it follows the heal info listing).
+func (s Source) staleTemps(ctx context.Context, name string) ([]Entry, error) {
+	v, err := s.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := fsck.CheckVolume(ctx, v, fsck.Options{})
+	if err != nil {
+		return nil, err
+	}
+	var out []Entry
+	for _, f := range rep.Findings {
+		if f.Class == fsck.ClassStaleTemp {
+			out = append(out, Entry{Path: f.Path, Stale: &f})
+		}
+	}
+	return out, nil
+}
+
+// rename renames the stale temp file of e to its final name (or
+// quarantines it where the final name holds the same content), or plans
+// it (dryRun): fsck's --rename-stale-path, in a repair session recorded in
+// the history, refused while the volume is mounted or served.
+func (s Source) rename(ctx context.Context, name string, e Entry, dryRun bool) ([]fsck.Repaired, error) {
+	v, err := s.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	run, err := heal.RunRepair(ctx, v, heal.RepairSession{StateDir: s.StateDir, ProcDir: s.ProcDir, How: "fsck --rename-stale-path " + e.Path,
+		Repair: fsck.RepairOptions{RenamePaths: []string{e.Path}, DryRun: dryRun}})
+	return run.Done, err
+}
+
+type (
+	staleMsg struct {
+		stream  *entryStream
+		entries []Entry
+		err     error
+	}
+	renameMsg struct {
+		done []fsck.Repaired
+		ran  bool
+		err  error
+	}
+)
+
+// loadStale looks for stale temp files once the listing of st is done.
+func (m Model) loadStale(st *entryStream) tea.Cmd {
+	src, name, ctx := m.src, m.vol.Name, m.ctx
+	return func() tea.Msg {
+		entries, err := src.staleTemps(ctx, name)
+		return staleMsg{st, entries, err}
+	}
+}
+
+func (m Model) runRename(dryRun bool) tea.Cmd {
+	src, name, e := m.src, m.vol.Name, m.entry
+	return func() tea.Msg {
+		done, err := src.rename(context.Background(), name, e, dryRun)
+		return renameMsg{done, !dryRun, err}
+	}
+}
+
+// staleText is the entry view of a stale temp file: what fsck found, and
+// the versions when its final name holds other content.
+func (m Model) staleText() string {
+	f := m.entry.Stale
+	var b strings.Builder
+	b.WriteString(m.styles.title.Render("A stale rsync temp file") + "\n")
+	fmt.Fprintf(&b, "  %s\n", brick.EscapeName(f.Detail))
+	fmt.Fprintf(&b, "  on %s\n", f.Brick)
+	if len(f.Versions) > 0 {
+		b.WriteString("\n" + m.styles.title.Render("The two versions") + "\n")
+		rows := [][]string{{"", "path", "size", "mtime", "blake3"}}
+		for _, v := range f.Versions {
+			mtime := v.Mtime
+			if t, err := time.Parse(time.RFC3339Nano, v.Mtime); err == nil {
+				mtime = t.UTC().Format("2006-01-02 15:04:05.000000000") // as the copies' table shows it
+			}
+			rows = append(rows, []string{"", brick.EscapeName(v.Path), fmt.Sprint(v.Size), mtime, v.Blake3})
+		}
+		b.WriteString(table(rows))
+	}
+	switch {
+	case f.Repair != "":
+		fmt.Fprintf(&b, "\n%s\n  %s\n", m.styles.title.Render("r renames it"), brick.EscapeName(f.Repair))
+		if f.Candidate {
+			fmt.Fprintf(&b, "  (its suffix reads as a word: it may be an ordinary dotfile; r is for when you know it is not)\n")
+		}
+	case f.Manual != "":
+		fmt.Fprintf(&b, "\n%s\n  %s\n", m.styles.title.Render("For a person"), brick.EscapeName(f.Manual))
+	}
+	return b.String()
+}
+
+// renameText is a rename's plan, or what it did.
+func (m Model) renameText() string {
+	var b strings.Builder
+	if m.renameErr != nil {
+		return m.styles.err.Render("refused: "+brick.EscapeName(m.renameErr.Error())) + "\n\nNothing was changed."
+	}
+	title := "The plan"
+	if m.renameRan {
+		title = "Done"
+	}
+	b.WriteString(m.styles.title.Render(title) + "\n\n")
+	if len(m.renamed) == 0 {
+		b.WriteString("  Nothing to do: the temp file is gone, or was renamed already.\n")
+	}
+	for _, r := range m.renamed {
+		fmt.Fprintf(&b, "  %s  %s: %s\n", r.Finding.Brick, brick.EscapeName(r.Finding.Path), brick.EscapeName(r.Finding.Repair))
+		if r.Err != "" {
+			fmt.Fprintf(&b, "      failed: %s\n", brick.EscapeName(r.Err))
+		}
+	}
+	if !m.renameRan {
+		b.WriteString("\nIt is recorded in the volume's history, where undo renames it back.\n")
+	}
+	return b.String()
+}
