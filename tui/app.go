@@ -30,6 +30,7 @@ const (
 	screenHistory
 	screenUndo   // an undo's plan, then what it did
 	screenRename // a stale temp file's rename: the plan, then what it did
+	screenHeal   // healing every entry: the plan, then what it did
 )
 
 // Model is the TUI's root model: the volume picker, a volume's entry list
@@ -94,6 +95,11 @@ type Model struct {
 	renamed   []fsck.Repaired
 	renameErr error
 	renameRan bool
+
+	// Healing every entry.
+	healRes *heal.Result
+	healErr error
+	healRan bool
 }
 
 // New is the TUI over src, opening the volume named start when it is not
@@ -268,6 +274,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.refilter()
 		return m, nil
+	case healAllMsg:
+		m.healRes, m.healErr, m.healRan, m.working = msg.res, msg.err, msg.ran && msg.err == nil, false
+		if m.healRes == nil {
+			m.healRes = &heal.Result{}
+		}
+		return m, nil
 	case renameMsg:
 		m.renamed, m.renameErr, m.renameRan, m.working = msg.done, msg.err, msg.ran && msg.err == nil, false
 		return m, nil
@@ -359,6 +371,9 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		case "h":
 			m.screen, m.histCursor = screenHistory, 0
 			return m, m.loadHistory()
+		case "H":
+			m.screen, m.working, m.healRan, m.healErr = screenHeal, true, false, nil
+			return m, m.runHealAll(true)
 		case "esc":
 			if m.search.Value() != "" {
 				m.search.SetValue("")
@@ -439,6 +454,22 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 				return m, m.openVolume(m.vol.Name)
 			}
 			m.screen = screenEntry
+		}
+	case screenHeal:
+		if m.working {
+			return m, nil
+		}
+		switch k.String() {
+		case "y":
+			if !m.healRan && m.healErr == nil && len(m.healRes.Actions) > 0 {
+				m.working = true
+				return m, m.runHealAll(false)
+			}
+		case "esc", "n", "enter":
+			m.screen = screenList
+			if m.healRan {
+				return m, m.openVolume(m.vol.Name)
+			}
 		}
 	case screenRename:
 		if m.working {
@@ -541,7 +572,10 @@ func (m Model) View() string {
 	case screenList:
 		header = m.listHeader()
 		body = m.listBody()
-		help = "↑/↓ move · enter explain · tab kind · / search · h history · r refresh · esc volumes · q quit"
+		help = "enter explain · tab kind · / search · H heal all · h history · esc · q quit"
+		if m.width >= 110 {
+			help = "↑/↓ move · enter explain · tab kind · / search · H heal all · h history · r refresh · esc volumes · q quit"
+		}
 		if m.searching {
 			help = "type a part of the path · enter keep · esc clear"
 		}
@@ -565,6 +599,16 @@ func (m Model) View() string {
 		header = fmt.Sprintf("%s: resolve %s", m.vol.Name, brick.EscapeName(m.entry.target().String()))
 		body = m.chooseBody()
 		help = "↑/↓ move · enter show the plan · esc back · q quit"
+	case screenHeal:
+		header = m.vol.Name + ": heal every entry"
+		switch {
+		case m.working:
+			body, help = "working…", ""
+		case !m.healRan && m.healErr == nil && len(m.healRes.Actions) > 0:
+			body, help = m.healAllText(), "y run it · esc back · q quit"
+		default:
+			body, help = m.healAllText(), "enter back to the entries · q quit"
+		}
 	case screenRename:
 		header = fmt.Sprintf("%s: rename %s", m.vol.Name, brick.EscapeName(m.entry.Path))
 		body = m.renameText()
@@ -622,7 +666,7 @@ func (m Model) View() string {
 // subheader is the line under the header: where the volume stands.
 func (m Model) subheader() string {
 	switch m.screen {
-	case screenList, screenEntry, screenChoose, screenPlan, screenHistory, screenUndo, screenRename:
+	case screenList, screenEntry, screenChoose, screenPlan, screenHistory, screenUndo, screenRename, screenHeal:
 		noun := "entries"
 		if len(m.entries) == 1 {
 			noun = "entry"

@@ -296,3 +296,33 @@ func TestStaleTempScreens(t *testing.T) {
 		})
 	}
 }
+
+// TestHealAllScreens: H heals every entry: the plan first (a dry run),
+// then y; the split-brain is left for a choice, the rest healed.
+func TestHealAllScreens(t *testing.T) {
+	dir := filepath.Join("/tmp", "afrkit-tui-healall")
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	v, err := fixtures.Build(dir, "data-split-brain", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.WriteFile("/new.txt", []byte("made while b1 was down\n"), 1); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, source(dir), "fx", 80, 24)
+	sh := &shots{s: s, d: dir, width: 80, height: 24}
+	sh.take("the list: a split-brain, and what b1 missed")
+	s.keys("H")
+	sh.take("H: the plan")
+	s.keys("y")
+	sh.take("y: healed, the split-brain left")
+	s.keys("enter")
+	sh.take("enter: the entries, listed again")
+	golden(t, "healall", sh.b.String())
+	if got, err := os.ReadFile(filepath.Join(dir, "b1", "new.txt")); err != nil || string(got) != "made while b1 was down\n" {
+		t.Errorf("b1's /new.txt after the heal: %q, %v", got, err)
+	}
+}

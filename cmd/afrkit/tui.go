@@ -30,7 +30,8 @@ commands do. h shows the history, where enter undoes a record (its plan
 first; refused while the volume is mounted, as heal VOL undo is). After
 heal info's entries, fsck's crawl lists the rsync temp files left behind;
 r renames one to its final name (the plan first), and where the final
-name holds other content both versions are shown.
+name holds other content both versions are shown. H heals every entry the
+indexes list, as afrkit heal VOL does (the plan first).
 Browsing reads the bricks as heal info does, without locks. NO_COLOR
 turns colors off.`,
 		Args: cobra.MaximumNArgs(1),
