@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -247,7 +248,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		if msg.done {
 			m.loading = false
-			if msg.err != nil && msg.err != context.Canceled {
+			if msg.err != nil && !errors.Is(msg.err, context.Canceled) {
 				m.err = msg.err
 				return m, nil
 			}
@@ -265,7 +266,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.stale = false
-		if msg.err != nil && msg.err != context.Canceled {
+		if msg.err != nil && !errors.Is(msg.err, context.Canceled) {
 			m.err = fmt.Errorf("looking for stale temp files: %w", msg.err)
 		}
 		for _, e := range msg.entries {
