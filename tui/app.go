@@ -51,18 +51,22 @@ type Model struct {
 	volCursor  int
 
 	// The entry list of the volume open.
-	vol        VolumeRow
-	entries    []Entry
-	counts     [groups]int
-	loading    bool
-	stale      bool         // looking for stale temp files
-	stream     *entryStream // the walk whose entries the list shows
-	ctx        context.Context
-	cancel     context.CancelFunc
-	filter     Group // groups: all
-	search     textinput.Model
-	searching  bool
-	shown      []int // indexes into entries, as filtered
+	vol       VolumeRow
+	entries   []Entry
+	loading   bool
+	stale     bool         // looking for stale temp files
+	stream    *entryStream // the walk whose entries the list shows
+	ctx       context.Context
+	cancel    context.CancelFunc
+	filter    Group // groups: all
+	search    textinput.Model
+	searching bool
+	// byGroup are the entries' indexes by group, in the order listed;
+	// shown, while a search narrows them, those the list shows (without
+	// one, the list reads byGroup directly: a batch costs its own size,
+	// not the list's).
+	byGroup    [groups][]int
+	shown      []int
 	listCursor int
 	listTop    int
 
@@ -236,7 +240,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.ctx, m.cancel = msg.ctx, msg.cancel
 		m.vol, m.err = msg.row, msg.err
-		m.entries, m.counts, m.shown, m.listCursor, m.listTop = nil, [groups]int{}, nil, 0, 0
+		m.entries, m.byGroup, m.shown, m.listCursor, m.listTop = nil, [groups][]int{}, nil, 0, 0
 		if msg.err != nil {
 			return m, nil
 		}
@@ -255,11 +259,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.stale = true
 			return m, m.loadStale(msg.stream)
 		}
-		for _, e := range msg.batch {
-			m.entries = append(m.entries, e)
-			m.counts[group(e)]++
-		}
-		m.refilter()
+		m.add(msg.batch)
 		return m, msg.stream.next()
 	case staleMsg:
 		if msg.stream != m.stream {
@@ -269,11 +269,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil && !errors.Is(msg.err, context.Canceled) {
 			m.err = fmt.Errorf("looking for stale temp files: %w", msg.err)
 		}
-		for _, e := range msg.entries {
-			m.entries = append(m.entries, e)
-			m.counts[group(e)]++
-		}
-		m.refilter()
+		m.add(msg.entries)
 		return m, nil
 	case healAllMsg:
 		m.healRes, m.healErr, m.healRan, m.working = msg.res, msg.err, msg.ran && msg.err == nil, false
@@ -358,9 +354,9 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		case "pgdown", " ":
 			m.moveList(page)
 		case "home", "g":
-			m.moveList(-len(m.shown))
+			m.moveList(-m.shownLen())
 		case "end", "G":
-			m.moveList(len(m.shown))
+			m.moveList(m.shownLen())
 		case "tab":
 			m.filter = (m.filter + 1) % (groups + 1)
 			m.refilter()
@@ -387,9 +383,9 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.screen, m.err = screenPicker, nil
 			return m, m.loadVolumes()
 		case "enter":
-			if m.listCursor < len(m.shown) {
+			if m.listCursor < m.shownLen() {
 				m.screen = screenEntry
-				e := m.entries[m.shown[m.listCursor]]
+				e := m.entries[m.shownAt(m.listCursor)]
 				if e.Stale != nil {
 					// fsck's finding is the whole story.
 					m.entry, m.exs, m.entryErr = e, nil, nil
@@ -523,27 +519,75 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// refilter lists the entries of the group chosen whose path holds the
-// search, split-brains first: the order heal info's groups are read in.
+// add appends entries to the list.
+func (m *Model) add(entries []Entry) {
+	for _, e := range entries {
+		g := group(e)
+		m.byGroup[g] = append(m.byGroup[g], len(m.entries))
+		m.entries = append(m.entries, e)
+	}
+	if m.search.Value() != "" {
+		// A search's hits come in group order: list them again.
+		m.refilter()
+	}
+	m.keepCursorShown()
+}
+
+// refilter lists again, after the search changed, the entries of the
+// group chosen whose path holds the search, split-brains first: the order
+// heal info's groups are read in.
 func (m *Model) refilter() {
 	q := m.search.Value()
 	m.shown = m.shown[:0]
+	if q != "" {
+		for g := Group(0); g < groups; g++ {
+			if m.filter != groups && m.filter != g {
+				continue
+			}
+			for _, i := range m.byGroup[g] {
+				if strings.Contains(m.entries[i].Path, q) {
+					m.shown = append(m.shown, i)
+				}
+			}
+		}
+	}
+	m.listCursor = min(m.listCursor, max(m.shownLen()-1, 0))
+	m.keepCursorShown()
+}
+
+// shownLen is how many entries the list shows.
+func (m *Model) shownLen() int {
+	if m.search.Value() != "" {
+		return len(m.shown)
+	}
+	n := 0
+	for g := Group(0); g < groups; g++ {
+		if m.filter == groups || m.filter == g {
+			n += len(m.byGroup[g])
+		}
+	}
+	return n
+}
+
+// shownAt is the index in entries of the list's k-th row.
+func (m *Model) shownAt(k int) int {
+	if m.search.Value() != "" {
+		return m.shown[k]
+	}
 	for g := Group(0); g < groups; g++ {
 		if m.filter != groups && m.filter != g {
 			continue
 		}
-		for i, e := range m.entries {
-			if group(e) == g && (q == "" || strings.Contains(e.Path, q)) {
-				m.shown = append(m.shown, i)
-			}
+		if k < len(m.byGroup[g]) {
+			return m.byGroup[g][k]
 		}
+		k -= len(m.byGroup[g])
 	}
-	m.listCursor = min(m.listCursor, max(len(m.shown)-1, 0))
-	m.keepCursorShown()
+	return -1
 }
 
 func (m *Model) moveList(d int) {
-	m.listCursor = min(max(m.listCursor+d, 0), max(len(m.shown)-1, 0))
+	m.listCursor = min(max(m.listCursor+d, 0), max(m.shownLen()-1, 0))
 	m.keepCursorShown()
 }
 
@@ -673,7 +717,7 @@ func (m Model) subheader() string {
 			noun = "entry"
 		}
 		s := fmt.Sprintf("%d %s: %d split-brain, %d pending, %d possibly healing, %d stale temp", len(m.entries), noun,
-			m.counts[GroupSplitBrain], m.counts[GroupPending], m.counts[GroupHealing], m.counts[GroupStaleTemp])
+			len(m.byGroup[GroupSplitBrain]), len(m.byGroup[GroupPending]), len(m.byGroup[GroupHealing]), len(m.byGroup[GroupStaleTemp]))
 		switch {
 		case m.loading:
 			s += " (listing…)"
@@ -762,8 +806,8 @@ func (m Model) listBody() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "  %-24s %s\n", "STATUS", "PATH")
 	rows := max(m.bodyHeight()-1, 1)
-	for k := m.listTop; k < len(m.shown) && k < m.listTop+rows; k++ {
-		e := m.entries[m.shown[k]]
+	for k := m.listTop; k < m.shownLen() && k < m.listTop+rows; k++ {
+		e := m.entries[m.shownAt(k)]
 		path := brick.EscapeName(e.Path)
 		if path == "" {
 			path = "<gfid:" + e.GFID.String() + ">"
@@ -788,7 +832,7 @@ func (m Model) listBody() string {
 		}
 		b.WriteString(line + "\n")
 	}
-	if len(m.shown) == 0 {
+	if m.shownLen() == 0 {
 		b.WriteString("  (none of this kind matches)\n")
 	}
 	return b.String()
