@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -65,8 +66,12 @@ type Model struct {
 	// shown, while a search narrows them, those the list shows (without
 	// one, the list reads byGroup directly: a batch costs its own size,
 	// not the list's).
-	byGroup    [groups][]int
-	shown      []int
+	byGroup [groups][]int
+	shown   []int
+	// refreshing: a refresh lists into pending, which replaces entries
+	// once whole.
+	refreshing bool
+	pending    []Entry
 	listCursor int
 	listTop    int
 
@@ -124,12 +129,24 @@ func New(src Source, start string, r *lipgloss.Renderer) Model {
 	return m
 }
 
-// Init loads the picker's volumes, or the entries of the volume asked for.
+// Init loads the picker's volumes, or the entries of the volume asked for,
+// and starts the refresh's clock.
 func (m Model) Init() tea.Cmd {
+	load := m.loadVolumes()
 	if m.screen == screenList {
-		return m.openVolume(m.vol.Name)
+		load = m.openVolume(m.vol.Name)
 	}
-	return m.loadVolumes()
+	return tea.Batch(load, m.tick())
+}
+
+type refreshMsg struct{}
+
+// tick is the next refresh, when the source asks for them.
+func (m Model) tick() tea.Cmd {
+	if m.src.Refresh <= 0 {
+		return nil
+	}
+	return tea.Tick(m.src.Refresh, func(time.Time) tea.Msg { return refreshMsg{} })
 }
 
 // Messages of the loads the model starts.
@@ -139,11 +156,12 @@ type (
 		err  error
 	}
 	openedMsg struct {
-		row    VolumeRow
-		stream *entryStream
-		ctx    context.Context
-		cancel context.CancelFunc
-		err    error
+		row     VolumeRow
+		stream  *entryStream
+		ctx     context.Context
+		cancel  context.CancelFunc
+		refresh bool
+		err     error
 	}
 	entriesMsg struct {
 		stream *entryStream
@@ -174,7 +192,12 @@ func (m Model) loadVolumes() tea.Cmd {
 // openVolume finds the volume's row and starts the walk of its entries,
 // which the model cancels (openedMsg) when it leaves the list or lists
 // again.
-func (m Model) openVolume(name string) tea.Cmd {
+func (m Model) openVolume(name string) tea.Cmd { return m.listVolume(name, false) }
+
+// listVolume is openVolume; a refresh lists into the background and
+// replaces the list shown once the new one is whole, so that nothing
+// jumps while it comes in.
+func (m Model) listVolume(name string, refresh bool) tea.Cmd {
 	if m.cancel != nil {
 		m.cancel()
 	}
@@ -199,7 +222,7 @@ func (m Model) openVolume(name string) tea.Cmd {
 				}
 			})
 		}()
-		return openedMsg{row: row, stream: st, ctx: ctx, cancel: cancel}
+		return openedMsg{row: row, stream: st, ctx: ctx, cancel: cancel, refresh: refresh}
 	}
 }
 
@@ -239,6 +262,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.cancel()
 		}
 		m.ctx, m.cancel = msg.ctx, msg.cancel
+		if msg.refresh && msg.err == nil {
+			m.refreshing, m.pending, m.stream = true, nil, msg.stream
+			return m, msg.stream.next()
+		}
+		m.refreshing = false
 		m.vol, m.err = msg.row, msg.err
 		m.entries, m.byGroup, m.shown, m.listCursor, m.listTop = nil, [groups][]int{}, nil, 0, 0
 		if msg.err != nil {
@@ -249,6 +277,25 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case entriesMsg:
 		if m.screen == screenPicker || msg.stream != m.stream {
 			return m, nil // the list was left, or listed again since
+		}
+		if m.refreshing {
+			if !msg.done {
+				m.pending = append(m.pending, msg.batch...)
+				return m, msg.stream.next()
+			}
+			m.refreshing = false
+			if msg.err != nil {
+				return m, nil // the list shown stays
+			}
+			// The new list, with the stale temp files found last time
+			// until the crawl says again.
+			for _, k := range m.byGroup[GroupStaleTemp] {
+				m.pending = append(m.pending, m.entries[k])
+			}
+			m.replace(m.pending)
+			m.pending = nil
+			m.stale = true
+			return m, m.loadStale(msg.stream)
 		}
 		if msg.done {
 			m.loading = false
@@ -268,6 +315,18 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.stale = false
 		if msg.err != nil && !errors.Is(msg.err, context.Canceled) {
 			m.err = fmt.Errorf("looking for stale temp files: %w", msg.err)
+		}
+		if len(m.byGroup[GroupStaleTemp]) > 0 {
+			// A refresh's: the stale temp files found now replace those
+			// found before.
+			var rest []Entry
+			for _, e := range m.entries {
+				if e.Stale == nil {
+					rest = append(rest, e)
+				}
+			}
+			m.replace(append(rest, msg.entries...))
+			return m, nil
 		}
 		m.add(msg.entries)
 		return m, nil
@@ -298,6 +357,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.entryView.SetHorizontalStep(8)
 		m.entryView.SetContent(m.renderExplanations())
 		return m, nil
+	case refreshMsg:
+		// The list, read again where it is idle and small; the cursor
+		// stays on its entry.
+		if m.screen != screenList || m.loading || m.stale || m.refreshing || m.searching || len(m.entries) > refreshMax {
+			return m, m.tick()
+		}
+		return m, tea.Batch(m.listVolume(m.vol.Name, true), m.tick())
 	case tea.KeyMsg:
 		return m.key(msg)
 	}
@@ -530,6 +596,28 @@ func (m *Model) add(entries []Entry) {
 		// A search's hits come in group order: list them again.
 		m.refilter()
 	}
+	m.keepCursorShown()
+}
+
+// replace shows entries in place of the list, the cursor on the entry it
+// was on when that is still listed.
+func (m *Model) replace(entries []Entry) {
+	var at Entry
+	had := m.listCursor < m.shownLen()
+	if had {
+		at = m.entries[m.shownAt(m.listCursor)]
+	}
+	m.entries, m.byGroup = nil, [groups][]int{}
+	m.add(entries)
+	if had {
+		for k := range m.shownLen() {
+			if e := m.entries[m.shownAt(k)]; e.GFID == at.GFID && e.Path == at.Path {
+				m.listCursor = k
+				break
+			}
+		}
+	}
+	m.listCursor = min(m.listCursor, max(m.shownLen()-1, 0))
 	m.keepCursorShown()
 }
 

@@ -28,7 +28,15 @@ type Source struct {
 	// LookBudget bounds the time a volume's counts may take in the picker;
 	// what it leaves is counted as unclassified.
 	LookBudget time.Duration
+	// Refresh is how often an entry list of up to refreshMax entries is
+	// read again, so that it follows the indexes; 0 never (r does it by
+	// hand).
+	Refresh time.Duration
 }
+
+// refreshMax bounds the lists read again on their own: a list of a
+// hundred thousand entries takes a second or more to read.
+const refreshMax = 10_000
 
 // VolumeRow is one volume of the picker.
 type VolumeRow struct {

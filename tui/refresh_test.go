@@ -1,0 +1,97 @@
+package tui
+
+import (
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/fixtures"
+)
+
+// drive hands msg to m and runs what it starts, ticks aside (a refresh is
+// sent by hand here).
+func drive(m Model, msg tea.Msg) Model {
+	next, cmd := m.Update(msg)
+	return run(next.(Model), cmd)
+}
+
+// run runs cmd and what it leads to.
+func run(m Model, cmd tea.Cmd) Model {
+	cmds := []tea.Cmd{cmd}
+	for len(cmds) > 0 {
+		cmd, cmds = cmds[0], cmds[1:]
+		if cmd == nil {
+			continue
+		}
+		out := cmd()
+		switch out := out.(type) {
+		case tea.BatchMsg:
+			cmds = append(cmds, out...)
+			continue
+		case nil, refreshMsg:
+			continue
+		}
+		next, cmd := m.Update(out)
+		m = next.(Model)
+		cmds = append(cmds, cmd)
+	}
+	return m
+}
+
+// TestRefreshFollowsTheIndexes: the list read again on its own shows what
+// a heal took away and what a write added, with the cursor on the entry
+// it was on, and never shows a list half read.
+func TestRefreshFollowsTheIndexes(t *testing.T) {
+	dir := t.TempDir()
+	v, err := fixtures.Build(dir, "data-split-brain", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/a.txt", "/b.txt"} {
+		if err := v.WriteFile(p, []byte("missed by b1\n"), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := &volume.Catalog{Registry: &volume.Registry{Dir: filepath.Join(dir, "state")}, Glusterd: &volume.Glusterd{Dir: filepath.Join(dir, "none")}}
+	src := Source{Catalog: c, Open: c.Lookup, ProcDir: "/proc", StateDir: filepath.Join(dir, "state")}
+	m := New(src, "fx", lipgloss.NewRenderer(io.Discard))
+	m = drive(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = run(m, m.Init())
+	if m.loading || m.stale {
+		t.Fatal("the list is not whole after its loads ran")
+	}
+	// The cursor on /b.txt.
+	for m.listCursor < m.shownLen() && m.entries[m.shownAt(m.listCursor)].Path != "/b.txt" {
+		m = drive(m, tea.KeyMsg{Type: tea.KeyDown})
+	}
+	before := m.shownLen()
+	if err := v.WriteFile("/c.txt", []byte("missed by b1 too\n"), 1); err != nil {
+		t.Fatal(err)
+	}
+	// Half way through a refresh the list shown is still the old one.
+	next, cmd := m.Update(refreshMsg{})
+	opened, ok := cmd().(openedMsg) // the refresh's only load: no clock here
+	if !ok {
+		t.Fatal("a refresh did not list the volume again")
+	}
+	next, cmd = next.(Model).Update(opened)
+	m = next.(Model)
+	next, cmd = m.Update(cmd())
+	m = next.(Model)
+	if !m.refreshing || m.shownLen() != before {
+		t.Fatalf("a refresh with its first batch in: refreshing %v, %d entries shown, want the %d of before", m.refreshing, m.shownLen(), before)
+	}
+	m = run(m, cmd)
+	view := m.View()
+	if !strings.Contains(view, "/c.txt") {
+		t.Errorf("the refreshed list lacks /c.txt:\n%s", view)
+	}
+	if got := m.entries[m.shownAt(m.listCursor)].Path; got != "/b.txt" {
+		t.Errorf("the cursor moved to %s, want it on /b.txt still:\n%s", got, view)
+	}
+}
