@@ -21,8 +21,8 @@ type choice struct {
 
 // choicesFor are the ways to resolve the split-brains ex shows: keep one
 // brick's copy (source-brick), or let a policy choose (bigger-file,
-// latest-mtime: data and gfid split-brains only, as GlusterFS). None when
-// nothing is in split-brain.
+// latest-mtime: data and gfid split-brains only, as GlusterFS; majority
+// with three bricks or more). None when nothing is in split-brain.
 func choicesFor(ex heal.Explanation) []choice {
 	v := ex.Verdict
 	gfid := v.GFIDMismatch && !v.TypeMismatch && v.GFIDSource < 0
@@ -39,6 +39,9 @@ func choicesFor(ex heal.Explanation) []choice {
 		out = append(out,
 			choice{"keep the bigger copy (bigger-file)", heal.SplitBrainOp{Op: afr.OpBiggerFile, Brick: -1}},
 			choice{"keep the copy modified last (latest-mtime)", heal.SplitBrainOp{Op: afr.OpLatestMtime, Brick: -1}})
+	}
+	if len(ex.Replies) >= 3 {
+		out = append(out, choice{"keep the version most bricks hold (majority)", heal.SplitBrainOp{Op: afr.OpMajority, Brick: -1}})
 	}
 	return out
 }
