@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -85,6 +86,10 @@ type Model struct {
 	// dry run) or, once ran, what the run did.
 	choices      []choice
 	choiceCursor int
+	// marked are the entries space marked, for one choice to resolve;
+	// targets, while it runs, those it resolves.
+	marked       map[entryKey]bool
+	targets      []Entry
 	choice       choice
 	plan         Plan
 	planErr      error
@@ -209,7 +214,7 @@ func (m Model) listVolume(name string, refresh bool) tea.Cmd {
 			cancel()
 			return openedMsg{row: VolumeRow{Name: name}, err: err}
 		}
-		row := VolumeRow{Name: v.Name, Source: v.Source, Bricks: len(v.Bricks), Started: src.started(v)}
+		row := VolumeRow{Name: v.Name, Source: v.Source, Bricks: len(v.Bricks), Replica: max(v.Replica, 1), Started: src.started(v)}
 		st := &entryStream{batches: make(chan []Entry, 4), errc: make(chan error, 1)}
 		go func() {
 			defer close(st.batches)
@@ -303,6 +308,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.err = msg.err
 				return m, nil
 			}
+			m.sortByPath()
 			m.stale = true
 			return m, m.loadStale(msg.stream)
 		}
@@ -417,7 +423,7 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.moveList(1)
 		case "pgup":
 			m.moveList(-page)
-		case "pgdown", " ":
+		case "pgdown", "f":
 			m.moveList(page)
 		case "home", "g":
 			m.moveList(-m.shownLen())
@@ -431,6 +437,32 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m, m.search.Focus()
 		case "r":
 			return m, m.openVolume(m.vol.Name)
+		case " ":
+			// Mark a split-brain, for one choice to resolve them all.
+			if m.listCursor < m.shownLen() {
+				e := m.entries[m.shownAt(m.listCursor)]
+				if group(e) == GroupSplitBrain {
+					if m.marked == nil {
+						m.marked = map[entryKey]bool{}
+					}
+					if k := e.key(); m.marked[k] {
+						delete(m.marked, k)
+					} else {
+						m.marked[k] = true
+					}
+				}
+				m.moveList(1)
+			}
+		case "s":
+			if len(m.marked) > 0 {
+				m.targets = nil
+				for _, i := range m.byGroup[GroupSplitBrain] {
+					if m.marked[m.entries[i].key()] {
+						m.targets = append(m.targets, m.entries[i])
+					}
+				}
+				m.choices, m.choiceCursor, m.screen = batchChoices(m.vol.Replica), 0, screenChoose
+			}
 		case "h":
 			m.screen, m.histCursor = screenHistory, 0
 			return m, m.loadHistory()
@@ -495,6 +527,9 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.choiceCursor = min(m.choiceCursor+1, len(m.choices)-1)
 		case "esc":
 			m.screen = screenEntry
+			if len(m.targets) > 0 {
+				m.screen, m.targets = screenList, nil
+			}
 		case "enter":
 			m.screen, m.working, m.ran, m.planErr = screenPlan, true, false, nil
 			m.choice = m.choices[m.choiceCursor]
@@ -512,11 +547,14 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			}
 		case "esc", "n", "enter":
 			if m.ran {
-				// The entry is resolved: the list, read again.
-				m.screen = screenList
+				// Resolved: the list, read again, nothing marked.
+				m.screen, m.targets, m.marked = screenList, nil, nil
 				return m, m.openVolume(m.vol.Name)
 			}
 			m.screen = screenEntry
+			if len(m.targets) > 0 {
+				m.screen, m.targets = screenList, nil
+			}
 		}
 	case screenHeal:
 		if m.working {
@@ -599,6 +637,39 @@ func (m *Model) add(entries []Entry) {
 	m.keepCursorShown()
 }
 
+// sortByPath orders each group by path once the listing is whole (the
+// indexes list gfids in no order a person reads), the cursor kept on the
+// entry it was moved to.
+func (m *Model) sortByPath() {
+	var at Entry
+	// A cursor still on the first row stays there: the person has not
+	// chosen an entry yet.
+	had := m.listCursor > 0 && m.listCursor < m.shownLen()
+	if had {
+		at = m.entries[m.shownAt(m.listCursor)]
+	}
+	for g := range m.byGroup {
+		slices.SortStableFunc(m.byGroup[g], func(a, b int) int { return strings.Compare(m.entries[a].Path, m.entries[b].Path) })
+	}
+	if m.search.Value() != "" {
+		m.refilter()
+	}
+	if had {
+		m.cursorTo(at)
+	}
+}
+
+// cursorTo puts the cursor on e, when the list shows it.
+func (m *Model) cursorTo(e Entry) {
+	for k := range m.shownLen() {
+		if x := m.entries[m.shownAt(k)]; x.key() == e.key() {
+			m.listCursor = k
+			break
+		}
+	}
+	m.keepCursorShown()
+}
+
 // replace shows entries in place of the list, the cursor on the entry it
 // was on when that is still listed.
 func (m *Model) replace(entries []Entry) {
@@ -609,15 +680,13 @@ func (m *Model) replace(entries []Entry) {
 	}
 	m.entries, m.byGroup = nil, [groups][]int{}
 	m.add(entries)
-	if had {
-		for k := range m.shownLen() {
-			if e := m.entries[m.shownAt(k)]; e.GFID == at.GFID && e.Path == at.Path {
-				m.listCursor = k
-				break
-			}
-		}
+	for g := range m.byGroup {
+		slices.SortStableFunc(m.byGroup[g], func(a, b int) int { return strings.Compare(m.entries[a].Path, m.entries[b].Path) })
 	}
 	m.listCursor = min(m.listCursor, max(m.shownLen()-1, 0))
+	if had {
+		m.cursorTo(at)
+	}
 	m.keepCursorShown()
 }
 
@@ -705,9 +774,9 @@ func (m Model) View() string {
 	case screenList:
 		header = m.listHeader()
 		body = m.listBody()
-		help = "enter explain · tab kind · / search · H heal all · h history · esc · q quit"
-		if m.width >= 110 {
-			help = "↑/↓ move · enter explain · tab kind · / search · H heal all · h history · r refresh · esc volumes · q quit"
+		help = "enter explain · space mark · tab kind · / search · H heal · h history · q quit"
+		if m.width >= 120 {
+			help = "↑/↓ move · enter explain · space mark · tab kind · / search · H heal all · h history · r refresh · esc volumes · q quit"
 		}
 		if m.searching {
 			help = "type a part of the path · enter keep · esc clear"
@@ -729,7 +798,7 @@ func (m Model) View() string {
 			help = m.notice
 		}
 	case screenChoose:
-		header = fmt.Sprintf("%s: resolve %s", m.vol.Name, brick.EscapeName(m.entry.target().String()))
+		header = m.resolveHeader()
 		body = m.chooseBody()
 		help = "↑/↓ move · enter show the plan · esc back · q quit"
 	case screenHeal:
@@ -771,7 +840,7 @@ func (m Model) View() string {
 			help = "enter back to the history · q quit"
 		}
 	case screenPlan:
-		header = fmt.Sprintf("%s: resolve %s", m.vol.Name, brick.EscapeName(m.entry.target().String()))
+		header = m.resolveHeader()
 		switch {
 		case m.working:
 			body = "working…"
@@ -860,6 +929,15 @@ func (m Model) pickerBody() string {
 	return b.String()
 }
 
+// resolveHeader names what a choice resolves: the entry shown, or the
+// entries marked.
+func (m Model) resolveHeader() string {
+	if len(m.targets) > 0 {
+		return fmt.Sprintf("%s: resolve the %d entries marked", m.vol.Name, len(m.targets))
+	}
+	return fmt.Sprintf("%s: resolve %s", m.vol.Name, brick.EscapeName(m.entry.target().String()))
+}
+
 func (m Model) chooseBody() string {
 	var b strings.Builder
 	b.WriteString("Which copy is right? The others are kept on their bricks, never deleted.\n\n")
@@ -877,6 +955,9 @@ func (m Model) listHeader() string {
 	h := fmt.Sprintf("%s (%s, %d bricks)", m.vol.Name, m.vol.Source, m.vol.Bricks)
 	if m.filter != groups {
 		h += " · showing " + m.filter.String()
+	}
+	if len(m.marked) > 0 {
+		h += fmt.Sprintf(" · %d marked (s resolves them)", len(m.marked))
 	}
 	if q := m.search.Value(); q != "" || m.searching {
 		h += " · " + m.search.View()
@@ -901,8 +982,13 @@ func (m Model) listBody() string {
 			path = "<gfid:" + e.GFID.String() + ">"
 		}
 		cursor := "  "
-		if k == m.listCursor {
+		switch {
+		case k == m.listCursor && m.marked[e.key()]:
+			cursor = ">*"
+		case k == m.listCursor:
 			cursor = "> "
+		case m.marked[e.key()]:
+			cursor = " *"
 		}
 		status := e.Status.String()
 		if e.Stale != nil {

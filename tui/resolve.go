@@ -93,12 +93,44 @@ type planMsg struct {
 	err    error
 }
 
+// runChoice resolves (or plans) the entry shown, or every entry marked,
+// one after the other; the plan of several is their plans together, and
+// fails if one would.
 func (m Model) runChoice(c choice, dryRun bool) tea.Cmd {
-	src, name, e := m.src, m.vol.Name, m.entry
-	return func() tea.Msg {
-		p, err := src.resolve(context.Background(), name, e, c.op, dryRun)
-		return planMsg{choice: c, plan: p, ran: !dryRun, err: err}
+	src, name := m.src, m.vol.Name
+	targets := m.targets
+	if len(targets) == 0 {
+		targets = []Entry{m.entry}
 	}
+	return func() tea.Msg {
+		all := Plan{Outcome: heal.Outcome{Healed: true}}
+		for _, e := range targets {
+			p, err := src.resolve(context.Background(), name, e, c.op, dryRun)
+			if err != nil {
+				return planMsg{choice: c, plan: all, ran: !dryRun, err: fmt.Errorf("%s: %w", e.target(), err)}
+			}
+			all.Outcome.Healed = all.Outcome.Healed && p.Outcome.Healed
+			all.Outcome.Lines = append(all.Outcome.Lines, p.Outcome.Lines...)
+			all.Actions = append(all.Actions, p.Actions...)
+		}
+		return planMsg{choice: c, plan: all, ran: !dryRun}
+	}
+}
+
+// batchChoices are the ways to resolve several entries at once: a brick
+// position of the replica set kept for each, or a policy.
+func batchChoices(replica int) []choice {
+	var out []choice
+	for i := range replica {
+		out = append(out, choice{fmt.Sprintf("keep b%d's copy of each (source-brick)", i), heal.SplitBrainOp{Op: afr.OpSourceBrick, Brick: i}})
+	}
+	out = append(out,
+		choice{"keep the bigger copy of each (bigger-file)", heal.SplitBrainOp{Op: afr.OpBiggerFile, Brick: -1}},
+		choice{"keep the copy of each modified last (latest-mtime)", heal.SplitBrainOp{Op: afr.OpLatestMtime, Brick: -1}})
+	if replica >= 3 {
+		out = append(out, choice{"keep the version most bricks hold (majority)", heal.SplitBrainOp{Op: afr.OpMajority, Brick: -1}})
+	}
+	return out
 }
 
 // planText is a plan, or what the run did, as the screen shows it.

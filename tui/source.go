@@ -43,6 +43,8 @@ type VolumeRow struct {
 	Name   string
 	Source volume.Source
 	Bricks int
+	// Replica is how many bricks a replica set has.
+	Replica int
 	// Started: a GlusterFS brick process serves its bricks.
 	Started bool
 	// Entries, SplitBrain and Unclassified are heal status's counts,
@@ -103,6 +105,15 @@ type Entry struct {
 	// Stale is, for an rsync temp file left behind, what fsck found.
 	Stale *fsck.Finding
 }
+
+// entryKey tells entries apart across lists read again.
+type entryKey struct {
+	set  int
+	gfid afr.GFID
+	path string
+}
+
+func (e Entry) key() entryKey { return entryKey{e.Set, e.GFID, e.Path} }
 
 // Group is the heading an entry is listed under.
 type Group int

@@ -326,3 +326,48 @@ func TestHealAllScreens(t *testing.T) {
 		t.Errorf("b1's /new.txt after the heal: %q, %v", got, err)
 	}
 }
+
+// TestMarkedScreens: two split-brains marked with space are resolved by
+// one choice (b1's copy of each): the plan of both, then y.
+func TestMarkedScreens(t *testing.T) {
+	dir := filepath.Join("/tmp", "afrkit-tui-marked")
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	v, err := fixtures.Build(dir, "data-split-brain", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second data split-brain: each brick missed the other's write.
+	if err := v.WriteFile("/two.txt", []byte("both\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Overwrite("/two.txt", []byte("b0's, while b1 was down\n"), 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Overwrite("/two.txt", []byte("b1's, while b0 was down\n"), 0); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, source(dir), "fx", 80, 24)
+	sh := &shots{s: s, d: dir, width: 80, height: 24}
+	sh.take("two split-brains")
+	s.keys(" ", " ")
+	sh.take("space, space: both marked")
+	s.keys("s")
+	sh.take("s: one choice for both")
+	s.keys("down", "enter")
+	sh.take("down, enter: the plan of both")
+	s.keys("y")
+	sh.take("y: both resolved")
+	s.keys("enter")
+	sh.take("enter: the entries, listed again")
+	golden(t, "marked", sh.b.String())
+	for _, p := range []string{"hello.txt", "two.txt"} {
+		b0, _ := os.ReadFile(filepath.Join(dir, "b0", p))
+		b1, _ := os.ReadFile(filepath.Join(dir, "b1", p))
+		if len(b1) == 0 || string(b0) != string(b1) {
+			t.Errorf("/%s after keeping b1's copy of each: b0 %q, b1 %q", p, b0, b1)
+		}
+	}
+}
