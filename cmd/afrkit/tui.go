@@ -26,7 +26,8 @@ commands that would resolve it. There, s resolves a split-brain: keep one
 brick's copy, or let bigger-file or latest-mtime choose; the plan (a dry
 run) shows first, y runs it, the copies it replaces are kept on their
 bricks and the choice is recorded in the history, as the split-brain
-commands do. h shows the history, where enter undoes a record (its plan
+commands do; space marks split-brains in the list, and s there resolves
+them all by one choice. h shows the history, where enter undoes a record (its plan
 first; refused while the volume is mounted, as heal VOL undo is). After
 heal info's entries, fsck's crawl lists the rsync temp files left behind;
 r renames one to its final name (the plan first), and where the final
