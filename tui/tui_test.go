@@ -166,14 +166,7 @@ func TestScreens(t *testing.T) {
 		for _, size := range [][2]int{{80, 24}, {120, 40}} {
 			geometry := fmt.Sprintf("%dx%d", size[0], size[1])
 			t.Run(state+"/"+geometry, func(t *testing.T) {
-				// A directory whose name is the same every run, whatever
-				// TMPDIR says: where a long line is cut at the screen's
-				// edge depends on its length, and a t.TempDir's varies.
-				dir := filepath.Join("/tmp", "afrkit-tui-"+state+"-"+geometry)
-				if err := os.RemoveAll(dir); err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { os.RemoveAll(dir) })
+				dir := fixedDir(t, "afrkit-tui-"+state+"-"+geometry)
 				if _, err := fixtures.Build(dir, state, 2); err != nil {
 					t.Fatal(err)
 				}
@@ -255,11 +248,7 @@ func TestStaleTempScreens(t *testing.T) {
 			name = "clash"
 		}
 		t.Run(name, func(t *testing.T) {
-			dir := filepath.Join("/tmp", "afrkit-tui-stale-"+name)
-			if err := os.RemoveAll(dir); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { os.RemoveAll(dir) })
+			dir := fixedDir(t, "afrkit-tui-stale-"+name)
 			v, err := fixtures.Build(dir, "stale-temp", 2)
 			if err != nil {
 				t.Fatal(err)
@@ -300,11 +289,7 @@ func TestStaleTempScreens(t *testing.T) {
 // TestHealAllScreens: H heals every entry: the plan first (a dry run),
 // then y; the split-brain is left for a choice, the rest healed.
 func TestHealAllScreens(t *testing.T) {
-	dir := filepath.Join("/tmp", "afrkit-tui-healall")
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := fixedDir(t, "afrkit-tui-healall")
 	v, err := fixtures.Build(dir, "data-split-brain", 2)
 	if err != nil {
 		t.Fatal(err)
@@ -330,11 +315,7 @@ func TestHealAllScreens(t *testing.T) {
 // TestMarkedScreens: two split-brains marked with space are resolved by
 // one choice (b1's copy of each): the plan of both, then y.
 func TestMarkedScreens(t *testing.T) {
-	dir := filepath.Join("/tmp", "afrkit-tui-marked")
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := fixedDir(t, "afrkit-tui-marked")
 	v, err := fixtures.Build(dir, "data-split-brain", 2)
 	if err != nil {
 		t.Fatal(err)
@@ -370,4 +351,18 @@ func TestMarkedScreens(t *testing.T) {
 			t.Errorf("/%s after keeping b1's copy of each: b0 %q, b1 %q", p, b0, b1)
 		}
 	}
+}
+
+// fixedDir is an empty directory whose name is the same every run,
+// whatever TMPDIR says, removed when the test ends: where a long line is
+// cut at the screen's edge depends on the length of the paths on it, and
+// a t.TempDir's name varies in length.
+func fixedDir(t *testing.T, name string) string {
+	t.Helper()
+	dir := filepath.Join("/tmp", name)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
