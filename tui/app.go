@@ -484,13 +484,14 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			if m.listCursor < m.shownLen() {
 				m.screen = screenEntry
 				e := m.entries[m.shownAt(m.listCursor)]
+				m.entry, m.exs, m.entryErr = e, nil, nil
+				m.entryView = viewport.New(m.width, m.bodyHeight())
 				if e.Stale != nil {
 					// fsck's finding is the whole story.
-					m.entry, m.exs, m.entryErr = e, nil, nil
-					m.entryView = viewport.New(m.width, m.bodyHeight())
 					m.entryView.SetContent(m.staleText())
 					return m, nil
 				}
+				m.entryView.SetContent("reading every brick's copy…")
 				return m, m.explain(e)
 			}
 		}
