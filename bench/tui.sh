@@ -42,7 +42,7 @@ FIRST=$(secs "$t0" "$t1")
 until ! tmux capture-pane -p -t "$S" | grep -q 'listing…'; do sleep 0.05; done
 t2=$(now)
 ALL=$(secs "$t0" "$t2")
-pid=$(pgrep -f "$BIN/afrkit tui $VOL" | head -1)
+pid=$(pgrep -f "^$BIN/afrkit tui $VOL" | head -1)
 RSS=$(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$pid/status")
 SHOWN=$(tmux capture-pane -p -t "$S" | sed -n 2p)
 tmux send-keys -t "$S" q
