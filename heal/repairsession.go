@@ -45,10 +45,7 @@ func RunRepair(ctx context.Context, v *volume.Volume, s RepairSession) (RepairRu
 	}
 	run := RepairRun{ID: s.Repair.ID}
 	if !s.Repair.DryRun {
-		if err := v.CheckOffline(s.ProcDir); err != nil {
-			return run, err
-		}
-		release, err := v.LockUnmounted()
+		release, err := LockForWriting(v, s.ProcDir, true)
 		if err != nil {
 			return run, err
 		}

@@ -29,15 +29,8 @@ type SessionOptions struct {
 func Open(v *volume.Volume, o SessionOptions) (*Engine, error) {
 	release := func() {}
 	if !o.Engine.DryRun {
-		if err := v.CheckOffline(o.ProcDir); err != nil {
-			return nil, err
-		}
-		lock := v.Lock
-		if o.Unmounted {
-			lock = v.LockUnmounted
-		}
 		var err error
-		if release, err = lock(); err != nil {
+		if release, err = LockForWriting(v, o.ProcDir, o.Unmounted); err != nil {
 			return nil, err
 		}
 	}
@@ -51,4 +44,19 @@ func Open(v *volume.Volume, o SessionOptions) (*Engine, error) {
 	}
 	e.release = release
 	return e, nil
+}
+
+// LockForWriting is what every writer of afrkit's does before it writes
+// v: it checks that no brick process serves v's bricks
+// (volume.CheckOffline), then takes the heal lock, and with unmounted the
+// mount lock too (a writer that takes no AFR locks: undo, fsck's repairs).
+// The function returned lets go of the locks.
+func LockForWriting(v *volume.Volume, procDir string, unmounted bool) (func(), error) {
+	if err := v.CheckOffline(procDir); err != nil {
+		return nil, err
+	}
+	if unmounted {
+		return v.LockUnmounted()
+	}
+	return v.Lock()
 }

@@ -178,11 +178,8 @@ func fsckRun(opts *FsckOptions) error {
 	}
 	if opts.Restore != "" {
 		if writes {
-			if err := v.CheckOffline(procDir); err != nil {
-				return exitStatus{ExitFsckOperational, err}
-			}
 			// An undo takes none of AFR's locks: not while mounted.
-			release, err := v.LockUnmounted()
+			release, err := heal.LockForWriting(v, procDir, true)
 			if err != nil {
 				return exitStatus{ExitFsckOperational, err}
 			}
