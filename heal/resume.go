@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pkg/xattr"
 	"golang.org/x/sys/unix"
 
 	"github.com/afrkit/afrkit/afr"
@@ -158,19 +159,15 @@ func openResume(src, dst *os.File, source, key string, size, every int64, fresh,
 	}
 	p := &resumePoint{dst: dst, key: key, step: step, name: name, every: every, next: every,
 		mark: resumeMark{Ino: st.Ino, Size: size, CtimeNs: st.Ctim.Nano(), Fresh: fresh, Source: source}}
-	buf := make([]byte, 512)
-	n, err := unix.Fgetxattr(int(dst.Fd()), key, buf)
+	raw, err := xattr.FGet(dst, key)
 	switch {
-	case errors.Is(err, unix.ENODATA):
-		return p, 0, nil
-	case errors.Is(err, unix.ERANGE):
-		p.onSink = true // not ours: this copy's mark replaces it
+	case errors.Is(err, xattr.ENOATTR):
 		return p, 0, nil
 	case err != nil:
 		return nil, 0, fmt.Errorf("read %s: %w", key, err)
 	}
 	p.onSink = true
-	got, err := parseResumeMark(buf[:n])
+	got, err := parseResumeMark(raw)
 	if err != nil || !sinkOK || got.Source != p.mark.Source || got.Ino != p.mark.Ino ||
 		got.Size != p.mark.Size || got.CtimeNs != p.mark.CtimeNs {
 		return p, 0, nil
@@ -197,7 +194,7 @@ func (p *resumePoint) reached(off int64) error {
 	m := p.mark
 	m.Off = off
 	p.step("mark resume " + p.name)
-	if err := unix.Fsetxattr(int(p.dst.Fd()), p.key, m.encode(), 0); err != nil {
+	if err := xattr.FSet(p.dst, p.key, m.encode()); err != nil {
 		return fmt.Errorf("set %s on %s: %w", p.key, p.name, err)
 	}
 	p.mark, p.onSink, p.next = m, true, off+p.every
@@ -211,7 +208,7 @@ func (p *resumePoint) done() error {
 		return nil
 	}
 	p.step("unmark resume " + p.name)
-	if err := unix.Fremovexattr(int(p.dst.Fd()), p.key); err != nil && !errors.Is(err, unix.ENODATA) {
+	if err := xattr.FRemove(p.dst, p.key); err != nil && !errors.Is(err, xattr.ENOATTR) {
 		return fmt.Errorf("remove %s from %s: %w", p.key, p.name, err)
 	}
 	p.onSink = false
