@@ -1,11 +1,8 @@
 package heal_test
 
 import (
-	"context"
-	"errors"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,23 +14,14 @@ import (
 // and stops it there as a signal would.
 func stopAtBlock(tb testing.TB, v *fixtures.Vol, every int64, p string, blocks int) {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var mu sync.Mutex
 	seen := 0
-	e := newEngine(tb, v, heal.EngineOptions{Jobs: 1, ResumeEvery: every, Step: func(what string) {
-		mu.Lock()
-		defer mu.Unlock()
-		if strings.HasSuffix(what, "block "+p) {
-			seen++
-			if seen > blocks {
-				cancel()
-			}
+	stopHeal(tb, v, heal.EngineOptions{Jobs: 1, ResumeEvery: every}, func(what string) bool {
+		if !strings.HasSuffix(what, "block "+p) {
+			return false
 		}
-	}})
-	if _, err := e.Heal(ctx, false); !errors.Is(err, context.Canceled) {
-		tb.Fatalf("the heal stopped at block %d: %v, want it cancelled", seen, err)
-	}
+		seen++
+		return seen > blocks
+	})
 }
 
 // dropCaches empties the page cache, so that a heal reads from the disk.

@@ -33,26 +33,37 @@ func noise(seed uint64, n int) []byte {
 	return b
 }
 
+// stopHeal heals v with opts until stop, told each step before it is
+// taken (one at a time), says to stop; the heal ends there as at a signal.
+func stopHeal(tb testing.TB, v *fixtures.Vol, opts heal.EngineOptions, stop func(step string) bool) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	opts.Step = func(what string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if stop(what) {
+			cancel()
+		}
+	}
+	if _, err := newEngine(tb, v, opts).Heal(ctx, false); !errors.Is(err, context.Canceled) {
+		tb.Fatalf("the heal: %v, want it cancelled", err)
+	}
+}
+
 // stopAfterMarks heals v until the data heal of p has made its marks'th
 // resume mark, and stops it there as a signal would.
 func stopAfterMarks(t testing.TB, v *fixtures.Vol, algo, p string, marks int) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var mu sync.Mutex
 	seen := 0
-	e := newEngine(t, v, heal.EngineOptions{Jobs: 1, Algorithm: algo, Step: func(what string) {
-		mu.Lock()
-		defer mu.Unlock()
+	stopHeal(t, v, heal.EngineOptions{Jobs: 1, Algorithm: algo}, func(what string) bool {
 		if what == "mark resume "+p {
 			seen++
-		} else if seen >= marks {
-			cancel()
+			return false
 		}
-	}})
-	if _, err := e.Heal(ctx, false); !errors.Is(err, context.Canceled) {
-		t.Fatalf("the heal stopped after %d marks: %v, want it cancelled", seen, err)
-	}
+		return seen >= marks
+	})
 	if seen != marks {
 		t.Fatalf("%d marks made, want %d", seen, marks)
 	}
