@@ -22,19 +22,24 @@ func NewCmdTui(f *Factory) *cobra.Command {
 entries and split-brains, a volume's entries grouped as heal info reads them
 (split-brain, pending, possibly healing; tab picks one kind, / searches the
 paths), and an entry's copies side by side with AFR's verdict and the
-commands that would resolve it. There, s resolves a split-brain: keep one
-brick's copy, or let bigger-file or latest-mtime choose; the plan (a dry
-run) shows first, y runs it, the copies it replaces are kept on their
-bricks and the choice is recorded in the history, as the split-brain
-commands do; space marks split-brains in the list, and s there resolves
-them all by one choice. h shows the history, where enter undoes a record (its plan
-first; refused while the volume is mounted, as heal VOL undo is). After
-heal info's entries, fsck's crawl lists the rsync temp files left behind;
-r renames one to its final name (the plan first), and where the final
-name holds other content both versions are shown. H heals every entry the
-indexes list, as afrkit heal VOL does (the plan first).
-Browsing reads the bricks as heal info does, without locks. NO_COLOR
-turns colors off.`,
+commands that would resolve it.
+
+Every action shows its plan (a dry run) first, and y runs it:
+  s      resolve the entry's split-brain: keep one brick's copy, or let
+         bigger-file, latest-mtime or majority choose; the copies it
+         replaces are kept on their bricks and the choice is recorded in
+         the history, as the split-brain commands do
+  space  mark split-brains in the list; s there resolves them all by one
+         choice
+  r      rename a stale rsync temp file (listed after heal info's entries,
+         from fsck's crawl) to its final name; where the final name holds
+         other content both versions are shown instead
+  H      heal every entry the indexes list, as afrkit heal VOL does
+  h      the history, where enter undoes a record (refused while the
+         volume is mounted, as heal VOL undo is)
+
+Browsing reads the bricks as heal info does, without locks. NO_COLOR turns
+colors off.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			start := ""
