@@ -402,10 +402,8 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	switch m.screen {
 	case screenPicker:
 		switch k.String() {
-		case "up", "k":
-			m.volCursor = max(m.volCursor-1, 0)
-		case "down", "j":
-			m.volCursor = min(m.volCursor+1, max(len(m.vols)-1, 0))
+		case "up", "k", "down", "j":
+			m.volCursor = moved(m.volCursor, upDown(k), len(m.vols))
 		case "r":
 			return m, m.loadVolumes()
 		case "enter":
@@ -417,10 +415,8 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case screenList:
 		page := max(m.bodyHeight()-1, 1)
 		switch k.String() {
-		case "up", "k":
-			m.moveList(-1)
-		case "down", "j":
-			m.moveList(1)
+		case "up", "k", "down", "j":
+			m.moveList(upDown(k))
 		case "pgup":
 			m.moveList(-page)
 		case "pgdown", "f":
@@ -522,10 +518,8 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case screenChoose:
 		switch k.String() {
-		case "up", "k":
-			m.choiceCursor = max(m.choiceCursor-1, 0)
-		case "down", "j":
-			m.choiceCursor = min(m.choiceCursor+1, len(m.choices)-1)
+		case "up", "k", "down", "j":
+			m.choiceCursor = moved(m.choiceCursor, upDown(k), len(m.choices))
 		case "esc":
 			m.screen = screenEntry
 			if len(m.targets) > 0 {
@@ -592,10 +586,8 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 	case screenHistory:
 		switch k.String() {
-		case "up", "k":
-			m.histCursor = max(m.histCursor-1, 0)
-		case "down", "j":
-			m.histCursor = min(m.histCursor+1, max(len(m.recs)-1, 0))
+		case "up", "k", "down", "j":
+			m.histCursor = moved(m.histCursor, upDown(k), len(m.recs))
 		case "esc":
 			// What an undo changed shows in the list, read again.
 			m.screen = screenList
@@ -745,8 +737,22 @@ func (m *Model) shownAt(k int) int {
 }
 
 func (m *Model) moveList(d int) {
-	m.listCursor = min(max(m.listCursor+d, 0), max(m.shownLen()-1, 0))
+	m.listCursor = moved(m.listCursor, d, m.shownLen())
 	m.keepCursorShown()
+}
+
+// moved is a cursor on one of n rows moved by d rows, kept on a row.
+func moved(cursor, d, n int) int { return min(max(cursor+d, 0), max(n-1, 0)) }
+
+// upDown is the rows an up or down key moves a cursor by.
+func upDown(k tea.KeyMsg) int {
+	switch k.String() {
+	case "up", "k":
+		return -1
+	case "down", "j":
+		return 1
+	}
+	return 0
 }
 
 // keepCursorShown scrolls the list so that the cursor's row is on screen.
