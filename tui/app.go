@@ -17,7 +17,6 @@ import (
 
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/brick/volume"
-	"github.com/afrkit/afrkit/fsck"
 	"github.com/afrkit/afrkit/heal"
 )
 
@@ -29,11 +28,8 @@ const (
 	screenList
 	screenEntry
 	screenChoose // how to resolve the entry's split-brain
-	screenPlan   // the choice's plan, then what its run did
 	screenHistory
-	screenUndo   // an undo's plan, then what it did
-	screenRename // a stale temp file's rename: the plan, then what it did
-	screenHeal   // healing every entry: the plan, then what it did
+	screenAction // an action's plan, then what its run did
 )
 
 // Model is the TUI's root model: the volume picker, a volume's entry list
@@ -82,39 +78,28 @@ type Model struct {
 	entryErr  error
 	entryView viewport.Model
 
-	// Resolving the entry: the ways offered, the one chosen, its plan (a
-	// dry run) or, once ran, what the run did.
+	// Resolving the entry: the ways offered.
 	choices      []choice
 	choiceCursor int
 	// marked are the entries space marked, for one choice to resolve;
 	// targets, while it runs, those it resolves.
-	marked       map[entryKey]bool
-	targets      []Entry
-	choice       choice
-	plan         Plan
-	planErr      error
-	ran, working bool
-	notice       string
+	marked  map[entryKey]bool
+	targets []Entry
+	notice  string
 
-	// The volume's history, newest first, and an undo of one record.
+	// The volume's history, newest first.
 	recs       []heal.Record
 	undone     map[string]string
 	histErr    error
 	histCursor int
-	undoID     string
-	undoLines  []string
-	undoErr    error
-	undoRan    bool
 
-	// A stale temp file's rename.
-	renamed   []fsck.Repaired
-	renameErr error
-	renameRan bool
-
-	// Healing every entry.
-	healRes *heal.Result
-	healErr error
-	healRan bool
+	// The action shown: its plan (a dry run) or, once ran, what the run
+	// did; working while either is under way.
+	act     action
+	actOut  outcome
+	actErr  error
+	actRan  bool
+	working bool
 }
 
 // New is the TUI over src, opening the volume named start when it is not
@@ -336,24 +321,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.add(msg.entries)
 		return m, nil
-	case healAllMsg:
-		m.healRes, m.healErr, m.healRan, m.working = msg.res, msg.err, msg.ran && msg.err == nil, false
-		if m.healRes == nil {
-			m.healRes = &heal.Result{}
-		}
-		return m, nil
-	case renameMsg:
-		m.renamed, m.renameErr, m.renameRan, m.working = msg.done, msg.err, msg.ran && msg.err == nil, false
+	case actionMsg:
+		m.actOut, m.actErr, m.actRan, m.working = msg.out, msg.err, msg.ran, false
 		return m, nil
 	case historyMsg:
 		m.recs, m.undone, m.histErr = msg.recs, msg.undone, msg.err
 		m.histCursor = min(m.histCursor, max(len(m.recs)-1, 0))
-		return m, nil
-	case undoMsg:
-		m.undoID, m.undoLines, m.undoErr, m.undoRan, m.working = msg.id, msg.lines, msg.err, msg.ran && msg.err == nil, false
-		return m, nil
-	case planMsg:
-		m.choice, m.plan, m.planErr, m.ran, m.working = msg.choice, msg.plan, msg.err, msg.ran && msg.err == nil, false
 		return m, nil
 	case explainedMsg:
 		m.entry, m.exs, m.entryErr = msg.entry, msg.exs, msg.err
@@ -463,8 +436,7 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.screen, m.histCursor = screenHistory, 0
 			return m, m.loadHistory()
 		case "H":
-			m.screen, m.working, m.healRan, m.healErr = screenHeal, true, false, nil
-			return m, m.runHealAll(true)
+			return m.startAction(m.healAllAction())
 		case "esc":
 			if m.search.Value() != "" {
 				m.search.SetValue("")
@@ -499,8 +471,7 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m, nil
 		case "r":
 			if m.entry.Stale != nil && m.entry.Stale.Repair != "" {
-				m.screen, m.working, m.renameRan, m.renameErr = screenRename, true, false, nil
-				return m, m.runRename(true)
+				return m.startAction(m.renameAction())
 			}
 			return m, nil
 		case "s":
@@ -526,63 +497,7 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 				m.screen, m.targets = screenList, nil
 			}
 		case "enter":
-			m.screen, m.working, m.ran, m.planErr = screenPlan, true, false, nil
-			m.choice = m.choices[m.choiceCursor]
-			return m, m.runChoice(m.choice, true)
-		}
-	case screenPlan:
-		if m.working {
-			return m, nil // the plan or the run is under way
-		}
-		switch k.String() {
-		case "y":
-			if !m.ran && m.planErr == nil && m.plan.Outcome.Healed {
-				m.working = true
-				return m, m.runChoice(m.choice, false)
-			}
-		case "esc", "n", "enter":
-			if m.ran {
-				// Resolved: the list, read again, nothing marked.
-				m.screen, m.targets, m.marked = screenList, nil, nil
-				return m, m.openVolume(m.vol.Name)
-			}
-			m.screen = screenEntry
-			if len(m.targets) > 0 {
-				m.screen, m.targets = screenList, nil
-			}
-		}
-	case screenHeal:
-		if m.working {
-			return m, nil
-		}
-		switch k.String() {
-		case "y":
-			if !m.healRan && m.healErr == nil && len(m.healRes.Actions) > 0 {
-				m.working = true
-				return m, m.runHealAll(false)
-			}
-		case "esc", "n", "enter":
-			m.screen = screenList
-			if m.healRan {
-				return m, m.openVolume(m.vol.Name)
-			}
-		}
-	case screenRename:
-		if m.working {
-			return m, nil
-		}
-		switch k.String() {
-		case "y":
-			if !m.renameRan && m.renameErr == nil && len(m.renamed) > 0 {
-				m.working = true
-				return m, m.runRename(false)
-			}
-		case "esc", "n", "enter":
-			if m.renameRan {
-				m.screen = screenList
-				return m, m.openVolume(m.vol.Name)
-			}
-			m.screen = screenEntry
+			return m.startAction(m.resolveAction(m.choices[m.choiceCursor]))
 		}
 	case screenHistory:
 		switch k.String() {
@@ -594,24 +509,11 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m, m.openVolume(m.vol.Name)
 		case "enter", "u":
 			if m.histCursor < len(m.recs) {
-				m.screen, m.working, m.undoRan, m.undoErr = screenUndo, true, false, nil
-				return m, m.runUndo(m.recs[m.histCursor].ID, true)
+				return m.startAction(m.undoAction(m.recs[m.histCursor].ID))
 			}
 		}
-	case screenUndo:
-		if m.working {
-			return m, nil
-		}
-		switch k.String() {
-		case "y":
-			if !m.undoRan && m.undoErr == nil {
-				m.working = true
-				return m, m.runUndo(m.undoID, false)
-			}
-		case "esc", "n", "enter":
-			m.screen = screenHistory
-			return m, m.loadHistory()
-		}
+	case screenAction:
+		return m.actionKey(k)
 	}
 	return m, nil
 }
@@ -808,60 +710,13 @@ func (m Model) View() string {
 		header = m.resolveHeader()
 		body = m.chooseBody()
 		help = "↑/↓ move · enter show the plan · esc back · q quit"
-	case screenHeal:
-		header = m.vol.Name + ": heal every entry"
-		switch {
-		case m.working:
-			body, help = "working…", ""
-		case !m.healRan && m.healErr == nil && len(m.healRes.Actions) > 0:
-			body, help = m.healAllText(), "y run it · esc back · q quit"
-		default:
-			body, help = m.healAllText(), "enter back to the entries · q quit"
-		}
-	case screenRename:
-		header = fmt.Sprintf("%s: rename %s", m.vol.Name, brick.EscapeName(m.entry.Path))
-		body = m.renameText()
-		switch {
-		case m.working:
-			body, help = "working…", ""
-		case !m.renameRan && m.renameErr == nil && len(m.renamed) > 0:
-			help = "y run it · esc back · q quit"
-		case m.renameRan:
-			help = "enter back to the entries · q quit"
-		default:
-			help = "esc back · q quit"
-		}
 	case screenHistory:
 		header = m.vol.Name + ": history (newest first)"
 		body = m.historyBody()
 		help = "↑/↓ move · enter undo (the plan first) · esc entries · q quit"
-	case screenUndo:
-		header = m.vol.Name + ": undo " + m.undoID
-		body = m.undoText()
-		switch {
-		case m.working:
-			body, help = "working…", ""
-		case !m.undoRan && m.undoErr == nil:
-			help = "y run it · esc back · q quit"
-		default:
-			help = "enter back to the history · q quit"
-		}
-	case screenPlan:
-		header = m.resolveHeader()
-		switch {
-		case m.working:
-			body = "working…"
-			help = ""
-		case m.ran:
-			body = m.planText()
-			help = "enter back to the entries · q quit"
-		case m.planErr == nil && m.plan.Outcome.Healed:
-			body = m.planText()
-			help = "y run it · esc back · q quit"
-		default:
-			body = m.planText()
-			help = "esc back · q quit"
-		}
+	case screenAction:
+		header = m.act.header
+		body, help = m.actionView()
 	}
 	if m.err != nil {
 		body = m.styles.err.Render("error: "+m.err.Error()) + "\n" + body
@@ -875,7 +730,7 @@ func (m Model) View() string {
 // subheader is the line under the header: where the volume stands.
 func (m Model) subheader() string {
 	switch m.screen {
-	case screenList, screenEntry, screenChoose, screenPlan, screenHistory, screenUndo, screenRename, screenHeal:
+	case screenList, screenEntry, screenChoose, screenHistory, screenAction:
 		noun := "entries"
 		if len(m.entries) == 1 {
 			noun = "entry"

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	tea "github.com/charmbracelet/bubbletea"
-
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/heal"
 )
@@ -28,41 +26,44 @@ func (s Source) healAll(ctx context.Context, name string, dryRun bool) (*heal.Re
 	return eng.Heal(ctx, false)
 }
 
-type healAllMsg struct {
-	res *heal.Result
-	ran bool
-	err error
-}
-
-func (m Model) runHealAll(dryRun bool) tea.Cmd {
+// healAllAction heals every entry the bricks' indexes list.
+func (m Model) healAllAction() action {
 	src, name := m.src, m.vol.Name
-	return func() tea.Msg {
-		res, err := src.healAll(context.Background(), name, dryRun)
-		return healAllMsg{res, !dryRun, err}
+	return action{
+		header: name + ": heal every entry",
+		do: func(ctx context.Context, dryRun bool) (outcome, error) {
+			res, err := src.healAll(ctx, name, dryRun)
+			if res == nil {
+				res = &heal.Result{}
+			}
+			return healedAll{res}, err
+		},
+		back:   toList,
+		done:   relist,
+		doneTo: "the entries",
 	}
 }
 
-// healAllText is the heal's plan, or what it did.
-func (m Model) healAllText() string {
-	if m.healErr != nil {
-		return m.styles.err.Render("refused: "+brick.EscapeName(m.healErr.Error())) + "\n\nNothing was changed."
-	}
-	res := m.healRes
+// healedAll is the heal's plan, or what it did.
+type healedAll struct{ res *heal.Result }
+
+func (h healedAll) runnable() bool { return len(h.res.Actions) > 0 }
+
+func (h healedAll) text(st styles, ran bool) string {
+	res := h.res
 	var b strings.Builder
-	if !m.healRan {
-		fmt.Fprintf(&b, "%s: %d change(s); those they lead to (the content of files it creates) are planned by the next pass.\n\n", m.styles.title.Render("The plan"), len(res.Actions))
-		for _, a := range res.Actions {
-			fmt.Fprintf(&b, "  %s: %s%s: %s\n", brick.EscapeName(a.Path), a.What, direction(a), brick.EscapeName(a.Detail))
-		}
+	if !ran {
+		fmt.Fprintf(&b, "%s: %d change(s); those they lead to (the content of files it creates) are planned by the next pass.\n\n", st.title.Render("The plan"), len(res.Actions))
+		writeActions(&b, res.Actions)
 	} else {
-		fmt.Fprintf(&b, "%s: healed %d data, %d metadata, %d entry in %d pass(es).\n", m.styles.title.Render("Done"),
+		fmt.Fprintf(&b, "%s: healed %d data, %d metadata, %d entry in %d pass(es).\n", st.title.Render("Done"),
 			res.Healed["data"], res.Healed["metadata"], res.Healed["entry"], res.Passes)
 		for _, r := range res.Resolved {
 			fmt.Fprintf(&b, "  resolved %s (%s, %s): kept %s's copy\n", brick.EscapeName(r.Path), r.Kind, r.How, r.Source)
 		}
 	}
 	left := res.Left
-	if !m.healRan {
+	if !ran {
 		// What the plan creates is filled in by the run's next pass.
 		planned := map[string]bool{}
 		for _, a := range res.Actions {
@@ -71,7 +72,7 @@ func (m Model) healAllText() string {
 		left = slices.DeleteFunc(slices.Clone(left), func(l heal.Left) bool { return planned[l.Path] })
 	}
 	if len(left) > 0 {
-		fmt.Fprintf(&b, "\n%s (%d)\n", m.styles.title.Render("Left for a choice"), len(left))
+		fmt.Fprintf(&b, "\n%s (%d)\n", st.title.Render("Left for a choice"), len(left))
 		for _, l := range left {
 			fmt.Fprintf(&b, "  %s: %s\n", brick.EscapeName(l.Path), brick.EscapeName(l.Reason))
 		}

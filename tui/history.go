@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -51,12 +52,6 @@ type (
 		undone map[string]string
 		err    error
 	}
-	undoMsg struct {
-		id    string
-		lines []string
-		ran   bool
-		err   error
-	}
 )
 
 func (m Model) loadHistory() tea.Cmd {
@@ -67,11 +62,23 @@ func (m Model) loadHistory() tea.Cmd {
 	}
 }
 
-func (m Model) runUndo(id string, dryRun bool) tea.Cmd {
+// undoAction undoes history record id. Before or after the run, it
+// goes back to the history, read again.
+func (m Model) undoAction(id string) action {
 	src, name := m.src, m.vol.Name
-	return func() tea.Msg {
-		lines, err := src.undo(name, id, dryRun)
-		return undoMsg{id: id, lines: lines, ran: !dryRun, err: err}
+	toHistory := func(m Model) (Model, tea.Cmd) {
+		m.screen = screenHistory
+		return m, m.loadHistory()
+	}
+	return action{
+		header: name + ": undo " + id,
+		do: func(_ context.Context, dryRun bool) (outcome, error) {
+			lines, err := src.undo(name, id, dryRun)
+			return undone{id, lines}, err
+		},
+		back:   toHistory,
+		done:   toHistory,
+		doneTo: "the history",
 	}
 }
 
@@ -105,19 +112,22 @@ func (m Model) historyBody() string {
 	return b.String()
 }
 
-// undoText is an undo's plan, or what it did.
-func (m Model) undoText() string {
+// undone is an undo's plan, or what it did.
+type undone struct {
+	id    string
+	lines []string
+}
+
+func (u undone) runnable() bool { return true }
+
+func (u undone) text(st styles, ran bool) string {
 	var b strings.Builder
-	if m.undoErr != nil {
-		b.WriteString(m.styles.err.Render("refused: "+brick.EscapeName(m.undoErr.Error())) + "\n\nNothing was changed.\n")
-		return b.String()
+	title := "The plan: undo " + u.id
+	if ran {
+		title = "Done: undo " + u.id
 	}
-	title := "The plan: undo " + m.undoID
-	if m.undoRan {
-		title = "Done: undo " + m.undoID
-	}
-	b.WriteString(m.styles.title.Render(title) + "\n\n")
-	for _, l := range m.undoLines {
+	b.WriteString(st.title.Render(title) + "\n\n")
+	for _, l := range u.lines {
 		b.WriteString("  " + brick.EscapeName(l) + "\n")
 	}
 	return b.String()

@@ -86,34 +86,41 @@ func (e Entry) target() heal.Target {
 	return heal.Target{GFID: e.GFID}
 }
 
-type planMsg struct {
-	choice choice
-	plan   Plan
-	ran    bool
-	err    error
-}
-
-// runChoice resolves (or plans) the entry shown, or every entry marked,
+// resolveAction resolves the entry shown, or every entry marked, by c,
 // one after the other; the plan of several is their plans together, and
-// fails if one would.
-func (m Model) runChoice(c choice, dryRun bool) tea.Cmd {
+// is refused if one would be.
+func (m Model) resolveAction(c choice) action {
 	src, name := m.src, m.vol.Name
 	targets := m.targets
 	if len(targets) == 0 {
 		targets = []Entry{m.entry}
 	}
-	return func() tea.Msg {
-		all := Plan{Outcome: heal.Outcome{Healed: true}}
-		for _, e := range targets {
-			p, err := src.resolve(context.Background(), name, e, c.op, dryRun)
-			if err != nil {
-				return planMsg{choice: c, plan: all, ran: !dryRun, err: fmt.Errorf("%s: %w", e.target(), err)}
+	return action{
+		header: m.resolveHeader(),
+		do: func(ctx context.Context, dryRun bool) (outcome, error) {
+			all := resolved{label: c.label, Plan: Plan{Outcome: heal.Outcome{Healed: true}}}
+			for _, e := range targets {
+				p, err := src.resolve(ctx, name, e, c.op, dryRun)
+				if err != nil {
+					return all, fmt.Errorf("%s: %w", e.target(), err)
+				}
+				all.Outcome.Healed = all.Outcome.Healed && p.Outcome.Healed
+				all.Outcome.Lines = append(all.Outcome.Lines, p.Outcome.Lines...)
+				all.Actions = append(all.Actions, p.Actions...)
 			}
-			all.Outcome.Healed = all.Outcome.Healed && p.Outcome.Healed
-			all.Outcome.Lines = append(all.Outcome.Lines, p.Outcome.Lines...)
-			all.Actions = append(all.Actions, p.Actions...)
-		}
-		return planMsg{choice: c, plan: all, ran: !dryRun}
+			return all, nil
+		},
+		back: func(m Model) (Model, tea.Cmd) {
+			if len(m.targets) > 0 {
+				return toList(m)
+			}
+			return toEntry(m)
+		},
+		done: func(m Model) (Model, tea.Cmd) {
+			m.marked = nil // resolved: nothing marked
+			return relist(m)
+		},
+		doneTo: "the entries",
 	}
 }
 
@@ -133,36 +140,42 @@ func batchChoices(replica int) []choice {
 	return out
 }
 
-// planText is a plan, or what the run did, as the screen shows it.
-func (m Model) planText() string {
+// resolved is a choice's plan, or what its run did.
+type resolved struct {
+	label string
+	Plan
+}
+
+func (r resolved) runnable() bool { return r.Outcome.Healed }
+
+func (r resolved) text(st styles, ran bool) string {
 	var b strings.Builder
-	p := m.plan
-	if m.planErr != nil {
-		return m.styles.err.Render("refused: "+brick.EscapeName(m.planErr.Error())) + "\n\nNothing was changed."
-	}
-	if !m.ran {
-		fmt.Fprintf(&b, "%s: %s\n\n", m.styles.title.Render("The plan"), m.choice.label)
-		if !p.Outcome.Healed {
+	if !ran {
+		fmt.Fprintf(&b, "%s: %s\n\n", st.title.Render("The plan"), r.label)
+		if !r.Outcome.Healed {
 			b.WriteString("It would fail, and change nothing:\n")
-			for _, l := range p.Outcome.Lines {
+			for _, l := range r.Outcome.Lines {
 				b.WriteString("  " + brick.EscapeName(l) + "\n")
 			}
 			return b.String()
 		}
-		for _, a := range p.Actions {
-			fmt.Fprintf(&b, "  %s: %s%s: %s\n", brick.EscapeName(a.Path), a.What, direction(a), brick.EscapeName(a.Detail))
-		}
+		writeActions(&b, r.Actions)
 		b.WriteString("\nThe copies it replaces are kept on their bricks, and the choice is recorded\nin the volume's history (afrkit heal VOL undo ID puts them back).\n")
 		return b.String()
 	}
-	fmt.Fprintf(&b, "%s: %s\n\n", m.styles.title.Render("Done"), m.choice.label)
-	for _, l := range p.Outcome.Lines {
+	fmt.Fprintf(&b, "%s: %s\n\n", st.title.Render("Done"), r.label)
+	for _, l := range r.Outcome.Lines {
 		b.WriteString("  " + brick.EscapeName(l) + "\n")
 	}
-	for _, a := range p.Actions {
-		fmt.Fprintf(&b, "  %s: %s%s: %s\n", brick.EscapeName(a.Path), a.What, direction(a), brick.EscapeName(a.Detail))
-	}
+	writeActions(&b, r.Actions)
 	return b.String()
+}
+
+// writeActions lists a heal's actions, one a line.
+func writeActions(b *strings.Builder, actions []heal.Action) {
+	for _, a := range actions {
+		fmt.Fprintf(b, "  %s: %s%s: %s\n", brick.EscapeName(a.Path), a.What, direction(a), brick.EscapeName(a.Detail))
+	}
 }
 
 // direction is " from SOURCE to SINKS" of an action.

@@ -53,11 +53,6 @@ type (
 		entries []Entry
 		err     error
 	}
-	renameMsg struct {
-		done []fsck.Repaired
-		ran  bool
-		err  error
-	}
 )
 
 // loadStale looks for stale temp files once the listing of st is done.
@@ -69,11 +64,18 @@ func (m Model) loadStale(st *entryStream) tea.Cmd {
 	}
 }
 
-func (m Model) runRename(dryRun bool) tea.Cmd {
+// renameAction renames the stale temp file shown to its final name.
+func (m Model) renameAction() action {
 	src, name, e := m.src, m.vol.Name, m.entry
-	return func() tea.Msg {
-		done, err := src.rename(context.Background(), name, e, dryRun)
-		return renameMsg{done, !dryRun, err}
+	return action{
+		header: fmt.Sprintf("%s: rename %s", name, brick.EscapeName(e.Path)),
+		do: func(ctx context.Context, dryRun bool) (outcome, error) {
+			done, err := src.rename(ctx, name, e, dryRun)
+			return renamed(done), err
+		},
+		back:   toEntry,
+		done:   relist,
+		doneTo: "the entries",
 	}
 }
 
@@ -109,27 +111,28 @@ func (m Model) staleText() string {
 	return b.String()
 }
 
-// renameText is a rename's plan, or what it did.
-func (m Model) renameText() string {
+// renamed is a rename's plan, or what it did.
+type renamed []fsck.Repaired
+
+func (r renamed) runnable() bool { return len(r) > 0 }
+
+func (r renamed) text(st styles, ran bool) string {
 	var b strings.Builder
-	if m.renameErr != nil {
-		return m.styles.err.Render("refused: "+brick.EscapeName(m.renameErr.Error())) + "\n\nNothing was changed."
-	}
 	title := "The plan"
-	if m.renameRan {
+	if ran {
 		title = "Done"
 	}
-	b.WriteString(m.styles.title.Render(title) + "\n\n")
-	if len(m.renamed) == 0 {
+	b.WriteString(st.title.Render(title) + "\n\n")
+	if len(r) == 0 {
 		b.WriteString("  Nothing to do: the temp file is gone, or was renamed already.\n")
 	}
-	for _, r := range m.renamed {
-		fmt.Fprintf(&b, "  %s  %s: %s\n", r.Finding.Brick, brick.EscapeName(r.Finding.Path), brick.EscapeName(r.Finding.Repair))
-		if r.Err != "" {
-			fmt.Fprintf(&b, "      failed: %s\n", brick.EscapeName(r.Err))
+	for _, x := range r {
+		fmt.Fprintf(&b, "  %s  %s: %s\n", x.Finding.Brick, brick.EscapeName(x.Finding.Path), brick.EscapeName(x.Finding.Repair))
+		if x.Err != "" {
+			fmt.Fprintf(&b, "      failed: %s\n", brick.EscapeName(x.Err))
 		}
 	}
-	if !m.renameRan {
+	if !ran {
 		b.WriteString("\nIt is recorded in the volume's history, where undo renames it back.\n")
 	}
 	return b.String()

@@ -1,0 +1,125 @@
+package tui
+
+import (
+	"context"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/afrkit/afrkit/brick"
+)
+
+// action is a change the TUI makes to a volume as the CLI makes it: first
+// its plan, the dry run of the very call that then runs, and on y the
+// run. Resolving split-brains, healing, renaming a stale temp file and
+// undoing a record are each one.
+type action struct {
+	header string
+	// do plans (dryRun) or runs the change, in a session of its own. It
+	// runs in a command's goroutine: it reads nothing of the model, only
+	// what it was built with. A run that fails returns what it did before
+	// failing with the error.
+	do func(ctx context.Context, dryRun bool) (outcome, error)
+	// back leaves the plan without running it; done leaves the screen
+	// once the run is over (it lists the volume again, as the run changed
+	// it). doneTo names where done goes, for the help bar.
+	back, done func(m Model) (Model, tea.Cmd)
+	doneTo     string
+}
+
+// outcome is what an action planned or did.
+type outcome interface {
+	// runnable reports whether the plan has something to run.
+	runnable() bool
+	// text is the plan (ran false) or what the run did.
+	text(st styles, ran bool) string
+}
+
+type actionMsg struct {
+	out outcome
+	ran bool
+	err error
+}
+
+// startAction shows a's plan, once its dry run is over.
+func (m Model) startAction(a action) (Model, tea.Cmd) {
+	m.screen, m.act, m.actOut, m.actErr, m.actRan, m.working = screenAction, a, nil, nil, false, true
+	return m, m.doAction(true)
+}
+
+func (m Model) doAction(dryRun bool) tea.Cmd {
+	do := m.act.do
+	return func() tea.Msg {
+		out, err := do(context.Background(), dryRun)
+		return actionMsg{out, !dryRun, err}
+	}
+}
+
+func (m Model) actionKey(k tea.KeyMsg) (Model, tea.Cmd) {
+	if m.working {
+		return m, nil // the plan or the run is under way
+	}
+	switch k.String() {
+	case "y":
+		if m.canRun() {
+			m.working = true
+			return m, m.doAction(false)
+		}
+	case "esc", "n", "enter":
+		if m.actRan {
+			return m.act.done(m)
+		}
+		return m.act.back(m)
+	}
+	return m, nil
+}
+
+// canRun: the plan is shown, whole, with something to run.
+func (m Model) canRun() bool {
+	return !m.actRan && m.actErr == nil && m.actOut != nil && m.actOut.runnable()
+}
+
+// actionView is the action's screen: its body and help bar.
+func (m Model) actionView() (body, help string) {
+	switch {
+	case m.working:
+		return "working…", ""
+	case m.actRan:
+		help = "enter back to " + m.act.doneTo + " · q quit"
+	case m.canRun():
+		help = "y run it · esc back · q quit"
+	default:
+		help = "esc back · q quit"
+	}
+	switch {
+	case m.actErr != nil && !m.actRan:
+		body = m.styles.err.Render("refused: "+brick.EscapeName(m.actErr.Error())) + "\n\nNothing was changed."
+	case m.actErr != nil:
+		// A run that failed part-way: what it did before is real.
+		body = m.styles.err.Render("failed: "+brick.EscapeName(m.actErr.Error())) + "\n\n"
+		if m.actOut != nil {
+			body += m.actOut.text(m.styles, true) + "\n"
+		}
+		body += "The entries, listed again, show where the volume stands."
+	default:
+		body = m.actOut.text(m.styles, m.actRan)
+	}
+	return body, help
+}
+
+// relist goes back to the entry list, read again.
+func relist(m Model) (Model, tea.Cmd) {
+	m.screen, m.targets = screenList, nil
+	return m, m.openVolume(m.vol.Name)
+}
+
+// toList goes back to the entry list as it is.
+func toList(m Model) (Model, tea.Cmd) {
+	m.screen, m.targets = screenList, nil
+	return m, nil
+}
+
+// toEntry goes back to the entry view.
+func toEntry(m Model) (Model, tea.Cmd) {
+	m.screen = screenEntry
+	return m, nil
+}
