@@ -152,7 +152,7 @@ func (h *entryHeal) run() (outcome, error) {
 		h.leave(false, "missing on %s; the entry heal of its parent directory creates it", h.absentOn(v))
 		return h.outcome(), nil
 	}
-	if h.op != nil && h.op.name == "" {
+	if h.op != nil && h.op.oneName() == "" {
 		if err := h.applyOp(&v); err != nil {
 			return h.outcome(), err
 		}
@@ -167,7 +167,7 @@ func (h *entryHeal) run() (outcome, error) {
 	// name in its directory, and heals nothing else of the directory: a
 	// command that then fails with "File not in split-brain" once left
 	// the directory's mode changed.
-	lookupOnly := h.op != nil && h.op.name != ""
+	lookupOnly := h.op.oneName() != ""
 	for _, kv := range []afr.KindVerdict{v.Data, v.Metadata} {
 		if lookupOnly {
 			h.keep[kv.Kind] = true

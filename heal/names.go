@@ -63,10 +63,10 @@ func (h *entryHeal) healNames(kv afr.KindVerdict) error {
 		all = append(all, name)
 	}
 	sort.Strings(all)
-	if h.op != nil && h.op.name != "" {
+	if one := h.op.oneName(); one != "" {
 		// A command about one file heals that name alone, and so cannot
 		// clear the directory's counters.
-		all = []string{h.op.name}
+		all = []string{one}
 		h.keep[afr.Entry], h.keep[afr.Data] = true, true
 	}
 	ok := true

@@ -25,6 +25,9 @@ type SplitBrainOp struct {
 	// name limits a directory's entry heal to this name: the file a
 	// command named by path, whose gfid split-brain it resolves.
 	name string
+	// only limits a directory's entry heal to this name, healed as any
+	// heal heals it, with no split-brain op: HealEntry's named lookup.
+	only string
 	// every is set for source-brick or majority without a file: the op
 	// also resolves the gfid split-brains of the names in the
 	// directories it merges, which GlusterFS leaves for one command per
@@ -42,6 +45,17 @@ type SplitBrainOp struct {
 	winner afr.GFID
 	err    error
 	notes  []string
+}
+
+// oneName is the one name a directory's entry heal is limited to, or "".
+func (op *SplitBrainOp) oneName() string {
+	switch {
+	case op == nil:
+		return ""
+	case op.name != "":
+		return op.name
+	}
+	return op.only
 }
 
 // how names the resolution in history and messages.

@@ -481,7 +481,12 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 					return m, nil
 				}
 			}
-			m.notice = "Nothing here is in split-brain: a heal heals it as AFR decides."
+			m.notice = "Nothing here is in split-brain: H heals it as AFR decides."
+			return m, nil
+		case "H":
+			if m.entry.Stale == nil {
+				return m.startAction(m.healEntryAction())
+			}
 			return m, nil
 		}
 		var cmd tea.Cmd
@@ -696,7 +701,7 @@ func (m Model) View() string {
 			header = fmt.Sprintf("%s: gfid:%s", m.vol.Name, m.entry.GFID)
 		}
 		body = m.entryView.View()
-		help = "↑/↓ ←/→ scroll · s resolve · esc back · q quit"
+		help = "↑/↓ ←/→ scroll · s resolve · H heal it · esc back · q quit"
 		if m.entry.Stale != nil {
 			help = "↑/↓ ←/→ scroll · esc back · q quit"
 			if m.entry.Stale.Repair != "" {

@@ -26,6 +26,21 @@ func (s Source) healAll(ctx context.Context, name string, dryRun bool) (*heal.Re
 	return eng.Heal(ctx, false)
 }
 
+// healEntry heals the one entry e of volume name as AFR decides, or plans
+// it (dryRun), in a heal session (heal.Engine.HealEntry).
+func (s Source) healEntry(ctx context.Context, name string, e Entry, dryRun bool) (*heal.Result, error) {
+	v, err := s.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := heal.Open(v, heal.SessionOptions{Engine: heal.EngineOptions{DryRun: dryRun}, StateDir: s.StateDir, ProcDir: s.ProcDir})
+	if err != nil {
+		return nil, err
+	}
+	defer eng.Close()
+	return eng.HealEntry(ctx, e.target())
+}
+
 // healAllAction heals every entry the bricks' indexes list.
 func (m Model) healAllAction() action {
 	src, name := m.src, m.vol.Name
@@ -36,7 +51,7 @@ func (m Model) healAllAction() action {
 			if res == nil {
 				res = &heal.Result{}
 			}
-			return healedAll{res}, err
+			return healed{res}, err
 		},
 		back:   toList,
 		done:   relist,
@@ -44,16 +59,35 @@ func (m Model) healAllAction() action {
 	}
 }
 
-// healedAll is the heal's plan, or what it did.
-type healedAll struct{ res *heal.Result }
+// healEntryAction heals the entry shown.
+func (m Model) healEntryAction() action {
+	src, name, e := m.src, m.vol.Name, m.entry
+	return action{
+		header: fmt.Sprintf("%s: heal %s", name, brick.EscapeName(e.target().String())),
+		do: func(ctx context.Context, dryRun bool) (outcome, error) {
+			res, err := src.healEntry(ctx, name, e, dryRun)
+			if res == nil {
+				res = &heal.Result{}
+			}
+			return healed{res}, err
+		},
+		back:   toEntry,
+		done:   relist,
+		doneTo: "the entries",
+	}
+}
 
-func (h healedAll) runnable() bool { return len(h.res.Actions) > 0 }
+// healed is a heal's plan, or what it did.
+type healed struct{ res *heal.Result }
 
-func (h healedAll) text(st styles, ran bool) string {
+func (h healed) runnable() bool { return len(h.res.Actions) > 0 }
+
+func (h healed) text(st styles, ran bool) string {
 	res := h.res
 	var b strings.Builder
 	if !ran {
-		fmt.Fprintf(&b, "%s: %d change(s); those they lead to (the content of files it creates) are planned by the next pass.\n\n", st.title.Render("The plan"), len(res.Actions))
+		fmt.Fprintf(&b, "%s: %d change(s).\n", st.title.Render("The plan"), len(res.Actions))
+		b.WriteString("(The content of the files it creates is copied by the run's next pass.)\n\n")
 		writeActions(&b, res.Actions)
 	} else {
 		fmt.Fprintf(&b, "%s: healed %d data, %d metadata, %d entry in %d pass(es).\n", st.title.Render("Done"),
@@ -61,6 +95,8 @@ func (h healedAll) text(st styles, ran bool) string {
 		for _, r := range res.Resolved {
 			fmt.Fprintf(&b, "  resolved %s (%s, %s): kept %s's copy\n", brick.EscapeName(r.Path), r.Kind, r.How, r.Source)
 		}
+		b.WriteString("\n")
+		writeActions(&b, res.Actions)
 	}
 	left := res.Left
 	if !ran {

@@ -135,6 +135,21 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
+// geometry is a terminal's size.
+type geometry struct{ width, height int }
+
+func (g geometry) String() string { return fmt.Sprintf("%dx%d", g.width, g.height) }
+
+// sizes are the terminals every screen is drawn for: the smallest the
+// TUI supports, and a large one.
+var sizes = []geometry{{80, 24}, {120, 40}}
+
+// start is a TUI of this size on src, opening vol ("": the picker), whose
+// screens are taken with dir replaced.
+func (g geometry) start(t *testing.T, src tui.Source, vol, dir string) *shots {
+	return &shots{s: start(t, src, vol, g.width, g.height), d: dir, width: g.width, height: g.height}
+}
+
 // shots is the screens of one session, each under its title.
 type shots struct {
 	b             strings.Builder
@@ -243,53 +258,66 @@ func TestScreens(t *testing.T) {
 // other content, both versions are shown and nothing is offered to run.
 func TestStaleTempScreens(t *testing.T) {
 	for _, clash := range []bool{false, true} {
-		name := "free"
-		if clash {
-			name = "clash"
-		}
-		t.Run(name, func(t *testing.T) {
-			dir := fixedDir(t, "afrkit-tui-stale-"+name)
-			v, err := fixtures.Build(dir, "stale-temp", 2)
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, size := range sizes {
+			name := "free"
 			if clash {
-				if err := v.WriteFile("/player.json", []byte(`{"name":"someone else"}`+"\n")); err != nil {
-					t.Fatal(err)
-				}
+				name = "clash"
 			}
-			s := start(t, source(dir), "fx", 80, 24)
-			sh := &shots{s: s, d: dir, width: 80, height: 24}
-			sh.take("the list, the temp file found by fsck")
-			s.keys("enter")
-			sh.take("enter: what fsck found")
-			s.keys("r")
-			sh.take("r: the rename's plan")
-			if !clash {
-				s.keys("y")
-				sh.take("y: renamed")
-				s.keys("enter")
-				sh.take("enter: the entries, listed again")
-				for i, b := range v.Bricks {
-					final, _ := b.Abs("/player.json")
-					temp, _ := b.Abs(fixtures.StaleTempPath)
-					if _, err := os.Stat(final); err != nil {
-						t.Errorf("b%d: no /player.json after the rename: %v", i, err)
-					}
-					if _, err := os.Lstat(temp); !os.IsNotExist(err) {
-						t.Errorf("b%d: the temp file is still there: %v", i, err)
-					}
-				}
-			}
-			golden(t, "stale-"+name, sh.b.String())
-		})
+			name += "-" + size.String()
+			t.Run(name, func(t *testing.T) {
+				testStaleTempScreens(t, name, clash, size)
+			})
+		}
 	}
+}
+
+func testStaleTempScreens(t *testing.T, name string, clash bool, size geometry) {
+	dir := fixedDir(t, "afrkit-tui-stale-"+name)
+	v, err := fixtures.Build(dir, "stale-temp", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if clash {
+		if err := v.WriteFile("/player.json", []byte(`{"name":"someone else"}`+"\n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sh := size.start(t, source(dir), "fx", dir)
+	s := sh.s
+	sh.take("the list, the temp file found by fsck")
+	s.keys("enter")
+	sh.take("enter: what fsck found")
+	s.keys("r")
+	sh.take("r: the rename's plan")
+	if !clash {
+		s.keys("y")
+		sh.take("y: renamed")
+		s.keys("enter")
+		sh.take("enter: the entries, listed again")
+		for i, b := range v.Bricks {
+			final, _ := b.Abs("/player.json")
+			temp, _ := b.Abs(fixtures.StaleTempPath)
+			if _, err := os.Stat(final); err != nil {
+				t.Errorf("b%d: no /player.json after the rename: %v", i, err)
+			}
+			if _, err := os.Lstat(temp); !os.IsNotExist(err) {
+				t.Errorf("b%d: the temp file is still there: %v", i, err)
+			}
+		}
+	}
+	golden(t, "stale-"+name, sh.b.String())
 }
 
 // TestHealAllScreens: H heals every entry: the plan first (a dry run),
 // then y; the split-brain is left for a choice, the rest healed.
 func TestHealAllScreens(t *testing.T) {
-	dir := fixedDir(t, "afrkit-tui-healall")
+	for _, size := range sizes {
+		t.Run(size.String(), func(t *testing.T) { testHealAllScreens(t, size) })
+	}
+}
+
+func testHealAllScreens(t *testing.T, size geometry) {
+	dir := fixedDir(t, "afrkit-tui-healall-"+size.String())
 	v, err := fixtures.Build(dir, "data-split-brain", 2)
 	if err != nil {
 		t.Fatal(err)
@@ -297,8 +325,8 @@ func TestHealAllScreens(t *testing.T) {
 	if err := v.WriteFile("/new.txt", []byte("made while b1 was down\n"), 1); err != nil {
 		t.Fatal(err)
 	}
-	s := start(t, source(dir), "fx", 80, 24)
-	sh := &shots{s: s, d: dir, width: 80, height: 24}
+	sh := size.start(t, source(dir), "fx", dir)
+	s := sh.s
 	sh.take("the list: a split-brain, and what b1 missed")
 	s.keys("H")
 	sh.take("H: the plan")
@@ -306,7 +334,7 @@ func TestHealAllScreens(t *testing.T) {
 	sh.take("y: healed, the split-brain left")
 	s.keys("enter")
 	sh.take("enter: the entries, listed again")
-	golden(t, "healall", sh.b.String())
+	golden(t, "healall-"+size.String(), sh.b.String())
 	if got, err := os.ReadFile(filepath.Join(dir, "b1", "new.txt")); err != nil || string(got) != "made while b1 was down\n" {
 		t.Errorf("b1's /new.txt after the heal: %q, %v", got, err)
 	}
@@ -315,7 +343,13 @@ func TestHealAllScreens(t *testing.T) {
 // TestMarkedScreens: two split-brains marked with space are resolved by
 // one choice (b1's copy of each): the plan of both, then y.
 func TestMarkedScreens(t *testing.T) {
-	dir := fixedDir(t, "afrkit-tui-marked")
+	for _, size := range sizes {
+		t.Run(size.String(), func(t *testing.T) { testMarkedScreens(t, size) })
+	}
+}
+
+func testMarkedScreens(t *testing.T, size geometry) {
+	dir := fixedDir(t, "afrkit-tui-marked-"+size.String())
 	v, err := fixtures.Build(dir, "data-split-brain", 2)
 	if err != nil {
 		t.Fatal(err)
@@ -330,8 +364,8 @@ func TestMarkedScreens(t *testing.T) {
 	if err := v.Overwrite("/two.txt", []byte("b1's, while b0 was down\n"), 0); err != nil {
 		t.Fatal(err)
 	}
-	s := start(t, source(dir), "fx", 80, 24)
-	sh := &shots{s: s, d: dir, width: 80, height: 24}
+	sh := size.start(t, source(dir), "fx", dir)
+	s := sh.s
 	sh.take("two split-brains")
 	s.keys(" ", " ")
 	sh.take("space, space: both marked")
@@ -343,7 +377,7 @@ func TestMarkedScreens(t *testing.T) {
 	sh.take("y: both resolved")
 	s.keys("enter")
 	sh.take("enter: the entries, listed again")
-	golden(t, "marked", sh.b.String())
+	golden(t, "marked-"+size.String(), sh.b.String())
 	for _, p := range []string{"hello.txt", "two.txt"} {
 		b0, _ := os.ReadFile(filepath.Join(dir, "b0", p))
 		b1, _ := os.ReadFile(filepath.Join(dir, "b1", p))
@@ -365,4 +399,46 @@ func fixedDir(t *testing.T, name string) string {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	return dir
+}
+
+// TestHealEntryScreens: H on an entry's view heals that entry alone (the
+// plan first, then y); the other entry b1 missed stays listed.
+func TestHealEntryScreens(t *testing.T) {
+	for _, size := range sizes {
+		t.Run(size.String(), func(t *testing.T) { testHealEntryScreens(t, size) })
+	}
+}
+
+func testHealEntryScreens(t *testing.T, size geometry) {
+	dir := fixedDir(t, "afrkit-tui-healentry-"+size.String())
+	v, err := fixtures.Healthy(dir, "fx", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/new.txt", "/other.txt"} {
+		if err := v.WriteFile(p, []byte("made while b1 was down: "+p+"\n"), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sh := size.start(t, source(dir), "fx", dir)
+	s := sh.s
+	sh.take("the list: two files b1 missed")
+	s.keys("/", "n", "e", "w", "enter", "enter")
+	sh.take("/new, enter: its copies")
+	s.keys("H")
+	sh.take("H: the plan")
+	if _, err := os.Stat(filepath.Join(dir, "b1", "new.txt")); err == nil {
+		t.Errorf("the plan made b1's /new.txt")
+	}
+	s.keys("y")
+	sh.take("y: healed")
+	s.keys("enter", "esc")
+	sh.take("enter, esc: the entries, listed again")
+	golden(t, "healentry-"+size.String(), sh.b.String())
+	if got, err := os.ReadFile(filepath.Join(dir, "b1", "new.txt")); err != nil || string(got) != "made while b1 was down: /new.txt\n" {
+		t.Errorf("b1's /new.txt after its heal: %q, %v", got, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "b1", "other.txt")); err == nil {
+		t.Errorf("b1's /other.txt was healed too")
+	}
 }
