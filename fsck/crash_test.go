@@ -18,16 +18,30 @@ import (
 
 func TestMain(m *testing.M) { crashtest.Main(m, repairFx) }
 
+// clashKeepFile, in a crash test's directory, holds the version the
+// child keeps of the stale temp file whose final name holds other
+// content: temp or final.
+const clashKeepFile = "clash-keeps"
+
 // repairFx is the crash test's child: it repairs the volume "fx"
-// registered under dir/state, calling step before every change.
+// registered under dir/state, calling step before every change; with a
+// clashKeepFile, it renames the fixtures' stale temp file keeping the
+// version that file names.
 func repairFx(dir string, step func(string)) error {
 	v, err := (&volume.Registry{Dir: filepath.Join(dir, "state")}).Load("fx")
 	if err != nil {
 		return err
 	}
+	opts := fsck.RepairOptions{Repair: true, RenameStale: true, Step: step}
+	if keep, err := os.ReadFile(filepath.Join(dir, clashKeepFile)); err == nil {
+		if opts.ClashKeeps, err = fsck.ParseClashKeep(string(keep)); err != nil {
+			return err
+		}
+		opts.RenamePaths = []string{fixtures.StaleTempPath}
+	}
 	_, done, _, err := fsck.Converge(context.Background(), func() (*fsck.Report, error) {
 		return fsck.CheckVolume(context.Background(), v, fsck.Options{})
-	}, fsck.RepairOptions{Repair: true, RenameStale: true, Step: step})
+	}, opts)
 	if err != nil {
 		return err
 	}
@@ -176,4 +190,58 @@ func TestRepairRandomKillConverges(t *testing.T) {
 		os.RemoveAll(dir)
 	}
 	t.Logf("%d kills; an unkilled repair takes %v from exec to exit", kills, span)
+}
+
+// TestClashKeepCrashAnywhereConverges: the choice of a version for a
+// stale temp file whose final name holds other content, killed before
+// each of its changes and run again, ends as an uninterrupted run ends:
+// nothing left to repair, the version chosen under the final name on
+// every brick, and the other still in the quarantine.
+func TestClashKeepCrashAnywhereConverges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the crash test runs a repair per kill point")
+	}
+	const tempData, finalData = "the temp file's version\n", "the final name's version\n"
+	for _, keep := range []string{"temp", "final"} {
+		t.Run(keep, func(t *testing.T) {
+			template := filepath.Join(t.TempDir(), "template")
+			v, err := fixtures.Healthy(template, "fx", 2)
+			must(t, err)
+			must(t, v.WriteFile(fixtures.StaleTempPath, []byte(tempData)))
+			must(t, v.WriteFile("/player.json", []byte(finalData)))
+			must(t, os.WriteFile(filepath.Join(template, clashKeepFile), []byte(keep), 0o644))
+			var before []map[string]int
+			for _, b := range v.Bricks {
+				before = append(before, kept(t, b))
+			}
+			want := tempData
+			if keep == "final" {
+				want = finalData
+			}
+			dir, _ := volCopy(t, template, 0)
+			must(t, os.WriteFile(filepath.Join(dir, clashKeepFile), []byte(keep), 0o644))
+			total, killed := crashtest.Run(t, dir, 0)
+			if killed || total < 2 {
+				t.Fatalf("the counting run: %d changes, killed %v", total, killed)
+			}
+			for n := 1; n <= total; n++ {
+				dir, cv := volCopy(t, template, n)
+				must(t, os.WriteFile(filepath.Join(dir, clashKeepFile), []byte(keep), 0o644))
+				if _, killed := crashtest.Run(t, dir, n); !killed {
+					t.Fatalf("change %d: the child was not killed", n)
+				}
+				if _, killed := crashtest.Run(t, dir, 0); killed {
+					t.Fatalf("change %d: the re-run was killed", n)
+				}
+				checkRepairEnd(t, cv, nil, before, fmt.Sprintf("a kill before change %d", n))
+				for i, b := range cv.Bricks {
+					if got, err := os.ReadFile(filepath.Join(b.Root, "player.json")); err != nil || string(got) != want {
+						t.Fatalf("a kill before change %d: b%d's /player.json holds %q, %v; want %q", n, i, got, err, want)
+					}
+				}
+				os.RemoveAll(dir)
+			}
+			t.Logf("keeping %s makes %d changes", keep, total)
+		})
+	}
 }

@@ -114,6 +114,9 @@ type Finding struct {
 	Candidate bool `json:"candidate,omitempty"`
 	// fix makes the repair that Repair describes; nil when there is none.
 	fix func(q *quarantine) error
+	// clash, for a stale temp file whose final name holds other content,
+	// keeps the version a person chose (RepairOptions.ClashKeeps).
+	clash func(q *quarantine, keep ClashKeep) error
 }
 
 // Version describes one copy offered for a person to choose.

@@ -24,6 +24,9 @@ type RepairOptions struct {
 	// RenamePaths are stale temp files (volume paths) to rename or
 	// quarantine by name, candidates included.
 	RenamePaths []string
+	// ClashKeeps chooses, for those of RenamePaths whose final name holds
+	// other content, the version that keeps the final name.
+	ClashKeeps ClashKeep
 	// DryRun lists the repairs and changes nothing.
 	DryRun bool
 	// ID names this repair's quarantine directory on each brick; when
@@ -43,16 +46,22 @@ type Repaired struct {
 
 // Wanted reports whether f is repaired under opts.
 func (o RepairOptions) Wanted(f Finding) bool {
-	if f.fix == nil {
-		return false
+	return o.fixOf(f) != nil
+}
+
+// fixOf is the fix opts asks for f, or nil.
+func (o RepairOptions) fixOf(f Finding) func(q *quarantine) error {
+	named := f.Class == ClassStaleTemp && slices.Contains(o.RenamePaths, f.Path)
+	switch {
+	case f.clash != nil && named && o.ClashKeeps != ClashUnchosen:
+		keep := o.ClashKeeps
+		return func(q *quarantine) error { return f.clash(q, keep) }
+	case f.fix == nil:
+		return nil
+	case f.Class != ClassStaleTemp && o.Repair, named, f.Class == ClassStaleTemp && o.RenameStale && !f.Candidate:
+		return f.fix
 	}
-	if f.Class == ClassStaleTemp {
-		if slices.Contains(o.RenamePaths, f.Path) {
-			return true
-		}
-		return o.RenameStale && !f.Candidate
-	}
-	return o.Repair
+	return nil
 }
 
 // Repair applies the fix of every finding of rep that opts asks for, in
@@ -73,12 +82,16 @@ func Repair(ctx context.Context, rep *Report, opts RepairOptions) []Repaired {
 		if ctx.Err() != nil {
 			return out
 		}
-		if !opts.Wanted(f) {
+		fix := opts.fixOf(f)
+		if fix == nil {
 			continue
 		}
 		r := Repaired{Finding: f}
+		if f.clash != nil {
+			r.Finding.Repair = opts.ClashKeeps.repair(f)
+		}
 		if !opts.DryRun {
-			if err := f.fix(q); err != nil {
+			if err := fix(q); err != nil {
 				r.Err = err.Error()
 			}
 		}

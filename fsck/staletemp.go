@@ -140,9 +140,87 @@ func (c *checker) checkStaleTemp(s *setState, p, name string, names []string, di
 		f.fix = func(q *quarantine) error { return quarantineStale(q, dirs, name, p, f) }
 	default:
 		f.Detail = fmt.Sprintf("an rsync temp file of %s, which exists with other content", fp)
-		f.Manual = "keep one version: rename the temp file over " + fp + ", or remove the temp file (--rename-stale leaves both)"
+		f.Manual = fmt.Sprintf("choose the version that keeps the name %s: --rename-stale-path %s with --clash-keeps temp or final; the other is moved to the quarantine (--rename-stale leaves both)", fp, tp)
 		f.Versions = []Version{tv, fv}
+		var tmpGFID afr.GFID
+		if tmp.gfidOK {
+			tmpGFID = tmp.gfid
+		}
+		f.clash = func(q *quarantine, keep ClashKeep) error {
+			switch keep {
+			case ClashKeepTemp:
+				// The final name's content goes first: the rename
+				// never replaces a name. Killed in between, the next
+				// run finds the final name free, or still taken on
+				// some brick, and goes on the same way.
+				if err := quarantineFinal(q, dirs, final, p, tmpGFID, f); err != nil {
+					return err
+				}
+				return renameStale(q, dirs, name, final, p)
+			case ClashKeepFinal:
+				return quarantineStale(q, dirs, name, p, f)
+			}
+			return fmt.Errorf("%s: no version chosen to keep the name %s", tp, fp)
+		}
 	}
+}
+
+// ClashKeep is which version of a stale temp file whose final name holds
+// other content keeps the final name; the other is moved to the
+// quarantine, never deleted.
+type ClashKeep int
+
+const (
+	// ClashUnchosen: no person chose; such a temp file is left alone.
+	ClashUnchosen ClashKeep = iota
+	// ClashKeepTemp: the temp file's version is renamed over the final
+	// name, whose content is moved to the quarantine first.
+	ClashKeepTemp
+	// ClashKeepFinal: the final name keeps its content, and the temp
+	// file is moved to the quarantine.
+	ClashKeepFinal
+)
+
+// ParseClashKeep reads "temp" or "final".
+func ParseClashKeep(s string) (ClashKeep, error) {
+	switch s {
+	case "temp":
+		return ClashKeepTemp, nil
+	case "final":
+		return ClashKeepFinal, nil
+	}
+	return ClashUnchosen, fmt.Errorf("%q: want temp (the temp file's version takes the name) or final (the name keeps its content)", s)
+}
+
+// repair says what keeping k does to the stale temp file of f.
+func (k ClashKeep) repair(f Finding) string {
+	final := f.Versions[1].Path
+	switch k {
+	case ClashKeepTemp:
+		return fmt.Sprintf("move %s (other content) to quarantine, then rename the temp file to %s, on every brick of the replica set", final, final)
+	case ClashKeepFinal:
+		return fmt.Sprintf("move the temp file to quarantine on every brick of the replica set; %s keeps its content", final)
+	}
+	return ""
+}
+
+// quarantineFinal moves the final name of a stale temp file to quarantine
+// on every brick where it holds other content: not where it is the temp
+// file's own inode (tmpGFID), renamed there already by a run cut short.
+func quarantineFinal(q *quarantine, dirs []*copyInfo, final, p string, tmpGFID afr.GFID, f Finding) error {
+	var others []*copyInfo
+	for _, d := range dirs {
+		if d == nil {
+			others = append(others, nil)
+			continue
+		}
+		if g, err := d.bs.b.GFIDAt(filepath.Join(d.abs, final)); err == nil && !tmpGFID.IsZero() && g == tmpGFID {
+			others = append(others, nil)
+			continue
+		}
+		others = append(others, d)
+	}
+	return quarantineStale(q, others, final, p, f)
 }
 
 // renameStale renames the temp file to its final name on every brick that
@@ -188,9 +266,10 @@ func renameStale(q *quarantine, dirs []*copyInfo, name, final, p string) error {
 	return nil
 }
 
-// quarantineStale moves a temp file whose final name holds the same
-// content to quarantine on every brick, with its handle when the
-// quarantined name is its only other link.
+// quarantineStale moves name (a temp file whose final name holds the
+// same content, or a version a person chose against) to quarantine on
+// every brick of dirs, with its handle when the quarantined name is its
+// only other link.
 func quarantineStale(q *quarantine, dirs []*copyInfo, name, p string, f Finding) error {
 	for _, d := range dirs {
 		if d == nil {
@@ -205,7 +284,9 @@ func quarantineStale(q *quarantine, dirs []*copyInfo, name, p string, f Finding)
 		if err != nil {
 			return err
 		}
-		if err := q.move(b, from, f); err != nil {
+		moved := f
+		moved.GFID = g.String() // the final name's, when it is what moves
+		if err := q.move(b, from, moved); err != nil {
 			return err
 		}
 		q.before("drop handle " + brick.Join(p, name))

@@ -2,8 +2,10 @@ package tui
 
 import (
 	"context"
+	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/afrkit/afrkit/brick"
 )
@@ -103,7 +105,46 @@ func (m Model) actionView() (body, help string) {
 	default:
 		body = m.actOut.text(m.styles, m.actRan)
 	}
-	return body, help
+	return wrapLines(body, m.width), help
+}
+
+// wrapLines wraps each line of text that is wider than width at its
+// spaces, each further piece indented four more than the line: a plan is
+// read whole, not cut at the screen's edge. It breaks at spaces only
+// (ansi.Wrap breaks at hyphens too, which splits gfids and paths); a word
+// wider than a line is left whole, for the screen's edge to cut.
+func wrapLines(text string, width int) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if ansi.StringWidth(l) <= width {
+			out = append(out, l)
+			continue
+		}
+		rest := strings.TrimLeft(l, " ")
+		lead := strings.Repeat(" ", len(l)-len(rest))
+		pad := lead + strings.Repeat(" ", 4)
+		if len(pad) > width/2 {
+			pad = strings.Repeat(" ", width/2)
+		}
+		cur, curW := lead, len(lead)
+		flush := func() {
+			out = append(out, strings.TrimRight(cur, " "))
+			cur, curW = pad, len(pad)
+		}
+		for _, word := range strings.Split(rest, " ") {
+			w := ansi.StringWidth(word)
+			if cur != lead && cur != pad {
+				if curW+1+w > width {
+					flush()
+				} else {
+					cur, curW = cur+" ", curW+1
+				}
+			}
+			cur, curW = cur+word, curW+w
+		}
+		out = append(out, cur)
+	}
+	return strings.Join(out, "\n")
 }
 
 // relist goes back to the entry list, read again.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/fsck"
 	"github.com/afrkit/afrkit/heal"
 )
 
@@ -78,7 +79,9 @@ type Model struct {
 	entryErr  error
 	entryView viewport.Model
 
-	// Resolving the entry: the ways offered.
+	// A choice asked (how to resolve the entry's split-brain, which
+	// version keeps a name): the question and the ways offered.
+	question     string
 	choices      []choice
 	choiceCursor int
 	// marked are the entries space marked, for one choice to resolve;
@@ -430,7 +433,7 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 						m.targets = append(m.targets, m.entries[i])
 					}
 				}
-				m.choices, m.choiceCursor, m.screen = batchChoices(m.vol.Replica), 0, screenChoose
+				m.choices, m.choiceCursor, m.screen, m.question = batchChoices(m.vol.Replica), 0, screenChoose, whichCopy
 			}
 		case "h":
 			m.screen, m.histCursor = screenHistory, 0
@@ -470,14 +473,21 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.screen, m.exs, m.entryErr = screenList, nil, nil
 			return m, nil
 		case "r":
-			if m.entry.Stale != nil && m.entry.Stale.Repair != "" {
-				return m.startAction(m.renameAction())
+			switch f := m.entry.Stale; {
+			case f == nil:
+			case f.Repair != "":
+				return m.startAction(m.renameAction(fsck.ClashUnchosen))
+			case len(f.Versions) == 2:
+				// The final name holds other content: a person
+				// chooses the version that keeps it.
+				m.choices, m.choiceCursor, m.screen = clashChoices(f), 0, screenChoose
+				m.question = fmt.Sprintf("Which version keeps the name %s? The other is moved to the quarantine,\nnever deleted, and undo puts both back.", brick.EscapeName(f.Versions[1].Path))
 			}
 			return m, nil
 		case "s":
 			for _, ex := range m.exs {
 				if m.choices = choicesFor(ex); len(m.choices) > 0 {
-					m.screen, m.choiceCursor = screenChoose, 0
+					m.screen, m.choiceCursor, m.question = screenChoose, 0, whichCopy
 					return m, nil
 				}
 			}
@@ -502,7 +512,7 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 				m.screen, m.targets = screenList, nil
 			}
 		case "enter":
-			return m.startAction(m.resolveAction(m.choices[m.choiceCursor]))
+			return m.startAction(m.choices[m.choiceCursor].act(m))
 		}
 	case screenHistory:
 		switch k.String() {
@@ -704,8 +714,11 @@ func (m Model) View() string {
 		help = "↑/↓ ←/→ scroll · s resolve · H heal it · esc back · q quit"
 		if m.entry.Stale != nil {
 			help = "↑/↓ ←/→ scroll · esc back · q quit"
-			if m.entry.Stale.Repair != "" {
+			switch {
+			case m.entry.Stale.Repair != "":
 				help = "↑/↓ ←/→ scroll · r rename (the plan first) · esc back · q quit"
+			case len(m.entry.Stale.Versions) == 2:
+				help = "↑/↓ ←/→ scroll · r choose the version that keeps the name · esc back · q quit"
 			}
 		}
 		if m.notice != "" {
@@ -713,6 +726,9 @@ func (m Model) View() string {
 		}
 	case screenChoose:
 		header = m.resolveHeader()
+		if m.entry.Stale != nil {
+			header = fmt.Sprintf("%s: rename %s", m.vol.Name, brick.EscapeName(m.entry.Path))
+		}
 		body = m.chooseBody()
 		help = "↑/↓ move · enter show the plan · esc back · q quit"
 	case screenHistory:
@@ -805,9 +821,12 @@ func (m Model) resolveHeader() string {
 	return fmt.Sprintf("%s: resolve %s", m.vol.Name, brick.EscapeName(m.entry.target().String()))
 }
 
+// whichCopy is the question of a split-brain's resolution.
+const whichCopy = "Which copy is right? The others are kept on their bricks, never deleted."
+
 func (m Model) chooseBody() string {
 	var b strings.Builder
-	b.WriteString("Which copy is right? The others are kept on their bricks, never deleted.\n\n")
+	b.WriteString(m.question + "\n\n")
 	for i, c := range m.choices {
 		line := "  " + c.label
 		if i == m.choiceCursor {

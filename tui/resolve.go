@@ -12,11 +12,17 @@ import (
 	"github.com/afrkit/afrkit/heal"
 )
 
-// choice is one way to resolve an entry's split-brain: a copy to keep,
-// or a policy that picks it.
+// choice is one way to settle what the chosen screen asks: a copy to
+// keep, or a policy that picks it.
 type choice struct {
 	label string
-	op    heal.SplitBrainOp
+	// act is the action the choice takes, its plan shown first.
+	act func(m Model) action
+}
+
+// resolveBy is the choice to resolve by op.
+func resolveBy(label string, op heal.SplitBrainOp) choice {
+	return choice{label, func(m Model) action { return m.resolveAction(label, op) }}
 }
 
 // choicesFor are the ways to resolve the split-brains ex shows: keep one
@@ -32,16 +38,16 @@ func choicesFor(ex heal.Explanation) []choice {
 	var out []choice
 	for i, r := range ex.Replies {
 		if r.Answered && r.Exists {
-			out = append(out, choice{fmt.Sprintf("keep %s's copy (source-brick)", ex.Labels[i]), heal.SplitBrainOp{Op: afr.OpSourceBrick, Brick: i}})
+			out = append(out, resolveBy(fmt.Sprintf("keep %s's copy (source-brick)", ex.Labels[i]), heal.SplitBrainOp{Op: afr.OpSourceBrick, Brick: i}))
 		}
 	}
 	if gfid || v.Data.Unresolved {
 		out = append(out,
-			choice{"keep the bigger copy (bigger-file)", heal.SplitBrainOp{Op: afr.OpBiggerFile, Brick: -1}},
-			choice{"keep the copy modified last (latest-mtime)", heal.SplitBrainOp{Op: afr.OpLatestMtime, Brick: -1}})
+			resolveBy("keep the bigger copy (bigger-file)", heal.SplitBrainOp{Op: afr.OpBiggerFile, Brick: -1}),
+			resolveBy("keep the copy modified last (latest-mtime)", heal.SplitBrainOp{Op: afr.OpLatestMtime, Brick: -1}))
 	}
 	if len(ex.Replies) >= 3 {
-		out = append(out, choice{"keep the version most bricks hold (majority)", heal.SplitBrainOp{Op: afr.OpMajority, Brick: -1}})
+		out = append(out, resolveBy("keep the version most bricks hold (majority)", heal.SplitBrainOp{Op: afr.OpMajority, Brick: -1}))
 	}
 	return out
 }
@@ -86,10 +92,10 @@ func (e Entry) target() heal.Target {
 	return heal.Target{GFID: e.GFID}
 }
 
-// resolveAction resolves the entry shown, or every entry marked, by c,
+// resolveAction resolves the entry shown, or every entry marked, by op,
 // one after the other; the plan of several is their plans together, and
 // is refused if one would be.
-func (m Model) resolveAction(c choice) action {
+func (m Model) resolveAction(label string, op heal.SplitBrainOp) action {
 	src, name := m.src, m.vol.Name
 	targets := m.targets
 	if len(targets) == 0 {
@@ -98,9 +104,9 @@ func (m Model) resolveAction(c choice) action {
 	return action{
 		header: m.resolveHeader(),
 		do: func(ctx context.Context, dryRun bool) (outcome, error) {
-			all := resolved{label: c.label, Plan: Plan{Outcome: heal.Outcome{Healed: true}}}
+			all := resolved{label: label, Plan: Plan{Outcome: heal.Outcome{Healed: true}}}
 			for _, e := range targets {
-				p, err := src.resolve(ctx, name, e, c.op, dryRun)
+				p, err := src.resolve(ctx, name, e, op, dryRun)
 				if err != nil {
 					return all, fmt.Errorf("%s: %w", e.target(), err)
 				}
@@ -129,13 +135,13 @@ func (m Model) resolveAction(c choice) action {
 func batchChoices(replica int) []choice {
 	var out []choice
 	for i := range replica {
-		out = append(out, choice{fmt.Sprintf("keep b%d's copy of each (source-brick)", i), heal.SplitBrainOp{Op: afr.OpSourceBrick, Brick: i}})
+		out = append(out, resolveBy(fmt.Sprintf("keep b%d's copy of each (source-brick)", i), heal.SplitBrainOp{Op: afr.OpSourceBrick, Brick: i}))
 	}
 	out = append(out,
-		choice{"keep the bigger copy of each (bigger-file)", heal.SplitBrainOp{Op: afr.OpBiggerFile, Brick: -1}},
-		choice{"keep the copy of each modified last (latest-mtime)", heal.SplitBrainOp{Op: afr.OpLatestMtime, Brick: -1}})
+		resolveBy("keep the bigger copy of each (bigger-file)", heal.SplitBrainOp{Op: afr.OpBiggerFile, Brick: -1}),
+		resolveBy("keep the copy of each modified last (latest-mtime)", heal.SplitBrainOp{Op: afr.OpLatestMtime, Brick: -1}))
 	if replica >= 3 {
-		out = append(out, choice{"keep the version most bricks hold (majority)", heal.SplitBrainOp{Op: afr.OpMajority, Brick: -1}})
+		out = append(out, resolveBy("keep the version most bricks hold (majority)", heal.SplitBrainOp{Op: afr.OpMajority, Brick: -1}))
 	}
 	return out
 }

@@ -37,13 +37,20 @@ func (s Source) staleTemps(ctx context.Context, name string) ([]Entry, error) {
 // quarantines it where the final name holds the same content), or plans
 // it (dryRun): fsck's --rename-stale-path, in a repair session recorded in
 // the history, refused while the volume is mounted or served.
-func (s Source) rename(ctx context.Context, name string, e Entry, dryRun bool) ([]fsck.Repaired, error) {
+func (s Source) rename(ctx context.Context, name string, e Entry, keep fsck.ClashKeep, dryRun bool) ([]fsck.Repaired, error) {
 	v, err := s.Open(name)
 	if err != nil {
 		return nil, err
 	}
-	run, err := heal.RunRepair(ctx, v, heal.RepairSession{StateDir: s.StateDir, ProcDir: s.ProcDir, How: "fsck --rename-stale-path " + e.Path,
-		Repair: fsck.RepairOptions{RenamePaths: []string{e.Path}, DryRun: dryRun}})
+	how := "fsck --rename-stale-path " + e.Path
+	switch keep {
+	case fsck.ClashKeepTemp:
+		how += " --clash-keeps temp"
+	case fsck.ClashKeepFinal:
+		how += " --clash-keeps final"
+	}
+	run, err := heal.RunRepair(ctx, v, heal.RepairSession{StateDir: s.StateDir, ProcDir: s.ProcDir, How: how,
+		Repair: fsck.RepairOptions{RenamePaths: []string{e.Path}, ClashKeeps: keep, DryRun: dryRun}})
 	return run.Done, err
 }
 
@@ -64,19 +71,42 @@ func (m Model) loadStale(st *entryStream) tea.Cmd {
 	}
 }
 
-// renameAction renames the stale temp file shown to its final name.
-func (m Model) renameAction() action {
+// renameAction renames the stale temp file shown to its final name, or
+// where that holds other content, keeps the version chosen under it.
+func (m Model) renameAction(keep fsck.ClashKeep) action {
 	src, name, e := m.src, m.vol.Name, m.entry
 	return action{
 		header: fmt.Sprintf("%s: rename %s", name, brick.EscapeName(e.Path)),
 		do: func(ctx context.Context, dryRun bool) (outcome, error) {
-			done, err := src.rename(ctx, name, e, dryRun)
+			done, err := src.rename(ctx, name, e, keep, dryRun)
 			return renamed(done), err
 		},
 		back:   toEntry,
 		done:   relist,
 		doneTo: "the entries",
 	}
+}
+
+// clashChoices are the two versions that can keep the final name of the
+// stale temp file of f, whose Versions are the temp file's and the final
+// name's.
+func clashChoices(f *fsck.Finding) []choice {
+	tv, fv := f.Versions[0], f.Versions[1]
+	keep := func(label string, k fsck.ClashKeep) choice {
+		return choice{label, func(m Model) action { return m.renameAction(k) }}
+	}
+	return []choice{
+		keep(fmt.Sprintf("the temp file's version: %d bytes, modified %s", tv.Size, shortTime(tv.Mtime)), fsck.ClashKeepTemp),
+		keep(fmt.Sprintf("%s's own: %d bytes, modified %s", brick.EscapeName(fv.Path), fv.Size, shortTime(fv.Mtime)), fsck.ClashKeepFinal),
+	}
+}
+
+// shortTime is an RFC 3339 time as the screens show it, to the second.
+func shortTime(s string) string {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC().Format("2006-01-02 15:04:05")
+	}
+	return s
 }
 
 // staleText is the entry view of a stale temp file: what fsck found, and
@@ -105,6 +135,8 @@ func (m Model) staleText() string {
 		if f.Candidate {
 			fmt.Fprintf(&b, "  (its suffix reads as a word: it may be an ordinary dotfile; r is for when you know it is not)\n")
 		}
+	case len(f.Versions) == 2:
+		fmt.Fprintf(&b, "\n%s\n  which version keeps the name %s; the other is moved to the quarantine\n", m.styles.title.Render("r chooses"), brick.EscapeName(f.Versions[1].Path))
 	case f.Manual != "":
 		fmt.Fprintf(&b, "\n%s\n  %s\n", m.styles.title.Render("For a person"), brick.EscapeName(f.Manual))
 	}
@@ -133,7 +165,7 @@ func (r renamed) text(st styles, ran bool) string {
 		}
 	}
 	if !ran {
-		b.WriteString("\nIt is recorded in the volume's history, where undo renames it back.\n")
+		b.WriteString("\nIt is recorded in the volume's history, where undo puts back what it changes.\n")
 	}
 	return b.String()
 }

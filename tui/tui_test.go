@@ -288,7 +288,29 @@ func testStaleTempScreens(t *testing.T, name string, clash bool, size geometry) 
 	s.keys("enter")
 	sh.take("enter: what fsck found")
 	s.keys("r")
-	sh.take("r: the rename's plan")
+	if clash {
+		sh.take("r: which version keeps the name")
+		s.keys("down", "enter")
+		sh.take("down, enter: the plan of keeping /player.json's")
+		s.keys("esc", "r", "enter")
+		sh.take("esc, r, enter: the plan of keeping the temp file's")
+		s.keys("y")
+		sh.take("y: done")
+		s.keys("enter")
+		sh.take("enter: the entries, listed again")
+		for i, b := range v.Bricks {
+			final, _ := b.Abs("/player.json")
+			if got, err := os.ReadFile(final); err != nil || string(got) != `{"name":"player"}`+"\n" {
+				t.Errorf("b%d: /player.json after keeping the temp file's version: %q, %v", i, got, err)
+			}
+			kept, _ := filepath.Glob(filepath.Join(b.KeptDir(), "*", "player.json"))
+			if len(kept) != 1 {
+				t.Errorf("b%d: the final name's version is not in the quarantine: %v", i, kept)
+			}
+		}
+	} else {
+		sh.take("r: the rename's plan")
+	}
 	if !clash {
 		s.keys("y")
 		sh.take("y: renamed")

@@ -150,6 +150,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"fsck", "fxpend", "--repair"}, ExitFsckOperational, "has no brick on this host"},
 		{[]string{"fsck", "--brick", "/tmp", "--repair"}, ExitUsage, "need its volume (--volume VOL)"},
 		{[]string{"fsck", "fxpend", "--restore", "x", "--repair"}, ExitUsage, "--restore goes alone"},
+		{[]string{"fsck", "fxpend", "--clash-keeps", "temp"}, ExitUsage, "--clash-keeps goes with --rename-stale-path PATH"},
+		{[]string{"fsck", "fxpend", "--rename-stale-path", "/.a.AbvgGY", "--clash-keeps", "newest"}, ExitUsage, `--clash-keeps "newest": want temp`},
 		{[]string{"mount", "v"}, ExitUsage, "usage: afrkit mount VOL DIR"},
 		{[]string{"tui"}, ExitUsage, "afrkit tui needs a terminal"},
 		{[]string{"tui", "a", "b"}, ExitUsage, "accepts at most 1 arg"},

@@ -60,6 +60,9 @@ type FsckOptions struct {
 	// RenamePaths are stale temp files to rename by name, those whose
 	// suffix reads as a word included.
 	RenamePaths []string
+	// ClashKeeps is "temp" or "final": for those of RenamePaths whose
+	// final name holds other content, the version that keeps the name.
+	ClashKeeps string
 	// Restore is a repair's quarantine id to put back.
 	Restore string
 }
@@ -93,7 +96,10 @@ stale rsync temp file to its final name on every brick where that name is free,
 or quarantines it where the final name holds the same content. A name whose
 suffix reads as a word (.env.sample, .config.backup) may be an ordinary
 dotfile: it is only shown, and renamed when named with --rename-stale-path
-PATH. It then checks again until nothing is left to repair. --dry-run prints the plan. Writing is
+PATH. Where the final name holds other content, a person chooses the version
+that keeps the name: --rename-stale-path PATH --clash-keeps temp renames the
+temp file over it, --clash-keeps final keeps it; the other version is moved to
+the quarantine. It then checks again until nothing is left to repair. --dry-run prints the plan. Writing is
 refused while GlusterFS serves a brick of the volume.
 
 Reading is safe while GlusterFS serves the bricks; the report is then a
@@ -137,6 +143,14 @@ func NewCmdFsck(f *Factory, runF func(*FsckOptions) error) *cobra.Command {
 				}
 				opts.RenamePaths[i] = c
 			}
+			if opts.ClashKeeps != "" {
+				if len(opts.RenamePaths) == 0 {
+					return usageError{errors.New("fsck: --clash-keeps goes with --rename-stale-path PATH: a person chooses for the files named")}
+				}
+				if _, err := fsck.ParseClashKeep(opts.ClashKeeps); err != nil {
+					return usageError{fmt.Errorf("fsck: --clash-keeps %w", err)}
+				}
+			}
 			if opts.DryRun && !opts.Repair && !opts.renaming() && opts.Restore == "" {
 				return usageError{errors.New("fsck: --dry-run goes with --repair, --rename-stale or --restore")}
 			}
@@ -156,6 +170,7 @@ func NewCmdFsck(f *Factory, runF func(*FsckOptions) error) *cobra.Command {
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "with --repair, --rename-stale or --restore: print the plan, change nothing")
 	fl.BoolVar(&opts.RenameStale, "rename-stale", false, "rename stale rsync temp files to their final names (where free or identical)")
 	fl.StringArrayVar(&opts.RenamePaths, "rename-stale-path", nil, "rename (or quarantine) this stale rsync temp file, named by its path in the volume, even when its suffix reads as a word (repeatable)")
+	fl.StringVar(&opts.ClashKeeps, "clash-keeps", "", "for a --rename-stale-path file whose final name holds other content: which version keeps the name, temp or final (the other is moved to the quarantine)")
 	fl.StringVar(&opts.Restore, "restore", "", "undo the repair with this id: put back what it moved away, rename back what it renamed (as 'heal VOL undo ID')")
 	return cmd
 }
@@ -198,8 +213,9 @@ func fsckRun(opts *FsckOptions) error {
 	var err error
 	if opts.Repair || opts.renaming() {
 		var run heal.RepairRun
+		keep, _ := fsck.ParseClashKeep(opts.ClashKeeps) // checked with the flags
 		run, err = heal.RunRepair(ctx, v, heal.RepairSession{StateDir: opts.F.StateDir, ProcDir: procDir, Check: fo, Brick: opts.Brick, How: opts.how(),
-			Repair: fsck.RepairOptions{Repair: opts.Repair, RenameStale: opts.RenameStale, RenamePaths: opts.RenamePaths, DryRun: opts.DryRun}})
+			Repair: fsck.RepairOptions{Repair: opts.Repair, RenameStale: opts.RenameStale, RenamePaths: opts.RenamePaths, ClashKeeps: keep, DryRun: opts.DryRun}})
 		rep, done, after, id = run.First, run.Done, run.Last, run.ID
 	} else if opts.Brick != "" {
 		rep, err = fsck.CheckBrick(ctx, opts.Brick, v, fo)
@@ -283,6 +299,9 @@ func (o *FsckOptions) how() string {
 	}
 	for _, p := range o.RenamePaths {
 		how = append(how, "--rename-stale-path", p)
+	}
+	if o.ClashKeeps != "" {
+		how = append(how, "--clash-keeps", o.ClashKeeps)
 	}
 	return strings.Join(how, " ")
 }

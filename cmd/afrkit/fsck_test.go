@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -162,5 +163,76 @@ func TestEmptiedBrickIsNotRefilled(t *testing.T) {
 	keys, _ := xattr.LList(b1)
 	if len(names) != 0 || len(keys) != 0 {
 		t.Errorf("the emptied brick got %v and xattrs %v", names, keys)
+	}
+}
+
+// TestFsckClashKeeps: a stale rsync temp file whose final name holds other
+// content is left alone until a person chooses the version that keeps the
+// name; the other version goes to the quarantine on every brick, and the
+// undo puts both names back as they were.
+func TestFsckClashKeeps(t *testing.T) {
+	const tempData, finalData = `{"name":"player","level":2}` + "\n", `{"name":"player","level":1}` + "\n"
+	for _, keep := range []string{"temp", "final"} {
+		t.Run(keep, func(t *testing.T) {
+			dir := t.TempDir()
+			v, err := fixtures.Healthy(dir, "fx", 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := v.WriteFile(fixtures.StaleTempPath, []byte(tempData)); err != nil {
+				t.Fatal(err)
+			}
+			if err := v.WriteFile("/player.json", []byte(finalData)); err != nil {
+				t.Fatal(err)
+			}
+			tr := &transcript{t: t, env: volEnv(dir)}
+			names := func() (temp, final []string) {
+				for _, b := range []string{"b0", "b1"} {
+					td, _ := os.ReadFile(filepath.Join(dir, b, fixtures.StaleTempPath))
+					fd, _ := os.ReadFile(filepath.Join(dir, b, "player.json"))
+					temp, final = append(temp, string(td)), append(final, string(fd))
+				}
+				return temp, final
+			}
+			tr.step(ExitFsckProblems, "fsck", "fx", "--rename-stale-path", fixtures.StaleTempPath)
+			tr.step(ExitFsckProblems, "fsck", "fx", "--rename-stale-path", fixtures.StaleTempPath, "--clash-keeps", keep, "--dry-run")
+			if temp, final := names(); temp[0] != tempData || final[0] != finalData || temp[1] != tempData || final[1] != finalData {
+				t.Fatalf("the dry run changed the bricks: temp files %q, /player.json %q", temp, final)
+			}
+			tr.step(ExitFsckRepaired, "fsck", "fx", "--rename-stale-path", fixtures.StaleTempPath, "--clash-keeps", keep)
+			want, lost := tempData, finalData
+			if keep == "final" {
+				want, lost = finalData, tempData
+			}
+			temp, final := names()
+			for i := range 2 {
+				if temp[i] != "" || final[i] != want {
+					t.Errorf("b%d after keeping %s: the temp file holds %q, /player.json %q (want it gone, and %q)", i, keep, temp[i], final[i], want)
+				}
+				kept, _ := filepath.Glob(filepath.Join(dir, fmt.Sprintf("b%d", i), ".glusterfs", "afrkit", "kept", "*", "*"))
+				found := false
+				for _, k := range kept {
+					if data, err := os.ReadFile(k); err == nil && string(data) == lost {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("b%d: the version not chosen (%q) is not in the quarantine: %v", i, lost, kept)
+				}
+			}
+			tr.step(ExitOK, "fsck", "fx")
+			tr.step(ExitOK, "heal", "fx", "history")
+			q, _ := filepath.Glob(filepath.Join(dir, "b0", ".glusterfs", "afrkit", "kept", "*", "manifest.jsonl"))
+			if len(q) != 1 {
+				t.Fatalf("quarantine manifests on b0: %v", q)
+			}
+			tr.step(ExitOK, "heal", "fx", "undo", filepath.Base(filepath.Dir(q[0])))
+			if temp, final := names(); temp[0] != tempData || final[0] != finalData || temp[1] != tempData || final[1] != finalData {
+				t.Errorf("after the undo: temp files %q, /player.json %q; want both back as they were", temp, final)
+			}
+			// Back as it was: the clash alone, no handle or gfid2path amiss.
+			tr.step(ExitFsckProblems, "fsck", "fx")
+			assertGolden(t, scrub(tr.String(), dir))
+		})
 	}
 }
