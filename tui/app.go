@@ -30,7 +30,8 @@ const (
 	screenEntry
 	screenChoose // how to resolve the entry's split-brain
 	screenHistory
-	screenAction // an action's plan, then what its run did
+	screenAction  // an action's plan, then what its run did
+	screenContent // the entry's copies' content compared
 )
 
 // Model is the TUI's root model: the volume picker, a volume's entry list
@@ -78,6 +79,14 @@ type Model struct {
 	exs       []heal.Explanation
 	entryErr  error
 	entryView viewport.Model
+
+	// The content view: every brick's copy, read, the two compared (pair)
+	// and whether their blake3 was asked for.
+	copies      []heal.Copy
+	copiesErr   error
+	pair        [2]int
+	hashed      bool
+	contentView viewport.Model
 
 	// A choice asked (how to resolve the entry's split-brain, which
 	// version keeps a name): the question and the ways offered.
@@ -244,6 +253,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.entryView.Width, m.entryView.Height = m.width, m.bodyHeight()
+		m.contentView.Width, m.contentView.Height = m.width, m.bodyHeight()
 		m.keepCursorShown()
 		return m, nil
 	case volumesMsg:
@@ -330,6 +340,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case historyMsg:
 		m.recs, m.undone, m.histErr = msg.recs, msg.undone, msg.err
 		m.histCursor = min(m.histCursor, max(len(m.recs)-1, 0))
+		return m, nil
+	case copiesMsg:
+		if m.screen != screenContent || msg.entry.key() != m.entry.key() {
+			return m, nil // left since
+		}
+		m.copies, m.copiesErr, m.hashed = msg.copies, msg.err, msg.hashed
+		if !msg.hashed {
+			m.pair = firstPair(m.copies)
+		}
+		m.contentView.SetContent(m.contentText())
 		return m, nil
 	case explainedMsg:
 		m.entry, m.exs, m.entryErr = msg.entry, msg.exs, msg.err
@@ -493,6 +513,11 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			}
 			m.notice = "Nothing here is in split-brain: H heals it as AFR decides."
 			return m, nil
+		case "d":
+			if m.entry.Stale == nil || len(m.entry.Stale.Versions) == 2 {
+				return m.openContent()
+			}
+			return m, nil
 		case "H":
 			if m.entry.Stale == nil {
 				return m.startAction(m.healEntryAction())
@@ -529,6 +554,8 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 	case screenAction:
 		return m.actionKey(k)
+	case screenContent:
+		return m.contentKey(k)
 	}
 	return m, nil
 }
@@ -711,14 +738,14 @@ func (m Model) View() string {
 			header = fmt.Sprintf("%s: gfid:%s", m.vol.Name, m.entry.GFID)
 		}
 		body = m.entryView.View()
-		help = "↑/↓ ←/→ scroll · s resolve · H heal it · esc back · q quit"
+		help = "↑/↓ ←/→ scroll · d content · s resolve · H heal it · esc back · q quit"
 		if m.entry.Stale != nil {
 			help = "↑/↓ ←/→ scroll · esc back · q quit"
 			switch {
 			case m.entry.Stale.Repair != "":
 				help = "↑/↓ ←/→ scroll · r rename (the plan first) · esc back · q quit"
 			case len(m.entry.Stale.Versions) == 2:
-				help = "↑/↓ ←/→ scroll · r choose the version that keeps the name · esc back · q quit"
+				help = "↑/↓ ←/→ scroll · d content · r choose the version that keeps the name · esc back"
 			}
 		}
 		if m.notice != "" {
@@ -735,6 +762,10 @@ func (m Model) View() string {
 		header = m.vol.Name + ": history (newest first)"
 		body = m.historyBody()
 		help = "↑/↓ move · enter undo (the plan first) · esc entries · q quit"
+	case screenContent:
+		header = fmt.Sprintf("%s: the content of %s", m.vol.Name, brick.EscapeName(m.entry.target().String()))
+		body = m.contentView.View()
+		help = "↑/↓ ←/→ scroll · c next two · b blake3 · esc back · q quit"
 	case screenAction:
 		header = m.act.header
 		body, help = m.actionView()
@@ -751,7 +782,7 @@ func (m Model) View() string {
 // subheader is the line under the header: where the volume stands.
 func (m Model) subheader() string {
 	switch m.screen {
-	case screenList, screenEntry, screenChoose, screenHistory, screenAction:
+	case screenList, screenEntry, screenChoose, screenHistory, screenAction, screenContent:
 		noun := "entries"
 		if len(m.entries) == 1 {
 			noun = "entry"

@@ -16,6 +16,8 @@ import (
 // terminal without colors they draw plain text.
 type styles struct {
 	header, help, cursor, splitBrain, err, title lipgloss.Style
+	// deleted and inserted are a diff's lines.
+	deleted, inserted lipgloss.Style
 }
 
 func newStyles(r *lipgloss.Renderer) styles {
@@ -26,6 +28,8 @@ func newStyles(r *lipgloss.Renderer) styles {
 		splitBrain: r.NewStyle().Foreground(lipgloss.Color("1")),
 		err:        r.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
 		title:      r.NewStyle().Bold(true),
+		deleted:    r.NewStyle().Foreground(lipgloss.Color("1")),
+		inserted:   r.NewStyle().Foreground(lipgloss.Color("2")),
 	}
 }
 

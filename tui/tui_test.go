@@ -208,6 +208,11 @@ func TestScreens(t *testing.T) {
 				}
 				s.keys("enter")
 				sh.take("enter on the split-brain: its copies")
+				s.keys("d")
+				sh.take("d: the content of the copies compared")
+				s.keys("b")
+				sh.take("b: with the blake3 of each")
+				s.keys("esc")
 				if state == "gfid-mismatch" {
 					// The directory waits for its names: s says so. The
 					// name that is two files is the next entry.
@@ -287,6 +292,11 @@ func testStaleTempScreens(t *testing.T, name string, clash bool, size geometry) 
 	sh.take("the list, the temp file found by fsck")
 	s.keys("enter")
 	sh.take("enter: what fsck found")
+	if clash {
+		s.keys("d")
+		sh.take("d: the two versions compared")
+		s.keys("esc")
+	}
 	s.keys("r")
 	if clash {
 		sh.take("r: which version keeps the name")
@@ -462,5 +472,82 @@ func testHealEntryScreens(t *testing.T, size geometry) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "b1", "other.txt")); err == nil {
 		t.Errorf("b1's /other.txt was healed too")
+	}
+}
+
+// TestContentScreens: d on an entry compares its copies' content: a line
+// diff of text (c goes round the pairs of three bricks), hex around the
+// first difference of binary copies, the lone copy of a file the others
+// miss; and whatever escape sequences a client wrote reach the screen
+// spelt out, never raw.
+func TestContentScreens(t *testing.T) {
+	for _, size := range sizes {
+		t.Run(size.String(), func(t *testing.T) { testContentScreens(t, size) })
+	}
+}
+
+func testContentScreens(t *testing.T, size geometry) {
+	dir := fixedDir(t, "afrkit-tui-content-"+size.String())
+	v, err := fixtures.Healthy(dir, "fx", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each brick's own version, written while the other two were down.
+	versions := func(p string, data [3][]byte) {
+		t.Helper()
+		if err := v.WriteFile(p, data[0]); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			var down []int
+			for j := range 3 {
+				if j != i {
+					down = append(down, j)
+				}
+			}
+			if err := v.Overwrite(p, data[i], down...); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	versions("/text.txt", [3][]byte{
+		[]byte("one\ntwo\nthree\n"),
+		[]byte("one\n2\nthree\n"),
+		[]byte("one\ntwo\nthree\x1b]0;pwned\x07\x1b[2J\rfour"),
+	})
+	bin := func(b byte) []byte {
+		data := make([]byte, 100)
+		for i := range data {
+			data[i] = byte(i)
+		}
+		data[70] = b
+		return data
+	}
+	versions("/blob.bin", [3][]byte{bin(0), bin(0xff), bin(0xff)})
+	if err := v.WriteFile("/lone.txt", []byte("only b0 has me\n"), 1, 2); err != nil {
+		t.Fatal(err)
+	}
+	sh := size.start(t, source(dir), "fx", dir)
+	s := sh.s
+	open := func(path string) {
+		s.keys("/")
+		s.keys(strings.Split(path, "")...)
+		s.keys("enter", "enter", "d")
+	}
+	open("text.txt")
+	sh.take("/text.txt, d: b0 against b1")
+	s.keys("c")
+	sh.take("c: b0 against b2, whose escape sequences are spelt out")
+	s.keys("c", "c")
+	sh.take("c, c: round to b0 against b1")
+	s.keys("esc", "esc", "esc")
+	open("blob.bin")
+	sh.take("/blob.bin, d: hex where they differ")
+	s.keys("esc", "esc", "esc")
+	open("lone.txt")
+	sh.take("/lone.txt, d: the one copy")
+	golden(t, "content-"+size.String(), sh.b.String())
+	if strings.ContainsAny(sh.b.String(), "\x1b\x07\r") {
+		t.Errorf("a control character a client wrote reached the screen")
 	}
 }
