@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -19,13 +20,17 @@ type action struct {
 	// do plans (dryRun) or runs the change, in a session of its own. It
 	// runs in a command's goroutine: it reads nothing of the model, only
 	// what it was built with. A run that fails returns what it did before
-	// failing with the error.
+	// failing with the error; one refused, or failed before it changed
+	// anything, a nil outcome.
 	do func(ctx context.Context, dryRun bool) (outcome, error)
 	// back leaves the plan without running it; done leaves the screen
 	// once the run is over (it lists the volume again, as the run changed
 	// it). doneTo names where done goes, for the help bar.
 	back, done func(m Model) (Model, tea.Cmd)
 	doneTo     string
+	// gluster is, on a started GlusterFS volume (which afrkit only
+	// reads), what a person runs to have GlusterFS do the same.
+	gluster []string
 }
 
 // outcome is what an action planned or did.
@@ -75,9 +80,10 @@ func (m Model) actionKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	return m, nil
 }
 
-// canRun: the plan is shown, whole, with something to run.
+// canRun: the plan is shown, whole, with something to run, on a volume
+// afrkit may write.
 func (m Model) canRun() bool {
-	return !m.actRan && m.actErr == nil && m.actOut != nil && m.actOut.runnable()
+	return !m.vol.Started && !m.actRan && m.actErr == nil && m.actOut != nil && m.actOut.runnable()
 }
 
 // actionView is the action's screen: its body and help bar.
@@ -104,6 +110,12 @@ func (m Model) actionView() (body, help string) {
 		body += "The entries, listed again, show where the volume stands."
 	default:
 		body = m.actOut.text(m.styles, m.actRan)
+	}
+	if m.vol.Started && !m.actRan {
+		body += "\n" + m.styles.title.Render(fmt.Sprintf("GlusterFS serves %s: afrkit only plans here. Through GlusterFS:", m.vol.Name)) + "\n"
+		for _, c := range m.act.gluster {
+			body += "  " + c + "\n"
+		}
 	}
 	return wrapLines(body, m.width), help
 }

@@ -212,6 +212,9 @@ func (m Model) listVolume(name string, refresh bool) tea.Cmd {
 			return openedMsg{row: VolumeRow{Name: name}, err: err}
 		}
 		row := VolumeRow{Name: v.Name, Source: v.Source, Bricks: len(v.Bricks), Replica: max(v.Replica, 1), Started: src.started(v)}
+		for _, b := range v.Bricks {
+			row.BrickNames = append(row.BrickNames, b.String())
+		}
 		st := &entryStream{batches: make(chan []Entry, 4), errc: make(chan error, 1)}
 		go func() {
 			defer close(st.batches)
@@ -335,7 +338,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.add(msg.entries)
 		return m, nil
 	case actionMsg:
-		m.actOut, m.actErr, m.actRan, m.working = msg.out, msg.err, msg.ran, false
+		// A run refused (no outcome) changed nothing: it is shown as
+		// a refused plan is.
+		m.actOut, m.actErr, m.actRan, m.working = msg.out, msg.err, msg.ran && msg.out != nil, false
 		return m, nil
 	case historyMsg:
 		m.recs, m.undone, m.histErr = msg.recs, msg.undone, msg.err
@@ -773,6 +778,10 @@ func (m Model) View() string {
 	if m.err != nil {
 		body = m.styles.err.Render("error: "+m.err.Error()) + "\n" + body
 	}
+	if m.vol.Started && m.screen != screenPicker {
+		// First on the screen: what afrkit will not do here.
+		header = "read-only, GlusterFS serves it · " + header
+	}
 	lines := []string{m.styles.header.Render(fit(header, m.width)), m.subheader()}
 	lines = append(lines, fitLines(body, m.width, m.bodyHeight())...)
 	lines = append(lines, "", m.styles.help.Render(fit(help, m.width)))
@@ -794,9 +803,6 @@ func (m Model) subheader() string {
 			s += " (listing…)"
 		case m.stale:
 			s += " (looking for stale temp files…)"
-		}
-		if m.vol.Started {
-			s += " · read-only: GlusterFS serves it"
 		}
 		return fit(s, m.width)
 	}
@@ -890,7 +896,14 @@ func (m Model) listBody() string {
 		return "Nothing to heal: no brick's index lists an entry."
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "  %-24s %s\n", "STATUS", "PATH")
+	// A distributed volume lists a directory once per replica set: the
+	// set tells them apart.
+	sets := m.vol.Bricks / max(m.vol.Replica, 1)
+	if sets > 1 {
+		fmt.Fprintf(&b, "  %-24s %-3s %s\n", "STATUS", "SET", "PATH")
+	} else {
+		fmt.Fprintf(&b, "  %-24s %s\n", "STATUS", "PATH")
+	}
 	rows := max(m.bodyHeight()-1, 1)
 	for k := m.listTop; k < m.shownLen() && k < m.listTop+rows; k++ {
 		e := m.entries[m.shownAt(k)]
@@ -915,6 +928,13 @@ func (m Model) listBody() string {
 			}
 		}
 		line := fmt.Sprintf("%s%-24s %s", cursor, status, path)
+		if sets > 1 {
+			set := "-" // a stale temp file: fsck's finding names the bricks
+			if e.Stale == nil {
+				set = fmt.Sprint(e.Set)
+			}
+			line = fmt.Sprintf("%s%-24s %-3s %s", cursor, status, set, path)
+		}
 		switch {
 		case k == m.listCursor:
 			line = m.styles.cursor.Render(fit(line, m.width))

@@ -48,14 +48,15 @@ func (m Model) healAllAction() action {
 		header: name + ": heal every entry",
 		do: func(ctx context.Context, dryRun bool) (outcome, error) {
 			res, err := src.healAll(ctx, name, dryRun)
-			if res == nil {
-				res = &heal.Result{}
+			if err != nil && (res == nil || len(res.Actions) == 0) {
+				return nil, err // refused, or failed before any change
 			}
 			return healed{res}, err
 		},
-		back:   toList,
-		done:   relist,
-		doneTo: "the entries",
+		back:    toList,
+		done:    relist,
+		doneTo:  "the entries",
+		gluster: glusterHeal(name),
 	}
 }
 
@@ -66,14 +67,15 @@ func (m Model) healEntryAction() action {
 		header: fmt.Sprintf("%s: heal %s", name, brick.EscapeName(e.target().String())),
 		do: func(ctx context.Context, dryRun bool) (outcome, error) {
 			res, err := src.healEntry(ctx, name, e, dryRun)
-			if res == nil {
-				res = &heal.Result{}
+			if err != nil && (res == nil || len(res.Actions) == 0) {
+				return nil, err // refused, or failed before any change
 			}
 			return healed{res}, err
 		},
-		back:   toEntry,
-		done:   relist,
-		doneTo: "the entries",
+		back:    toEntry,
+		done:    relist,
+		doneTo:  "the entries",
+		gluster: glusterHeal(name),
 	}
 }
 

@@ -74,11 +74,15 @@ func (m Model) undoAction(id string) action {
 		header: name + ": undo " + id,
 		do: func(_ context.Context, dryRun bool) (outcome, error) {
 			lines, err := src.undo(name, id, dryRun)
+			if err != nil && len(lines) == 0 {
+				return nil, err // refused before any change
+			}
 			return undone{id, lines}, err
 		},
-		back:   toHistory,
-		done:   toHistory,
-		doneTo: "the history",
+		back:    toHistory,
+		done:    toHistory,
+		doneTo:  "the history",
+		gluster: glusterUndo(name),
 	}
 }
 

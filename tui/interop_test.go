@@ -52,22 +52,29 @@ func TestStartedGlusterFSVolumeIsReadOnly(t *testing.T) {
 
 	cat := &volume.Catalog{Registry: &volume.Registry{Dir: t.TempDir()}, Glusterd: &volume.Glusterd{Dir: "/var/lib/glusterd"}}
 	src := tui.Source{Catalog: cat, Open: cat.Lookup, ProcDir: "/proc", StateDir: t.TempDir(), LookBudget: time.Second}
-	s := start(t, src, v.Name, 100, 30)
-	screen := s.m.View()
-	for _, want := range []string{"read-only: GlusterFS serves it", "/f.txt"} {
-		if !strings.Contains(screen, want) {
-			t.Errorf("the list lacks %q:\n%s", want, screen)
+	for _, size := range sizes {
+		sh := size.start(t, src, v.Name, filepath.Dir(v.Bricks[0]))
+		s := sh.s
+		sh.take("the list: read-only, GlusterFS serves it")
+		screen := s.m.View()
+		for _, want := range []string{"read-only, GlusterFS serves it", "/f.txt"} {
+			if !strings.Contains(screen, want) {
+				t.Errorf("the list lacks %q:\n%s", want, screen)
+			}
 		}
-	}
-	s.keys("H")
-	if screen = s.m.View(); !strings.Contains(screen, "The plan") {
-		t.Fatalf("H shows no plan:\n%s", screen)
-	}
-	s.keys("y")
-	if screen = s.m.View(); !strings.Contains(screen, "refused:") || !strings.Contains(screen, "Nothing was changed.") {
-		t.Errorf("the heal of a started volume was not refused:\n%s", screen)
-	}
-	if after := copies(); after != before {
-		t.Errorf("the refused heal changed the copies:\nbefore %s\nafter %s", before, after)
+		s.keys("H")
+		sh.take("H: the plan, and GlusterFS's command")
+		if screen = s.m.View(); !strings.Contains(screen, "The plan") || !strings.Contains(screen, "gluster volume heal "+v.Name) {
+			t.Fatalf("H shows no plan, or no gluster command:\n%s", screen)
+		}
+		s.keys("y")
+		sh.take("y: nothing runs")
+		if after := copies(); after != before {
+			t.Errorf("y changed the copies of a started volume:\nbefore %s\nafter %s", before, after)
+		}
+		s.keys("esc", "/", "f", ".", "t", "enter", "enter", "s")
+		sh.take("/f.t, enter, s: nothing to choose")
+		s.keys("esc", "esc", "esc")
+		golden(t, "started-glusterfs-"+size.String(), strings.NewReplacer(v.Name, "afrkit-VOLUMEID", c.Host+":", "HOST:").Replace(sh.b.String()))
 	}
 }

@@ -105,8 +105,12 @@ func (m Model) resolveAction(label string, op heal.SplitBrainOp) action {
 		header: m.resolveHeader(),
 		do: func(ctx context.Context, dryRun bool) (outcome, error) {
 			all := resolved{label: label, Plan: Plan{Outcome: heal.Outcome{Healed: true}}}
-			for _, e := range targets {
+			for i, e := range targets {
 				p, err := src.resolve(ctx, name, e, op, dryRun)
+				if err != nil && i == 0 {
+					// A resolution plans before it changes anything.
+					return nil, fmt.Errorf("%s: %w", e.target(), err)
+				}
 				if err != nil {
 					return all, fmt.Errorf("%s: %w", e.target(), err)
 				}
@@ -126,7 +130,8 @@ func (m Model) resolveAction(label string, op heal.SplitBrainOp) action {
 			m.marked = nil // resolved: nothing marked
 			return relist(m)
 		},
-		doneTo: "the entries",
+		doneTo:  "the entries",
+		gluster: glusterResolve(name, m.vol.Replica, m.vol.BrickNames, op, targets),
 	}
 }
 

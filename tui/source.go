@@ -47,6 +47,8 @@ type VolumeRow struct {
 	Replica int
 	// Started: a GlusterFS brick process serves its bricks.
 	Started bool
+	// BrickNames are its bricks, HOST:PATH, in the volume's order.
+	BrickNames []string
 	// Entries, SplitBrain and Unclassified are heal status's counts,
 	// summed over bricks; Down the bricks that could not be read.
 	Entries, SplitBrain, Unclassified, Down int

@@ -79,11 +79,15 @@ func (m Model) renameAction(keep fsck.ClashKeep) action {
 		header: fmt.Sprintf("%s: rename %s", name, brick.EscapeName(e.Path)),
 		do: func(ctx context.Context, dryRun bool) (outcome, error) {
 			done, err := src.rename(ctx, name, e, keep, dryRun)
+			if err != nil && len(done) == 0 {
+				return nil, err // refused before any change
+			}
 			return renamed(done), err
 		},
-		back:   toEntry,
-		done:   relist,
-		doneTo: "the entries",
+		back:    toEntry,
+		done:    relist,
+		doneTo:  "the entries",
+		gluster: glusterRename(e.Stale, keep),
 	}
 }
 

@@ -551,3 +551,35 @@ func testContentScreens(t *testing.T, size geometry) {
 		t.Errorf("a control character a client wrote reached the screen")
 	}
 }
+
+// TestDistributedScreens: a GlusterFS-made 2x2 volume (stopped): the
+// picker, the entries of both replica sets, the data split-brain of one
+// of them and its choices, at 80x24 and 120x40.
+func TestDistributedScreens(t *testing.T) {
+	for _, size := range sizes {
+		t.Run(size.String(), func(t *testing.T) { testDistributedScreens(t, size) })
+	}
+}
+
+func testDistributedScreens(t *testing.T, size geometry) {
+	dir := fixedDir(t, "afrkit-tui-2x2-"+size.String())
+	glusterd := filepath.Join(dir, "glusterd")
+	sc, err := fixtures.UnpackGlusterScenario("../fixtures/gluster/testdata/distrep-2x2", filepath.Join(dir, "bricks"), glusterd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &volume.Catalog{Registry: &volume.Registry{Dir: filepath.Join(dir, "state")}, Glusterd: &volume.Glusterd{Dir: glusterd}}
+	src := tui.Source{Catalog: c, Open: c.Lookup, ProcDir: "/proc", StateDir: filepath.Join(dir, "state"), LookBudget: time.Second}
+	sh := size.start(t, src, "", dir)
+	s := sh.s
+	sh.take("the picker: a GlusterFS volume, stopped")
+	s.keys("enter")
+	sh.take("enter: the entries of both replica sets")
+	s.keys("/", "s", "b", "-", "enter", "enter")
+	sh.take("/sb-, enter: the split-brain, in one replica set")
+	s.keys("s")
+	sh.take("s: its choices")
+	s.keys("esc", "esc", "esc")
+	sh.take("esc, esc, esc: the list again")
+	golden(t, "2x2-"+size.String(), strings.ReplaceAll(sh.b.String(), sc.Volume, "$VOL"))
+}

@@ -54,9 +54,6 @@ func forEachGlusterFixture(t *testing.T, fn func(t *testing.T, g *glusterFixture
 	}
 }
 
-// peerUUIDRe finds the peer uuid in a glusterd brick file.
-var peerUUIDRe = regexp.MustCompile(`(?m)^uuid=(.*)$`)
-
 // glusterScenario unpacks a GlusterFS fixture into a private glusterd
 // directory whose bricks point at the unpacked copies.
 func glusterScenario(t *testing.T, scenario string) *glusterFixture {
@@ -69,44 +66,11 @@ func glusterScenario(t *testing.T, scenario string) *glusterFixture {
 	}
 	env := newEnv(t)
 	dir := filepath.Join("../../fixtures/gluster/testdata", scenario)
-	var m struct {
-		Volume    string `json:"volume"`
-		BrickRoot string `json:"brick_root"`
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "meta.json"))
+	sc, err := fixtures.UnpackGlusterScenario(dir, filepath.Join(env.dir, "bricks"), env.glusterd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Join(env.dir, "bricks")
-	if err := fixtures.ExtractBricks(filepath.Join(dir, "bricks.tar.gz"), root); err != nil {
-		t.Fatal(err)
-	}
-	vd := filepath.Join(env.glusterd, "vols", m.Volume)
-	if err := fixtures.CopyGlusterdVolume(filepath.Join(dir, "glusterd"), vd); err != nil {
-		t.Fatal(err)
-	}
-	files, _ := filepath.Glob(filepath.Join(vd, "bricks", "*"))
-	var peer string
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := strings.ReplaceAll(string(data), m.BrickRoot, root)
-		if u := peerUUIDRe.FindStringSubmatch(s); u != nil {
-			peer = u[1]
-		}
-		if err := os.WriteFile(f, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(env.glusterd, "glusterd.info"), []byte("UUID="+peer+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return &glusterFixture{env: env, vol: m.Volume, dir: dir, root: root, brickRoot: m.BrickRoot}
+	return &glusterFixture{env: env, vol: sc.Volume, dir: dir, root: sc.Root, brickRoot: sc.BrickRoot}
 }
 
 // blocks splits heal info text into per-brick blocks with the entry lines
