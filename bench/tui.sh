@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/tui.sh: `afrkit tui VOL` on a volume whose index lists 100,000
 # entries, in a real terminal (tmux): the time to its first screen of
-# entries, the time until the whole list is in, and the TUI's peak memory;
+# entries, the time until the whole list is in, and the TUI's peak memory
+# (then, once fsck's crawl for stale temp files is done, again);
 # against `afrkit heal VOL info` over the same bricks in the same run.
 #
 #   sudo bench/tui.sh                       # 100,000 entries
@@ -45,10 +46,16 @@ ALL=$(secs "$t0" "$t2")
 pid=$(pgrep -f "^$BIN/afrkit tui $VOL" | head -1)
 RSS=$(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$pid/status")
 SHOWN=$(tmux capture-pane -p -t "$S" | sed -n 2p)
+# Then fsck's crawl for stale temp files, which walks the whole volume.
+until ! tmux capture-pane -p -t "$S" | grep -q 'looking for stale temp files…'; do sleep 0.2; done
+t3=$(now)
+CRAWL=$(secs "$t0" "$t3")
+RSS_ALL=$(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$pid/status")
 tmux send-keys -t "$S" q
 
 echo "afrkit tui $VOL ($BENCH_FILES files, $(nproc) CPUs, cold page cache):"
 echo "  first screen of entries:   $FIRST s"
 echo "  whole list in:             $ALL s   ($SHOWN)"
 echo "  peak RSS:                  $RSS"
+echo "  stale temp crawl done:     $CRAWL s   (peak RSS by then: $RSS_ALL)"
 echo "  afrkit heal $VOL info:     $INFO s   (the same listing, printed; ratio whole list / heal info: $(awk -v a="$ALL" -v b="$INFO" 'BEGIN { printf "%.2fx", a / b }'))"

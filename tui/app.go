@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -52,7 +51,7 @@ type Model struct {
 
 	// The entry list of the volume open.
 	vol       VolumeRow
-	entries   []Entry
+	list      *entryList // nil until listed
 	loading   bool
 	stale     bool         // looking for stale temp files
 	stream    *entryStream // the walk whose entries the list shows
@@ -61,16 +60,14 @@ type Model struct {
 	filter    Group // groups: all
 	search    textinput.Model
 	searching bool
-	// byGroup are the entries' indexes by group, in the order listed;
-	// shown, while a search narrows them, those the list shows (without
-	// one, the list reads byGroup directly: a batch costs its own size,
-	// not the list's).
-	byGroup [groups][]int
-	shown   []int
-	// refreshing: a refresh lists into pending, which replaces entries
-	// once whole.
+	// hits are, while a search narrows the list, the entries it shows
+	// (without one, the list reads its groups in place: a batch costs its
+	// own size, not the list's).
+	hits *rowFile
+	// refreshing: a refresh lists into pending, which replaces list once
+	// whole.
 	refreshing bool
-	pending    []Entry
+	pending    *entryList
 	listCursor int
 	listTop    int
 
@@ -269,15 +266,28 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.ctx, m.cancel = msg.ctx, msg.cancel
 		if msg.refresh && msg.err == nil {
-			m.refreshing, m.pending, m.stream = true, nil, msg.stream
+			pending, err := newEntryList()
+			if err != nil {
+				m.err = err
+				return m, nil
+			}
+			m.pending.close() // a refresh cut short
+			m.refreshing, m.pending, m.stream = true, pending, msg.stream
 			return m, msg.stream.next()
 		}
 		m.refreshing = false
 		m.vol, m.err = msg.row, msg.err
-		m.entries, m.byGroup, m.shown, m.listCursor, m.listTop = nil, [groups][]int{}, nil, 0, 0
+		m.setList(nil)
+		m.listCursor, m.listTop = 0, 0
 		if msg.err != nil {
 			return m, nil
 		}
+		list, err := newEntryList()
+		if err != nil {
+			m.err = err
+			return m, nil
+		}
+		m.setList(list)
 		m.loading, m.stream = true, msg.stream
 		return m, msg.stream.next()
 	case entriesMsg:
@@ -286,18 +296,18 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		if m.refreshing {
 			if !msg.done {
-				m.pending = append(m.pending, msg.batch...)
+				m.pending.add(msg.batch)
 				return m, msg.stream.next()
 			}
 			m.refreshing = false
 			if msg.err != nil {
+				m.pending.close()
+				m.pending = nil
 				return m, nil // the list shown stays
 			}
 			// The new list, with the stale temp files found last time
 			// until the crawl says again.
-			for _, k := range m.byGroup[GroupStaleTemp] {
-				m.pending = append(m.pending, m.entries[k])
-			}
+			m.pending.add(m.list.staleEntries())
 			m.replace(m.pending)
 			m.pending = nil
 			m.stale = true
@@ -323,19 +333,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil && !errors.Is(msg.err, context.Canceled) {
 			m.err = fmt.Errorf("looking for stale temp files: %w", msg.err)
 		}
-		if len(m.byGroup[GroupStaleTemp]) > 0 {
-			// A refresh's: the stale temp files found now replace those
-			// found before.
-			var rest []Entry
-			for _, e := range m.entries {
-				if e.Stale == nil {
-					rest = append(rest, e)
-				}
-			}
-			m.replace(append(rest, msg.entries...))
-			return m, nil
-		}
-		m.add(msg.entries)
+		// The stale temp files found now replace those found before (a
+		// refresh's).
+		m.keepCursor(func() { m.list.replaceStale(msg.entries) })
 		return m, nil
 	case actionMsg:
 		// A run refused (no outcome) changed nothing: it is shown as
@@ -367,7 +367,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case refreshMsg:
 		// The list, read again where it is idle and small; the cursor
 		// stays on its entry.
-		if m.screen != screenList || m.loading || m.stale || m.refreshing || m.searching || len(m.entries) > refreshMax {
+		if m.screen != screenList || m.loading || m.stale || m.refreshing || m.searching || m.list.total() > refreshMax {
 			return m, m.tick()
 		}
 		return m, tea.Batch(m.listVolume(m.vol.Name, true), m.tick())
@@ -437,7 +437,7 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		case " ":
 			// Mark a split-brain, for one choice to resolve them all.
 			if m.listCursor < m.shownLen() {
-				e := m.entries[m.shownAt(m.listCursor)]
+				e := m.entryAt(m.listCursor)
 				if group(e) == GroupSplitBrain {
 					if m.marked == nil {
 						m.marked = map[entryKey]bool{}
@@ -453,9 +453,9 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		case "s":
 			if len(m.marked) > 0 {
 				m.targets = nil
-				for _, i := range m.byGroup[GroupSplitBrain] {
-					if m.marked[m.entries[i].key()] {
-						m.targets = append(m.targets, m.entries[i])
+				for k := range m.list.len(GroupSplitBrain) {
+					if e := m.list.at(GroupSplitBrain, k); m.marked[e.key()] {
+						m.targets = append(m.targets, e)
 					}
 				}
 				m.choices, m.choiceCursor, m.screen, m.question = batchChoices(m.vol.Replica), 0, screenChoose, whichCopy
@@ -479,7 +479,7 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		case "enter":
 			if m.listCursor < m.shownLen() {
 				m.screen = screenEntry
-				e := m.entries[m.shownAt(m.listCursor)]
+				e := m.entryAt(m.listCursor)
 				m.entry, m.exs, m.entryErr = e, nil, nil
 				m.entryView = viewport.New(m.width, m.bodyHeight())
 				if e.Stale != nil {
@@ -565,13 +565,19 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// setList shows l (nil: none), closing the list shown before.
+func (m *Model) setList(l *entryList) {
+	if m.list != l {
+		m.list.close()
+	}
+	m.list = l
+	m.hits.close()
+	m.hits = nil
+}
+
 // add appends entries to the list.
 func (m *Model) add(entries []Entry) {
-	for _, e := range entries {
-		g := group(e)
-		m.byGroup[g] = append(m.byGroup[g], len(m.entries))
-		m.entries = append(m.entries, e)
-	}
+	m.list.add(entries)
 	if m.search.Value() != "" {
 		// A search's hits come in group order: list them again.
 		m.refilter()
@@ -579,32 +585,34 @@ func (m *Model) add(entries []Entry) {
 	m.keepCursorShown()
 }
 
-// sortByPath orders each group by path once the listing is whole (the
-// indexes list gfids in no order a person reads), the cursor kept on the
-// entry it was moved to.
-func (m *Model) sortByPath() {
+// keepCursor runs change, which reorders the list, with the cursor kept
+// on the entry it was moved to. A cursor still on the first row stays
+// there: the person has not chosen an entry yet.
+func (m *Model) keepCursor(change func()) {
 	var at Entry
-	// A cursor still on the first row stays there: the person has not
-	// chosen an entry yet.
 	had := m.listCursor > 0 && m.listCursor < m.shownLen()
 	if had {
-		at = m.entries[m.shownAt(m.listCursor)]
+		at = m.entryAt(m.listCursor)
 	}
-	for g := range m.byGroup {
-		slices.SortStableFunc(m.byGroup[g], func(a, b int) int { return strings.Compare(m.entries[a].Path, m.entries[b].Path) })
-	}
-	if m.search.Value() != "" {
-		m.refilter()
-	}
+	change()
+	m.refilter()
 	if had {
 		m.cursorTo(at)
 	}
+	m.keepCursorShown()
 }
 
-// cursorTo puts the cursor on e, when the list shows it.
+// sortByPath orders each group by path once the listing is whole (the
+// indexes list gfids in no order a person reads), the cursor kept on the
+// entry it was moved to.
+func (m *Model) sortByPath() { m.keepCursor(m.list.sortByPath) }
+
+// cursorTo puts the cursor on e, when one of the first rows the list
+// shows is e (it reads them back: a list longer than sortMax is left as
+// it is, in the indexes' order).
 func (m *Model) cursorTo(e Entry) {
-	for k := range m.shownLen() {
-		if x := m.entries[m.shownAt(k)]; x.key() == e.key() {
+	for k := range min(m.shownLen(), 2*sortMax) {
+		if m.entryAt(k).key() == e.key() {
 			m.listCursor = k
 			break
 		}
@@ -612,19 +620,17 @@ func (m *Model) cursorTo(e Entry) {
 	m.keepCursorShown()
 }
 
-// replace shows entries in place of the list, the cursor on the entry it
-// was on when that is still listed.
-func (m *Model) replace(entries []Entry) {
+// replace shows l in place of the list, the cursor on the entry it was on
+// when that is still listed.
+func (m *Model) replace(l *entryList) {
 	var at Entry
 	had := m.listCursor < m.shownLen()
 	if had {
-		at = m.entries[m.shownAt(m.listCursor)]
+		at = m.entryAt(m.listCursor)
 	}
-	m.entries, m.byGroup = nil, [groups][]int{}
-	m.add(entries)
-	for g := range m.byGroup {
-		slices.SortStableFunc(m.byGroup[g], func(a, b int) int { return strings.Compare(m.entries[a].Path, m.entries[b].Path) })
-	}
+	m.setList(l)
+	m.list.sortByPath()
+	m.refilter()
 	m.listCursor = min(m.listCursor, max(m.shownLen()-1, 0))
 	if had {
 		m.cursorTo(at)
@@ -636,19 +642,10 @@ func (m *Model) replace(entries []Entry) {
 // group chosen whose path holds the search, split-brains first: the order
 // heal info's groups are read in.
 func (m *Model) refilter() {
-	q := m.search.Value()
-	m.shown = m.shown[:0]
-	if q != "" {
-		for g := Group(0); g < groups; g++ {
-			if m.filter != groups && m.filter != g {
-				continue
-			}
-			for _, i := range m.byGroup[g] {
-				if strings.Contains(m.entries[i].Path, q) {
-					m.shown = append(m.shown, i)
-				}
-			}
-		}
+	m.hits.close()
+	m.hits = nil
+	if q := m.search.Value(); q != "" && m.list != nil {
+		m.hits = m.list.search(q, m.filter)
 	}
 	m.listCursor = min(m.listCursor, max(m.shownLen()-1, 0))
 	m.keepCursorShown()
@@ -657,32 +654,37 @@ func (m *Model) refilter() {
 // shownLen is how many entries the list shows.
 func (m *Model) shownLen() int {
 	if m.search.Value() != "" {
-		return len(m.shown)
+		return m.hits.len()
 	}
 	n := 0
 	for g := Group(0); g < groups; g++ {
 		if m.filter == groups || m.filter == g {
-			n += len(m.byGroup[g])
+			n += m.list.len(g)
 		}
 	}
 	return n
 }
 
-// shownAt is the index in entries of the list's k-th row.
-func (m *Model) shownAt(k int) int {
+// entryAt is the list's k-th row.
+func (m *Model) entryAt(k int) Entry {
 	if m.search.Value() != "" {
-		return m.shown[k]
+		rec, err := m.hits.at(k)
+		if err != nil {
+			m.list.fail(err)
+			return Entry{Path: "?"}
+		}
+		return m.list.entry(rec)
 	}
 	for g := Group(0); g < groups; g++ {
 		if m.filter != groups && m.filter != g {
 			continue
 		}
-		if k < len(m.byGroup[g]) {
-			return m.byGroup[g][k]
+		if k < m.list.len(g) {
+			return m.list.at(g, k)
 		}
-		k -= len(m.byGroup[g])
+		k -= m.list.len(g)
 	}
-	return -1
+	return Entry{}
 }
 
 func (m *Model) moveList(d int) {
@@ -775,8 +777,8 @@ func (m Model) View() string {
 		header = m.act.header
 		body, help = m.actionView()
 	}
-	if m.err != nil {
-		body = m.styles.err.Render("error: "+m.err.Error()) + "\n" + body
+	if err := m.listErr(); err != nil {
+		body = m.styles.err.Render("error: "+err.Error()) + "\n" + body
 	}
 	if m.vol.Started && m.screen != screenPicker {
 		// First on the screen: what afrkit will not do here.
@@ -788,16 +790,24 @@ func (m Model) View() string {
 	return strings.Join(lines, "\n")
 }
 
+// listErr is the error to show: the model's, or the list's own.
+func (m Model) listErr() error {
+	if m.err == nil && m.list != nil && m.screen != screenPicker {
+		return m.list.err
+	}
+	return m.err
+}
+
 // subheader is the line under the header: where the volume stands.
 func (m Model) subheader() string {
 	switch m.screen {
 	case screenList, screenEntry, screenChoose, screenHistory, screenAction, screenContent:
 		noun := "entries"
-		if len(m.entries) == 1 {
+		if m.list.total() == 1 {
 			noun = "entry"
 		}
-		s := fmt.Sprintf("%d %s: %d split-brain, %d pending, %d possibly healing, %d stale temp", len(m.entries), noun,
-			len(m.byGroup[GroupSplitBrain]), len(m.byGroup[GroupPending]), len(m.byGroup[GroupHealing]), len(m.byGroup[GroupStaleTemp]))
+		s := fmt.Sprintf("%d %s: %d split-brain, %d pending, %d possibly healing, %d stale temp", m.list.total(), noun,
+			m.list.len(GroupSplitBrain), m.list.len(GroupPending), m.list.len(GroupHealing), m.list.len(GroupStaleTemp))
 		switch {
 		case m.loading:
 			s += " (listing…)"
@@ -889,7 +899,7 @@ func (m Model) listHeader() string {
 }
 
 func (m Model) listBody() string {
-	if len(m.entries) == 0 {
+	if m.list.total() == 0 {
 		if m.loading {
 			return "listing the bricks' indexes…"
 		}
@@ -906,7 +916,7 @@ func (m Model) listBody() string {
 	}
 	rows := max(m.bodyHeight()-1, 1)
 	for k := m.listTop; k < m.shownLen() && k < m.listTop+rows; k++ {
-		e := m.entries[m.shownAt(k)]
+		e := m.entryAt(k)
 		path := brick.EscapeName(e.Path)
 		if path == "" {
 			path = "<gfid:" + e.GFID.String() + ">"

@@ -33,10 +33,16 @@ func BenchmarkListOfAMillion(b *testing.B) {
 		m.screen = screenList
 		st := &entryStream{}
 		m.stream = st
+		list, err := newEntryList()
+		if err != nil {
+			b.Fatal(err)
+		}
+		m.setList(list)
 		for _, batch := range batches {
 			next, _ := m.Update(entriesMsg{stream: st, batch: batch})
 			m = next.(Model)
 		}
 		_ = m.View()
+		m.setList(nil)
 	}
 }

@@ -66,7 +66,7 @@ func TestRefreshFollowsTheIndexes(t *testing.T) {
 		t.Fatal("the list is not whole after its loads ran")
 	}
 	// The cursor on /b.txt.
-	for m.listCursor < m.shownLen() && m.entries[m.shownAt(m.listCursor)].Path != "/b.txt" {
+	for m.listCursor < m.shownLen() && m.entryAt(m.listCursor).Path != "/b.txt" {
 		m = drive(m, tea.KeyMsg{Type: tea.KeyDown})
 	}
 	before := m.shownLen()
@@ -91,7 +91,7 @@ func TestRefreshFollowsTheIndexes(t *testing.T) {
 	if !strings.Contains(view, "/c.txt") {
 		t.Errorf("the refreshed list lacks /c.txt:\n%s", view)
 	}
-	if got := m.entries[m.shownAt(m.listCursor)].Path; got != "/b.txt" {
+	if got := m.entryAt(m.listCursor).Path; got != "/b.txt" {
 		t.Errorf("the cursor moved to %s, want it on /b.txt still:\n%s", got, view)
 	}
 }
