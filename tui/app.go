@@ -68,8 +68,12 @@ type Model struct {
 	// whole.
 	refreshing bool
 	pending    *entryList
-	listCursor int
-	listTop    int
+	// listStarted is when the last listing began, listTook how long it and
+	// its crawl for stale temp files took, listEnded when they ended.
+	listStarted, listEnded time.Time
+	listTook               time.Duration
+	listCursor             int
+	listTop                int
 
 	// The entry view.
 	entry     Entry
@@ -265,6 +269,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.cancel()
 		}
 		m.ctx, m.cancel = msg.ctx, msg.cancel
+		m.listStarted = time.Now()
 		if msg.refresh && msg.err == nil {
 			pending, err := newEntryList()
 			if err != nil {
@@ -330,6 +335,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.stale = false
+		m.listEnded = time.Now()
+		m.listTook = m.listEnded.Sub(m.listStarted)
 		if msg.err != nil && !errors.Is(msg.err, context.Canceled) {
 			m.err = fmt.Errorf("looking for stale temp files: %w", msg.err)
 		}
@@ -367,7 +374,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case refreshMsg:
 		// The list, read again where it is idle and small; the cursor
 		// stays on its entry.
-		if m.screen != screenList || m.loading || m.stale || m.refreshing || m.searching || m.list.total() > refreshMax {
+		if m.screen != screenList || m.loading || m.stale || m.refreshing || m.searching || time.Since(m.listEnded) < refreshShare*m.listTook {
 			return m, m.tick()
 		}
 		return m, tea.Batch(m.listVolume(m.vol.Name, true), m.tick())

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -74,6 +75,7 @@ func TestRefreshFollowsTheIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Half way through a refresh the list shown is still the old one.
+	m.listEnded = time.Now().Add(-time.Minute) // the clock's refresh, a while later
 	next, cmd := m.Update(refreshMsg{})
 	opened, ok := cmd().(openedMsg) // the refresh's only load: no clock here
 	if !ok {
@@ -93,5 +95,37 @@ func TestRefreshFollowsTheIndexes(t *testing.T) {
 	}
 	if got := m.entryAt(m.listCursor).Path; got != "/b.txt" {
 		t.Errorf("the cursor moved to %s, want it on /b.txt still:\n%s", got, view)
+	}
+}
+
+// TestRefreshWaitsForSlowLists: a list whose last listing took long is
+// read again only after refreshShare times as long, whatever its size.
+func TestRefreshWaitsForSlowLists(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := fixtures.Build(dir, "data-split-brain", 2); err != nil {
+		t.Fatal(err)
+	}
+	c := &volume.Catalog{Registry: &volume.Registry{Dir: filepath.Join(dir, "state")}, Glusterd: &volume.Glusterd{Dir: filepath.Join(dir, "none")}}
+	m := New(Source{Catalog: c, Open: c.Lookup, ProcDir: "/proc", StateDir: filepath.Join(dir, "state")}, "fx", lipgloss.NewRenderer(io.Discard))
+	m = drive(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = run(m, m.Init())
+	if m.listTook <= 0 || m.listEnded.IsZero() {
+		t.Fatalf("the listing's time was not taken: took %v, ended %v", m.listTook, m.listEnded)
+	}
+	// A minute after a listing that took an hour, as a list of millions
+	// of entries takes.
+	m.listTook, m.listEnded = time.Hour, time.Now().Add(-time.Minute)
+	if _, cmd := m.Update(refreshMsg{}); cmd != nil {
+		if _, ok := cmd().(openedMsg); ok {
+			t.Error("a list that took an hour to read was read again at once")
+		}
+	}
+	m.listTook = time.Millisecond
+	_, cmd := m.Update(refreshMsg{})
+	if cmd == nil {
+		t.Fatal("a list read in a millisecond was not read again")
+	}
+	if _, ok := cmd().(openedMsg); !ok {
+		t.Error("a list read in a millisecond was not read again")
 	}
 }

@@ -28,15 +28,17 @@ type Source struct {
 	// LookBudget bounds the time a volume's counts may take in the picker;
 	// what it leaves is counted as unclassified.
 	LookBudget time.Duration
-	// Refresh is how often an entry list of up to refreshMax entries is
-	// read again, so that it follows the indexes; 0 never (r does it by
-	// hand).
+	// Refresh is how often the entry list is read again, so that it
+	// follows the indexes; 0 never (r does it by hand). A list that takes
+	// long to read is read again less often (refreshShare).
 	Refresh time.Duration
 }
 
-// refreshMax bounds the lists read again on their own: a list of a
-// hundred thousand entries takes a second or more to read.
-const refreshMax = 10_000
+// refreshShare bounds the time the TUI spends reading a list again on its
+// own: after a listing that took d, the next waits at least
+// refreshShare*d, so that a list of a million entries, which takes
+// minutes to read, is not read without end.
+const refreshShare = 4
 
 // VolumeRow is one volume of the picker.
 type VolumeRow struct {
