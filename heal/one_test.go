@@ -3,8 +3,10 @@ package heal_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/afrkit/afrkit/afr"
@@ -108,5 +110,68 @@ func TestHealEntryHealsThatEntryAlone(t *testing.T) {
 	const name = "/same.txt" // the fixture's name that is two files
 	if _, err := eng.HealEntry(context.Background(), heal.Target{Path: name}); !errors.Is(err, heal.ErrGFIDSplitBrain) {
 		t.Errorf("a gfid split-brain %s: %v, want %v", name, err, heal.ErrGFIDSplitBrain)
+	}
+}
+
+// TestSplitBrainOfOneKind: a file in data and metadata split-brain is
+// resolved one kind at a time, from different bricks: b1's content, then
+// b0's mode. The first command leaves the metadata split-brain, and says
+// so; the second finds only it.
+func TestSplitBrainOfOneKind(t *testing.T) {
+	dir := t.TempDir()
+	v, err := fixtures.Healthy(dir, "fx", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(v.WriteFile("/both.txt", []byte("both\n")))
+	must(v.Overwrite("/both.txt", []byte("b0's content\n"), 1))
+	must(v.Chmod("/both.txt", 0o600, 1))
+	must(v.Overwrite("/both.txt", []byte("b1's longer content\n"), 0))
+	must(v.Chmod("/both.txt", 0o640, 0))
+	verdict := func() afr.Verdict {
+		t.Helper()
+		exs, err := heal.Explain(v.V, heal.Target{Path: "/both.txt"})
+		must(err)
+		return exs[0].Verdict
+	}
+	if v := verdict(); !v.Data.Unresolved || !v.Metadata.Unresolved {
+		t.Fatalf("the fixture is not in data and metadata split-brain: %+v", v)
+	}
+	resolve := func(brick int, kind afr.Kind) heal.Outcome {
+		t.Helper()
+		eng, err := heal.NewEngine(v.V, heal.EngineOptions{History: &heal.History{Path: filepath.Join(dir, "history.jsonl")}})
+		must(err)
+		defer eng.Close()
+		out, err := eng.SplitBrain(context.Background(), heal.Target{Path: "/both.txt"}, heal.SplitBrainOp{Op: afr.OpSourceBrick, Brick: brick, Kinds: []afr.Kind{kind}})
+		must(err)
+		return out
+	}
+	out := resolve(1, afr.Data)
+	if !out.Healed || !strings.Contains(strings.Join(out.Lines, "\n"), "The metadata split-brain of /both.txt is left for a choice of its own.") {
+		t.Fatalf("data from b1: %+v", out)
+	}
+	if v := verdict(); v.Data.Unresolved || v.Data.NeedsHeal || !v.Metadata.Unresolved {
+		t.Fatalf("after data from b1: data unresolved %v, needs heal %v; metadata unresolved %v", v.Data.Unresolved, v.Data.NeedsHeal, v.Metadata.Unresolved)
+	}
+	if out := resolve(0, afr.Metadata); !out.Healed {
+		t.Fatalf("metadata from b0: %+v", out)
+	}
+	for i := range 2 {
+		p := filepath.Join(dir, fmt.Sprintf("b%d", i), "both.txt")
+		data, _ := os.ReadFile(p)
+		fi, err := os.Stat(p)
+		must(err)
+		if string(data) != "b1's longer content\n" || fi.Mode().Perm() != 0o600 {
+			t.Errorf("b%d: %q, mode %o; want b1's content and b0's mode 600", i, data, fi.Mode().Perm())
+		}
+	}
+	if v := verdict(); v.Data.NeedsHeal || v.Metadata.NeedsHeal {
+		t.Errorf("left to heal: %+v", v)
 	}
 }

@@ -28,6 +28,10 @@ type SplitBrainOp struct {
 	// only limits a directory's entry heal to this name, healed as any
 	// heal heals it, with no split-brain op: HealEntry's named lookup.
 	only string
+	// Kinds are the split-brains of a file the op resolves: data or
+	// metadata alone (an afrkit extension), or with none both, as
+	// GlusterFS's commands do. The other is left for a choice of its own.
+	Kinds []afr.Kind
 	// every is set for source-brick or majority without a file: the op
 	// also resolves the gfid split-brains of the names in the
 	// directories it merges, which GlusterFS leaves for one command per
@@ -45,6 +49,11 @@ type SplitBrainOp struct {
 	winner afr.GFID
 	err    error
 	notes  []string
+}
+
+// spares reports whether op leaves the split-brain of kind alone.
+func (op *SplitBrainOp) spares(kind afr.Kind) bool {
+	return op != nil && len(op.Kinds) > 0 && !slices.Contains(op.Kinds, kind)
 }
 
 // oneName is the one name a directory's entry heal is limited to, or "".
@@ -399,7 +408,7 @@ func labelsOf(idx []int, labels []string) []string {
 func (h *entryHeal) applyOp(v *afr.Verdict) error {
 	op := h.op
 	for _, kv := range []*afr.KindVerdict{&v.Data, &v.Metadata} {
-		if !kv.Applies || !kv.SplitBrain {
+		if !kv.Applies || !kv.SplitBrain || op.spares(kv.Kind) {
 			continue
 		}
 		var src int

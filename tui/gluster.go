@@ -28,6 +28,9 @@ func glusterResolve(vol string, replica int, bricks []string, op heal.SplitBrain
 		return []string{"gluster volume set " + vol + " cluster.favorite-child-policy majority", "gluster volume heal " + vol}
 	}
 	var out []string
+	if len(op.Kinds) > 0 {
+		out = append(out, "(GlusterFS's commands take data and metadata from the same brick)")
+	}
 	for _, e := range targets {
 		file := shellQuote(brick.EscapeName(e.Path))
 		if e.Path == "" {

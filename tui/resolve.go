@@ -49,6 +49,17 @@ func choicesFor(ex heal.Explanation) []choice {
 	if len(ex.Replies) >= 3 {
 		out = append(out, resolveBy("keep the version most bricks hold (majority)", heal.SplitBrainOp{Op: afr.OpMajority, Brick: -1}))
 	}
+	if v.Data.Unresolved && v.Metadata.Unresolved {
+		// Content from one brick, owner and mode from another: each kind
+		// on its own, the other left for its own choice.
+		for _, kind := range []afr.Kind{afr.Data, afr.Metadata} {
+			for i, r := range ex.Replies {
+				if r.Answered && r.Exists {
+					out = append(out, resolveBy(fmt.Sprintf("keep %s's %s only (source-brick)", ex.Labels[i], kind), heal.SplitBrainOp{Op: afr.OpSourceBrick, Brick: i, Kinds: []afr.Kind{kind}}))
+				}
+			}
+		}
+	}
 	return out
 }
 

@@ -40,6 +40,9 @@ func TestChoices(t *testing.T) {
 		{"data, three bricks", ex(3, true, false), []string{"keep b0's copy (source-brick)", "keep b1's copy (source-brick)", "keep b2's copy (source-brick)",
 			"keep the bigger copy (bigger-file)", "keep the copy modified last (latest-mtime)", "keep the version most bricks hold (majority)"}},
 		{"metadata", ex(2, false, true), []string{"keep b0's copy (source-brick)", "keep b1's copy (source-brick)"}},
+		{"data and metadata", ex(2, true, true), []string{"keep b0's copy (source-brick)", "keep b1's copy (source-brick)",
+			"keep the bigger copy (bigger-file)", "keep the copy modified last (latest-mtime)",
+			"keep b0's data only (source-brick)", "keep b1's data only (source-brick)", "keep b0's metadata only (source-brick)", "keep b1's metadata only (source-brick)"}},
 		{"nothing", ex(2, false, false), nil},
 	} {
 		if got := labels(choicesFor(tc.ex)); !slices.Equal(got, tc.want) {

@@ -583,3 +583,56 @@ func testDistributedScreens(t *testing.T, size geometry) {
 	sh.take("esc, esc, esc: the list again")
 	golden(t, "2x2-"+size.String(), strings.ReplaceAll(sh.b.String(), sc.Volume, "$VOL"))
 }
+
+// TestOneKindScreens: a file in data and metadata split-brain is resolved
+// a kind at a time from the TUI: b1's content, then b0's mode.
+func TestOneKindScreens(t *testing.T) {
+	for _, size := range sizes {
+		t.Run(size.String(), func(t *testing.T) { testOneKindScreens(t, size) })
+	}
+}
+
+func testOneKindScreens(t *testing.T, size geometry) {
+	dir := fixedDir(t, "afrkit-tui-onekind-"+size.String())
+	v, err := fixtures.Healthy(dir, "fx", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{
+		v.WriteFile("/both.txt", []byte("both\n")),
+		v.Overwrite("/both.txt", []byte("b0's content\n"), 1),
+		v.Chmod("/both.txt", 0o600, 1),
+		v.Overwrite("/both.txt", []byte("b1's longer content\n"), 0),
+		v.Chmod("/both.txt", 0o640, 0),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	sh := size.start(t, source(dir), "fx", dir)
+	s := sh.s
+	s.keys("enter", "s")
+	sh.take("enter, s: whole copies, or one kind at a time")
+	for !strings.Contains(s.view(dir), "> keep b1's data only") {
+		s.keys("down")
+	}
+	s.keys("enter")
+	sh.take("keep b1's data only: the plan")
+	s.keys("y")
+	sh.take("y: done, the metadata split-brain left")
+	s.keys("enter", "enter", "s")
+	sh.take("enter, enter, s: the metadata's choices")
+	s.keys("enter", "y")
+	sh.take("enter, y: b0's metadata kept")
+	s.keys("enter")
+	sh.take("enter: nothing left")
+	golden(t, "onekind-"+size.String(), sh.b.String())
+	for i := range 2 {
+		p := filepath.Join(dir, fmt.Sprintf("b%d", i), "both.txt")
+		data, _ := os.ReadFile(p)
+		fi, err := os.Stat(p)
+		if err != nil || string(data) != "b1's longer content\n" || fi.Mode().Perm() != 0o600 {
+			t.Errorf("b%d: %q, %v, %v; want b1's content and b0's mode 600", i, data, fi, err)
+		}
+	}
+}
