@@ -139,6 +139,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"heal", "fxpend", "split-brain", "newest", "/f"}, ExitUsage, "unknown split-brain operation"},
 		{[]string{"heal", "fxpend", "history", "--xml"}, ExitUsage, "--xml is for heal fxpend info"},
 		{[]string{"heal", "fxpend", "undo"}, ExitUsage, "usage: afrkit heal VOL undo ID"},
+		{[]string{"heal", "fxpend", "--kind", "data"}, ExitUsage, "--kind is for heal fxpend split-brain"},
+		{[]string{"heal", "fxpend", "split-brain", "bigger-file", "/f", "--kind", "entry"}, ExitUsage, `--kind "entry": want data or metadata`},
 		{[]string{"heal", "fxpend", "info", "bogus"}, ExitUsage, "usage: afrkit heal VOL info [split-brain|summary]"},
 		{[]string{"heal", "nope", "info"}, ExitError, "volume nope: volume: no such volume"},
 		{[]string{"fsck", "fxpend"}, ExitFsckOperational, "fsck: volume fxpend has no brick on this host (vm:/srv/glab/fxpend/b1"},

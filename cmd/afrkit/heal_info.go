@@ -47,7 +47,10 @@ const healLong = `Heal a volume, resolve its split-brains, and show what needs h
   afrkit heal VOL split-brain source-brick BRICK [FILE]
   afrkit heal VOL split-brain majority [FILE]
                                        resolve a split-brain; without FILE, every
-                                       split-brain entry of BRICK's index
+                                       split-brain entry of BRICK's index;
+                                       --kind data or metadata resolves that
+                                       kind alone, the other left for its own
+                                       choice (GlusterFS resolves both at once)
   afrkit heal VOL history              every resolution: what won, where the
                                        losing copies are kept
   afrkit heal VOL undo ID [--force]    put a resolution's losing copies back
@@ -138,6 +141,9 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 				return usageError{fmt.Errorf("--json is for heal, heal full, split-brain, history, info and explain")}
 			}
 			run.JSON = opts.JSON
+			if run.Kind != "" && sub != "split-brain" {
+				return usageError{fmt.Errorf("--kind is for heal %s split-brain", args[0])}
+			}
 			if opts.Unexplained && (sub != "info" || !opts.JSON) {
 				return usageError{fmt.Errorf("--unexplained is for heal %s info --json", args[0])}
 			}
@@ -207,6 +213,7 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 	_ = cmd.Flags().MarkHidden("heald-socket")
 	cmd.Flags().DurationVar(&status.Timeout, "timeout", 0, "wait: give up after this long (exit 124); 0 waits for ever")
 	cmd.Flags().DurationVar(&status.Interval, "interval", 2*time.Second, "wait: time between two looks at the indexes")
+	cmd.Flags().StringVar(&run.Kind, "kind", "", "split-brain: resolve the data or the metadata split-brain alone, leaving the other for its own choice")
 	cmd.Flags().StringVar(&run.Algorithm, "algorithm", "", "data heal algorithm: full or diff (default: the volume's cluster.data-self-heal-algorithm, else diff when there is data)")
 	return cmd
 }

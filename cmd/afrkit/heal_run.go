@@ -25,6 +25,9 @@ type HealRunOptions struct {
 	DryRun    bool
 	Jobs      int
 	Algorithm string
+	// Kind is "data" or "metadata": a split-brain command resolves that
+	// kind alone.
+	Kind string
 	// Force lets undo overwrite content that changed since the
 	// resolution, keeping it first.
 	Force bool
@@ -267,13 +270,23 @@ func healSplitBrainRun(opts *HealRunOptions, args []string) error {
 	if err != nil {
 		return usageError{err}
 	}
+	var kinds []afr.Kind
+	switch opts.Kind {
+	case "":
+	case "data":
+		kinds = []afr.Kind{afr.Data}
+	case "metadata":
+		kinds = []afr.Kind{afr.Metadata}
+	default:
+		return usageError{fmt.Errorf("--kind %q: want data or metadata", opts.Kind)}
+	}
 	rest := args[1:]
 	e, release, err := openEngine(opts, false)
 	if err != nil {
 		return err
 	}
 	defer release()
-	sbop := heal.SplitBrainOp{Op: op, Brick: -1}
+	sbop := heal.SplitBrainOp{Op: op, Brick: -1, Kinds: kinds}
 	set := 0
 	if op == afr.OpSourceBrick {
 		if len(rest) < 1 {

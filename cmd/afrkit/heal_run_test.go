@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -340,4 +341,39 @@ func TestDryRunsTellTheTruth(t *testing.T) {
 	}
 	tr.step(ExitOK, "heal", "fx", "split-brain", "bigger-file", "/hello.txt")
 	assertGolden(t, scrub(tr.String(), dir))
+}
+
+// TestSplitBrainKind: --kind resolves a file's data split-brain from one
+// brick and, in a second command, its metadata split-brain from another.
+func TestSplitBrainKind(t *testing.T) {
+	dir := t.TempDir()
+	v, err := fixtures.Healthy(dir, "fx", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{
+		v.WriteFile("/both.txt", []byte("both\n")),
+		v.Overwrite("/both.txt", []byte("b0's content\n"), 1),
+		v.Chmod("/both.txt", 0o600, 1),
+		v.Overwrite("/both.txt", []byte("b1's longer content\n"), 0),
+		v.Chmod("/both.txt", 0o640, 0),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr := &transcript{t: t, env: volEnv(dir)}
+	tr.step(ExitOK, "heal", "fx", "split-brain", "source-brick", "b1", "/both.txt", "--kind", "data")
+	tr.step(ExitOK, "heal", "fx", "info", "split-brain")
+	tr.step(ExitOK, "heal", "fx", "split-brain", "source-brick", "b0", "/both.txt", "--kind", "metadata")
+	tr.step(ExitOK, "heal", "fx", "info")
+	assertGolden(t, scrub(tr.String(), dir))
+	for i := range 2 {
+		p := filepath.Join(dir, fmt.Sprintf("b%d", i), "both.txt")
+		data, _ := os.ReadFile(p)
+		fi, err := os.Stat(p)
+		if err != nil || string(data) != "b1's longer content\n" || fi.Mode().Perm() != 0o600 {
+			t.Errorf("b%d: %q, %v, %v; want b1's content and b0's mode 600", i, data, fi, err)
+		}
+	}
 }
