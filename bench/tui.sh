@@ -47,7 +47,7 @@ pid=$(pgrep -f "^$BIN/afrkit tui $VOL" | head -1)
 RSS=$(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$pid/status")
 SHOWN=$(tmux capture-pane -p -t "$S" | sed -n 2p)
 # Then fsck's crawl for stale temp files, which walks the whole volume.
-until ! tmux capture-pane -p -t "$S" | grep -q 'looking for stale temp files…'; do sleep 0.2; done
+until ! tmux capture-pane -p -t "$S" | grep -q 'crawling the bricks…'; do sleep 0.2; done
 t3=$(now)
 CRAWL=$(secs "$t0" "$t3")
 RSS_ALL=$(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$pid/status")

@@ -408,6 +408,12 @@ func labelsOf(idx []int, labels []string) []string {
 func (h *entryHeal) applyOp(v *afr.Verdict) error {
 	op := h.op
 	for _, kv := range []*afr.KindVerdict{&v.Data, &v.Metadata} {
+		if op.Op == afr.OpSourceBrick && kv.Applies && !kv.SplitBrain && !op.spares(kv.Kind) && !h.anyBlamed(kv.Kind) {
+			if err := h.sourceUnexplained(kv, op.Brick); err != nil {
+				return err
+			}
+			continue
+		}
 		if !kv.Applies || !kv.SplitBrain || op.spares(kv.Kind) {
 			continue
 		}
@@ -448,6 +454,47 @@ func (h *entryHeal) applyOp(v *afr.Verdict) error {
 			v.Entry.NeedsHeal, v.Entry.Merge = true, true
 		}
 	}
+	return nil
+}
+
+// anyBlamed reports whether any counter blames any copy for kind.
+func (h *entryHeal) anyBlamed(kind afr.Kind) bool {
+	for i := range h.replies {
+		if h.blamed(i, kind) {
+			return true
+		}
+	}
+	return false
+}
+
+// sourceUnexplained makes brick src the source of kind where the other
+// copies differ from it with no counter to say which is right (fsck's
+// silent difference): an afrkit extension of source-brick, where
+// GlusterFS says "File not in split-brain" and heals nothing. The heal
+// then keeps the versions it replaces, as any heal over an unexplained
+// difference does (keepUnexplained), and records them in the history.
+func (h *entryHeal) sourceUnexplained(kv *afr.KindVerdict, src int) error {
+	if src < 0 || src >= len(h.replies) || !h.replies[src].Exists {
+		return nil
+	}
+	sinks := make([]bool, len(h.replies))
+	any := false
+	for i, r := range h.replies {
+		if i == src || !r.Exists {
+			continue
+		}
+		differs, err := h.differs(kv.Kind, src, i)
+		if err != nil {
+			return err
+		}
+		sinks[i], any = differs, any || differs
+	}
+	if !any {
+		return nil
+	}
+	h.op.acted = true
+	kv.NeedsHeal, kv.Source, kv.Sinks = true, src, sinks
+	kv.Resolution = afr.Resolution(afr.OpSourceBrick.String())
 	return nil
 }
 

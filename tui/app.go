@@ -53,7 +53,7 @@ type Model struct {
 	vol       VolumeRow
 	list      *entryList // nil until listed
 	loading   bool
-	stale     bool         // looking for stale temp files
+	crawling  bool         // fsck crawls the volume (stale temp files, unexplained differences)
 	stream    *entryStream // the walk whose entries the list shows
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -69,7 +69,7 @@ type Model struct {
 	refreshing bool
 	pending    *entryList
 	// listStarted is when the last listing began, listTook how long it and
-	// its crawl for stale temp files took, listEnded when they ended.
+	// its crawl took, listEnded when they ended.
 	listStarted, listEnded time.Time
 	listTook               time.Duration
 	listCursor             int
@@ -310,12 +310,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.pending = nil
 				return m, nil // the list shown stays
 			}
-			// The new list, with the stale temp files found last time
+			// The new list, with what the crawl found last time
 			// until the crawl says again.
-			m.pending.add(m.list.staleEntries())
+			m.pending.add(m.list.found())
 			m.replace(m.pending)
 			m.pending = nil
-			m.stale = true
+			m.crawling = true
 			return m, m.loadStale(msg.stream)
 		}
 		if msg.done {
@@ -325,7 +325,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return m, nil
 			}
 			m.sortByPath()
-			m.stale = true
+			m.crawling = true
 			return m, m.loadStale(msg.stream)
 		}
 		m.add(msg.batch)
@@ -334,15 +334,15 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.stream != m.stream {
 			return m, nil
 		}
-		m.stale = false
+		m.crawling = false
 		m.listEnded = time.Now()
 		m.listTook = m.listEnded.Sub(m.listStarted)
 		if msg.err != nil && !errors.Is(msg.err, context.Canceled) {
-			m.err = fmt.Errorf("looking for stale temp files: %w", msg.err)
+			m.err = fmt.Errorf("crawling the volume: %w", msg.err)
 		}
-		// The stale temp files found now replace those found before (a
+		// What the crawl found now replaces what it found before (a
 		// refresh's).
-		m.keepCursor(func() { m.list.replaceStale(msg.entries) })
+		m.keepCursor(func() { m.list.replaceFound(msg.entries) })
 		return m, nil
 	case actionMsg:
 		// A run refused (no outcome) changed nothing: it is shown as
@@ -374,7 +374,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case refreshMsg:
 		// The list, read again where it is idle and small; the cursor
 		// stays on its entry.
-		if m.screen != screenList || m.loading || m.stale || m.refreshing || m.searching || time.Since(m.listEnded) < refreshShare*m.listTook {
+		if m.screen != screenList || m.loading || m.crawling || m.refreshing || m.searching || time.Since(m.listEnded) < refreshShare*m.listTook {
 			return m, m.tick()
 		}
 		return m, tea.Batch(m.listVolume(m.vol.Name, true), m.tick())
@@ -489,7 +489,7 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 				e := m.entryAt(m.listCursor)
 				m.entry, m.exs, m.entryErr = e, nil, nil
 				m.entryView = viewport.New(m.width, m.bodyHeight())
-				if e.Stale != nil {
+				if e.stale() != nil {
 					// fsck's finding is the whole story.
 					m.entryView.SetContent(m.staleText())
 					return m, nil
@@ -505,7 +505,7 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.screen, m.exs, m.entryErr = screenList, nil, nil
 			return m, nil
 		case "r":
-			switch f := m.entry.Stale; {
+			switch f := m.entry.stale(); {
 			case f == nil:
 			case f.Repair != "":
 				return m.startAction(m.renameAction(fsck.ClashUnchosen))
@@ -518,7 +518,11 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m, nil
 		case "s":
 			for _, ex := range m.exs {
-				if m.choices = choicesFor(ex); len(m.choices) > 0 {
+				m.choices = choicesFor(ex)
+				if len(m.choices) == 0 && m.entry.Found != nil {
+					m.choices = unexplainedChoices(ex)
+				}
+				if len(m.choices) > 0 {
 					m.screen, m.choiceCursor, m.question = screenChoose, 0, whichCopy
 					return m, nil
 				}
@@ -526,12 +530,12 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.notice = "Nothing here is in split-brain: H heals it as AFR decides."
 			return m, nil
 		case "d":
-			if m.entry.Stale == nil || len(m.entry.Stale.Versions) == 2 {
+			if m.entry.stale() == nil || len(m.entry.stale().Versions) == 2 {
 				return m.openContent()
 			}
 			return m, nil
 		case "H":
-			if m.entry.Stale == nil {
+			if m.entry.stale() == nil {
 				return m.startAction(m.healEntryAction())
 			}
 			return m, nil
@@ -753,12 +757,12 @@ func (m Model) View() string {
 		}
 		body = m.entryView.View()
 		help = "↑/↓ ←/→ scroll · d content · s resolve · H heal it · esc back · q quit"
-		if m.entry.Stale != nil {
+		if m.entry.stale() != nil {
 			help = "↑/↓ ←/→ scroll · esc back · q quit"
 			switch {
-			case m.entry.Stale.Repair != "":
+			case m.entry.stale().Repair != "":
 				help = "↑/↓ ←/→ scroll · r rename (the plan first) · esc back · q quit"
-			case len(m.entry.Stale.Versions) == 2:
+			case len(m.entry.stale().Versions) == 2:
 				help = "↑/↓ ←/→ scroll · d content · r choose the version that keeps the name · esc back"
 			}
 		}
@@ -767,7 +771,7 @@ func (m Model) View() string {
 		}
 	case screenChoose:
 		header = m.resolveHeader()
-		if m.entry.Stale != nil {
+		if m.entry.stale() != nil {
 			header = fmt.Sprintf("%s: rename %s", m.vol.Name, brick.EscapeName(m.entry.Path))
 		}
 		body = m.chooseBody()
@@ -813,13 +817,22 @@ func (m Model) subheader() string {
 		if m.list.total() == 1 {
 			noun = "entry"
 		}
-		s := fmt.Sprintf("%d %s: %d split-brain, %d pending, %d possibly healing, %d stale temp", m.list.total(), noun,
-			m.list.len(GroupSplitBrain), m.list.len(GroupPending), m.list.len(GroupHealing), m.list.len(GroupStaleTemp))
+		// The groups that hold entries, in the list's order.
+		var counts []string
+		for g := Group(0); g < groups; g++ {
+			if n := m.list.len(g); n > 0 {
+				counts = append(counts, fmt.Sprintf("%d %s", n, g))
+			}
+		}
+		s := fmt.Sprintf("%d %s", m.list.total(), noun)
+		if len(counts) > 0 {
+			s += ": " + strings.Join(counts, ", ")
+		}
 		switch {
 		case m.loading:
 			s += " (listing…)"
-		case m.stale:
-			s += " (looking for stale temp files…)"
+		case m.crawling:
+			s += " (crawling the bricks…)"
 		}
 		return fit(s, m.width)
 	}
@@ -938,16 +951,19 @@ func (m Model) listBody() string {
 			cursor = " *"
 		}
 		status := e.Status.String()
-		if e.Stale != nil {
+		switch f := e.Found; {
+		case f == nil:
+		case e.stale() == nil:
+			status = "unexplained"
+		case f.Candidate:
+			status = "stale-temp?"
+		default:
 			status = "stale-temp"
-			if e.Stale.Candidate {
-				status = "stale-temp?"
-			}
 		}
 		line := fmt.Sprintf("%s%-24s %s", cursor, status, path)
 		if sets > 1 {
-			set := "-" // a stale temp file: fsck's finding names the bricks
-			if e.Stale == nil {
+			set := "-" // fsck's finding names the bricks
+			if e.Found == nil {
 				set = fmt.Sprint(e.Set)
 			}
 			line = fmt.Sprintf("%s%-24s %-3s %s", cursor, status, set, path)

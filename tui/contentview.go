@@ -30,7 +30,7 @@ func (s Source) copies(name string, e Entry, hash bool) ([]heal.Copy, error) {
 		return nil, err
 	}
 	opts := heal.CopyOptions{Hash: hash}
-	if f := e.Stale; f != nil {
+	if f := e.stale(); f != nil {
 		var out []heal.Copy
 		for _, ver := range f.Versions {
 			exs, err := heal.Explain(v, heal.Target{Path: ver.Path})

@@ -20,15 +20,16 @@ import (
 // fixed size per entry (its gfid, replica set, status and where its path
 // is), and the paths. The screen reads back the few rows it shows, so a
 // list of a million entries costs the TUI no more memory than one of ten.
-// The stale temp files fsck finds are few, and fsck holds them anyway:
-// they are kept as they are.
+// What fsck's crawl finds (stale temp files, unexplained differences) is
+// few, and fsck holds it anyway: those groups are kept as they are.
 //
 // An entryList is used by one goroutine at a time: the program's event
 // loop, which runs Update and View.
 type entryList struct {
-	groups [GroupStaleTemp]*rowFile
+	groups [GroupUnexplained]*rowFile
 	paths  *appendFile
-	stale  []Entry
+	// held are the groups from GroupUnexplained on.
+	held [groups - GroupUnexplained][]Entry
 	// err is the first error reading or writing the files: the list then
 	// shows what it could, and the screen says why.
 	err error
@@ -45,8 +46,8 @@ type record struct {
 	set    uint16
 	status afr.HealStatus
 	group  Group
-	// off and n locate the path in the paths file; for a stale temp file
-	// (a search's hit), off is its index in entryList.stale.
+	// off and n locate the path in the paths file; for an entry of a held
+	// group (a search's hit), off is its index in the group.
 	off int64
 	n   uint32
 }
@@ -244,8 +245,8 @@ func (l *entryList) close() {
 func (l *entryList) add(entries []Entry) {
 	for _, e := range entries {
 		g := group(e)
-		if g == GroupStaleTemp {
-			l.stale = append(l.stale, e)
+		if g >= GroupUnexplained {
+			l.held[g-GroupUnexplained] = append(l.held[g-GroupUnexplained], e)
 			continue
 		}
 		rec := record{gfid: e.GFID, set: uint16(e.Set), status: e.Status, group: g, off: l.paths.size, n: uint32(len(e.Path))}
@@ -271,8 +272,8 @@ func (l *entryList) len(g Group) int {
 	if l == nil {
 		return 0
 	}
-	if g == GroupStaleTemp {
-		return len(l.stale)
+	if g >= GroupUnexplained {
+		return len(l.held[g-GroupUnexplained])
 	}
 	return l.groups[g].len()
 }
@@ -288,8 +289,8 @@ func (l *entryList) total() int {
 
 // at is the k-th entry of group g.
 func (l *entryList) at(g Group, k int) Entry {
-	if g == GroupStaleTemp {
-		return l.stale[k]
+	if g >= GroupUnexplained {
+		return l.held[g-GroupUnexplained][k]
 	}
 	rec, err := l.groups[g].at(k)
 	if err != nil {
@@ -301,8 +302,8 @@ func (l *entryList) at(g Group, k int) Entry {
 
 // entry is the entry a record keeps.
 func (l *entryList) entry(rec record) Entry {
-	if rec.group == GroupStaleTemp {
-		return l.stale[rec.off]
+	if rec.group >= GroupUnexplained {
+		return l.held[rec.group-GroupUnexplained][rec.off]
 	}
 	path := make([]byte, rec.n)
 	if err := l.paths.readAt(path, rec.off); err != nil {
@@ -312,24 +313,36 @@ func (l *entryList) entry(rec record) Entry {
 	return Entry{Set: int(rec.set), GFID: rec.gfid, Path: string(path), Status: rec.status}
 }
 
-// staleEntries are the stale temp files the list holds.
-func (l *entryList) staleEntries() []Entry {
+// found are the entries of fsck's crawl the list holds.
+func (l *entryList) found() []Entry {
 	if l == nil {
 		return nil
 	}
-	return l.stale
+	var out []Entry
+	for _, h := range l.held {
+		out = append(out, h...)
+	}
+	return out
 }
 
-// replaceStale puts found in place of the stale temp files the list
-// holds, by path.
-func (l *entryList) replaceStale(found []Entry) {
-	l.stale = slices.SortedStableFunc(slices.Values(found), func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+// replaceFound puts found, fsck's crawl's, in place of those the list
+// holds, each group by path.
+func (l *entryList) replaceFound(found []Entry) {
+	l.held = [len(l.held)][]Entry{}
+	l.add(found)
+	l.sortHeld()
+}
+
+func (l *entryList) sortHeld() {
+	for _, h := range l.held {
+		slices.SortStableFunc(h, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+	}
 }
 
 // sortByPath orders each group of up to sortMax entries by path (the
 // indexes list gfids in no order a person reads).
 func (l *entryList) sortByPath() {
-	slices.SortStableFunc(l.stale, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+	l.sortHeld()
 	for g := range l.groups {
 		rf := l.groups[g]
 		if rf.len() < 2 || rf.len() > sortMax {
@@ -374,8 +387,8 @@ func (l *entryList) search(q string, filter Group) *rowFile {
 		if filter != groups && filter != g {
 			continue
 		}
-		if g == GroupStaleTemp {
-			for k, e := range l.stale {
+		if g >= GroupUnexplained {
+			for k, e := range l.held[g-GroupUnexplained] {
 				if strings.Contains(e.Path, q) {
 					if err := hits.add(record{group: g, off: int64(k)}); err != nil {
 						l.fail(err)

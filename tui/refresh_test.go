@@ -63,7 +63,7 @@ func TestRefreshFollowsTheIndexes(t *testing.T) {
 	m := New(src, "fx", lipgloss.NewRenderer(io.Discard))
 	m = drive(m, tea.WindowSizeMsg{Width: 80, Height: 24})
 	m = run(m, m.Init())
-	if m.loading || m.stale {
+	if m.loading || m.crawling {
 		t.Fatal("the list is not whole after its loads ran")
 	}
 	// The cursor on /b.txt.

@@ -41,6 +41,15 @@ func (m Model) renderExplanations() string {
 		return m.styles.err.Render("error: " + m.entryErr.Error())
 	}
 	var b strings.Builder
+	if f := m.entry.Found; f != nil {
+		// An unexplained difference: what fsck found, before the copies.
+		b.WriteString(m.styles.title.Render("What fsck found") + "\n")
+		fmt.Fprintf(&b, "  %s\n", brick.EscapeName(f.Detail))
+		if f.Manual != "" {
+			fmt.Fprintf(&b, "  %s\n", brick.EscapeName(f.Manual))
+		}
+		b.WriteString("\n")
+	}
 	for k, ex := range m.exs {
 		if k > 0 {
 			b.WriteString("\n")

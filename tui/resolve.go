@@ -146,6 +146,19 @@ func (m Model) resolveAction(label string, op heal.SplitBrainOp) action {
 	}
 }
 
+// unexplainedChoices are the ways to settle copies that differ with no
+// counter to say why: keep one brick's copy (source-brick, which afrkit
+// takes as naming the source where GlusterFS finds no split-brain).
+func unexplainedChoices(ex heal.Explanation) []choice {
+	var out []choice
+	for i, r := range ex.Replies {
+		if r.Answered && r.Exists {
+			out = append(out, resolveBy(fmt.Sprintf("keep %s's copy (source-brick)", ex.Labels[i]), heal.SplitBrainOp{Op: afr.OpSourceBrick, Brick: i}))
+		}
+	}
+	return out
+}
+
 // batchChoices are the ways to resolve several entries at once: a brick
 // position of the replica set kept for each, or a policy.
 func batchChoices(replica int) []choice {

@@ -10,6 +10,7 @@ import (
 	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/fsck"
 	"github.com/afrkit/afrkit/heal"
+	"github.com/afrkit/afrkit/index"
 )
 
 // Source is where the TUI finds volumes and reads them. It reads the
@@ -106,8 +107,18 @@ type Entry struct {
 	GFID   afr.GFID
 	Path   string
 	Status afr.HealStatus
-	// Stale is, for an rsync temp file left behind, what fsck found.
-	Stale *fsck.Finding
+	// Found is what fsck found of an entry no index lists: an rsync
+	// temp file left behind, or copies that differ with no counter to
+	// say why.
+	Found *fsck.Finding
+}
+
+// stale is fsck's finding of a stale rsync temp file, or nil.
+func (e Entry) stale() *fsck.Finding {
+	if e.Found != nil && e.Found.Class == fsck.ClassStaleTemp {
+		return e.Found
+	}
+	return nil
 }
 
 // entryKey tells entries apart across lists read again.
@@ -126,6 +137,10 @@ const (
 	GroupSplitBrain Group = iota
 	GroupPending
 	GroupHealing
+	// The groups from fsck's crawl, held in memory (fsck holds them
+	// anyway): those before are listed from the indexes, and kept in
+	// files (entryList).
+	GroupUnexplained
 	GroupStaleTemp
 	groups
 )
@@ -138,6 +153,8 @@ func (g Group) String() string {
 		return "pending"
 	case GroupHealing:
 		return "possibly healing"
+	case GroupUnexplained:
+		return "unexplained"
 	case GroupStaleTemp:
 		return "stale temp"
 	}
@@ -148,8 +165,10 @@ func (g Group) String() string {
 func group(e Entry) Group {
 	st := e.Status
 	switch {
-	case e.Stale != nil:
+	case e.stale() != nil:
 		return GroupStaleTemp
+	case e.Found != nil:
+		return GroupUnexplained
 	case st.IsSplitBrain():
 		return GroupSplitBrain
 	case st == afr.PossiblyHealing || st == afr.PossiblyHealingPending:
@@ -182,7 +201,6 @@ func (s Source) entries(ctx context.Context, v *volume.Volume, emit func([]Entry
 		return err
 	}
 	for _, rs := range sets {
-		seen := map[afr.GFID]bool{}
 		for i := range rs.Bricks {
 			if rs.Open[i] == nil {
 				continue
@@ -191,10 +209,9 @@ func (s Source) entries(ctx context.Context, v *volume.Volume, emit func([]Entry
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				if seen[e.GFID] {
+				if listedBefore(rs, i, e.GFID) {
 					return nil
 				}
-				seen[e.GFID] = true
 				batch = append(batch, Entry{Set: rs.Index, GFID: e.GFID, Path: e.Path, Status: e.Status})
 				if len(batch) == entryBatch {
 					return flush()
@@ -210,6 +227,27 @@ func (s Source) entries(ctx context.Context, v *volume.Volume, emit func([]Entry
 		}
 	}
 	return flush()
+}
+
+// listedBefore reports whether a brick of rs before brick i lists g in its
+// index (xattrop or dirty): the entry was listed with that brick's, as
+// heal info lists it once per brick. Asking the indexes again keeps no
+// set of the gfids seen, which at a million entries was most of the TUI's
+// memory. An entry healed in between, gone from the earlier brick's
+// index, may then be listed twice.
+func listedBefore(rs *heal.ReplicaSet, i int, g afr.GFID) bool {
+	for j := range i {
+		ix := rs.Indexes[j]
+		if ix == nil || rs.Open[j] == nil {
+			continue
+		}
+		for _, sub := range []index.Subdir{index.Xattrop, index.Dirty} {
+			if ok, err := ix.Has(sub, g); err == nil && ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // explain is heal.Explain of one entry.

@@ -13,9 +13,12 @@ import (
 	"github.com/afrkit/afrkit/heal"
 )
 
-// staleTemps are the rsync temp files fsck finds left behind in v (a
-// crawl of the volume: it follows the heal info listing).
-func (s Source) staleTemps(ctx context.Context, name string) ([]Entry, error) {
+// found are what fsck's crawl of the volume finds that no index lists
+// (it follows the heal info listing): rsync temp files left behind, and
+// copies that differ with no counter to say why (missing, size, mode,
+// owner: the content is compared by heal info --unexplained, which
+// reads every file).
+func (s Source) found(ctx context.Context, name string) ([]Entry, error) {
 	v, err := s.Open(name)
 	if err != nil {
 		return nil, err
@@ -26,8 +29,9 @@ func (s Source) staleTemps(ctx context.Context, name string) ([]Entry, error) {
 	}
 	var out []Entry
 	for _, f := range rep.Findings {
-		if f.Class == fsck.ClassStaleTemp {
-			out = append(out, Entry{Path: f.Path, Stale: &f})
+		switch f.Class {
+		case fsck.ClassStaleTemp, fsck.ClassSilentDifference:
+			out = append(out, Entry{Path: f.Path, Found: &f})
 		}
 	}
 	return out, nil
@@ -66,7 +70,7 @@ type (
 func (m Model) loadStale(st *entryStream) tea.Cmd {
 	src, name, ctx := m.src, m.vol.Name, m.ctx
 	return func() tea.Msg {
-		entries, err := src.staleTemps(ctx, name)
+		entries, err := src.found(ctx, name)
 		return staleMsg{st, entries, err}
 	}
 }
@@ -87,7 +91,7 @@ func (m Model) renameAction(keep fsck.ClashKeep) action {
 		back:    toEntry,
 		done:    relist,
 		doneTo:  "the entries",
-		gluster: glusterRename(e.Stale, keep),
+		gluster: glusterRename(e.stale(), keep),
 	}
 }
 
@@ -116,7 +120,7 @@ func shortTime(s string) string {
 // staleText is the entry view of a stale temp file: what fsck found, and
 // the versions when its final name holds other content.
 func (m Model) staleText() string {
-	f := m.entry.Stale
+	f := m.entry.stale()
 	var b strings.Builder
 	b.WriteString(m.styles.title.Render("A stale rsync temp file") + "\n")
 	fmt.Fprintf(&b, "  %s\n", brick.EscapeName(f.Detail))

@@ -636,3 +636,44 @@ func testOneKindScreens(t *testing.T, size geometry) {
 		}
 	}
 }
+
+// TestUnexplainedScreens: copies that differ with no counter to say why
+// (b1's written behind AFR's back) are listed as unexplained, after
+// fsck's crawl, with what fsck found above the copies, and their content
+// compared.
+func TestUnexplainedScreens(t *testing.T) {
+	for _, size := range sizes {
+		t.Run(size.String(), func(t *testing.T) { testUnexplainedScreens(t, size) })
+	}
+}
+
+func testUnexplainedScreens(t *testing.T, size geometry) {
+	dir := fixedDir(t, "afrkit-tui-unexplained-"+size.String())
+	v, err := fixtures.Healthy(dir, "fx", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.WriteFile("/quiet.txt", []byte("as written\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b1", "quiet.txt"), []byte("as written, then changed on b1 alone\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sh := size.start(t, source(dir), "fx", dir)
+	s := sh.s
+	sh.take("the list: one unexplained difference")
+	s.keys("enter")
+	sh.take("enter: what fsck found, and the copies")
+	s.keys("d")
+	sh.take("d: their content")
+	s.keys("esc", "s")
+	sh.take("esc, s: keep one brick's copy")
+	s.keys("enter")
+	sh.take("enter: the plan of keeping b0's")
+	s.keys("y", "enter")
+	sh.take("y, enter: nothing left")
+	golden(t, "unexplained-"+size.String(), sh.b.String())
+	if got, _ := os.ReadFile(filepath.Join(dir, "b1", "quiet.txt")); string(got) != "as written\n" {
+		t.Errorf("b1 after keeping b0's copy: %q", got)
+	}
+}

@@ -377,3 +377,41 @@ func TestSplitBrainKind(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceBrickOverAnUnexplainedDifference: copies that differ with no
+// counter to say why (b1's written behind AFR's back) are not in
+// split-brain, and a heal would take the bigger one, as GlusterFS would;
+// source-brick names the right one instead (an afrkit extension: GlusterFS
+// says "File not in split-brain"), keeps the other in the history, and
+// undo brings it back.
+func TestSourceBrickOverAnUnexplainedDifference(t *testing.T) {
+	dir := t.TempDir()
+	v, err := fixtures.Healthy(dir, "fx", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/quiet.txt", "/agree.txt"} {
+		if err := v.WriteFile(p, []byte("as written\n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b1 := filepath.Join(dir, "b1", "quiet.txt")
+	if err := os.WriteFile(b1, []byte("as written, then changed on b1 alone\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tr := &transcript{t: t, env: volEnv(dir)}
+	tr.step(ExitOK, "heal", "fx", "split-brain", "source-brick", "b0", "/quiet.txt", "--dry-run")
+	tr.step(ExitOK, "heal", "fx", "split-brain", "source-brick", "b0", "/quiet.txt")
+	if got, _ := os.ReadFile(b1); string(got) != "as written\n" {
+		t.Errorf("b1 after keeping b0's copy: %q", got)
+	}
+	hist := tr.step(ExitOK, "heal", "fx", "history")
+	id := strings.Fields(hist)[0]
+	tr.step(ExitOK, "heal", "fx", "undo", id)
+	if got, _ := os.ReadFile(b1); string(got) != "as written, then changed on b1 alone\n" {
+		t.Errorf("b1 after the undo: %q, want its own version back", got)
+	}
+	// Copies that agree are not in split-brain, as GlusterFS says.
+	tr.step(ExitError, "heal", "fx", "split-brain", "source-brick", "b0", "/agree.txt")
+	assertGolden(t, scrub(tr.String(), dir))
+}
