@@ -49,12 +49,12 @@ type actionMsg struct {
 
 // startAction shows a's plan, once its dry run is over.
 func (m Model) startAction(a action) (Model, tea.Cmd) {
-	m.screen, m.act, m.actOut, m.actErr, m.actRan, m.working = screenAction, a, nil, nil, false, true
+	m.screen, m.act.action, m.act.out, m.act.err, m.act.ran, m.act.working = screenAction, a, nil, nil, false, true
 	return m, m.doAction(true)
 }
 
 func (m Model) doAction(dryRun bool) tea.Cmd {
-	do := m.act.do
+	do := m.act.action.do
 	return func() tea.Msg {
 		out, err := do(context.Background(), dryRun)
 		return actionMsg{out, !dryRun, err}
@@ -62,58 +62,58 @@ func (m Model) doAction(dryRun bool) tea.Cmd {
 }
 
 func (m Model) actionKey(k tea.KeyMsg) (Model, tea.Cmd) {
-	if m.working {
+	if m.act.working {
 		return m, nil // the plan or the run is under way
 	}
 	switch k.String() {
 	case "y":
-		if m.canRun() {
-			m.working = true
+		if m.act.canRun(m.vol.Started) {
+			m.act.working = true
 			return m, m.doAction(false)
 		}
 	case "esc", "n", "enter":
-		if m.actRan {
-			return m.act.done(m)
+		if m.act.ran {
+			return m.act.action.done(m)
 		}
-		return m.act.back(m)
+		return m.act.action.back(m)
 	}
 	return m, nil
 }
 
 // canRun: the plan is shown, whole, with something to run, on a volume
-// afrkit may write.
-func (m Model) canRun() bool {
-	return !m.vol.Started && !m.actRan && m.actErr == nil && m.actOut != nil && m.actOut.runnable()
+// afrkit may write (not started: GlusterFS does not serve it).
+func (a actionModel) canRun(started bool) bool {
+	return !started && !a.ran && a.err == nil && a.out != nil && a.out.runnable()
 }
 
 // actionView is the action's screen: its body and help bar.
 func (m Model) actionView() (body, help string) {
 	switch {
-	case m.working:
+	case m.act.working:
 		return "working…", ""
-	case m.actRan:
-		help = "enter back to " + m.act.doneTo + " · q quit"
-	case m.canRun():
+	case m.act.ran:
+		help = "enter back to " + m.act.action.doneTo + " · q quit"
+	case m.act.canRun(m.vol.Started):
 		help = "y run it · esc back · q quit"
 	default:
 		help = "esc back · q quit"
 	}
 	switch {
-	case m.actErr != nil && !m.actRan:
-		body = m.styles.err.Render("refused: "+brick.EscapeName(m.actErr.Error())) + "\n\nNothing was changed."
-	case m.actErr != nil:
+	case m.act.err != nil && !m.act.ran:
+		body = m.styles.err.Render("refused: "+brick.EscapeName(m.act.err.Error())) + "\n\nNothing was changed."
+	case m.act.err != nil:
 		// A run that failed part-way: what it did before is real.
-		body = m.styles.err.Render("failed: "+brick.EscapeName(m.actErr.Error())) + "\n\n"
-		if m.actOut != nil {
-			body += m.actOut.text(m.styles, true) + "\n"
+		body = m.styles.err.Render("failed: "+brick.EscapeName(m.act.err.Error())) + "\n\n"
+		if m.act.out != nil {
+			body += m.act.out.text(m.styles, true) + "\n"
 		}
 		body += "The entries, listed again, show where the volume stands."
 	default:
-		body = m.actOut.text(m.styles, m.actRan)
+		body = m.act.out.text(m.styles, m.act.ran)
 	}
-	if m.vol.Started && !m.actRan {
+	if m.vol.Started && !m.act.ran {
 		body += "\n" + m.styles.title.Render(fmt.Sprintf("GlusterFS serves %s: afrkit only plans here. Through GlusterFS:", m.vol.Name)) + "\n"
-		for _, c := range m.act.gluster {
+		for _, c := range m.act.action.gluster {
 			body += "  " + c + "\n"
 		}
 	}

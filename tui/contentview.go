@@ -66,7 +66,7 @@ type copiesMsg struct {
 }
 
 func (m Model) loadCopies(hash bool) tea.Cmd {
-	src, name, e := m.src, m.vol.Name, m.entry
+	src, name, e := m.src, m.vol.Name, m.ent.entry
 	return func() tea.Msg {
 		cs, err := src.copies(name, e, hash)
 		return copiesMsg{e, cs, hash, err}
@@ -75,10 +75,10 @@ func (m Model) loadCopies(hash bool) tea.Cmd {
 
 // openContent shows the entry's content, read anew.
 func (m Model) openContent() (Model, tea.Cmd) {
-	m.screen, m.copies, m.copiesErr, m.hashed = screenContent, nil, nil, false
-	m.contentView = viewport.New(m.width, m.bodyHeight())
-	m.contentView.SetHorizontalStep(8)
-	m.contentView.SetContent("reading every brick's copy…")
+	m.screen, m.cont.copies, m.cont.err, m.cont.hashed = screenContent, nil, nil, false
+	m.cont.view = viewport.New(m.width, m.bodyHeight())
+	m.cont.view.SetHorizontalStep(8)
+	m.cont.view.SetContent("reading every brick's copy…")
 	return m, m.loadCopies(false)
 }
 
@@ -88,19 +88,19 @@ func (m Model) contentKey(k tea.KeyMsg) (Model, tea.Cmd) {
 		m.screen = screenEntry
 		return m, nil
 	case "c":
-		m.pair = nextPair(m.pair, len(m.copies))
-		m.contentView.SetContent(m.contentText())
-		m.contentView.GotoTop()
+		m.cont.pair = nextPair(m.cont.pair, len(m.cont.copies))
+		m.cont.view.SetContent(m.cont.text(m.styles))
+		m.cont.view.GotoTop()
 		return m, nil
 	case "b":
-		if !m.hashed {
-			m.contentView.SetContent("hashing every brick's copy (blake3)…")
+		if !m.cont.hashed {
+			m.cont.view.SetContent("hashing every brick's copy (blake3)…")
 			return m, m.loadCopies(true)
 		}
 		return m, nil
 	}
 	var cmd tea.Cmd
-	m.contentView, cmd = m.contentView.Update(k)
+	m.cont.view, cmd = m.cont.view.Update(k)
 	return m, cmd
 }
 
@@ -141,21 +141,21 @@ func nextPair(p [2]int, n int) [2]int {
 // contentText is the content view: every copy in a line, then the two
 // chosen compared: a line diff of text, hex around the first difference
 // of binary content, or a preview of a lone copy.
-func (m Model) contentText() string {
-	if m.copiesErr != nil {
-		return m.styles.err.Render("error: " + brick.EscapeName(m.copiesErr.Error()))
+func (c contentModel) text(st styles) string {
+	if c.err != nil {
+		return st.err.Render("error: " + brick.EscapeName(c.err.Error()))
 	}
-	cs := m.copies
+	cs := c.copies
 	var b strings.Builder
-	b.WriteString(m.styles.title.Render("Copies") + "\n")
+	b.WriteString(st.title.Render("Copies") + "\n")
 	var regular int
-	for _, c := range cs {
-		fmt.Fprintf(&b, "  %s  %s\n", brick.EscapeName(c.Label), copyLine(c, m.hashed))
-		if c.Exists && c.Type == afr.TypeRegular {
+	for _, x := range cs {
+		fmt.Fprintf(&b, "  %s  %s\n", brick.EscapeName(x.Label), copyLine(x, c.hashed))
+		if x.Exists && x.Type == afr.TypeRegular {
 			regular++
 		}
 	}
-	if !m.hashed {
+	if !c.hashed {
 		b.WriteString("  (b: blake3 of each, read whole)\n")
 	}
 	b.WriteString("\n")
@@ -163,13 +163,13 @@ func (m Model) contentText() string {
 		b.WriteString("No copy is a regular file: there is no content to show.\n")
 		return b.String()
 	}
-	x, y := cs[m.pair[0]], cs[m.pair[1]]
-	if regular == 1 || m.pair[0] == m.pair[1] {
+	x, y := cs[c.pair[0]], cs[c.pair[1]]
+	if regular == 1 || c.pair[0] == c.pair[1] {
 		lone := x
 		if !(lone.Exists && lone.Type == afr.TypeRegular) {
 			lone = y
 		}
-		fmt.Fprintf(&b, "%s\n", m.styles.title.Render("The one copy that is a file: "+brick.EscapeName(lone.Label)))
+		fmt.Fprintf(&b, "%s\n", st.title.Render("The one copy that is a file: "+brick.EscapeName(lone.Label)))
 		writeLone(&b, lone)
 		return b.String()
 	}
@@ -177,14 +177,14 @@ func (m Model) contentText() string {
 	if len(cs) > 2 {
 		title += " (c: the next two)"
 	}
-	b.WriteString(m.styles.title.Render(title) + "\n")
+	b.WriteString(st.title.Render(title) + "\n")
 	switch {
 	case !(x.Exists && x.Type == afr.TypeRegular) || !(y.Exists && y.Type == afr.TypeRegular):
 		b.WriteString("  One of the two is not a file: c compares the next two.\n")
 	case content.KindOf(x.Data) == content.Binary || content.KindOf(y.Data) == content.Binary:
-		m.writeHex(&b, x, y)
+		c.writeHex(st, &b, x, y)
 	default:
-		m.writeDiff(&b, x, y)
+		c.writeDiff(st, &b, x, y)
 	}
 	if x.Truncated || y.Truncated {
 		fmt.Fprintf(&b, "\n(Only the first %d bytes of each were read: compare the sizes and, with b, the blake3 of the whole.)\n", heal.DefaultCopyLimit)
@@ -229,7 +229,7 @@ func writeLone(b *strings.Builder, c heal.Copy) {
 	}
 }
 
-func (m Model) writeDiff(b *strings.Builder, x, y heal.Copy) {
+func (c contentModel) writeDiff(st styles, b *strings.Builder, x, y heal.Copy) {
 	hunks := content.Diff(x.Data, y.Data, diffContext)
 	if len(hunks) == 0 {
 		b.WriteString("  The same text.\n")
@@ -237,14 +237,14 @@ func (m Model) writeDiff(b *strings.Builder, x, y heal.Copy) {
 	}
 	fmt.Fprintf(b, "--- %s\n+++ %s\n", brick.EscapeName(x.Label), brick.EscapeName(y.Label))
 	for _, h := range hunks {
-		b.WriteString(m.styles.help.Render(h.Header()) + "\n")
+		b.WriteString(st.help.Render(h.Header()) + "\n")
 		for _, l := range h.Lines {
 			line := l.Op.Prefix() + l.Text
 			switch l.Op {
 			case content.Delete:
-				line = m.styles.deleted.Render(line)
+				line = st.deleted.Render(line)
 			case content.Insert:
-				line = m.styles.inserted.Render(line)
+				line = st.inserted.Render(line)
 			}
 			b.WriteString(line + "\n")
 			if l.NoNewline {
@@ -254,7 +254,7 @@ func (m Model) writeDiff(b *strings.Builder, x, y heal.Copy) {
 	}
 }
 
-func (m Model) writeHex(b *strings.Builder, x, y heal.Copy) {
+func (c contentModel) writeHex(st styles, b *strings.Builder, x, y heal.Copy) {
 	d := content.FirstDifference(x.Data, y.Data)
 	switch {
 	case d.Same:

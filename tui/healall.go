@@ -62,7 +62,7 @@ func (m Model) healAllAction() action {
 
 // healEntryAction heals the entry shown.
 func (m Model) healEntryAction() action {
-	src, name, e := m.src, m.vol.Name, m.entry
+	src, name, e := m.src, m.vol.Name, m.ent.entry
 	return action{
 		header: fmt.Sprintf("%s: heal %s", name, brick.EscapeName(e.target().String())),
 		do: func(ctx context.Context, dryRun bool) (outcome, error) {

@@ -87,27 +87,27 @@ func (m Model) undoAction(id string) action {
 }
 
 // historyBody lists the records, the cursor's first.
-func (m Model) historyBody() string {
-	if m.histErr != nil {
-		return m.styles.err.Render("error: " + brick.EscapeName(m.histErr.Error()))
+func (h historyModel) view(st styles, width, rows int) string {
+	if h.err != nil {
+		return st.err.Render("error: " + brick.EscapeName(h.err.Error()))
 	}
-	if len(m.recs) == 0 {
+	if len(h.recs) == 0 {
 		return "Nothing recorded yet: resolutions, undos and fsck's repairs are listed here."
 	}
 	var b strings.Builder
-	rows := max(m.bodyHeight(), 1)
-	top := max(m.histCursor-rows+1, 0)
-	for k := top; k < len(m.recs) && k < top+rows; k++ {
-		r := m.recs[k]
+	rows = max(rows, 1)
+	top := max(h.cursor-rows+1, 0)
+	for k := top; k < len(h.recs) && k < top+rows; k++ {
+		r := h.recs[k]
 		line := fmt.Sprintf("%s  %s %s, %s", r.ID, brick.EscapeName(firstOf(r.Path, "-")), r.Kind, r.How)
 		if r.Source != "" {
 			line += ": kept " + r.Source
 		}
-		if u, ok := m.undone[r.ID]; ok {
+		if u, ok := h.undone[r.ID]; ok {
 			line += " [undone by " + u + "]"
 		}
-		if k == m.histCursor {
-			line = m.styles.cursor.Render(fit("> "+line, m.width))
+		if k == h.cursor {
+			line = st.cursor.Render(fit("> "+line, width))
 		} else {
 			line = "  " + line
 		}

@@ -32,17 +32,17 @@ func BenchmarkListOfAMillion(b *testing.B) {
 		m := New(Source{}, "", lipgloss.NewRenderer(io.Discard))
 		m.screen = screenList
 		st := &entryStream{}
-		m.stream = st
+		m.lst.stream = st
 		list, err := newEntryList()
 		if err != nil {
 			b.Fatal(err)
 		}
-		m.setList(list)
+		m.lst.setList(list)
 		for _, batch := range batches {
 			next, _ := m.Update(entriesMsg{stream: st, batch: batch})
 			m = next.(Model)
 		}
 		_ = m.View()
-		m.setList(nil)
+		m.lst.setList(nil)
 	}
 }

@@ -63,19 +63,19 @@ func TestRefreshFollowsTheIndexes(t *testing.T) {
 	m := New(src, "fx", lipgloss.NewRenderer(io.Discard))
 	m = drive(m, tea.WindowSizeMsg{Width: 80, Height: 24})
 	m = run(m, m.Init())
-	if m.loading || m.crawling {
+	if m.lst.loading || m.lst.crawling {
 		t.Fatal("the list is not whole after its loads ran")
 	}
 	// The cursor on /b.txt.
-	for m.listCursor < m.shownLen() && m.entryAt(m.listCursor).Path != "/b.txt" {
+	for m.lst.listCursor < m.lst.shownLen() && m.lst.entryAt(m.lst.listCursor).Path != "/b.txt" {
 		m = drive(m, tea.KeyMsg{Type: tea.KeyDown})
 	}
-	before := m.shownLen()
+	before := m.lst.shownLen()
 	if err := v.WriteFile("/c.txt", []byte("missed by b1 too\n"), 1); err != nil {
 		t.Fatal(err)
 	}
 	// Half way through a refresh the list shown is still the old one.
-	m.listEnded = time.Now().Add(-time.Minute) // the clock's refresh, a while later
+	m.lst.listEnded = time.Now().Add(-time.Minute) // the clock's refresh, a while later
 	next, cmd := m.Update(refreshMsg{})
 	opened, ok := cmd().(openedMsg) // the refresh's only load: no clock here
 	if !ok {
@@ -85,15 +85,15 @@ func TestRefreshFollowsTheIndexes(t *testing.T) {
 	m = next.(Model)
 	next, cmd = m.Update(cmd())
 	m = next.(Model)
-	if !m.refreshing || m.shownLen() != before {
-		t.Fatalf("a refresh with its first batch in: refreshing %v, %d entries shown, want the %d of before", m.refreshing, m.shownLen(), before)
+	if !m.lst.refreshing || m.lst.shownLen() != before {
+		t.Fatalf("a refresh with its first batch in: refreshing %v, %d entries shown, want the %d of before", m.lst.refreshing, m.lst.shownLen(), before)
 	}
 	m = run(m, cmd)
 	view := m.View()
 	if !strings.Contains(view, "/c.txt") {
 		t.Errorf("the refreshed list lacks /c.txt:\n%s", view)
 	}
-	if got := m.entryAt(m.listCursor).Path; got != "/b.txt" {
+	if got := m.lst.entryAt(m.lst.listCursor).Path; got != "/b.txt" {
 		t.Errorf("the cursor moved to %s, want it on /b.txt still:\n%s", got, view)
 	}
 }
@@ -109,18 +109,18 @@ func TestRefreshWaitsForSlowLists(t *testing.T) {
 	m := New(Source{Catalog: c, Open: c.Lookup, ProcDir: "/proc", StateDir: filepath.Join(dir, "state")}, "fx", lipgloss.NewRenderer(io.Discard))
 	m = drive(m, tea.WindowSizeMsg{Width: 80, Height: 24})
 	m = run(m, m.Init())
-	if m.listTook <= 0 || m.listEnded.IsZero() {
-		t.Fatalf("the listing's time was not taken: took %v, ended %v", m.listTook, m.listEnded)
+	if m.lst.listTook <= 0 || m.lst.listEnded.IsZero() {
+		t.Fatalf("the listing's time was not taken: took %v, ended %v", m.lst.listTook, m.lst.listEnded)
 	}
 	// A minute after a listing that took an hour, as a list of millions
 	// of entries takes.
-	m.listTook, m.listEnded = time.Hour, time.Now().Add(-time.Minute)
+	m.lst.listTook, m.lst.listEnded = time.Hour, time.Now().Add(-time.Minute)
 	if _, cmd := m.Update(refreshMsg{}); cmd != nil {
 		if _, ok := cmd().(openedMsg); ok {
 			t.Error("a list that took an hour to read was read again at once")
 		}
 	}
-	m.listTook = time.Millisecond
+	m.lst.listTook = time.Millisecond
 	_, cmd := m.Update(refreshMsg{})
 	if cmd == nil {
 		t.Fatal("a list read in a millisecond was not read again")

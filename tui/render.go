@@ -36,45 +36,45 @@ func newStyles(r *lipgloss.Renderer) styles {
 // renderExplanations is the entry view's text: for each replica set that
 // holds the entry, every brick's copy side by side, the changelogs, AFR's
 // verdict in explain's words, and the commands that would resolve it.
-func (m Model) renderExplanations() string {
-	if m.entryErr != nil {
-		return m.styles.err.Render("error: " + m.entryErr.Error())
+func (e entryModel) text(st styles) string {
+	if e.err != nil {
+		return st.err.Render("error: " + e.err.Error())
 	}
 	var b strings.Builder
-	if f := m.entry.Found; f != nil {
+	if f := e.entry.Found; f != nil {
 		// An unexplained difference: what fsck found, before the copies.
-		b.WriteString(m.styles.title.Render("What fsck found") + "\n")
+		b.WriteString(st.title.Render("What fsck found") + "\n")
 		fmt.Fprintf(&b, "  %s\n", brick.EscapeName(f.Detail))
 		if f.Manual != "" {
 			fmt.Fprintf(&b, "  %s\n", brick.EscapeName(f.Manual))
 		}
 		b.WriteString("\n")
 	}
-	for k, ex := range m.exs {
+	for k, ex := range e.exs {
 		if k > 0 {
 			b.WriteString("\n")
 		}
-		m.renderExplanation(&b, ex)
+		e.renderExplanation(st, &b, ex)
 	}
 	return b.String()
 }
 
-func (m Model) renderExplanation(b *strings.Builder, ex heal.Explanation) {
+func (e entryModel) renderExplanation(st styles, b *strings.Builder, ex heal.Explanation) {
 	fmt.Fprintf(b, "%s, replica set %d · heal info: %s", ex.Verdict.Type, ex.Set, ex.Status)
 	if len(ex.IndexedIn) > 0 {
 		fmt.Fprintf(b, " (in %s)", strings.Join(ex.IndexedIn, ", "))
 	}
 	b.WriteString("\n\n")
-	b.WriteString(m.styles.title.Render("Copies") + "\n")
+	b.WriteString(st.title.Render("Copies") + "\n")
 	b.WriteString(copiesTable(ex))
-	b.WriteString("\n" + m.styles.title.Render("Changelogs (row blames column: data/metadata/entry)") + "\n")
+	b.WriteString("\n" + st.title.Render("Changelogs (row blames column: data/metadata/entry)") + "\n")
 	b.WriteString(matrixTable(ex))
-	b.WriteString("\n" + m.styles.title.Render("What AFR decides") + "\n")
+	b.WriteString("\n" + st.title.Render("What AFR decides") + "\n")
 	for _, line := range strings.Split(ex.Verdict.String(), "\n") {
 		b.WriteString("  " + brick.EscapeName(line) + "\n")
 	}
 	if len(ex.Choices) > 0 {
-		b.WriteString("\n" + m.styles.title.Render("Commands that would resolve it") + "\n")
+		b.WriteString("\n" + st.title.Render("Commands that would resolve it") + "\n")
 		for _, c := range ex.Choices {
 			outcome := "keeps " + c.Keeps + "'s copy"
 			if c.Fails != "" {

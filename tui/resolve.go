@@ -110,7 +110,7 @@ func (m Model) resolveAction(label string, op heal.SplitBrainOp) action {
 	src, name := m.src, m.vol.Name
 	targets := m.targets
 	if len(targets) == 0 {
-		targets = []Entry{m.entry}
+		targets = []Entry{m.ent.entry}
 	}
 	return action{
 		header: m.resolveHeader(),
@@ -138,7 +138,7 @@ func (m Model) resolveAction(label string, op heal.SplitBrainOp) action {
 			return toEntry(m)
 		},
 		done: func(m Model) (Model, tea.Cmd) {
-			m.marked = nil // resolved: nothing marked
+			m.lst.marked = nil // resolved: nothing marked
 			return relist(m)
 		},
 		doneTo:  "the entries",

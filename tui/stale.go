@@ -66,9 +66,10 @@ type (
 	}
 )
 
-// loadStale looks for stale temp files once the listing of st is done.
-func (m Model) loadStale(st *entryStream) tea.Cmd {
-	src, name, ctx := m.src, m.vol.Name, m.ctx
+// crawl looks for what no index lists (fsck: stale temp files,
+// unexplained differences) once the listing of st is done.
+func (m Model) crawl(st *entryStream) tea.Cmd {
+	src, name, ctx := m.src, m.vol.Name, m.lst.ctx
 	return func() tea.Msg {
 		entries, err := src.found(ctx, name)
 		return staleMsg{st, entries, err}
@@ -78,7 +79,7 @@ func (m Model) loadStale(st *entryStream) tea.Cmd {
 // renameAction renames the stale temp file shown to its final name, or
 // where that holds other content, keeps the version chosen under it.
 func (m Model) renameAction(keep fsck.ClashKeep) action {
-	src, name, e := m.src, m.vol.Name, m.entry
+	src, name, e := m.src, m.vol.Name, m.ent.entry
 	return action{
 		header: fmt.Sprintf("%s: rename %s", name, brick.EscapeName(e.Path)),
 		do: func(ctx context.Context, dryRun bool) (outcome, error) {
@@ -119,14 +120,14 @@ func shortTime(s string) string {
 
 // staleText is the entry view of a stale temp file: what fsck found, and
 // the versions when its final name holds other content.
-func (m Model) staleText() string {
-	f := m.entry.stale()
+func (e entryModel) staleText(st styles) string {
+	f := e.entry.stale()
 	var b strings.Builder
-	b.WriteString(m.styles.title.Render("A stale rsync temp file") + "\n")
+	b.WriteString(st.title.Render("A stale rsync temp file") + "\n")
 	fmt.Fprintf(&b, "  %s\n", brick.EscapeName(f.Detail))
 	fmt.Fprintf(&b, "  on %s\n", f.Brick)
 	if len(f.Versions) > 0 {
-		b.WriteString("\n" + m.styles.title.Render("The two versions") + "\n")
+		b.WriteString("\n" + st.title.Render("The two versions") + "\n")
 		rows := [][]string{{"", "path", "size", "mtime", "blake3"}}
 		for _, v := range f.Versions {
 			mtime := v.Mtime
@@ -139,14 +140,14 @@ func (m Model) staleText() string {
 	}
 	switch {
 	case f.Repair != "":
-		fmt.Fprintf(&b, "\n%s\n  %s\n", m.styles.title.Render("r renames it"), brick.EscapeName(f.Repair))
+		fmt.Fprintf(&b, "\n%s\n  %s\n", st.title.Render("r renames it"), brick.EscapeName(f.Repair))
 		if f.Candidate {
 			fmt.Fprintf(&b, "  (its suffix reads as a word: it may be an ordinary dotfile; r is for when you know it is not)\n")
 		}
 	case len(f.Versions) == 2:
-		fmt.Fprintf(&b, "\n%s\n  which version keeps the name %s; the other is moved to the quarantine\n", m.styles.title.Render("r chooses"), brick.EscapeName(f.Versions[1].Path))
+		fmt.Fprintf(&b, "\n%s\n  which version keeps the name %s; the other is moved to the quarantine\n", st.title.Render("r chooses"), brick.EscapeName(f.Versions[1].Path))
 	case f.Manual != "":
-		fmt.Fprintf(&b, "\n%s\n  %s\n", m.styles.title.Render("For a person"), brick.EscapeName(f.Manual))
+		fmt.Fprintf(&b, "\n%s\n  %s\n", st.title.Render("For a person"), brick.EscapeName(f.Manual))
 	}
 	return b.String()
 }
