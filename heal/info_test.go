@@ -43,8 +43,9 @@ func TestNamedStates(t *testing.T) {
 		"metadata-split-brain": {"/docs/readme.md split-brain-pending", "/docs/readme.md split-brain-pending"},
 		// Each brick blames the other for the root's entries; the file
 		// itself differs by gfid, which heal info never calls split-brain.
-		"gfid-mismatch": {"/ split-brain-pending,/same.txt heal-pending", "/ split-brain-pending,/same.txt heal-pending"},
-		"stale-temp":    {"", ""},
+		"gfid-mismatch":                 {"/ split-brain-pending,/same.txt heal-pending", "/ split-brain-pending,/same.txt heal-pending"},
+		"stale-temp":                    {"", ""},
+		"data-and-metadata-split-brain": {"/both.txt split-brain-pending", "/both.txt split-brain-pending"},
 	}
 	states := []string{"healthy"}
 	for _, s := range fixtures.States() {

@@ -119,7 +119,7 @@ func TestHealEntryHealsThatEntryAlone(t *testing.T) {
 // so; the second finds only it.
 func TestSplitBrainOfOneKind(t *testing.T) {
 	dir := t.TempDir()
-	v, err := fixtures.Healthy(dir, "fx", 2)
+	v, err := fixtures.Build(dir, "data-and-metadata-split-brain", 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,11 +129,6 @@ func TestSplitBrainOfOneKind(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(v.WriteFile("/both.txt", []byte("both\n")))
-	must(v.Overwrite("/both.txt", []byte("b0's content\n"), 1))
-	must(v.Chmod("/both.txt", 0o600, 1))
-	must(v.Overwrite("/both.txt", []byte("b1's longer content\n"), 0))
-	must(v.Chmod("/both.txt", 0o640, 0))
 	verdict := func() afr.Verdict {
 		t.Helper()
 		exs, err := heal.Explain(v.V, heal.Target{Path: "/both.txt"})

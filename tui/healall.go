@@ -14,11 +14,7 @@ import (
 // plans it (dryRun), in a heal session: what `afrkit heal VOL` does, with
 // split-brains left to a choice (or the volume's favorite-child-policy).
 func (s Source) healAll(ctx context.Context, name string, dryRun bool) (*heal.Result, error) {
-	v, err := s.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := heal.Open(v, heal.SessionOptions{Engine: heal.EngineOptions{DryRun: dryRun}, StateDir: s.StateDir, ProcDir: s.ProcDir})
+	eng, err := s.session(name, dryRun, false)
 	if err != nil {
 		return nil, err
 	}
@@ -29,11 +25,7 @@ func (s Source) healAll(ctx context.Context, name string, dryRun bool) (*heal.Re
 // healEntry heals the one entry e of volume name as AFR decides, or plans
 // it (dryRun), in a heal session (heal.Engine.HealEntry).
 func (s Source) healEntry(ctx context.Context, name string, e Entry, dryRun bool) (*heal.Result, error) {
-	v, err := s.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := heal.Open(v, heal.SessionOptions{Engine: heal.EngineOptions{DryRun: dryRun}, StateDir: s.StateDir, ProcDir: s.ProcDir})
+	eng, err := s.session(name, dryRun, false)
 	if err != nil {
 		return nil, err
 	}

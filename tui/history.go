@@ -34,11 +34,7 @@ func (s Source) history(name string) ([]heal.Record, map[string]string, error) {
 // is mounted, and refused, changing nothing, when a copy changed since
 // (the CLI's --force is not offered here).
 func (s Source) undo(name, id string, dryRun bool) ([]string, error) {
-	v, err := s.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := heal.Open(v, heal.SessionOptions{Engine: heal.EngineOptions{DryRun: dryRun}, StateDir: s.StateDir, ProcDir: s.ProcDir, Unmounted: true})
+	eng, err := s.session(name, dryRun, true)
 	if err != nil {
 		return nil, err
 	}

@@ -75,11 +75,7 @@ type Plan struct {
 // another afrkit process heals it, and recorded in the volume's history,
 // the losing copies kept, as the CLI's split-brain commands.
 func (s Source) resolve(ctx context.Context, name string, e Entry, op heal.SplitBrainOp, dryRun bool) (Plan, error) {
-	v, err := s.Open(name)
-	if err != nil {
-		return Plan{}, err
-	}
-	eng, err := heal.Open(v, heal.SessionOptions{Engine: heal.EngineOptions{DryRun: dryRun}, StateDir: s.StateDir, ProcDir: s.ProcDir})
+	eng, err := s.session(name, dryRun, false)
 	if err != nil {
 		return Plan{}, err
 	}

@@ -250,6 +250,18 @@ func listedBefore(rs *heal.ReplicaSet, i int, g afr.GFID) bool {
 	return false
 }
 
+// session opens a heal session on volume name (heal.Open), dryRun or for
+// a writer that takes no AFR locks (unmounted): refused while GlusterFS
+// serves the volume or another afrkit process heals it, recorded in the
+// volume's history as the CLI's sessions are. The caller closes it.
+func (s Source) session(name string, dryRun, unmounted bool) (*heal.Engine, error) {
+	v, err := s.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return heal.Open(v, heal.SessionOptions{Engine: heal.EngineOptions{DryRun: dryRun}, StateDir: s.StateDir, ProcDir: s.ProcDir, Unmounted: unmounted})
+}
+
 // explain is heal.Explain of one entry.
 func (s Source) explain(name string, e Entry) ([]heal.Explanation, error) {
 	v, err := s.Open(name)

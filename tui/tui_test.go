@@ -594,20 +594,8 @@ func TestOneKindScreens(t *testing.T) {
 
 func testOneKindScreens(t *testing.T, size geometry) {
 	dir := fixedDir(t, "afrkit-tui-onekind-"+size.String())
-	v, err := fixtures.Healthy(dir, "fx", 2)
-	if err != nil {
+	if _, err := fixtures.Build(dir, "data-and-metadata-split-brain", 2); err != nil {
 		t.Fatal(err)
-	}
-	for _, err := range []error{
-		v.WriteFile("/both.txt", []byte("both\n")),
-		v.Overwrite("/both.txt", []byte("b0's content\n"), 1),
-		v.Chmod("/both.txt", 0o600, 1),
-		v.Overwrite("/both.txt", []byte("b1's longer content\n"), 0),
-		v.Chmod("/both.txt", 0o640, 0),
-	} {
-		if err != nil {
-			t.Fatal(err)
-		}
 	}
 	sh := size.start(t, source(dir), "fx", dir)
 	s := sh.s

@@ -347,20 +347,8 @@ func TestDryRunsTellTheTruth(t *testing.T) {
 // brick and, in a second command, its metadata split-brain from another.
 func TestSplitBrainKind(t *testing.T) {
 	dir := t.TempDir()
-	v, err := fixtures.Healthy(dir, "fx", 2)
-	if err != nil {
+	if _, err := fixtures.Build(dir, "data-and-metadata-split-brain", 2); err != nil {
 		t.Fatal(err)
-	}
-	for _, err := range []error{
-		v.WriteFile("/both.txt", []byte("both\n")),
-		v.Overwrite("/both.txt", []byte("b0's content\n"), 1),
-		v.Chmod("/both.txt", 0o600, 1),
-		v.Overwrite("/both.txt", []byte("b1's longer content\n"), 0),
-		v.Chmod("/both.txt", 0o640, 0),
-	} {
-		if err != nil {
-			t.Fatal(err)
-		}
 	}
 	tr := &transcript{t: t, env: volEnv(dir)}
 	tr.step(ExitOK, "heal", "fx", "split-brain", "source-brick", "b1", "/both.txt", "--kind", "data")
