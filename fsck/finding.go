@@ -3,6 +3,8 @@ package fsck
 import (
 	"cmp"
 	"slices"
+
+	"github.com/afrkit/afrkit/lock"
 )
 
 // Class names a kind of finding. The names are stable: they are what
@@ -117,6 +119,11 @@ type Finding struct {
 	// clash, for a stale temp file whose final name holds other content,
 	// keeps the version a person chose (RepairOptions.ClashKeeps).
 	clash func(q *quarantine, keep ClashKeep) error
+	// locks are the AFR locks the fix takes on every brick, as the mount's
+	// fops on the same names and inodes take them, so that it can run
+	// while the volume is mounted (RepairOptions.Lock); nil for a fix
+	// that must wait for the volume to be unmounted.
+	locks []lock.Key
 }
 
 // Version describes one copy offered for a person to choose.

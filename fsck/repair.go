@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/lock"
 )
 
 // RepairOptions choose what Repair does.
@@ -27,6 +28,15 @@ type RepairOptions struct {
 	// ClashKeeps chooses, for those of RenamePaths whose final name holds
 	// other content, the version that keeps the final name.
 	ClashKeeps ClashKeep
+	// Mounted says the volume is mounted: only fixes that take the
+	// mount's AFR locks run (stale temp files' renames), each under them,
+	// taken by Lock; the others are refused and change nothing, in a dry
+	// run too.
+	Mounted bool
+	// Lock takes keys on every brick, waiting for the fops that hold
+	// them, and returns the function that lets them go. Called from the
+	// repair's goroutine, one fix at a time.
+	Lock func(ctx context.Context, keys []lock.Key) (release func(), err error)
 	// DryRun lists the repairs and changes nothing.
 	DryRun bool
 	// ID names this repair's quarantine directory on each brick; when
@@ -90,14 +100,40 @@ func Repair(ctx context.Context, rep *Report, opts RepairOptions) []Repaired {
 		if f.clash != nil {
 			r.Finding.Repair = opts.ClashKeeps.repair(f)
 		}
+		if opts.Mounted && f.locks == nil {
+			r.Err = ErrMountedRepair.Error()
+			out = append(out, r)
+			continue
+		}
 		if !opts.DryRun {
-			if err := fix(q); err != nil {
+			if err := opts.locked(ctx, f, fix, q); err != nil {
 				r.Err = err.Error()
 			}
 		}
 		out = append(out, r)
 	}
 	return out
+}
+
+// ErrMountedRepair is a fix refused while the volume is mounted: it
+// changes what the mount's fops take no lock for (the brick's handles,
+// index, root), so only an unmounted volume may be repaired so.
+var ErrMountedRepair = errors.New("refused while the volume is mounted: unmount it (afrkit umount) for this repair")
+
+// locked runs fix, under its AFR locks when the volume is mounted.
+func (o RepairOptions) locked(ctx context.Context, f Finding, fix func(q *quarantine) error, q *quarantine) error {
+	if !o.Mounted {
+		return fix(q)
+	}
+	if o.Lock == nil {
+		return ErrMountedRepair
+	}
+	release, err := o.Lock(ctx, f.locks)
+	if err != nil {
+		return fmt.Errorf("taking the mount's locks: %w", err)
+	}
+	defer release()
+	return fix(q)
 }
 
 // quarantineID is opts.ID, or a new one from the time.
@@ -205,6 +241,9 @@ const maxPasses = 4
 // with what it repaired; running it again finishes the work.
 func Converge(ctx context.Context, check func() (*Report, error), opts RepairOptions) (first *Report, done []Repaired, last *Report, err error) {
 	opts.ID = opts.quarantineID() // one quarantine for every pass
+	// What a mounted volume's repair refuses is said once, not once a
+	// pass.
+	refused := map[string]bool{}
 	for pass := 0; pass < maxPasses; pass++ {
 		rep, err := check()
 		if err != nil {
@@ -214,7 +253,15 @@ func Converge(ctx context.Context, check func() (*Report, error), opts RepairOpt
 			first = rep
 		}
 		last = rep
-		todo := Repair(ctx, rep, opts)
+		todo := slices.DeleteFunc(Repair(ctx, rep, opts), func(r Repaired) bool {
+			if r.Err != ErrMountedRepair.Error() {
+				return false
+			}
+			k := string(r.Finding.Class) + "\x00" + r.Finding.Brick + "\x00" + r.Finding.Path
+			seen := refused[k]
+			refused[k] = true
+			return seen
+		})
 		done = append(done, todo...)
 		if ctx.Err() != nil {
 			return first, done, last, fmt.Errorf("fsck repair stopped: %w", ctx.Err())

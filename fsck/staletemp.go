@@ -12,6 +12,7 @@ import (
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/lock"
 )
 
 // rsyncTempPattern is GlusterFS DHT's default cluster.rsync-hash-regex
@@ -120,6 +121,23 @@ func (c *checker) checkStaleTemp(s *setState, p, name string, names []string, di
 			}
 			other, otherBrick = fa, d.bs.b
 			break
+		}
+	}
+	// The mount's locks on the two names in their directory and on the
+	// inodes a fix moves: with them a fix runs beside the mount's fops.
+	var pg afr.GFID
+	for _, d := range dirs {
+		if d != nil && d.gfidOK {
+			pg = d.gfid
+			break
+		}
+	}
+	if !pg.IsZero() && tmp.gfidOK {
+		f.locks = []lock.Key{lock.Name(lock.Data, pg, name), lock.Name(lock.Data, pg, final), lock.Whole(lock.Data, tmp.gfid)}
+		if other != "" {
+			if g, err := otherBrick.GFIDAt(other); err == nil {
+				f.locks = append(f.locks, lock.Whole(lock.Data, g))
+			}
 		}
 	}
 	if other == "" {

@@ -40,7 +40,8 @@ func (s Source) found(ctx context.Context, name string) ([]Entry, error) {
 // rename renames the stale temp file of e to its final name (or
 // quarantines it where the final name holds the same content), or plans
 // it (dryRun): fsck's --rename-stale-path, in a repair session recorded in
-// the history, refused while the volume is mounted or served.
+// the history, refused while GlusterFS serves the volume (beside an
+// afrkit mount, under the mount's locks).
 func (s Source) rename(ctx context.Context, name string, e Entry, keep fsck.ClashKeep, dryRun bool) ([]fsck.Repaired, error) {
 	v, err := s.Open(name)
 	if err != nil {

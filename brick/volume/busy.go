@@ -169,6 +169,21 @@ func (v *Volume) lockUnmounted(bricks []Brick) (func(), error) {
 	return func() { releaseMount(); releaseHeal() }, nil
 }
 
+// Mounted reports whether an afrkit mount serves a local brick of v: its
+// mount lock is held. The answer can be stale the moment it is given: a
+// writer that must not run beside a mount takes LockUnmounted instead.
+func (v *Volume) Mounted() (bool, error) {
+	release, err := v.lockBricks(v.localBricks(), mountLock)
+	if errors.Is(err, ErrInUse) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	release()
+	return false, nil
+}
+
 // LockMount takes the mount lock on brick b of v alone: a mount holds it
 // on each brick it serves, and lets go of a brick that fails.
 func (v *Volume) LockMount(b Brick) (func(), error) {

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/fixtures"
+	"github.com/afrkit/afrkit/lock"
+)
+
+// TestFsckRenamesStaleTempWhileMounted: while the volume is mounted and a
+// client writes through the mount, fsck renames a stale rsync temp file
+// (under the mount's locks on both names and on the file, on every
+// brick), and refuses, in its plan and its run, the repair that needs the
+// volume unmounted (an orphan handle), which stays as it was. The mount
+// then reads the file under its final name, and nothing is left to heal.
+func TestFsckRenamesStaleTempWhileMounted(t *testing.T) {
+	requireMount(t)
+	dir := t.TempDir()
+	v, err := fixtures.Healthy(dir, "fx", 2)
+	mustDo(t, err)
+	env := volEnv(dir)
+	mnt := filepath.Join(dir, "mnt")
+	mustDo(t, os.Mkdir(mnt, 0o755))
+	t.Setenv(envRunMain, "1")
+	if code, _, errOut := run(t, env, "mount", "fx", mnt); code != ExitOK {
+		t.Fatalf("mount: %s", errOut)
+	}
+	t.Cleanup(func() {
+		if isMounted(mnt) {
+			exec.Command("umount", "-l", mnt).Run()
+		}
+	})
+	const player = `{"name":"player","level":4}` + "\n"
+	mustDo(t, os.WriteFile(filepath.Join(mnt, fixtures.StaleTempPath), []byte(player), 0o644))
+	orphan := v.Bricks[0].HandlePath(brick.RootGFID)
+	orphan = filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(orphan))), "ab", "cd", "abcd0000-0000-0000-0000-000000000001")
+	mustDo(t, os.MkdirAll(filepath.Dir(orphan), 0o700))
+	mustDo(t, os.WriteFile(orphan, []byte("no name has me"), 0o644))
+
+	// A client writes beside the repair.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var writeErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for k := 0; ; k++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := os.WriteFile(filepath.Join(mnt, fmt.Sprintf("w%d.txt", k%20)), []byte(fmt.Sprintf("write %d\n", k)), 0o644); err != nil {
+				writeErr = err
+				return
+			}
+		}
+	}()
+
+	code, plan, errOut := run(t, env, "fsck", "fx", "--repair", "--rename-stale", "--dry-run")
+	if code != ExitFsckProblems || !strings.Contains(plan, "/.player.json.AbvgGY: rename it to /player.json") || !strings.Contains(plan, "refused while the volume is mounted") {
+		t.Fatalf("the plan while mounted: exit %d\n%s%s", code, plan, errOut)
+	}
+	code, out, errOut := run(t, env, "fsck", "fx", "--repair", "--rename-stale")
+	close(stop)
+	wg.Wait()
+	if writeErr != nil {
+		t.Fatalf("a write through the mount during the repair: %v", writeErr)
+	}
+	if code != ExitFsckProblems || !strings.Contains(out, "refused while the volume is mounted") {
+		t.Fatalf("the repair while mounted: exit %d\n%s%s", code, out, errOut)
+	}
+	if got, err := os.ReadFile(orphan); err != nil || string(got) != "no name has me" {
+		t.Errorf("the orphan handle a mounted volume's repair refuses: %q, %v", got, err)
+	}
+	// The mount sees the new name once the kernel's cache of the old
+	// answers (a second) has run out.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, err := os.ReadFile(filepath.Join(mnt, "player.json"))
+		_, terr := os.Lstat(filepath.Join(mnt, fixtures.StaleTempPath))
+		if err == nil && string(got) == player && os.IsNotExist(terr) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("through the mount after the rename: player.json %q, %v; the temp file: %v", got, err, terr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code, _, errOut := run(t, env, "umount", mnt); code != ExitOK {
+		t.Fatalf("umount: %s", errOut)
+	}
+	if code, info, _ := run(t, env, "heal", "fx", "info"); code != ExitOK || strings.Count(info, "Number of entries: 0") != 2 {
+		t.Errorf("heal info after the repair and the writes:\n%s", info)
+	}
+	for i, b := range v.Bricks {
+		if _, err := os.Stat(filepath.Join(b.Root, "player.json")); err != nil {
+			t.Errorf("b%d: %v", i, err)
+		}
+	}
+}
+
+// TestFsckWaitsForTheMountsLocks: a rename fsck makes beside a mount
+// waits while a fop holds the mount's lock on the final name (here, the
+// test holds it on each brick, as a create there would), and runs once
+// it is let go.
+func TestFsckWaitsForTheMountsLocks(t *testing.T) {
+	requireMount(t)
+	dir := t.TempDir()
+	v, err := fixtures.Build(dir, "stale-temp", 2)
+	mustDo(t, err)
+	env := volEnv(dir)
+	mnt := filepath.Join(dir, "mnt")
+	mustDo(t, os.Mkdir(mnt, 0o755))
+	t.Setenv(envRunMain, "1")
+	if code, _, errOut := run(t, env, "mount", "fx", mnt); code != ExitOK {
+		t.Fatalf("mount: %s", errOut)
+	}
+	t.Cleanup(func() {
+		if isMounted(mnt) {
+			exec.Command("umount", "-l", mnt).Run()
+		}
+	})
+	var owners []*lock.Owner
+	for _, b := range v.Bricks {
+		tb, err := lock.OnBrick(b)
+		mustDo(t, err)
+		defer tb.Close()
+		o := tb.Owner()
+		mustDo(t, o.Lock(context.Background(), lock.Name(lock.Data, brick.RootGFID, "player.json")))
+		owners = append(owners, o)
+	}
+	done := make(chan ExitCode)
+	go func() {
+		code, _, _ := run(t, env, "fsck", "fx", "--rename-stale")
+		done <- code
+	}()
+	time.Sleep(500 * time.Millisecond)
+	for i, b := range v.Bricks {
+		if _, err := os.Lstat(filepath.Join(b.Root, "player.json")); err == nil {
+			t.Fatalf("b%d: renamed while the mount's lock on the name was held", i)
+		}
+	}
+	select {
+	case code := <-done:
+		t.Fatalf("fsck ended (exit %d) while the mount's lock on the name was held", code)
+	default:
+	}
+	for _, o := range owners {
+		o.Release()
+	}
+	if code := <-done; code != ExitFsckRepaired {
+		t.Fatalf("fsck --rename-stale once the lock was let go: exit %d", code)
+	}
+	for i, b := range v.Bricks {
+		if _, err := os.Lstat(filepath.Join(b.Root, "player.json")); err != nil {
+			t.Errorf("b%d: not renamed once the lock was let go: %v", i, err)
+		}
+	}
+}
