@@ -332,19 +332,32 @@ func fsckRestore(opts *FsckOptions, v *volume.Volume) error {
 // writeFsckRepairs prints what the repair did (or, in a dry run, would
 // do), and what a check afterwards still finds.
 func writeFsckRepairs(w io.Writer, done []fsck.Repaired, after *fsck.Report, dryRun bool) {
+	// Refused while mounted: listed, not counted as repairs.
+	refused := 0
+	for _, r := range done {
+		if r.Err == fsck.ErrMountedRepair.Error() {
+			refused++
+		}
+	}
 	if dryRun {
-		fmt.Fprintf(w, "\nDry run: %d repair(s) planned; nothing was changed. What these repairs leave to finish on the same entries (the handle or index of a file given a gfid) is planned by the next check.\n", len(done))
+		fmt.Fprintf(w, "\nDry run: %d repair(s) planned; nothing was changed. What these repairs leave to finish on the same entries (the handle or index of a file given a gfid) is planned by the next check.\n", len(done)-refused)
 	} else {
-		fmt.Fprintf(w, "\nRepaired (%d):\n", len(done))
+		fmt.Fprintf(w, "\nRepaired (%d):\n", len(done)-refused)
 	}
 	failed := 0
 	for _, r := range done {
 		f := r.Finding
 		fmt.Fprintf(w, "  %s  %s  %s: %s\n", f.Class, f.Brick, esc(f.Path), esc(f.Repair))
-		if r.Err != "" {
+		switch {
+		case r.Err == fsck.ErrMountedRepair.Error():
+			fmt.Fprintf(w, "      %s\n", r.Err)
+		case r.Err != "":
 			failed++
 			fmt.Fprintf(w, "      failed: %s\n", r.Err)
 		}
+	}
+	if refused > 0 {
+		fmt.Fprintf(w, "%d repair(s) refused while the volume is mounted.\n", refused)
 	}
 	if dryRun {
 		return
