@@ -582,6 +582,7 @@ func (c *checker) checkIndexed(ci *copyInfo, p string) bool {
 		c.add(bs.on(Finding{Class: ClassMissingIndex, Path: p, GFID: ci.gfid.String(),
 			Detail: "its counters are set but no index entry lists it: an index heal never looks at it",
 			Repair: "add the index entry",
+			locks:  inodeLocks(ci.gfid),
 			fix: func(q *quarantine) error {
 				q.before("index " + p)
 				return bs.ix.Add(index.Xattrop, ci.gfid)

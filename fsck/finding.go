@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 
+	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/lock"
 )
 
@@ -124,6 +125,13 @@ type Finding struct {
 	// while the volume is mounted (RepairOptions.Lock); nil for a fix
 	// that must wait for the volume to be unmounted.
 	locks []lock.Key
+}
+
+// inodeLocks are the locks every fop of the mount on the inode g takes one
+// of: its data and metadata (inodelk) and, for a directory, its names
+// (entrylk on all of them). A fix of g's index entries holds them all.
+func inodeLocks(g afr.GFID) []lock.Key {
+	return []lock.Key{lock.Whole(lock.Data, g), lock.Dir(lock.Data, g)}
 }
 
 // Version describes one copy offered for a person to choose.

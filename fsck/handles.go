@@ -14,6 +14,7 @@ import (
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/index"
+	"github.com/afrkit/afrkit/lock"
 )
 
 // isHexPair reports whether name is one level of the handle tree: two
@@ -196,7 +197,11 @@ func (c *checker) checkIndex(bs *brickState) error {
 		if _, err := bs.b.AbsOfGFID(pg); err != nil {
 			c.add(bs.on(Finding{Class: ClassStaleEntryChanges, Path: filepath.Join(brick.GlusterDir, "indices", string(index.EntryChanges), pg.String()), GFID: pg.String(),
 				Detail: "entry changes of a directory that no longer exists", Repair: "remove the directory's entry changes",
+				locks: []lock.Key{lock.Dir(lock.Data, pg)},
 				fix: func(q *quarantine) error {
+					if _, err := bs.b.AbsOfGFID(pg); err == nil {
+						return nil // the directory is back
+					}
 					q.before("entry-changes " + pg.String())
 					return bs.ix.RemoveEntryChanges(pg)
 				}}))
@@ -232,7 +237,12 @@ func (c *checker) checkEntries(bs *brickState, sub index.Subdir, listed bool) er
 		if why := c.staleWhy(bs, e.GFID); why != "" {
 			g := e.GFID
 			c.add(bs.on(Finding{Class: ClassStaleIndex, Path: rel, GFID: g.String(), Detail: why, Repair: "remove the index entry",
+				// The mount's fops on the file index it, under these.
+				locks: inodeLocks(g),
 				fix: func(q *quarantine) error {
+					if c.staleWhy(bs, g) == "" {
+						return nil // a fop since set a counter: it lists a heal now
+					}
 					q.before("unindex " + rel)
 					return bs.ix.Remove(sub, g)
 				}}))
@@ -246,7 +256,8 @@ func (c *checker) notGFID(bs *brickState, sub index.Subdir, e index.Entry) {
 	rel := filepath.Join(brick.GlusterDir, "indices", string(sub), e.Name)
 	p := filepath.Join(bs.root, rel)
 	c.add(bs.on(Finding{Class: ClassStaleIndex, Path: rel, Detail: "not a gfid", Repair: "remove the index entry",
-		fix: func(q *quarantine) error { return removeIfThere(bs.b, p) }}))
+		locks: []lock.Key{}, // no fop makes such a name: no lock to take
+		fix:   func(q *quarantine) error { return removeIfThere(bs.b, p) }}))
 }
 
 // staleWhy says why an index entry for g is stale, or "" when it is not:

@@ -29,9 +29,10 @@ type RepairOptions struct {
 	// other content, the version that keeps the final name.
 	ClashKeeps ClashKeep
 	// Mounted says the volume is mounted: only fixes that take the
-	// mount's AFR locks run (stale temp files' renames), each under them,
-	// taken by Lock; the others are refused and change nothing, in a dry
-	// run too.
+	// mount's AFR locks run (stale temp files' renames, the heal index's
+	// entries), each under them, taken by Lock; the others (handles,
+	// gfid2path, gfids, the brick root) are refused and change nothing,
+	// in a dry run too.
 	Mounted bool
 	// Lock takes keys on every brick, waiting for the fops that hold
 	// them, and returns the function that lets them go. Called from the
@@ -117,7 +118,7 @@ func Repair(ctx context.Context, rep *Report, opts RepairOptions) []Repaired {
 
 // ErrMountedRepair is a fix refused while the volume is mounted: it
 // changes what the mount's fops take no lock for (the brick's handles,
-// index, root), so only an unmounted volume may be repaired so.
+// gfids, root), so only an unmounted volume may be repaired so.
 var ErrMountedRepair = errors.New("refused while the volume is mounted: unmount it (afrkit umount) for this repair")
 
 // locked runs fix, under its AFR locks when the volume is mounted.

@@ -13,14 +13,16 @@ import (
 
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/fixtures"
+	"github.com/afrkit/afrkit/index"
 	"github.com/afrkit/afrkit/lock"
 )
 
 // TestFsckRenamesStaleTempWhileMounted: while the volume is mounted and a
 // client writes through the mount, fsck renames a stale rsync temp file
 // (under the mount's locks on both names and on the file, on every
-// brick), and refuses, in its plan and its run, the repair that needs the
-// volume unmounted (an orphan handle), which stays as it was. The mount
+// brick) and removes a stale index entry (under the file's locks), and
+// refuses, in its plan and its run, the repair that needs the volume
+// unmounted (an orphan handle), which stays as it was. The mount
 // then reads the file under its final name, and nothing is left to heal.
 func TestFsckRenamesStaleTempWhileMounted(t *testing.T) {
 	requireMount(t)
@@ -45,6 +47,10 @@ func TestFsckRenamesStaleTempWhileMounted(t *testing.T) {
 	orphan = filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(orphan))), "ab", "cd", "abcd0000-0000-0000-0000-000000000001")
 	mustDo(t, os.MkdirAll(filepath.Dir(orphan), 0o700))
 	mustDo(t, os.WriteFile(orphan, []byte("no name has me"), 0o644))
+	// A stale index entry: the readme's counters are all zero.
+	readme, err := v.Bricks[1].GFIDOf(fixtures.ReadmePath)
+	mustDo(t, err)
+	mustDo(t, v.Indexes[1].Add(index.Xattrop, readme))
 
 	// A client writes beside the repair.
 	stop := make(chan struct{})
@@ -67,7 +73,8 @@ func TestFsckRenamesStaleTempWhileMounted(t *testing.T) {
 	}()
 
 	code, plan, errOut := run(t, env, "fsck", "fx", "--repair", "--rename-stale", "--dry-run")
-	if code != ExitFsckProblems || !strings.Contains(plan, "/.player.json.AbvgGY: rename it to /player.json") || !strings.Contains(plan, "refused while the volume is mounted") {
+	if code != ExitFsckProblems || !strings.Contains(plan, "/.player.json.AbvgGY: rename it to /player.json") || !strings.Contains(plan, "refused while the volume is mounted") ||
+		!strings.Contains(plan, "Dry run: 2 repair(s) planned") || !strings.Contains(plan, "stale-index  b1") {
 		t.Fatalf("the plan while mounted: exit %d\n%s%s", code, plan, errOut)
 	}
 	code, out, errOut := run(t, env, "fsck", "fx", "--repair", "--rename-stale")
@@ -81,6 +88,9 @@ func TestFsckRenamesStaleTempWhileMounted(t *testing.T) {
 	}
 	if got, err := os.ReadFile(orphan); err != nil || string(got) != "no name has me" {
 		t.Errorf("the orphan handle a mounted volume's repair refuses: %q, %v", got, err)
+	}
+	if ok, err := v.Indexes[1].Has(index.Xattrop, readme); err != nil || ok {
+		t.Errorf("the stale index entry is still there: %v, %v", ok, err)
 	}
 	// The mount sees the new name once the kernel's cache of the old
 	// answers (a second) has run out.
