@@ -15,6 +15,7 @@ import (
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/index"
+	"github.com/afrkit/afrkit/lock"
 )
 
 // checkCopies checks every brick's copy of the entry at p (name in the
@@ -346,14 +347,19 @@ func (c *checker) checkHandleOf(ci *copyInfo, p string, pgfid afr.GFID, name str
 	var hst syscall.Stat_t
 	if err := syscall.Lstat(h, &hst); err != nil {
 		f := Finding{Class: ClassMissingHandle, Path: p, GFID: g.String(),
-			Detail: "no handle " + rel + ": GlusterFS cannot find the entry by gfid", Repair: "make the handle"}
-		f.fix = func(q *quarantine) error {
+			Detail: "no handle " + rel + ": GlusterFS cannot find the entry by gfid", Repair: "make the handle",
+			// The mount makes and removes a handle with its name.
+			locks: nameLocks(pgfid, name, g)}
+		f.fix = guarded(ci, func(q *quarantine) error {
+			if _, err := os.Lstat(h); err == nil {
+				return nil // made since the check
+			}
 			q.before("handle " + p)
 			if ci.typ() == afr.TypeDirectory {
 				return bs.b.SymlinkDirHandle(g, pgfid, name)
 			}
 			return bs.b.LinkFileHandle(ci.abs, g)
-		}
+		})
 		if ci.typ() == afr.TypeDirectory && pgfid.IsZero() {
 			f.Repair, f.fix = "", nil
 			f.Manual = "its directory has no gfid yet: run the repair again once that one is made"
@@ -452,10 +458,11 @@ func (c *checker) checkGfid2path(ci *copyInfo, p string, pgfid afr.GFID, name st
 			if string(bytes.TrimRight(v, "\x00")) != brick.Gfid2pathValue(pgfid, name) {
 				c.add(bs.on(Finding{Class: ClassGfid2path, Path: p, GFID: ci.gfid.String(),
 					Detail: fmt.Sprintf("%s is %q, want %q", key, v, brick.Gfid2pathValue(pgfid, name)), Repair: "rewrite it",
-					fix: func(q *quarantine) error {
+					locks: nameLocks(pgfid, name, ci.gfid),
+					fix: guarded(ci, func(q *quarantine) error {
 						q.before("gfid2path " + p)
 						return b.SetRawXattr(ci.abs, p, key, []byte(brick.Gfid2pathValue(pgfid, name)))
-					}}))
+					})}))
 			}
 			continue
 		}
@@ -463,28 +470,62 @@ func (c *checker) checkGfid2path(ci *copyInfo, p string, pgfid afr.GFID, name st
 		if err != nil || key != b.Key(brick.Gfid2pathKey(opg, oname)) {
 			c.add(bs.on(Finding{Class: ClassGfid2path, Path: p, GFID: ci.gfid.String(),
 				Detail: fmt.Sprintf("%s = %q is malformed (its key is not the xxh64 of its value)", key, v), Repair: "remove it",
-				fix: func(q *quarantine) error {
+				locks: nameLocks(pgfid, name, ci.gfid),
+				fix: guarded(ci, func(q *quarantine) error {
 					q.before("gfid2path " + p)
 					return b.RemoveRawXattr(ci.abs, p, key)
-				}}))
+				})}))
 			continue
 		}
 		if !c.leadsTo(bs, opg, oname, &ci.st) {
 			c.add(bs.on(Finding{Class: ClassGfid2path, Path: p, GFID: ci.gfid.String(),
 				Detail: fmt.Sprintf("%s records the name %s/%s, which is no longer this file's", key, opg, oname), Repair: "remove it",
-				fix: func(q *quarantine) error {
+				// The other name's lock too: a link there would make
+				// the record right again.
+				locks: append(nameLocks(pgfid, name, ci.gfid), lock.Name(lock.Data, opg, oname)),
+				fix: guarded(ci, func(q *quarantine) error {
+					if c.leadsTo(bs, opg, oname, &ci.st) {
+						return nil // linked there since the check
+					}
 					q.before("gfid2path " + p)
 					return b.RemoveRawXattr(ci.abs, p, key)
-				}}))
+				})}))
 		}
 	}
 	if !found {
 		c.add(bs.on(Finding{Class: ClassGfid2path, Path: p, GFID: ci.gfid.String(),
 			Detail: fmt.Sprintf("no %s for its name (%s)", wantKey, brick.Gfid2pathValue(pgfid, name)), Repair: "add it",
-			fix: func(q *quarantine) error {
+			locks: nameLocks(pgfid, name, ci.gfid),
+			fix: guarded(ci, func(q *quarantine) error {
 				q.before("gfid2path " + p)
 				return b.AddGfid2path(ci.abs, pgfid, name)
-			}}))
+			})}))
+	}
+}
+
+// nameLocks are the locks the mount's fops on name in the directory pg,
+// and on the file g, take: a fix of the file's handle or gfid2path holds
+// them. Without the directory's gfid there is no name lock to take: nil,
+// so the fix waits for the volume to be unmounted.
+func nameLocks(pg afr.GFID, name string, g afr.GFID) []lock.Key {
+	if pg.IsZero() || g.IsZero() {
+		return nil
+	}
+	return []lock.Key{lock.Name(lock.Data, pg, name), lock.Whole(lock.Data, g)}
+}
+
+// guarded is fix, run only while ci's path still holds the file the
+// check read (the same inode): beside a mount, a rename may have put
+// another file there since. Under the name's lock it stays so; a fix
+// that finds it moved does nothing, and the next check sees the entry as
+// it is now.
+func guarded(ci *copyInfo, fix func(q *quarantine) error) func(q *quarantine) error {
+	return func(q *quarantine) error {
+		var st syscall.Stat_t
+		if err := ci.bs.b.Lstat(ci.abs, &st); err != nil || st.Ino != ci.st.Ino || st.Dev != ci.st.Dev {
+			return nil
+		}
+		return fix(q)
 	}
 }
 

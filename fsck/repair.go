@@ -29,10 +29,10 @@ type RepairOptions struct {
 	// other content, the version that keeps the final name.
 	ClashKeeps ClashKeep
 	// Mounted says the volume is mounted: only fixes that take the
-	// mount's AFR locks run (stale temp files' renames, the heal index's
-	// entries), each under them, taken by Lock; the others (handles,
-	// gfid2path, gfids, the brick root) are refused and change nothing,
-	// in a dry run too.
+	// mount's AFR locks run (a named entry's: stale temp renames, its
+	// handle, its gfid2path; the heal index's), each under them, taken by
+	// Lock; the others (orphan handles, gfids, the brick root) are refused
+	// and change nothing, in a dry run too.
 	Mounted bool
 	// Lock takes keys on every brick, waiting for the fops that hold
 	// them, and returns the function that lets them go. Called from the
@@ -117,8 +117,8 @@ func Repair(ctx context.Context, rep *Report, opts RepairOptions) []Repaired {
 }
 
 // ErrMountedRepair is a fix refused while the volume is mounted: it
-// changes what the mount's fops take no lock for (the brick's handles,
-// gfids, root), so only an unmounted volume may be repaired so.
+// changes what no lock of the mount's fops covers (a handle with no name,
+// a gfid, the brick root), so only an unmounted volume may be repaired so.
 var ErrMountedRepair = errors.New("refused while the volume is mounted: unmount it (afrkit umount) for this repair")
 
 // locked runs fix, under its AFR locks when the volume is mounted.

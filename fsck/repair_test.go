@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pkg/xattr"
+
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/fixtures"
 	"github.com/afrkit/afrkit/fsck"
@@ -189,5 +191,32 @@ func TestRestoreUndoesTheQuarantine(t *testing.T) {
 	}
 	if _, err := fsck.Restore(roots, v.V.XattrNS, "nope", false); err == nil {
 		t.Error("an unknown quarantine id was accepted")
+	}
+}
+
+// TestRepairLeavesAFileMovedSinceTheCheck: a fix planned for a file does
+// nothing once another file stands at its path (a mount renamed the first
+// away and made the second there, between the check and the fix): the
+// other file gets no gfid2path record of the first's name.
+func TestRepairLeavesAFileMovedSinceTheCheck(t *testing.T) {
+	v := fixtures.MustBuild(t, "pending-data", 2)
+	abs := filepath.Join(v.Bricks[0].Root, fixtures.ReadmePath)
+	keys := func(p string) []string {
+		names, _ := xattr.LList(p)
+		return slices.DeleteFunc(names, func(n string) bool { return !strings.HasPrefix(n, "trusted.gfid2path.") })
+	}
+	for _, n := range keys(abs) {
+		must(t, xattr.LRemove(abs, n))
+	}
+	rep := check(t, v, fsck.Options{})
+	// Another file at the path now; the first moved aside.
+	must(t, os.Rename(abs, abs+".moved"))
+	must(t, os.WriteFile(abs, []byte("another file\n"), 0o644))
+	done := fsck.Repair(context.Background(), rep, fsck.RepairOptions{Repair: true})
+	if len(done) == 0 {
+		t.Fatalf("the missing gfid2path was not planned:\n%s", dump(rep))
+	}
+	if got := keys(abs); len(got) != 0 {
+		t.Errorf("the file now at %s got the first's name record %q", fixtures.ReadmePath, got)
 	}
 }

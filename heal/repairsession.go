@@ -43,7 +43,8 @@ type RepairRun struct {
 // error.
 //
 // While an afrkit mount serves v, the fixes that take the mount's AFR
-// locks (a stale temp file's rename, the heal index's entries) run, each
+// locks (a named entry's handle, gfid2path or rename, the heal index's
+// entries) run, each
 // under its locks on every brick, beside the mount's fops; the others are
 // refused, in the plan too (fsck.ErrMountedRepair), and change nothing.
 func RunRepair(ctx context.Context, v *volume.Volume, s RepairSession) (RepairRun, error) {

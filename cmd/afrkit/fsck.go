@@ -101,11 +101,11 @@ that keeps the name: --rename-stale-path PATH --clash-keeps temp renames the
 temp file over it, --clash-keeps final keeps it; the other version is moved to
 the quarantine. It then checks again until nothing is left to repair. --dry-run prints the plan. Writing is
 refused while GlusterFS serves a brick of the volume. While afrkit mounts it,
-the renames of stale temp files and the heal index's repairs run, each under
-the mount's locks on the names and files it changes, beside the mount's
-writes; the other repairs (handles, gfid2path, gfids, the brick root, which
-the mount takes no lock for) are refused, in the plan too, until it is
-unmounted.
+the repairs of a named entry (stale temp renames, its handle, its gfid2path)
+and of the heal index run, each under the mount's locks on the names and
+files it changes, beside the mount's writes; the others (orphan and dangling
+handles, missing gfids, link files, the brick root, which no lock of the
+mount covers) are refused, in the plan too, until it is unmounted.
 
 Reading is safe while GlusterFS serves the bricks; the report is then a
 snapshot of a moving volume.

@@ -6,10 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pkg/xattr"
 
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/fixtures"
@@ -20,7 +23,8 @@ import (
 // TestFsckRenamesStaleTempWhileMounted: while the volume is mounted and a
 // client writes through the mount, fsck renames a stale rsync temp file
 // (under the mount's locks on both names and on the file, on every
-// brick) and removes a stale index entry (under the file's locks), and
+// brick), removes a stale index entry and puts back a file's gfid2path
+// record (each under the locks the mount's fops on them take), and
 // refuses, in its plan and its run, the repair that needs the volume
 // unmounted (an orphan handle), which stays as it was. The mount
 // then reads the file under its final name, and nothing is left to heal.
@@ -51,6 +55,15 @@ func TestFsckRenamesStaleTempWhileMounted(t *testing.T) {
 	readme, err := v.Bricks[1].GFIDOf(fixtures.ReadmePath)
 	mustDo(t, err)
 	mustDo(t, v.Indexes[1].Add(index.Xattrop, readme))
+	// The readme's name record gone from b0's copy.
+	readmeB0 := filepath.Join(v.Bricks[0].Root, fixtures.ReadmePath)
+	g2p := func() []string {
+		names, _ := xattr.LList(readmeB0)
+		return slices.DeleteFunc(names, func(n string) bool { return !strings.HasPrefix(n, "trusted.gfid2path.") })
+	}
+	for _, n := range g2p() {
+		mustDo(t, xattr.LRemove(readmeB0, n))
+	}
 
 	// A client writes beside the repair.
 	stop := make(chan struct{})
@@ -74,7 +87,7 @@ func TestFsckRenamesStaleTempWhileMounted(t *testing.T) {
 
 	code, plan, errOut := run(t, env, "fsck", "fx", "--repair", "--rename-stale", "--dry-run")
 	if code != ExitFsckProblems || !strings.Contains(plan, "/.player.json.AbvgGY: rename it to /player.json") || !strings.Contains(plan, "refused while the volume is mounted") ||
-		!strings.Contains(plan, "Dry run: 2 repair(s) planned") || !strings.Contains(plan, "stale-index  b1") {
+		!strings.Contains(plan, "Dry run: 3 repair(s) planned") || !strings.Contains(plan, "stale-index  b1") || !strings.Contains(plan, "gfid2path  b0  /docs/readme.md: add it") {
 		t.Fatalf("the plan while mounted: exit %d\n%s%s", code, plan, errOut)
 	}
 	code, out, errOut := run(t, env, "fsck", "fx", "--repair", "--rename-stale")
@@ -91,6 +104,9 @@ func TestFsckRenamesStaleTempWhileMounted(t *testing.T) {
 	}
 	if ok, err := v.Indexes[1].Has(index.Xattrop, readme); err != nil || ok {
 		t.Errorf("the stale index entry is still there: %v, %v", ok, err)
+	}
+	if got := g2p(); len(got) != 1 {
+		t.Errorf("b0's readme records its name in %q, want one gfid2path key back", got)
 	}
 	// The mount sees the new name once the kernel's cache of the old
 	// answers (a second) has run out.
