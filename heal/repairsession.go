@@ -44,9 +44,9 @@ type RepairRun struct {
 //
 // While an afrkit mount serves v, the fixes that take the mount's AFR
 // locks (a named entry's handle, gfid2path or rename, the heal index's
-// entries) run, each
-// under its locks on every brick, beside the mount's fops; the others are
-// refused, in the plan too (fsck.ErrMountedRepair), and change nothing.
+// entries) run, each under its locks on every brick, beside the mount's
+// fops; the others are refused, in the plan too (fsck.ErrMountedRepair),
+// and change nothing.
 func RunRepair(ctx context.Context, v *volume.Volume, s RepairSession) (RepairRun, error) {
 	if s.Repair.ID == "" {
 		s.Repair.ID = time.Now().UTC().Format("20060102-150405")
