@@ -3,6 +3,7 @@ package fsck
 import (
 	"cmp"
 	"slices"
+	"time"
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/lock"
@@ -120,6 +121,10 @@ type Finding struct {
 	// clash, for a stale temp file whose final name holds other content,
 	// keeps the version a person chose (RepairOptions.ClashKeeps).
 	clash func(q *quarantine, keep ClashKeep) error
+	// inUse, for a stale temp file, reports whether it was written so
+	// recently (at now) that a transfer through the mount may still be
+	// writing it: a repair beside a mount leaves it.
+	inUse func(now time.Time) bool
 	// locks are the AFR locks the fix takes on every brick, as the mount's
 	// fops on the same names and inodes take them, so that it can run
 	// while the volume is mounted (RepairOptions.Lock); nil for a fix

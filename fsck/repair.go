@@ -106,6 +106,11 @@ func Repair(ctx context.Context, rep *Report, opts RepairOptions) []Repaired {
 			out = append(out, r)
 			continue
 		}
+		if opts.Mounted && f.inUse != nil && f.inUse(opts.now()) {
+			r.Err = ErrRecentTemp.Error()
+			out = append(out, r)
+			continue
+		}
 		if !opts.DryRun {
 			if err := opts.locked(ctx, f, fix, q); err != nil {
 				r.Err = err.Error()
@@ -121,6 +126,26 @@ func Repair(ctx context.Context, rep *Report, opts RepairOptions) []Repaired {
 // a gfid, the brick root), so only an unmounted volume may be repaired so.
 var ErrMountedRepair = errors.New("refused while the volume is mounted: unmount it (afrkit umount) for this repair")
 
+// ErrRecentTemp is a stale temp file a repair beside a mount leaves: it
+// was written within the last hour, and a transfer through the mount may
+// still be writing it.
+var ErrRecentTemp = errors.New("refused while the volume is mounted: written within the hour, a transfer may still be writing it")
+
+// Refused reports whether r was refused for the volume being mounted
+// (ErrMountedRepair, ErrRecentTemp): nothing was tried, and unmounted it
+// would be.
+func Refused(r Repaired) bool {
+	return r.Err == ErrMountedRepair.Error() || r.Err == ErrRecentTemp.Error()
+}
+
+// now is the time Now says, or the clock's.
+func (o RepairOptions) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
 // locked runs fix, under its AFR locks when the volume is mounted.
 func (o RepairOptions) locked(ctx context.Context, f Finding, fix func(q *quarantine) error, q *quarantine) error {
 	if !o.Mounted {
@@ -134,6 +159,9 @@ func (o RepairOptions) locked(ctx context.Context, f Finding, fix func(q *quaran
 		return fmt.Errorf("taking the mount's locks: %w", err)
 	}
 	defer release()
+	if f.inUse != nil && f.inUse(o.now()) {
+		return ErrRecentTemp // written since the plan
+	}
 	return fix(q)
 }
 
@@ -255,7 +283,7 @@ func Converge(ctx context.Context, check func() (*Report, error), opts RepairOpt
 		}
 		last = rep
 		todo := slices.DeleteFunc(Repair(ctx, rep, opts), func(r Repaired) bool {
-			if r.Err != ErrMountedRepair.Error() {
+			if !Refused(r) {
 				return false
 			}
 			k := string(r.Finding.Class) + "\x00" + r.Finding.Brick + "\x00" + r.Finding.Path

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -218,5 +219,62 @@ func TestRepairLeavesAFileMovedSinceTheCheck(t *testing.T) {
 	}
 	if got := keys(abs); len(got) != 0 {
 		t.Errorf("the file now at %s got the first's name record %q", fixtures.ReadmePath, got)
+	}
+}
+
+// clashVol is a volume whose stale temp file's final name holds other
+// content on both bricks.
+func clashVol(t *testing.T) *fixtures.Vol {
+	t.Helper()
+	v := fixtures.MustBuild(t, "stale-temp", 2)
+	must(t, v.WriteFile("/player.json", []byte("the final name's own\n")))
+	return v
+}
+
+func clashRepair(t *testing.T, v *fixtures.Vol, keep fsck.ClashKeep) []fsck.Repaired {
+	t.Helper()
+	return fsck.Repair(context.Background(), check(t, v, fsck.Options{}), fsck.RepairOptions{RenamePaths: []string{fixtures.StaleTempPath}, ClashKeeps: keep})
+}
+
+// TestClashKeepTempLeavesABrickWithoutTheTempFile: where a brick has no
+// temp file to rename over the final name, keeping the temp file's
+// version leaves that brick's final name where it is: nothing would take
+// its place.
+func TestClashKeepTempLeavesABrickWithoutTheTempFile(t *testing.T) {
+	v := clashVol(t)
+	b1 := v.Bricks[1]
+	temp := filepath.Join(b1.Root, fixtures.StaleTempPath)
+	g, err := b1.GFIDOf(fixtures.StaleTempPath)
+	must(t, err)
+	must(t, os.Remove(b1.HandlePath(g)))
+	must(t, os.Remove(temp))
+	for _, r := range clashRepair(t, v, fsck.ClashKeepTemp) {
+		if r.Err != "" {
+			t.Errorf("%s: %s", r.Finding.Path, r.Err)
+		}
+	}
+	if got, err := os.ReadFile(filepath.Join(b1.Root, "player.json")); err != nil || string(got) != "the final name's own\n" {
+		t.Errorf("b1's /player.json, with no temp file to take its place: %q, %v", got, err)
+	}
+}
+
+// TestClashKeepFinalRefusedAfterAKeepTempCutShort: once a brick has the
+// temp file's version under the final name (a run keeping it, cut short),
+// keeping the final name's version instead is refused, changing nothing:
+// the name would be two files, one a brick.
+func TestClashKeepFinalRefusedAfterAKeepTempCutShort(t *testing.T) {
+	v := clashVol(t)
+	b0 := v.Bricks[0]
+	final := filepath.Join(b0.Root, "player.json")
+	// b0's final name kept aside, and the temp file renamed over it.
+	must(t, os.Rename(final, final+".aside"))
+	must(t, os.Rename(filepath.Join(b0.Root, fixtures.StaleTempPath), final))
+	before := contents(t, v.Bricks[1].Root, true)
+	done := clashRepair(t, v, fsck.ClashKeepFinal)
+	if len(done) != 1 || !strings.Contains(done[0].Err, "cut short") {
+		t.Fatalf("keeping the final name's version after a keep-temp cut short: %+v", done)
+	}
+	if after := contents(t, v.Bricks[1].Root, true); !maps.Equal(before, after) {
+		t.Errorf("the refused repair changed b1: %v -> %v", before, after)
 	}
 }

@@ -132,6 +132,7 @@ func (c *checker) checkStaleTemp(s *setState, p, name string, names []string, di
 			break
 		}
 	}
+	f.inUse = func(now time.Time) bool { return written(dirs, name, now) }
 	if !pg.IsZero() && tmp.gfidOK {
 		f.locks = []lock.Key{lock.Name(lock.Data, pg, name), lock.Name(lock.Data, pg, final), lock.Whole(lock.Data, tmp.gfid)}
 		if other != "" {
@@ -143,7 +144,7 @@ func (c *checker) checkStaleTemp(s *setState, p, name string, names []string, di
 	if other == "" {
 		f.Detail = fmt.Sprintf("an rsync temp file of %s, which does not exist", fp)
 		f.Repair = fmt.Sprintf("rename it to %s on every brick of the replica set (gfid kept, gfid2path updated)", fp)
-		f.fix = func(q *quarantine) error { return renameStale(q, dirs, name, final, p) }
+		f.fix = func(q *quarantine) error { return renameStale(q, stillThere(dirs), name, final, p) }
 		return
 	}
 	tv, terr := version(tmp.bs.b, tmp.abs, tp)
@@ -155,7 +156,7 @@ func (c *checker) checkStaleTemp(s *setState, p, name string, names []string, di
 	case tv.Blake3 == fv.Blake3 && tv.Size == fv.Size:
 		f.Detail = fmt.Sprintf("an rsync temp file of %s, which exists with the same content", fp)
 		f.Repair = "move the temp file to quarantine on every brick of the replica set"
-		f.fix = func(q *quarantine) error { return quarantineStale(q, dirs, name, p, f) }
+		f.fix = func(q *quarantine) error { return quarantineStale(q, stillThere(dirs), name, p, f) }
 	default:
 		f.Detail = fmt.Sprintf("an rsync temp file of %s, which exists with other content", fp)
 		f.Manual = fmt.Sprintf("choose the version that keeps the name %s: --rename-stale-path %s with --clash-keeps temp or final; the other is moved to the quarantine (--rename-stale leaves both)", fp, tp)
@@ -165,17 +166,24 @@ func (c *checker) checkStaleTemp(s *setState, p, name string, names []string, di
 			tmpGFID = tmp.gfid
 		}
 		f.clash = func(q *quarantine, keep ClashKeep) error {
+			dirs := stillThere(dirs)
 			switch keep {
 			case ClashKeepTemp:
 				// The final name's content goes first: the rename
 				// never replaces a name. Killed in between, the next
 				// run finds the final name free, or still taken on
 				// some brick, and goes on the same way.
-				if err := quarantineFinal(q, dirs, final, p, tmpGFID, f); err != nil {
+				if err := quarantineFinal(q, dirs, name, final, p, tmpGFID, f); err != nil {
 					return err
 				}
 				return renameStale(q, dirs, name, final, p)
 			case ClashKeepFinal:
+				if renamedSomewhere(dirs, final, tmpGFID) {
+					// A run keeping the temp file's version was cut
+					// short: the other choice now would leave the
+					// name two files, one a brick.
+					return fmt.Errorf("%s: a rename keeping the temp file's version was cut short on some brick: finish it with --clash-keeps temp", tp)
+				}
 				return quarantineStale(q, dirs, name, p, f)
 			}
 			return fmt.Errorf("%s: no version chosen to keep the name %s", tp, fp)
@@ -223,9 +231,11 @@ func (k ClashKeep) repair(f Finding) string {
 }
 
 // quarantineFinal moves the final name of a stale temp file to quarantine
-// on every brick where it holds other content: not where it is the temp
-// file's own inode (tmpGFID), renamed there already by a run cut short.
-func quarantineFinal(q *quarantine, dirs []*copyInfo, final, p string, tmpGFID afr.GFID, f Finding) error {
+// on every brick where the temp file is, to be renamed over it: not where
+// the final name is the temp file's own inode (tmpGFID), renamed there
+// already by a run cut short, nor where no temp file would take its place
+// (the name would go from that brick alone).
+func quarantineFinal(q *quarantine, dirs []*copyInfo, name, final, p string, tmpGFID afr.GFID, f Finding) error {
 	var others []*copyInfo
 	for _, d := range dirs {
 		if d == nil {
@@ -236,9 +246,72 @@ func quarantineFinal(q *quarantine, dirs []*copyInfo, final, p string, tmpGFID a
 			others = append(others, nil)
 			continue
 		}
+		if exists, _ := d.bs.b.Exists(filepath.Join(d.abs, name)); !exists {
+			others = append(others, nil)
+			continue
+		}
 		others = append(others, d)
 	}
 	return quarantineStale(q, others, final, p, f)
+}
+
+// renamedSomewhere reports whether on some brick the final name is the
+// temp file's own inode: a rename over it was made there.
+func renamedSomewhere(dirs []*copyInfo, final string, tmpGFID afr.GFID) bool {
+	if tmpGFID.IsZero() {
+		return false
+	}
+	for _, d := range dirs {
+		if d == nil {
+			continue
+		}
+		if g, err := d.bs.b.GFIDAt(filepath.Join(d.abs, final)); err == nil && g == tmpGFID {
+			return true
+		}
+	}
+	return false
+}
+
+// stillThere are the directory copies dirs with nil for those whose path
+// no longer holds the directory the check read (its gfid): beside a
+// mount, a rename may have moved it since, and a fix must not then change
+// the directory that took its place.
+func stillThere(dirs []*copyInfo) []*copyInfo {
+	out := make([]*copyInfo, len(dirs))
+	for i, d := range dirs {
+		if d == nil {
+			continue
+		}
+		if d.gfidOK {
+			if g, err := d.bs.b.GFIDAt(d.abs); err != nil || g != d.gfid {
+				continue
+			}
+		}
+		out[i] = d
+	}
+	return out
+}
+
+// transferAge is how recently a temp file may have been written for a
+// repair beside a mount to leave it: rsync may still be writing it.
+const transferAge = time.Hour
+
+// written reports whether the temp file name was modified, on some brick,
+// within transferAge of now.
+func written(dirs []*copyInfo, name string, now time.Time) bool {
+	for _, d := range dirs {
+		if d == nil {
+			continue
+		}
+		var st syscall.Stat_t
+		if err := d.bs.b.Lstat(filepath.Join(d.abs, name), &st); err != nil {
+			continue
+		}
+		if now.Sub(time.Unix(st.Mtim.Sec, st.Mtim.Nsec)) < transferAge {
+			return true
+		}
+	}
+	return false
 }
 
 // renameStale renames the temp file to its final name on every brick that

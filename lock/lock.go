@@ -1,8 +1,9 @@
 // Package lock is AFR's inodelk and entrylk between the afrkit processes
 // of one host: the mount and heal (split-brain resolution included) take
 // the same locks on a brick, so heal runs while the volume is mounted and
-// written. (fsck's repairs take none yet, and are refused while the
-// volume is mounted.)
+// written; so do fsck's repairs of a named entry and of the heal index
+// (those of the handle tree and the brick root take none, and are
+// refused while the volume is mounted).
 //
 // GlusterFS keeps these locks in each brick process's locks xlator;
 // afrkit has no brick process, so a brick's locks are OFD locks (fcntl

@@ -150,8 +150,9 @@ func (v *Volume) Lock() (func(), error) {
 }
 
 // LockUnmounted takes the heal lock and the mount lock on every local
-// brick of v, for writers that take none of AFR's locks (fsck's repairs,
-// undo): they must not run while the volume is mounted.
+// brick of v, for writers that take none of AFR's locks (undo, and fsck's
+// repairs when no mount runs): they must not run while the volume is
+// mounted.
 func (v *Volume) LockUnmounted() (func(), error) {
 	return v.lockUnmounted(v.localBricks())
 }

@@ -336,7 +336,7 @@ func writeFsckRepairs(w io.Writer, done []fsck.Repaired, after *fsck.Report, dry
 	// Refused while mounted: listed, not counted as repairs.
 	refused := 0
 	for _, r := range done {
-		if r.Err == fsck.ErrMountedRepair.Error() {
+		if fsck.Refused(r) {
 			refused++
 		}
 	}
@@ -350,7 +350,7 @@ func writeFsckRepairs(w io.Writer, done []fsck.Repaired, after *fsck.Report, dry
 		f := r.Finding
 		fmt.Fprintf(w, "  %s  %s  %s: %s\n", f.Class, f.Brick, esc(f.Path), esc(f.Repair))
 		switch {
-		case r.Err == fsck.ErrMountedRepair.Error():
+		case fsck.Refused(r):
 			fmt.Fprintf(w, "      %s\n", r.Err)
 		case r.Err != "":
 			failed++

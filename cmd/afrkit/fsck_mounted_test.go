@@ -47,6 +47,12 @@ func TestFsckRenamesStaleTempWhileMounted(t *testing.T) {
 	})
 	const player = `{"name":"player","level":4}` + "\n"
 	mustDo(t, os.WriteFile(filepath.Join(mnt, fixtures.StaleTempPath), []byte(player), 0o644))
+	// Left behind two hours ago: no transfer is writing it now.
+	twoHoursAgo := time.Now().Add(-2 * time.Hour)
+	mustDo(t, os.Chtimes(filepath.Join(mnt, fixtures.StaleTempPath), twoHoursAgo, twoHoursAgo))
+	// One written a moment ago is left alone: rsync may be writing it.
+	const fresh = "/.fresh.json.Xy12Zq"
+	mustDo(t, os.WriteFile(filepath.Join(mnt, fresh), []byte("being written\n"), 0o644))
 	orphan := v.Bricks[0].HandlePath(brick.RootGFID)
 	orphan = filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(orphan))), "ab", "cd", "abcd0000-0000-0000-0000-000000000001")
 	mustDo(t, os.MkdirAll(filepath.Dir(orphan), 0o700))
@@ -87,7 +93,7 @@ func TestFsckRenamesStaleTempWhileMounted(t *testing.T) {
 
 	code, plan, errOut := run(t, env, "fsck", "fx", "--repair", "--rename-stale", "--dry-run")
 	if code != ExitFsckProblems || !strings.Contains(plan, "/.player.json.AbvgGY: rename it to /player.json") || !strings.Contains(plan, "refused while the volume is mounted") ||
-		!strings.Contains(plan, "Dry run: 3 repair(s) planned") || !strings.Contains(plan, "stale-index  b1") || !strings.Contains(plan, "gfid2path  b0  /docs/readme.md: add it") {
+		!strings.Contains(plan, "Dry run: 3 repair(s) planned") || !strings.Contains(plan, "2 repair(s) refused while the volume is mounted") || !strings.Contains(plan, "stale-index  b1") || !strings.Contains(plan, "gfid2path  b0  /docs/readme.md: add it") {
 		t.Fatalf("the plan while mounted: exit %d\n%s%s", code, plan, errOut)
 	}
 	code, out, errOut := run(t, env, "fsck", "fx", "--repair", "--rename-stale")
@@ -101,6 +107,14 @@ func TestFsckRenamesStaleTempWhileMounted(t *testing.T) {
 	}
 	if got, err := os.ReadFile(orphan); err != nil || string(got) != "no name has me" {
 		t.Errorf("the orphan handle a mounted volume's repair refuses: %q, %v", got, err)
+	}
+	if !strings.Contains(out, "written within the hour") {
+		t.Errorf("the temp file written a moment ago is not said to be left:\n%s", out)
+	}
+	for i, b := range v.Bricks {
+		if _, err := os.Lstat(filepath.Join(b.Root, fresh)); err != nil {
+			t.Errorf("b%d: the temp file written a moment ago was moved: %v", i, err)
+		}
 	}
 	if ok, err := v.Indexes[1].Has(index.Xattrop, readme); err != nil || ok {
 		t.Errorf("the stale index entry is still there: %v, %v", ok, err)
@@ -156,6 +170,11 @@ func TestFsckWaitsForTheMountsLocks(t *testing.T) {
 			exec.Command("umount", "-l", mnt).Run()
 		}
 	})
+	// Left behind two hours ago: no transfer is writing it now.
+	twoHoursAgo := time.Now().Add(-2 * time.Hour)
+	for _, b := range v.Bricks {
+		mustDo(t, os.Chtimes(filepath.Join(b.Root, fixtures.StaleTempPath), twoHoursAgo, twoHoursAgo))
+	}
 	var owners []*lock.Owner
 	for _, b := range v.Bricks {
 		tb, err := lock.OnBrick(b)
