@@ -224,13 +224,15 @@ func (h *entryHeal) healKind(kv afr.KindVerdict) error {
 	if !kv.NeedsHeal {
 		return nil
 	}
+	if kv.SplitBrain && h.op.spares(kv.Kind) {
+		// A command for the other kind: this one waits for its own,
+		// whatever a favorite-child policy would choose.
+		h.keep[kv.Kind] = true
+		h.op.notes = append(h.op.notes, fmt.Sprintf("The %s split-brain of %s is left for a choice of its own.", kv.Kind, h.path))
+		return nil
+	}
 	if kv.Source < 0 {
 		h.keep[kv.Kind] = true
-		if kv.SplitBrain && h.op.spares(kv.Kind) {
-			// A command for the other kind: this one waits for its own.
-			h.op.notes = append(h.op.notes, fmt.Sprintf("The %s split-brain of %s is left for a choice of its own.", kv.Kind, h.path))
-			return nil
-		}
 		if kv.SplitBrain {
 			h.leave(true, "%s split-brain: %s", kv.Kind, kv.Reason)
 		} else {

@@ -31,10 +31,7 @@ func (e *Engine) HealEntry(ctx context.Context, t Target) (*Result, error) {
 	}
 	rs, g, err := e.locate(t)
 	if err != nil {
-		return e.result, fmt.Errorf("%s: %w", t, ErrNowhere)
-	}
-	if g.IsZero() {
-		return e.result, fmt.Errorf("%s: %w", t, ErrGFIDSplitBrain)
+		return e.result, fmt.Errorf("%s: %w (%v)", t, ErrNowhere, err)
 	}
 	var left []Left
 	if parent, name := brick.SplitPath(t.Path); t.Path != "" && t.Path != "/" {
@@ -48,6 +45,16 @@ func (e *Engine) HealEntry(ctx context.Context, t Target) (*Result, error) {
 				return e.result, fmt.Errorf("looking up %s: %w", t, err)
 			}
 		}
+	}
+	if g.IsZero() && t.Path != "" && !e.opts.DryRun {
+		// The lookup gives a name made on a brick with no gfid one.
+		g = e.gfidOfPath(rs, t.Path)
+	}
+	if g.IsZero() {
+		if e.opts.DryRun && len(e.result.Actions) > 0 {
+			return e.result, nil // the lookup's plan gives it a gfid
+		}
+		return e.result, fmt.Errorf("%s: %w", t, ErrGFIDSplitBrain)
 	}
 	gfids := []afr.GFID{g}
 	for pass := e.result.Passes + 1; pass <= maxPasses && len(gfids) > 0; pass++ {

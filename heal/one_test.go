@@ -170,3 +170,38 @@ func TestSplitBrainOfOneKind(t *testing.T) {
 		t.Errorf("left to heal: %+v", v)
 	}
 }
+
+// TestSplitBrainOfOneKindUnderAPolicy: with a favorite-child policy set,
+// a command for the data leaves the metadata split-brain to its own
+// choice all the same: the policy does not decide it behind the person.
+func TestSplitBrainOfOneKindUnderAPolicy(t *testing.T) {
+	dir := t.TempDir()
+	v, err := fixtures.Build(dir, "data-and-metadata-split-brain", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.V.Options == nil {
+		v.V.Options = map[string]string{}
+	}
+	v.V.Options["cluster.favorite-child-policy"] = "mtime"
+	eng, err := heal.NewEngine(v.V, heal.EngineOptions{History: &heal.History{Path: filepath.Join(dir, "history.jsonl")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	out, err := eng.SplitBrain(context.Background(), heal.Target{Path: fixtures.BothPath}, heal.SplitBrainOp{Op: afr.OpSourceBrick, Brick: 1, Kinds: []afr.Kind{afr.Data}})
+	if err != nil || !out.Healed {
+		t.Fatalf("data from b1: %+v, %v", out, err)
+	}
+	var modes []os.FileMode
+	for i := range 2 {
+		fi, err := os.Stat(filepath.Join(dir, fmt.Sprintf("b%d", i), "both.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		modes = append(modes, fi.Mode().Perm())
+	}
+	if modes[0] == modes[1] {
+		t.Errorf("the metadata split-brain was settled by the policy (both %o): it was left for its own choice", modes[0])
+	}
+}
