@@ -211,6 +211,11 @@ func healStatus(replies []afr.Reply, quorumCount int) (afr.HealStatus, bool) {
 // countedElsewhere reports whether heal info leaves out an entry of sub
 // with status st: a dirty entry with counters set is listed from
 // xattrop, as glfsheal does.
+// ListedFrom reports whether heal info lists an entry of status st that a
+// brick's index holds in sub: a dirty entry that xattrop counts (a
+// pending one) is not listed from dirty.
+func ListedFrom(sub index.Subdir, st afr.HealStatus) bool { return !countedElsewhere(sub, st) }
+
 func countedElsewhere(sub index.Subdir, st afr.HealStatus) bool {
 	return sub == index.Dirty && strings.HasSuffix(st.String(), "-pending")
 }

@@ -214,7 +214,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.pick.cursor = min(m.pick.cursor, max(len(m.pick.rows)-1, 0))
 		return m, nil
 	case openedMsg:
-		if !msg.refresh || msg.err != nil {
+		if !msg.refresh {
 			m.vol, m.err = msg.row, msg.err
 		}
 		cmd, err := m.lst.opened(msg)
@@ -500,7 +500,7 @@ func (m Model) View() string {
 		body, help = m.actionView()
 	}
 	if err := m.listErr(); err != nil {
-		body = m.styles.err.Render("error: "+err.Error()) + "\n" + body
+		body = m.styles.err.Render("error: "+brick.EscapeName(err.Error())) + "\n" + body
 	}
 	if m.vol.Started && m.screen != screenPicker {
 		// First on the screen: what afrkit will not do here.
@@ -567,7 +567,7 @@ func (p pickerModel) view(st styles) string {
 		state := "stopped"
 		switch {
 		case v.Err != nil:
-			state = v.Err.Error()
+			state = brick.EscapeName(v.Err.Error())
 		case v.Source == volume.SourceAfrkit:
 			state = "afrkit's"
 		case v.Started:

@@ -32,7 +32,7 @@ func glusterResolve(vol string, replica int, bricks []string, op heal.SplitBrain
 		out = append(out, "(GlusterFS's commands take data and metadata from the same brick)")
 	}
 	for _, e := range targets {
-		file := shellQuote(brick.EscapeName(e.Path))
+		file := shellQuote(e.Path)
 		if e.Path == "" {
 			file = "gfid:" + e.GFID.String()
 		}
@@ -55,13 +55,13 @@ func glusterResolve(vol string, replica int, bricks []string, op heal.SplitBrain
 func glusterRename(f *fsck.Finding, keep fsck.ClashKeep) []string {
 	dir, name := brick.SplitPath(f.Path)
 	final, _ := fsck.StaleTempFinal(name)
-	tp := shellQuote("MNT" + brick.EscapeName(f.Path))
-	fp := shellQuote("MNT" + brick.EscapeName(brick.Join(dir, final)))
+	tp := shellQuote("MNT" + f.Path)
+	fp := shellQuote("MNT" + brick.Join(dir, final))
 	switch keep {
 	case fsck.ClashKeepTemp:
-		return []string{"mv " + fp + " /somewhere/safe/ && mv " + tp + " " + fp, mountHint}
+		return []string{"mv -n " + fp + " /somewhere/safe/ && mv -n " + tp + " " + fp, mountHint}
 	case fsck.ClashKeepFinal:
-		return []string{"mv " + tp + " /somewhere/safe/", mountHint}
+		return []string{"mv -n " + tp + " /somewhere/safe/", mountHint}
 	}
 	return []string{"mv -n " + tp + " " + fp, mountHint}
 }
@@ -70,10 +70,37 @@ func glusterUndo(vol string) []string {
 	return []string{"gluster volume stop " + vol + "   (then undo here: afrkit writes a stopped volume's bricks)"}
 }
 
-// shellQuote is s quoted for a POSIX shell.
+// shellQuote is s quoted for bash, to be pasted: as it is when plain,
+// in single quotes when printable, and otherwise as $'...' with every
+// byte that is not printable ASCII spelt \xHH, so that the command names
+// the very name, and no byte a client put in it drives the terminal.
 func shellQuote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-:") == "" {
 		return s
 	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	printable := true
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			printable = false
+			break
+		}
+	}
+	if printable {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	var b strings.Builder
+	b.WriteString("$'")
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\'' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c >= 0x7f:
+			fmt.Fprintf(&b, "\\x%02x", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteString("'")
+	return b.String()
 }

@@ -28,11 +28,17 @@ func TestGlusterCommands(t *testing.T) {
 	if got := glusterResolve("gv", 2, bricks, heal.SplitBrainOp{Op: afr.OpMajority, Brick: -1}, targets); !slices.Contains(got, "gluster volume set gv cluster.favorite-child-policy majority") {
 		t.Errorf("majority: %q", got)
 	}
+	// A name a client put escape sequences and a quote in: the command
+	// names it byte for byte, and shows no control byte.
+	hostile := []Entry{{Path: "/a\x1b]0;x\x07'b\\c\xff"}}
+	if got := glusterResolve("gv", 2, bricks, heal.SplitBrainOp{Op: afr.OpBiggerFile, Brick: -1}, hostile)[0]; got != `gluster volume heal gv split-brain bigger-file $'/a\x1b]0;x\x07\'b\\c\xff'` {
+		t.Errorf("a hostile name: %s", got)
+	}
 	f := &fsck.Finding{Path: "/d/.player.json.AbvgGY"}
 	for keep, want := range map[fsck.ClashKeep]string{
 		fsck.ClashUnchosen:  "mv -n MNT/d/.player.json.AbvgGY MNT/d/player.json",
-		fsck.ClashKeepTemp:  "mv MNT/d/player.json /somewhere/safe/ && mv MNT/d/.player.json.AbvgGY MNT/d/player.json",
-		fsck.ClashKeepFinal: "mv MNT/d/.player.json.AbvgGY /somewhere/safe/",
+		fsck.ClashKeepTemp:  "mv -n MNT/d/player.json /somewhere/safe/ && mv -n MNT/d/.player.json.AbvgGY MNT/d/player.json",
+		fsck.ClashKeepFinal: "mv -n MNT/d/.player.json.AbvgGY /somewhere/safe/",
 	} {
 		if got := glusterRename(f, keep); got[0] != want {
 			t.Errorf("rename keeping %d: %q, want %q", keep, got[0], want)

@@ -51,12 +51,15 @@ type listModel struct {
 // refresh, one that replaces it once whole. It returns the command that
 // reads the first batch.
 func (l *listModel) opened(msg openedMsg) (tea.Cmd, error) {
+	if msg.refresh && msg.err != nil {
+		return nil, msg.err // the list shown stays, and its walk's context
+	}
 	if l.cancel != nil {
 		l.cancel()
 	}
 	l.ctx, l.cancel = msg.ctx, msg.cancel
 	l.listStarted = time.Now()
-	if msg.refresh && msg.err == nil {
+	if msg.refresh {
 		pending, err := newEntryList()
 		if err != nil {
 			return nil, err
@@ -68,6 +71,7 @@ func (l *listModel) opened(msg openedMsg) (tea.Cmd, error) {
 	l.refreshing = false
 	l.setList(nil)
 	l.listCursor, l.listTop = 0, 0
+	l.stream = msg.stream // nil with an error: the old walk's messages are let go
 	if msg.err != nil {
 		return nil, nil // the root shows it
 	}
@@ -83,6 +87,9 @@ func (l *listModel) opened(msg openedMsg) (tea.Cmd, error) {
 // entries takes a batch of the listing; once it is whole, crawl is the
 // command that looks for what no index lists.
 func (l *listModel) entries(msg entriesMsg, crawl tea.Cmd) (tea.Cmd, error) {
+	if l.list == nil {
+		return nil, nil
+	}
 	if l.refreshing {
 		if !msg.done {
 			l.pending.add(msg.batch)
@@ -119,6 +126,9 @@ func (l *listModel) entries(msg entriesMsg, crawl tea.Cmd) (tea.Cmd, error) {
 // (a refresh's).
 func (l *listModel) crawled(msg staleMsg) error {
 	l.crawling = false
+	if l.list == nil {
+		return nil
+	}
 	l.listEnded = time.Now()
 	l.listTook = l.listEnded.Sub(l.listStarted)
 	l.keepCursor(func() { l.list.replaceFound(msg.entries) })
@@ -207,11 +217,10 @@ func (l *listModel) setList(list *entryList) {
 
 // add appends entries to the list.
 func (l *listModel) add(entries []Entry) {
+	// A search's hits are found again once the listing is whole
+	// (sortByPath), not at every batch: that would read the whole list
+	// back a batch at a time.
 	l.list.add(entries)
-	if l.search.Value() != "" {
-		// A search's hits come in group order: list them again.
-		l.refilter()
-	}
 	l.keepCursorShown()
 }
 

@@ -1,8 +1,10 @@
 package tui
 
 import (
+	"context"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/fixtures"
+	"github.com/afrkit/afrkit/index"
 )
 
 // drive hands msg to m and runs what it starts, ticks aside (a refresh is
@@ -127,5 +130,47 @@ func TestRefreshWaitsForSlowLists(t *testing.T) {
 	}
 	if _, ok := cmd().(openedMsg); !ok {
 		t.Error("a list read in a millisecond was not read again")
+	}
+}
+
+// TestEntryListedByALaterBrick: an entry the first brick's index holds in
+// dirty alone (which heal info counts from xattrop, where only the second
+// brick has it) is listed once, from the second brick.
+func TestEntryListedByALaterBrick(t *testing.T) {
+	dir := t.TempDir()
+	v, err := fixtures.Healthy(dir, "fx", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b0 missed the write: b1 blames it, and b1's xattrop lists the file.
+	if err := v.WriteFile("/missed.txt", []byte("b0 missed this\n"), 0); err != nil {
+		t.Fatal(err)
+	}
+	g, err := v.Bricks[1].GFIDOf("/missed.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b0's dirty index holds it too, as a write that failed there leaves.
+	if err := v.Indexes[0].Add(index.Dirty, g); err != nil {
+		t.Fatal(err)
+	}
+	c := &volume.Catalog{Registry: &volume.Registry{Dir: filepath.Join(dir, "state")}, Glusterd: &volume.Glusterd{Dir: filepath.Join(dir, "none")}}
+	src := Source{Catalog: c, Open: c.Lookup, ProcDir: "/proc", StateDir: filepath.Join(dir, "state")}
+	vol, err := c.Lookup("fx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err = src.entries(context.Background(), vol, func(b []Entry) error {
+		for _, e := range b {
+			got = append(got, e.Path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := slices.Index(got, "/missed.txt"); n < 0 || slices.Index(got[n+1:], "/missed.txt") >= 0 {
+		t.Errorf("the entries listed: %q; want /missed.txt once", got)
 	}
 }

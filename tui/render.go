@@ -38,7 +38,7 @@ func newStyles(r *lipgloss.Renderer) styles {
 // verdict in explain's words, and the commands that would resolve it.
 func (e entryModel) text(st styles) string {
 	if e.err != nil {
-		return st.err.Render("error: " + e.err.Error())
+		return st.err.Render("error: " + brick.EscapeName(e.err.Error()))
 	}
 	var b strings.Builder
 	if f := e.entry.Found; f != nil {

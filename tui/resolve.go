@@ -81,14 +81,12 @@ func (s Source) resolve(ctx context.Context, name string, e Entry, op heal.Split
 	}
 	defer eng.Close()
 	o, err := eng.SplitBrain(ctx, e.target(), op)
-	if err != nil {
-		return Plan{}, err
-	}
 	p := Plan{Outcome: o}
 	if res := eng.Result(); res != nil {
+		// With an error too: what it did before failing is real.
 		p.Actions = res.Actions
 	}
-	return p, nil
+	return p, err
 }
 
 // target names the entry for heal: by path where one is known.
@@ -112,18 +110,18 @@ func (m Model) resolveAction(label string, op heal.SplitBrainOp) action {
 		header: m.resolveHeader(),
 		do: func(ctx context.Context, dryRun bool) (outcome, error) {
 			all := resolved{label: label, Plan: Plan{Outcome: heal.Outcome{Healed: true}}}
-			for i, e := range targets {
+			for _, e := range targets {
 				p, err := src.resolve(ctx, name, e, op, dryRun)
-				if err != nil && i == 0 {
-					// A resolution plans before it changes anything.
-					return nil, fmt.Errorf("%s: %w", e.target(), err)
+				all.Actions = append(all.Actions, p.Actions...)
+				if err != nil && len(all.Actions) == 0 {
+					return nil, fmt.Errorf("%s: %w", e.target(), err) // refused: nothing done
 				}
 				if err != nil {
+					all.Outcome.Healed = false
 					return all, fmt.Errorf("%s: %w", e.target(), err)
 				}
 				all.Outcome.Healed = all.Outcome.Healed && p.Outcome.Healed
 				all.Outcome.Lines = append(all.Outcome.Lines, p.Outcome.Lines...)
-				all.Actions = append(all.Actions, p.Actions...)
 			}
 			return all, nil
 		},

@@ -209,7 +209,7 @@ func (s Source) entries(ctx context.Context, v *volume.Volume, emit func([]Entry
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				if listedBefore(rs, i, e.GFID) {
+				if listedBefore(rs, i, e.GFID, e.Status) {
 					return nil
 				}
 				batch = append(batch, Entry{Set: rs.Index, GFID: e.GFID, Path: e.Path, Status: e.Status})
@@ -229,20 +229,20 @@ func (s Source) entries(ctx context.Context, v *volume.Volume, emit func([]Entry
 	return flush()
 }
 
-// listedBefore reports whether a brick of rs before brick i lists g in its
-// index (xattrop or dirty): the entry was listed with that brick's, as
-// heal info lists it once per brick. Asking the indexes again keeps no
-// set of the gfids seen, which at a million entries was most of the TUI's
-// memory. An entry healed in between, gone from the earlier brick's
-// index, may then be listed twice.
-func listedBefore(rs *heal.ReplicaSet, i int, g afr.GFID) bool {
+// listedBefore reports whether a brick of rs before brick i listed g (of
+// status st) with its own entries: its index holds g where heal info
+// lists it from (xattrop, or dirty for an entry xattrop does not count).
+// Asking the indexes again keeps no set of the gfids seen, which at a
+// million entries was most of the TUI's memory. An entry healed in
+// between, gone from the earlier brick's index, may then be listed twice.
+func listedBefore(rs *heal.ReplicaSet, i int, g afr.GFID, st afr.HealStatus) bool {
 	for j := range i {
 		ix := rs.Indexes[j]
 		if ix == nil || rs.Open[j] == nil {
 			continue
 		}
 		for _, sub := range []index.Subdir{index.Xattrop, index.Dirty} {
-			if ok, err := ix.Has(sub, g); err == nil && ok {
+			if ok, err := ix.Has(sub, g); err == nil && ok && heal.ListedFrom(sub, st) {
 				return true
 			}
 		}

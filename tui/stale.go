@@ -156,7 +156,16 @@ func (e entryModel) staleText(st styles) string {
 // renamed is a rename's plan, or what it did.
 type renamed []fsck.Repaired
 
-func (r renamed) runnable() bool { return len(r) > 0 }
+// runnable: something in the plan would run (not all of it refused
+// beside a mount).
+func (r renamed) runnable() bool {
+	for _, x := range r {
+		if !fsck.Refused(x) {
+			return true
+		}
+	}
+	return false
+}
 
 func (r renamed) text(st styles, ran bool) string {
 	var b strings.Builder
@@ -170,7 +179,10 @@ func (r renamed) text(st styles, ran bool) string {
 	}
 	for _, x := range r {
 		fmt.Fprintf(&b, "  %s  %s: %s\n", x.Finding.Brick, brick.EscapeName(x.Finding.Path), brick.EscapeName(x.Finding.Repair))
-		if x.Err != "" {
+		switch {
+		case fsck.Refused(x):
+			fmt.Fprintf(&b, "      %s\n", brick.EscapeName(x.Err))
+		case x.Err != "":
 			fmt.Fprintf(&b, "      failed: %s\n", brick.EscapeName(x.Err))
 		}
 	}
