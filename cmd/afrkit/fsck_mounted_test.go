@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -34,17 +33,7 @@ func TestFsckRenamesStaleTempWhileMounted(t *testing.T) {
 	v, err := fixtures.Healthy(dir, "fx", 2)
 	mustDo(t, err)
 	env := volEnv(dir)
-	mnt := filepath.Join(dir, "mnt")
-	mustDo(t, os.Mkdir(mnt, 0o755))
-	t.Setenv(envRunMain, "1")
-	if code, _, errOut := run(t, env, "mount", "fx", mnt); code != ExitOK {
-		t.Fatalf("mount: %s", errOut)
-	}
-	t.Cleanup(func() {
-		if isMounted(mnt) {
-			exec.Command("umount", "-l", mnt).Run()
-		}
-	})
+	mnt := mountFx(t, env, dir)
 	const player = `{"name":"player","level":4}` + "\n"
 	mustDo(t, os.WriteFile(filepath.Join(mnt, fixtures.StaleTempPath), []byte(player), 0o644))
 	// Left behind two hours ago: no transfer is writing it now.
@@ -71,7 +60,18 @@ func TestFsckRenamesStaleTempWhileMounted(t *testing.T) {
 		mustDo(t, xattr.LRemove(readmeB0, n))
 	}
 
-	// A client writes beside the repair.
+	// The plan, made while the volume is mounted and still: a check of
+	// a volume being written is a snapshot of it, whose tallies a write
+	// can balance by chance (an orphan handle then goes unseen until the
+	// next check).
+	code, plan, errOut := run(t, env, "fsck", "fx", "--repair", "--rename-stale", "--dry-run")
+	if code != ExitFsckProblems || !strings.Contains(plan, "/.player.json.AbvgGY: rename it to /player.json") || !strings.Contains(plan, "refused while the volume is mounted") ||
+		!strings.Contains(plan, "Dry run: 3 repair(s) planned") || !strings.Contains(plan, "2 repair(s) refused while the volume is mounted") ||
+		!strings.Contains(plan, "stale-index  b1") || !strings.Contains(plan, "gfid2path  b0  /docs/readme.md: add it") {
+		t.Fatalf("the plan while mounted: exit %d\n%s%s", code, plan, errOut)
+	}
+
+	// The repair, while a client writes through the mount.
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var writeErr error
@@ -90,26 +90,22 @@ func TestFsckRenamesStaleTempWhileMounted(t *testing.T) {
 			}
 		}
 	}()
-
-	code, plan, errOut := run(t, env, "fsck", "fx", "--repair", "--rename-stale", "--dry-run")
-	if code != ExitFsckProblems || !strings.Contains(plan, "/.player.json.AbvgGY: rename it to /player.json") || !strings.Contains(plan, "refused while the volume is mounted") ||
-		!strings.Contains(plan, "Dry run: 3 repair(s) planned") || !strings.Contains(plan, "2 repair(s) refused while the volume is mounted") || !strings.Contains(plan, "stale-index  b1") || !strings.Contains(plan, "gfid2path  b0  /docs/readme.md: add it") {
-		t.Fatalf("the plan while mounted: exit %d\n%s%s", code, plan, errOut)
-	}
 	code, out, errOut := run(t, env, "fsck", "fx", "--repair", "--rename-stale")
 	close(stop)
 	wg.Wait()
 	if writeErr != nil {
 		t.Fatalf("a write through the mount during the repair: %v", writeErr)
 	}
-	if code != ExitFsckProblems || !strings.Contains(out, "refused while the volume is mounted") {
+	if code != ExitFsckProblems || !strings.Contains(out, "written within the hour") {
 		t.Fatalf("the repair while mounted: exit %d\n%s%s", code, out, errOut)
+	}
+	// Once the writes are over, the repairs the snapshot may have missed
+	// are made (still mounted): the stale index entry and the name record.
+	if code, out, errOut := run(t, env, "fsck", "fx", "--repair"); code != ExitFsckProblems {
+		t.Fatalf("the repair again, mounted: exit %d\n%s%s", code, out, errOut)
 	}
 	if got, err := os.ReadFile(orphan); err != nil || string(got) != "no name has me" {
 		t.Errorf("the orphan handle a mounted volume's repair refuses: %q, %v", got, err)
-	}
-	if !strings.Contains(out, "written within the hour") {
-		t.Errorf("the temp file written a moment ago is not said to be left:\n%s", out)
 	}
 	for i, b := range v.Bricks {
 		if _, err := os.Lstat(filepath.Join(b.Root, fresh)); err != nil {
@@ -159,17 +155,7 @@ func TestFsckWaitsForTheMountsLocks(t *testing.T) {
 	v, err := fixtures.Build(dir, "stale-temp", 2)
 	mustDo(t, err)
 	env := volEnv(dir)
-	mnt := filepath.Join(dir, "mnt")
-	mustDo(t, os.Mkdir(mnt, 0o755))
-	t.Setenv(envRunMain, "1")
-	if code, _, errOut := run(t, env, "mount", "fx", mnt); code != ExitOK {
-		t.Fatalf("mount: %s", errOut)
-	}
-	t.Cleanup(func() {
-		if isMounted(mnt) {
-			exec.Command("umount", "-l", mnt).Run()
-		}
-	})
+	mountFx(t, env, dir) // the repair runs beside it
 	// Left behind two hours ago: no transfer is writing it now.
 	twoHoursAgo := time.Now().Add(-2 * time.Hour)
 	for _, b := range v.Bricks {
