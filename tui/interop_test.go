@@ -75,6 +75,6 @@ func TestStartedGlusterFSVolumeIsReadOnly(t *testing.T) {
 		s.keys("esc", "/", "f", ".", "t", "enter", "enter", "s")
 		sh.take("/f.t, enter, s: nothing to choose")
 		s.keys("esc", "esc", "esc")
-		golden(t, "started-glusterfs-"+size.String(), strings.NewReplacer(v.Name, "afrkit-VOLUMEID", c.Host+":", "HOST:").Replace(sh.b.String()))
+		goldenScreens(t, "started-glusterfs-"+size.String(), strings.NewReplacer(v.Name, "afrkit-VOLUMEID", c.Host+":", "HOST:").Replace(sh.b.String()))
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/fixtures"
+	"github.com/afrkit/afrkit/fixtures/golden"
 	"github.com/afrkit/afrkit/tui"
 )
 
@@ -113,26 +114,10 @@ func (s *screen) view(dir string) string {
 	return v
 }
 
-// golden compares the screens with testdata/NAME.golden.
-func golden(t *testing.T, name, got string) {
+// goldenScreens compares the screens with testdata/NAME.golden.
+func goldenScreens(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("screens differ from %s (go test -update rewrites it)\ngot:\n%s", path, got)
-	}
+	golden.Check(t, name, got, *update)
 }
 
 // geometry is a terminal's size.
@@ -250,7 +235,7 @@ func TestScreens(t *testing.T) {
 				sh.take("enter, esc: the entries again, the split-brain back")
 				s.keys("esc")
 				sh.take("esc: the picker again")
-				golden(t, "screens-"+state+"-"+geometry, sh.b.String())
+				goldenScreens(t, "screens-"+state+"-"+geometry, sh.b.String())
 
 			})
 		}
@@ -337,7 +322,7 @@ func testStaleTempScreens(t *testing.T, name string, clash bool, size geometry) 
 			}
 		}
 	}
-	golden(t, "stale-"+name, sh.b.String())
+	goldenScreens(t, "stale-"+name, sh.b.String())
 }
 
 // TestHealAllScreens: H heals every entry: the plan first (a dry run),
@@ -366,7 +351,7 @@ func testHealAllScreens(t *testing.T, size geometry) {
 	sh.take("y: healed, the split-brain left")
 	s.keys("enter")
 	sh.take("enter: the entries, listed again")
-	golden(t, "healall-"+size.String(), sh.b.String())
+	goldenScreens(t, "healall-"+size.String(), sh.b.String())
 	if got, err := os.ReadFile(filepath.Join(dir, "b1", "new.txt")); err != nil || string(got) != "made while b1 was down\n" {
 		t.Errorf("b1's /new.txt after the heal: %q, %v", got, err)
 	}
@@ -409,7 +394,7 @@ func testMarkedScreens(t *testing.T, size geometry) {
 	sh.take("y: both resolved")
 	s.keys("enter")
 	sh.take("enter: the entries, listed again")
-	golden(t, "marked-"+size.String(), sh.b.String())
+	goldenScreens(t, "marked-"+size.String(), sh.b.String())
 	for _, p := range []string{"hello.txt", "two.txt"} {
 		b0, _ := os.ReadFile(filepath.Join(dir, "b0", p))
 		b1, _ := os.ReadFile(filepath.Join(dir, "b1", p))
@@ -466,7 +451,7 @@ func testHealEntryScreens(t *testing.T, size geometry) {
 	sh.take("y: healed")
 	s.keys("enter", "esc")
 	sh.take("enter, esc: the entries, listed again")
-	golden(t, "healentry-"+size.String(), sh.b.String())
+	goldenScreens(t, "healentry-"+size.String(), sh.b.String())
 	if got, err := os.ReadFile(filepath.Join(dir, "b1", "new.txt")); err != nil || string(got) != "made while b1 was down: /new.txt\n" {
 		t.Errorf("b1's /new.txt after its heal: %q, %v", got, err)
 	}
@@ -546,7 +531,7 @@ func testContentScreens(t *testing.T, size geometry) {
 	s.keys("esc", "esc", "esc")
 	open("lone.txt")
 	sh.take("/lone.txt, d: the one copy")
-	golden(t, "content-"+size.String(), sh.b.String())
+	goldenScreens(t, "content-"+size.String(), sh.b.String())
 	if strings.ContainsAny(sh.b.String(), "\x1b\x07\r") {
 		t.Errorf("a control character a client wrote reached the screen")
 	}
@@ -581,7 +566,7 @@ func testDistributedScreens(t *testing.T, size geometry) {
 	sh.take("s: its choices")
 	s.keys("esc", "esc", "esc")
 	sh.take("esc, esc, esc: the list again")
-	golden(t, "2x2-"+size.String(), strings.ReplaceAll(sh.b.String(), sc.Volume, "$VOL"))
+	goldenScreens(t, "2x2-"+size.String(), strings.ReplaceAll(sh.b.String(), sc.Volume, "$VOL"))
 }
 
 // TestOneKindScreens: a file in data and metadata split-brain is resolved
@@ -614,7 +599,7 @@ func testOneKindScreens(t *testing.T, size geometry) {
 	sh.take("enter, y: b0's metadata kept")
 	s.keys("enter")
 	sh.take("enter: nothing left")
-	golden(t, "onekind-"+size.String(), sh.b.String())
+	goldenScreens(t, "onekind-"+size.String(), sh.b.String())
 	for i := range 2 {
 		p := filepath.Join(dir, fmt.Sprintf("b%d", i), "both.txt")
 		data, _ := os.ReadFile(p)
@@ -660,7 +645,7 @@ func testUnexplainedScreens(t *testing.T, size geometry) {
 	sh.take("enter: the plan of keeping b0's")
 	s.keys("y", "enter")
 	sh.take("y, enter: nothing left")
-	golden(t, "unexplained-"+size.String(), sh.b.String())
+	goldenScreens(t, "unexplained-"+size.String(), sh.b.String())
 	if got, _ := os.ReadFile(filepath.Join(dir, "b1", "quiet.txt")); string(got) != "as written\n" {
 		t.Errorf("b1 after keeping b0's copy: %q", got)
 	}
