@@ -759,10 +759,6 @@ func (e *Engine) commit(rs *ReplicaSet, bs []batch) error {
 	return nil
 }
 
-// errSkip marks an entry left for a later pass or a person, not a failure
-// of the run.
-var errSkip = errors.New("skipped")
-
 // checkBricks refuses to heal unless every brick can be read here: a heal
 // needs every copy to choose a source (GlusterFS's heal needs every brick of
 // the replica set locked).
