@@ -157,14 +157,8 @@ func TestSplitBrainOfOneKind(t *testing.T) {
 	if out := resolve(0, afr.Metadata); !out.Healed {
 		t.Fatalf("metadata from b0: %+v", out)
 	}
-	for i := range 2 {
-		p := filepath.Join(dir, fmt.Sprintf("b%d", i), "both.txt")
-		data, _ := os.ReadFile(p)
-		fi, err := os.Stat(p)
-		must(err)
-		if string(data) != "b1's longer content\n" || fi.Mode().Perm() != 0o600 {
-			t.Errorf("b%d: %q, mode %o; want b1's content and b0's mode 600", i, data, fi.Mode().Perm())
-		}
+	if err := fixtures.BothFromB1AndB0(dir, 2); err != nil {
+		t.Error(err)
 	}
 	if v := verdict(); v.Data.NeedsHeal || v.Metadata.NeedsHeal {
 		t.Errorf("left to heal: %+v", v)

@@ -600,13 +600,8 @@ func testOneKindScreens(t *testing.T, size geometry) {
 	s.keys("enter")
 	sh.take("enter: nothing left")
 	goldenScreens(t, "onekind-"+size.String(), sh.b.String())
-	for i := range 2 {
-		p := filepath.Join(dir, fmt.Sprintf("b%d", i), "both.txt")
-		data, _ := os.ReadFile(p)
-		fi, err := os.Stat(p)
-		if err != nil || string(data) != "b1's longer content\n" || fi.Mode().Perm() != 0o600 {
-			t.Errorf("b%d: %q, %v, %v; want b1's content and b0's mode 600", i, data, fi, err)
-		}
+	if err := fixtures.BothFromB1AndB0(dir, 2); err != nil {
+		t.Error(err)
 	}
 }
 

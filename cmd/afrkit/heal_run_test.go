@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -356,13 +355,8 @@ func TestSplitBrainKind(t *testing.T) {
 	tr.step(ExitOK, "heal", "fx", "split-brain", "source-brick", "b0", "/both.txt", "--kind", "metadata")
 	tr.step(ExitOK, "heal", "fx", "info")
 	assertGolden(t, scrub(tr.String(), dir))
-	for i := range 2 {
-		p := filepath.Join(dir, fmt.Sprintf("b%d", i), "both.txt")
-		data, _ := os.ReadFile(p)
-		fi, err := os.Stat(p)
-		if err != nil || string(data) != "b1's longer content\n" || fi.Mode().Perm() != 0o600 {
-			t.Errorf("b%d: %q, %v, %v; want b1's content and b0's mode 600", i, data, fi, err)
-		}
+	if err := fixtures.BothFromB1AndB0(dir, 2); err != nil {
+		t.Error(err)
 	}
 }
 
