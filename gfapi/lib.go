@@ -45,7 +45,7 @@ type Lib struct {
 type funcs struct {
 	new, setVolfile, setVolfileServer, setLogging, init, fini uintptr
 	lstat, lgetxattr, llistxattr, lsetxattr                   uintptr
-	opendir, readdirR, readdirplusR, closedir                          uintptr
+	opendir, readdirR, readdirplusR, closedir                 uintptr
 	open, pread, close, rename, unlink, mkdir, rmdir          uintptr
 	hCreateFromHandle, hClose, hOpendir, hGetxattrs, hStat    uintptr
 	hLookupat, hOpen, hExtractHandle                          uintptr
