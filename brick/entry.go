@@ -274,7 +274,12 @@ func (b *Brick) statGFIDAt(g afr.GFID, st *syscall.Stat_t) (a at, abs string, ok
 }
 
 // fromStat fills the reply's inode facts.
-func (b *Brick) fromStat(r *afr.Reply, st *syscall.Stat_t) {
+func (b *Brick) fromStat(r *afr.Reply, st *syscall.Stat_t) { FromStat(r, st) }
+
+// FromStat fills a reply's inode facts from a copy's lstat, as every
+// Reader does: Answered and Exists, type, size (0 for a directory), mode,
+// owner and times.
+func FromStat(r *afr.Reply, st *syscall.Stat_t) {
 	r.Answered, r.Exists = true, true
 	r.Type = FileType(st.Mode)
 	r.Size = st.Size
@@ -391,10 +396,7 @@ func (b *Brick) replyAt(a at, volPath string, st *syscall.Stat_t, pendingKeys []
 		errs = append(errs, b.errorf("read "+b.key(KeyMdata), volPath, err))
 	}
 	for _, full := range names {
-		if k, ok := b.unkey(full); ok && isInternalKey(k) {
-			continue
-		}
-		if strings.HasPrefix(full, "security.") || (b.NS == NSUser && strings.HasPrefix(full, NSTrusted+".")) {
+		if IsInternalXattr(b.NS, full) {
 			continue
 		}
 		v, err := a.getxattr(full)

@@ -39,17 +39,22 @@ func (b *Brick) Key(k string) string { return b.key(k) }
 
 // IsInternalKey reports whether a full xattr name is AFR or posix
 // bookkeeping rather than metadata that heal copies between bricks.
-func (b *Brick) IsInternalKey(full string) bool {
-	if strings.HasPrefix(full, "security.") || (b.NS == NSUser && strings.HasPrefix(full, NSTrusted+".")) {
+func (b *Brick) IsInternalKey(full string) bool { return IsInternalXattr(b.NS, full) }
+
+// IsInternalXattr is IsInternalKey for a brick whose xattrs are in
+// namespace ns: a brick read over the network (package brick/remote)
+// leaves out the same names.
+func IsInternalXattr(ns, full string) bool {
+	if strings.HasPrefix(full, "security.") || (ns == NSUser && strings.HasPrefix(full, NSTrusted+".")) {
 		return true
 	}
-	k, ok := b.unkey(full)
+	k, ok := strings.CutPrefix(full, ns+".")
 	return ok && isInternalKey(k)
 }
 
-// internalAtRoot reports whether a name at the brick root is the brick's
+// InternalAtRoot reports whether a name at the brick root is the brick's
 // own, not the volume's: .glusterfs and the anonymous-inode directory.
-func internalAtRoot(name string) bool {
+func InternalAtRoot(name string) bool {
 	return name == GlusterDir || strings.HasPrefix(name, AnonInodePrefix)
 }
 
@@ -71,7 +76,7 @@ func (b *Brick) ReadDirNames(abs, volPath string) ([]string, error) {
 	}
 	out := names[:0]
 	for _, n := range names {
-		if !internalAtRoot(n) {
+		if !InternalAtRoot(n) {
 			out = append(out, n)
 		}
 	}
@@ -464,7 +469,7 @@ func (b *Brick) ReadDirReplies(abs, volPath string, pendingKeys []string) ([]Dir
 	out := make([]DirEntry, 0, len(ents))
 	for _, e := range ents {
 		name := e.Name()
-		if abs == b.Root && internalAtRoot(name) {
+		if abs == b.Root && InternalAtRoot(name) {
 			continue
 		}
 		dir.name = name

@@ -48,7 +48,10 @@ func (f *FS) ByGFID(g GFID) (*Object, syscall.Stat_t, error) {
 }
 
 // Root is the graph's root directory.
-func (f *FS) Root() (*Object, syscall.Stat_t, error) { return f.lookupat(0, "/", "/") }
+func (f *FS) Root() (*Object, syscall.Stat_t, error) { return f.Lookup("/") }
+
+// Lookup finds the inode at path, not following a symlink at its end.
+func (f *FS) Lookup(path string) (*Object, syscall.Stat_t, error) { return f.lookupat(0, path, path) }
 
 // Lookup finds name in directory o, not following a symlink.
 func (o *Object) Lookup(name string) (*Object, syscall.Stat_t, error) {

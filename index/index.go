@@ -227,12 +227,24 @@ type Entry struct {
 	Err  error
 }
 
-// Walk calls fn for every entry of sub (xattrop or dirty) in directory
-// order, reading names in batches so memory does not grow with the index.
-// fn is called in the caller's goroutine; a non-nil return stops the walk
-// and is returned. A missing directory walks nothing.
-func (ix *Index) Walk(sub Subdir, fn func(Entry) error) error {
-	return ix.walkNames(ix.path(sub), func(name string) error {
+// Lister lists a brick's index. Index lists a local brick's directory;
+// package brick/remote lists one through the index translator's virtual
+// directories, over the network. A Lister is safe for concurrent use.
+type Lister interface {
+	// Names calls fn with each name in sub in directory order, base files
+	// included, "." and ".." not; a non-nil return from fn stops the
+	// listing and is returned. fn runs in the caller's goroutine. A missing
+	// directory lists nothing.
+	Names(sub Subdir, fn func(name string) error) error
+	// Has reports whether sub lists gfid g.
+	Has(sub Subdir, g afr.GFID) (bool, error)
+}
+
+// Walk calls fn for every entry of sub (xattrop or dirty) that l lists, in
+// directory order, leaving out the base file. fn is called in the caller's
+// goroutine; a non-nil return stops the walk and is returned.
+func Walk(l Lister, sub Subdir, fn func(Entry) error) error {
+	return l.Names(sub, func(name string) error {
 		if IsBase(sub, name) {
 			return nil
 		}
@@ -244,6 +256,15 @@ func (ix *Index) Walk(sub Subdir, fn func(Entry) error) error {
 		e.GFID = g
 		return fn(e)
 	})
+}
+
+// Walk is Walk of this index, reading names in batches so memory does not
+// grow with the index.
+func (ix *Index) Walk(sub Subdir, fn func(Entry) error) error { return Walk(ix, sub, fn) }
+
+// Names implements Lister.
+func (ix *Index) Names(sub Subdir, fn func(name string) error) error {
+	return ix.walkNames(ix.path(sub), fn)
 }
 
 // Count returns the number of entries in sub, base files excluded, which is

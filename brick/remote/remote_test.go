@@ -1,0 +1,206 @@
+package remote
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pkg/xattr"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/brick/readertest"
+	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/fixtures/glustertest"
+	"github.com/afrkit/afrkit/gfapi"
+	"github.com/afrkit/afrkit/index"
+)
+
+const clientVolfile = `volume v-client-0
+    type protocol/client
+    option password secret-0
+    option username user-0
+    option transport-type tcp
+    option remote-subvolume /bricks/b1
+    option remote-host server1
+    option ping-timeout 42
+end-volume
+
+volume v-client-1
+    type protocol/client
+    option remote-subvolume /bricks/b2
+    option remote-host server2
+end-volume
+
+volume v-replicate-0
+    type cluster/replicate
+    subvolumes v-client-0 v-client-1
+end-volume
+`
+
+func TestBrickVolfileIsTheBricksClientAlone(t *testing.T) {
+	got, err := brickVolfile([]byte(clientVolfile), "v-client-0", "server1", "/bricks/b1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `volume v-client-0
+    type protocol/client
+    option password secret-0
+    option username user-0
+    option transport-type tcp
+    option remote-subvolume /bricks/b1
+    option remote-host server1
+    option ping-timeout 42
+end-volume
+`
+	if string(got) != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	for _, c := range []struct{ client, host, path, err string }{
+		{"v-client-1", "server2", "/bricks/other", "stale volfile"},
+		{"v-client-9", "server1", "/bricks/b1", "has no v-client-9"},
+		{"v-replicate-0", "", "", "not a protocol/client"},
+	} {
+		if _, err := brickVolfile([]byte(clientVolfile), c.client, c.host, c.path); err == nil || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%s at %s:%s: %v, want an error saying %q", c.client, c.host, c.path, err, c.err)
+		}
+	}
+	if _, err := parseVolfile([]byte("volume a\n  type x\n")); err == nil {
+		t.Error("a stanza without end-volume parsed")
+	}
+	if _, err := parseVolfile([]byte("option a b\n")); err == nil {
+		t.Error("an option outside a stanza parsed")
+	}
+}
+
+// gfid reads a copy's gfid from its brick directory.
+func gfid(t *testing.T, brickDir, p string) afr.GFID {
+	t.Helper()
+	v, err := xattr.LGet(filepath.Join(brickDir, p), "trusted.gfid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := brick.DecodeGFID(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// TestReadersAgreeOnAGlusterFSBrick runs the brick.Reader contract against
+// both readers of every brick of a started replica-3 GlusterFS volume,
+// damaged through its FUSE mount by writes while the third brick was down:
+// the brick directory read on this host, and the same brick read over the
+// network through its brick process. Each meets what the writes left, and
+// the two answer alike.
+func TestReadersAgreeOnAGlusterFSBrick(t *testing.T) {
+	c := glustertest.Require(t)
+	lib, err := gfapi.Load()
+	if err != nil {
+		if os.Getenv("AFRKIT_REQUIRE_GLUSTER") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	gv := c.CreateReplica(3, "cluster.quorum-type", "none")
+	gv.Start()
+	gv.MountFUSE()
+	if err := os.Mkdir(gv.Path("d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	gv.WriteFile("d/a", "first\n")
+	gv.WriteFile("keep", "kept\n")
+	if err := xattr.Set(gv.Path("keep"), "user.colour", []byte("blue")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/passwd", gv.Path("l")); err != nil {
+		t.Fatal(err)
+	}
+	gv.KillBrick(2)
+	gv.WriteFile("d/a", "first, then more while b3 was down\n")
+	gv.WriteFile("d/new", "made while b3 was down\n")
+	gv.Revive()
+
+	v, err := (&volume.Glusterd{Dir: "/var/lib/glusterd"}).Load(gv.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := volume.PendingKeys(v.Bricks)
+	b0 := gv.Bricks[0]
+	g := func(p string) afr.GFID { return gfid(t, b0, p) }
+	up := func(bi int) readertest.Want {
+		return readertest.Want{
+			Keys: keys,
+			Copies: []readertest.Copy{
+				{Path: "/d", GFID: g("d"), Type: afr.TypeDirectory, Blamed: []int{2}},
+				{Path: "/d/a", GFID: g("d/a"), Type: afr.TypeRegular, Size: int64(len("first, then more while b3 was down\n")), Blamed: []int{2}},
+				{Path: "/d/new", GFID: g("d/new"), Type: afr.TypeRegular, Size: int64(len("made while b3 was down\n")), Blamed: []int{2}},
+				{Path: "/keep", GFID: g("keep"), Type: afr.TypeRegular, Size: 5, Xattrs: map[string]string{"user.colour": "blue"}},
+				{Path: "/l", GFID: g("l"), Type: afr.TypeSymlink},
+			},
+			Absent:  []string{"/absent", "/d/absent"},
+			Dirs:    map[string][]string{"/": {"d", "keep", "l"}, "/d": {"a", "new"}},
+			Indexed: map[index.Subdir][]afr.GFID{index.Xattrop: {g("d"), g("d/a"), g("d/new")}},
+		}
+	}
+	down := readertest.Want{
+		Keys: keys,
+		Copies: []readertest.Copy{
+			{Path: "/d", GFID: g("d"), Type: afr.TypeDirectory},
+			{Path: "/d/a", GFID: g("d/a"), Type: afr.TypeRegular, Size: int64(len("first\n"))},
+			{Path: "/keep", GFID: g("keep"), Type: afr.TypeRegular, Size: 5, Xattrs: map[string]string{"user.colour": "blue"}},
+		},
+		Absent: []string{"/d/new"},
+		Dirs:   map[string][]string{"/": {"d", "keep", "l"}, "/d": {"a"}},
+	}
+
+	for i := range v.Bricks {
+		want := down
+		if i < 2 {
+			want = up(i)
+		}
+		lb, err := brick.Open(v.Bricks[i].Path, brick.NSTrusted)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { lb.Close() })
+		local := brick.LocalReader(lb, brick.NewDirCache(16))
+		localIndex := index.Open(v.Bricks[i].Path)
+		rb, err := Open(lib, Config{GlusterdDir: "/var/lib/glusterd", Volume: v, Brick: i})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { rb.Close() })
+		if got := rb.String(); got != v.Bricks[i].String() {
+			t.Errorf("remote brick %d is named %s, want %s", i, got, v.Bricks[i])
+		}
+		name := "b" + string(rune('1'+i))
+		t.Run(name+"/local", func(t *testing.T) { readertest.Run(t, local, localIndex, want) })
+		t.Run(name+"/remote", func(t *testing.T) { readertest.Run(t, rb, rb, want) })
+		t.Run(name+"/same", func(t *testing.T) { readertest.Same(t, local, rb, localIndex, rb, want) })
+	}
+}
+
+func TestOpenOfADownBrickSaysSo(t *testing.T) {
+	c := glustertest.Require(t)
+	lib, err := gfapi.Load()
+	if err != nil {
+		if os.Getenv("AFRKIT_REQUIRE_GLUSTER") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	gv := c.CreateReplica(2, "cluster.quorum-type", "none")
+	gv.Start()
+	gv.MountFUSE()
+	gv.KillBrick(1)
+	v, err := (&volume.Glusterd{Dir: "/var/lib/glusterd"}).Load(gv.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(lib, Config{GlusterdDir: "/var/lib/glusterd", Volume: v, Brick: 1})
+	if err == nil || !strings.Contains(err.Error(), v.Bricks[1].String()+" is not connected") {
+		t.Errorf("Open of a killed brick: %v, want it named as not connected", err)
+	}
+}
