@@ -120,7 +120,10 @@ func (l *Lib) Init(cfg Config) (*FS, error) {
 		return nil, err
 	}
 	if r, errno := l.call(l.fn.init, f.fs); failed(r) {
-		f.Close()
+		// A graph that did not come up is torn down in the background:
+		// glfs_fini waits out its connections' timers (seconds), and the
+		// caller has nothing to wait for.
+		go f.Close()
 		err := errnoOr(errno)
 		if cfg.LogFile != "" {
 			return nil, f.errorf("glfs_init", "", fmt.Errorf("%w (GlusterFS's log: %s)", err, cfg.LogFile))

@@ -17,7 +17,7 @@ import (
 )
 
 func TestLoadMissingSaysWhatToInstall(t *testing.T) {
-	_, err := load("libgfapi-absent-for-this-test.so.0")
+	_, err := LoadFrom("libgfapi-absent-for-this-test.so.0")
 	if !errors.Is(err, ErrNotInstalled) {
 		t.Fatalf("load of a missing library: %v, want ErrNotInstalled", err)
 	}

@@ -53,9 +53,12 @@ type funcs struct {
 
 // Load opens libgfapi. It returns an error wrapping ErrNotInstalled, with
 // what to install, when the library is not on this host.
-func Load() (*Lib, error) { return load(soname) }
+func Load() (*Lib, error) { return LoadFrom(soname) }
 
-func load(soname string) (*Lib, error) {
+// LoadFrom is Load of the library at path (a file name, searched for as
+// dlopen does, or a path): for a libgfapi installed where the dynamic
+// linker does not look.
+func LoadFrom(soname string) (*Lib, error) {
 	h, err := purego.Dlopen(soname, purego.RTLD_NOW|purego.RTLD_GLOBAL)
 	if err != nil {
 		return nil, fmt.Errorf("%w (%v): install Debian's or Ubuntu's libgfapi0, or glusterfs-api on RPM systems; it comes with the GlusterFS client", ErrNotInstalled, err)

@@ -90,6 +90,8 @@ func (b Backlog) Down() int {
 type BacklogOptions struct {
 	// QuorumCount is afr.QuorumCount for the volume.
 	QuorumCount int
+	// Open says how ScanVolume reaches bricks on other hosts.
+	Open OpenOptions
 	// Budget bounds the scan's time, listing included; 0 classifies
 	// every entry the cache does not know. What the budget leaves is
 	// counted as unclassified and classified by a later scan.
@@ -154,7 +156,7 @@ func ScanBacklog(ctx context.Context, sets []*ReplicaSet, cache *StatusCache, op
 		for i := range rs.Bricks {
 			out.Bricks = append(out.Bricks, BrickBacklog{Set: rs.Index, Brick: rs.Bricks[i], Label: rs.Labels[i]})
 			k := len(out.Bricks) - 1
-			if rs.Open[i] == nil {
+			if rs.Read[i] == nil {
 				out.Bricks[k].Err = rs.Err[i]
 				if out.Bricks[k].Err == nil {
 					out.Bricks[k].Err = errors.New("not connected")
@@ -301,7 +303,7 @@ type job struct {
 // ScanVolume is ScanBacklog over every replica set of v, opened for the
 // look and closed after it: nothing stays open on a brick.
 func ScanVolume(ctx context.Context, v *volume.Volume, cache *StatusCache, opts BacklogOptions) (Backlog, error) {
-	sets := ReplicaSets(v)
+	sets := OpenReplicaSets(v, opts.Open)
 	defer func() {
 		for _, rs := range sets {
 			rs.Close()

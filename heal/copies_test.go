@@ -23,7 +23,7 @@ var splitBrainCopies = []string{
 
 func explainOne(t *testing.T, v *fixtures.Vol, target heal.Target) heal.Explanation {
 	t.Helper()
-	exs, err := heal.Explain(v.V, target)
+	exs, err := heal.Explain(v.V, target, heal.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

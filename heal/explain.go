@@ -48,14 +48,15 @@ type ResolveChoice struct {
 	Fails   string `json:"fails,omitempty"`
 }
 
-// Explain explains target in every replica set of v that holds it. It
-// fails when no brick that can be read has it.
-func Explain(v *volume.Volume, target Target) ([]Explanation, error) {
+// Explain explains target in every replica set of v that holds it,
+// reaching bricks on other hosts as open says. It fails when no brick that
+// can be read has it.
+func Explain(v *volume.Volume, target Target, open OpenOptions) ([]Explanation, error) {
 	opts, err := Options(v)
 	if err != nil {
 		return nil, err
 	}
-	sets := ReplicaSets(v)
+	sets := OpenReplicaSets(v, open)
 	defer func() {
 		for _, rs := range sets {
 			rs.Close()
@@ -115,7 +116,7 @@ func explainSet(v *volume.Volume, rs *ReplicaSet, opts afr.Options, target Targe
 	}
 	ex.Status = afr.HealInfo(replies, opts.QuorumCount)
 	ex.IndexedIn = []string{}
-	for i, ix := range rs.Indexes {
+	for i, ix := range rs.Read {
 		if ix == nil {
 			continue
 		}

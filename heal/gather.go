@@ -1,6 +1,7 @@
 package heal
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -16,9 +17,14 @@ type ReplicaSet struct {
 	// Index is the set's position in the volume (0 for a plain replica).
 	Index  int
 	Bricks []volume.Brick
-	// Open[i] is nil when brick i could not be opened (missing, unreadable
-	// or not local); Err[i] says why.
-	Open    []*brick.Brick
+	// Open[i] is nil when brick i could not be opened here (missing,
+	// unreadable or not local); Err[i] says why. Only an open brick is
+	// written.
+	Open []*brick.Brick
+	// Read[i] reads brick i: through Open[i], or over the network for a
+	// brick opened with OpenOptions.Remote. It is nil when the brick cannot
+	// be read at all, and Err[i] says why.
+	Read    []BrickReader
 	Err     []error
 	Indexes []*index.Index
 	// Keys are the pending keys in brick order.
@@ -32,6 +38,9 @@ type ReplicaSet struct {
 	// dirs remember each brick's directory paths for PathOf.
 	dirs []*brick.DirCache
 
+	// remote are the bricks read over the network, closed with the set.
+	remote []RemoteBrick
+
 	listingMu sync.Mutex
 	// listing is the index entries that may exist during a pass (see
 	// listing); nil outside one.
@@ -43,36 +52,95 @@ type ReplicaSet struct {
 // but the most scattered trees.
 const dirCacheLimit = 1 << 16
 
+// ErrOnAnotherHost is why a brick on another host is not read: the volume
+// is stopped (no brick process serves it), or OpenOptions.Remote could
+// not read it over the network for want of libgfapi.
+var ErrOnAnotherHost = errors.New("on another host")
+
+// BrickReader reads one brick of a set, its copies and its index, without
+// writing: a brick directory on this host, or a brick read over GlusterFS's
+// protocol (package brick/remote).
+type BrickReader interface {
+	brick.Reader
+	index.Lister
+}
+
+// RemoteBrick is a BrickReader over the network, closed with its set.
+type RemoteBrick interface {
+	BrickReader
+	Close() error
+}
+
+// OpenOptions tune OpenReplicaSets.
+type OpenOptions struct {
+	// Remote, when not nil, opens brick i of v over the network: how the
+	// bricks of a started GlusterFS volume that live on other servers are
+	// read. It is called for the bricks that are not local, at once from
+	// several goroutines. Without it such bricks are reported as on another
+	// host.
+	Remote func(v *volume.Volume, i int) (RemoteBrick, error)
+}
+
 // ReplicaSets opens every replica set of v. A brick that cannot be opened
 // is recorded, not fatal: it is reported as down, like GlusterFS reports a
 // brick it cannot reach.
-func ReplicaSets(v *volume.Volume) []*ReplicaSet {
+func ReplicaSets(v *volume.Volume) []*ReplicaSet { return OpenReplicaSets(v, OpenOptions{}) }
+
+// OpenReplicaSets is ReplicaSets that also reads the bricks on other hosts
+// as opts says.
+func OpenReplicaSets(v *volume.Volume, opts OpenOptions) []*ReplicaSet {
 	labels := v.BrickLabels()
 	var out []*ReplicaSet
+	var wg sync.WaitGroup
 	for si, set := range v.ReplicaSets() {
 		rs := &ReplicaSet{Index: si, Bricks: set, Keys: volume.PendingKeys(set)}
+		rs.remote = make([]RemoteBrick, len(set))
 		for j, vb := range set {
 			rs.Labels = append(rs.Labels, labels[si*v.Replica+j])
-			b, err := OpenBrick(v, vb)
+			rs.dirs = append(rs.dirs, brick.NewDirCache(dirCacheLimit))
+			var b *brick.Brick
+			var ix *index.Index
+			var r BrickReader
+			var err error
+			if vb.Local || opts.Remote == nil {
+				b, err = OpenBrick(v, vb)
+				if b != nil {
+					ix = index.OpenNS(b.Root, b.NS)
+					r = localBrick{brick.LocalReader(b, rs.dirs[j]), ix}
+				}
+			}
 			rs.Open = append(rs.Open, b)
 			rs.Err = append(rs.Err, err)
-			var ix *index.Index
-			if b != nil {
-				ix = index.OpenNS(b.Root, b.NS)
-			}
 			rs.Indexes = append(rs.Indexes, ix)
-			rs.dirs = append(rs.dirs, brick.NewDirCache(dirCacheLimit))
+			rs.Read = append(rs.Read, r)
+			if !vb.Local && opts.Remote != nil {
+				wg.Go(func() {
+					rb, err := opts.Remote(v, si*v.Replica+j)
+					if err != nil {
+						rs.Err[j] = err
+						return
+					}
+					rs.remote[j], rs.Read[j] = rb, rb
+				})
+			}
 		}
 		out = append(out, rs)
 	}
+	wg.Wait()
 	return out
+}
+
+// localBrick reads a brick directory on this host.
+type localBrick struct {
+	brick.Reader
+	*index.Index
 }
 
 // OpenBrick opens brick vb of v and checks it is that volume's: local,
 // laid out as a brick, with v's volume-id.
 func OpenBrick(v *volume.Volume, vb volume.Brick) (*brick.Brick, error) {
 	if !vb.Local {
-		return nil, fmt.Errorf("brick %s is on another host", vb)
+		return nil, fmt.Errorf("brick %s is %w", vb, ErrOnAnotherHost)
 	}
 	b, err := brick.Open(vb.Path, v.XattrNS)
 	if err != nil {
@@ -89,6 +157,9 @@ func OpenBrick(v *volume.Volume, vb volume.Brick) (*brick.Brick, error) {
 // no more.
 func (rs *ReplicaSet) Close() {
 	for i := range rs.Bricks {
+		if i < len(rs.remote) && rs.remote[i] != nil {
+			rs.remote[i].Close()
+		}
 		if i < len(rs.Locks) && rs.Locks[i] != nil {
 			rs.Locks[i].Close()
 		}
@@ -105,15 +176,24 @@ func (rs *ReplicaSet) Close() {
 // are down, or that fail to read, answer Answered=false; errs collects the
 // read errors (corrupt xattrs and the like) by brick.
 func (rs *ReplicaSet) Gather(g afr.GFID) ([]afr.Reply, []error) {
-	return rs.gather(func(_ int, b *brick.Brick) (afr.Reply, error) { return b.ReplyGFID(g, rs.Keys) })
+	return rs.gather(func(i int) (afr.Reply, error) { return rs.Read[i].ReplyGFID(g, rs.Keys) })
 }
 
+// errNotHere is the read error of a brick gatherAbs cannot resolve to a
+// path on this host: one read over the network.
+var errNotHere = errors.New("brick is not on this host")
+
 // gatherAbs is Gather that also returns the absolute path of each brick's
-// copy ("" where there is none), as brick.ReplyGFIDAbs finds it.
+// copy ("" where there is none), as brick.ReplyGFIDAbs finds it. It is for
+// a heal about to change the copies, which only bricks on this host can
+// be; a brick read over the network does not answer.
 func (rs *ReplicaSet) gatherAbs(g afr.GFID) ([]afr.Reply, []string, []error) {
 	abs := make([]string, len(rs.Bricks))
-	replies, errs := rs.gather(func(i int, b *brick.Brick) (afr.Reply, error) {
-		r, a, err := b.ReplyGFIDAbs(g, rs.Keys)
+	replies, errs := rs.gather(func(i int) (afr.Reply, error) {
+		if rs.Open[i] == nil {
+			return afr.Reply{}, errNotHere
+		}
+		r, a, err := rs.Open[i].ReplyGFIDAbs(g, rs.Keys)
 		abs[i] = a
 		return r, err
 	})
@@ -121,28 +201,29 @@ func (rs *ReplicaSet) gatherAbs(g afr.GFID) ([]afr.Reply, []string, []error) {
 }
 
 // GatherCounters is Gather cut down to what afr.HealInfo reads (see
-// brick.CountersGFID): no times, no xattrs beyond the counters.
+// brick.Reader's CountersGFID): no times, no xattrs beyond the counters.
 func (rs *ReplicaSet) GatherCounters(g afr.GFID) ([]afr.Reply, []error) {
-	return rs.gather(func(_ int, b *brick.Brick) (afr.Reply, error) { return b.CountersGFID(g, rs.Keys) })
+	return rs.gather(func(i int) (afr.Reply, error) { return rs.Read[i].CountersGFID(g, rs.Keys) })
 }
 
 // GatherPath is Gather for a volume path.
 func (rs *ReplicaSet) GatherPath(p string) ([]afr.Reply, []error) {
-	return rs.gather(func(_ int, b *brick.Brick) (afr.Reply, error) { return b.Reply(p, rs.Keys) })
+	return rs.gather(func(i int) (afr.Reply, error) { return rs.Read[i].Reply(p, rs.Keys) })
 }
 
-func (rs *ReplicaSet) gather(read func(int, *brick.Brick) (afr.Reply, error)) ([]afr.Reply, []error) {
+// gather calls read for every brick that can be read.
+func (rs *ReplicaSet) gather(read func(i int) (afr.Reply, error)) ([]afr.Reply, []error) {
 	replies := make([]afr.Reply, len(rs.Bricks))
 	errs := make([]error, len(rs.Bricks))
-	for i, b := range rs.Open {
-		if b == nil {
+	for i, r := range rs.Read {
+		if r == nil {
 			replies[i].Name = rs.Labels[i]
 			errs[i] = rs.Err[i]
 			continue
 		}
-		r, err := read(i, b)
-		r.Name = rs.Labels[i]
-		replies[i] = r
+		reply, err := read(i)
+		reply.Name = rs.Labels[i]
+		replies[i] = reply
 		if err != nil {
 			errs[i] = err
 			// A corrupt counter makes the whole reply untrustworthy: treat
@@ -155,13 +236,13 @@ func (rs *ReplicaSet) gather(read func(int, *brick.Brick) (afr.Reply, error)) ([
 }
 
 // PathOf resolves g to a volume path using whichever brick can: the first
-// brick whose handle resolves wins. It returns "" when none can.
+// brick that resolves it wins. It returns "" when none can.
 func (rs *ReplicaSet) PathOf(g afr.GFID) string {
-	for i, b := range rs.Open {
-		if b == nil {
+	for _, r := range rs.Read {
+		if r == nil {
 			continue
 		}
-		if p, err := b.PathOfCached(g, rs.dirs[i]); err == nil {
+		if p, err := r.PathOf(g); err == nil {
 			return p
 		}
 	}
@@ -171,12 +252,12 @@ func (rs *ReplicaSet) PathOf(g afr.GFID) string {
 // Pending streams the gfids that brick i's index lists in xattrop and dirty
 // (each once per subdirectory), as GlusterFS's heal info crawls them.
 func (rs *ReplicaSet) Pending(i int, fn func(sub index.Subdir, e index.Entry) error) error {
-	ix := rs.Indexes[i]
-	if ix == nil {
+	r := rs.Read[i]
+	if r == nil {
 		return rs.Err[i]
 	}
 	for _, sub := range []index.Subdir{index.Xattrop, index.Dirty} {
-		if err := ix.Walk(sub, func(e index.Entry) error { return fn(sub, e) }); err != nil {
+		if err := index.Walk(r, sub, func(e index.Entry) error { return fn(sub, e) }); err != nil {
 			return err
 		}
 	}
@@ -188,16 +269,15 @@ func (rs *ReplicaSet) Pending(i int, fn func(sub index.Subdir, e index.Entry) er
 // needs. A brick that cannot list the directory answers for none of its
 // names (it is left out, as a brick that is down).
 func (rs *ReplicaSet) Children(dir string) (map[string][]afr.Reply, error) {
+	if _, err := brick.CleanPath(dir); err != nil {
+		return nil, err
+	}
 	names := map[string]bool{}
-	for i, b := range rs.Open {
-		if b == nil {
+	for _, r := range rs.Read {
+		if r == nil {
 			continue
 		}
-		abs, err := b.Abs(dir)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", rs.Labels[i], err)
-		}
-		list, err := b.ReadDirNames(abs, dir)
+		list, err := r.ReadDir(dir)
 		if err != nil {
 			continue // not a directory, or gone, on this brick
 		}

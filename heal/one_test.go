@@ -37,7 +37,7 @@ func TestHealEntryHealsThatEntryAlone(t *testing.T) {
 	}
 	status := func(p string) afr.HealStatus {
 		t.Helper()
-		exs, err := heal.Explain(v.V, heal.Target{Path: p})
+		exs, err := heal.Explain(v.V, heal.Target{Path: p}, heal.OpenOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +131,7 @@ func TestSplitBrainOfOneKind(t *testing.T) {
 	}
 	verdict := func() afr.Verdict {
 		t.Helper()
-		exs, err := heal.Explain(v.V, heal.Target{Path: "/both.txt"})
+		exs, err := heal.Explain(v.V, heal.Target{Path: "/both.txt"}, heal.OpenOptions{})
 		must(err)
 		return exs[0].Verdict
 	}

@@ -23,7 +23,8 @@ const hexRows = 8
 // copies reads every brick's copy of e (heal.ReadCopies), the blake3 of
 // each when hash is set. For a stale temp file whose final name holds
 // other content, the two versions instead: the temp file's and the final
-// name's, each as the first brick that has it holds it.
+// name's, each as the first brick that has it holds it. Only bricks on
+// this host are read: content is not read over the network.
 func (s Source) copies(name string, e Entry, hash bool) ([]heal.Copy, error) {
 	v, err := s.Open(name)
 	if err != nil {
@@ -33,7 +34,7 @@ func (s Source) copies(name string, e Entry, hash bool) ([]heal.Copy, error) {
 	if f := e.stale(); f != nil {
 		var out []heal.Copy
 		for _, ver := range f.Versions {
-			exs, err := heal.Explain(v, heal.Target{Path: ver.Path})
+			exs, err := heal.Explain(v, heal.Target{Path: ver.Path}, heal.OpenOptions{})
 			if err != nil {
 				return nil, err
 			}
@@ -48,7 +49,7 @@ func (s Source) copies(name string, e Entry, hash bool) ([]heal.Copy, error) {
 		}
 		return out, nil
 	}
-	exs, err := heal.Explain(v, e.target())
+	exs, err := heal.Explain(v, e.target(), heal.OpenOptions{})
 	if errors.Is(err, heal.ErrNowhere) {
 		return nil, fmt.Errorf("%s is gone from every brick (healed, or removed)", e.target())
 	}

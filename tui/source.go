@@ -29,10 +29,21 @@ type Source struct {
 	// LookBudget bounds the time a volume's counts may take in the picker;
 	// what it leaves is counted as unclassified.
 	LookBudget time.Duration
+	// Reach, when not nil, says how to read the bricks of v that live on
+	// other hosts (heal.OpenOptions.Remote); without it they are down.
+	Reach func(v *volume.Volume) heal.OpenOptions
 	// Refresh is how often the entry list is read again, so that it
 	// follows the indexes; 0 never (r does it by hand). A list that takes
 	// long to read is read again less often (refreshShare).
 	Refresh time.Duration
+}
+
+// reach is s.Reach(v), or no reach at all.
+func (s Source) reach(v *volume.Volume) heal.OpenOptions {
+	if s.Reach == nil {
+		return heal.OpenOptions{}
+	}
+	return s.Reach(v)
 }
 
 // refreshShare bounds the time the TUI spends reading a list again on its
@@ -79,7 +90,7 @@ func (s Source) volumes(ctx context.Context) ([]VolumeRow, error) {
 		}
 		row.Bricks = len(v.Bricks)
 		row.Started = s.started(v)
-		b, err := heal.ScanVolume(ctx, v, heal.NewStatusCache(), heal.BacklogOptions{QuorumCount: v.QuorumCount(), Budget: s.LookBudget})
+		b, err := heal.ScanVolume(ctx, v, heal.NewStatusCache(), heal.BacklogOptions{QuorumCount: v.QuorumCount(), Budget: s.LookBudget, Open: s.reach(v)})
 		if err != nil {
 			row.Err = err
 		} else {
@@ -185,7 +196,7 @@ const entryBatch = 512
 // emit runs in the caller's goroutine; an error from it stops the walk.
 func (s Source) entries(ctx context.Context, v *volume.Volume, emit func([]Entry) error) error {
 	opts := heal.InfoOptions{QuorumCount: v.QuorumCount(), Paths: true}
-	sets := heal.ReplicaSets(v)
+	sets := heal.OpenReplicaSets(v, s.reach(v))
 	defer func() {
 		for _, rs := range sets {
 			rs.Close()
@@ -202,7 +213,7 @@ func (s Source) entries(ctx context.Context, v *volume.Volume, emit func([]Entry
 	}
 	for _, rs := range sets {
 		for i := range rs.Bricks {
-			if rs.Open[i] == nil {
+			if rs.Read[i] == nil {
 				continue
 			}
 			err := rs.Info(i, opts, func(e heal.InfoEntry) error {
@@ -237,8 +248,8 @@ func (s Source) entries(ctx context.Context, v *volume.Volume, emit func([]Entry
 // between, gone from the earlier brick's index, may then be listed twice.
 func listedBefore(rs *heal.ReplicaSet, i int, g afr.GFID, st afr.HealStatus) bool {
 	for j := range i {
-		ix := rs.Indexes[j]
-		if ix == nil || rs.Open[j] == nil {
+		ix := rs.Read[j]
+		if ix == nil {
 			continue
 		}
 		for _, sub := range []index.Subdir{index.Xattrop, index.Dirty} {
@@ -272,7 +283,7 @@ func (s Source) explain(name string, e Entry) ([]heal.Explanation, error) {
 	if target.Path == "" {
 		target = heal.Target{GFID: e.GFID}
 	}
-	exs, err := heal.Explain(v, target)
+	exs, err := heal.Explain(v, target, s.reach(v))
 	if errors.Is(err, heal.ErrNowhere) {
 		return nil, fmt.Errorf("%s is gone from every brick (healed, or removed)", target)
 	}

@@ -266,7 +266,7 @@ func sortHealInfo(text string) string {
 // every brick is reported as GlusterFS reports an unreachable one.
 func TestHealInfoBricksDown(t *testing.T) {
 	env := newEnv(t)
-	for _, args := range [][]string{{"heal", "fxpend", "info"}, {"heal", "fxpend", "info", "summary"}, {"heal", "fxpend", "info", "split-brain", "--xml"}} {
+	for _, args := range [][]string{{"heal", "fxpend", "info"}, {"heal", "fxpend", "info", "summary"}, {"heal", "fxpend", "info", "split-brain", "--xml"}, {"heal", "fxpend", "info", "summary", "--xml"}} {
 		code, out, errOut := run(t, env, args...)
 		if code != ExitOK {
 			t.Fatalf("%v: exit %d: %s", args, code, errOut)

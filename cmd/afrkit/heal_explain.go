@@ -50,7 +50,7 @@ func healExplainRun(f *Factory, volName, file string, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	exs, err := heal.Explain(v, target)
+	exs, err := heal.Explain(v, target, f.reach(v))
 	if errors.Is(err, heal.ErrNowhere) {
 		return fmt.Errorf("heal %s explain %s: %w", volName, target, heal.ErrNowhere)
 	}

@@ -96,8 +96,8 @@ known a little better with every look. The rate is measured over the last
 minute of looks; heal status keeps its looks between runs, so run it again
 for a rate. heal wait looks every --interval and exits 0 when nothing is
 left, 1 when only split-brains are (they wait for a person), 124 when the
---timeout passes. Bricks that cannot be read here (down, or on another host)
-are not counted.
+--timeout passes. Bricks that cannot be read (down, or on another host of a
+stopped volume) are not counted.
 
 EXIT STATUS: 0 when everything is healed (or the command succeeded), 1 when
 entries are left or a resolution failed, 2 for a usage mistake.`
@@ -222,9 +222,12 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 type brickResult struct {
 	brick volume.Brick
 	// set is the brick's replica set.
-	set         int
-	connected   bool
-	status      string
+	set       int
+	connected bool
+	status    string
+	// failure is why the brick could not be listed, or listed whole
+	// (strerror's words, as GlusterFS prints them); "" when it was.
+	failure     string
 	total       int
 	splitBrain  int
 	healPending int
@@ -270,10 +273,12 @@ func healInfoRun(opts *HealInfoOptions) error {
 	default:
 		rep = &textReport{w: w, mode: opts.Mode}
 	}
+	sets := heal.OpenReplicaSets(v, opts.F.reach(v))
+	noteUnreachable(opts.F.IO.ErrOut, sets)
 	rep.begin(v)
-	for _, rs := range heal.ReplicaSets(v) {
+	for _, rs := range sets {
 		for i, b := range rs.Bricks {
-			res := brickResult{brick: b, set: rs.Index, connected: rs.Open[i] != nil, status: "Connected"}
+			res := brickResult{brick: b, set: rs.Index, connected: rs.Read[i] != nil, status: "Connected"}
 			rep.beginBrick(res)
 			if res.connected {
 				err := rs.Info(i, heal.InfoOptions{QuorumCount: quorum, Paths: opts.Mode != infoSummary, Full: opts.JSON}, func(e heal.InfoEntry) error {
@@ -297,10 +302,12 @@ func healInfoRun(opts *HealInfoOptions) error {
 					return nil
 				})
 				if err != nil {
-					res.status = fmt.Sprintf("Failed to process entries completely. (%v)", err)
+					res.failure = err.Error()
+					res.status = fmt.Sprintf("Failed to process entries completely. (%s)", res.failure)
 				}
 			} else {
-				res.status = "Transport endpoint is not connected"
+				res.failure = "Transport endpoint is not connected"
+				res.status = res.failure
 			}
 			rep.endBrick(res)
 		}
@@ -419,6 +426,16 @@ func (p *xmlReport) entry(rs *heal.ReplicaSet, e heal.InfoEntry) {
 func (p *xmlReport) stale(heal.Skipped) {}
 
 func (p *xmlReport) endBrick(b brickResult) {
+	if p.mode == infoSummary && b.failure != "" {
+		// glfsheal's XML summary of a brick it could not list whole
+		// (glfsh_print_xml_heal_op_summary) tests the pointer to its counts
+		// against 0 where the text form tests the count, so it never prints
+		// the "-" counts of a brick that is down: it prints one status that
+		// runs the failure and the total together, and no counts. afrkit
+		// writes what GlusterFS writes.
+		fmt.Fprintf(p.w, "        <status>Failed to process entries completely. (%s)totalNumberOfEntries%d</status>\n      </brick>\n", html.EscapeString(b.failure), b.total)
+		return
+	}
 	fmt.Fprintf(p.w, "        <status>%s</status>\n", html.EscapeString(b.status))
 	switch p.mode {
 	case infoSummary:

@@ -65,6 +65,8 @@ type statusLook struct {
 	daemonPID int
 	// socket is where the daemon is asked.
 	socket string
+	// reach reads the bricks on other hosts (Factory.reach).
+	reach heal.OpenOptions
 }
 
 // openStatus loads the volume and the state of its earlier looks. A state
@@ -79,7 +81,7 @@ func openStatus(f *Factory, name, socket string) (*statusLook, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &statusLook{v: v, quorum: afrOpts.QuorumCount, path: heal.StatusStatePath(f.StateDir, v.Name), socket: socket}
+	l := &statusLook{v: v, quorum: afrOpts.QuorumCount, path: heal.StatusStatePath(f.StateDir, v.Name), socket: socket, reach: f.reach(v)}
 	l.state, err = heal.LoadStatusState(l.path)
 	if err != nil {
 		fmt.Fprintf(f.IO.ErrOut, "afrkit: heal %s status: the kept state is not readable, starting afresh: %v\n", esc(v.Name), err)
@@ -108,7 +110,7 @@ func (l *statusLook) askDaemon(ctx context.Context) {
 // look and let go after it: a wait holds no failed disk) and adds it to
 // the series, and asks a running heal daemon what it does.
 func (l *statusLook) look(ctx context.Context, budget time.Duration) error {
-	b, err := heal.ScanVolume(ctx, l.v, l.state.Cache, heal.BacklogOptions{QuorumCount: l.quorum, Budget: budget, MinClassify: min(budget, statusMinClassify), Refresh: statusRefresh})
+	b, err := heal.ScanVolume(ctx, l.v, l.state.Cache, heal.BacklogOptions{QuorumCount: l.quorum, Open: l.reach, Budget: budget, MinClassify: min(budget, statusMinClassify), Refresh: statusRefresh})
 	if err != nil {
 		return fmt.Errorf("heal %s status: %w", l.v.Name, err)
 	}
@@ -147,7 +149,7 @@ const (
 func (l *statusLook) word() stateWord {
 	pending, sb, unclassified := l.backlog.Sum()
 	switch {
-	case pending+sb+unclassified == 0 && l.localDown() > 0:
+	case pending+sb+unclassified == 0 && l.downBricks() > 0:
 		return stateDegraded
 	case pending+sb+unclassified == 0:
 		return stateHealthy
@@ -200,7 +202,7 @@ func (l *statusLook) text(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	if down := l.backlog.Down(); down > 0 {
-		fmt.Fprintf(w, "   down: %d of %d bricks cannot be read here (down, or on another host): their entries are not counted\n", down, len(l.backlog.Bricks))
+		fmt.Fprintf(w, "   down: %d of %d bricks cannot be read (down, or on another host): their entries are not counted\n", down, len(l.backlog.Bricks))
 	}
 	fmt.Fprintf(w, "   rate: %s\n", l.rateText())
 	fmt.Fprintf(w, "    eta: %s\n", l.etaText())
@@ -245,30 +247,33 @@ func (l *statusLook) text(w io.Writer) {
 	}
 }
 
-// localDown is how many bricks of this host could not be read.
-func (l *statusLook) localDown() int {
+// downBricks is how many bricks could not be read, those out of reach on
+// other hosts aside (see brickState).
+func (l *statusLook) downBricks() int {
 	n := 0
 	for _, b := range l.backlog.Bricks {
-		if !b.Connected() && b.Brick.Local {
+		if !b.Connected() && !errors.Is(b.Err, heal.ErrOnAnotherHost) {
 			n++
 		}
 	}
 	return n
 }
 
-// downText is ", N of M bricks down" when bricks of this host are down.
+// downText is ", N of M bricks down" when bricks are down (those out of
+// reach on other hosts aside).
 func (l *statusLook) downText() string {
-	if n := l.localDown(); n > 0 {
+	if n := l.downBricks(); n > 0 {
 		return fmt.Sprintf(", %d of %d bricks down", n, len(l.backlog.Bricks))
 	}
 	return ""
 }
 
 // brickState is the STATE of a brick that could not be read: one on
-// another host is not down, only out of reach until afrkit reaches
-// remote bricks.
+// another host that afrkit does not read (of a stopped volume, or without
+// libgfapi) is not down, only out of reach; one whose server did not
+// answer is down.
 func brickState(b heal.BrickBacklog) string {
-	if !b.Brick.Local {
+	if errors.Is(b.Err, heal.ErrOnAnotherHost) {
 		return "other host"
 	}
 	return "down"

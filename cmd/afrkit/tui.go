@@ -64,7 +64,7 @@ func tuiRun(f *Factory, start string) error {
 			return err
 		}
 	}
-	src := tui.Source{Catalog: f.Catalog(), Open: f.lookupBricks, ProcDir: procDir, StateDir: f.StateDir, LookBudget: 300 * time.Millisecond, Refresh: 5 * time.Second}
+	src := tui.Source{Catalog: f.Catalog(), Open: f.lookupBricks, Reach: f.reach, ProcDir: procDir, StateDir: f.StateDir, LookBudget: 300 * time.Millisecond, Refresh: 5 * time.Second}
 	m := tui.New(src, start, lipgloss.NewRenderer(f.IO.Out))
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithInput(in), tea.WithOutput(f.IO.Out))
 	if _, err := p.Run(); err != nil {

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/afrkit/afrkit/fixtures/glustertest"
+)
+
+// The tests below run on a pool of three glusterds on this machine
+// (glustertest.RequirePool, as GlusterFS's tests/cluster.rc), a stand-in
+// for three servers: afrkit runs "on" the first, reading that peer's
+// glusterd directory, so its bricks are local and the others' are read
+// over the network through libgfapi. They share one pool: starting one
+// stops the default glusterd, which the other interop tests wait for.
+func TestOnAPoolOfThreeServers(t *testing.T) {
+	pool := glustertest.RequirePool(t, 3)
+	env := testEnv{dir: t.TempDir(), glusterd: pool.Peers[0].GlusterdDir}
+	env.state = filepath.Join(env.dir, "state")
+
+	t.Run("replica 3, one brick per server", func(t *testing.T) {
+		v := pool.CreateReplica(3, "cluster.quorum-type", "none")
+		v.Start()
+		v.MountFUSE()
+		if err := os.Mkdir(v.Path("d"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{"d/a", "keep", "sb", "meta"} {
+			v.WriteFile(p, "written with every brick up\n")
+		}
+		// The third server goes down: the first two blame its brick.
+		v.KillBrick(2)
+		v.WriteFile("d/a", "appended while the third server was down\n")
+		v.WriteFile("d/new", "created while the third server was down\n")
+		if err := os.Chmod(v.Path("meta"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		v.Revive()
+		// A data split-brain: written on the first brick alone, then on
+		// the other two alone.
+		v.KillBrick(1)
+		v.KillBrick(2)
+		v.WriteFile("sb", "the first server's version\n")
+		v.Revive()
+		v.KillBrick(0)
+		v.WriteFile("sb", "the second and third servers' version\n")
+		v.Revive()
+
+		healInfoAgrees(t, env, v, 5, "/sb")
+
+		// status counts what GlusterFS's summary counts, every brick read.
+		theirs, err := v.HealInfo("summary", "--xml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		total, splitBrain := 0, 0
+		for _, b := range parseReport(t, []byte(theirs)).Bricks {
+			n, _ := strconv.Atoi(b.Total)
+			sb, _ := strconv.Atoi(b.SplitBrain)
+			total, splitBrain = total+n, splitBrain+sb
+		}
+		code, out, errOut := run(t, env, "heal", v.Name, "status", "--json")
+		if code != ExitOK {
+			t.Fatalf("status: exit %d: %s", code, errOut)
+		}
+		var st struct {
+			Entries    int `json:"entries"`
+			SplitBrain int `json:"split_brain"`
+			BricksDown int `json:"bricks_down"`
+		}
+		if err := json.Unmarshal([]byte(out), &st); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		if st.Entries != total || st.SplitBrain != splitBrain || st.BricksDown != 0 || total == 0 {
+			t.Errorf("status: %d entries, %d in split-brain, %d bricks down; GlusterFS's summary counts %d and %d, every brick up\n%s", st.Entries, st.SplitBrain, st.BricksDown, total, splitBrain, out)
+		}
+
+		// explain reads every brick, the remote ones over the network.
+		code, out, errOut = run(t, env, "heal", v.Name, "explain", "/sb", "--json")
+		if code != ExitOK {
+			t.Fatalf("explain: exit %d: %s", code, errOut)
+		}
+		var doc struct {
+			Sets []struct {
+				Copies []struct {
+					Brick  string `json:"brick"`
+					Exists bool   `json:"present"`
+					Size   int64  `json:"size"`
+				} `json:"copies"`
+				Verdict struct {
+					Data struct {
+						SplitBrain bool `json:"split_brain"`
+					} `json:"data"`
+				} `json:"verdict"`
+			} `json:"replica_sets"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		exs := doc.Sets
+		if len(exs) != 1 || len(exs[0].Copies) != 3 {
+			t.Fatalf("explain /sb --json: %s", out)
+		}
+		sizes := ""
+		for _, c := range exs[0].Copies {
+			sizes += fmt.Sprintf("%s=%v/%d ", c.Brick, c.Exists, c.Size)
+		}
+		first, others := int64(len("the first server's version\n")), int64(len("the second and third servers' version\n"))
+		want := fmt.Sprintf("%s=true/%d %s=true/%d %s=true/%d ", v.Brick(0), first, v.Brick(1), others, v.Brick(2), others)
+		if sizes != want || !exs[0].Verdict.Data.SplitBrain {
+			t.Errorf("explain /sb: copies %s, data split-brain %v; want %s and a split-brain\n%s", sizes, exs[0].Verdict.Data.SplitBrain, want, out)
+		}
+	})
+
+	t.Run("without libgfapi", func(t *testing.T) {
+		v := pool.CreateReplica(3, "cluster.quorum-type", "none")
+		v.Start()
+		v.MountFUSE()
+		v.KillBrick(2)
+		v.WriteFile("f", "written while the third server was down\n")
+		v.Revive()
+		t.Setenv("AFRKIT_LIBGFAPI", "/nonexistent/libgfapi.so.0")
+		code, out, errOut := run(t, env, "heal", v.Name, "info")
+		if code != ExitOK {
+			t.Fatalf("heal info without libgfapi: exit %d: %s", code, errOut)
+		}
+		// This server's brick is read from its directory; the others are
+		// not connected, and stderr says what to install. The index lists
+		// / and /f in its directory's order, which varies.
+		want := "Brick " + v.Brick(0) + "\n/ \n/f \nStatus: Connected\nNumber of entries: 2\n\n" +
+			"Brick " + v.Brick(1) + "\nStatus: Transport endpoint is not connected\nNumber of entries: -\n\n" +
+			"Brick " + v.Brick(2) + "\nStatus: Transport endpoint is not connected\nNumber of entries: -\n\n"
+		if strings.Replace(out, "/f \n/ \n", "/ \n/f \n", 1) != want {
+			t.Errorf("heal info without libgfapi:\n%s\nwant\n%s", out, want)
+		}
+		if strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "libgfapi is not installed") || !strings.Contains(errOut, "install Debian's or Ubuntu's libgfapi0") {
+			t.Errorf("stderr should say once what to install:\n%s", errOut)
+		}
+	})
+
+	t.Run("2x3 distributed-replicate, a server down", func(t *testing.T) {
+		v := pool.CreateDistReplica(2, 3, "cluster.quorum-type", "none")
+		v.Start()
+		v.MountFUSE()
+		for i := range 12 {
+			v.WriteFile(fmt.Sprintf("f%02d", i), "before\n")
+		}
+		// The third server holds the third brick of each set.
+		v.KillBrick(2)
+		v.KillBrick(5)
+		for i := range 12 {
+			v.WriteFile(fmt.Sprintf("f%02d", i), "after the third server went down\n")
+		}
+		v.Revive()
+		healInfoAgrees(t, env, v, 12, "")
+	})
+
+	t.Run("a server down while afrkit reads", func(t *testing.T) {
+		v := pool.CreateReplica(3, "cluster.quorum-type", "none")
+		v.Start()
+		v.MountFUSE()
+		v.KillBrick(1)
+		v.WriteFile("f", "written while the second server was down\n")
+		// The brick stays down: GlusterFS and afrkit both report it as
+		// not connected.
+		healInfoAgrees(t, env, v, 1, "")
+		code, out, _ := run(t, env, "heal", v.Name, "info")
+		if code != ExitOK || !strings.Contains(out, "Brick "+v.Brick(1)+"\nStatus: Transport endpoint is not connected\nNumber of entries: -\n") {
+			t.Errorf("heal info with the second server's brick down: exit %d\n%s", code, out)
+		}
+	})
+}
