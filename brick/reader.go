@@ -1,6 +1,11 @@
 package brick
 
-import "github.com/afrkit/afrkit/afr"
+import (
+	"io"
+	"os"
+
+	"github.com/afrkit/afrkit/afr"
+)
 
 // Reader reads one brick's copies without writing and without locks: what
 // heal info, explain and heal status read. A brick directory on this host is
@@ -31,6 +36,16 @@ type Reader interface {
 	PathOf(g afr.GFID) (string, error)
 	// ReadDir lists the names in the directory at a volume path.
 	ReadDir(volPath string) ([]string, error)
+	// OpenGFID opens the regular file with gfid g for reading; anything
+	// else (a directory, a symlink, a FIFO) is refused without being
+	// opened.
+	OpenGFID(g afr.GFID) (File, error)
+}
+
+// File is a copy opened for reading.
+type File interface {
+	io.ReaderAt
+	io.Closer
 }
 
 // LocalReader reads b through its directory. dirs (which may be nil)
@@ -43,6 +58,14 @@ type localReader struct {
 }
 
 func (r localReader) PathOf(g afr.GFID) (string, error) { return r.PathOfCached(g, r.dirs) }
+
+func (r localReader) OpenGFID(g afr.GFID) (File, error) {
+	f, err := r.OpenFile(r.HandlePath(g), os.O_RDONLY)
+	if err != nil {
+		return nil, r.errorf("open", "<gfid:"+g.String()+">", err)
+	}
+	return f, nil
+}
 
 func (r localReader) ReadDir(volPath string) ([]string, error) {
 	abs, err := r.Abs(volPath)

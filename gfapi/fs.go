@@ -59,6 +59,15 @@ type Config struct {
 	// where GlusterFS says why a graph did not come up.
 	LogFile  string
 	LogLevel LogLevel
+	// Options override translator options of the graph, as glusterfs's
+	// --xlator-option does (glfs_set_xlator_option).
+	Options []XlatorOption
+}
+
+// XlatorOption sets option Key to Value in the translators whose names
+// match the glob Xlator ("*-replicate-*").
+type XlatorOption struct {
+	Xlator, Key, Value string
 }
 
 // FS is an initialised glfs_t. It is safe for concurrent use.
@@ -144,6 +153,17 @@ func (f *FS) configure(cfg Config) error {
 	}
 	if r, errno := f.lib.call(f.lib.fn.setLogging, f.fs, uintptr(unsafe.Pointer(lf)), uintptr(cfg.LogLevel)); failed(r) {
 		return f.errorf("glfs_set_logging", logFile, errnoOr(errno))
+	}
+	for _, o := range cfg.Options {
+		x, err1 := cstring(o.Xlator)
+		k, err2 := cstring(o.Key)
+		v, err3 := cstring(o.Value)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return f.errorf("glfs_set_xlator_option", "", err)
+		}
+		if r, errno := f.lib.call(f.lib.fn.setXlatorOption, f.fs, uintptr(unsafe.Pointer(x)), uintptr(unsafe.Pointer(k)), uintptr(unsafe.Pointer(v))); failed(r) {
+			return f.errorf("glfs_set_xlator_option", o.Xlator+" "+o.Key+"="+o.Value, errnoOr(errno))
+		}
 	}
 	if cfg.Volfile != "" {
 		p, err := cstring(cfg.Volfile)
@@ -309,6 +329,24 @@ func (f *FS) Rename(oldPath, newPath string) error {
 	}
 	if r, errno := f.lib.call(f.lib.fn.rename, f.fs, uintptr(unsafe.Pointer(o)), uintptr(unsafe.Pointer(n))); failed(r) {
 		return f.errorf("glfs_rename", oldPath+" -> "+newPath, errnoOr(errno))
+	}
+	return nil
+}
+
+// Link makes newPath a hard link to oldPath. Unlike Rename it never
+// replaces: an existing newPath fails with an error wrapping
+// syscall.EEXIST.
+func (f *FS) Link(oldPath, newPath string) error {
+	o, err := cstring(oldPath)
+	if err != nil {
+		return f.errorf("glfs_link", oldPath, err)
+	}
+	n, err := cstring(newPath)
+	if err != nil {
+		return f.errorf("glfs_link", newPath, err)
+	}
+	if r, errno := f.lib.call(f.lib.fn.link, f.fs, uintptr(unsafe.Pointer(o)), uintptr(unsafe.Pointer(n))); failed(r) {
+		return f.errorf("glfs_link", oldPath+" -> "+newPath, errnoOr(errno))
 	}
 	return nil
 }

@@ -44,9 +44,10 @@ type Lib struct {
 // one: the prototypes below are those.
 type funcs struct {
 	new, setVolfile, setVolfileServer, setLogging, init, fini uintptr
+	setXlatorOption                                           uintptr
 	lstat, lgetxattr, llistxattr, lsetxattr                   uintptr
 	opendir, readdirR, readdirplusR, closedir                 uintptr
-	open, pread, close, rename, unlink, mkdir, rmdir          uintptr
+	open, pread, close, rename, link, unlink, mkdir, rmdir    uintptr
 	hCreateFromHandle, hClose, hOpendir, hGetxattrs, hStat    uintptr
 	hLookupat, hOpen, hExtractHandle                          uintptr
 }
@@ -80,6 +81,7 @@ func LoadFrom(soname string) (*Lib, error) {
 		{&l.fn.setVolfile, "glfs_set_volfile"},
 		{&l.fn.setVolfileServer, "glfs_set_volfile_server"},
 		{&l.fn.setLogging, "glfs_set_logging"},
+		{&l.fn.setXlatorOption, "glfs_set_xlator_option"},
 		{&l.fn.init, "glfs_init"},
 		{&l.fn.fini, "glfs_fini"},
 		{&l.fn.lstat, "glfs_lstat"},
@@ -94,6 +96,7 @@ func LoadFrom(soname string) (*Lib, error) {
 		{&l.fn.pread, "glfs_pread"},
 		{&l.fn.close, "glfs_close"},
 		{&l.fn.rename, "glfs_rename"},
+		{&l.fn.link, "glfs_link"},
 		{&l.fn.unlink, "glfs_unlink"},
 		{&l.fn.mkdir, "glfs_mkdir"},
 		{&l.fn.rmdir, "glfs_rmdir"},

@@ -93,26 +93,18 @@ func OpenReplicaSets(v *volume.Volume, opts OpenOptions) []*ReplicaSet {
 	var out []*ReplicaSet
 	var wg sync.WaitGroup
 	for si, set := range v.ReplicaSets() {
-		rs := &ReplicaSet{Index: si, Bricks: set, Keys: volume.PendingKeys(set)}
-		rs.remote = make([]RemoteBrick, len(set))
+		n := len(set)
+		// Sized up front: the goroutines below fill their brick's slots
+		// while the loop goes on.
+		rs := &ReplicaSet{
+			Index: si, Bricks: set, Keys: volume.PendingKeys(set),
+			Labels: make([]string, n), Open: make([]*brick.Brick, n), Err: make([]error, n),
+			Indexes: make([]*index.Index, n), Read: make([]BrickReader, n),
+			remote: make([]RemoteBrick, n), dirs: make([]*brick.DirCache, n),
+		}
 		for j, vb := range set {
-			rs.Labels = append(rs.Labels, labels[si*v.Replica+j])
-			rs.dirs = append(rs.dirs, brick.NewDirCache(dirCacheLimit))
-			var b *brick.Brick
-			var ix *index.Index
-			var r BrickReader
-			var err error
-			if vb.Local || opts.Remote == nil {
-				b, err = OpenBrick(v, vb)
-				if b != nil {
-					ix = index.OpenNS(b.Root, b.NS)
-					r = localBrick{brick.LocalReader(b, rs.dirs[j]), ix}
-				}
-			}
-			rs.Open = append(rs.Open, b)
-			rs.Err = append(rs.Err, err)
-			rs.Indexes = append(rs.Indexes, ix)
-			rs.Read = append(rs.Read, r)
+			rs.Labels[j] = labels[si*v.Replica+j]
+			rs.dirs[j] = brick.NewDirCache(dirCacheLimit)
 			if !vb.Local && opts.Remote != nil {
 				wg.Go(func() {
 					rb, err := opts.Remote(v, si*v.Replica+j)
@@ -122,6 +114,13 @@ func OpenReplicaSets(v *volume.Volume, opts OpenOptions) []*ReplicaSet {
 					}
 					rs.remote[j], rs.Read[j] = rb, rb
 				})
+				continue
+			}
+			b, err := OpenBrick(v, vb)
+			rs.Open[j], rs.Err[j] = b, err
+			if b != nil {
+				rs.Indexes[j] = index.OpenNS(b.Root, b.NS)
+				rs.Read[j] = localBrick{brick.LocalReader(b, rs.dirs[j]), rs.Indexes[j]}
 			}
 		}
 		out = append(out, rs)

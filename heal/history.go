@@ -54,6 +54,10 @@ type Record struct {
 	// (Kept, Renamed); what they wrote in place (gfids, handles, index
 	// entries: each the one right answer of its finding) stays.
 	Repairs []string `json:"repairs,omitempty"`
+	// Live is set for a resolution made through GlusterFS on a started
+	// volume (ResolveLive): its losers are kept in the state directory,
+	// and undo does not put them back.
+	Live bool `json:"live,omitempty"`
 }
 
 // Renamed is one rename of an fsck repair, on one brick.

@@ -57,6 +57,17 @@ func (e *Engine) Undo(id string, force bool) ([]string, error) {
 	if rec.Kind == "undo" {
 		return nil, fmt.Errorf("undo %s: it is itself an undo", id)
 	}
+	if rec.Live {
+		var kept []string
+		for _, k := range rec.Kept {
+			if k.Path != "" {
+				kept = append(kept, k.Path)
+			} else {
+				kept = append(kept, k.Meta)
+			}
+		}
+		return nil, fmt.Errorf("undo %s: GlusterFS made this resolution on the started volume, and afrkit does not put its losers back; they are kept at %s: copy the one you want back through a mount of the volume", id, strings.Join(kept, ", "))
+	}
 	u := Record{ID: rec.ID + "-undo", Time: e.opts.Now().UTC().Format("2006-01-02T15:04:05.000Z"), Volume: rec.Volume,
 		Set: rec.Set, Path: rec.Path, GFID: rec.GFID, Kind: "undo", How: "undo", Undoes: rec.ID}
 	newer, err := e.changedSince(*rec)

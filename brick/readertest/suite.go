@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"testing"
 
@@ -25,6 +26,8 @@ type Copy struct {
 	Type afr.FileType
 	// Size is checked for regular files.
 	Size int64
+	// Content, when set, is what the copy reads.
+	Content string
 	// Xattrs are xattrs the copy carries (others may be there too).
 	Xattrs map[string]string
 	// Blamed are the bricks (positions in Want.Keys) whose data, metadata
@@ -55,6 +58,38 @@ func Run(t *testing.T, r brick.Reader, l index.Lister, want Want) {
 	t.Run("PathOf", func(t *testing.T) { testPathOf(t, r, want) })
 	t.Run("ReadDir", func(t *testing.T) { testReadDir(t, r, want) })
 	t.Run("Index", func(t *testing.T) { testIndex(t, l, want) })
+	t.Run("OpenGFID", func(t *testing.T) { testOpenGFID(t, r, want) })
+}
+
+func testOpenGFID(t *testing.T, r brick.Reader, want Want) {
+	for _, c := range want.Copies {
+		f, err := r.OpenGFID(c.GFID)
+		if c.Type != afr.TypeRegular {
+			if err == nil {
+				f.Close()
+				t.Errorf("OpenGFID(%s) opened a %v", c.Path, c.Type)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("OpenGFID(%s): %v", c.Path, err)
+			continue
+		}
+		buf := make([]byte, c.Size+16)
+		n, err := f.ReadAt(buf, 0)
+		if err != io.EOF || int64(n) != c.Size || c.Content != "" && string(buf[:n]) != c.Content {
+			t.Errorf("OpenGFID(%s) reads %d bytes %q, %v; want %d bytes %q and EOF", c.Path, n, buf[:n], err, c.Size, c.Content)
+		}
+		if err := f.Close(); err != nil {
+			t.Errorf("close %s: %v", c.Path, err)
+		}
+	}
+	var g afr.GFID
+	_, _ = rand.Read(g[:])
+	if f, err := r.OpenGFID(g); err == nil {
+		f.Close()
+		t.Error("OpenGFID of an unknown gfid opened something")
+	}
 }
 
 func checkCopy(t *testing.T, how string, got afr.Reply, c Copy, keys []string) {

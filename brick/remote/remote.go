@@ -290,6 +290,24 @@ func (b *Brick) ReadDir(volPath string) ([]string, error) {
 	return names, nil
 }
 
+// OpenGFID implements brick.Reader.
+func (b *Brick) OpenGFID(g afr.GFID) (brick.File, error) {
+	what := "<gfid:" + g.String() + ">"
+	o, st, err := b.fs.ByGFID(gfapi.GFID(g))
+	if err != nil {
+		return nil, b.errorf("lookup", what, err)
+	}
+	defer o.Close()
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return nil, b.errorf("open", what, fmt.Errorf("not a regular file (mode %o)", st.Mode))
+	}
+	f, err := o.Open(os.O_RDONLY)
+	if err != nil {
+		return nil, b.errorf("open", what, err)
+	}
+	return f, nil
+}
+
 // indexDir opens the virtual directory that lists sub.
 func (b *Brick) indexDir(sub index.Subdir) (*gfapi.Object, error) {
 	key, ok := indexKeys[sub]

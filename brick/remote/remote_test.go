@@ -134,7 +134,7 @@ func TestReadersAgreeOnAGlusterFSBrick(t *testing.T) {
 			Keys: keys,
 			Copies: []readertest.Copy{
 				{Path: "/d", GFID: g("d"), Type: afr.TypeDirectory, Blamed: []int{2}},
-				{Path: "/d/a", GFID: g("d/a"), Type: afr.TypeRegular, Size: int64(len("first, then more while b3 was down\n")), Blamed: []int{2}},
+				{Path: "/d/a", GFID: g("d/a"), Type: afr.TypeRegular, Size: int64(len("first, then more while b3 was down\n")), Content: "first, then more while b3 was down\n", Blamed: []int{2}},
 				{Path: "/d/new", GFID: g("d/new"), Type: afr.TypeRegular, Size: int64(len("made while b3 was down\n")), Blamed: []int{2}},
 				{Path: "/keep", GFID: g("keep"), Type: afr.TypeRegular, Size: 5, Xattrs: map[string]string{"user.colour": "blue"}},
 				{Path: "/l", GFID: g("l"), Type: afr.TypeSymlink},
@@ -148,7 +148,7 @@ func TestReadersAgreeOnAGlusterFSBrick(t *testing.T) {
 		Keys: keys,
 		Copies: []readertest.Copy{
 			{Path: "/d", GFID: g("d"), Type: afr.TypeDirectory},
-			{Path: "/d/a", GFID: g("d/a"), Type: afr.TypeRegular, Size: int64(len("first\n"))},
+			{Path: "/d/a", GFID: g("d/a"), Type: afr.TypeRegular, Size: int64(len("first\n")), Content: "first\n"},
 			{Path: "/keep", GFID: g("keep"), Type: afr.TypeRegular, Size: 5, Xattrs: map[string]string{"user.colour": "blue"}},
 		},
 		Absent: []string{"/d/new"},

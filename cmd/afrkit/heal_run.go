@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/heal"
 )
 
@@ -260,6 +261,20 @@ func printPlan(w io.Writer, actions []heal.Action) {
 	}
 }
 
+// brickIndexOrLabel is the position in v of the brick named HOST:PATH, or
+// by its label in afrkit's reports.
+func brickIndexOrLabel(v *volume.Volume, name string) (int, error) {
+	idx, err := v.BrickIndex(name)
+	if err != nil {
+		for i, l := range v.BrickLabels() {
+			if l == name {
+				return i, nil
+			}
+		}
+	}
+	return idx, err
+}
+
 // healSplitBrainRun is `afrkit heal VOL split-brain OP ...`.
 func healSplitBrainRun(opts *HealRunOptions, args []string) error {
 	usage := usageError{errors.New("usage: afrkit heal VOL split-brain {bigger-file FILE | latest-mtime FILE | source-brick BRICK [FILE] | majority [FILE]}")}
@@ -281,6 +296,15 @@ func healSplitBrainRun(opts *HealRunOptions, args []string) error {
 		return usageError{fmt.Errorf("--kind %q: want data or metadata", opts.Kind)}
 	}
 	rest := args[1:]
+	v, err := opts.F.lookupBricks(opts.Volume)
+	if err != nil {
+		return err
+	}
+	if served, err := servedByGlusterFS(v); err != nil {
+		return err
+	} else if served {
+		return liveSplitBrainRun(opts, v, heal.SplitBrainOp{Op: op, Brick: -1, Kinds: kinds}, rest, usage)
+	}
 	e, release, err := openEngine(opts, false)
 	if err != nil {
 		return err
@@ -292,14 +316,7 @@ func healSplitBrainRun(opts *HealRunOptions, args []string) error {
 		if len(rest) < 1 {
 			return usage
 		}
-		idx, err := e.Vol.BrickIndex(rest[0])
-		if err != nil {
-			for i, l := range e.Vol.BrickLabels() {
-				if l == rest[0] {
-					idx, err = i, nil
-				}
-			}
-		}
+		idx, err := brickIndexOrLabel(e.Vol, rest[0])
 		if err != nil {
 			return usageError{err}
 		}

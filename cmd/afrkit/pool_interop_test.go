@@ -117,6 +117,92 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 		}
 	})
 
+	t.Run("a split-brain resolved through GlusterFS", func(t *testing.T) {
+		v := pool.CreateReplica(3, "cluster.quorum-type", "none")
+		v.Start()
+		v.MountFUSE()
+		v.WriteFile("sb", "written with every brick up\n")
+		v.KillBrick(1)
+		v.KillBrick(2)
+		v.WriteFile("sb", "the first server's version\n")
+		v.Revive()
+		v.KillBrick(0)
+		v.WriteFile("sb", "the second and third servers' version\n")
+		v.Revive()
+		splitBrains := func() int {
+			out, err := v.HealInfo("split-brain", "--xml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, b := range parseReport(t, []byte(out)).Bricks {
+				n += len(b.GFIDs)
+			}
+			return n
+		}
+		if n := splitBrains(); n == 0 {
+			t.Fatal("GlusterFS lists no split-brain: the scenario did not make one")
+		}
+
+		// The dry run says what it would do, and does nothing.
+		code, out, errOut := run(t, env, "--glusterd-sock", pool.Peers[0].Socket, "heal", v.Name, "split-brain", "source-brick", v.Brick(1), "/sb", "--dry-run")
+		if code != ExitOK || !strings.Contains(out, "Dry run: nothing was changed") || !strings.Contains(out, "replica.split-brain-heal-finalize -v "+v.Name+"-client-1 /sb") {
+			t.Fatalf("dry run: exit %d\n%s%s", code, out, errOut)
+		}
+		if n := splitBrains(); n == 0 {
+			t.Fatal("the dry run resolved the split-brain")
+		}
+
+		code, out, errOut = run(t, env, "--glusterd-sock", pool.Peers[0].Socket, "heal", v.Name, "split-brain", "source-brick", v.Brick(1), "/sb")
+		// Bricks are labelled as heal info's JSON labels them: by their
+		// directory's name where those differ.
+		label := func(i int) string { return filepath.Base(v.Bricks[i]) }
+		if code != ExitOK || !strings.HasPrefix(out, "Healed /sb from "+label(1)+" through GlusterFS (data)\n") {
+			t.Fatalf("source-brick: exit %d\n%s%s", code, out, errOut)
+		}
+		// GlusterFS lists nothing, its mount reads the chosen copy, and the
+		// first server's copy is kept, byte for byte, with its record.
+		if n := splitBrains(); n != 0 {
+			t.Errorf("GlusterFS still lists %d split-brain entries", n)
+		}
+		if got, err := os.ReadFile(v.Path("sb")); err != nil || string(got) != "the second and third servers' version\n" {
+			t.Errorf("the mount reads %q, %v", got, err)
+		}
+		code, out, _ = run(t, env, "heal", v.Name, "history", "--json")
+		var hist struct {
+			Records []struct {
+				ID   string `json:"id"`
+				Live bool   `json:"live"`
+				Kept []struct {
+					Brick string `json:"brick"`
+					Path  string `json:"path"`
+				} `json:"kept"`
+			} `json:"records"`
+		}
+		err := json.Unmarshal([]byte(out), &hist)
+		recs := hist.Records
+		if code != ExitOK || err != nil || len(recs) != 1 || !recs[0].Live || len(recs[0].Kept) != 2 {
+			t.Fatalf("history: exit %d, %v\n%s", code, err, out)
+		}
+		for _, k := range recs[0].Kept {
+			want := "the second and third servers' version\n"
+			if k.Brick == label(0) {
+				want = "the first server's version\n"
+			}
+			if got, err := os.ReadFile(k.Path); err != nil || string(got) != want {
+				t.Errorf("%s's kept copy %s holds %q, %v; want %q", k.Brick, k.Path, got, err, want)
+			}
+		}
+		// Undo, which writes the bricks, needs the volume stopped; even
+		// then it does not undo what GlusterFS did, and says where the
+		// copies are.
+		v.Stop()
+		code, _, errOut = run(t, env, "heal", v.Name, "undo", recs[0].ID)
+		if code != ExitError || !strings.Contains(errOut, "afrkit does not put its losers back") {
+			t.Errorf("undo of a resolution GlusterFS made: exit %d: %s", code, errOut)
+		}
+	})
+
 	t.Run("without libgfapi", func(t *testing.T) {
 		v := pool.CreateReplica(3, "cluster.quorum-type", "none")
 		v.Start()

@@ -18,19 +18,13 @@ import (
 // processes serve them. A stopped volume's other bricks cannot be read
 // from here. The bricks on this host are read from their directories.
 func (f *Factory) reach(v *volume.Volume) heal.OpenOptions {
-	if v.Source != volume.SourceGlusterd || v.Status != "Started" {
+	if !served(v) {
 		return heal.OpenOptions{}
 	}
 	return heal.OpenOptions{Remote: func(v *volume.Volume, i int) (heal.RemoteBrick, error) {
 		// Loaded per brick: dlopen hands back the library already loaded,
 		// and a command that reads no other host never loads it.
-		// AFRKIT_LIBGFAPI names a libgfapi the dynamic linker would not
-		// find.
-		load := gfapi.Load
-		if path := os.Getenv("AFRKIT_LIBGFAPI"); path != "" {
-			load = func() (*gfapi.Lib, error) { return gfapi.LoadFrom(path) }
-		}
-		lib, err := load()
+		lib, err := loadGfapi()
 		if err != nil {
 			return nil, fmt.Errorf("brick %s is %w, which afrkit reads through libgfapi: %w", v.Bricks[i], heal.ErrOnAnotherHost, err)
 		}
@@ -40,6 +34,41 @@ func (f *Factory) reach(v *volume.Volume) heal.OpenOptions {
 		}
 		return b, nil
 	}}
+}
+
+// loadGfapi loads libgfapi: the one the dynamic linker finds, or the one
+// AFRKIT_LIBGFAPI names.
+func loadGfapi() (*gfapi.Lib, error) {
+	if path := os.Getenv("AFRKIT_LIBGFAPI"); path != "" {
+		return gfapi.LoadFrom(path)
+	}
+	return gfapi.Load()
+}
+
+// served reports whether v is a started GlusterFS volume, whose bricks on
+// other hosts their brick processes serve: those afrkit reads over the
+// network.
+func served(v *volume.Volume) bool {
+	return v.Source == volume.SourceGlusterd && v.Status == "Started"
+}
+
+// servedByGlusterFS reports whether afrkit must change v as a client,
+// through GlusterFS, rather than write its bricks: a started GlusterFS
+// volume with a brick on another host (whose process afrkit cannot see) or
+// a brick process running here. A volume glusterd calls started whose
+// bricks are all here and unserved (its glusterd down, or a copy of its
+// definition) is written offline, as before.
+func servedByGlusterFS(v *volume.Volume) (bool, error) {
+	if !served(v) {
+		return false, nil
+	}
+	for _, b := range v.Bricks {
+		if !b.Local {
+			return true, nil
+		}
+	}
+	procs, err := v.BrickProcesses(procDir)
+	return len(procs) > 0, err
 }
 
 // noteUnreachable tells the user, once, that bricks on other hosts could

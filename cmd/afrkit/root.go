@@ -38,8 +38,11 @@ func (e usageError) Unwrap() error { return e.err }
 type Factory struct {
 	IO          *IOStreams
 	GlusterdDir string
-	StateDir    string
-	XattrNS     string
+	// GlusterdSocket is glusterd's unix socket, through which a started
+	// volume's client graph is fetched.
+	GlusterdSocket string
+	StateDir       string
+	XattrNS        string
 }
 
 // Catalog returns the volume catalog for the configured directories.
@@ -112,6 +115,7 @@ func NewCmdRoot(io *IOStreams) *cobra.Command {
 	root.SetIn(io.In)
 	pf := root.PersistentFlags()
 	pf.StringVar(&f.GlusterdDir, "glusterd-dir", "/var/lib/glusterd", "glusterd's working directory, read for GlusterFS volume definitions")
+	pf.StringVar(&f.GlusterdSocket, "glusterd-sock", "/var/run/glusterd.socket", "glusterd's unix socket, through which a started volume is changed as a client changes it")
 	pf.StringVar(&f.StateDir, "state-dir", defaultStateDir(), "afrkit's own volume registry (env AFRKIT_STATE_DIR)")
 	pf.StringVar(&f.XattrNS, "xattr-ns", brick.DefaultNS(), "xattr namespace for new afrkit volumes: trusted or user")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {

@@ -1,0 +1,347 @@
+package heal
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/afrkit/afrkit/afr"
+	"github.com/afrkit/afrkit/brick"
+	"github.com/afrkit/afrkit/brick/volume"
+)
+
+// Finalizer is a started GlusterFS volume's AFR, reached as a client
+// through the volume's own client graph (package live): it heals a file in
+// split-brain from one brick's copy (replica.split-brain-heal-finalize).
+type Finalizer interface {
+	Finalize(path, client string) error
+}
+
+// LiveOptions tune ResolveLive.
+type LiveOptions struct {
+	// Open reads the bricks, those on other hosts included.
+	Open OpenOptions
+	// StateDir is afrkit's state directory: the losing copies are kept
+	// under kept/VOL/ID there, and the resolution is recorded in the
+	// volume's history.
+	StateDir string
+	// DryRun plans and changes nothing.
+	DryRun bool
+	// SourceSet is the replica set of a source-brick's brick: the file
+	// must be in it.
+	SourceSet int
+	// Connect reaches the volume's AFR (package live); it is called once
+	// the resolution is planned, and not for a dry run.
+	Connect func() (Finalizer, error)
+	// Now is the clock of the records; nil means time.Now.
+	Now func() time.Time
+}
+
+// LiveOutcome is what ResolveLive did, or would do.
+type LiveOutcome struct {
+	Path string
+	// Source labels the brick whose copy is kept, Client its AFR child
+	// (VOL-client-N), the value set in replica.split-brain-heal-finalize.
+	Source string
+	Client string
+	Kinds  []afr.Kind
+	// Records are the history records written (none for a dry run).
+	Records []Record
+	// Lines say what was done, or would be.
+	Lines []string
+}
+
+// ErrLiveUnsupported is a resolution GlusterFS's finalize cannot make on
+// a started volume; the error says which command can.
+var ErrLiveUnsupported = errors.New("not resolvable through a client of the started volume")
+
+// ResolveLive resolves the data and metadata split-brains of target on a
+// started GlusterFS volume, through GlusterFS's own AFR: afrkit picks the
+// source as op says (the same choice the command makes on a stopped
+// volume), keeps every other brick's copy in its state directory (content
+// and metadata, read through that brick, over the network when it is on
+// another host), then has AFR heal the file from the source
+// (Finalizer.Finalize), checks that it did, and records the resolution. Nothing
+// is written to a brick behind GlusterFS's back.
+//
+// It is refused, changing nothing, for what finalize does not resolve (a
+// gfid or type split-brain, a directory), when a brick cannot be read (its
+// copy could not be kept), and when data and metadata would come from
+// different bricks (finalize takes both from one).
+func ResolveLive(v *volume.Volume, target Target, op SplitBrainOp, opts LiveOptions) (LiveOutcome, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	afrOpts, err := Options(v)
+	if err != nil {
+		return LiveOutcome{}, err
+	}
+	sets := OpenReplicaSets(v, opts.Open)
+	defer func() {
+		for _, rs := range sets {
+			rs.Close()
+		}
+	}()
+	ex, rs, err := explainIn(v, sets, target, afrOpts)
+	if err != nil {
+		return LiveOutcome{}, err
+	}
+	if op.Op == afr.OpSourceBrick && rs.Index != opts.SourceSet {
+		return LiveOutcome{}, fmt.Errorf("%s is in replica set %d, and the brick named is in set %d", target, rs.Index, opts.SourceSet)
+	}
+	plan, err := planLive(v, rs, ex, op, afrOpts.QuorumCount)
+	if err != nil {
+		return LiveOutcome{}, err
+	}
+	out := LiveOutcome{Path: ex.Path, Source: rs.Labels[plan.src], Client: rs.Bricks[plan.src].ID, Kinds: plan.kinds}
+	kinds := make([]string, len(plan.kinds))
+	for i, k := range plan.kinds {
+		kinds[i] = k.String()
+	}
+	now := opts.Now()
+	g := brick.NewGFID()
+	id := now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(g[:3])
+	keptDir := filepath.Join(opts.StateDir, "kept", v.Name, id)
+	var losers []string
+	for _, i := range plan.losers {
+		losers = append(losers, rs.Labels[i])
+	}
+	out.Lines = append(out.Lines,
+		fmt.Sprintf("%s split-brain of %s: keep %s's copy", strings.Join(kinds, " and "), ex.Path, out.Source),
+		fmt.Sprintf("keep the copies of %s in %s", strings.Join(losers, ", "), keptDir),
+		fmt.Sprintf("then GlusterFS heals it: setfattr -n replica.split-brain-heal-finalize -v %s %s", out.Client, ex.Path))
+	if opts.DryRun {
+		return out, nil
+	}
+	fin, err := opts.Connect()
+	if err != nil {
+		return out, err
+	}
+
+	var recs []Record
+	for n, k := range plan.kinds {
+		rec := Record{
+			ID: id, Time: now.UTC().Format("2006-01-02T15:04:05.000Z"), Volume: v.Name, Set: rs.Index,
+			Path: ex.Path, GFID: ex.Replies[plan.src].GFID.String(), Kind: k.String(),
+			How: op.Op.String() + " through GlusterFS", Source: out.Source, Sinks: losers, Live: true,
+		}
+		if n > 0 {
+			rec.ID = fmt.Sprintf("%s-%d", id, n+1)
+		}
+		recs = append(recs, rec)
+	}
+	for _, i := range plan.losers {
+		kd, err := keepLive(rs, i, ex, recs[0], keptDir, slices.Contains(plan.kinds, afr.Data))
+		if err != nil {
+			return out, fmt.Errorf("keep %s's copy of %s (nothing was changed on the volume): %w", rs.Labels[i], ex.Path, err)
+		}
+		for j := range recs {
+			k := kd
+			if recs[j].Kind != afr.Data.String() {
+				k.Path, k.Blake3 = "", "" // a metadata record keeps the metadata alone
+			}
+			recs[j].Kept = append(recs[j].Kept, k)
+		}
+	}
+	if err := fin.Finalize(ex.Path, out.Client); err != nil {
+		return out, fmt.Errorf("%w; the losing copies were kept in %s", err, keptDir)
+	}
+	// AFR healed it before Finalize returned; check, as a reader.
+	after, _, err := explainIn(v, sets, Target{GFID: ex.Replies[plan.src].GFID}, afrOpts)
+	if err != nil {
+		return out, fmt.Errorf("after GlusterFS healed %s: %w", ex.Path, err)
+	}
+	for _, k := range plan.kinds {
+		if after.Verdict.Kind(k).Unresolved {
+			return out, fmt.Errorf("GlusterFS left %s in %s split-brain after healing it from %s; the losing copies were kept in %s", ex.Path, k, out.Client, keptDir)
+		}
+	}
+	h := &History{Path: HistoryPath(opts.StateDir, v.Name)}
+	for _, rec := range recs {
+		if err := h.Append(rec); err != nil {
+			return out, fmt.Errorf("GlusterFS healed %s, but recording it failed (the losing copies are in %s): %w", ex.Path, keptDir, err)
+		}
+	}
+	out.Records = recs
+	out.Lines = []string{
+		fmt.Sprintf("Healed %s from %s through GlusterFS (%s)", ex.Path, out.Source, strings.Join(kinds, " and ")),
+		fmt.Sprintf("kept the copies of %s in %s (afrkit heal %s history)", strings.Join(losers, ", "), keptDir, v.Name),
+	}
+	return out, nil
+}
+
+// liveOp is a planned live resolution: the kinds it resolves, the source
+// and the copies it replaces (positions in the replica set).
+type liveOp struct {
+	kinds  []afr.Kind
+	src    int
+	losers []int
+}
+
+// explainIn is Explain of target in sets, returning the replica set that
+// holds it.
+func explainIn(v *volume.Volume, sets []*ReplicaSet, target Target, opts afr.Options) (Explanation, *ReplicaSet, error) {
+	for _, rs := range sets {
+		var replies []afr.Reply
+		var errs []error
+		if target.Path != "" {
+			replies, errs = rs.GatherPath(target.Path)
+		} else {
+			replies, errs = rs.Gather(target.GFID)
+		}
+		if !anyExists(replies) {
+			continue
+		}
+		return explainSet(v, rs, opts, target, replies, errs), rs, nil
+	}
+	var why []string
+	for _, rs := range sets {
+		for i, r := range rs.Read {
+			if r == nil {
+				why = append(why, fmt.Sprintf("brick %s cannot be read: %v", rs.Bricks[i], rs.Err[i]))
+			}
+		}
+	}
+	if len(why) > 0 {
+		return Explanation{}, nil, fmt.Errorf("%s: %w (%s)", target, ErrNowhere, strings.Join(why, "; "))
+	}
+	return Explanation{}, nil, fmt.Errorf("%s: %w", target, ErrNowhere)
+}
+
+// planLive decides a live resolution, or says why there is none.
+func planLive(v *volume.Volume, rs *ReplicaSet, ex Explanation, op SplitBrainOp, quorum int) (liveOp, error) {
+	vd := ex.Verdict
+	cli := fmt.Sprintf("gluster volume heal %s split-brain", v.Name)
+	if vd.GFIDMismatch || vd.TypeMismatch {
+		return liveOp{}, fmt.Errorf("%s: its copies differ in gfid or type, which AFR's finalize does not resolve: %s {bigger-file|latest-mtime} %s, or source-brick BRICK %s: %w", ex.Path, cli, ex.Path, ex.Path, ErrLiveUnsupported)
+	}
+	if ex.Path == "" {
+		return liveOp{}, fmt.Errorf("%s: no brick gives its path, which a client needs: %s source-brick BRICK gfid:%s: %w", ex.Target, cli, ex.Target.GFID, ErrLiveUnsupported)
+	}
+	for i, r := range ex.Replies {
+		if !r.Answered {
+			return liveOp{}, fmt.Errorf("%s: brick %s cannot be read, so its copy could not be kept: bring it back first (%v)", ex.Path, rs.Labels[i], ex.Errs[i])
+		}
+	}
+	var lo liveOp
+	lo.src = -1
+	for _, k := range []afr.Kind{afr.Data, afr.Metadata} {
+		if !vd.Kind(k).Unresolved {
+			continue
+		}
+		src, err := afr.ResolveSplitBrain(ex.Replies, k, op.Op, op.Brick, quorum)
+		if err != nil {
+			return liveOp{}, fmt.Errorf("%s: %w", ex.Path, err)
+		}
+		if lo.src >= 0 && src != lo.src {
+			return liveOp{}, fmt.Errorf("%s: %s would keep %s's data and %s's metadata, and AFR's finalize takes both from one brick: name it with source-brick: %w", ex.Path, op.Op, rs.Labels[lo.src], rs.Labels[src], ErrLiveUnsupported)
+		}
+		lo.src = src
+		lo.kinds = append(lo.kinds, k)
+	}
+	if len(lo.kinds) == 0 {
+		return liveOp{}, fmt.Errorf("%s is not in data or metadata split-brain (heal info says %s)", ex.Path, ex.Status)
+	}
+	if len(op.Kinds) > 0 && !slices.Equal(op.Kinds, lo.kinds) {
+		return liveOp{}, fmt.Errorf("%s: AFR's finalize resolves its data and metadata split-brains together, from one brick, so --kind does not apply on a started volume: %w", ex.Path, ErrLiveUnsupported)
+	}
+	for i, r := range ex.Replies {
+		if i != lo.src && r.Exists {
+			lo.losers = append(lo.losers, i)
+		}
+	}
+	return lo, nil
+}
+
+// keepLive keeps brick i's copy of the entry in dir: its metadata (in
+// NAME.json: mode, owner, times, xattrs and counters, as the brick
+// reported them), and its content when data is set (read through the
+// brick, fsynced).
+func keepLive(rs *ReplicaSet, i int, ex Explanation, rec Record, dir string, data bool) (Kept, error) {
+	r := ex.Replies[i]
+	name := filepath.Join(dir, keptName(rs.Labels[i], r.GFID.String()))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return Kept{}, err
+	}
+	m := keptMeta{
+		Record: rec.ID, Volume: rec.Volume, Brick: rs.Labels[i], Path: ex.Path, GFID: r.GFID.String(),
+		Type: r.Type.String(), Mode: r.Mode, UID: r.UID, GID: r.GID, Size: r.Size,
+		Mtime: r.Mtime.Sec*1e9 + r.Mtime.Nsec, Xattrs: map[string]string{},
+	}
+	for k, v := range r.Xattrs {
+		m.Xattrs[k] = hex.EncodeToString([]byte(v))
+	}
+	for j, c := range r.Pending {
+		if !c.IsZero() {
+			m.Xattrs[brick.NSTrusted+"."+rs.Keys[j]] = hex.EncodeToString(brick.EncodeChangelog(c))
+		}
+	}
+	meta, _ := json.MarshalIndent(m, "", "  ")
+	if err := writeDurable(name+".json", meta); err != nil {
+		return Kept{}, err
+	}
+	k := Kept{Brick: rs.Labels[i], Meta: name + ".json", Type: m.Type, Size: r.Size}
+	if !data {
+		return k, syncDir(dir)
+	}
+	src, err := rs.Read[i].OpenGFID(r.GFID)
+	if err != nil {
+		return Kept{}, err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return Kept{}, err
+	}
+	n, err := io.Copy(dst, io.NewSectionReader(src, 0, r.Size))
+	if err == nil && n != r.Size {
+		err = fmt.Errorf("read %d bytes of %d: the copy changed while it was kept", n, r.Size)
+	}
+	if err == nil {
+		err = dst.Sync()
+	}
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return Kept{}, fmt.Errorf("keep %s: %w", name, err)
+	}
+	k.Path = name
+	if k.Blake3, err = brick.Beneath(dir).HashFile(name); err != nil {
+		return Kept{}, err
+	}
+	return k, syncDir(dir)
+}
+
+// writeDurable writes data to a new file at path and fsyncs it.
+func writeDurable(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// syncDir makes the names in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,88 @@
+// Package live changes a started GlusterFS volume as a client does:
+// through the volume's own client graph, fetched from glusterd and run by
+// libgfapi, so that DHT and AFR make every change on every brick, under
+// their own locks. afrkit never writes a brick that a brick process serves
+// behind GlusterFS's back; this is how it changes such a volume.
+package live
+
+import (
+	"fmt"
+	"syscall"
+
+	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/gfapi"
+)
+
+// AFR's virtual xattrs for resolving a split-brain from a client
+// (afr_handle_split_brain_commands): set on a file, each names the AFR
+// child (VOL-client-N) whose copy is chosen.
+const (
+	keyChoice   = "replica.split-brain-choice"
+	keyFinalize = "replica.split-brain-heal-finalize"
+)
+
+// Volume is a started volume's client graph. It is safe for concurrent
+// use.
+type Volume struct {
+	v  *volume.Volume
+	fs *gfapi.FS
+}
+
+// Open brings up v's client graph, fetched from the glusterd at socket
+// (a unix socket on this host: glusterd gives it the volume's trusted
+// volfile, as it does glfsheal).
+func Open(lib *gfapi.Lib, v *volume.Volume, socket string) (*Volume, error) {
+	fs, err := lib.Init(gfapi.Config{
+		Volume: v.Name, Servers: []gfapi.Server{{Transport: gfapi.Unix, Host: socket}}, LogLevel: gfapi.LogError,
+		// What glfsheal sets for a split-brain heal (glfsh_set_heal_options):
+		// AFR heals only kinds whose client-side heal is on, which a volume
+		// whose self-heal daemon does the healing has off; and a heal that
+		// finalize starts must finish before it answers.
+		Options: []gfapi.XlatorOption{
+			{Xlator: "*-replicate-*", Key: "background-self-heal-count", Value: "0"},
+			{Xlator: "*-replicate-*", Key: "halo-enabled", Value: "off"},
+			{Xlator: "*-replicate-*", Key: "data-self-heal", Value: "on"},
+			{Xlator: "*-replicate-*", Key: "metadata-self-heal", Value: "on"},
+			{Xlator: "*-replicate-*", Key: "entry-self-heal", Value: "on"},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("volume %s through its client graph: %w", v.Name, err)
+	}
+	return &Volume{v: v, fs: fs}, nil
+}
+
+// Close lets go of the graph, in the background (see remote.Brick.Close).
+func (lv *Volume) Close() { go lv.fs.Close() }
+
+// Finalize asks AFR to heal the file at path from the copy of the brick
+// whose AFR child is client (VOL-client-N): what `setfattr -n
+// replica.split-brain-heal-finalize -v VOL-client-N FILE` does on a
+// GlusterFS mount. AFR heals the data and metadata split-brains of the
+// file from that copy before the call returns. AFR reports a heal that
+// failed in the reply's xdata, which libgfapi drops: the caller checks.
+func (lv *Volume) Finalize(path, client string) error {
+	if err := lv.fs.Lsetxattr(path, keyFinalize, []byte(client), 0); err != nil {
+		return fmt.Errorf("heal %s from %s through GlusterFS: %w", path, client, err)
+	}
+	return nil
+}
+
+// RenameNoReplace gives the regular file at oldPath the name newPath on
+// the volume, as a client does, so that DHT and AFR make the change on
+// every brick: a hard link at newPath, then oldPath unlinked. The link
+// never replaces: where newPath exists (or appears meanwhile) it fails
+// with an error wrapping syscall.EEXIST and changes nothing, where a
+// rename would have replaced that file.
+func (lv *Volume) RenameNoReplace(oldPath, newPath string) error {
+	if err := lv.fs.Link(oldPath, newPath); err != nil {
+		return fmt.Errorf("rename %s to %s on %s: %w", oldPath, newPath, lv.v.Name, err)
+	}
+	if err := lv.fs.Unlink(oldPath); err != nil {
+		return fmt.Errorf("rename %s to %s on %s: linked, but the old name stays: %w", oldPath, newPath, lv.v.Name, err)
+	}
+	return nil
+}
+
+// Lstat is the file at path as a client sees it.
+func (lv *Volume) Lstat(path string) (syscall.Stat_t, error) { return lv.fs.Lstat(path) }
