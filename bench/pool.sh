@@ -17,6 +17,7 @@
 #   BENCH_POOL_FILES  files written while the third server's brick is down (default 10000)
 #   BENCH_POOL_DIRS   directories they are spread over (default 10)
 #   BENCH_REPEAT      runs of each heal info; the median is shown (default 3)
+#   BENCH_POOL_KEEP   1 leaves the pool running afterwards (to profile); the next run cleans up
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,9 +54,19 @@ cleanup() {
   sleep 1
   pkill -KILL -f "$DIR/" 2>/dev/null || true
   rm -rf "$DIR"
-  pgrep -x glusterd >/dev/null || glusterd -p /run/glusterd.pid
+  # Started without the lock files' descriptors, which a daemon would
+  # otherwise hold, and the locks with them, for ever.
+  pgrep -x glusterd >/dev/null || glusterd -p /run/glusterd.pid 8>&- 9>&-
 }
-trap cleanup EXIT
+[ "${BENCH_POOL_KEEP:-0}" = 1 ] || trap cleanup EXIT
+
+# A pool an earlier BENCH_POOL_KEEP=1 run left goes first.
+if [ -d "$DIR/1" ]; then
+  umount -l "$DIR/mnt" 2>/dev/null || true
+  pkill -KILL -f "$DIR/" 2>/dev/null || true
+  sleep 1
+  rm -rf "$DIR/1" "$DIR/2" "$DIR/3" "$DIR/state"
+fi
 
 log "stopping the default glusterd; starting three on 127.1.1.1-3"
 pkill -x glusterd 2>/dev/null || true
@@ -68,7 +79,7 @@ for i in 1 2 3; do
     --xlator-option management.run-directory="$d/run" \
     --xlator-option management.glusterd-sockfile="$d/glusterd/gd.sock" \
     --xlator-option management.logging-directory="$d/log" \
-    --log-file="$d/log/glusterd.log" --pid-file="$d/glusterd.pid"
+    --log-file="$d/log/glusterd.log" --pid-file="$d/glusterd.pid" 8>&- 9>&-
 done
 for i in 1 2 3; do until cli $i volume list >/dev/null 2>&1; do sleep 0.2; done; done
 cli 1 peer probe 127.1.1.2 >/dev/null
@@ -82,7 +93,7 @@ done
 cli 1 volume set $VOL cluster.quorum-type none >/dev/null
 cli 1 volume start $VOL >/dev/null
 mkdir -p "$DIR/mnt"
-mount -t glusterfs 127.1.1.1:/$VOL "$DIR/mnt"
+mount -t glusterfs 127.1.1.1:/$VOL "$DIR/mnt" 8>&- 9>&-
 
 brick_pid() { cli 1 volume status $VOL "127.1.1.$1:$DIR/$1/bricks/b" --xml | sed -n 's:.*<pid>\([0-9]*\)</pid>.*:\1:p'; }
 pid=$(brick_pid 3)

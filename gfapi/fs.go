@@ -277,9 +277,20 @@ func (f *FS) Lsetxattr(path, name string, value []byte, flags int) error {
 	return nil
 }
 
-// sized runs a get-or-list-xattr call that takes a buffer: first asking
-// the size, then reading; it asks again if the value grew in between.
+// sized runs a get-or-list-xattr call that takes a buffer. Each call is a
+// round trip to the bricks, so it first tries a buffer that holds most
+// values (AFR's counters, a file's few names) and asks the size only when
+// that is too small, then reads again; and again if the value grew in
+// between.
 func (f *FS) sized(get func(buf *byte, size int) (int64, syscall.Errno)) ([]byte, error) {
+	buf := make([]byte, firstXattrBuf)
+	n, errno := get(&buf[0], len(buf))
+	if n >= 0 {
+		return buf[:n], nil
+	}
+	if errno != syscall.ERANGE {
+		return nil, errnoOr(errno)
+	}
 	for range 8 {
 		n, errno := get(nil, 0)
 		if n < 0 {
@@ -297,6 +308,9 @@ func (f *FS) sized(get func(buf *byte, size int) (int64, syscall.Errno)) ([]byte
 	}
 	return nil, syscall.ERANGE
 }
+
+// firstXattrBuf is the buffer sized tries first.
+const firstXattrBuf = 1024
 
 // splitNames splits listxattr's NUL-separated names.
 func splitNames(v []byte) []string {

@@ -152,6 +152,16 @@ func OpenBrick(v *volume.Volume, vb volume.Brick) (*brick.Brick, error) {
 	return b, nil
 }
 
+// hasRemote reports whether a brick of the set is read over the network.
+func (rs *ReplicaSet) hasRemote() bool {
+	for _, r := range rs.remote {
+		if r != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // Close closes the set's bricks, indexes and lock tables. The set reads
 // no more.
 func (rs *ReplicaSet) Close() {

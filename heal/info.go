@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"strings"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -22,6 +23,7 @@ type InfoEntry struct {
 	// some brick resolves it, "" otherwise.
 	Path string
 	// Replies are what each brick of the set holds; Errs the read errors.
+	// Both are nil for an entry InfoOptions.Memo already knew.
 	Replies []afr.Reply
 	Errs    []error
 }
@@ -53,9 +55,62 @@ type InfoOptions struct {
 	Full bool
 	// Workers is how many entries are gathered at once; 0 picks a default.
 	// Gathering is system calls on several bricks (stat, getxattr,
-	// readlink), which overlap well even on few cores.
+	// readlink), which overlap well even on few cores, and round trips to
+	// the bricks read over the network, which overlap better still.
 	Workers int
+	// Memo, when not nil, remembers each gfid's status and path across
+	// the Info calls of one report: the bricks of a set list mostly the
+	// same gfids, and an entry is then gathered once, not once per brick
+	// that lists it, which for a brick on another host is several round
+	// trips. Not with Full, whose replies are per call.
+	Memo *InfoMemo
 }
+
+// InfoMemo is what Info learned of each gfid during one report. It is safe
+// for concurrent use. It holds a few dozen bytes per gfid, and at most
+// memoLimit gfids: past that, entries are gathered again.
+type InfoMemo struct {
+	mu sync.Mutex
+	m  map[afr.GFID]memoEntry
+}
+
+// memoLimit bounds an InfoMemo: a million entries are some 60 MB.
+const memoLimit = 1 << 20
+
+type memoEntry struct {
+	status afr.HealStatus
+	exists bool
+	path   string
+}
+
+// NewInfoMemo returns an empty memo.
+func NewInfoMemo() *InfoMemo { return &InfoMemo{m: map[afr.GFID]memoEntry{}} }
+
+func (m *InfoMemo) get(g afr.GFID) (memoEntry, bool) {
+	if m == nil {
+		return memoEntry{}, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.m[g]
+	return e, ok
+}
+
+func (m *InfoMemo) put(g afr.GFID, e memoEntry) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.m) < memoLimit {
+		m.m[g] = e
+	}
+}
+
+// remoteWorkers is Info's default number of workers for a set with bricks
+// read over the network: their round trips, not this host's cores, bound
+// the gathering.
+const remoteWorkers = 32
 
 // batchSize is how many index entries travel together between the walk,
 // the workers and the caller: per-entry channel hand-offs would cost more
@@ -81,6 +136,9 @@ func (rs *ReplicaSet) Info(i int, opts InfoOptions, list func(InfoEntry) error, 
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = 4 * runtime.GOMAXPROCS(0)
+		if rs.hasRemote() {
+			workers = max(workers, remoteWorkers)
+		}
 	}
 	type item struct {
 		sub index.Subdir
@@ -173,12 +231,26 @@ func (rs *ReplicaSet) classify(sub index.Subdir, e index.Entry, opts InfoOptions
 	if e.Err != nil {
 		return false, InfoEntry{}, Skipped{Name: e.Name, Sub: sub, Stale: true, Reason: "not a gfid"}
 	}
-	gather := rs.GatherCounters
+	memo := opts.Memo
 	if opts.Full {
-		gather = rs.Gather
+		memo = nil
 	}
-	replies, errs := gather(e.GFID)
-	st, exists := healStatus(replies, opts.QuorumCount)
+	var replies []afr.Reply
+	var errs []error
+	m, known := memo.get(e.GFID)
+	if !known {
+		gather := rs.GatherCounters
+		if opts.Full {
+			gather = rs.Gather
+		}
+		replies, errs = gather(e.GFID)
+		m.status, m.exists = healStatus(replies, opts.QuorumCount)
+		if m.exists && m.status.Listed() && opts.Paths {
+			m.path = rs.PathOf(e.GFID)
+		}
+		memo.put(e.GFID, m)
+	}
+	st, exists := m.status, m.exists
 	if !exists {
 		return false, InfoEntry{}, Skipped{GFID: e.GFID, Name: e.Name, Sub: sub, Stale: true, Reason: "no brick has this gfid"}
 	}
@@ -188,11 +260,7 @@ func (rs *ReplicaSet) classify(sub index.Subdir, e index.Entry, opts InfoOptions
 	if countedElsewhere(sub, st) {
 		return false, InfoEntry{}, Skipped{GFID: e.GFID, Name: e.Name, Sub: sub, Reason: "counted from xattrop"}
 	}
-	ie := InfoEntry{GFID: e.GFID, Sub: sub, Status: st, Replies: replies, Errs: errs}
-	if opts.Paths {
-		ie.Path = rs.PathOf(e.GFID)
-	}
-	return true, ie, Skipped{}
+	return true, InfoEntry{GFID: e.GFID, Sub: sub, Status: st, Path: m.path, Replies: replies, Errs: errs}, Skipped{}
 }
 
 // healStatus is heal info's status of an entry from its copies' replies,

@@ -2,6 +2,7 @@ package heal_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -228,5 +229,53 @@ func TestInfoKeepsIndexOrderAndStops(t *testing.T) {
 	err := rs.Info(0, heal.InfoOptions{}, func(heal.InfoEntry) error { return count() }, func(heal.Skipped) error { return count() })
 	if !errors.Is(err, stop) || calls != 10 {
 		t.Errorf("after stopping at 10: %d calls, err %v", calls, err)
+	}
+}
+
+// countingReader counts the gfids gathered from one brick, to show what a
+// memo saves: each read of a brick on another host is round trips.
+type countingReader struct {
+	heal.BrickReader
+	n *int
+}
+
+func (c countingReader) CountersGFID(g afr.GFID, keys []string) (afr.Reply, error) {
+	*c.n++
+	return c.BrickReader.CountersGFID(g, keys)
+}
+
+// TestInfoMemoGathersAnEntryOnce: with a memo, a gfid the second brick's
+// index lists as the first's did is not gathered again, and both bricks
+// list the same statuses and paths as without one.
+func TestInfoMemoGathersAnEntryOnce(t *testing.T) {
+	v := fixtures.MustBuild(t, "data-split-brain", 2)
+	report := func(memo *heal.InfoMemo) ([]string, int) {
+		rs := heal.ReplicaSets(v.V)[0]
+		defer rs.Close()
+		n := 0
+		for i := range rs.Read {
+			rs.Read[i] = countingReader{rs.Read[i], &n}
+		}
+		var lines []string
+		for i := range rs.Bricks {
+			err := rs.Info(i, heal.InfoOptions{Paths: true, Memo: memo}, func(e heal.InfoEntry) error {
+				lines = append(lines, fmt.Sprintf("b%d %s %s", i, e.Path, e.Status))
+				return nil
+			}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		return lines, n
+	}
+	without, gathered := report(nil)
+	with, memoGathered := report(heal.NewInfoMemo())
+	if strings.Join(with, "\n") != strings.Join(without, "\n") || len(with) != 2 {
+		t.Errorf("with a memo:\n%s\nwithout:\n%s", strings.Join(with, "\n"), strings.Join(without, "\n"))
+	}
+	// Without a memo each of the two listings reads the entry from both
+	// bricks; with one, the first listing alone does.
+	if gathered != 4 || memoGathered != 2 {
+		t.Errorf("brick reads: %d without a memo, %d with; want 4 and 2", gathered, memoGathered)
 	}
 }

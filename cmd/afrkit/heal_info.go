@@ -277,11 +277,15 @@ func healInfoRun(opts *HealInfoOptions) error {
 	noteUnreachable(opts.F.IO.ErrOut, sets)
 	rep.begin(v)
 	for _, rs := range sets {
+		// Each gfid is gathered once per set, not once per brick that
+		// lists it (a gfid of one set is no other's, DHT's link files
+		// aside).
+		memo := heal.NewInfoMemo()
 		for i, b := range rs.Bricks {
 			res := brickResult{brick: b, set: rs.Index, connected: rs.Read[i] != nil, status: "Connected"}
 			rep.beginBrick(res)
 			if res.connected {
-				err := rs.Info(i, heal.InfoOptions{QuorumCount: quorum, Paths: opts.Mode != infoSummary, Full: opts.JSON}, func(e heal.InfoEntry) error {
+				err := rs.Info(i, heal.InfoOptions{QuorumCount: quorum, Paths: opts.Mode != infoSummary, Full: opts.JSON, Memo: memo}, func(e heal.InfoEntry) error {
 					res.total++
 					if e.Status.IsSplitBrain() {
 						res.splitBrain++
