@@ -6,10 +6,16 @@
 package live
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path"
 	"syscall"
 
 	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/fsck"
 	"github.com/afrkit/afrkit/gfapi"
 )
 
@@ -86,3 +92,128 @@ func (lv *Volume) RenameNoReplace(oldPath, newPath string) error {
 
 // Lstat is the file at path as a client sees it.
 func (lv *Volume) Lstat(path string) (syscall.Stat_t, error) { return lv.fs.Lstat(path) }
+
+// StaleAction is what a stale temp file's rename does.
+type StaleAction int
+
+const (
+	// RenameStale gives the temp file its final name, which is free.
+	RenameStale StaleAction = iota
+	// RemoveSameStale removes the temp file: the final name holds the
+	// same content, byte for byte, so nothing is lost.
+	RemoveSameStale
+)
+
+func (a StaleAction) String() string {
+	if a == RemoveSameStale {
+		return "remove"
+	}
+	return "rename"
+}
+
+// StalePlan is what renaming one stale rsync temp file does on the volume.
+type StalePlan struct {
+	Temp, Final string
+	Action      StaleAction
+}
+
+func (p StalePlan) String() string {
+	if p.Action == RemoveSameStale {
+		return fmt.Sprintf("remove %s: %s holds the same content", p.Temp, p.Final)
+	}
+	return fmt.Sprintf("rename %s to %s", p.Temp, p.Final)
+}
+
+// ErrClash is a stale temp file whose final name holds other content: a
+// person chooses which version keeps the name.
+var ErrClash = errors.New("the final name holds other content")
+
+// PlanStale plans the rename of the stale temp file at temp (an rsync
+// temp name, .NAME.XXXXXX) to its final name, looking at both as a client
+// does. It fails with ErrClash where the final name holds other content.
+func (lv *Volume) PlanStale(temp string) (StalePlan, error) {
+	dir, name := path.Split(temp)
+	final, ok := fsck.StaleTempFinal(name)
+	if !ok {
+		return StalePlan{}, fmt.Errorf("%s is not named as an rsync temp file (.NAME.XXXXXX)", temp)
+	}
+	p := StalePlan{Temp: temp, Final: path.Join(dir, final)}
+	st, err := lv.fs.Lstat(temp)
+	if err != nil {
+		return p, err
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return p, fmt.Errorf("%s is not a regular file", temp)
+	}
+	fst, err := lv.fs.Lstat(p.Final)
+	if errors.Is(err, syscall.ENOENT) {
+		return p, nil
+	}
+	if err != nil {
+		return p, err
+	}
+	if fst.Mode&syscall.S_IFMT != syscall.S_IFREG || fst.Size != st.Size {
+		return p, fmt.Errorf("%s: %w", p.Final, ErrClash)
+	}
+	same, err := lv.sameContent(temp, p.Final, st.Size)
+	if err != nil {
+		return p, err
+	}
+	if !same {
+		return p, fmt.Errorf("%s: %w", p.Final, ErrClash)
+	}
+	p.Action = RemoveSameStale
+	return p, nil
+}
+
+// sameContent compares two files of size bytes through the volume.
+func (lv *Volume) sameContent(a, b string, size int64) (bool, error) {
+	fa, err := lv.fs.Open(a, os.O_RDONLY)
+	if err != nil {
+		return false, err
+	}
+	defer fa.Close()
+	fb, err := lv.fs.Open(b, os.O_RDONLY)
+	if err != nil {
+		return false, err
+	}
+	defer fb.Close()
+	ba, bb := make([]byte, 1<<20), make([]byte, 1<<20)
+	for off := int64(0); off < size; off += int64(len(ba)) {
+		na, erra := fa.ReadAt(ba, off)
+		nb, errb := fb.ReadAt(bb, off)
+		if erra != nil && erra != io.EOF {
+			return false, erra
+		}
+		if errb != nil && errb != io.EOF {
+			return false, errb
+		}
+		if !bytes.Equal(ba[:na], bb[:nb]) {
+			return false, nil
+		}
+		if na < len(ba) {
+			break
+		}
+	}
+	return true, nil
+}
+
+// DoStale carries out a plan, through GlusterFS. A rename never replaces
+// (RenameNoReplace): a final name that appeared since the plan stops it.
+// A removal compares the contents again first.
+func (lv *Volume) DoStale(p StalePlan) error {
+	if p.Action == RenameStale {
+		return lv.RenameNoReplace(p.Temp, p.Final)
+	}
+	again, err := lv.PlanStale(p.Temp)
+	if err != nil {
+		return err
+	}
+	if again.Action != RemoveSameStale {
+		return fmt.Errorf("%s changed since it was planned", p.Final)
+	}
+	if err := lv.fs.Unlink(p.Temp); err != nil {
+		return fmt.Errorf("remove %s on %s: %w", p.Temp, lv.v.Name, err)
+	}
+	return nil
+}

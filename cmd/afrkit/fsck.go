@@ -196,6 +196,13 @@ func fsckRun(opts *FsckOptions) error {
 	if (opts.Repair || opts.renaming()) && v == nil {
 		return usageError{errors.New("fsck: --repair and --rename-stale on a brick need its volume (--volume VOL), to know its replica set and that GlusterFS does not serve it")}
 	}
+	if opts.renaming() && v != nil {
+		if served, err := servedByGlusterFS(v); err != nil {
+			return exitStatus{ExitFsckOperational, err}
+		} else if served && len(opts.RenamePaths) > 0 {
+			return fsckLiveRename(opts, v)
+		}
+	}
 	if opts.Restore != "" {
 		if writes {
 			// An undo takes none of AFR's locks: not while mounted.

@@ -2,12 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/afrkit/afrkit/fixtures/glustertest"
 )
@@ -200,6 +202,64 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 		code, _, errOut = run(t, env, "heal", v.Name, "undo", recs[0].ID)
 		if code != ExitError || !strings.Contains(errOut, "afrkit does not put its losers back") {
 			t.Errorf("undo of a resolution GlusterFS made: exit %d: %s", code, errOut)
+		}
+	})
+
+	t.Run("stale temp files renamed through GlusterFS", func(t *testing.T) {
+		v := pool.CreateReplica(3, "cluster.quorum-type", "none")
+		v.Start()
+		v.MountFUSE()
+		player := `{"name":"player","level":3}` + "\n"
+		v.WriteFile(".player.json.AbvgGY", player) // the final name is free
+		v.WriteFile(".same.txt.Qw3rTy", "same\n")  // the final name holds the same
+		v.WriteFile("same.txt", "same\n")
+		v.WriteFile(".other.txt.Zx9Vb2", "the temp file's\n") // the final name holds other content
+		v.WriteFile("other.txt", "the final name's\n")
+		sock := pool.Peers[0].Socket
+		fsckArgs := func(extra ...string) []string {
+			return append([]string{"--glusterd-sock", sock, "fsck", v.Name, "--rename-stale-path", "/.player.json.AbvgGY", "--rename-stale-path", "/.same.txt.Qw3rTy"}, extra...)
+		}
+
+		code, out, errOut := run(t, env, fsckArgs("--dry-run")...)
+		if code != ExitFsckClean || out != "Dry run: nothing was changed. GlusterFS serves "+v.Name+"; through it, afrkit would:\n  rename /.player.json.AbvgGY to /player.json\n  remove /.same.txt.Qw3rTy: /same.txt holds the same content\n" {
+			t.Fatalf("dry run: exit %d\n%s%s", code, out, errOut)
+		}
+		if _, err := os.Stat(v.Path(".player.json.AbvgGY")); err != nil {
+			t.Fatalf("the dry run changed the volume: %v", err)
+		}
+		// A clash refuses the whole command, before anything changes.
+		code, _, errOut = run(t, env, append(fsckArgs(), "--rename-stale-path", "/.other.txt.Zx9Vb2")...)
+		if code != ExitFsckProblems || !strings.Contains(errOut, "the final name holds other content; nothing was changed") {
+			t.Fatalf("a clash: exit %d: %s", code, errOut)
+		}
+		if _, err := os.Stat(v.Path(".player.json.AbvgGY")); err != nil {
+			t.Fatalf("a refused command changed the volume: %v", err)
+		}
+
+		code, out, errOut = run(t, env, fsckArgs()...)
+		if code != ExitFsckRepaired || !strings.Contains(out, "Rename /.player.json.AbvgGY to /player.json through GlusterFS") || !strings.Contains(out, "Remove /.same.txt.Qw3rTy: /same.txt holds the same content through GlusterFS") {
+			t.Fatalf("renames: exit %d\n%s%s", code, out, errOut)
+		}
+		// The mount sees the final names, every brick has them (GlusterFS
+		// made the change on each), and GlusterFS lists nothing to heal.
+		// Another client (afrkit) made the change: the mount's kernel keeps
+		// names it looked up for a second (GlusterFS's entry-timeout).
+		time.Sleep(1500 * time.Millisecond)
+		if got, err := os.ReadFile(v.Path("player.json")); err != nil || string(got) != player {
+			t.Errorf("player.json through the mount: %q, %v", got, err)
+		}
+		for _, gone := range []string{".player.json.AbvgGY", ".same.txt.Qw3rTy"} {
+			if _, err := os.Lstat(v.Path(gone)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s is still there: %v", gone, err)
+			}
+		}
+		for i := range v.Bricks {
+			if got, err := os.ReadFile(filepath.Join(v.Bricks[i], "player.json")); err != nil || string(got) != player {
+				t.Errorf("brick %d's player.json: %q, %v", i, got, err)
+			}
+		}
+		if out, err := v.HealInfo("--xml"); err != nil || strings.Contains(out, "<file") {
+			t.Errorf("GlusterFS's heal info after the renames lists: %v\n%s", err, out)
 		}
 	})
 
