@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -75,6 +76,10 @@ type FS struct {
 	lib  *Lib
 	fs   uintptr
 	name string
+	// closeOnce: Close may run in the background (see remote.Brick) and
+	// be called again; glfs_fini must run once.
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Error is a failed libgfapi call.
@@ -197,15 +202,12 @@ func (f *FS) configure(cfg Config) error {
 // Close tears the graph down (glfs_fini). The FS, and every Object and
 // Dir from it, must not be used after.
 func (f *FS) Close() error {
-	if f.fs == 0 {
-		return nil
-	}
-	r, errno := f.lib.call(f.lib.fn.fini, f.fs)
-	f.fs = 0
-	if failed(r) {
-		return f.errorf("glfs_fini", "", errnoOr(errno))
-	}
-	return nil
+	f.closeOnce.Do(func() {
+		if r, errno := f.lib.call(f.lib.fn.fini, f.fs); failed(r) {
+			f.closeErr = f.errorf("glfs_fini", "", errnoOr(errno))
+		}
+	})
+	return f.closeErr
 }
 
 // Lstat is lstat(2) of a path in the graph.

@@ -167,6 +167,24 @@ func TestVolumeThroughLibgfapi(t *testing.T) {
 		t.Errorf("Lookup of an absent name: %v, want ENOENT", err)
 	}
 
+	// A link never replaces: the no-replace rename of package live rests
+	// on it.
+	v.WriteFile("d/taken", "another file\n")
+	if err := fs.Link("/d/f", "/d/taken"); !errors.Is(err, syscall.EEXIST) {
+		t.Errorf("link over an existing name: %v, want EEXIST", err)
+	}
+	if got, err := os.ReadFile(v.Path("d/taken")); err != nil || string(got) != "another file\n" {
+		t.Errorf("the existing name after a refused link: %q, %v", got, err)
+	}
+	// A value larger than the first buffer sized tries is read whole.
+	long := strings.Repeat("x", 3000)
+	if err := fs.Lsetxattr("/d/f", "user.long", []byte(long), 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := fs.Lgetxattr("/d/f", "user.long"); err != nil || string(got) != long {
+		t.Errorf("a 3000-byte xattr read back as %d bytes, %v", len(got), err)
+	}
+
 	// A rename through the graph is a client's rename: the mount sees it.
 	if err := fs.Rename("/d/f", "/d/g"); err != nil {
 		t.Fatal(err)

@@ -64,17 +64,9 @@ func Explain(v *volume.Volume, target Target, open OpenOptions) ([]Explanation, 
 	}()
 	var out []Explanation
 	for _, rs := range sets {
-		var replies []afr.Reply
-		var errs []error
-		if target.Path != "" {
-			replies, errs = rs.GatherPath(target.Path)
-		} else {
-			replies, errs = rs.Gather(target.GFID)
+		if ex, ok := explainInSet(v, rs, opts, target); ok {
+			out = append(out, ex)
 		}
-		if !anyExists(replies) {
-			continue
-		}
-		out = append(out, explainSet(v, rs, opts, target, replies, errs))
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s: %w", target, ErrNowhere)
@@ -92,6 +84,21 @@ func anyExists(replies []afr.Reply) bool {
 		}
 	}
 	return false
+}
+
+// explainInSet explains target in rs, when a brick of rs has it.
+func explainInSet(v *volume.Volume, rs *ReplicaSet, opts afr.Options, target Target) (Explanation, bool) {
+	var replies []afr.Reply
+	var errs []error
+	if target.Path != "" {
+		replies, errs = rs.GatherPath(target.Path)
+	} else {
+		replies, errs = rs.Gather(target.GFID)
+	}
+	if !anyExists(replies) {
+		return Explanation{}, false
+	}
+	return explainSet(v, rs, opts, target, replies, errs), true
 }
 
 func explainSet(v *volume.Volume, rs *ReplicaSet, opts afr.Options, target Target, replies []afr.Reply, errs []error) Explanation {

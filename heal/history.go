@@ -2,6 +2,7 @@ package heal
 
 import (
 	"bufio"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
+
+	"github.com/afrkit/afrkit/brick"
 )
 
 // History is a volume's append-only audit log of resolutions: one JSON
@@ -24,6 +28,17 @@ type History struct {
 func HistoryPath(stateDir, vol string) string {
 	return filepath.Join(stateDir, "history", vol+".jsonl")
 }
+
+// NewRecordID names a record made at now: the time, to the second, and
+// three random bytes, so that ids sort by time and two made in one second
+// differ.
+func NewRecordID(now time.Time) string {
+	g := brick.NewGFID()
+	return now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(g[:3])
+}
+
+// RecordTime is a record's Time field for now.
+func RecordTime(now time.Time) string { return now.UTC().Format("2006-01-02T15:04:05.000Z") }
 
 // Record is one resolution: a split-brain resolved, a name removed by an
 // entry heal, or an undo.

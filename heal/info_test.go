@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/afrkit/afrkit/afr"
@@ -236,11 +237,11 @@ func TestInfoKeepsIndexOrderAndStops(t *testing.T) {
 // memo saves: each read of a brick on another host is round trips.
 type countingReader struct {
 	heal.BrickReader
-	n *int
+	n *atomic.Int64 // Info's workers read at once
 }
 
 func (c countingReader) CountersGFID(g afr.GFID, keys []string) (afr.Reply, error) {
-	*c.n++
+	c.n.Add(1)
 	return c.BrickReader.CountersGFID(g, keys)
 }
 
@@ -249,10 +250,10 @@ func (c countingReader) CountersGFID(g afr.GFID, keys []string) (afr.Reply, erro
 // list the same statuses and paths as without one.
 func TestInfoMemoGathersAnEntryOnce(t *testing.T) {
 	v := fixtures.MustBuild(t, "data-split-brain", 2)
-	report := func(memo *heal.InfoMemo) ([]string, int) {
+	report := func(memo *heal.InfoMemo) ([]string, int64) {
 		rs := heal.ReplicaSets(v.V)[0]
 		defer rs.Close()
-		n := 0
+		var n atomic.Int64
 		for i := range rs.Read {
 			rs.Read[i] = countingReader{rs.Read[i], &n}
 		}
@@ -266,7 +267,7 @@ func TestInfoMemoGathersAnEntryOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		return lines, n
+		return lines, n.Load()
 	}
 	without, gathered := report(nil)
 	with, memoGathered := report(heal.NewInfoMemo())

@@ -35,10 +35,9 @@ type keptMeta struct {
 // newRecord starts a history record for this entry.
 func (h *entryHeal) newRecord(kind, how string, src int, sinks []int) Record {
 	now := h.e.opts.Now()
-	g := brick.NewGFID()
 	r := Record{
-		ID:     now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(g[:3]),
-		Time:   now.UTC().Format("2006-01-02T15:04:05.000Z"),
+		ID:     NewRecordID(now),
+		Time:   RecordTime(now),
 		Volume: h.e.Vol.Name, Set: h.rs.Index, Path: h.path, GFID: h.gfid.String(),
 		Kind: kind, How: how,
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,6 +21,8 @@ import (
 // Finalizer is a started GlusterFS volume's AFR, reached as a client
 // through the volume's own client graph (package live): it heals a file in
 // split-brain from one brick's copy (replica.split-brain-heal-finalize).
+// ResolveLive calls it once per resolution, from its own goroutine; a
+// call on a file that is no longer in split-brain changes nothing.
 type Finalizer interface {
 	Finalize(path, client string) error
 }
@@ -106,8 +109,7 @@ func ResolveLive(v *volume.Volume, target Target, op SplitBrainOp, opts LiveOpti
 		kinds[i] = k.String()
 	}
 	now := opts.Now()
-	g := brick.NewGFID()
-	id := now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(g[:3])
+	id := NewRecordID(now)
 	keptDir := filepath.Join(opts.StateDir, "kept", v.Name, id)
 	var losers []string
 	for _, i := range plan.losers {
@@ -128,7 +130,7 @@ func ResolveLive(v *volume.Volume, target Target, op SplitBrainOp, opts LiveOpti
 	var recs []Record
 	for n, k := range plan.kinds {
 		rec := Record{
-			ID: id, Time: now.UTC().Format("2006-01-02T15:04:05.000Z"), Volume: v.Name, Set: rs.Index,
+			ID: id, Time: RecordTime(now), Volume: v.Name, Set: rs.Index,
 			Path: ex.Path, GFID: ex.Replies[plan.src].GFID.String(), Kind: k.String(),
 			How: op.Op.String() + " through GlusterFS", Source: out.Source, Sinks: losers, Live: true,
 		}
@@ -153,23 +155,27 @@ func ResolveLive(v *volume.Volume, target Target, op SplitBrainOp, opts LiveOpti
 	if err := fin.Finalize(ex.Path, out.Client); err != nil {
 		return out, fmt.Errorf("%w; the losing copies were kept in %s", err, keptDir)
 	}
-	// AFR healed it before Finalize returned; check, as a reader.
-	after, _, err := explainIn(v, sets, Target{GFID: ex.Replies[plan.src].GFID}, afrOpts)
-	if err != nil {
-		return out, fmt.Errorf("after GlusterFS healed %s: %w", ex.Path, err)
-	}
-	for _, k := range plan.kinds {
-		if after.Verdict.Kind(k).Unresolved {
-			return out, fmt.Errorf("GlusterFS left %s in %s split-brain after healing it from %s; the losing copies were kept in %s", ex.Path, k, out.Client, keptDir)
-		}
-	}
+	// GlusterFS took the request and may have changed the copies: the
+	// record is written whatever the check below finds, so that history
+	// always says where the kept copies are.
 	h := &History{Path: HistoryPath(opts.StateDir, v.Name)}
 	for _, rec := range recs {
 		if err := h.Append(rec); err != nil {
-			return out, fmt.Errorf("GlusterFS healed %s, but recording it failed (the losing copies are in %s): %w", ex.Path, keptDir, err)
+			return out, fmt.Errorf("GlusterFS was asked to heal %s, but recording it failed (the losing copies are in %s): %w", ex.Path, keptDir, err)
 		}
 	}
 	out.Records = recs
+	// AFR healed it before Finalize returned, or says why not only in
+	// what libgfapi drops: check, as a reader.
+	after, _, err := explainIn(v, sets, Target{GFID: ex.Replies[plan.src].GFID}, afrOpts)
+	if err != nil {
+		return out, fmt.Errorf("after GlusterFS was asked to heal %s: %w", ex.Path, err)
+	}
+	for _, k := range plan.kinds {
+		if after.Verdict.Kind(k).Unresolved {
+			return out, fmt.Errorf("GlusterFS left %s in %s split-brain when asked to heal it from %s (recorded as %s; the losing copies are in %s)", ex.Path, k, out.Client, recs[0].ID, keptDir)
+		}
+	}
 	out.Lines = []string{
 		fmt.Sprintf("Healed %s from %s through GlusterFS (%s)", ex.Path, out.Source, strings.Join(kinds, " and ")),
 		fmt.Sprintf("kept the copies of %s in %s (afrkit heal %s history)", strings.Join(losers, ", "), keptDir, v.Name),
@@ -189,17 +195,9 @@ type liveOp struct {
 // holds it.
 func explainIn(v *volume.Volume, sets []*ReplicaSet, target Target, opts afr.Options) (Explanation, *ReplicaSet, error) {
 	for _, rs := range sets {
-		var replies []afr.Reply
-		var errs []error
-		if target.Path != "" {
-			replies, errs = rs.GatherPath(target.Path)
-		} else {
-			replies, errs = rs.Gather(target.GFID)
+		if ex, ok := explainInSet(v, rs, opts, target); ok {
+			return ex, rs, nil
 		}
-		if !anyExists(replies) {
-			continue
-		}
-		return explainSet(v, rs, opts, target, replies, errs), rs, nil
 	}
 	var why []string
 	for _, rs := range sets {
@@ -264,12 +262,19 @@ func planLive(v *volume.Volume, rs *ReplicaSet, ex Explanation, op SplitBrainOp,
 // NAME.json: mode, owner, times, xattrs and counters, as the brick
 // reported them), and its content when data is set (read through the
 // brick, fsynced).
-func keepLive(rs *ReplicaSet, i int, ex Explanation, rec Record, dir string, data bool) (Kept, error) {
+func keepLive(rs *ReplicaSet, i int, ex Explanation, rec Record, dir string, data bool) (_ Kept, err error) {
 	r := ex.Replies[i]
 	name := filepath.Join(dir, keptName(rs.Labels[i], r.GFID.String()))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return Kept{}, err
+		return Kept{}, fmt.Errorf("keep directory: %w", err)
 	}
+	// A copy half kept is no copy: what this call wrote goes when it fails.
+	defer func() {
+		if err != nil {
+			os.Remove(name)
+			os.Remove(name + ".json")
+		}
+	}()
 	m := keptMeta{
 		Record: rec.ID, Volume: rec.Volume, Brick: rs.Labels[i], Path: ex.Path, GFID: r.GFID.String(),
 		Type: r.Type.String(), Mode: r.Mode, UID: r.UID, GID: r.GID, Size: r.Size,
@@ -285,7 +290,7 @@ func keepLive(rs *ReplicaSet, i int, ex Explanation, rec Record, dir string, dat
 	}
 	meta, _ := json.MarshalIndent(m, "", "  ")
 	if err := writeDurable(name+".json", meta); err != nil {
-		return Kept{}, err
+		return Kept{}, fmt.Errorf("keep the metadata: %w", err)
 	}
 	k := Kept{Brick: rs.Labels[i], Meta: name + ".json", Type: m.Type, Size: r.Size}
 	if !data {
@@ -298,11 +303,13 @@ func keepLive(rs *ReplicaSet, i int, ex Explanation, rec Record, dir string, dat
 	defer src.Close()
 	dst, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return Kept{}, err
+		return Kept{}, fmt.Errorf("keep the content: %w", err)
 	}
-	n, err := io.Copy(dst, io.NewSectionReader(src, 0, r.Size))
+	// Read to the end, not to the size seen: a copy a client grew or cut
+	// meanwhile reads otherwise, and is not what was decided on.
+	n, err := io.Copy(dst, io.NewSectionReader(src, 0, math.MaxInt64))
 	if err == nil && n != r.Size {
-		err = fmt.Errorf("read %d bytes of %d: the copy changed while it was kept", n, r.Size)
+		err = fmt.Errorf("read %d bytes where the brick said %d: the copy changed while it was kept", n, r.Size)
 	}
 	if err == nil {
 		err = dst.Sync()

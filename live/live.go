@@ -34,23 +34,44 @@ type Volume struct {
 	fs *gfapi.FS
 }
 
-// Open brings up v's client graph, fetched from the glusterd at socket
-// (a unix socket on this host: glusterd gives it the volume's trusted
-// volfile, as it does glfsheal).
-func Open(lib *gfapi.Lib, v *volume.Volume, socket string) (*Volume, error) {
+// Purpose says what a Volume's graph is for, which sets AFR's client-side
+// heals: a lookup through a client whose heals are on heals what it finds.
+type Purpose int
+
+const (
+	// ForChanges renames and removes files and looks at them, and heals
+	// nothing as it does: every client-side heal is off, so that a plan
+	// (or a dry run, or a refusal) changes nothing.
+	ForChanges Purpose = iota
+	// ForSplitBrainHeal resolves split-brains (Finalize): the heal options
+	// glfsheal sets for a split-brain heal (glfsh_set_heal_options). AFR
+	// heals only the kinds whose client-side heal is on, which a volume
+	// whose self-heal daemon heals has off, and a heal that finalize starts
+	// must finish before it answers.
+	ForSplitBrainHeal
+)
+
+func (p Purpose) options() []gfapi.XlatorOption {
+	heal := "off"
+	if p == ForSplitBrainHeal {
+		heal = "on"
+	}
+	return []gfapi.XlatorOption{
+		{Xlator: "*-replicate-*", Key: "background-self-heal-count", Value: "0"},
+		{Xlator: "*-replicate-*", Key: "halo-enabled", Value: "off"},
+		{Xlator: "*-replicate-*", Key: "data-self-heal", Value: heal},
+		{Xlator: "*-replicate-*", Key: "metadata-self-heal", Value: heal},
+		{Xlator: "*-replicate-*", Key: "entry-self-heal", Value: heal},
+	}
+}
+
+// Open brings up v's client graph for purpose, fetched from the glusterd
+// at socket (a unix socket on this host: glusterd gives it the volume's
+// trusted volfile, as it does glfsheal).
+func Open(lib *gfapi.Lib, v *volume.Volume, socket string, purpose Purpose) (*Volume, error) {
 	fs, err := lib.Init(gfapi.Config{
 		Volume: v.Name, Servers: []gfapi.Server{{Transport: gfapi.Unix, Host: socket}}, LogLevel: gfapi.LogError,
-		// What glfsheal sets for a split-brain heal (glfsh_set_heal_options):
-		// AFR heals only kinds whose client-side heal is on, which a volume
-		// whose self-heal daemon does the healing has off; and a heal that
-		// finalize starts must finish before it answers.
-		Options: []gfapi.XlatorOption{
-			{Xlator: "*-replicate-*", Key: "background-self-heal-count", Value: "0"},
-			{Xlator: "*-replicate-*", Key: "halo-enabled", Value: "off"},
-			{Xlator: "*-replicate-*", Key: "data-self-heal", Value: "on"},
-			{Xlator: "*-replicate-*", Key: "metadata-self-heal", Value: "on"},
-			{Xlator: "*-replicate-*", Key: "entry-self-heal", Value: "on"},
-		},
+		Options: purpose.options(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("volume %s through its client graph: %w", v.Name, err)
@@ -61,7 +82,7 @@ func Open(lib *gfapi.Lib, v *volume.Volume, socket string) (*Volume, error) {
 // Close lets go of the graph, in the background (see remote.Brick.Close).
 func (lv *Volume) Close() { go lv.fs.Close() }
 
-// Finalize asks AFR to heal the file at path from the copy of the brick
+// Finalize (on a graph opened ForSplitBrainHeal) asks AFR to heal the file at path from the copy of the brick
 // whose AFR child is client (VOL-client-N): what `setfattr -n
 // replica.split-brain-heal-finalize -v VOL-client-N FILE` does on a
 // GlusterFS mount. AFR heals the data and metadata split-brains of the

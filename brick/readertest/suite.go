@@ -279,10 +279,10 @@ func Same(t *testing.T, a, b brick.Reader, la, lb index.Lister, want Want) {
 		if d := Diff(ra, rb); d != "" {
 			t.Errorf("Reply(%s) differs: %s", c.Path, d)
 		}
-		pa, _ := a.PathOf(c.GFID)
-		pb, _ := b.PathOf(c.GFID)
-		if pa != pb {
-			t.Errorf("PathOf(%s): %q against %q", c.GFID, pa, pb)
+		pa, erra := a.PathOf(c.GFID)
+		pb, errb := b.PathOf(c.GFID)
+		if pa != pb || (erra == nil) != (errb == nil) {
+			t.Errorf("PathOf(%s): %q, %v against %q, %v", c.GFID, pa, erra, pb, errb)
 		}
 	}
 	for _, sub := range []index.Subdir{index.Xattrop, index.Dirty} {
@@ -295,10 +295,10 @@ func Same(t *testing.T, a, b brick.Reader, la, lb index.Lister, want Want) {
 			if err != nil {
 				continue
 			}
-			ra, _ := a.ReplyGFID(g, want.Keys)
-			rb, _ := b.ReplyGFID(g, want.Keys)
-			if d := Diff(ra, rb); d != "" {
-				t.Errorf("ReplyGFID(%s) differs: %s", g, d)
+			ra, erra := a.ReplyGFID(g, want.Keys)
+			rb, errb := b.ReplyGFID(g, want.Keys)
+			if d := Diff(ra, rb); d != "" || (erra == nil) != (errb == nil) {
+				t.Errorf("ReplyGFID(%s) differs: %s (%v against %v)", g, d, erra, errb)
 			}
 		}
 	}

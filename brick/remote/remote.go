@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/brick/volume"
@@ -79,21 +81,19 @@ func Open(lib *gfapi.Lib, cfg Config) (*Brick, error) {
 		return nil, fmt.Errorf("brick %s: %w", label, err)
 	}
 	// libgfapi reads the volfile from a path, during Init only. It holds
-	// the volume's credentials: readable by this user alone, and removed
-	// at once.
-	f, err := os.CreateTemp("", "afrkit-brick-*.vol")
+	// the volume's credentials, so it is no file on a disk (one a kill
+	// would leave behind) but a memory file of this process, named by its
+	// descriptor.
+	fd, err := unix.MemfdCreate("afrkit-brick-volfile", unix.MFD_CLOEXEC)
 	if err != nil {
-		return nil, fmt.Errorf("brick %s: %w", label, err)
+		return nil, fmt.Errorf("brick %s: a memory file for its volfile: %w", label, err)
 	}
-	defer os.Remove(f.Name())
+	f := os.NewFile(uintptr(fd), "volfile")
+	defer f.Close()
 	if _, err := f.Write(graph); err != nil {
-		f.Close()
 		return nil, fmt.Errorf("brick %s: write its volfile: %w", label, err)
 	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("brick %s: write its volfile: %w", label, err)
-	}
-	fs, err := lib.Init(gfapi.Config{Volume: v.Name, Volfile: f.Name(), LogFile: cfg.LogFile, LogLevel: gfapi.LogError})
+	fs, err := lib.Init(gfapi.Config{Volume: v.Name, Volfile: fmt.Sprintf("/proc/self/fd/%d", fd), LogFile: cfg.LogFile, LogLevel: gfapi.LogError})
 	if err != nil {
 		return nil, fmt.Errorf("brick %s is not connected: %w", label, err)
 	}

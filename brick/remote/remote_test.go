@@ -74,6 +74,19 @@ end-volume
 	}
 }
 
+// requireLib loads libgfapi or skips, unless the GlusterFS tests must run.
+func requireLib(t *testing.T) *gfapi.Lib {
+	t.Helper()
+	lib, err := gfapi.Load()
+	if err != nil {
+		if os.Getenv("AFRKIT_REQUIRE_GLUSTER") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	return lib
+}
+
 // gfid reads a copy's gfid from its brick directory.
 func gfid(t *testing.T, brickDir, p string) afr.GFID {
 	t.Helper()
@@ -96,13 +109,7 @@ func gfid(t *testing.T, brickDir, p string) afr.GFID {
 // the two answer alike.
 func TestReadersAgreeOnAGlusterFSBrick(t *testing.T) {
 	c := glustertest.Require(t)
-	lib, err := gfapi.Load()
-	if err != nil {
-		if os.Getenv("AFRKIT_REQUIRE_GLUSTER") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	lib := requireLib(t)
 	gv := c.CreateReplica(3, "cluster.quorum-type", "none")
 	gv.Start()
 	gv.MountFUSE()
@@ -122,7 +129,7 @@ func TestReadersAgreeOnAGlusterFSBrick(t *testing.T) {
 	gv.WriteFile("d/new", "made while b3 was down\n")
 	gv.Revive()
 
-	v, err := (&volume.Glusterd{Dir: "/var/lib/glusterd"}).Load(gv.Name)
+	v, err := (&volume.Glusterd{Dir: c.Dir}).Load(gv.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +174,7 @@ func TestReadersAgreeOnAGlusterFSBrick(t *testing.T) {
 		t.Cleanup(func() { lb.Close() })
 		local := brick.LocalReader(lb, brick.NewDirCache(16))
 		localIndex := index.Open(v.Bricks[i].Path)
-		rb, err := Open(lib, Config{GlusterdDir: "/var/lib/glusterd", Volume: v, Brick: i})
+		rb, err := Open(lib, Config{GlusterdDir: c.Dir, Volume: v, Brick: i})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,22 +191,16 @@ func TestReadersAgreeOnAGlusterFSBrick(t *testing.T) {
 
 func TestOpenOfADownBrickSaysSo(t *testing.T) {
 	c := glustertest.Require(t)
-	lib, err := gfapi.Load()
-	if err != nil {
-		if os.Getenv("AFRKIT_REQUIRE_GLUSTER") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	lib := requireLib(t)
 	gv := c.CreateReplica(2, "cluster.quorum-type", "none")
 	gv.Start()
 	gv.MountFUSE()
 	gv.KillBrick(1)
-	v, err := (&volume.Glusterd{Dir: "/var/lib/glusterd"}).Load(gv.Name)
+	v, err := (&volume.Glusterd{Dir: c.Dir}).Load(gv.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Open(lib, Config{GlusterdDir: "/var/lib/glusterd", Volume: v, Brick: 1})
+	_, err = Open(lib, Config{GlusterdDir: c.Dir, Volume: v, Brick: 1})
 	if err == nil || !strings.Contains(err.Error(), v.Bricks[1].String()+" is not connected") {
 		t.Errorf("Open of a killed brick: %v, want it named as not connected", err)
 	}

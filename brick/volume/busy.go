@@ -57,6 +57,32 @@ func (v *Volume) BrickProcesses(procDir string) ([]BrickProcess, error) {
 	return out, nil
 }
 
+// StartedGlusterFS reports whether v is a GlusterFS volume glusterd calls
+// started: its brick processes serve its bricks on other hosts, which
+// afrkit reads over the network.
+func (v *Volume) StartedGlusterFS() bool {
+	return v.Source == SourceGlusterd && v.Status == "Started"
+}
+
+// ServedByGlusterFS reports whether afrkit must change v as a client,
+// through GlusterFS, rather than write its bricks: a started GlusterFS
+// volume with a brick on another host (whose process afrkit cannot see)
+// or a brick process running here (found in procDir). A volume glusterd
+// calls started whose bricks are all here and unserved (its glusterd down,
+// or a copy of its definition) is written offline.
+func (v *Volume) ServedByGlusterFS(procDir string) (bool, error) {
+	if !v.StartedGlusterFS() {
+		return false, nil
+	}
+	for _, b := range v.Bricks {
+		if !b.Local {
+			return true, nil
+		}
+	}
+	procs, err := v.BrickProcesses(procDir)
+	return len(procs) > 0, err
+}
+
 func flagValue(args []string, name string) string {
 	for i, a := range args {
 		if a == name && i+1 < len(args) {

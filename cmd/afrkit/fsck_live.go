@@ -1,12 +1,10 @@
 package main
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
 
-	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/brick/volume"
 	"github.com/afrkit/afrkit/heal"
 	"github.com/afrkit/afrkit/live"
@@ -25,7 +23,7 @@ func fsckLiveRename(opts *FsckOptions, v *volume.Volume) error {
 	if err != nil {
 		return exitStatus{ExitFsckOperational, fmt.Errorf("fsck %s: GlusterFS serves %s, which afrkit changes through libgfapi: %w", v.Name, v.Name, err)}
 	}
-	lv, err := live.Open(lib, v, opts.F.GlusterdSocket)
+	lv, err := live.Open(lib, v, opts.F.GlusterdSocket, live.ForChanges)
 	if err != nil {
 		return exitStatus{ExitFsckOperational, fmt.Errorf("fsck %s: %w", v.Name, err)}
 	}
@@ -55,9 +53,8 @@ func fsckLiveRename(opts *FsckOptions, v *volume.Volume) error {
 			return exitStatus{ExitFsckOperational, fmt.Errorf("fsck %s: %w", v.Name, err)}
 		}
 		now := time.Now()
-		g := brick.NewGFID()
 		rec := heal.Record{
-			ID: now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(g[:3]), Time: now.UTC().Format("2006-01-02T15:04:05.000Z"),
+			ID: heal.NewRecordID(now), Time: heal.RecordTime(now),
 			Volume: v.Name, Path: p.Temp, Kind: heal.KindRepair, How: "rename-stale-path through GlusterFS",
 			Repairs: []string{"stale-temp " + p.String()}, Live: true,
 		}

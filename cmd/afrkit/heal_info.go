@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"html"
 	"io"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -236,6 +238,17 @@ type brickResult struct {
 	stale int
 }
 
+// strerror is how GlusterFS words a failure in heal info's status: the C
+// library's message for its errno ("Transport endpoint is not
+// connected"), where there is one; afrkit's own message otherwise.
+func strerror(err error) string {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return err.Error()
+	}
+	return capitalize(errno.Error())
+}
+
 // count prints a counter as GlusterFS does: "-" for a brick it could not
 // reach.
 func (b brickResult) count(n int) string {
@@ -306,7 +319,7 @@ func healInfoRun(opts *HealInfoOptions) error {
 					return nil
 				})
 				if err != nil {
-					res.failure = err.Error()
+					res.failure = strerror(err)
 					res.status = fmt.Sprintf("Failed to process entries completely. (%s)", res.failure)
 				}
 			} else {

@@ -46,7 +46,7 @@ func liveSplitBrainRun(opts *HealRunOptions, v *volume.Volume, sbop heal.SplitBr
 		if err != nil {
 			return nil, fmt.Errorf("GlusterFS serves %s, which afrkit changes through libgfapi: %w", v.Name, err)
 		}
-		if lv, err = live.Open(lib, v, opts.F.GlusterdSocket); err != nil {
+		if lv, err = live.Open(lib, v, opts.F.GlusterdSocket, live.ForSplitBrainHeal); err != nil {
 			return nil, err
 		}
 		return lv, nil

@@ -18,7 +18,7 @@ import (
 // processes serve them. A stopped volume's other bricks cannot be read
 // from here. The bricks on this host are read from their directories.
 func (f *Factory) reach(v *volume.Volume) heal.OpenOptions {
-	if !served(v) {
+	if !v.StartedGlusterFS() {
 		return heal.OpenOptions{}
 	}
 	return heal.OpenOptions{Remote: func(v *volume.Volume, i int) (heal.RemoteBrick, error) {
@@ -45,31 +45,9 @@ func loadGfapi() (*gfapi.Lib, error) {
 	return gfapi.Load()
 }
 
-// served reports whether v is a started GlusterFS volume, whose bricks on
-// other hosts their brick processes serve: those afrkit reads over the
-// network.
-func served(v *volume.Volume) bool {
-	return v.Source == volume.SourceGlusterd && v.Status == "Started"
-}
-
-// servedByGlusterFS reports whether afrkit must change v as a client,
-// through GlusterFS, rather than write its bricks: a started GlusterFS
-// volume with a brick on another host (whose process afrkit cannot see) or
-// a brick process running here. A volume glusterd calls started whose
-// bricks are all here and unserved (its glusterd down, or a copy of its
-// definition) is written offline, as before.
-func servedByGlusterFS(v *volume.Volume) (bool, error) {
-	if !served(v) {
-		return false, nil
-	}
-	for _, b := range v.Bricks {
-		if !b.Local {
-			return true, nil
-		}
-	}
-	procs, err := v.BrickProcesses(procDir)
-	return len(procs) > 0, err
-}
+// servedByGlusterFS reports whether afrkit changes v only through
+// GlusterFS (volume.Volume.ServedByGlusterFS).
+func servedByGlusterFS(v *volume.Volume) (bool, error) { return v.ServedByGlusterFS(procDir) }
 
 // noteUnreachable tells the user, once, that bricks on other hosts could
 // not be read because libgfapi is missing: the report shows them as not
