@@ -1,28 +1,16 @@
 package gfapi
 
 import (
-	"encoding/hex"
 	"io"
 	"syscall"
 	"unsafe"
+
+	"github.com/afrkit/afrkit/afr"
 )
 
-// GFID is a GlusterFS gfid, the 16 bytes libgfapi's handles carry.
-type GFID [16]byte
-
-func (g GFID) String() string {
-	var b [36]byte
-	hex.Encode(b[0:8], g[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], g[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], g[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], g[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:], g[10:])
-	return string(b[:])
-}
+// GFID is a GlusterFS gfid, the 16 bytes libgfapi's handles carry: afr's,
+// which formats it as GlusterFS prints it.
+type GFID = afr.GFID
 
 // Object is a libgfapi handle (struct glfs_object): an inode found by
 // gfid or by name, not by path, so it stays the same inode when a name

@@ -268,6 +268,10 @@ func keepLive(rs *ReplicaSet, i int, ex Explanation, rec Record, dir string, dat
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return Kept{}, fmt.Errorf("keep directory: %w", err)
 	}
+	// The keep directory is written as a brick is: beneath its root, never
+	// through a symlink, durably.
+	kb := brick.Beneath(dir)
+	defer kb.Close()
 	// A copy half kept is no copy: what this call wrote goes when it fails.
 	defer func() {
 		if err != nil {
@@ -289,19 +293,19 @@ func keepLive(rs *ReplicaSet, i int, ex Explanation, rec Record, dir string, dat
 		}
 	}
 	meta, _ := json.MarshalIndent(m, "", "  ")
-	if err := writeDurable(name+".json", meta); err != nil {
+	if err := kb.WriteFileDurable(name+".json", meta); err != nil {
 		return Kept{}, fmt.Errorf("keep the metadata: %w", err)
 	}
 	k := Kept{Brick: rs.Labels[i], Meta: name + ".json", Type: m.Type, Size: r.Size}
 	if !data {
-		return k, syncDir(dir)
+		return k, nil // WriteFileDurable synced the directory
 	}
 	src, err := rs.Read[i].OpenGFID(r.GFID)
 	if err != nil {
 		return Kept{}, err
 	}
 	defer src.Close()
-	dst, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	dst, err := kb.CreateFile(name, 0o600)
 	if err != nil {
 		return Kept{}, fmt.Errorf("keep the content: %w", err)
 	}
@@ -321,34 +325,8 @@ func keepLive(rs *ReplicaSet, i int, ex Explanation, rec Record, dir string, dat
 		return Kept{}, fmt.Errorf("keep %s: %w", name, err)
 	}
 	k.Path = name
-	if k.Blake3, err = brick.Beneath(dir).HashFile(name); err != nil {
+	if k.Blake3, err = kb.HashFile(name); err != nil {
 		return Kept{}, err
 	}
-	return k, syncDir(dir)
-}
-
-// writeDurable writes data to a new file at path and fsyncs it.
-func writeDurable(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// syncDir makes the names in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return k, kb.SyncDir(dir)
 }

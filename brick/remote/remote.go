@@ -155,13 +155,13 @@ func (b *Brick) Reply(volPath string, pendingKeys []string) (afr.Reply, error) {
 
 // ReplyGFID implements brick.Reader.
 func (b *Brick) ReplyGFID(g afr.GFID, pendingKeys []string) (afr.Reply, error) {
-	o, st, err := b.fs.ByGFID(gfapi.GFID(g))
+	o, st, err := b.fs.ByGFID(g)
 	return b.replyOf(o, st, err, "<gfid:"+g.String()+">", pendingKeys, true)
 }
 
 // CountersGFID implements brick.Reader.
 func (b *Brick) CountersGFID(g afr.GFID, pendingKeys []string) (afr.Reply, error) {
-	o, st, err := b.fs.ByGFID(gfapi.GFID(g))
+	o, st, err := b.fs.ByGFID(g)
 	return b.replyOf(o, st, err, "<gfid:"+g.String()+">", pendingKeys, false)
 }
 
@@ -185,7 +185,7 @@ func (b *Brick) replyOf(o *gfapi.Object, st syscall.Stat_t, lookupErr error, wha
 	}
 	defer o.Close()
 	brick.FromStat(&r, &st)
-	r.GFID = afr.GFID(o.GFID)
+	r.GFID = o.GFID
 	names, err := o.Listxattr()
 	if err != nil {
 		return r, b.errorf("list xattrs of", what, err)
@@ -242,7 +242,7 @@ func (b *Brick) PathOf(g afr.GFID) (string, error) {
 	if g == brick.RootGFID {
 		return "/", nil
 	}
-	o, st, err := b.fs.ByGFID(gfapi.GFID(g))
+	o, st, err := b.fs.ByGFID(g)
 	if err != nil {
 		return "", b.errorf("lookup", "<gfid:"+g.String()+">", err)
 	}
@@ -293,7 +293,7 @@ func (b *Brick) ReadDir(volPath string) ([]string, error) {
 // OpenGFID implements brick.Reader.
 func (b *Brick) OpenGFID(g afr.GFID) (brick.File, error) {
 	what := "<gfid:" + g.String() + ">"
-	o, st, err := b.fs.ByGFID(gfapi.GFID(g))
+	o, st, err := b.fs.ByGFID(g)
 	if err != nil {
 		return nil, b.errorf("lookup", what, err)
 	}

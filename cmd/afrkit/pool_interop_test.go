@@ -43,15 +43,7 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 			t.Fatal(err)
 		}
 		v.Revive()
-		// A data split-brain: written on the first brick alone, then on
-		// the other two alone.
-		v.KillBrick(1)
-		v.KillBrick(2)
-		v.WriteFile("sb", "the first server's version\n")
-		v.Revive()
-		v.KillBrick(0)
-		v.WriteFile("sb", "the second and third servers' version\n")
-		v.Revive()
+		splitBrainSB(v)
 
 		healInfoAgrees(t, env, v, 5, "/sb")
 
@@ -124,13 +116,7 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 		v.Start()
 		v.MountFUSE()
 		v.WriteFile("sb", "written with every brick up\n")
-		v.KillBrick(1)
-		v.KillBrick(2)
-		v.WriteFile("sb", "the first server's version\n")
-		v.Revive()
-		v.KillBrick(0)
-		v.WriteFile("sb", "the second and third servers' version\n")
-		v.Revive()
+		splitBrainSB(v)
 		splitBrains := func() int {
 			out, err := v.HealInfo("split-brain", "--xml")
 			if err != nil {
@@ -320,4 +306,16 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 			t.Errorf("heal info with the second server's brick down: exit %d\n%s", code, out)
 		}
 	})
+}
+
+// splitBrainSB puts /sb of a replica-3 volume in data split-brain: written
+// on the first brick alone, then on the other two alone.
+func splitBrainSB(v *glustertest.Volume) {
+	v.KillBrick(1)
+	v.KillBrick(2)
+	v.WriteFile("sb", "the first server's version\n")
+	v.Revive()
+	v.KillBrick(0)
+	v.WriteFile("sb", "the second and third servers' version\n")
+	v.Revive()
 }
