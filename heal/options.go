@@ -2,7 +2,6 @@ package heal
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick/volume"
@@ -16,26 +15,15 @@ func Options(v *volume.Volume) (afr.Options, error) {
 		return opts, fmt.Errorf("volume %s: cluster.favorite-child-policy: %w", v.Name, err)
 	}
 	opts.FavoriteChild = p
-	forced, err := parseBool(v.Option("cluster.metadata-splitbrain-forced-heal", "off"))
+	forced, err := v.BoolOption("cluster.metadata-splitbrain-forced-heal", false)
 	if err != nil {
-		return opts, fmt.Errorf("volume %s: cluster.metadata-splitbrain-forced-heal: %w", v.Name, err)
+		return opts, err
 	}
 	opts.MetadataSplitBrainForcedHeal = forced
-	granular, err := parseBool(v.Option("cluster.granular-entry-heal", "on"))
+	granular, err := v.BoolOption("cluster.granular-entry-heal", true)
 	if err != nil {
-		return opts, fmt.Errorf("volume %s: cluster.granular-entry-heal: %w", v.Name, err)
+		return opts, err
 	}
 	opts.GranularEntryHeal = granular
 	return opts, nil
-}
-
-// parseBool accepts the spellings of gf_string2boolean.
-func parseBool(s string) (bool, error) {
-	switch strings.ToLower(s) {
-	case "1", "on", "yes", "true", "enable":
-		return true, nil
-	case "0", "off", "no", "false", "disable":
-		return false, nil
-	}
-	return false, fmt.Errorf("%q is not a boolean", s)
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"path"
 	"strconv"
+	"strings"
 
 	"github.com/afrkit/afrkit/brick"
 )
@@ -102,6 +103,22 @@ func (v *Volume) Option(key, def string) string {
 		return val
 	}
 	return def
+}
+
+// BoolOption returns a boolean option, def when it is not set, read with
+// the spellings GlusterFS's gf_string2boolean accepts.
+func (v *Volume) BoolOption(key string, def bool) (bool, error) {
+	val, ok := v.Options[key]
+	if !ok {
+		return def, nil
+	}
+	switch strings.ToLower(val) {
+	case "1", "on", "yes", "true", "enable":
+		return true, nil
+	case "0", "off", "no", "false", "disable":
+		return false, nil
+	}
+	return def, fmt.Errorf("volume %s: %s: %q is not a boolean", v.Name, key, val)
 }
 
 // QuorumType returns cluster.quorum-type with GlusterFS's default: auto for

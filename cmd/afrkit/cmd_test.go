@@ -132,7 +132,7 @@ func TestExitCodes(t *testing.T) {
 		message string
 	}{
 		{[]string{"version"}, ExitOK, ""},
-		{[]string{"heal", "fxpend"}, ExitError, "brick vm:/srv/glab/fxpend/b1 cannot be read: brick vm:/srv/glab/fxpend/b1 is on another host"},
+		{[]string{"heal", "fxpend"}, ExitError, "GlusterFS serves fxpend and its self-heal daemon is off (cluster.self-heal-daemon)"},
 		{[]string{"heal", "fxpend", "split-brain", "bigger-file", "/f"}, ExitError, "cannot be read"},
 		{[]string{"heal", "fxpend", "bogus"}, ExitUsage, "unknown subcommand"},
 		{[]string{"heal", "fxpend", "split-brain"}, ExitUsage, "usage: afrkit heal VOL split-brain"},

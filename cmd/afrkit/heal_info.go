@@ -77,8 +77,18 @@ compares blake3 hashes of 1 MiB blocks and writes only those that differ),
 and keeps holes. A split-brain is resolved only by a command or by the
 volume's cluster.favorite-child-policy; the losing copies are kept on their
 bricks under .glusterfs/afrkit/kept, outside the volume, and recorded in the
-history. --dry-run prints the plan and changes nothing. Writing commands
-refuse to run while a GlusterFS brick process serves a brick of the volume.
+history. --dry-run prints the plan and changes nothing.
+
+A started GlusterFS volume's bricks are GlusterFS's: afrkit changes them only
+through GlusterFS. afrkit heal VOL [full] has glusterd start GlusterFS's own
+self-heal daemons on every server (as gluster volume heal VOL [full] does,
+through the gluster command and --glusterd-sock), then waits until nothing
+healable is left (as heal VOL wait, with its --timeout and --interval); a
+full heal is a crawl the indexes do not show, so afrkit starts it and
+returns. Refused while the volume's cluster.self-heal-daemon is off.
+split-brain resolves one FILE through the volume's client graph (libgfapi),
+keeping the other copies in the state directory; undo, --kind and the
+whole-brick forms need the volume stopped.
 
 With a heal daemon running (afrkit heald), afrkit heal VOL asks it to heal the
 volume, as gluster volume heal asks GlusterFS's, waits for its round and
@@ -155,6 +165,7 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 					return usageError{fmt.Errorf("usage: afrkit heal VOL [full]")}
 				}
 				run.Full = sub == "full"
+				status.Volume, run.Wait = args[0], status
 				return healRun(run)
 			case "split-brain":
 				return healSplitBrainRun(run, args[2:])
@@ -213,8 +224,8 @@ func NewCmdHeal(f *Factory, runF func(*HealInfoOptions) error) *cobra.Command {
 	cmd.Flags().BoolVar(&run.NoDaemon, "no-daemon", false, "heal in this process even when a heal daemon (afrkit heald) runs")
 	cmd.Flags().StringVar(&run.DaemonSocket, "heald-socket", heald.SocketPath(), "the heal daemon's control socket")
 	_ = cmd.Flags().MarkHidden("heald-socket")
-	cmd.Flags().DurationVar(&status.Timeout, "timeout", 0, "wait: give up after this long (exit 124); 0 waits for ever")
-	cmd.Flags().DurationVar(&status.Interval, "interval", 2*time.Second, "wait: time between two looks at the indexes")
+	cmd.Flags().DurationVar(&status.Timeout, "timeout", 0, "wait, and heal of a started GlusterFS volume: give up after this long (exit 124); 0 waits for ever")
+	cmd.Flags().DurationVar(&status.Interval, "interval", 2*time.Second, "wait, and heal of a started GlusterFS volume: time between two looks at the indexes")
 	cmd.Flags().StringVar(&run.Kind, "kind", "", "split-brain: resolve the data or the metadata split-brain alone, leaving the other for its own choice")
 	cmd.Flags().StringVar(&run.Algorithm, "algorithm", "", "data heal algorithm: full or diff (default: the volume's cluster.data-self-heal-algorithm, else diff when there is data)")
 	return cmd
@@ -287,7 +298,7 @@ func healInfoRun(opts *HealInfoOptions) error {
 		rep = &textReport{w: w, mode: opts.Mode}
 	}
 	sets := heal.OpenReplicaSets(v, opts.F.reach(v))
-	noteUnreachable(opts.F.IO.ErrOut, sets)
+	noteUnreachable(opts.F.IO.ErrOut, setErrs(sets))
 	rep.begin(v)
 	for _, rs := range sets {
 		// Each gfid is gathered once per set, not once per brick that

@@ -1,10 +1,18 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/glustercli"
 	"github.com/afrkit/afrkit/heal"
 	"github.com/afrkit/afrkit/live"
 )
@@ -75,4 +83,133 @@ func liveSplitBrainRun(opts *HealRunOptions, v *volume.Volume, sbop heal.SplitBr
 		fmt.Fprintln(out, l)
 	}
 	return nil
+}
+
+// liveHealRun is `afrkit heal VOL [full]` on a started GlusterFS volume.
+// Its bricks are GlusterFS's while it runs: afrkit heals nothing itself
+// but has glusterd start GlusterFS's own self-heal daemons, on every
+// server, as `gluster volume heal VOL [full]` does, and then follows them
+// through the bricks' indexes until nothing healable is left (heal VOL
+// wait). A full heal is a crawl that the indexes do not show: afrkit
+// starts it and returns.
+func liveHealRun(opts *HealRunOptions, v *volume.Volume) error {
+	switch {
+	case opts.JSON:
+		return usageError{fmt.Errorf("heal %s --json: GlusterFS serves %s and its self-heal daemon heals it; afrkit heal %s status --json follows it", v.Name, v.Name, v.Name)}
+	case opts.Algorithm != "":
+		return usageError{fmt.Errorf("heal %s --algorithm: GlusterFS serves %s and its self-heal daemon heals it with the volume's cluster.data-self-heal-algorithm (gluster volume set %s cluster.data-self-heal-algorithm %s)", v.Name, v.Name, v.Name, opts.Algorithm)}
+	case opts.Jobs > 0:
+		return usageError{fmt.Errorf("heal %s --jobs: GlusterFS serves %s and its self-heal daemon heals it with the volume's cluster.shd-max-threads", v.Name, v.Name)}
+	}
+	sweep := glustercli.Index
+	if opts.Full {
+		sweep = glustercli.Full
+	}
+	gluster := "gluster volume heal " + strings.Join(sweep.Args(v.Name)[2:], " ")
+	if on, err := v.BoolOption("cluster.self-heal-daemon", true); err != nil {
+		return err
+	} else if !on {
+		return fmt.Errorf("heal %s: GlusterFS serves %s and its self-heal daemon is off (cluster.self-heal-daemon): afrkit heals a started GlusterFS volume only through that daemon, never behind GlusterFS's back; turn it on (gluster volume set %s cluster.self-heal-daemon on), or stop the volume for afrkit heal to heal its bricks itself; nothing was changed", v.Name, v.Name, v.Name)
+	}
+	wait := *opts.Wait
+	l, err := openStatusOf(opts.F, v, "")
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := l.look(ctx, statusBudget); err != nil {
+		return err
+	}
+	noteUnreachable(opts.F.IO.ErrOut, l.brickErrs())
+	out := opts.F.IO.Out
+	left := l.backlog.Left()
+	_, sb, _ := l.backlog.Sum()
+	if sweep == glustercli.Index && left == 0 && l.downBricks() == 0 {
+		l.save(opts.F.IO.ErrOut)
+		fmt.Fprintf(out, "heal %s: nothing left to heal\n", esc(v.Name))
+		return nil
+	}
+	socket := opts.F.GlusterdSocket
+	down := liveDownBricks(v, l)
+	if opts.DryRun {
+		fmt.Fprintf(out, "Dry run: nothing was changed. GlusterFS serves %s; afrkit would:\n", esc(v.Name))
+		if sweep == glustercli.Full {
+			fmt.Fprintf(out, "  ask glusterd (%s) to have GlusterFS's self-heal daemons crawl every brick and heal what differs (%s)\n", socket, gluster)
+		} else {
+			fmt.Fprintf(out, "  ask glusterd (%s) to have GlusterFS's self-heal daemons heal what the bricks' indexes list (%s)\n", socket, gluster)
+			fmt.Fprintf(out, "  wait until nothing healable is left: %d entries listed, %d of them in split-brain, which wait for a person\n", left, sb)
+		}
+		if down != "" {
+			fmt.Fprintf(out, "  (%s: glusterd refuses to heal until it is back)\n", down)
+		}
+		return nil
+	}
+	cli := glustercli.CLI{Socket: socket, BusyFor: 30 * time.Second}
+	// A brick known to be down stays down for the retries.
+	if err := startHeal(ctx, cli, v.Name, sweep, down == ""); err != nil {
+		if down != "" {
+			down = " (" + down + ")"
+		}
+		return fmt.Errorf("heal %s: GlusterFS did not start its heal%s: %w", v.Name, down, err)
+	}
+	if sweep == glustercli.Full {
+		fmt.Fprintf(out, "GlusterFS's self-heal daemons crawl every brick of %s (%s); afrkit heal %s wait follows what they find\n", esc(v.Name), gluster, esc(v.Name))
+		return nil
+	}
+	fmt.Fprintf(out, "GlusterFS's self-heal daemons heal %s (%s): %d entries listed\n", esc(v.Name), gluster, left)
+	return l.wait(&wait, "heal "+v.Name, "; GlusterFS's self-heal daemons go on healing, and afrkit heal "+v.Name+" wait follows them")
+}
+
+// healRetryFor is how long a heal that glusterd refused because a self-heal
+// daemon's brick op failed is asked again: that is its answer while a
+// daemon has not reconnected to a brick that just came back (gluster
+// volume start VOL force), which takes it a few seconds.
+const healRetryFor = 20 * time.Second
+
+// startHeal asks glusterd to start the sweep; with retry, again for
+// healRetryFor while a self-heal daemon refuses it.
+func startHeal(ctx context.Context, cli glustercli.CLI, vol string, sweep glustercli.Sweep, retry bool) error {
+	deadline := time.Now()
+	if retry {
+		deadline = deadline.Add(healRetryFor)
+	}
+	for {
+		_, err := cli.Heal(ctx, vol, sweep)
+		var gerr *glustercli.Error
+		if err == nil || !errors.As(err, &gerr) || !strings.Contains(gerr.Message, "brick op 'Heal' failed") || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// liveDownBricks names the bricks of a started volume that are down: the
+// ones on this host that no brick process serves (afrkit reads their
+// directories all the same, but GlusterFS cannot), and the others whose
+// server did not answer. "" when none is.
+func liveDownBricks(v *volume.Volume, l *statusLook) string {
+	served := map[string]bool{}
+	if procs, err := v.BrickProcesses(procDir); err == nil {
+		for _, p := range procs {
+			served[p.Brick.String()] = true
+		}
+	}
+	var down []string
+	for _, b := range l.backlog.Bricks {
+		if b.Brick.Local && !served[b.Brick.String()] || !b.Brick.Local && !b.Connected() && !errors.Is(b.Err, heal.ErrOnAnotherHost) {
+			down = append(down, b.Brick.String())
+		}
+	}
+	switch len(down) {
+	case 0:
+		return ""
+	case 1:
+		return "brick " + down[0] + " is down"
+	}
+	return "bricks " + strings.Join(down, ", ") + " are down"
 }

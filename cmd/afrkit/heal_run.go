@@ -40,6 +40,9 @@ type HealRunOptions struct {
 	// instead; NoDaemon heals in this process all the same.
 	DaemonSocket string
 	NoDaemon     bool
+	// Wait is how a heal of a started GlusterFS volume waits for
+	// GlusterFS's self-heal daemon (--timeout, --interval).
+	Wait *HealStatusOptions
 }
 
 // errReported is a failure whose message has been printed already: the
@@ -102,6 +105,15 @@ func progressPrinter(streams *IOStreams) func(heal.Event) {
 
 // healRun is `afrkit heal VOL [full]`.
 func healRun(opts *HealRunOptions) error {
+	v, err := opts.F.lookupBricks(opts.Volume)
+	if err != nil {
+		return err
+	}
+	if served, err := servedByGlusterFS(v); err != nil {
+		return err
+	} else if served {
+		return liveHealRun(opts, v)
+	}
 	// A running daemon heals the volume: it is asked, as gluster volume
 	// heal asks GlusterFS's, rather than raced for the heal lock. A dry
 	// run, heal full and --json run here.

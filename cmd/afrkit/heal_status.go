@@ -77,6 +77,11 @@ func openStatus(f *Factory, name, socket string) (*statusLook, error) {
 	if err != nil {
 		return nil, err
 	}
+	return openStatusOf(f, v, socket)
+}
+
+// openStatusOf is openStatus of a volume already loaded.
+func openStatusOf(f *Factory, v *volume.Volume, socket string) (*statusLook, error) {
 	afrOpts, err := heal.Options(v)
 	if err != nil {
 		return nil, err
@@ -257,6 +262,15 @@ func (l *statusLook) downBricks() int {
 		}
 	}
 	return n
+}
+
+// brickErrs are why each brick could not be read (nil for one that could).
+func (l *statusLook) brickErrs() []error {
+	errs := make([]error, len(l.backlog.Bricks))
+	for i, b := range l.backlog.Bricks {
+		errs[i] = b.Err
+	}
+	return errs
 }
 
 // downText is ", N of M bricks down" when bricks are down (those out of
@@ -489,6 +503,15 @@ func healWaitRun(opts *HealStatusOptions) error {
 	if err != nil {
 		return err
 	}
+	return l.wait(opts, "heal "+opts.Volume+" wait", "")
+}
+
+// wait looks at the backlog every opts.Interval until nothing healable is
+// left: exit 0 when nothing is, 1 when only split-brains are (they wait
+// for a person), ExitTimedOut after opts.Timeout, ExitInterrupted on
+// SIGINT or SIGTERM. cmd names the command in its errors; onStop is added
+// to the error of a wait cut short (what goes on without it).
+func (l *statusLook) wait(opts *HealStatusOptions, cmd, onStop string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var deadline <-chan time.Time
@@ -528,11 +551,11 @@ func healWaitRun(opts *HealStatusOptions) error {
 		case <-ctx.Done():
 			bar.end()
 			l.save(opts.F.IO.ErrOut)
-			return exitStatus{code: ExitInterrupted, err: fmt.Errorf("heal %s wait: %w", l.v.Name, ctx.Err())}
+			return exitStatus{code: ExitInterrupted, err: fmt.Errorf("%s: %w%s", cmd, ctx.Err(), onStop)}
 		case <-deadline:
 			bar.end()
 			l.save(opts.F.IO.ErrOut)
-			return exitStatus{code: ExitTimedOut, err: fmt.Errorf("heal %s wait: %w after %s with %d entries left%s", l.v.Name, errTimedOut, opts.Timeout, left, l.downText())}
+			return exitStatus{code: ExitTimedOut, err: fmt.Errorf("%s: %w after %s with %d entries left%s%s", cmd, errTimedOut, opts.Timeout, left, l.downText(), onStop)}
 		case <-time.After(opts.Interval):
 		}
 	}

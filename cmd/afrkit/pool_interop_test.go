@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/fixtures/glustertest"
 )
 
@@ -246,6 +247,98 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 		}
 		if out, err := v.HealInfo("--xml"); err != nil || strings.Contains(out, "<file") {
 			t.Errorf("GlusterFS's heal info after the renames lists: %v\n%s", err, out)
+		}
+	})
+
+	t.Run("GlusterFS's own heal, started by afrkit", func(t *testing.T) {
+		v := pool.CreateReplica(3, "cluster.quorum-type", "none") // the self-heal daemon off
+		v.Start()
+		v.MountFUSE()
+		if err := os.Mkdir(v.Path("d"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		v.WriteFile("x", "listed in no index\n")
+		sock := pool.Peers[0].Socket
+		heal := func(args ...string) (ExitCode, string, string) {
+			return run(t, env, append([]string{"--glusterd-sock", sock, "heal", v.Name}, args...)...)
+		}
+
+		// With GlusterFS's self-heal daemon off, afrkit refuses: it never
+		// heals a started volume's bricks behind GlusterFS's back.
+		code, _, errOut := heal()
+		if code != ExitError || !strings.Contains(errOut, "its self-heal daemon is off (cluster.self-heal-daemon)") || !strings.Contains(errOut, "nothing was changed") {
+			t.Fatalf("heal with the self-heal daemon off: exit %d: %s", code, errOut)
+		}
+		if _, err := pool.Gluster("volume", "set", v.Name, "cluster.self-heal-daemon", "on"); err != nil {
+			t.Fatal(err)
+		}
+
+		// The third server goes down: the plan names it, and glusterd
+		// refuses the heal until it is back.
+		v.KillBrick(2)
+		for i := range 20 {
+			v.WriteFile(fmt.Sprintf("d/f%d", i), "written while the third server was down\n")
+		}
+		code, out, errOut := heal("--dry-run")
+		wantPlan := "Dry run: nothing was changed. GlusterFS serves " + v.Name + "; afrkit would:\n" +
+			"  ask glusterd (" + sock + ") to have GlusterFS's self-heal daemons heal what the bricks' indexes list (gluster volume heal " + v.Name + ")\n" +
+			"  wait until nothing healable is left: 42 entries listed, 0 of them in split-brain, which wait for a person\n" +
+			"  (brick " + v.Brick(2) + " is down: glusterd refuses to heal until it is back)\n"
+		if code != ExitOK || out != wantPlan {
+			t.Fatalf("dry run: exit %d\n%s%s\nwant\n%s", code, out, errOut, wantPlan)
+		}
+		code, _, errOut = heal()
+		if code != ExitError || !strings.Contains(errOut, "GlusterFS did not start its heal (brick "+v.Brick(2)+" is down): gluster volume heal "+v.Name+": ") {
+			t.Fatalf("heal with a brick down: exit %d: %s", code, errOut)
+		}
+
+		// Back: afrkit has GlusterFS heal, and returns once it has.
+		v.Revive()
+		code, out, errOut = heal()
+		if code != ExitOK || !strings.HasSuffix(out, "heal "+v.Name+": nothing left to heal\n") {
+			t.Fatalf("heal: exit %d\n%s%s", code, out, errOut)
+		}
+		if out, err := v.HealInfo("--xml"); err != nil || strings.Contains(out, "<file") {
+			t.Errorf("GlusterFS's heal info after afrkit heal returned lists: %v\n%s", err, out)
+		}
+
+		// A copy lost with no index to say so (gone from the third
+		// server's disk while its brick was down) comes back only with
+		// a full heal, GlusterFS's crawl.
+		v.KillBrick(2)
+		third, err := brick.Open(v.Bricks[2], brick.NSTrusted)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := third.GFIDOf("/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lost := filepath.Join(v.Bricks[2], "x")
+		for _, p := range []string{lost, third.HandlePath(g)} {
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		v.Revive()
+		code, out, errOut = heal("full", "--dry-run")
+		if code != ExitOK || !strings.Contains(out, "crawl every brick and heal what differs (gluster volume heal "+v.Name+" full)\n") {
+			t.Fatalf("full --dry-run: exit %d\n%s%s", code, out, errOut)
+		}
+		code, out, errOut = heal("full")
+		if code != ExitOK || out != "GlusterFS's self-heal daemons crawl every brick of "+v.Name+" (gluster volume heal "+v.Name+" full); afrkit heal "+v.Name+" wait follows what they find\n" {
+			t.Fatalf("full: exit %d\n%s%s", code, out, errOut)
+		}
+		deadline := time.Now().Add(time.Minute)
+		for {
+			got, err := os.ReadFile(lost)
+			if err == nil && string(got) == "listed in no index\n" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("a minute after the full heal, the third brick's x: %q, %v", got, err)
+			}
+			time.Sleep(time.Second)
 		}
 	})
 

@@ -51,14 +51,22 @@ func servedByGlusterFS(v *volume.Volume) (bool, error) { return v.ServedByGluste
 
 // noteUnreachable tells the user, once, that bricks on other hosts could
 // not be read because libgfapi is missing: the report shows them as not
-// connected, which alone would not say what to install.
-func noteUnreachable(w io.Writer, sets []*heal.ReplicaSet) {
-	for _, rs := range sets {
-		for _, err := range rs.Err {
-			if errors.Is(err, gfapi.ErrNotInstalled) {
-				fmt.Fprintf(w, "afrkit: %v\n", err)
-				return
-			}
+// connected, which alone would not say what to install. errs are why each
+// brick could not be read (nil for one that could).
+func noteUnreachable(w io.Writer, errs []error) {
+	for _, err := range errs {
+		if errors.Is(err, gfapi.ErrNotInstalled) {
+			fmt.Fprintf(w, "afrkit: %v\n", err)
+			return
 		}
 	}
+}
+
+// setErrs are why each brick of sets could not be opened.
+func setErrs(sets []*heal.ReplicaSet) []error {
+	var errs []error
+	for _, rs := range sets {
+		errs = append(errs, rs.Err...)
+	}
+	return errs
 }
