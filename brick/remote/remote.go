@@ -117,7 +117,18 @@ func BrickVolfile(glusterdDir string, v *volume.Volume, i int) ([]byte, error) {
 		return nil, fmt.Errorf("glusterd's client volfile of %s: %w", v.Name, err)
 	}
 	vb := v.Bricks[i]
-	return brickVolfile(data, vb.ID, vb.Host, vb.Path)
+	return brickVolfile(data, vb.ID, vb.Host, vb.Path, counterKeys(v, i))
+}
+
+// counterKeys are the xattrs that CountersGFID reads of brick i of v: the
+// AFR counters of its replica set, and dirty.
+func counterKeys(v *volume.Volume, i int) []string {
+	set := v.ReplicaSets()[i/max(v.Replica, 1)]
+	keys := []string{brick.NSTrusted + "." + brick.KeyDirty}
+	for _, k := range volume.PendingKeys(set) {
+		keys = append(keys, brick.NSTrusted+"."+k)
+	}
+	return keys
 }
 
 // String names the brick as GlusterFS does: host:/path.
@@ -186,9 +197,15 @@ func (b *Brick) replyOf(o *gfapi.Object, st syscall.Stat_t, lookupErr error, wha
 	defer o.Close()
 	brick.FromStat(&r, &st)
 	r.GFID = o.GFID
-	names, err := o.Listxattr()
-	if err != nil {
-		return r, b.errorf("list xattrs of", what, err)
+	// The counters alone are read by name: the graph's md-cache had the
+	// lookup bring them, and answers from what it brought. A full reply
+	// lists the xattrs too, for the ones metadata heal compares.
+	var names []string
+	if full {
+		var err error
+		if names, err = o.Listxattr(); err != nil {
+			return r, b.errorf("list xattrs of", what, err)
+		}
 	}
 	listed := make(map[string]bool, len(names))
 	for _, n := range names {
@@ -196,20 +213,20 @@ func (b *Brick) replyOf(o *gfapi.Object, st syscall.Stat_t, lookupErr error, wha
 	}
 	var errs []error
 	read := func(k string) afr.Changelog {
-		full := brick.NSTrusted + "." + k
-		if !listed[full] {
+		key := brick.NSTrusted + "." + k
+		if full && !listed[key] {
 			return afr.Changelog{}
 		}
-		v, err := o.Getxattr(full)
+		v, err := o.Getxattr(key)
 		if err != nil {
 			if !errors.Is(err, syscall.ENODATA) {
-				errs = append(errs, b.errorf("read "+full+" of", what, err))
+				errs = append(errs, b.errorf("read "+key+" of", what, err))
 			}
 			return afr.Changelog{}
 		}
 		c, err := brick.DecodeChangelog(v)
 		if err != nil {
-			errs = append(errs, b.errorf("read "+full+" of", what, err))
+			errs = append(errs, b.errorf("read "+key+" of", what, err))
 		}
 		return c
 	}

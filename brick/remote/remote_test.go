@@ -40,7 +40,7 @@ end-volume
 `
 
 func TestBrickVolfileIsTheBricksClientAlone(t *testing.T) {
-	got, err := brickVolfile([]byte(clientVolfile), "v-client-0", "server1", "/bricks/b1")
+	got, err := brickVolfile([]byte(clientVolfile), "v-client-0", "server1", "/bricks/b1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ end-volume
 		{"v-client-9", "server1", "/bricks/b1", "has no v-client-9"},
 		{"v-replicate-0", "", "", "not a protocol/client"},
 	} {
-		if _, err := brickVolfile([]byte(clientVolfile), c.client, c.host, c.path); err == nil || !strings.Contains(err.Error(), c.err) {
+		if _, err := brickVolfile([]byte(clientVolfile), c.client, c.host, c.path, nil); err == nil || !strings.Contains(err.Error(), c.err) {
 			t.Errorf("%s at %s:%s: %v, want an error saying %q", c.client, c.host, c.path, err, c.err)
 		}
 	}

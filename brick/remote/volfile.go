@@ -76,10 +76,19 @@ func parseVolfile(data []byte) ([]stanza, error) {
 
 // brickVolfile is the graph of the one protocol/client named client in a
 // volume's client volfile: that client's stanza, credentials and transport
-// options as glusterd wrote them, alone. host and path are the brick's as
-// glusterd's brick file gives them; the stanza must name the same, or the
-// volfile is stale and the graph would read another brick.
-func brickVolfile(clientVolfile []byte, client, host, path string) ([]byte, error) {
+// options as glusterd wrote them, under an md-cache that caches cacheKeys
+// (none: no md-cache). host and path are the brick's as glusterd's brick
+// file gives them; the stanza must name the same, or the volfile is stale
+// and the graph would read another brick.
+//
+// md-cache asks for the xattrs it caches in every lookup's request, as
+// AFR asks for its counters, and the brick's posix translator answers
+// them in the lookup's reply: a lookup by gfid followed by reads of the
+// counters is then one round trip, not one per xattr (a key absent from
+// the reply is answered ENODATA from the cache). Its cache lives for
+// md-cache-timeout (1 s): a reader that looks an inode up again within
+// that second may be answered from it, as any GlusterFS client is.
+func brickVolfile(clientVolfile []byte, client, host, path string, cacheKeys []string) ([]byte, error) {
 	stanzas, err := parseVolfile(clientVolfile)
 	if err != nil {
 		return nil, fmt.Errorf("client volfile: %w", err)
@@ -100,6 +109,12 @@ func brickVolfile(clientVolfile []byte, client, host, path string) ([]byte, erro
 			fmt.Fprintf(&b, "    option %s %s\n", kv[0], kv[1])
 		}
 		b.WriteString("end-volume\n")
+		if len(cacheKeys) > 0 {
+			// md-cache turns a readdir into a readdirplus unless told
+			// not to, and the index translator's virtual directories
+			// answer readdir alone.
+			fmt.Fprintf(&b, "\nvolume %s-md-cache\n    type performance/md-cache\n    option xattr-cache-list %s\n    option force-readdirp off\n    subvolumes %s\nend-volume\n", s.name, strings.Join(cacheKeys, ","), s.name)
+		}
 		return b.Bytes(), nil
 	}
 	return nil, fmt.Errorf("client volfile has no %s", client)
