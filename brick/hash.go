@@ -45,7 +45,14 @@ func (b *Brick) HashFile(abs string) (string, error) {
 	return hashContent(f, fi.Size())
 }
 
-func hashContent(f *os.File, size int64) (string, error) {
+// HashReaderAt is HashFile of the size bytes r holds: the same name for
+// the same content, wherever it is read from (a copy over the network).
+// Holes are skipped unread only where r is an *os.File; elsewhere zeros
+// are read, and named alike.
+func HashReaderAt(r io.ReaderAt, size int64) (string, error) { return hashContent(r, size) }
+
+func hashContent(f io.ReaderAt, size int64) (string, error) {
+	osf, seekable := f.(*os.File)
 	h := blake3.New()
 	buf := make([]byte, hashBlock)
 	sparse := false
@@ -76,8 +83,11 @@ func hashContent(f *os.File, size int64) (string, error) {
 	var dataEnd int64 // [off, dataEnd) is known to be data
 	for off := int64(0); off < size; {
 		n := min(hashBlock, size-off)
+		if off >= dataEnd && !seekable {
+			dataEnd = size
+		}
 		if off >= dataEnd {
-			data, err := SeekData(f, off)
+			data, err := SeekData(osf, off)
 			if err != nil {
 				return "", err
 			}
@@ -95,7 +105,7 @@ func hashContent(f *os.File, size int64) (string, error) {
 				off += whole * hashBlock
 				continue
 			}
-			if dataEnd, err = HoleAfter(f, off, size); err != nil {
+			if dataEnd, err = HoleAfter(osf, off, size); err != nil {
 				return "", err
 			}
 			dataEnd = max(dataEnd, off+n)

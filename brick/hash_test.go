@@ -107,6 +107,33 @@ func TestHashFile(t *testing.T) {
 	}
 }
 
+// TestHashReaderAtNamesAsHashFile: content read where holes cannot be
+// seen (over the network) gets the name HashFile gives it on a disk.
+func TestHashReaderAtNamesAsHashFile(t *testing.T) {
+	b, err := Open(t.TempDir(), DefaultNS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("afrkit "), 50000)
+	for name, at := range map[string][]int64{"plain": {0}, "hole": {0, int64(len(data)) + 1<<20}, "tail hole": {1 << 21}} {
+		h := hashOf(t, b, strings.ReplaceAll(name, " ", "-"), func(f *os.File) {
+			for _, o := range at {
+				if _, err := f.WriteAt(data, o); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+		content, err := os.ReadFile(filepath.Join(b.Root, strings.ReplaceAll(name, " ", "-")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := HashReaderAt(bytes.NewReader(content), int64(len(content)))
+		if err != nil || got != h {
+			t.Errorf("%s: HashReaderAt %s, %v; HashFile %s", name, got, err, h)
+		}
+	}
+}
+
 func TestShortHash(t *testing.T) {
 	sum := strings.Repeat("0123456789abcdef", 4)
 	for in, want := range map[string]string{

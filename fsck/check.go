@@ -31,13 +31,31 @@ type Options struct {
 	// The walk waits on the disk far more than on the CPU, so more than
 	// one per core keeps the disk's queue full.
 	Jobs int
+	// Remote opens brick i of the volume, one on another host, to be read
+	// over the network (a started GlusterFS volume's); nil leaves such
+	// bricks out, as does a brick it cannot open (Report.Unreached says
+	// why). It is called from one goroutine. A brick read so is compared
+	// with the other copies of its replica set (types, gfids, counters,
+	// split-brains, sizes, owners, modes, content with Deep), and only
+	// read: its handle tree, index, gfid2path and root are its own host's
+	// to check, with fsck run there.
+	Remote func(i int) (RemoteBrick, error)
+}
+
+// RemoteBrick is a brick on another host, read over the network.
+type RemoteBrick interface {
+	brick.Reader
+	Close() error
 }
 
 // brickState is one brick being checked.
 type brickState struct {
 	label, root string
-	b           *brick.Brick
-	ix          *index.Index
+	// b and ix are the brick's directory and index, nil for a brick on
+	// another host, which remote reads instead.
+	b      *brick.Brick
+	ix     *index.Index
+	remote RemoteBrick
 	// self is the brick's position in its replica set, and keys the full
 	// pending keys of the set in brick order; keys is nil when the brick
 	// is checked without its volume, and nothing is then known about which
@@ -94,11 +112,22 @@ var ErrNoBrick = errors.New("fsck: no local brick to check")
 func CheckVolume(ctx context.Context, v *volume.Volume, opts Options) (*Report, error) {
 	c := &checker{ctx: ctx, opts: opts, vol: v, rep: &Report{Volume: v.Name}}
 	labels := v.BrickLabels()
+	defer c.closeRemote()
 	for si, set := range v.ReplicaSets() {
 		s := &setState{index: si}
 		keys := fullKeys(v, set)
 		for j, vb := range set {
 			if !vb.Local {
+				if opts.Remote == nil {
+					continue
+				}
+				rb, err := opts.Remote(si*v.Replica + j)
+				if err != nil {
+					c.rep.Unreached = append(c.rep.Unreached, Unreached{Brick: labels[si*v.Replica+j], Err: err.Error()})
+					continue
+				}
+				bs := &brickState{label: labels[si*v.Replica+j], root: vb.String(), remote: rb, self: j, keys: keys, pendingKeys: volume.PendingKeys(set), tally: newTally()}
+				s.bricks = append(s.bricks, bs)
 				continue
 			}
 			bs, err := openBrick(vb.Path, v.XattrNS, labels[si*v.Replica+j])
@@ -123,9 +152,28 @@ func CheckVolume(ctx context.Context, v *volume.Volume, opts Options) (*Report, 
 		for _, b := range v.Bricks {
 			all = append(all, b.String())
 		}
-		return nil, fmt.Errorf("fsck: volume %s has no brick on this host (%s): %w", v.Name, strings.Join(all, ", "), ErrNoBrick)
+		why := ""
+		if len(c.rep.Unreached) > 0 {
+			var each []string
+			for _, u := range c.rep.Unreached {
+				each = append(each, u.Err)
+			}
+			why = ", and none could be read over the network: " + strings.Join(each, "; ")
+		}
+		return nil, fmt.Errorf("fsck: volume %s has no brick on this host (%s)%s: %w", v.Name, strings.Join(all, ", "), why, ErrNoBrick)
 	}
 	return c.run()
+}
+
+// closeRemote lets go of the bricks read over the network.
+func (c *checker) closeRemote() {
+	for _, s := range c.sets {
+		for _, bs := range s.bricks {
+			if bs.remote != nil {
+				bs.remote.Close()
+			}
+		}
+	}
 }
 
 // CheckBrick checks the brick at root alone. With v, the brick must be one
@@ -199,6 +247,10 @@ func (c *checker) run() (*Report, error) {
 	for _, s := range c.sets {
 		for _, bs := range s.bricks {
 			c.rep.Bricks = append(c.rep.Bricks, bs.label)
+			if bs.remote != nil {
+				c.rep.Remote = append(c.rep.Remote, bs.label)
+				continue
+			}
 			c.checkRoot(bs)
 		}
 	}
@@ -252,11 +304,12 @@ func (c *checker) run() (*Report, error) {
 	return c.rep, nil
 }
 
-// withTree returns the bricks of s that have a .glusterfs tree to check.
+// withTree returns the bricks of s that have a .glusterfs tree to check:
+// on this host.
 func (s *setState) withTree() []*brickState {
 	var out []*brickState
 	for _, bs := range s.bricks {
-		if !bs.noTree {
+		if !bs.noTree && bs.remote == nil {
 			out = append(out, bs)
 		}
 	}
@@ -455,8 +508,12 @@ func (ci *copyInfo) counted(k afr.Kind) bool {
 	return false
 }
 
-// readCopy reads the copy at abs, or returns nil when there is none.
+// readCopy reads the copy at abs (at volume path p), or returns nil when
+// there is none.
 func (c *checker) readCopy(bs *brickState, abs, p string) (*copyInfo, error) {
+	if bs.remote != nil {
+		return c.readRemoteCopy(bs, p)
+	}
 	ci := &copyInfo{bs: bs, abs: abs}
 	if err := bs.b.Lstat(abs, &ci.st); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -480,6 +537,56 @@ func (c *checker) readCopy(bs *brickState, abs, p string) (*copyInfo, error) {
 		ci.pending = make([]afr.Changelog, len(bs.keys))
 	}
 	return ci, nil
+}
+
+// readRemoteCopy reads what a brick on another host holds at volume path
+// p: its stat, gfid and counters, all a remote copy is compared by. Its
+// abs is p.
+func (c *checker) readRemoteCopy(bs *brickState, p string) (*copyInfo, error) {
+	r, err := bs.remote.Reply(p, bs.pendingKeys)
+	if err != nil {
+		return nil, fmt.Errorf("fsck: %w", err)
+	}
+	if !r.Exists {
+		return nil, nil
+	}
+	ci := &copyInfo{bs: bs, abs: p, gfid: r.GFID, gfidOK: !r.GFID.IsZero(), dirty: r.Dirty}
+	ci.st.Mode = modeOfType(r.Type) | r.Mode&07777
+	ci.st.Uid, ci.st.Gid, ci.st.Size = r.UID, r.GID, r.Size
+	ci.pending = make([]afr.Changelog, len(bs.keys))
+	copy(ci.pending, r.Pending)
+	return ci, nil
+}
+
+// modeOfType is the S_IFMT bits of a type, as brick.FileType reads them
+// back (afr.TypeOther: a FIFO, standing for every other kind).
+func modeOfType(t afr.FileType) uint32 {
+	switch t {
+	case afr.TypeRegular:
+		return syscall.S_IFREG
+	case afr.TypeDirectory:
+		return syscall.S_IFDIR
+	case afr.TypeSymlink:
+		return syscall.S_IFLNK
+	}
+	return syscall.S_IFIFO
+}
+
+// hash names the copy's content (brick.HashFile), read over the network
+// for a brick on another host.
+func (ci *copyInfo) hash() (string, error) {
+	if ci.bs.remote == nil {
+		return ci.bs.b.HashFile(ci.abs)
+	}
+	if !ci.gfidOK {
+		return "", fmt.Errorf("%s: no gfid to open it by", ci.abs)
+	}
+	f, err := ci.bs.remote.OpenGFID(ci.gfid)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	return brick.HashReaderAt(f, ci.st.Size)
 }
 
 // unlistedInode is one inode of one brick.
@@ -564,7 +671,13 @@ func (c *checker) walkDir(s *setState, mode walkMode, p string, dirs []*copyInfo
 		if d == nil || d.typ() != afr.TypeDirectory {
 			continue
 		}
-		ns, err := d.bs.b.ReadDirNames(d.abs, p)
+		var ns []string
+		var err error
+		if d.bs.remote != nil {
+			ns, err = d.bs.remote.ReadDir(p)
+		} else {
+			ns, err = d.bs.b.ReadDirNames(d.abs, p)
+		}
 		if err != nil {
 			return fmt.Errorf("fsck: %s: %w", d.bs.label, err)
 		}
@@ -602,7 +715,9 @@ func (c *checker) walkDir(s *setState, mode walkMode, p string, dirs []*copyInfo
 		} else {
 			c.entries.Add(1)
 			c.checkCopies(s, cp, pgfid, name, copies, entryKnown)
-			c.checkStaleTemp(s, p, name, names, dirs, copies)
+			if here, hereDirs := localOnly(copies), localOnly(dirs); here != nil {
+				c.checkStaleTemp(s, p, name, names, hereDirs, here)
+			}
 		}
 		if slices.ContainsFunc(copies, func(ci *copyInfo) bool { return ci != nil && ci.typ() == afr.TypeDirectory }) {
 			sub := make([]*copyInfo, len(copies))
@@ -615,4 +730,27 @@ func (c *checker) walkDir(s *setState, mode walkMode, p string, dirs []*copyInfo
 		}
 	}
 	return nil
+}
+
+// localOnly is copies with those of bricks on other hosts left out (nil
+// in their place), or nil when none is on this host: a stale temp file is
+// checked, and renamed, on the bricks of this host; live renames go
+// through GlusterFS (fsck --rename-stale-path on a started volume).
+func localOnly(copies []*copyInfo) []*copyInfo {
+	var out []*copyInfo
+	for i, ci := range copies {
+		if ci != nil && ci.bs.remote != nil {
+			if out == nil {
+				out = slices.Clone(copies)
+			}
+			out[i] = nil
+		}
+	}
+	if out == nil {
+		return copies
+	}
+	if !slices.ContainsFunc(out, func(ci *copyInfo) bool { return ci != nil }) {
+		return nil
+	}
+	return out
 }

@@ -25,7 +25,7 @@ func (c *checker) checkCopies(s *setState, p string, pgfid afr.GFID, name string
 	var noGFID []Finding
 	var noGFIDCopies []*copyInfo
 	for _, ci := range copies {
-		if ci == nil {
+		if ci == nil || ci.bs.remote != nil { // its host's fsck checks it
 			continue
 		}
 		if f := c.checkCopy(ci, p, pgfid, name); f != nil {
@@ -259,7 +259,7 @@ func (c *checker) indexCopy(ci *copyInfo, p string, proven bool) {
 // nothing else; everything else was checked by the first walk.
 func (c *checker) recheckIndex(p string, pgfid afr.GFID, name string, copies []*copyInfo) {
 	for _, ci := range copies {
-		if ci == nil {
+		if ci == nil || ci.bs.remote != nil {
 			continue
 		}
 		bs := ci.bs
@@ -696,7 +696,7 @@ func (c *checker) compareCopies(s *setState, p string, copies []*copyInfo, entry
 		} else if c.opts.Deep {
 			hashes := map[*copyInfo]string{}
 			for _, ci := range present {
-				h, err := ci.bs.b.HashFile(ci.abs)
+				h, err := ci.hash()
 				if err != nil {
 					h = "unreadable: " + err.Error()
 				}

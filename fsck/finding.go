@@ -155,7 +155,12 @@ func (f Finding) Repairable() bool { return f.Repair != "" && !f.Candidate }
 type Report struct {
 	Volume string `json:"volume,omitempty"`
 	// Bricks are the bricks checked, by label.
-	Bricks   []string  `json:"bricks"`
+	Bricks []string `json:"bricks"`
+	// Remote are the bricks of Bricks read over the network: compared
+	// with the other copies of their replica sets, not checked within.
+	Remote []string `json:"remote_bricks,omitempty"`
+	// Unreached are the bricks on other hosts that could not be read.
+	Unreached []Unreached `json:"unreached,omitempty"`
 	Entries  int64     `json:"entries"`
 	Handles  int64     `json:"handles"`
 	Indexed  int64     `json:"index_entries"`
@@ -163,6 +168,12 @@ type Report struct {
 	// rechecked names the handle trees and xattrop indexes whose entries
 	// had to be checked one by one because the tally did not prove them.
 	rechecked []string
+}
+
+// Unreached is a brick that could not be read, and why.
+type Unreached struct {
+	Brick string `json:"brick"`
+	Err   string `json:"error"`
 }
 
 // sort orders the findings by class, then path, then brick, so that

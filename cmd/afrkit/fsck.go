@@ -108,7 +108,12 @@ handles, missing gfids, link files, the brick root, which no lock of the
 mount covers) are refused, in the plan too, until it is unmounted.
 
 Reading is safe while GlusterFS serves the bricks; the report is then a
-snapshot of a moving volume.
+snapshot of a moving volume. On a started GlusterFS volume the bricks of
+other servers are read over the network (libgfapi, as heal info reads them)
+and compared with the other copies of their replica sets: types, gfids,
+counters and split-brains, sizes, owners and modes, and content with --deep.
+Their handle trees, indexes and roots are checked by fsck on their own
+servers. A brick that cannot be read is named in the report.
 
 EXIT STATUS (as e2fsck)
   0  no problem found
@@ -232,6 +237,11 @@ func fsckRun(opts *FsckOptions) error {
 	} else if opts.Brick != "" {
 		rep, err = fsck.CheckBrick(ctx, opts.Brick, v, fo)
 	} else {
+		// Only a check reads other hosts' bricks: a repair writes the
+		// bricks of this host, of a volume GlusterFS does not serve.
+		if reach := opts.F.reach(v); reach.Remote != nil {
+			fo.Remote = func(i int) (fsck.RemoteBrick, error) { return reach.Remote(v, i) }
+		}
 		rep, err = fsck.CheckVolume(ctx, v, fo)
 	}
 	if err != nil && ctx.Err() != nil {
@@ -415,6 +425,12 @@ func writeFsckText(w io.Writer, rep *fsck.Report) {
 		what = fmt.Sprintf("volume %s (%s)", rep.Volume, strings.Join(rep.Bricks, ", "))
 	}
 	fmt.Fprintf(w, "Checked %s: %d entries, %d handles, %d index entries.\n", what, rep.Entries, rep.Handles, rep.Indexed)
+	if len(rep.Remote) > 0 {
+		fmt.Fprintf(w, "Read over the network, and compared with the other copies of their replica sets (fsck on their own servers checks them within): %s.\n", strings.Join(rep.Remote, ", "))
+	}
+	for _, u := range rep.Unreached {
+		fmt.Fprintf(w, "Not read: %s: %s.\n", u.Brick, esc(u.Err))
+	}
 	if len(rep.Findings) == 0 {
 		fmt.Fprintln(w, "No problems found.")
 		return

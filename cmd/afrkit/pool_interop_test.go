@@ -342,6 +342,73 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 		}
 	})
 
+	t.Run("fsck compares every server's copies", func(t *testing.T) {
+		v := pool.CreateReplica(3, "cluster.quorum-type", "none")
+		v.Start()
+		v.MountFUSE()
+		v.WriteFile("same", "the same on every server\n")
+		v.WriteFile("longer", "written through GlusterFS\n")
+		v.WriteFile("swapped", "written through GlusterFS\n")
+		v.WriteFile("sb", "written with every brick up\n")
+		splitBrainSB(v)
+		// Behind GlusterFS's back, on the other servers' disks: a copy
+		// made longer, and one whose bytes changed but not its size.
+		for p, content := range map[int][2]string{1: {"longer", "written through GlusterFS, and then more\n"}, 2: {"swapped", "WRITTEN through GlusterFS\n"}} {
+			if err := os.WriteFile(filepath.Join(v.Bricks[p], content[0]), []byte(content[1]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		type finding struct {
+			Class, Path, Detail string
+		}
+		fsckJSON := func(args ...string) (ExitCode, map[string]finding, []string) {
+			t.Helper()
+			code, out, errOut := run(t, env, append([]string{"fsck", v.Name, "--json"}, args...)...)
+			var doc struct {
+				Bricks   []string  `json:"bricks"`
+				Remote   []string  `json:"remote_bricks"`
+				Findings []finding `json:"findings"`
+			}
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatalf("fsck: exit %d: %v\n%s%s", code, err, out, errOut)
+			}
+			byPath := map[string]finding{}
+			for _, f := range doc.Findings {
+				if f.Class == "split-brain" || f.Class == "silent-difference" {
+					byPath[f.Path] = f
+				}
+			}
+			if len(doc.Bricks) != 3 {
+				t.Errorf("fsck checked %v; want the three bricks", doc.Bricks)
+			}
+			return code, byPath, doc.Remote
+		}
+		label := func(i int) string { return filepath.Base(v.Bricks[i]) }
+		code, found, remote := fsckJSON()
+		if code != ExitFsckProblems || strings.Join(remote, " ") != label(1)+" "+label(2) {
+			t.Errorf("fsck: exit %d, read over the network: %v", code, remote)
+		}
+		if f := found["/sb"]; f.Class != "split-brain" {
+			t.Errorf("/sb: %+v; want the split-brain its copies' counters make", f)
+		}
+		wantSize := fmt.Sprintf("size %d on %s, %d on %s, %d on %s", 26, label(0), 41, label(1), 26, label(2))
+		if f := found["/longer"]; f.Class != "silent-difference" || !strings.Contains(f.Detail, wantSize) {
+			t.Errorf("/longer: %+v; want a silent difference of %s", f, wantSize)
+		}
+		if f, ok := found["/swapped"]; ok {
+			t.Errorf("/swapped without --deep: %+v; sizes alone do not differ", f)
+		}
+		if f, ok := found["/same"]; ok {
+			t.Errorf("/same: %+v", f)
+		}
+		// --deep reads the content, over the network for the other
+		// servers' copies.
+		_, found, _ = fsckJSON("--deep")
+		if f := found["/swapped"]; f.Class != "silent-difference" || !strings.Contains(f.Detail, "content (blake3)") {
+			t.Errorf("/swapped with --deep: %+v; want a content difference", f)
+		}
+	})
+
 	t.Run("without libgfapi", func(t *testing.T) {
 		v := pool.CreateReplica(3, "cluster.quorum-type", "none")
 		v.Start()
@@ -397,6 +464,12 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 		code, out, _ := run(t, env, "heal", v.Name, "info")
 		if code != ExitOK || !strings.Contains(out, "Brick "+v.Brick(1)+"\nStatus: Transport endpoint is not connected\nNumber of entries: -\n") {
 			t.Errorf("heal info with the second server's brick down: exit %d\n%s", code, out)
+		}
+		// fsck says which brick it could not read, and compares the others.
+		code, out, errOut := run(t, env, "fsck", v.Name)
+		if code != ExitOK || !strings.Contains(out, "Not read: "+filepath.Base(v.Bricks[1])+": brick "+v.Brick(1)+" is not connected") ||
+			!strings.Contains(out, "Read over the network, and compared with the other copies of their replica sets (fsck on their own servers checks them within): "+filepath.Base(v.Bricks[2])+".\n") {
+			t.Errorf("fsck with the second server's brick down: exit %d\n%s%s", code, out, errOut)
 		}
 	})
 }
