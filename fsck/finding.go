@@ -161,10 +161,10 @@ type Report struct {
 	Remote []string `json:"remote_bricks,omitempty"`
 	// Unreached are the bricks on other hosts that could not be read.
 	Unreached []Unreached `json:"unreached,omitempty"`
-	Entries  int64     `json:"entries"`
-	Handles  int64     `json:"handles"`
-	Indexed  int64     `json:"index_entries"`
-	Findings []Finding `json:"findings"`
+	Entries   int64       `json:"entries"`
+	Handles   int64       `json:"handles"`
+	Indexed   int64       `json:"index_entries"`
+	Findings  []Finding   `json:"findings"`
 	// rechecked names the handle trees and xattrop indexes whose entries
 	// had to be checked one by one because the tally did not prove them.
 	rechecked []string
