@@ -111,7 +111,10 @@ func liveHealRun(opts *HealRunOptions, v *volume.Volume) error {
 	} else if !on {
 		return fmt.Errorf("heal %s: GlusterFS serves %s and its self-heal daemon is off (cluster.self-heal-daemon): afrkit heals a started GlusterFS volume only through that daemon, never behind GlusterFS's back; turn it on (gluster volume set %s cluster.self-heal-daemon on), or stop the volume for afrkit heal to heal its bricks itself; nothing was changed", v.Name, v.Name, v.Name)
 	}
-	wait := *opts.Wait
+	wait := HealStatusOptions{F: opts.F, Interval: 2 * time.Second}
+	if opts.Wait != nil {
+		wait = *opts.Wait
+	}
 	l, err := openStatusOf(opts.F, v, "")
 	if err != nil {
 		return err
