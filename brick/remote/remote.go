@@ -276,16 +276,28 @@ func (b *Brick) PathOf(g afr.GFID) (string, error) {
 			continue
 		}
 		p := strings.TrimRight(string(v), "\x00")
-		// gfidtopath joins the names of a file with several hard links
-		// with ':'; and a path the inode table could not finish starts
-		// "<gfid:". Neither is one path.
-		if k == keyGfidToPath && strings.Contains(p, ":") || !strings.HasPrefix(p, "/") {
+		// A path the inode table could not finish starts "<gfid:".
+		// gfidtopath joins the paths of a file's hard links with ':',
+		// so ":/" there is a join, or the end of a directory's name
+		// that holds a ':' (no name holds a '/'): one path only if it
+		// leads to g.
+		if !strings.HasPrefix(p, "/") || k == keyGfidToPath && strings.Contains(p, ":/") && !b.leadsTo(p, g) {
 			errs = append(errs, fmt.Errorf("%s gives %q, not one path", k, p))
 			continue
 		}
 		return p, nil
 	}
 	return "", b.errorf("resolve", "<gfid:"+g.String()+">", errors.Join(errs...))
+}
+
+// leadsTo reports whether path p of the brick is the inode with gfid g.
+func (b *Brick) leadsTo(p string, g afr.GFID) bool {
+	o, _, err := b.fs.Lookup(p)
+	if err != nil {
+		return false
+	}
+	defer o.Close()
+	return o.GFID == g
 }
 
 // ReadDir implements brick.Reader.

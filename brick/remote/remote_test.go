@@ -124,6 +124,13 @@ func TestReadersAgreeOnAGlusterFSBrick(t *testing.T) {
 	if err := os.Symlink("/etc/passwd", gv.Path("l")); err != nil {
 		t.Fatal(err)
 	}
+	// Names with ':', which GlusterFS's gfidtopath also puts between
+	// the names of a file's hard links: "/x:/y:z" is one path.
+	gv.WriteFile("a:b", "colon\n")
+	if err := os.Mkdir(gv.Path("x:"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	gv.WriteFile("x:/y:z", "colons\n")
 	gv.KillBrick(2)
 	gv.WriteFile("d/a", "first, then more while b3 was down\n")
 	gv.WriteFile("d/new", "made while b3 was down\n")
@@ -145,9 +152,12 @@ func TestReadersAgreeOnAGlusterFSBrick(t *testing.T) {
 				{Path: "/d/new", GFID: g("d/new"), Type: afr.TypeRegular, Size: int64(len("made while b3 was down\n")), Blamed: []int{2}},
 				{Path: "/keep", GFID: g("keep"), Type: afr.TypeRegular, Size: 5, Xattrs: map[string]string{"user.colour": "blue"}},
 				{Path: "/l", GFID: g("l"), Type: afr.TypeSymlink},
+				{Path: "/a:b", GFID: g("a:b"), Type: afr.TypeRegular, Size: 6},
+				{Path: "/x:", GFID: g("x:"), Type: afr.TypeDirectory},
+				{Path: "/x:/y:z", GFID: g("x:/y:z"), Type: afr.TypeRegular, Size: 7},
 			},
 			Absent:  []string{"/absent", "/d/absent"},
-			Dirs:    map[string][]string{"/": {"d", "keep", "l"}, "/d": {"a", "new"}},
+			Dirs:    map[string][]string{"/": {"a:b", "d", "keep", "l", "x:"}, "/d": {"a", "new"}, "/x:": {"y:z"}},
 			Indexed: map[index.Subdir][]afr.GFID{index.Xattrop: {g("d"), g("d/a"), g("d/new")}},
 		}
 	}
@@ -157,9 +167,12 @@ func TestReadersAgreeOnAGlusterFSBrick(t *testing.T) {
 			{Path: "/d", GFID: g("d"), Type: afr.TypeDirectory},
 			{Path: "/d/a", GFID: g("d/a"), Type: afr.TypeRegular, Size: int64(len("first\n")), Content: "first\n"},
 			{Path: "/keep", GFID: g("keep"), Type: afr.TypeRegular, Size: 5, Xattrs: map[string]string{"user.colour": "blue"}},
+			{Path: "/a:b", GFID: g("a:b"), Type: afr.TypeRegular, Size: 6},
+			{Path: "/x:", GFID: g("x:"), Type: afr.TypeDirectory},
+			{Path: "/x:/y:z", GFID: g("x:/y:z"), Type: afr.TypeRegular, Size: 7},
 		},
 		Absent: []string{"/d/new"},
-		Dirs:   map[string][]string{"/": {"d", "keep", "l"}, "/d": {"a"}},
+		Dirs:   map[string][]string{"/": {"a:b", "d", "keep", "l", "x:"}, "/d": {"a"}, "/x:": {"y:z"}},
 	}
 
 	for i := range v.Bricks {
@@ -186,6 +199,22 @@ func TestReadersAgreeOnAGlusterFSBrick(t *testing.T) {
 		t.Run(name+"/local", func(t *testing.T) { readertest.Run(t, local, localIndex, want) })
 		t.Run(name+"/remote", func(t *testing.T) { readertest.Run(t, rb, rb, want) })
 		t.Run(name+"/same", func(t *testing.T) { readertest.Same(t, local, rb, localIndex, rb, want) })
+	}
+
+	// A brick process that has met no name since it started has no path
+	// in its inode table: PathOf reads gfidtopath, whose ':' also joins
+	// the paths of a file's hard links.
+	gv.KillBrick(2)
+	gv.Revive()
+	rb, err := Open(lib, Config{GlusterdDir: c.Dir, Volume: v, Brick: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rb.Close()
+	for _, p := range []string{"/a:b", "/x:/y:z"} {
+		if got, err := rb.PathOf(g(p[1:])); got != p || err != nil {
+			t.Errorf("PathOf(%s) on a brick just started = %q, %v", p, got, err)
+		}
 	}
 }
 
