@@ -1,6 +1,7 @@
 package heal
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/index"
 )
 
 // Finalizer is a started GlusterFS volume's AFR, reached as a client
@@ -79,19 +81,117 @@ var ErrLiveUnsupported = errors.New("not resolvable through a client of the star
 // copy could not be kept), and when data and metadata would come from
 // different bricks (finalize takes both from one).
 func ResolveLive(v *volume.Volume, target Target, op SplitBrainOp, opts LiveOptions) (LiveOutcome, error) {
+	r, err := openLive(v, opts)
+	if err != nil {
+		return LiveOutcome{}, err
+	}
+	defer r.close()
+	return r.resolve(target, op)
+}
+
+// ResolveLiveAll resolves, one after another through ResolveLive's
+// steps, the entries in data or metadata split-brain that the indexes
+// list: those of op.Brick of set opts.SourceSet for source-brick (as
+// GlusterFS's source-brick without a file heals what that brick's index
+// lists), those of every brick for majority. The volume's bricks are read
+// and its AFR reached once for them all. each is called for every entry
+// in split-brain, in turn from this goroutine, with what was done or why
+// it was not; an entry refused (a gfid split-brain, a directory) leaves
+// the others to go on. It returns how many were resolved (for a dry run:
+// would be), and stops between two entries when ctx is done.
+func ResolveLiveAll(ctx context.Context, v *volume.Volume, op SplitBrainOp, opts LiveOptions, each func(Target, LiveOutcome, error)) (int, error) {
+	r, err := openLive(v, opts)
+	if err != nil {
+		return 0, err
+	}
+	defer r.close()
+	healed := 0
+	for _, rs := range r.sets {
+		if op.Op == afr.OpSourceBrick && rs.Index != opts.SourceSet {
+			continue
+		}
+		var gfids []afr.GFID
+		seen := map[afr.GFID]bool{}
+		for i := range rs.Bricks {
+			if op.Op == afr.OpSourceBrick && i != op.Brick {
+				continue
+			}
+			if rs.Read[i] == nil && op.Op != afr.OpSourceBrick {
+				continue // down: the others' indexes list what it blames
+			}
+			err := rs.Pending(i, func(_ index.Subdir, e index.Entry) error {
+				if e.Err == nil && !seen[e.GFID] {
+					seen[e.GFID] = true
+					gfids = append(gfids, e.GFID)
+				}
+				return nil
+			})
+			if err != nil {
+				return healed, fmt.Errorf("list the index of %s: %w", rs.Labels[i], err)
+			}
+		}
+		for _, g := range gfids {
+			if err := ctx.Err(); err != nil {
+				return healed, err
+			}
+			replies, _ := rs.GatherCounters(g)
+			if st, exists := healStatus(replies, r.afrOpts.QuorumCount); !exists || !st.IsSplitBrain() {
+				continue
+			}
+			t := Target{GFID: g}
+			out, err := r.resolve(t, op)
+			if err == nil {
+				healed++
+			}
+			each(t, out, err)
+		}
+	}
+	return healed, nil
+}
+
+// liveResolver resolves split-brains of one started volume, reading its
+// bricks through one opening of them and reaching its AFR through one
+// connection, made when first needed.
+type liveResolver struct {
+	v       *volume.Volume
+	opts    LiveOptions
+	afrOpts afr.Options
+	sets    []*ReplicaSet
+	fin     Finalizer
+}
+
+func openLive(v *volume.Volume, opts LiveOptions) (*liveResolver, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	afrOpts, err := Options(v)
 	if err != nil {
-		return LiveOutcome{}, err
+		return nil, err
 	}
-	sets := OpenReplicaSets(v, opts.Open)
-	defer func() {
-		for _, rs := range sets {
-			rs.Close()
+	return &liveResolver{v: v, opts: opts, afrOpts: afrOpts, sets: OpenReplicaSets(v, opts.Open)}, nil
+}
+
+func (r *liveResolver) close() {
+	for _, rs := range r.sets {
+		rs.Close()
+	}
+}
+
+// finalizer connects to the volume's AFR once.
+func (r *liveResolver) finalizer() (Finalizer, error) {
+	if r.fin == nil {
+		fin, err := r.opts.Connect()
+		if err != nil {
+			return nil, err
 		}
-	}()
+		r.fin = fin
+	}
+	return r.fin, nil
+}
+
+// resolve is ResolveLive of one target.
+func (r *liveResolver) resolve(target Target, op SplitBrainOp) (LiveOutcome, error) {
+	v, opts, sets, afrOpts := r.v, r.opts, r.sets, r.afrOpts
 	ex, rs, err := explainIn(v, sets, target, afrOpts)
 	if err != nil {
 		return LiveOutcome{}, err
@@ -122,7 +222,7 @@ func ResolveLive(v *volume.Volume, target Target, op SplitBrainOp, opts LiveOpti
 	if opts.DryRun {
 		return out, nil
 	}
-	fin, err := opts.Connect()
+	fin, err := r.finalizer()
 	if err != nil {
 		return out, err
 	}

@@ -86,9 +86,10 @@ through the gluster command and --glusterd-sock), then waits until nothing
 healable is left (as heal VOL wait, with its --timeout and --interval); a
 full heal is a crawl the indexes do not show, so afrkit starts it and
 returns. Refused while the volume's cluster.self-heal-daemon is off.
-split-brain resolves one FILE through the volume's client graph (libgfapi),
-keeping the other copies in the state directory; undo, --kind and the
-whole-brick forms need the volume stopped.
+split-brain resolves through the volume's client graph (libgfapi), keeping
+the other copies in the state directory: FILE, or without it every data or
+metadata split-brain the indexes list; gfid split-brains, undo and --kind
+need the volume stopped.
 
 With a heal daemon running (afrkit heald), afrkit heal VOL asks it to heal the
 volume, as gluster volume heal asks GlusterFS's, waits for its round and

@@ -21,8 +21,8 @@ import (
 // started GlusterFS volume: afrkit picks the source as it would offline,
 // keeps the other copies in its state directory, and has GlusterFS's AFR
 // heal the file from the source through the volume's client graph
-// (heal.ResolveLive). One file at a time: a started volume's split-brains
-// are listed by heal info.
+// (heal.ResolveLive); source-brick and majority without a file resolve
+// every split-brain entry the indexes list, each so (liveSplitBrainAll).
 func liveSplitBrainRun(opts *HealRunOptions, v *volume.Volume, sbop heal.SplitBrainOp, rest []string, usage error) error {
 	set := 0
 	if sbop.Op == afr.OpSourceBrick {
@@ -36,12 +36,9 @@ func liveSplitBrainRun(opts *HealRunOptions, v *volume.Volume, sbop heal.SplitBr
 		set, sbop.Brick = idx/max(v.Replica, 1), idx%max(v.Replica, 1)
 		rest = rest[1:]
 	}
-	if len(rest) != 1 {
-		return usageError{fmt.Errorf("heal %s split-brain %s: GlusterFS serves %s, whose split-brains afrkit resolves one file at a time, through GlusterFS: name the file (afrkit heal %s info split-brain lists them)", v.Name, sbop.Op, v.Name, v.Name)}
-	}
-	t, err := parseExplainTarget(rest[0])
-	if err != nil {
-		return err
+	all := len(rest) == 0 && (sbop.Op == afr.OpSourceBrick || sbop.Op == afr.OpMajority)
+	if len(rest) != 1 && !all {
+		return usage
 	}
 	var lv *live.Volume
 	defer func() {
@@ -59,7 +56,15 @@ func liveSplitBrainRun(opts *HealRunOptions, v *volume.Volume, sbop heal.SplitBr
 		}
 		return lv, nil
 	}
-	o, err := heal.ResolveLive(v, t, sbop, heal.LiveOptions{Open: opts.F.reach(v), StateDir: opts.F.StateDir, DryRun: opts.DryRun, SourceSet: set, Connect: connect})
+	lopts := heal.LiveOptions{Open: opts.F.reach(v), StateDir: opts.F.StateDir, DryRun: opts.DryRun, SourceSet: set, Connect: connect}
+	if all {
+		return liveSplitBrainAll(opts, v, sbop, set, lopts)
+	}
+	t, err := parseExplainTarget(rest[0])
+	if err != nil {
+		return err
+	}
+	o, err := heal.ResolveLive(v, t, sbop, lopts)
 	if err != nil {
 		return fmt.Errorf("heal %s split-brain %s: %w", v.Name, sbop.Op, err)
 	}
@@ -81,6 +86,68 @@ func liveSplitBrainRun(opts *HealRunOptions, v *volume.Volume, sbop heal.SplitBr
 	}
 	for _, l := range o.Lines {
 		fmt.Fprintln(out, l)
+	}
+	return nil
+}
+
+// liveSplitBrainAll is `afrkit heal VOL split-brain source-brick BRICK`
+// and `... majority` without a file on a started GlusterFS volume: every
+// entry in data or metadata split-brain that the indexes list (BRICK's,
+// or every brick's), each resolved as one file would be
+// (heal.ResolveLiveAll). An entry refused is said and the others go on;
+// the exit status is then 1.
+func liveSplitBrainAll(opts *HealRunOptions, v *volume.Volume, sbop heal.SplitBrainOp, set int, lopts heal.LiveOptions) error {
+	out := opts.F.IO.Out
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	doc := splitBrainJSON{Volume: v.Name, Command: sbop.Op.String(), DryRun: opts.DryRun, Outcomes: []outcomeJSON{}}
+	if sbop.Op == afr.OpSourceBrick {
+		doc.Brick = v.Bricks[set*max(v.Replica, 1)+sbop.Brick].String()
+	}
+	if opts.DryRun && !opts.JSON {
+		fmt.Fprintf(out, "Dry run: nothing was changed. GlusterFS serves %s; afrkit would:\n", esc(v.Name))
+	}
+	failed := 0
+	n, err := heal.ResolveLiveAll(ctx, v, sbop, lopts, func(t heal.Target, o heal.LiveOutcome, err error) {
+		file := o.Path
+		if file == "" {
+			file = t.String()
+		}
+		lines := o.Lines
+		if err != nil {
+			failed++
+			lines = []string{fmt.Sprintf("%s: not resolved: %v", file, err)}
+		}
+		if opts.JSON {
+			doc.Outcomes = append(doc.Outcomes, outcomeJSON{File: file, Healed: err == nil, Lines: lines})
+			return
+		}
+		for _, l := range lines {
+			if opts.DryRun {
+				l = "  " + l
+			}
+			fmt.Fprintln(out, esc(l))
+		}
+	})
+	interrupted := err != nil && ctx.Err() != nil
+	if err != nil && !interrupted {
+		return fmt.Errorf("heal %s split-brain %s: %w", v.Name, sbop.Op, err)
+	}
+	if opts.JSON {
+		doc.Healed, doc.Interrupted = n, interrupted
+		if err := writeJSON(out, doc); err != nil {
+			return err
+		}
+	} else if opts.DryRun {
+		fmt.Fprintf(out, "Number of entries that would be healed: %d\n", n)
+	} else {
+		fmt.Fprintf(out, "Number of healed entries: %d\n", n)
+	}
+	if interrupted {
+		return exitStatus{ExitInterrupted, fmt.Errorf("heal %s split-brain: interrupted; what was resolved is recorded (see 'afrkit heal %s history'), and running it again finishes it", v.Name, v.Name)}
+	}
+	if failed > 0 {
+		return errReported
 	}
 	return nil
 }

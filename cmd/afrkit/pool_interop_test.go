@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -189,6 +190,77 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 		code, _, errOut = run(t, env, "heal", v.Name, "undo", recs[0].ID)
 		if code != ExitError || !strings.Contains(errOut, "afrkit does not put its losers back") {
 			t.Errorf("undo of a resolution GlusterFS made: exit %d: %s", code, errOut)
+		}
+	})
+
+	t.Run("every split-brain of a brick resolved through GlusterFS", func(t *testing.T) {
+		v := pool.CreateReplica(3, "cluster.quorum-type", "none")
+		v.Start()
+		v.MountFUSE()
+		if err := os.Mkdir(v.Path("d"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		names := []string{"one", "d/two"}
+		for _, n := range names {
+			v.WriteFile(n, "written with every brick up\n")
+		}
+		splitBrain(v, names...)
+		splitBrains := func() int {
+			out, err := v.HealInfo("split-brain", "--xml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, b := range parseReport(t, []byte(out)).Bricks {
+				n += len(b.GFIDs)
+			}
+			return n
+		}
+		if n := splitBrains(); n == 0 {
+			t.Fatal("GlusterFS lists no split-brain: the scenario did not make one")
+		}
+		sbArgs := func(extra ...string) []string {
+			return append([]string{"--glusterd-sock", pool.Peers[0].Socket, "heal", v.Name, "split-brain", "source-brick", v.Brick(1)}, extra...)
+		}
+		code, out, errOut := run(t, env, sbArgs("--dry-run")...)
+		if code != ExitOK || !strings.HasPrefix(out, "Dry run: nothing was changed.") || !strings.HasSuffix(out, "Number of entries that would be healed: 2\n") ||
+			!strings.Contains(out, "setfattr -n replica.split-brain-heal-finalize -v "+v.Name+"-client-1 /one\n") || !strings.Contains(out, "-client-1 /d/two\n") {
+			t.Fatalf("dry run: exit %d\n%s%s", code, out, errOut)
+		}
+		if n := splitBrains(); n == 0 {
+			t.Fatal("the dry run resolved the split-brains")
+		}
+		code, out, errOut = run(t, env, sbArgs()...)
+		if code != ExitOK || !strings.HasSuffix(out, "Number of healed entries: 2\n") || !strings.Contains(out, "Healed /one from ") || !strings.Contains(out, "Healed /d/two from ") {
+			t.Fatalf("source-brick: exit %d\n%s%s", code, out, errOut)
+		}
+		if n := splitBrains(); n != 0 {
+			t.Errorf("GlusterFS still lists %d split-brain entries", n)
+		}
+		for _, n := range names {
+			if got, err := os.ReadFile(v.Path(n)); err != nil || string(got) != "the second and third servers' version\n" {
+				t.Errorf("the mount reads %s as %q, %v", n, got, err)
+			}
+		}
+		code, out, _ = run(t, env, "heal", v.Name, "history", "--json")
+		var hist struct {
+			Records []struct {
+				Path string `json:"path"`
+				Live bool   `json:"live"`
+			} `json:"records"`
+		}
+		if err := json.Unmarshal([]byte(out), &hist); err != nil || code != ExitOK {
+			t.Fatalf("history: exit %d, %v\n%s", code, err, out)
+		}
+		var paths []string
+		for _, r := range hist.Records {
+			if r.Live {
+				paths = append(paths, r.Path)
+			}
+		}
+		slices.Sort(paths)
+		if strings.Join(paths, " ") != "/d/two /one" {
+			t.Errorf("history records the live resolutions of %v; want /d/two and /one", paths)
 		}
 	})
 
@@ -476,12 +548,19 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 
 // splitBrainSB puts /sb of a replica-3 volume in data split-brain: written
 // on the first brick alone, then on the other two alone.
-func splitBrainSB(v *glustertest.Volume) {
+func splitBrainSB(v *glustertest.Volume) { splitBrain(v, "sb") }
+
+// splitBrain puts each file named in data split-brain, as splitBrainSB.
+func splitBrain(v *glustertest.Volume, names ...string) {
 	v.KillBrick(1)
 	v.KillBrick(2)
-	v.WriteFile("sb", "the first server's version\n")
+	for _, n := range names {
+		v.WriteFile(n, "the first server's version\n")
+	}
 	v.Revive()
 	v.KillBrick(0)
-	v.WriteFile("sb", "the second and third servers' version\n")
+	for _, n := range names {
+		v.WriteFile(n, "the second and third servers' version\n")
+	}
 	v.Revive()
 }
