@@ -81,6 +81,60 @@ type OpenOptions struct {
 	Remote func(v *volume.Volume, i int) (RemoteBrick, error)
 }
 
+// ReuseRemote returns options whose Remote opens each brick of another
+// host once (per volume name and position) and hands that reader to every
+// later OpenReplicaSets, whose Close then leaves it open; release lets them
+// all go. It is for a command that looks again and again (heal wait, the
+// TUI): each reader is a connection to the brick's server, and GlusterFS
+// takes some ten seconds to let one go. A brick that could not be opened
+// is tried again at the next open; one whose server goes away meanwhile
+// fails its reads until GlusterFS's client has reconnected to it.
+func ReuseRemote(o OpenOptions) (reused OpenOptions, release func()) {
+	if o.Remote == nil {
+		return o, func() {}
+	}
+	type key struct {
+		vol   string
+		brick int
+	}
+	var mu sync.Mutex
+	open := map[key]RemoteBrick{}
+	reused.Remote = func(v *volume.Volume, i int) (RemoteBrick, error) {
+		k := key{v.Name, i}
+		mu.Lock()
+		rb, ok := open[k]
+		mu.Unlock()
+		if !ok {
+			fresh, err := o.Remote(v, i)
+			if err != nil {
+				return nil, err
+			}
+			mu.Lock()
+			if rb, ok = open[k]; !ok { // else opened meanwhile by another caller
+				rb, open[k] = fresh, fresh
+			}
+			mu.Unlock()
+			if rb != fresh {
+				fresh.Close()
+			}
+		}
+		return keptOpen{rb}, nil
+	}
+	return reused, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for k, rb := range open {
+			rb.Close()
+			delete(open, k)
+		}
+	}
+}
+
+// keptOpen is a reused reader, which its set's Close leaves open.
+type keptOpen struct{ RemoteBrick }
+
+func (keptOpen) Close() error { return nil }
+
 // ReplicaSets opens every replica set of v. A brick that cannot be opened
 // is recorded, not fatal: it is reported as down, like GlusterFS reports a
 // brick it cannot reach.

@@ -186,6 +186,7 @@ func liveHealRun(opts *HealRunOptions, v *volume.Volume) error {
 	if err != nil {
 		return err
 	}
+	defer l.release()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := l.look(ctx, statusBudget); err != nil {

@@ -65,8 +65,10 @@ type statusLook struct {
 	daemonPID int
 	// socket is where the daemon is asked.
 	socket string
-	// reach reads the bricks on other hosts (Factory.reach).
-	reach heal.OpenOptions
+	// reach reads the bricks on other hosts (Factory.reach), each opened
+	// once for all the looks; release lets them go.
+	reach   heal.OpenOptions
+	release func()
 }
 
 // openStatus loads the volume and the state of its earlier looks. A state
@@ -86,7 +88,8 @@ func openStatusOf(f *Factory, v *volume.Volume, socket string) (*statusLook, err
 	if err != nil {
 		return nil, err
 	}
-	l := &statusLook{v: v, quorum: afrOpts.QuorumCount, path: heal.StatusStatePath(f.StateDir, v.Name), socket: socket, reach: f.reach(v)}
+	l := &statusLook{v: v, quorum: afrOpts.QuorumCount, path: heal.StatusStatePath(f.StateDir, v.Name), socket: socket}
+	l.reach, l.release = heal.ReuseRemote(f.reach(v))
 	l.state, err = heal.LoadStatusState(l.path)
 	if err != nil {
 		fmt.Fprintf(f.IO.ErrOut, "afrkit: heal %s status: the kept state is not readable, starting afresh: %v\n", esc(v.Name), err)
@@ -171,6 +174,7 @@ func healStatusRun(opts *HealStatusOptions) error {
 	if err != nil {
 		return err
 	}
+	defer l.release()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := l.look(ctx, statusBudget); err != nil {
@@ -503,6 +507,7 @@ func healWaitRun(opts *HealStatusOptions) error {
 	if err != nil {
 		return err
 	}
+	defer l.release()
 	return l.wait(opts, "heal "+opts.Volume+" wait", "")
 }
 

@@ -21,19 +21,22 @@ func (f *Factory) reach(v *volume.Volume) heal.OpenOptions {
 	if !v.StartedGlusterFS() {
 		return heal.OpenOptions{}
 	}
-	return heal.OpenOptions{Remote: func(v *volume.Volume, i int) (heal.RemoteBrick, error) {
-		// Loaded per brick: dlopen hands back the library already loaded,
-		// and a command that reads no other host never loads it.
-		lib, err := loadGfapi()
-		if err != nil {
-			return nil, fmt.Errorf("brick %s is %w, which afrkit reads through libgfapi: %w", v.Bricks[i], heal.ErrOnAnotherHost, err)
-		}
-		b, err := remote.Open(lib, remote.Config{GlusterdDir: f.GlusterdDir, Volume: v, Brick: i})
-		if err != nil {
-			return nil, err
-		}
-		return b, nil
-	}}
+	return heal.OpenOptions{Remote: f.remoteBrick}
+}
+
+// remoteBrick opens brick i of v over the network.
+func (f *Factory) remoteBrick(v *volume.Volume, i int) (heal.RemoteBrick, error) {
+	// Loaded per brick: dlopen hands back the library already loaded,
+	// and a command that reads no other host never loads it.
+	lib, err := loadGfapi()
+	if err != nil {
+		return nil, fmt.Errorf("brick %s is %w, which afrkit reads through libgfapi: %w", v.Bricks[i], heal.ErrOnAnotherHost, err)
+	}
+	b, err := remote.Open(lib, remote.Config{GlusterdDir: f.GlusterdDir, Volume: v, Brick: i})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // loadGfapi loads libgfapi: the one the dynamic linker finds, or the one

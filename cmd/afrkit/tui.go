@@ -10,6 +10,8 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/spf13/cobra"
 
+	"github.com/afrkit/afrkit/brick/volume"
+	"github.com/afrkit/afrkit/heal"
 	"github.com/afrkit/afrkit/tui"
 )
 
@@ -64,7 +66,17 @@ func tuiRun(f *Factory, start string) error {
 			return err
 		}
 	}
-	src := tui.Source{Catalog: f.Catalog(), Open: f.lookupBricks, Reach: f.reach, ProcDir: procDir, StateDir: f.StateDir, LookBudget: 300 * time.Millisecond, Refresh: 5 * time.Second}
+	// The TUI looks again every few seconds: other hosts' bricks are
+	// opened once for all its looks.
+	reused, release := heal.ReuseRemote(heal.OpenOptions{Remote: f.remoteBrick})
+	defer release()
+	reach := func(v *volume.Volume) heal.OpenOptions {
+		if f.reach(v).Remote == nil {
+			return heal.OpenOptions{}
+		}
+		return reused
+	}
+	src := tui.Source{Catalog: f.Catalog(), Open: f.lookupBricks, Reach: reach, ProcDir: procDir, StateDir: f.StateDir, LookBudget: 300 * time.Millisecond, Refresh: 5 * time.Second}
 	m := tui.New(src, start, lipgloss.NewRenderer(f.IO.Out))
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithInput(in), tea.WithOutput(f.IO.Out))
 	if _, err := p.Run(); err != nil {
