@@ -119,17 +119,7 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 		v.MountFUSE()
 		v.WriteFile("sb", "written with every brick up\n")
 		splitBrainSB(v)
-		splitBrains := func() int {
-			out, err := v.HealInfo("split-brain", "--xml")
-			if err != nil {
-				t.Fatal(err)
-			}
-			n := 0
-			for _, b := range parseReport(t, []byte(out)).Bricks {
-				n += len(b.GFIDs)
-			}
-			return n
-		}
+		splitBrains := func() int { return liveSplitBrainCount(t, v) }
 		if n := splitBrains(); n == 0 {
 			t.Fatal("GlusterFS lists no split-brain: the scenario did not make one")
 		}
@@ -205,17 +195,7 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 			v.WriteFile(n, "written with every brick up\n")
 		}
 		splitBrain(v, names...)
-		splitBrains := func() int {
-			out, err := v.HealInfo("split-brain", "--xml")
-			if err != nil {
-				t.Fatal(err)
-			}
-			n := 0
-			for _, b := range parseReport(t, []byte(out)).Bricks {
-				n += len(b.GFIDs)
-			}
-			return n
-		}
+		splitBrains := func() int { return liveSplitBrainCount(t, v) }
 		if n := splitBrains(); n == 0 {
 			t.Fatal("GlusterFS lists no split-brain: the scenario did not make one")
 		}
@@ -544,6 +524,21 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 			t.Errorf("fsck with the second server's brick down: exit %d\n%s%s", code, out, errOut)
 		}
 	})
+}
+
+// liveSplitBrainCount is how many entries GlusterFS's heal info split-brain
+// lists, over every brick.
+func liveSplitBrainCount(t *testing.T, v *glustertest.Volume) int {
+	t.Helper()
+	out, err := v.HealInfo("split-brain", "--xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, b := range parseReport(t, []byte(out)).Bricks {
+		n += len(b.GFIDs)
+	}
+	return n
 }
 
 // splitBrainSB puts /sb of a replica-3 volume in data split-brain: written
