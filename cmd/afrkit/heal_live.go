@@ -80,12 +80,12 @@ func liveSplitBrainRun(opts *HealRunOptions, v *volume.Volume, sbop heal.SplitBr
 	if opts.DryRun {
 		fmt.Fprintf(out, "Dry run: nothing was changed. GlusterFS serves %s; afrkit would:\n", v.Name)
 		for _, l := range o.Lines {
-			fmt.Fprintln(out, "  "+l)
+			fmt.Fprintln(out, "  "+esc(l))
 		}
 		return nil
 	}
 	for _, l := range o.Lines {
-		fmt.Fprintln(out, l)
+		fmt.Fprintln(out, esc(l))
 	}
 	return nil
 }
