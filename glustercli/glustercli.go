@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -34,14 +35,16 @@ type CLI struct {
 
 // Error is a command that glusterd refused or failed, in its own words.
 type Error struct {
-	Args []string
+	// Program is the command: gluster or glfsheal.
+	Program string
+	Args    []string
 	// Message is what the command printed, its lines joined.
 	Message string
 	Err     error
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("gluster %s: %s", strings.Join(e.Args, " "), e.Message)
+	return fmt.Sprintf("%s %s: %s", e.Program, strings.Join(e.Args, " "), e.Message)
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -61,29 +64,40 @@ func (c CLI) Run(ctx context.Context, args ...string) (string, error) {
 	full = append(full, args...)
 	deadline := time.Now().Add(c.BusyFor)
 	for {
-		cmd := exec.CommandContext(ctx, path, full...)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) { // not on $PATH; not at Path
-			return "", fmt.Errorf("%s: %w", path, ErrNotInstalled)
+		out, err := run(ctx, path, full, ErrNotInstalled)
+		var gerr *Error
+		if !errors.As(err, &gerr) {
+			return out, err
 		}
-		if err == nil {
-			return out.String(), nil
-		}
-		msg := oneLine(out.String() + "\n" + errb.String())
-		if ctx.Err() != nil {
-			return out.String(), fmt.Errorf("gluster %s: %w", strings.Join(args, " "), ctx.Err())
-		}
-		if !busy(msg) || !time.Now().Before(deadline) {
-			return out.String(), &Error{Args: args, Message: msg, Err: err}
+		gerr.Args = args
+		if !busy(gerr.Message) || !time.Now().Before(deadline) {
+			return out, err
 		}
 		select {
 		case <-ctx.Done():
-			return out.String(), fmt.Errorf("gluster %s: %w", strings.Join(args, " "), ctx.Err())
+			return out, fmt.Errorf("gluster %s: %w", strings.Join(args, " "), ctx.Err())
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// run runs a GlusterFS program and returns its stdout; one that fails is
+// an *Error with what it printed, one that is not there missing.
+func run(ctx context.Context, path string, args []string, missing error) (string, error) {
+	cmd := exec.CommandContext(ctx, path, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) { // not on $PATH; not at path
+		return "", fmt.Errorf("%s: %w", path, missing)
+	}
+	if err == nil {
+		return out.String(), nil
+	}
+	if ctx.Err() != nil {
+		return out.String(), fmt.Errorf("%s: %w", filepath.Base(path), ctx.Err())
+	}
+	return out.String(), &Error{Program: filepath.Base(path), Args: args, Message: oneLine(out.String() + "\n" + errb.String()), Err: err}
 }
 
 // busy reports whether glusterd refused a command for another transaction
@@ -142,5 +156,51 @@ func (s Sweep) Args(vol string) []string {
 // glusterd's words.
 func (c CLI) Heal(ctx context.Context, vol string, s Sweep) (string, error) {
 	out, err := c.Run(ctx, s.Args(vol)...)
+	return oneLine(out), err
+}
+
+// ErrNoGlfsheal is returned when GlusterFS's glfsheal is not found.
+var ErrNoGlfsheal = errors.New("GlusterFS's glfsheal is not installed (Debian and RPM: glusterfs-server)")
+
+// glfshealPaths are where GlusterFS's packages install glfsheal (its
+// libexecdir): Debian's multiarch directories, then RPM's.
+var glfshealPaths = []string{"/usr/lib/*/glusterfs/glfsheal", "/usr/libexec/glusterfs/glfsheal", "/usr/lib/glusterfs/glfsheal"}
+
+// Glfsheal is GlusterFS's glfsheal, the program that `gluster volume heal
+// VOL info` and `... split-brain` run, run against one glusterd: the
+// gluster command runs it against the default socket alone, and afrkit
+// passes the one it was given (glusterd-sock), as GlusterFS's tests do for
+// a pool of several glusterds.
+type Glfsheal struct {
+	// Path is the program; empty: found where GlusterFS's packages put it.
+	Path string
+	// Socket is glusterd's unix socket; empty: glfsheal's default.
+	Socket string
+}
+
+func (g Glfsheal) path() string {
+	if g.Path != "" {
+		return g.Path
+	}
+	for _, pattern := range glfshealPaths {
+		if found, _ := filepath.Glob(pattern); len(found) > 0 {
+			return found[0]
+		}
+	}
+	return "glfsheal"
+}
+
+// SourceBrick has GlusterFS's AFR resolve the split-brain of file (a path
+// from the volume's root) from brick's copy (host:/path), as `gluster
+// volume heal VOL split-brain source-brick BRICK FILE` does: of any kind,
+// the gfid split-brains that a client's finalize cannot resolve included.
+// It returns glfsheal's answer ("GFID split-brain resolved for file
+// FILE", "Healed FILE."); a failure is an *Error in its words.
+func (g Glfsheal) SourceBrick(ctx context.Context, vol, brick, file string) (string, error) {
+	args := []string{vol, "source-brick", brick, file, "--nolog"}
+	if g.Socket != "" {
+		args = append(args, "glusterd-sock", g.Socket)
+	}
+	out, err := run(ctx, g.path(), args, ErrNoGlfsheal)
 	return oneLine(out), err
 }

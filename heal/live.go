@@ -45,6 +45,11 @@ type LiveOptions struct {
 	// Connect reaches the volume's AFR (package live); it is called once
 	// the resolution is planned, and not for a dry run.
 	Connect func() (Finalizer, error)
+	// ResolveGFID has GlusterFS resolve the gfid split-brain of the file at
+	// path from source's copy (glfsheal's source-brick, which a client's
+	// finalize cannot do); nil refuses gfid split-brains. It is called
+	// once the other copies are kept, and not for a dry run.
+	ResolveGFID func(path string, source volume.Brick) error
 	// Now is the clock of the records; nil means time.Now.
 	Now func() time.Time
 }
@@ -90,15 +95,17 @@ func ResolveLive(v *volume.Volume, target Target, op SplitBrainOp, opts LiveOpti
 }
 
 // ResolveLiveAll resolves, one after another through ResolveLive's
-// steps, the entries in data or metadata split-brain that the indexes
-// list: those of op.Brick of set opts.SourceSet for source-brick (as
-// GlusterFS's source-brick without a file heals what that brick's index
-// lists), those of every brick for majority. The volume's bricks are read
-// and its AFR reached once for them all. each is called for every entry
-// in split-brain, in turn from this goroutine, with what was done or why
-// it was not; an entry refused (a gfid split-brain, a directory) leaves
-// the others to go on. It returns how many were resolved (for a dry run:
-// would be), and stops between two entries when ctx is done.
+// steps, the entries in split-brain that the indexes list: those of
+// op.Brick of set opts.SourceSet for source-brick (as GlusterFS's
+// source-brick without a file heals what that brick's index lists), those
+// of every brick for majority; for a directory whose merge is stopped by
+// names that are two files (a gfid split-brain GlusterFS lists on the
+// parent), those names. The volume's bricks are read and its AFR reached
+// once for them all. each is called for every entry in split-brain, in
+// turn from this goroutine, with what was done or why it was not; an
+// entry refused (a type split-brain, a directory's own) leaves the others
+// to go on. It returns how many were resolved (for a dry run: would be),
+// and stops between two entries when ctx is done.
 func ResolveLiveAll(ctx context.Context, v *volume.Volume, op SplitBrainOp, opts LiveOptions, each func(Target, LiveOutcome, error)) (int, error) {
 	r, err := openLive(v, opts)
 	if err != nil {
@@ -138,12 +145,23 @@ func ResolveLiveAll(ctx context.Context, v *volume.Volume, op SplitBrainOp, opts
 			if st, exists := healStatus(replies, r.afrOpts.QuorumCount); !exists || !st.IsSplitBrain() {
 				continue
 			}
-			t := Target{GFID: g}
-			out, err := r.resolve(t, op)
-			if err == nil {
-				healed++
+			// A directory in split-brain for names that are two files
+			// (a gfid split-brain GlusterFS lists on the parent): those
+			// names are what is resolved.
+			targets := []Target{{GFID: g}}
+			if ex, _, err := explainIn(r.v, r.sets, targets[0], r.afrOpts); err == nil && ex.Verdict.Type == afr.TypeDirectory && len(ex.Verdict.Entry.BlockedBy) > 0 {
+				targets = nil
+				for _, p := range ex.Verdict.Entry.BlockedBy {
+					targets = append(targets, Target{Path: p})
+				}
 			}
-			each(t, out, err)
+			for _, t := range targets {
+				out, err := r.resolve(t, op)
+				if err == nil {
+					healed++
+				}
+				each(t, out, err)
+			}
 		}
 	}
 	return healed, nil
@@ -208,6 +226,12 @@ func (r *liveResolver) resolve(target Target, op SplitBrainOp) (LiveOutcome, err
 	for i, k := range plan.kinds {
 		kinds[i] = k.String()
 	}
+	if plan.gfid {
+		kinds = []string{"gfid"}
+		if opts.ResolveGFID == nil {
+			return LiveOutcome{}, fmt.Errorf("%s: a gfid split-brain, which a client's finalize does not resolve: gluster volume heal %s split-brain source-brick BRICK %s: %w", ex.Path, v.Name, ex.Path, ErrLiveUnsupported)
+		}
+	}
 	now := opts.Now()
 	id := NewRecordID(now)
 	keptDir := filepath.Join(opts.StateDir, "kept", v.Name, id)
@@ -215,23 +239,33 @@ func (r *liveResolver) resolve(target Target, op SplitBrainOp) (LiveOutcome, err
 	for _, i := range plan.losers {
 		losers = append(losers, rs.Labels[i])
 	}
+	source := rs.Bricks[plan.src]
+	then := fmt.Sprintf("then GlusterFS heals it: setfattr -n replica.split-brain-heal-finalize -v %s %s", out.Client, ex.Path)
+	if plan.gfid {
+		then = fmt.Sprintf("then GlusterFS resolves it: gluster volume heal %s split-brain source-brick %s %s", v.Name, source, ex.Path)
+	}
 	out.Lines = append(out.Lines,
 		fmt.Sprintf("%s split-brain of %s: keep %s's copy", strings.Join(kinds, " and "), ex.Path, out.Source),
 		fmt.Sprintf("keep the copies of %s in %s", strings.Join(losers, ", "), keptDir),
-		fmt.Sprintf("then GlusterFS heals it: setfattr -n replica.split-brain-heal-finalize -v %s %s", out.Client, ex.Path))
+		then)
 	if opts.DryRun {
 		return out, nil
 	}
-	fin, err := r.finalizer()
-	if err != nil {
-		return out, err
+	// heal is the request to GlusterFS, made once the losers are kept.
+	heal := func() error { return opts.ResolveGFID(ex.Path, source) }
+	if !plan.gfid {
+		fin, err := r.finalizer()
+		if err != nil {
+			return out, err
+		}
+		heal = func() error { return fin.Finalize(ex.Path, out.Client) }
 	}
 
 	var recs []Record
-	for n, k := range plan.kinds {
+	for n, k := range kinds {
 		rec := Record{
 			ID: id, Time: RecordTime(now), Volume: v.Name, Set: rs.Index,
-			Path: ex.Path, GFID: ex.Replies[plan.src].GFID.String(), Kind: k.String(),
+			Path: ex.Path, GFID: ex.Replies[plan.src].GFID.String(), Kind: k,
 			How: op.Op.String() + " through GlusterFS", Source: out.Source, Sinks: losers, Live: true,
 		}
 		if n > 0 {
@@ -240,19 +274,19 @@ func (r *liveResolver) resolve(target Target, op SplitBrainOp) (LiveOutcome, err
 		recs = append(recs, rec)
 	}
 	for _, i := range plan.losers {
-		kd, err := keepLive(rs, i, ex, recs[0], keptDir, slices.Contains(plan.kinds, afr.Data))
+		kd, err := keepLive(rs, i, ex, recs[0], keptDir, plan.gfid || slices.Contains(plan.kinds, afr.Data))
 		if err != nil {
 			return out, fmt.Errorf("keep %s's copy of %s (nothing was changed on the volume): %w", rs.Labels[i], ex.Path, err)
 		}
 		for j := range recs {
 			k := kd
-			if recs[j].Kind != afr.Data.String() {
+			if recs[j].Kind == afr.Metadata.String() {
 				k.Path, k.Blake3 = "", "" // a metadata record keeps the metadata alone
 			}
 			recs[j].Kept = append(recs[j].Kept, k)
 		}
 	}
-	if err := fin.Finalize(ex.Path, out.Client); err != nil {
+	if err := heal(); err != nil {
 		return out, fmt.Errorf("%w; the losing copies were kept in %s", err, keptDir)
 	}
 	// GlusterFS took the request and may have changed the copies: the
@@ -268,8 +302,14 @@ func (r *liveResolver) resolve(target Target, op SplitBrainOp) (LiveOutcome, err
 	// AFR healed it before Finalize returned, or says why not only in
 	// what libgfapi drops: check, as a reader.
 	after, _, err := explainIn(v, sets, Target{GFID: ex.Replies[plan.src].GFID}, afrOpts)
+	if plan.gfid {
+		after, _, err = explainIn(v, sets, Target{Path: ex.Path}, afrOpts)
+	}
 	if err != nil {
 		return out, fmt.Errorf("after GlusterFS was asked to heal %s: %w", ex.Path, err)
+	}
+	if plan.gfid && !sameGFID(after.Replies, ex.Replies[plan.src].GFID) {
+		return out, fmt.Errorf("GlusterFS left %s in gfid split-brain when asked to resolve it from %s (recorded as %s; the losing copies are in %s)", ex.Path, source, recs[0].ID, keptDir)
 	}
 	for _, k := range plan.kinds {
 		if after.Verdict.Kind(k).Unresolved {
@@ -286,7 +326,9 @@ func (r *liveResolver) resolve(target Target, op SplitBrainOp) (LiveOutcome, err
 // liveOp is a planned live resolution: the kinds it resolves, the source
 // and the copies it replaces (positions in the replica set).
 type liveOp struct {
-	kinds  []afr.Kind
+	kinds []afr.Kind
+	// gfid: the name's copies differ in gfid, and src's gfid wins.
+	gfid   bool
 	src    int
 	losers []int
 }
@@ -317,8 +359,8 @@ func explainIn(v *volume.Volume, sets []*ReplicaSet, target Target, opts afr.Opt
 func planLive(v *volume.Volume, rs *ReplicaSet, ex Explanation, op SplitBrainOp, quorum int) (liveOp, error) {
 	vd := ex.Verdict
 	cli := fmt.Sprintf("gluster volume heal %s split-brain", v.Name)
-	if vd.GFIDMismatch || vd.TypeMismatch {
-		return liveOp{}, fmt.Errorf("%s: its copies differ in gfid or type, which AFR's finalize does not resolve: %s {bigger-file|latest-mtime} %s, or source-brick BRICK %s: %w", ex.Path, cli, ex.Path, ex.Path, ErrLiveUnsupported)
+	if vd.TypeMismatch {
+		return liveOp{}, fmt.Errorf("%s: its copies differ in type, which afrkit does not resolve on a started volume: %s source-brick BRICK %s: %w", ex.Path, cli, ex.Path, ErrLiveUnsupported)
 	}
 	if ex.Path == "" {
 		return liveOp{}, fmt.Errorf("%s: no brick gives its path, which a client needs: %s source-brick BRICK gfid:%s: %w", ex.Target, cli, ex.Target.GFID, ErrLiveUnsupported)
@@ -327,6 +369,9 @@ func planLive(v *volume.Volume, rs *ReplicaSet, ex Explanation, op SplitBrainOp,
 		if !r.Answered {
 			return liveOp{}, fmt.Errorf("%s: brick %s cannot be read, so its copy could not be kept: bring it back first (%v)", ex.Path, rs.Labels[i], ex.Errs[i])
 		}
+	}
+	if vd.GFIDMismatch {
+		return planLiveGFID(rs, ex, op, cli)
 	}
 	var lo liveOp
 	lo.src = -1
@@ -352,6 +397,54 @@ func planLive(v *volume.Volume, rs *ReplicaSet, ex Explanation, op SplitBrainOp,
 	}
 	for i, r := range ex.Replies {
 		if i != lo.src && r.Exists {
+			lo.losers = append(lo.losers, i)
+		}
+	}
+	return lo, nil
+}
+
+// sameGFID reports whether every copy there is has gfid g.
+func sameGFID(replies []afr.Reply, g afr.GFID) bool {
+	for _, r := range replies {
+		if r.Exists && r.GFID != g {
+			return false
+		}
+	}
+	return true
+}
+
+// planLiveGFID plans the resolution of a name whose copies differ in
+// gfid: the winner chosen as afr_gfid_split_brain_source chooses it (the
+// same choice offline), the copies of other gfids its losers. Regular
+// files only: a directory's gfid split-brain is a merge of its entries,
+// and a symlink's target is not kept.
+func planLiveGFID(rs *ReplicaSet, ex Explanation, op SplitBrainOp, cli string) (liveOp, error) {
+	for _, r := range ex.Replies {
+		if r.Exists && r.Type != afr.TypeRegular {
+			return liveOp{}, fmt.Errorf("%s: a %s in gfid split-brain, which afrkit resolves on a started volume only for regular files: %s source-brick BRICK %s: %w", ex.Path, r.Type, cli, ex.Path, ErrLiveUnsupported)
+		}
+	}
+	if len(op.Kinds) > 0 {
+		return liveOp{}, fmt.Errorf("%s: a gfid split-brain is resolved whole, so --kind does not apply: %w", ex.Path, ErrLiveUnsupported)
+	}
+	o, policy := op.Op, afr.PolicyNone
+	if o == afr.OpMajority {
+		o, policy = afr.OpNone, afr.PolicyMajority
+	}
+	// Only copies with a gfid take part, as in GlusterFS.
+	withGFID := slices.Clone(ex.Replies)
+	for i := range withGFID {
+		if withGFID[i].GFID.IsZero() {
+			withGFID[i].Exists = false
+		}
+	}
+	src, err := afr.ResolveGFIDSplitBrain(withGFID, o, op.Brick, policy)
+	if err != nil {
+		return liveOp{}, fmt.Errorf("%s: %w", ex.Path, err)
+	}
+	lo := liveOp{gfid: true, src: src}
+	for i, r := range ex.Replies {
+		if i != src && r.Exists && r.GFID != ex.Replies[src].GFID {
 			lo.losers = append(lo.losers, i)
 		}
 	}

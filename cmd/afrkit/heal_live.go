@@ -56,7 +56,19 @@ func liveSplitBrainRun(opts *HealRunOptions, v *volume.Volume, sbop heal.SplitBr
 		}
 		return lv, nil
 	}
-	lopts := heal.LiveOptions{Open: opts.F.reach(v), StateDir: opts.F.StateDir, DryRun: opts.DryRun, SourceSet: set, Connect: connect}
+	// A gfid split-brain is GlusterFS's glfsheal's to resolve (a client's
+	// finalize cannot), run against the glusterd afrkit was given.
+	resolveGFID := func(path string, source volume.Brick) error {
+		out, err := glustercli.Glfsheal{Socket: opts.F.GlusterdSocket}.SourceBrick(context.Background(), v.Name, source.String(), path)
+		if err != nil {
+			return fmt.Errorf("GlusterFS did not resolve it: %w", err)
+		}
+		if !strings.Contains(out, "GFID split-brain resolved") && !strings.HasPrefix(out, "Healed ") {
+			return fmt.Errorf("GlusterFS did not resolve it: glfsheal said %q", out)
+		}
+		return nil
+	}
+	lopts := heal.LiveOptions{Open: opts.F.reach(v), StateDir: opts.F.StateDir, DryRun: opts.DryRun, SourceSet: set, Connect: connect, ResolveGFID: resolveGFID}
 	if all {
 		return liveSplitBrainAll(opts, v, sbop, set, lopts)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/fixtures/glustertest"
 )
@@ -241,6 +242,95 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 		slices.Sort(paths)
 		if strings.Join(paths, " ") != "/d/two /one" {
 			t.Errorf("history records the live resolutions of %v; want /d/two and /one", paths)
+		}
+	})
+
+	t.Run("a gfid split-brain resolved through GlusterFS", func(t *testing.T) {
+		v := pool.CreateReplica(3, "cluster.quorum-type", "none")
+		v.Start()
+		v.MountFUSE()
+		// /g made twice, by two sides that could not see each other: two
+		// files of one name, with different gfids.
+		v.KillBrick(1)
+		v.KillBrick(2)
+		v.WriteFile("g", "the first server's g\n")
+		v.WriteFile("h", "the first server's h\n")
+		v.Revive()
+		v.KillBrick(0)
+		time.Sleep(1500 * time.Millisecond) // the kernel forgets the names it knew (entry-timeout)
+		v.WriteFile("g", "the second and third servers' g\n")
+		v.WriteFile("h", "the second and third servers' h\n")
+		v.Revive()
+		gfidOf := func(i int, p string) afr.GFID {
+			t.Helper()
+			b, err := brick.Open(v.Bricks[i], brick.NSTrusted)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := b.GFIDOf(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return g
+		}
+		gfidOn := func(i int) afr.GFID { return gfidOf(i, "/g") }
+		if gfidOn(0) == gfidOn(1) || gfidOn(1) != gfidOn(2) {
+			t.Fatalf("gfids %s %s %s: the scenario made no gfid split-brain", gfidOn(0), gfidOn(1), gfidOn(2))
+		}
+		winner := gfidOn(1)
+		sbArgs := func(extra ...string) []string {
+			return append([]string{"--glusterd-sock", pool.Peers[0].Socket, "heal", v.Name, "split-brain", "source-brick", v.Brick(1), "/g"}, extra...)
+		}
+		code, out, errOut := run(t, env, sbArgs("--dry-run")...)
+		if code != ExitOK || !strings.Contains(out, "gfid split-brain of /g: keep ") || !strings.Contains(out, "then GlusterFS resolves it: gluster volume heal "+v.Name+" split-brain source-brick "+v.Brick(1)+" /g\n") {
+			t.Fatalf("dry run: exit %d\n%s%s", code, out, errOut)
+		}
+		if gfidOn(0) == winner {
+			t.Fatal("the dry run resolved the gfid split-brain")
+		}
+		code, out, errOut = run(t, env, sbArgs()...)
+		label := func(i int) string { return filepath.Base(v.Bricks[i]) }
+		if code != ExitOK || !strings.HasPrefix(out, "Healed /g from "+label(1)+" through GlusterFS (gfid)\n") {
+			t.Fatalf("source-brick: exit %d\n%s%s", code, out, errOut)
+		}
+		for i := range v.Bricks {
+			if g := gfidOn(i); g != winner {
+				t.Errorf("brick %d's /g has gfid %s, want the second server's %s", i, g, winner)
+			}
+		}
+		time.Sleep(1500 * time.Millisecond)
+		if got, err := os.ReadFile(v.Path("g")); err != nil || string(got) != "the second and third servers' g\n" {
+			t.Errorf("the mount reads %q, %v", got, err)
+		}
+		// The first server's file, which GlusterFS removed, is kept.
+		code, out, _ = run(t, env, "heal", v.Name, "history", "--json")
+		var hist struct {
+			Records []struct {
+				Kind string `json:"kind"`
+				Live bool   `json:"live"`
+				Kept []struct {
+					Brick string `json:"brick"`
+					Path  string `json:"path"`
+				} `json:"kept"`
+			} `json:"records"`
+		}
+		if err := json.Unmarshal([]byte(out), &hist); err != nil || code != ExitOK || len(hist.Records) != 1 || hist.Records[0].Kind != "gfid" || !hist.Records[0].Live || len(hist.Records[0].Kept) != 1 {
+			t.Fatalf("history: exit %d, %v\n%s", code, err, out)
+		}
+		if k := hist.Records[0].Kept[0]; k.Brick != label(0) {
+			t.Errorf("kept %s's copy, want the first server's", k.Brick)
+		} else if got, err := os.ReadFile(k.Path); err != nil || string(got) != "the first server's g\n" {
+			t.Errorf("the kept copy %s holds %q, %v", k.Path, got, err)
+		}
+
+		// Without a file: GlusterFS lists the parent; the name that
+		// stops its merge, /h, is what is resolved.
+		code, out, errOut = run(t, env, "--glusterd-sock", pool.Peers[0].Socket, "heal", v.Name, "split-brain", "source-brick", v.Brick(1))
+		if code != ExitOK || !strings.Contains(out, "Healed /h from "+label(1)+" through GlusterFS (gfid)\n") || !strings.HasSuffix(out, "Number of healed entries: 1\n") {
+			t.Fatalf("source-brick without a file: exit %d\n%s%s", code, out, errOut)
+		}
+		if g0, g1 := gfidOf(0, "/h"), gfidOf(1, "/h"); g0 != g1 {
+			t.Errorf("/h still has gfids %s and %s", g0, g1)
 		}
 	})
 
