@@ -154,10 +154,14 @@ func TestHealdServesMetrics(t *testing.T) {
 		t.Fatalf("no metrics address in the log:\n%s", logs)
 	}
 	var body string
+	// The heal is counted when it ends, the pending count at the next
+	// sample of the backlog (every 50 ms here): both are waited for.
+	healed := `afrkit_healed_entries_total{kind="data",volume="fx"} 1`
+	pending := `afrkit_heal_pending_entries{brick="localhost:` + dir + `/b0",volume="fx"} 0`
 	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(body, `afrkit_healed_entries_total{kind="data",volume="fx"} 1`) {
+	for !strings.Contains(body, healed) || !strings.Contains(body, pending) {
 		if time.Now().After(deadline) {
-			t.Fatalf("GET /metrics never showed the data heal:\n%s", body)
+			t.Fatalf("GET /metrics never showed the data heal (%s) and b0's pending count falling to 0 (%s):\n%s", healed, pending, body)
 		}
 		resp, err := http.Get("http://" + line.Addr + "/metrics")
 		mustDo(t, err)
@@ -169,9 +173,6 @@ func TestHealdServesMetrics(t *testing.T) {
 		}
 		body = string(b)
 		time.Sleep(50 * time.Millisecond)
-	}
-	if !strings.Contains(body, `afrkit_heal_pending_entries{brick="localhost:`+dir+`/b0",volume="fx"} 0`) {
-		t.Errorf("no pending count of b0 (0, once healed):\n%s", body)
 	}
 }
 
