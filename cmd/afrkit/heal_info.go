@@ -87,10 +87,10 @@ healable is left (as heal VOL wait, with its --timeout and --interval); a
 full heal is a crawl the indexes do not show, so afrkit starts it and
 returns. Refused while the volume's cluster.self-heal-daemon is off.
 split-brain resolves through the volume's client graph (libgfapi), keeping
-the other copies in the state directory: FILE, or without it every data or
-metadata split-brain the indexes list; a regular file's gfid split-brain
-through GlusterFS's glfsheal (source-brick, the brick afrkit chose). undo,
---kind and a directory's gfid split-brain need the volume stopped.
+the other copies in the state directory: FILE, or without it every
+split-brain the indexes list; a regular file's gfid split-brain through
+GlusterFS's glfsheal (source-brick, the brick afrkit chose). undo, --kind
+and a directory's gfid split-brain need the volume stopped.
 
 With a heal daemon running (afrkit heald), afrkit heal VOL asks it to heal the
 volume, as gluster volume heal asks GlusterFS's, waits for its round and

@@ -104,7 +104,7 @@ func liveSplitBrainRun(opts *HealRunOptions, v *volume.Volume, sbop heal.SplitBr
 
 // liveSplitBrainAll is `afrkit heal VOL split-brain source-brick BRICK`
 // and `... majority` without a file on a started GlusterFS volume: every
-// entry in data or metadata split-brain that the indexes list (BRICK's,
+// entry in split-brain that the indexes list (BRICK's,
 // or every brick's), each resolved as one file would be
 // (heal.ResolveLiveAll). An entry refused is said and the others go on;
 // the exit status is then 1.
