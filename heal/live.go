@@ -145,17 +145,26 @@ func ResolveLiveAll(ctx context.Context, v *volume.Volume, op SplitBrainOp, opts
 			if st, exists := healStatus(replies, r.afrOpts.QuorumCount); !exists || !st.IsSplitBrain() {
 				continue
 			}
+			// The entry is explained once, for the plan too.
+			t := Target{GFID: g}
+			ex, exRS, err := explainIn(r.v, r.sets, t, r.afrOpts)
+			if err != nil {
+				each(t, LiveOutcome{}, err)
+				continue
+			}
+			if ex.Verdict.Type != afr.TypeDirectory || len(ex.Verdict.Entry.BlockedBy) == 0 {
+				out, err := r.resolveIn(ex, exRS, op)
+				if err == nil {
+					healed++
+				}
+				each(t, out, err)
+				continue
+			}
 			// A directory in split-brain for names that are two files
 			// (a gfid split-brain GlusterFS lists on the parent): those
 			// names are what is resolved.
-			targets := []Target{{GFID: g}}
-			if ex, _, err := explainIn(r.v, r.sets, targets[0], r.afrOpts); err == nil && ex.Verdict.Type == afr.TypeDirectory && len(ex.Verdict.Entry.BlockedBy) > 0 {
-				targets = nil
-				for _, p := range ex.Verdict.Entry.BlockedBy {
-					targets = append(targets, Target{Path: p})
-				}
-			}
-			for _, t := range targets {
+			for _, p := range ex.Verdict.Entry.BlockedBy {
+				t := Target{Path: p}
 				out, err := r.resolve(t, op)
 				if err == nil {
 					healed++
@@ -209,13 +218,18 @@ func (r *liveResolver) finalizer() (Finalizer, error) {
 
 // resolve is ResolveLive of one target.
 func (r *liveResolver) resolve(target Target, op SplitBrainOp) (LiveOutcome, error) {
-	v, opts, sets, afrOpts := r.v, r.opts, r.sets, r.afrOpts
-	ex, rs, err := explainIn(v, sets, target, afrOpts)
+	ex, rs, err := explainIn(r.v, r.sets, target, r.afrOpts)
 	if err != nil {
 		return LiveOutcome{}, err
 	}
+	return r.resolveIn(ex, rs, op)
+}
+
+// resolveIn is resolve of an entry already explained, in its set rs.
+func (r *liveResolver) resolveIn(ex Explanation, rs *ReplicaSet, op SplitBrainOp) (LiveOutcome, error) {
+	v, opts, sets, afrOpts := r.v, r.opts, r.sets, r.afrOpts
 	if op.Op == afr.OpSourceBrick && rs.Index != opts.SourceSet {
-		return LiveOutcome{}, fmt.Errorf("%s is in replica set %d, and the brick named is in set %d", target, rs.Index, opts.SourceSet)
+		return LiveOutcome{}, fmt.Errorf("%s is in replica set %d, and the brick named is in set %d", ex.Target, rs.Index, opts.SourceSet)
 	}
 	plan, err := planLive(v, rs, ex, op, afrOpts.QuorumCount)
 	if err != nil {
