@@ -52,15 +52,22 @@ var errReported = errors.New("reported")
 // procDir is where brick processes are looked for.
 const procDir = "/proc"
 
-// openEngine loads the volume and opens a heal session on it
-// (heal.Open): a heal and a split-brain resolution run while the volume is
-// mounted; a writer that takes no AFR locks (undo) passes unmounted, and
-// is refused while it is. release closes the session.
-func openEngine(opts *HealRunOptions, unmounted bool) (*heal.Engine, func(), error) {
+// lookupServed loads the volume and says whether GlusterFS serves it, so
+// that afrkit changes it only through GlusterFS (servedByGlusterFS).
+func lookupServed(opts *HealRunOptions) (*volume.Volume, bool, error) {
 	v, err := opts.F.lookupBricks(opts.Volume)
 	if err != nil {
-		return nil, nil, err
+		return nil, false, err
 	}
+	served, err := servedByGlusterFS(v)
+	return v, served, err
+}
+
+// openEngine opens a heal session on v (heal.Open): a heal and a
+// split-brain resolution run while the volume is mounted; a writer that
+// takes no AFR locks (undo) passes unmounted, and is refused while it is.
+// release closes the session.
+func openEngine(opts *HealRunOptions, v *volume.Volume, unmounted bool) (*heal.Engine, func(), error) {
 	e, err := heal.Open(v, heal.SessionOptions{
 		Engine: heal.EngineOptions{
 			Jobs:      opts.Jobs,
@@ -105,13 +112,11 @@ func progressPrinter(streams *IOStreams) func(heal.Event) {
 
 // healRun is `afrkit heal VOL [full]`.
 func healRun(opts *HealRunOptions) error {
-	v, err := opts.F.lookupBricks(opts.Volume)
+	v, served, err := lookupServed(opts)
 	if err != nil {
 		return err
 	}
-	if served, err := servedByGlusterFS(v); err != nil {
-		return err
-	} else if served {
+	if served {
 		return liveHealRun(opts, v)
 	}
 	// A running daemon heals the volume: it is asked, as gluster volume
@@ -122,7 +127,7 @@ func healRun(opts *HealRunOptions) error {
 			return err
 		}
 	}
-	e, release, err := openEngine(opts, false)
+	e, release, err := openEngine(opts, v, false)
 	if err != nil {
 		return err
 	}
@@ -308,16 +313,14 @@ func healSplitBrainRun(opts *HealRunOptions, args []string) error {
 		return usageError{fmt.Errorf("--kind %q: want data or metadata", opts.Kind)}
 	}
 	rest := args[1:]
-	v, err := opts.F.lookupBricks(opts.Volume)
+	v, served, err := lookupServed(opts)
 	if err != nil {
 		return err
 	}
-	if served, err := servedByGlusterFS(v); err != nil {
-		return err
-	} else if served {
+	if served {
 		return liveSplitBrainRun(opts, v, heal.SplitBrainOp{Op: op, Brick: -1, Kinds: kinds}, rest, usage)
 	}
-	e, release, err := openEngine(opts, false)
+	e, release, err := openEngine(opts, v, false)
 	if err != nil {
 		return err
 	}
@@ -515,7 +518,11 @@ func firstNonEmpty(s ...string) string {
 
 // healUndoRun is `afrkit heal VOL undo ID`.
 func healUndoRun(opts *HealRunOptions, id string) error {
-	e, release, err := openEngine(opts, true)
+	v, err := opts.F.lookupBricks(opts.Volume)
+	if err != nil {
+		return err
+	}
+	e, release, err := openEngine(opts, v, true)
 	if err != nil {
 		return err
 	}
