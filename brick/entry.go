@@ -159,6 +159,20 @@ func FileType(mode uint32) afr.FileType {
 	return afr.TypeOther
 }
 
+// TypeMode is the S_IFMT bits of afr's type, which FileType maps back
+// (afr.TypeOther: a FIFO, standing for every other kind).
+func TypeMode(t afr.FileType) uint32 {
+	switch t {
+	case afr.TypeRegular:
+		return syscall.S_IFREG
+	case afr.TypeDirectory:
+		return syscall.S_IFDIR
+	case afr.TypeSymlink:
+		return syscall.S_IFLNK
+	}
+	return syscall.S_IFIFO
+}
+
 // Reply gathers what this brick holds for the entry at volPath, in the
 // form afr decides on. pendingKeys are the changelog keys of the replica set
 // in brick order (PendingKey of each brick id). A missing entry gives

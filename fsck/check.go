@@ -551,25 +551,11 @@ func (c *checker) readRemoteCopy(bs *brickState, p string) (*copyInfo, error) {
 		return nil, nil
 	}
 	ci := &copyInfo{bs: bs, abs: p, gfid: r.GFID, gfidOK: !r.GFID.IsZero(), dirty: r.Dirty}
-	ci.st.Mode = modeOfType(r.Type) | r.Mode&07777
+	ci.st.Mode = brick.TypeMode(r.Type) | r.Mode&07777
 	ci.st.Uid, ci.st.Gid, ci.st.Size = r.UID, r.GID, r.Size
 	ci.pending = make([]afr.Changelog, len(bs.keys))
 	copy(ci.pending, r.Pending)
 	return ci, nil
-}
-
-// modeOfType is the S_IFMT bits of a type, as brick.FileType reads them
-// back (afr.TypeOther: a FIFO, standing for every other kind).
-func modeOfType(t afr.FileType) uint32 {
-	switch t {
-	case afr.TypeRegular:
-		return syscall.S_IFREG
-	case afr.TypeDirectory:
-		return syscall.S_IFDIR
-	case afr.TypeSymlink:
-		return syscall.S_IFLNK
-	}
-	return syscall.S_IFIFO
 }
 
 // hash names the copy's content (brick.HashFile), read over the network
