@@ -149,21 +149,9 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 		if got, err := os.ReadFile(v.Path("sb")); err != nil || string(got) != "the second and third servers' version\n" {
 			t.Errorf("the mount reads %q, %v", got, err)
 		}
-		code, out, _ = run(t, env, "heal", v.Name, "history", "--json")
-		var hist struct {
-			Records []struct {
-				ID   string `json:"id"`
-				Live bool   `json:"live"`
-				Kept []struct {
-					Brick string `json:"brick"`
-					Path  string `json:"path"`
-				} `json:"kept"`
-			} `json:"records"`
-		}
-		err := json.Unmarshal([]byte(out), &hist)
-		recs := hist.Records
-		if code != ExitOK || err != nil || len(recs) != 1 || !recs[0].Live || len(recs[0].Kept) != 2 {
-			t.Fatalf("history: exit %d, %v\n%s", code, err, out)
+		recs := historyRecords(t, env, v.Name)
+		if len(recs) != 1 || !recs[0].Live || len(recs[0].Kept) != 2 {
+			t.Fatalf("history: %+v", recs)
 		}
 		for _, k := range recs[0].Kept {
 			want := "the second and third servers' version\n"
@@ -223,18 +211,8 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 				t.Errorf("the mount reads %s as %q, %v", n, got, err)
 			}
 		}
-		code, out, _ = run(t, env, "heal", v.Name, "history", "--json")
-		var hist struct {
-			Records []struct {
-				Path string `json:"path"`
-				Live bool   `json:"live"`
-			} `json:"records"`
-		}
-		if err := json.Unmarshal([]byte(out), &hist); err != nil || code != ExitOK {
-			t.Fatalf("history: exit %d, %v\n%s", code, err, out)
-		}
 		var paths []string
-		for _, r := range hist.Records {
+		for _, r := range historyRecords(t, env, v.Name) {
 			if r.Live {
 				paths = append(paths, r.Path)
 			}
@@ -303,21 +281,11 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 			t.Errorf("the mount reads %q, %v", got, err)
 		}
 		// The first server's file, which GlusterFS removed, is kept.
-		code, out, _ = run(t, env, "heal", v.Name, "history", "--json")
-		var hist struct {
-			Records []struct {
-				Kind string `json:"kind"`
-				Live bool   `json:"live"`
-				Kept []struct {
-					Brick string `json:"brick"`
-					Path  string `json:"path"`
-				} `json:"kept"`
-			} `json:"records"`
+		recs := historyRecords(t, env, v.Name)
+		if len(recs) != 1 || recs[0].Kind != "gfid" || !recs[0].Live || len(recs[0].Kept) != 1 {
+			t.Fatalf("history: %+v", recs)
 		}
-		if err := json.Unmarshal([]byte(out), &hist); err != nil || code != ExitOK || len(hist.Records) != 1 || hist.Records[0].Kind != "gfid" || !hist.Records[0].Live || len(hist.Records[0].Kept) != 1 {
-			t.Fatalf("history: exit %d, %v\n%s", code, err, out)
-		}
-		if k := hist.Records[0].Kept[0]; k.Brick != label(0) {
+		if k := recs[0].Kept[0]; k.Brick != label(0) {
 			t.Errorf("kept %s's copy, want the first server's", k.Brick)
 		} else if got, err := os.ReadFile(k.Path); err != nil || string(got) != "the first server's g\n" {
 			t.Errorf("the kept copy %s holds %q, %v", k.Path, got, err)
@@ -614,6 +582,33 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 			t.Errorf("fsck with the second server's brick down: exit %d\n%s%s", code, out, errOut)
 		}
 	})
+}
+
+// historyRecord is what the pool tests read of a record of afrkit heal VOL
+// history --json.
+type historyRecord struct {
+	ID   string `json:"id"`
+	Path string `json:"path"`
+	Kind string `json:"kind"`
+	Live bool   `json:"live"`
+	Kept []struct {
+		Brick string `json:"brick"`
+		Path  string `json:"path"`
+	} `json:"kept"`
+}
+
+// historyRecords runs afrkit heal VOL history --json and returns its
+// records.
+func historyRecords(t *testing.T, env testEnv, vol string) []historyRecord {
+	t.Helper()
+	code, out, errOut := run(t, env, "heal", vol, "history", "--json")
+	var hist struct {
+		Records []historyRecord `json:"records"`
+	}
+	if err := json.Unmarshal([]byte(out), &hist); err != nil || code != ExitOK {
+		t.Fatalf("history: exit %d, %v\n%s%s", code, err, out, errOut)
+	}
+	return hist.Records
 }
 
 // liveSplitBrainCount is how many entries GlusterFS's heal info split-brain
