@@ -106,6 +106,13 @@ func ResolveLive(v *volume.Volume, target Target, op SplitBrainOp, opts LiveOpti
 // entry refused (a type split-brain, a directory's own) leaves the others
 // to go on. It returns how many were resolved (for a dry run: would be),
 // and stops between two entries when ctx is done.
+//
+// Under OpNone it resolves, and keeps the losers of, what GlusterFS's
+// self-heal daemon would resolve without a person, each as the daemon
+// would: the split-brains the volume's cluster.favorite-child-policy
+// or cluster.metadata-splitbrain-forced-heal decides, gfid split-brains
+// of names in listed directories included. each is not called for the
+// other entries: they wait for a person.
 func ResolveLiveAll(ctx context.Context, v *volume.Volume, op SplitBrainOp, opts LiveOptions, each func(Target, LiveOutcome, error)) (int, error) {
 	r, err := openLive(v, opts)
 	if err != nil {
@@ -113,6 +120,17 @@ func ResolveLiveAll(ctx context.Context, v *volume.Volume, op SplitBrainOp, opts
 	}
 	defer r.close()
 	healed := 0
+	// step resolves one target; what no unattended heal resolves is
+	// passed over in silence under OpNone.
+	step := func(t Target, out LiveOutcome, err error) {
+		if errors.Is(err, errNotUnattended) {
+			return
+		}
+		if err == nil {
+			healed++
+		}
+		each(t, out, err)
+	}
 	for _, rs := range r.sets {
 		if op.Op == afr.OpSourceBrick && rs.Index != opts.SourceSet {
 			continue
@@ -152,28 +170,64 @@ func ResolveLiveAll(ctx context.Context, v *volume.Volume, op SplitBrainOp, opts
 				each(t, LiveOutcome{}, err)
 				continue
 			}
-			if ex.Verdict.Type != afr.TypeDirectory || len(ex.Verdict.Entry.BlockedBy) == 0 {
+			names := ex.Verdict.Entry.BlockedBy
+			if op.Op == afr.OpNone && ex.Verdict.Type == afr.TypeDirectory && ex.Path != "" {
+				names = unattendedNames(exRS, r.afrOpts, ex.Path)
+			}
+			if ex.Verdict.Type != afr.TypeDirectory || len(names) == 0 || op.Op == afr.OpNone {
 				out, err := r.resolveIn(ex, exRS, op)
-				if err == nil {
-					healed++
-				}
-				each(t, out, err)
-				continue
+				step(t, out, err)
 			}
 			// A directory in split-brain for names that are two files
 			// (a gfid split-brain GlusterFS lists on the parent): those
 			// names are what is resolved.
-			for _, p := range ex.Verdict.Entry.BlockedBy {
+			for _, p := range names {
 				t := Target{Path: p}
 				out, err := r.resolve(t, op)
-				if err == nil {
-					healed++
-				}
-				each(t, out, err)
+				step(t, out, err)
 			}
 		}
 	}
 	return healed, nil
+}
+
+// errNotUnattended is an entry GlusterFS's self-heal does not resolve
+// without a person: ResolveLiveAll under OpNone leaves it alone.
+var errNotUnattended = errors.New("not resolved without a person")
+
+// unattended reports whether GlusterFS's self-heal resolves this kind's
+// split-brain without a person, replacing copies that differ: by the
+// volume's cluster.favorite-child-policy or, for metadata,
+// cluster.metadata-splitbrain-forced-heal. (Identical metadata, empty
+// files and directories whose times alone differ lose nothing.)
+func unattended(kv afr.KindVerdict) bool {
+	return kv.SplitBrain && kv.Source >= 0 && (kv.Resolution == afr.ResolvedPolicy || kv.Resolution == afr.ResolvedForcedHeal)
+}
+
+// resolvedUnattended reports whether GlusterFS's self-heal resolves a
+// split-brain of the entry without a person: its data's or metadata's
+// (unattended), or its name's gfid split-brain by the favorite-child
+// policy (afr_gfid_split_brain_source), which removes the other files.
+func resolvedUnattended(vd afr.Verdict) bool {
+	return vd.GFIDMismatch && !vd.TypeMismatch && vd.GFIDSource >= 0 || unattended(vd.Data) || unattended(vd.Metadata)
+}
+
+// unattendedNames are the paths of the names in the directory at dir
+// whose gfid split-brain GlusterFS's entry self-heal of the directory
+// resolves by the favorite-child policy.
+func unattendedNames(rs *ReplicaSet, opts afr.Options, dir string) []string {
+	kids, err := rs.Children(dir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for name, replies := range kids {
+		if vd := afr.Decide(replies, opts); vd.GFIDMismatch && resolvedUnattended(vd) {
+			out = append(out, brick.Join(dir, name))
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // liveResolver resolves split-brains of one started volume, reading its
@@ -231,7 +285,7 @@ func (r *liveResolver) resolveIn(ex Explanation, rs *ReplicaSet, op SplitBrainOp
 	if op.Op == afr.OpSourceBrick && rs.Index != opts.SourceSet {
 		return LiveOutcome{}, fmt.Errorf("%s is in replica set %d, and the brick named is in set %d", ex.Target, rs.Index, opts.SourceSet)
 	}
-	plan, err := planLive(v, rs, ex, op, afrOpts.QuorumCount)
+	plan, err := planLive(v, rs, ex, op, afrOpts)
 	if err != nil {
 		return LiveOutcome{}, err
 	}
@@ -258,8 +312,12 @@ func (r *liveResolver) resolveIn(ex Explanation, rs *ReplicaSet, op SplitBrainOp
 	if plan.gfid {
 		then = fmt.Sprintf("then GlusterFS resolves it: gluster volume heal %s split-brain source-brick %s %s", v.Name, source, ex.Path)
 	}
+	chosen := ""
+	if op.Op == afr.OpNone {
+		chosen = " (" + plan.how + ", as GlusterFS's self-heal daemon would)"
+	}
 	out.Lines = append(out.Lines,
-		fmt.Sprintf("%s split-brain of %s: keep %s's copy", strings.Join(kinds, " and "), ex.Path, out.Source),
+		fmt.Sprintf("%s split-brain of %s: keep %s's copy%s", strings.Join(kinds, " and "), ex.Path, out.Source, chosen),
 		fmt.Sprintf("keep the copies of %s in %s", strings.Join(losers, ", "), keptDir),
 		then)
 	if opts.DryRun {
@@ -280,7 +338,7 @@ func (r *liveResolver) resolveIn(ex Explanation, rs *ReplicaSet, op SplitBrainOp
 		rec := Record{
 			ID: id, Time: RecordTime(now), Volume: v.Name, Set: rs.Index,
 			Path: ex.Path, GFID: ex.Replies[plan.src].GFID.String(), Kind: k,
-			How: op.Op.String() + " through GlusterFS", Source: out.Source, Sinks: losers, Live: true,
+			How: plan.how + " through GlusterFS", Source: out.Source, Sinks: losers, Live: true,
 		}
 		if n > 0 {
 			rec.ID = fmt.Sprintf("%s-%d", id, n+1)
@@ -326,7 +384,9 @@ func (r *liveResolver) resolveIn(ex Explanation, rs *ReplicaSet, op SplitBrainOp
 		return out, fmt.Errorf("GlusterFS left %s in gfid split-brain when asked to resolve it from %s (recorded as %s; the losing copies are in %s)", ex.Path, source, recs[0].ID, keptDir)
 	}
 	for _, k := range plan.kinds {
-		if after.Verdict.Kind(k).Unresolved {
+		// Under OpNone the volume's policy would resolve it anyway:
+		// only the split-brain gone says that AFR healed it.
+		if kv := after.Verdict.Kind(k); kv.Unresolved || op.Op == afr.OpNone && kv.SplitBrain {
 			return out, fmt.Errorf("GlusterFS left %s in %s split-brain when asked to heal it from %s (recorded as %s; the losing copies are in %s)", ex.Path, k, out.Client, recs[0].ID, keptDir)
 		}
 	}
@@ -340,6 +400,9 @@ func (r *liveResolver) resolveIn(ex Explanation, rs *ReplicaSet, op SplitBrainOp
 // liveOp is a planned live resolution: the kinds it resolves, the source
 // and the copies it replaces (positions in the replica set).
 type liveOp struct {
+	// how names the choice in records and lines: the command's op, or
+	// the volume option that decides under OpNone.
+	how   string
 	kinds []afr.Kind
 	// gfid: the name's copies differ in gfid, and src's gfid wins.
 	gfid   bool
@@ -369,10 +432,14 @@ func explainIn(v *volume.Volume, sets []*ReplicaSet, target Target, opts afr.Opt
 	return Explanation{}, nil, fmt.Errorf("%s: %w", target, ErrNowhere)
 }
 
-// planLive decides a live resolution, or says why there is none.
-func planLive(v *volume.Volume, rs *ReplicaSet, ex Explanation, op SplitBrainOp, quorum int) (liveOp, error) {
+// planLive decides a live resolution, or says why there is none; under
+// OpNone, errNotUnattended for an entry no unattended heal resolves.
+func planLive(v *volume.Volume, rs *ReplicaSet, ex Explanation, op SplitBrainOp, opts afr.Options) (liveOp, error) {
 	vd := ex.Verdict
 	cli := fmt.Sprintf("gluster volume heal %s split-brain", v.Name)
+	if op.Op == afr.OpNone && !resolvedUnattended(vd) {
+		return liveOp{}, fmt.Errorf("%s: %w", ex.Path, errNotUnattended)
+	}
 	if vd.TypeMismatch {
 		return liveOp{}, fmt.Errorf("%s: its copies differ in type, which afrkit does not resolve on a started volume: %s source-brick BRICK %s: %w", ex.Path, cli, ex.Path, ErrLiveUnsupported)
 	}
@@ -385,20 +452,28 @@ func planLive(v *volume.Volume, rs *ReplicaSet, ex Explanation, op SplitBrainOp,
 		}
 	}
 	if vd.GFIDMismatch {
-		return planLiveGFID(rs, ex, op, cli)
+		return planLiveGFID(rs, ex, op, opts.FavoriteChild, cli)
 	}
-	var lo liveOp
-	lo.src = -1
+	lo := liveOp{how: op.Op.String(), src: -1}
 	for _, k := range []afr.Kind{afr.Data, afr.Metadata} {
-		if !vd.Kind(k).Unresolved {
+		kv := vd.Kind(k)
+		var src int
+		switch {
+		case op.Op == afr.OpNone:
+			if !unattended(kv) {
+				continue
+			}
+			src, lo.how = kv.Source, unattendedHow(kv, opts)
+		case !kv.Unresolved:
 			continue
-		}
-		src, err := afr.ResolveSplitBrain(ex.Replies, k, op.Op, op.Brick, quorum)
-		if err != nil {
-			return liveOp{}, fmt.Errorf("%s: %w", ex.Path, err)
+		default:
+			var err error
+			if src, err = afr.ResolveSplitBrain(ex.Replies, k, op.Op, op.Brick, opts.QuorumCount); err != nil {
+				return liveOp{}, fmt.Errorf("%s: %w", ex.Path, err)
+			}
 		}
 		if lo.src >= 0 && src != lo.src {
-			return liveOp{}, fmt.Errorf("%s: %s would keep %s's data and %s's metadata, and AFR's finalize takes both from one brick: name it with source-brick: %w", ex.Path, op.Op, rs.Labels[lo.src], rs.Labels[src], ErrLiveUnsupported)
+			return liveOp{}, fmt.Errorf("%s: %s would keep %s's data and %s's metadata, and AFR's finalize takes both from one brick: name it with source-brick: %w", ex.Path, lo.how, rs.Labels[lo.src], rs.Labels[src], ErrLiveUnsupported)
 		}
 		lo.src = src
 		lo.kinds = append(lo.kinds, k)
@@ -417,6 +492,14 @@ func planLive(v *volume.Volume, rs *ReplicaSet, ex Explanation, op SplitBrainOp,
 	return lo, nil
 }
 
+// unattendedHow names the volume option that resolves kv (unattended).
+func unattendedHow(kv afr.KindVerdict, opts afr.Options) string {
+	if kv.Resolution == afr.ResolvedPolicy {
+		return "favorite-child-policy " + opts.FavoriteChild.String()
+	}
+	return string(kv.Resolution)
+}
+
 // sameGFID reports whether every copy there is has gfid g.
 func sameGFID(replies []afr.Reply, g afr.GFID) bool {
 	for _, r := range replies {
@@ -429,10 +512,11 @@ func sameGFID(replies []afr.Reply, g afr.GFID) bool {
 
 // planLiveGFID plans the resolution of a name whose copies differ in
 // gfid: the winner chosen as afr_gfid_split_brain_source chooses it (the
-// same choice offline), the copies of other gfids its losers. Regular
-// files only: a directory's gfid split-brain is a merge of its entries,
-// and a symlink's target is not kept.
-func planLiveGFID(rs *ReplicaSet, ex Explanation, op SplitBrainOp, cli string) (liveOp, error) {
+// same choice offline; under OpNone by the volume's policy), the copies
+// of other gfids its losers. Regular files only: a directory's gfid
+// split-brain is a merge of its entries, and a symlink's target is not
+// kept.
+func planLiveGFID(rs *ReplicaSet, ex Explanation, op SplitBrainOp, volumePolicy afr.Policy, cli string) (liveOp, error) {
 	for _, r := range ex.Replies {
 		if r.Exists && r.Type != afr.TypeRegular {
 			return liveOp{}, fmt.Errorf("%s: a %s in gfid split-brain, which afrkit resolves on a started volume only for regular files: %s source-brick BRICK %s: %w", ex.Path, r.Type, cli, ex.Path, ErrLiveUnsupported)
@@ -441,9 +525,12 @@ func planLiveGFID(rs *ReplicaSet, ex Explanation, op SplitBrainOp, cli string) (
 	if len(op.Kinds) > 0 {
 		return liveOp{}, fmt.Errorf("%s: a gfid split-brain is resolved whole, so --kind does not apply: %w", ex.Path, ErrLiveUnsupported)
 	}
-	o, policy := op.Op, afr.PolicyNone
-	if o == afr.OpMajority {
+	o, policy, how := op.Op, afr.PolicyNone, op.Op.String()
+	switch o {
+	case afr.OpMajority:
 		o, policy = afr.OpNone, afr.PolicyMajority
+	case afr.OpNone:
+		policy, how = volumePolicy, "favorite-child-policy "+volumePolicy.String()
 	}
 	// Only copies with a gfid take part, as in GlusterFS.
 	withGFID := slices.Clone(ex.Replies)
@@ -456,7 +543,7 @@ func planLiveGFID(rs *ReplicaSet, ex Explanation, op SplitBrainOp, cli string) (
 	if err != nil {
 		return liveOp{}, fmt.Errorf("%s: %w", ex.Path, err)
 	}
-	lo := liveOp{gfid: true, src: src}
+	lo := liveOp{how: how, gfid: true, src: src}
 	for i, r := range ex.Replies {
 		if i != src && r.Exists && r.GFID != ex.Replies[src].GFID {
 			lo.losers = append(lo.losers, i)

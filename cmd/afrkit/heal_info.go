@@ -85,7 +85,11 @@ self-heal daemons on every server (as gluster volume heal VOL [full] does,
 through the gluster command and --glusterd-sock), then waits until nothing
 healable is left (as heal VOL wait, with its --timeout and --interval); a
 full heal is a crawl the indexes do not show, so afrkit starts it and
-returns. Refused while the volume's cluster.self-heal-daemon is off.
+returns. Refused while the volume's cluster.self-heal-daemon is off. The
+split-brains the volume's cluster.favorite-child-policy (or
+metadata-splitbrain-forced-heal) decides, which the daemon resolves
+without keeping the copies it replaces, afrkit resolves first, as the
+daemon would, keeping the others; one it cannot keep refuses the heal.
 split-brain resolves through the volume's client graph (libgfapi), keeping
 the other copies in the state directory: FILE, or without it every
 split-brain the indexes list; a regular file's gfid split-brain through

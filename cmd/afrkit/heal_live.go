@@ -40,35 +40,9 @@ func liveSplitBrainRun(opts *HealRunOptions, v *volume.Volume, sbop heal.SplitBr
 	if len(rest) != 1 && !all {
 		return usage
 	}
-	var lv *live.Volume
-	defer func() {
-		if lv != nil {
-			lv.Close()
-		}
-	}()
-	connect := func() (heal.Finalizer, error) {
-		lib, err := loadGfapi()
-		if err != nil {
-			return nil, fmt.Errorf("GlusterFS serves %s, which afrkit changes through libgfapi: %w", v.Name, err)
-		}
-		if lv, err = live.Open(lib, v, opts.F.GlusterdSocket, live.ForSplitBrainHeal); err != nil {
-			return nil, err
-		}
-		return lv, nil
-	}
-	// A gfid split-brain is GlusterFS's glfsheal's to resolve (a client's
-	// finalize cannot), run against the glusterd afrkit was given.
-	resolveGFID := func(path string, source volume.Brick) error {
-		out, err := glustercli.Glfsheal{Socket: opts.F.GlusterdSocket}.SourceBrick(context.Background(), v.Name, source.String(), path)
-		if err != nil {
-			return fmt.Errorf("GlusterFS did not resolve it: %w", err)
-		}
-		if !strings.Contains(out, "GFID split-brain resolved") && !strings.HasPrefix(out, "Healed ") {
-			return fmt.Errorf("GlusterFS did not resolve it: glfsheal said %q", out)
-		}
-		return nil
-	}
-	lopts := heal.LiveOptions{Open: opts.F.reach(v), StateDir: opts.F.StateDir, DryRun: opts.DryRun, SourceSet: set, Connect: connect, ResolveGFID: resolveGFID}
+	lopts, closeLive := liveResolveOptions(opts, v)
+	defer closeLive()
+	lopts.SourceSet = set
 	if all {
 		return liveSplitBrainAll(opts, v, sbop, set, lopts)
 	}
@@ -100,6 +74,42 @@ func liveSplitBrainRun(opts *HealRunOptions, v *volume.Volume, sbop heal.SplitBr
 		fmt.Fprintln(out, esc(l))
 	}
 	return nil
+}
+
+// liveResolveOptions are the options of a live resolution on v: its AFR
+// reached through libgfapi once first needed (closed by the func
+// returned), gfid split-brains resolved by GlusterFS's glfsheal.
+func liveResolveOptions(opts *HealRunOptions, v *volume.Volume) (heal.LiveOptions, func()) {
+	var lv *live.Volume
+	closeLive := func() {
+		if lv != nil {
+			lv.Close()
+		}
+	}
+	connect := func() (heal.Finalizer, error) {
+		lib, err := loadGfapi()
+		if err != nil {
+			return nil, fmt.Errorf("GlusterFS serves %s, which afrkit changes through libgfapi: %w", v.Name, err)
+		}
+		if lv, err = live.Open(lib, v, opts.F.GlusterdSocket, live.ForSplitBrainHeal); err != nil {
+			return nil, err
+		}
+		return lv, nil
+	}
+	// A gfid split-brain is GlusterFS's glfsheal's to resolve (a client's
+	// finalize cannot), run against the glusterd afrkit was given.
+	resolveGFID := func(path string, source volume.Brick) error {
+		out, err := glustercli.Glfsheal{Socket: opts.F.GlusterdSocket}.SourceBrick(context.Background(), v.Name, source.String(), path)
+		if err != nil {
+			return fmt.Errorf("GlusterFS did not resolve it: %w", err)
+		}
+		if !strings.Contains(out, "GFID split-brain resolved") && !strings.HasPrefix(out, "Healed ") {
+			return fmt.Errorf("GlusterFS did not resolve it: glfsheal said %q", out)
+		}
+		return nil
+	}
+	lopts := heal.LiveOptions{Open: opts.F.reach(v), StateDir: opts.F.StateDir, DryRun: opts.DryRun, Connect: connect, ResolveGFID: resolveGFID}
+	return lopts, closeLive
 }
 
 // liveSplitBrainAll is `afrkit heal VOL split-brain source-brick BRICK`
@@ -208,6 +218,28 @@ func liveHealRun(opts *HealRunOptions, v *volume.Volume) error {
 	out := opts.F.IO.Out
 	left := l.backlog.Left()
 	_, sb, _ := l.backlog.Sum()
+	// GlusterFS's self-heal daemon resolves some split-brains without a
+	// person and replaces the other copies without keeping them: afrkit
+	// resolves those first, as the daemon would, keeping the losers.
+	var resolved []string
+	if sb > 0 {
+		resolved, err = resolveUnattended(ctx, opts, v)
+		if !opts.DryRun {
+			for _, line := range resolved {
+				fmt.Fprintln(out, esc(line))
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if len(resolved) > 0 && !opts.DryRun {
+			if err := l.look(ctx, statusBudget); err != nil {
+				return err
+			}
+			left = l.backlog.Left()
+			_, sb, _ = l.backlog.Sum()
+		}
+	}
 	if sweep == glustercli.Index && left == 0 && l.downBricks() == 0 {
 		l.save(opts.F.IO.ErrOut)
 		fmt.Fprintf(out, "heal %s: nothing left to heal\n", esc(v.Name))
@@ -217,11 +249,18 @@ func liveHealRun(opts *HealRunOptions, v *volume.Volume) error {
 	down := liveDownBricks(v, l)
 	if opts.DryRun {
 		fmt.Fprintf(out, "Dry run: nothing was changed. GlusterFS serves %s; afrkit would:\n", esc(v.Name))
+		for _, line := range resolved {
+			fmt.Fprintln(out, "  "+esc(line))
+		}
 		if sweep == glustercli.Full {
 			fmt.Fprintf(out, "  ask glusterd (%s) to have GlusterFS's self-heal daemons crawl every brick and heal what differs (%s)\n", socket, gluster)
 		} else {
 			fmt.Fprintf(out, "  ask glusterd (%s) to have GlusterFS's self-heal daemons heal what the bricks' indexes list (%s)\n", socket, gluster)
-			fmt.Fprintf(out, "  wait until nothing healable is left: %d entries listed, %d of them in split-brain, which wait for a person\n", left, sb)
+			waits := "which wait for a person"
+			if len(resolved) > 0 {
+				waits = "those above resolved first, the others waiting for a person"
+			}
+			fmt.Fprintf(out, "  wait until nothing healable is left: %d entries listed, %d of them in split-brain, %s\n", left, sb, waits)
 		}
 		if down != "" {
 			fmt.Fprintf(out, "  (%s: glusterd refuses to heal until it is back)\n", down)
@@ -242,6 +281,69 @@ func liveHealRun(opts *HealRunOptions, v *volume.Volume) error {
 	}
 	fmt.Fprintf(out, "GlusterFS's self-heal daemons heal %s (%s): %d entries listed\n", esc(v.Name), gluster, left)
 	return l.wait(&wait, "heal "+v.Name, "; GlusterFS's self-heal daemons go on healing, and afrkit heal "+v.Name+" wait follows them")
+}
+
+// resolveUnattended resolves, through GlusterFS and keeping the losers,
+// the split-brains that the volume's cluster.favorite-child-policy or
+// cluster.metadata-splitbrain-forced-heal has GlusterFS's self-heal
+// daemon resolve without a person (heal.ResolveLiveAll under OpNone), and
+// returns the lines that say what was done (for a dry run: what would
+// be). They are all planned first: one whose losers afrkit could not keep
+// refuses the heal, changing nothing, since the daemon would replace them
+// unkept.
+func resolveUnattended(ctx context.Context, opts *HealRunOptions, v *volume.Volume) ([]string, error) {
+	afrOpts, err := heal.Options(v)
+	if err != nil {
+		return nil, err
+	}
+	if afrOpts.FavoriteChild == afr.PolicyNone && !afrOpts.MetadataSplitBrainForcedHeal {
+		return nil, nil
+	}
+	lopts, closeLive := liveResolveOptions(opts, v)
+	defer closeLive()
+	op := heal.SplitBrainOp{Op: afr.OpNone, Brick: -1}
+	var lines, refused []string
+	// Each error names its entry.
+	collect := func(_ heal.Target, o heal.LiveOutcome, err error) {
+		if err != nil {
+			refused = append(refused, err.Error())
+			return
+		}
+		lines = append(lines, o.Lines...)
+	}
+	plan := lopts
+	plan.DryRun = true
+	if _, err := heal.ResolveLiveAll(ctx, v, op, plan, collect); err != nil {
+		return nil, fmt.Errorf("heal %s: plan the split-brains GlusterFS resolves without a person: %w", v.Name, err)
+	}
+	if len(refused) > 0 {
+		return nil, fmt.Errorf("heal %s: GlusterFS's self-heal daemon would resolve these split-brains by the volume's %s and replace the other copies without keeping them, and afrkit cannot keep them first:\n  %s\nresolve them with afrkit heal %s split-brain, which keeps what it replaces; nothing was changed",
+			v.Name, unattendedOptions(afrOpts), strings.Join(refused, "\n  "), v.Name)
+	}
+	if opts.DryRun || len(lines) == 0 {
+		return lines, nil
+	}
+	lines, refused = nil, nil
+	if _, err := heal.ResolveLiveAll(ctx, v, op, lopts, collect); err != nil {
+		return lines, fmt.Errorf("heal %s: %w (what was resolved is recorded: afrkit heal %s history); GlusterFS's heal was not started", v.Name, err, v.Name)
+	}
+	if len(refused) > 0 {
+		return lines, fmt.Errorf("heal %s: these split-brains were not resolved, so GlusterFS's heal was not started (its self-heal daemon would replace copies that are not kept):\n  %s", v.Name, strings.Join(refused, "\n  "))
+	}
+	return lines, nil
+}
+
+// unattendedOptions names the volume options that resolve split-brains
+// without a person.
+func unattendedOptions(o afr.Options) string {
+	var on []string
+	if o.FavoriteChild != afr.PolicyNone {
+		on = append(on, "cluster.favorite-child-policy "+o.FavoriteChild.String())
+	}
+	if o.MetadataSplitBrainForcedHeal {
+		on = append(on, "cluster.metadata-splitbrain-forced-heal")
+	}
+	return strings.Join(on, " and ")
 }
 
 // healRetryFor is how long a heal that glusterd refused because a self-heal

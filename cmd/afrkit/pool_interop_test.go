@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/fixtures/glustertest"
+	"github.com/afrkit/afrkit/glustercli"
 )
 
 // The tests below run on a pool of three glusterds on this machine
@@ -452,6 +454,104 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 		}
 	})
 
+	t.Run("a favorite-child-policy's split-brains kept before GlusterFS heals them", func(t *testing.T) {
+		v := pool.CreateReplica(3, "cluster.quorum-type", "none") // the self-heal daemon off
+		v.Start()
+		v.MountFUSE()
+		v.WriteFile("sb", "written with every brick up\n")
+		// /sb written on each side while the other was down, and the
+		// symlink /l made on each: a data split-brain, and a gfid one.
+		v.KillBrick(1)
+		v.KillBrick(2)
+		v.WriteFile("sb", "the first server's version\n")
+		if err := os.Symlink("first", v.Path("l")); err != nil {
+			t.Fatal(err)
+		}
+		v.Revive()
+		v.KillBrick(0)
+		time.Sleep(1500 * time.Millisecond) // the kernel forgets the names it knew (entry-timeout)
+		v.WriteFile("sb", "the second and third servers' version\n")
+		if err := os.Symlink("second", v.Path("l")); err != nil {
+			t.Fatal(err)
+		}
+		v.Revive()
+		// The daemon first, with no policy yet: its crawl on connecting
+		// finds a split-brain it leaves alone. The policy then waits for
+		// its next crawl (cluster.heal-timeout) or for afrkit.
+		for _, kv := range [][2]string{{"cluster.self-heal-daemon", "on"}, {"cluster.favorite-child-policy", "mtime"}} {
+			if _, err := pool.Gluster("volume", "set", v.Name, kv[0], kv[1]); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(3 * time.Second)
+		}
+		if n := liveSplitBrainCount(t, v); n == 0 {
+			t.Fatal("GlusterFS lists no split-brain before afrkit ran: its daemon resolved it, and the scenario tests nothing")
+		}
+		heal := func(args ...string) (ExitCode, string, string) {
+			return run(t, env, append([]string{"--glusterd-sock", pool.Peers[0].Socket, "heal", v.Name}, args...)...)
+		}
+		label := func(i int) string { return filepath.Base(v.Bricks[i]) }
+
+		// The policy would have the daemon remove the first server's
+		// /l, a symlink whose target afrkit does not keep: refused,
+		// changing nothing.
+		before := liveSplitBrainCount(t, v)
+		code, out, errOut := heal()
+		if code != ExitError || !strings.Contains(errOut, "GlusterFS's self-heal daemon would resolve these split-brains by the volume's cluster.favorite-child-policy mtime and replace the other copies without keeping them, and afrkit cannot keep them first:\n  /l: a symlink in gfid split-brain") ||
+			!strings.HasSuffix(errOut, "nothing was changed\n") || out != "" {
+			t.Fatalf("heal with a symlink's gfid split-brain: exit %d\n%s%s", code, out, errOut)
+		}
+		if n := liveSplitBrainCount(t, v); n != before {
+			t.Fatalf("the refusal changed GlusterFS's split-brains from %d to %d", before, n)
+		}
+		if recs := historyRecords(t, env, v.Name); len(recs) != 0 {
+			t.Fatalf("the refusal recorded %+v", recs)
+		}
+		// The operator settles /l with GlusterFS's own command.
+		if _, err := (glustercli.Glfsheal{Socket: pool.Peers[0].Socket}).SourceBrick(context.Background(), v.Name, v.Brick(1), "/l"); err != nil {
+			t.Fatal(err)
+		}
+
+		// The newest copy wins, as the daemon's policy says; the dry run
+		// plans to keep the others first, and changes nothing.
+		code, out, errOut = heal("--dry-run")
+		if code != ExitOK || !strings.Contains(out, "  data split-brain of /sb: keep "+label(1)+"'s copy (favorite-child-policy mtime, as GlusterFS's self-heal daemon would)\n") ||
+			!strings.Contains(out, "  keep the copies of "+label(0)+", "+label(2)+" in ") {
+			t.Fatalf("dry run: exit %d\n%s%s", code, out, errOut)
+		}
+		if n := liveSplitBrainCount(t, v); n == 0 {
+			t.Fatal("the dry run resolved the split-brain")
+		}
+
+		code, out, errOut = heal()
+		if code != ExitOK || !strings.HasPrefix(out, "Healed /sb from "+label(1)+" through GlusterFS (data)\n") {
+			t.Fatalf("heal: exit %d\n%s%s", code, out, errOut)
+		}
+		if n := liveSplitBrainCount(t, v); n != 0 {
+			t.Errorf("GlusterFS still lists %d split-brain entries", n)
+		}
+		if got, err := os.ReadFile(v.Path("sb")); err != nil || string(got) != "the second and third servers' version\n" {
+			t.Errorf("the mount reads %q, %v", got, err)
+		}
+		// The first server's version, which the daemon would have
+		// overwritten unkept, is kept with its record.
+		recs := historyRecords(t, env, v.Name)
+		if len(recs) != 1 || !recs[0].Live || recs[0].How != "favorite-child-policy mtime through GlusterFS" {
+			t.Fatalf("history: %+v", recs)
+		}
+		kept := map[string]string{}
+		for _, k := range recs[0].Kept {
+			got, err := os.ReadFile(k.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kept[k.Brick] = string(got)
+		}
+		if kept[label(0)] != "the first server's version\n" {
+			t.Errorf("kept copies %q: want the first server's version kept from %s", kept, label(0))
+		}
+	})
+
 	t.Run("fsck compares every server's copies", func(t *testing.T) {
 		v := pool.CreateReplica(3, "cluster.quorum-type", "none")
 		v.Start()
@@ -590,6 +690,7 @@ type historyRecord struct {
 	ID   string `json:"id"`
 	Path string `json:"path"`
 	Kind string `json:"kind"`
+	How  string `json:"how"`
 	Live bool   `json:"live"`
 	Kept []struct {
 		Brick string `json:"brick"`
