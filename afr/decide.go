@@ -68,8 +68,11 @@ type KindVerdict struct {
 	// Blocked is set when a source is known but the heal cannot run:
 	// metadata heal of copies one of which has more xattr names than
 	// llistxattr returns (Reply.XattrsUnlisted), which GlusterFS's heal
-	// fails on too. Source is then -1 and Reason says why.
-	Blocked bool
+	// fails on too; or data whose only source is the arbiter, which holds
+	// none. Source is then -1, Reason says why and BlockedBecause says it
+	// in a few words.
+	Blocked        bool
+	BlockedBecause string
 	// BlockedBy are the names that stop a conservative merge (see
 	// MergeBlockers): set by Verdict.BlockMerge, which a caller that has
 	// read the directory's names applies.
@@ -318,7 +321,7 @@ func decideKind(kv *KindVerdict, replies []Reply, opts Options, names []string) 
 func blockUnlisted(kv *KindVerdict, replies []Reply, names []string) {
 	for i, r := range replies {
 		if (i == kv.Source || kv.Sinks[i]) && r.XattrsUnlisted {
-			kv.Blocked = true
+			kv.Blocked, kv.BlockedBecause = true, "xattr names cannot be listed"
 			kv.Reason = join(kv.Reason, fmt.Sprintf("but %s's copy has more xattr names than llistxattr returns (E2BIG), so the heal cannot see which xattrs to copy or remove and fails, as GlusterFS's does; fewer hard links or xattrs make it healable", names[i]))
 			kv.Source = -1
 			return
@@ -421,18 +424,53 @@ func decideData(kv *KindVerdict, replies []Reply, opts Options, names []string) 
 				why = append(why, fmt.Sprintf("%s tie on size and witness, so the newest ctime (in whole seconds, the later brick on a tie) wins: %s", list(kv.Sources, names), names[src]))
 				kv.Sources = only(n, src)
 			}
+			// An empty file is healed from the first brick, never from
+			// the arbiter (afr_mark_source_sinks_if_file_empty).
+			if a := arbiterOf(replies); a >= 0 && kv.Sources[a] && emptyOnAll(replies) {
+				kv.Sources = only(n, 0)
+				why = append(why, fmt.Sprintf("the file is empty on every brick, so %s is the source rather than the arbiter", names[0]))
+			}
 		}
 	}
 	activeSinks(kv)
 	kv.Source = first(kv.Sources)
+	// GlusterFS's data heal from the arbiter heals nothing but an empty
+	// file's times (__afr_selfheal_data): the entry stays pending.
+	if src := kv.Source; src >= 0 && replies[src].Arbiter && count(kv.Sinks) > 0 && !emptyOnAll(replies) {
+		kv.Blocked, kv.BlockedBecause = true, "the arbiter is the only source, and holds no data"
+		kv.Source = -1
+		why = append(why, fmt.Sprintf("but %s is the arbiter, the only source of the data and holding none of it: GlusterFS does not heal the data until a data brick with it is back, and reads fail meanwhile", names[src]))
+	}
 	return join(why...)
+}
+
+// arbiterOf is the position of the replica set's arbiter, or -1.
+func arbiterOf(replies []Reply) int {
+	for i, r := range replies {
+		if r.Arbiter {
+			return i
+		}
+	}
+	return -1
+}
+
+// emptyOnAll is afr_is_file_empty_on_all_children: every brick answered,
+// has the file, and its size is 0.
+func emptyOnAll(replies []Reply) bool {
+	for _, r := range replies {
+		if !r.Answered || !r.Exists || r.Size != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func sizeMismatch(replies []Reply, sources []bool) bool {
 	var min, max int64
 	seen := false
 	for i, s := range sources {
-		if !s {
+		// The arbiter's empty copy is no mismatch (afr_does_size_mismatch).
+		if !s || replies[i].Arbiter && replies[i].Size == 0 {
 			continue
 		}
 		sz := replies[i].Size

@@ -23,6 +23,10 @@ var (
 	ErrNoFavoriteChild     = errors.New("afr: No child selected by favorite-child policy.")
 	ErrSizePolicyDirectory = errors.New("afr: Size policy is not applicable to directories.")
 	ErrNotConnected        = errors.New("afr: Transport endpoint is not connected")
+	// ErrArbiterHoldsNoData is afrkit's own: GlusterFS's data heal from
+	// an arbiter does nothing unless the file is empty everywhere
+	// (__afr_selfheal_data), so afrkit refuses to name it the source.
+	ErrArbiterHoldsNoData = errors.New("afr: The arbiter holds no data, so it cannot be the source of a data heal")
 )
 
 // ResolveError is a failed split-brain resolution. Err is one of the
@@ -273,6 +277,9 @@ func ResolveSplitBrain(replies []Reply, kind Kind, op HealOp, sourceBrick int, q
 	src, err := byHealOp(replies, kind, op, sourceBrick)
 	if err != nil {
 		return fail(err)
+	}
+	if kind == Data && replies[src].Arbiter {
+		return fail(ErrArbiterHoldsNoData)
 	}
 	return src, nil
 }

@@ -19,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite the expected output in testdata
 //	<brick> [down] [missing] [file|dir|symlink|special] [size=N] [mode=0755]
 //	        [uid=N] [gid=N] [mtime=S[.NS]] [ctime=S[.NS]] [gfid=N]
 //	        [client-J=0x<24 hex>] [dirty=0x<24 hex>] [user.k=v] [trusted.k=v]
-//	        [unlisted]
+//	        [unlisted] [arbiter]
 //	----
 //	<expected output, up to a blank line>
 type scenario struct {
@@ -80,6 +80,8 @@ func buildReplies(t *testing.T, c *scenario) []Reply {
 				r.Exists = false
 			case k == "unlisted":
 				r.XattrsUnlisted = true
+			case k == "arbiter":
+				r.Arbiter = true
 			case k == "file" || k == "dir" || k == "symlink" || k == "special":
 				r.Type = map[string]FileType{"file": TypeRegular, "dir": TypeDirectory, "symlink": TypeSymlink, "special": TypeOther}[k]
 			case k == "size":

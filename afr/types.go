@@ -135,6 +135,11 @@ type Reply struct {
 	// Answered is false when the brick did not reply (down, unreadable).
 	// The other fields are then meaningless.
 	Answered bool
+	// Arbiter is set for the arbiter brick of a replica 3 arbiter 1
+	// set (always its third): it holds names and metadata, and for a
+	// regular file no data, its size 0 (GlusterFS's arbiter translator
+	// swallows writes and truncates).
+	Arbiter bool
 	// Exists is false when the brick answered but has no such entry.
 	Exists bool
 	GFID   GFID
