@@ -62,6 +62,9 @@ type brickState struct {
 	// changelog keys belong.
 	self int
 	keys []string
+	// arbiter is set for the arbiter brick of a replica 3 arbiter 1
+	// set, whose regular files hold no data (size 0).
+	arbiter bool
 	// pendingKeys are keys without the namespace, as brick's readers take
 	// them.
 	pendingKeys []string
@@ -126,7 +129,8 @@ func CheckVolume(ctx context.Context, v *volume.Volume, opts Options) (*Report, 
 					c.rep.Unreached = append(c.rep.Unreached, Unreached{Brick: labels[si*v.Replica+j], Err: err.Error()})
 					continue
 				}
-				bs := &brickState{label: labels[si*v.Replica+j], root: vb.String(), remote: rb, self: j, keys: keys, pendingKeys: volume.PendingKeys(set), tally: newTally()}
+				bs := &brickState{label: labels[si*v.Replica+j], root: vb.String(), remote: rb, self: j, keys: keys, pendingKeys: volume.PendingKeys(set), tally: newTally(),
+					arbiter: j == v.ArbiterPosition()}
 				s.bricks = append(s.bricks, bs)
 				continue
 			}
@@ -134,7 +138,7 @@ func CheckVolume(ctx context.Context, v *volume.Volume, opts Options) (*Report, 
 			if err != nil {
 				return nil, err
 			}
-			bs.self, bs.keys, bs.pendingKeys = j, keys, volume.PendingKeys(set)
+			bs.self, bs.keys, bs.pendingKeys, bs.arbiter = j, keys, volume.PendingKeys(set), j == v.ArbiterPosition()
 			if c.notABrick(bs) {
 				continue
 			}

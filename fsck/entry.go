@@ -164,8 +164,8 @@ func differsFrom(ci *copyInfo, copies []*copyInfo, g afr.GFID) string {
 				ci.st.Mode&0o7777, ci.st.Uid, ci.st.Gid, o.st.Mode&0o7777, o.st.Uid, o.st.Gid)
 		case !sameUserXattrs(ci, o):
 			return fmt.Sprintf("its xattrs differ from %s's", o.bs.label)
-		case ci.typ() != afr.TypeRegular:
-			continue
+		case ci.typ() != afr.TypeRegular, ci.bs.arbiter != o.bs.arbiter:
+			continue // an arbiter's copy holds no data to compare with a data brick's
 		case o.st.Size != ci.st.Size:
 			return fmt.Sprintf("its content differs from %s's (%d bytes, not %d)", o.bs.label, ci.st.Size, o.st.Size)
 		}
@@ -690,7 +690,11 @@ func (c *checker) compareCopies(s *setState, p string, copies []*copyInfo, entry
 			diffs = append(diffs, "owner "+describeEach(present, func(ci *copyInfo) string { return fmt.Sprintf("%d:%d", ci.st.Uid, ci.st.Gid) }))
 		}
 	}
-	if !dataKnown && first.typ() == afr.TypeRegular {
+	// The arbiter's copy of a file holds no data: it takes no part in
+	// comparing sizes and content.
+	withData := slices.DeleteFunc(slices.Clone(present), func(ci *copyInfo) bool { return ci.bs.arbiter })
+	if !dataKnown && first.typ() == afr.TypeRegular && len(withData) > 1 {
+		present := withData
 		if differ(present, func(ci *copyInfo) string { return strconv.FormatInt(ci.st.Size, 10) }) {
 			diffs = append(diffs, "size "+describeEach(present, func(ci *copyInfo) string { return strconv.FormatInt(ci.st.Size, 10) }))
 		} else if c.opts.Deep {

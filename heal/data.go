@@ -24,6 +24,12 @@ func (h *entryHeal) healData(kv afr.KindVerdict) error {
 		if !sink {
 			continue
 		}
+		if i == h.rs.Arbiter {
+			if err := h.healArbiterData(src, i); err != nil {
+				return err
+			}
+			continue
+		}
 		algo := h.e.algorithm(size, h.replies[i].Size)
 		a := Action{What: "data", Source: h.label(src), Sinks: []string{h.label(i)}, Bytes: size,
 			Detail: fmt.Sprintf("%s copy of %d bytes", algo, size)}
@@ -51,6 +57,28 @@ func (h *entryHeal) healData(kv afr.KindVerdict) error {
 		a.Set, a.GFID, a.Path = h.rs.Index, h.gfid, h.path
 		h.e.record(a)
 	}
+	return nil
+}
+
+// healArbiterData is the data heal of the arbiter, sink i: it holds no
+// data, so nothing is copied or truncated (GlusterFS's arbiter translator
+// swallows both) and the sink takes the source's times alone
+// (afr_selfheal_data_do leaves the arbiter out; afr_selfheal_restore_time
+// does not).
+func (h *entryHeal) healArbiterData(src, i int) error {
+	a := Action{What: "data", Source: h.label(src), Sinks: []string{h.label(i)},
+		Detail: fmt.Sprintf("%s is the arbiter and holds no data: it takes %s's times alone", h.label(i), h.label(src))}
+	if h.e.opts.DryRun {
+		return h.act(a, nil)
+	}
+	h.changed = true
+	if !h.metadataHeals(i) {
+		if err := h.copyTimes(src, i); err != nil {
+			return err
+		}
+	}
+	a.Set, a.GFID, a.Path = h.rs.Index, h.gfid, h.path
+	h.e.record(a)
 	return nil
 }
 

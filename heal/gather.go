@@ -31,6 +31,9 @@ type ReplicaSet struct {
 	Keys []string
 	// Labels name the bricks in messages.
 	Labels []string
+	// Arbiter is the position of the set's arbiter brick (replica 3
+	// arbiter 1: the third), or -1.
+	Arbiter int
 	// Locks are the open bricks' lock tables, which a heal that writes
 	// locks what it heals in (nil entries for bricks not open); nil for
 	// a dry run, which locks nothing.
@@ -151,7 +154,7 @@ func OpenReplicaSets(v *volume.Volume, opts OpenOptions) []*ReplicaSet {
 		// Sized up front: the goroutines below fill their brick's slots
 		// while the loop goes on.
 		rs := &ReplicaSet{
-			Index: si, Bricks: set, Keys: volume.PendingKeys(set),
+			Index: si, Bricks: set, Keys: volume.PendingKeys(set), Arbiter: v.ArbiterPosition(),
 			Labels: make([]string, n), Open: make([]*brick.Brick, n), Err: make([]error, n),
 			Indexes: make([]*index.Index, n), Read: make([]BrickReader, n),
 			remote: make([]RemoteBrick, n), dirs: make([]*brick.DirCache, n),
@@ -280,12 +283,12 @@ func (rs *ReplicaSet) gather(read func(i int) (afr.Reply, error)) ([]afr.Reply, 
 	errs := make([]error, len(rs.Bricks))
 	for i, r := range rs.Read {
 		if r == nil {
-			replies[i].Name = rs.Labels[i]
+			replies[i].Name, replies[i].Arbiter = rs.Labels[i], i == rs.Arbiter
 			errs[i] = rs.Err[i]
 			continue
 		}
 		reply, err := read(i)
-		reply.Name = rs.Labels[i]
+		reply.Name, reply.Arbiter = rs.Labels[i], i == rs.Arbiter
 		replies[i] = reply
 		if err != nil {
 			errs[i] = err

@@ -84,6 +84,9 @@ func (h *entryHeal) recordKeep(a Action, rec Record, keep func(*Record) error) e
 // differs reports whether sink i's copy differs from the source's in kind.
 func (h *entryHeal) differs(kind afr.Kind, src, i int) (bool, error) {
 	s, d := h.replies[src], h.replies[i]
+	if kind == afr.Data && i == h.rs.Arbiter {
+		return false, nil // the arbiter's data is never written, so none is lost
+	}
 	if kind == afr.Metadata {
 		return s.Mode != d.Mode || s.UID != d.UID || s.GID != d.GID || metadataDiff(s, d) != "times", nil
 	}

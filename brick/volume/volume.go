@@ -75,6 +75,17 @@ type Volume struct {
 	XattrNS string `json:"xattr_ns"`
 }
 
+// ArbiterPosition is the position of the arbiter brick in each replica
+// set, or -1: GlusterFS's replica 3 arbiter 1 makes the third brick of
+// every set the arbiter (AFR's ARBITER_BRICK_INDEX), and supports no
+// other layout.
+func (v *Volume) ArbiterPosition() int {
+	if v.Arbiter == 1 && v.Replica == 3 {
+		return 2
+	}
+	return -1
+}
+
 // ReplicaSets cuts the bricks into replica sets, in order.
 func (v *Volume) ReplicaSets() [][]Brick {
 	if v.Replica <= 0 {

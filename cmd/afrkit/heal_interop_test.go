@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -180,4 +181,101 @@ func keptCopiesExist(t *testing.T, hist string, min int) {
 			t.Errorf("kept copy %s: %v", k[1], err)
 		}
 	}
+}
+
+// TestHealAnArbiterVolumeAgreesWithLiveGlusterFS heals a replica 3 arbiter
+// 1 volume that GlusterFS damaged, offline, then starts it: GlusterFS lists
+// only what it would not heal either (data whose only source is the
+// arbiter), reads the healed contents, and the arbiter still holds no data.
+func TestHealAnArbiterVolumeAgreesWithLiveGlusterFS(t *testing.T) {
+	c := glustertest.Require(t)
+	v := c.CreateArbiter("cluster.quorum-type", "none")
+	v.Start()
+	v.MountFUSE()
+	v.Revive()
+	if err := os.Mkdir(v.Path("d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"f", "m", "a", "only"} {
+		v.WriteFile(p, "written with every brick up\n")
+	}
+	// The first data brick down: the other and the arbiter blame it.
+	v.KillBrick(0)
+	v.WriteFile("f", "rewritten while the first data brick was down\n")
+	v.WriteFile("d/new", "created while the first data brick was down\n")
+	v.WriteFile("only", "rewritten while the first data brick was down\n")
+	if err := os.Chmod(v.Path("m"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v.Revive()
+	// The arbiter down: the data bricks blame it.
+	v.KillBrick(2)
+	v.WriteFile("a", "rewritten while the arbiter was down\n")
+	v.Revive()
+	v.Stop()
+	// As GlusterFS's tests set counters: the arbiter also blames the
+	// second data brick for /only, which leaves the arbiter the only
+	// source of its data.
+	g, err := xattr.LGet(filepath.Join(v.Bricks[2], "only"), "trusted.gfid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := xattr.LSet(filepath.Join(v.Bricks[2], "only"), "trusted.afr."+v.Name+"-client-1", []byte{0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}); err != nil {
+		t.Fatal(err)
+	}
+
+	env := testEnv{dir: t.TempDir(), glusterd: "/var/lib/glusterd"}
+	env.state = filepath.Join(env.dir, "state")
+	code, out, errOut := run(t, env, "heal", v.Name, "explain", "/only")
+	if code != ExitOK || !strings.Contains(out, "cannot heal: the arbiter is the only source, and holds no data") {
+		t.Fatalf("explain /only: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = run(t, env, "heal", v.Name)
+	if code != ExitError || !strings.Contains(out, "/only") {
+		t.Fatalf("heal: exit %d\n%s%s", code, out, errOut)
+	}
+	t.Logf("heal:\n%s%s", out, errOut)
+	// fsck finds no difference in the arbiter's empty copies.
+	code, out, errOut = run(t, env, "fsck", v.Name)
+	if strings.Contains(out, "size ") || strings.Contains(out, "differ") {
+		t.Errorf("fsck after the heal: exit %d\n%s%s", code, out, errOut)
+	}
+
+	v.Start()
+	v.MountFUSE()
+	v.Revive()
+	// GlusterFS lists /only alone, on the bricks whose counters blame.
+	info, err := v.HealInfo("--xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gfid := fmt.Sprintf("%x-%x-%x-%x-%x", g[0:4], g[4:6], g[6:8], g[8:10], g[10:16])
+	for _, b := range parseReport(t, []byte(info)).Bricks {
+		for _, f := range b.GFIDs {
+			if f != gfid {
+				t.Errorf("GlusterFS lists %s on %s after afrkit's heal; only /only (%s) is left\n%s", f, b.Name, gfid, info)
+			}
+		}
+	}
+	if sb, err := v.HealInfo("split-brain"); err != nil || strings.Count(sb, "Number of entries in split-brain: 0") != 3 {
+		t.Errorf("GlusterFS's split-brains after afrkit's heal: %v\n%s", err, sb)
+	}
+	for p, want := range map[string]string{
+		"f": "rewritten while the first data brick was down\n", "d/new": "created while the first data brick was down\n",
+		"a": "rewritten while the arbiter was down\n",
+	} {
+		if got, err := os.ReadFile(v.Path(p)); err != nil || string(got) != want {
+			t.Errorf("%s through the mount: %q, %v; want %q", p, got, err, want)
+		}
+		if fi, err := os.Stat(filepath.Join(v.Bricks[2], p)); err != nil || fi.Size() != 0 {
+			t.Errorf("%s on the arbiter: %v, %v; want an empty file", p, fi, err)
+		}
+		if got, err := os.ReadFile(filepath.Join(v.Bricks[0], p)); err != nil || string(got) != want {
+			t.Errorf("%s on the first data brick: %q, %v; want %q", p, got, err, want)
+		}
+	}
+	if fi, err := os.Stat(v.Path("m")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("m: %v %v", fi, err)
+	}
+	gfidsAgree(t, v, "d", "d/new", "f", "m", "a", "only")
 }
