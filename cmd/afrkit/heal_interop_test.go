@@ -196,7 +196,7 @@ func TestHealAnArbiterVolumeAgreesWithLiveGlusterFS(t *testing.T) {
 	if err := os.Mkdir(v.Path("d"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"f", "m", "a", "only"} {
+	for _, p := range []string{"f", "m", "a", "only", "sb"} {
 		v.WriteFile(p, "written with every brick up\n")
 	}
 	// The first data brick down: the other and the arbiter blame it.
@@ -211,6 +211,16 @@ func TestHealAnArbiterVolumeAgreesWithLiveGlusterFS(t *testing.T) {
 	// The arbiter down: the data bricks blame it.
 	v.KillBrick(2)
 	v.WriteFile("a", "rewritten while the arbiter was down\n")
+	v.Revive()
+	// Each data brick written alone (quorum-type none): /sb in data
+	// split-brain, the arbiter blamed by both.
+	v.KillBrick(1)
+	v.KillBrick(2)
+	v.WriteFile("sb", "the first data brick's version\n")
+	v.Revive()
+	v.KillBrick(0)
+	v.KillBrick(2)
+	v.WriteFile("sb", "the second data brick's version, the longer\n")
 	v.Revive()
 	v.Stop()
 	// As GlusterFS's tests set counters: the arbiter also blames the
@@ -230,11 +240,19 @@ func TestHealAnArbiterVolumeAgreesWithLiveGlusterFS(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, "cannot heal: the arbiter is the only source, and holds no data") {
 		t.Fatalf("explain /only: exit %d\n%s%s", code, out, errOut)
 	}
+	// The arbiter holds no data to resolve a data split-brain from.
+	code, out, errOut = run(t, env, "heal", v.Name, "split-brain", "source-brick", v.Brick(2), "/sb")
+	if code != ExitError || !strings.Contains(out+errOut, "The arbiter holds no data, so it cannot be the source of a data heal") {
+		t.Fatalf("source-brick the arbiter: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = run(t, env, "heal", v.Name, "split-brain", "bigger-file", "/sb")
+	if code != ExitOK || out != "Healed /sb.\n" {
+		t.Fatalf("bigger-file /sb: exit %d: %q %s", code, out, errOut)
+	}
 	code, out, errOut = run(t, env, "heal", v.Name)
-	if code != ExitError || !strings.Contains(out, "/only") {
+	if code != ExitError || !strings.Contains(out, "/only: data not healed: ") || !strings.Contains(out, "but "+filepath.Base(v.Bricks[2])+" is the arbiter, the only source of the data") {
 		t.Fatalf("heal: exit %d\n%s%s", code, out, errOut)
 	}
-	t.Logf("heal:\n%s%s", out, errOut)
 	// fsck finds no difference in the arbiter's empty copies.
 	code, out, errOut = run(t, env, "fsck", v.Name)
 	if strings.Contains(out, "size ") || strings.Contains(out, "differ") {
@@ -262,7 +280,7 @@ func TestHealAnArbiterVolumeAgreesWithLiveGlusterFS(t *testing.T) {
 	}
 	for p, want := range map[string]string{
 		"f": "rewritten while the first data brick was down\n", "d/new": "created while the first data brick was down\n",
-		"a": "rewritten while the arbiter was down\n",
+		"a": "rewritten while the arbiter was down\n", "sb": "the second data brick's version, the longer\n",
 	} {
 		if got, err := os.ReadFile(v.Path(p)); err != nil || string(got) != want {
 			t.Errorf("%s through the mount: %q, %v; want %q", p, got, err, want)
@@ -277,5 +295,5 @@ func TestHealAnArbiterVolumeAgreesWithLiveGlusterFS(t *testing.T) {
 	if fi, err := os.Stat(v.Path("m")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("m: %v %v", fi, err)
 	}
-	gfidsAgree(t, v, "d", "d/new", "f", "m", "a", "only")
+	gfidsAgree(t, v, "d", "d/new", "f", "m", "a", "only", "sb")
 }
