@@ -7,7 +7,9 @@ package afr
 // file, when settled is true (no write transaction is in flight on it),
 // a copy smaller than the biggest unblamed copy is not readable either
 // (afr_accuse_smallfiles). No readable brick with every brick answering
-// means split-brain: a read then fails with EIO.
+// means split-brain: a read then fails with EIO. The arbiter of a
+// replica 3 arbiter 1 set is never readable, for data or metadata
+// (afr_readables_fill), and is not accused of being small.
 func Readable(replies []Reply, kind Kind, settled bool) []bool {
 	n := len(replies)
 	readable := make([]bool, n)
@@ -34,13 +36,13 @@ func Readable(replies []Reply, kind Kind, settled bool) []bool {
 			}
 		}
 		for i, r := range replies {
-			if r.Answered && r.Exists && r.Size < biggest {
+			if r.Answered && r.Exists && !r.Arbiter && r.Size < biggest {
 				accused[i] = true
 			}
 		}
 	}
 	for i, r := range replies {
-		readable[i] = r.Answered && r.Exists && !accused[i]
+		readable[i] = r.Answered && r.Exists && !accused[i] && !r.Arbiter
 	}
 	return readable
 }

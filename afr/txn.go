@@ -40,6 +40,34 @@ func PlanPreOp(kind Kind, locked []bool, optimistic bool) PreOp {
 	return p
 }
 
+// ArbiterVetoes ports afr_txn_arbitrate_fop, which a replica 3 arbiter 1
+// set runs between its pre-op and its fop: the pre-op's sources are the
+// bricks that did not fail the lock or pre-op and that no brick's counters
+// of kind blame (afr_compute_pre_op_sources; counters[i] are brick i's
+// pending counters as its pre-op read them, nil where it has none). When
+// the arbiter is one of fewer than two such sources, the fop would leave
+// the arbiter the only good copy, which holds no data: it fails on every
+// brick with ENOTCONN, and nothing is written. With every brick up and no
+// pre-op written (optimistic change-log), nothing was read: no veto.
+func ArbiterVetoes(kind Kind, counters [][]Changelog, failed []bool, arbiter int) bool {
+	n := len(failed)
+	if arbiter < 0 || arbiter >= n {
+		return false
+	}
+	sources := make([]bool, n)
+	for i := range sources {
+		sources[i] = !failed[i]
+	}
+	for _, row := range counters {
+		for j := 0; j < n && j < len(row); j++ {
+			if row[j][kind] != 0 {
+				sources[j] = false
+			}
+		}
+	}
+	return count(sources) < 2 && sources[arbiter]
+}
+
 // PostOp is what a transaction's post-op writes.
 type PostOp struct {
 	// Skip: nothing is written. Either every brick succeeded and no

@@ -76,3 +76,34 @@ func TestNewEntryMark(t *testing.T) {
 		t.Error("only create, mknod and mkdir mark the new entry")
 	}
 }
+
+// TestArbiterVetoes follows afr_txn_arbitrate_fop: a fop that would leave
+// the arbiter the only good copy fails (tests/basic/afr/arbiter.t: with
+// the first data brick blamed and the second down, an append fails).
+func TestArbiterVetoes(t *testing.T) {
+	var z Changelog
+	blame := func(kind Kind) Changelog { var c Changelog; c[kind] = 1; return c }
+	for _, c := range []struct {
+		name     string
+		kind     Kind
+		counters [][]Changelog
+		failed   []bool
+		want     bool
+	}{
+		{"every brick good", Data, [][]Changelog{{z, z, z}, {z, z, z}, {z, z, z}}, []bool{false, false, false}, false},
+		{"the first data brick blamed, all up", Data, [][]Changelog{{z, z, z}, {blame(Data), z, z}, {blame(Data), z, z}}, []bool{false, false, false}, false},
+		{"the first blamed, the second down", Data, [][]Changelog{{z, z, z}, nil, {blame(Data), z, z}}, []bool{false, true, false}, true},
+		{"the same for metadata", Metadata, [][]Changelog{{z, z, z}, nil, {blame(Metadata), z, z}}, []bool{false, true, false}, true},
+		{"a data blame does not veto a metadata fop", Metadata, [][]Changelog{{z, z, z}, nil, {blame(Data), z, z}}, []bool{false, true, false}, false},
+		{"the arbiter down", Data, [][]Changelog{{z, z, z}, {z, z, z}, nil}, []bool{false, false, true}, false},
+		{"one data brick alone", Data, [][]Changelog{{z, z, z}, nil, nil}, []bool{false, true, true}, false},
+		{"the arbiter blamed too", Data, [][]Changelog{{z, z, blame(Data)}, nil, {blame(Data), z, z}}, []bool{false, true, false}, false},
+	} {
+		if got := ArbiterVetoes(c.kind, c.counters, c.failed, 2); got != c.want {
+			t.Errorf("%s: veto %v, want %v", c.name, got, c.want)
+		}
+	}
+	if ArbiterVetoes(Data, [][]Changelog{{z, z, z}, nil, {blame(Data), z, z}}, []bool{false, true, false}, -1) {
+		t.Error("a set without an arbiter was vetoed")
+	}
+}

@@ -64,8 +64,8 @@ func (s *Set) create(ctx context.Context, e brick.NewEntry, content []byte, open
 			files[i] = f
 			return err
 		}
-		if e.Type == afr.TypeRegular {
-			ee.Content = bytes.NewReader(content)
+		if e.Type == afr.TypeRegular && i != s.arbiter() {
+			ee.Content = bytes.NewReader(content) // the arbiter's copy stays empty
 		}
 		return b.Create(ee)
 	}

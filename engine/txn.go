@@ -51,6 +51,13 @@ type Set struct {
 	// Locks, or a nil entry, takes no lock on that brick: for a volume
 	// no other process writes.
 	Locks []*lock.Table
+	// Arbiter is set for replica 3 arbiter 1: the third brick is the
+	// arbiter, which holds names and metadata but no data. A data fop
+	// changes nothing there (GlusterFS's arbiter translator answers
+	// writes, truncates and allocations without passing them down), and
+	// a fop that would leave it the only good copy fails with ENOTCONN
+	// (afr.ArbiterVetoes).
+	Arbiter bool
 	// Parallel runs each step of a transaction (pre-op, fop, post-op) on
 	// every brick at once, one goroutine per brick, instead of one brick
 	// after the other: a fop's callbacks must then be safe to call
@@ -64,6 +71,11 @@ type Set struct {
 // mark then stays, as GlusterFS leaves it). GlusterFS fails such a fop
 // with EROFS (afr_quorum_errno, without cluster.quorum-reads).
 var ErrNoQuorum = fmt.Errorf("quorum not met: %w", syscall.EROFS)
+
+// ErrArbiterOnlySource is a fop refused, with nothing written, because the
+// arbiter would be left the only good copy (afr_txn_arbitrate_fop): its
+// errno is GlusterFS's, ENOTCONN.
+var ErrArbiterOnlySource = fmt.Errorf("the arbiter would be the only good copy, and it holds no data: %w", syscall.ENOTCONN)
 
 // InodeOp runs op on the copy of volume path p on every brick that is up,
 // as one transaction of kind (afr.Data or afr.Metadata): the pre-op marks
@@ -242,11 +254,59 @@ func (s *Set) begin(ctx context.Context, t txn) (*session, error) {
 			x.fail(i, fmt.Errorf("pre-op: %w", err))
 		}
 	}
+	if x.succeeded() > 0 && x.arbiterVetoes() {
+		for i := range x.locked {
+			if x.locked[i] && !x.failed[i] {
+				// Not OnError: no brick failed, the fop is refused.
+				x.failed[i], x.errs[i] = true, ErrArbiterOnlySource
+			}
+		}
+	}
 	if x.succeeded() == 0 || !x.quorate() {
 		_, err := x.finish(context.Background())
 		return x, err
 	}
 	return x, nil
+}
+
+// arbiterVetoes reads, once the pre-op is written, every locked brick's
+// counters of the transaction's kind on its first inode, as AFR's pre-op
+// xattrop returns them, and asks afr.ArbiterVetoes. Without a pre-op
+// (optimistic change-log, every brick up) nothing was read and nothing
+// is vetoed, as in GlusterFS.
+func (x *session) arbiterVetoes() bool {
+	s := x.s
+	if s.arbiter() < 0 || !x.pre.Dirtied() {
+		return false
+	}
+	counters := make([][]afr.Changelog, len(s.Bricks))
+	for i := range s.Bricks {
+		if !x.locked[i] || x.failed[i] || len(x.at[i]) == 0 {
+			continue
+		}
+		in := x.at[i][0]
+		row := make([]afr.Changelog, len(s.Keys))
+		for j, key := range s.Keys {
+			c, err := s.Bricks[i].ReadChangelog(in.abs, in.path, key)
+			if err != nil {
+				x.fail(i, fmt.Errorf("pre-op: %w", err))
+				row = nil
+				break
+			}
+			row[j] = c
+		}
+		counters[i] = row
+	}
+	return afr.ArbiterVetoes(x.t.kind, counters, x.failed, s.arbiter())
+}
+
+// arbiter is the arbiter's position in the set (AFR's ARBITER_BRICK_INDEX,
+// the third brick), or -1.
+func (s *Set) arbiter() int {
+	if s.Arbiter && len(s.Bricks) == 3 {
+		return 2
+	}
+	return -1
 }
 
 // release lets go of the transaction's locks.
@@ -307,6 +367,9 @@ func (x *session) apply(ctx context.Context, op func(i int, b *brick.Brick, at [
 	errs := x.s.each(func(i int) bool { return x.locked[i] && !x.failed[i] }, func(i int) error {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if x.t.kind == afr.Data && i == x.s.arbiter() {
+			return nil // the arbiter holds no data: the fop succeeds there unapplied
 		}
 		return op(i, x.s.Bricks[i], x.at[i])
 	})

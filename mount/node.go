@@ -673,11 +673,13 @@ func (n *node) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
 }
 
 // Statfs answers with the smallest free space of the bricks that are up:
-// what can still be written to every copy.
+// what can still be written to every copy. The arbiter's, which holds no
+// data, does not count (afr_statfs).
 func (n *node) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
 	found := false
-	for _, b := range n.m.upBricks() {
-		if b == nil {
+	arbiter := n.m.vol.ArbiterPosition()
+	for i, b := range n.m.upBricks() {
+		if b == nil || i == arbiter {
 			continue
 		}
 		var st syscall.Statfs_t

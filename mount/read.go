@@ -70,6 +70,9 @@ func (m *Volume) read(p string, where func(b *brick.Brick) (string, error)) copi
 		}()
 	}
 	wg.Wait()
+	if a := m.vol.ArbiterPosition(); a >= 0 && a < len(c.replies) {
+		c.replies[a].Arbiter = true // never read (afr.Readable)
+	}
 	m.checkFailed(bs, c.errs)
 	return c
 }
@@ -106,7 +109,16 @@ func (c copies) entry() (g afr.GFID, t afr.FileType, src int, errno syscall.Errn
 			return g, t, i, 0
 		}
 	}
-	return g, t, first(present(c.replies)), 0
+	held := present(c.replies)
+	for i, r := range c.replies {
+		held[i] = held[i] && !r.Arbiter
+	}
+	if first(held) < 0 {
+		// Only the arbiter holds it: GlusterFS's lookup fails rather
+		// than answer from a copy with no data (afr_lookup_done).
+		return g, t, -1, syscall.ENOTCONN
+	}
+	return g, t, first(held), 0
 }
 
 // readable reports whether copy i is readable for data.

@@ -225,7 +225,7 @@ func (m *Volume) set() *engine.Set {
 		Optimistic: m.vol.Option("cluster.optimistic-change-log", "on") != "off", Granular: m.afrOpts.GranularEntryHeal,
 		// The bricks are separate disks: each step goes to all at once,
 		// as AFR winds a fop to every child before any answers.
-		Parallel: true}
+		Parallel: true, Arbiter: m.vol.ArbiterPosition() >= 0}
 	for i, b := range m.bricks {
 		// A down brick keeps a stand-in so the set's shape stays; Up
 		// false means it is never touched.

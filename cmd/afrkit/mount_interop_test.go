@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -190,4 +192,150 @@ func waitFree(t *testing.T, env testEnv, vol string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestMountWritesAnArbiterVolumeAsGlusterFS writes a stopped GlusterFS
+// replica 3 arbiter 1 volume through afrkit mount: the arbiter gets names
+// and metadata but no data, a data brick's disk fails part-way, and with
+// the other data brick gone too a write that would leave the arbiter the
+// only good copy fails (ENOTCONN, tests/basic/afr/arbiter.t). GlusterFS,
+// started, lists what afrkit does, heals it, and reads what was written.
+func TestMountWritesAnArbiterVolumeAsGlusterFS(t *testing.T) {
+	c := glustertest.Require(t)
+	requireMount(t)
+	root := t.TempDir()
+	bricks := []string{filepath.Join(root, "b1"), filepath.Join(root, "b2"), filepath.Join(root, "b3")}
+	first := loopdisk.New(t, bricks[0], 64, "errors=remount-ro")
+	second := loopdisk.New(t, bricks[1], 64, "errors=remount-ro")
+	v := c.CreateArbiterOn(bricks, "cluster.quorum-type", "none")
+	v.Start()
+	v.MountFUSE()
+	v.WriteFile("seed", "written through GlusterFS\n")
+	v.Stop()
+	mustDo(t, exec.Command("sync").Run())
+
+	env := testEnv{dir: t.TempDir(), glusterd: "/var/lib/glusterd"}
+	env.state = filepath.Join(env.dir, "state")
+	t.Setenv(envRunMain, "1")
+	mnt := filepath.Join(env.dir, "mnt")
+	mustDo(t, os.Mkdir(mnt, 0o755))
+	if code, out, errOut := run(t, env, "mount", v.Name, mnt); code != ExitOK {
+		t.Fatalf("afrkit mount of the stopped arbiter volume: exit %d\n%s%s", code, out, errOut)
+	}
+	t.Cleanup(func() {
+		if loopdisk.Mounted(mnt) {
+			run(t, env, "umount", "-l", mnt)
+		}
+	})
+	want := map[string][]byte{"seed": []byte("written through GlusterFS\n")}
+	// Each file fsync'd: both data disks fail below, and a failing disk
+	// keeps only what was.
+	write := func(p string, data []byte) {
+		t.Helper()
+		f, err := os.OpenFile(filepath.Join(mnt, p), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		mustDo(t, err)
+		_, err = f.Write(data)
+		mustDo(t, err)
+		mustDo(t, f.Sync())
+		mustDo(t, f.Close())
+		want[p] = data
+	}
+	big := make([]byte, 2<<20)
+	_, _ = rand.Read(big)
+	mustDo(t, os.Mkdir(filepath.Join(mnt, "d"), 0o755))
+	write("d/a", []byte("made with every brick up\n"))
+	write("big", big)
+	mustDo(t, os.Truncate(filepath.Join(mnt, "big"), 1<<20))
+	want["big"] = big[:1<<20]
+	f, err := os.OpenFile(filepath.Join(mnt, "big"), os.O_RDWR, 0)
+	mustDo(t, err)
+	mustDo(t, f.Sync())
+	mustDo(t, f.Close())
+	mustDo(t, xattr.Set(filepath.Join(mnt, "d/a"), "user.note", []byte("on the arbiter too")))
+	// The first data brick's disk fails: the second and the arbiter
+	// blame it for what follows.
+	first.Fail()
+	write("d/a", []byte("rewritten after the first disk failed\n"))
+	write("d/new", []byte("made after the first disk failed\n"))
+	for p, data := range want {
+		if got, err := os.ReadFile(filepath.Join(mnt, p)); err != nil || !bytes.Equal(got, data) {
+			t.Errorf("%s through afrkit's mount: %d bytes, %v", p, len(got), err)
+		}
+	}
+	// The second fails too: for d/a the arbiter would be the only good
+	// copy, so a write is refused, and nothing reads it.
+	second.Fail()
+	err = os.WriteFile(filepath.Join(mnt, "d/a"), []byte("refused\n"), 0o644)
+	if !errors.Is(err, syscall.ENOTCONN) && !errors.Is(err, syscall.EIO) {
+		t.Errorf("a write with the arbiter the only good copy: %v, want ENOTCONN", err)
+	}
+	if got, err := os.ReadFile(filepath.Join(mnt, "d/a")); err == nil {
+		t.Errorf("d/a read %q from the arbiter alone", got)
+	}
+	if code, _, errOut := run(t, env, "umount", mnt); code != ExitOK {
+		t.Fatalf("afrkit umount: %s", errOut)
+	}
+	// The arbiter holds every name, with no data.
+	for p := range want {
+		if fi, err := os.Stat(filepath.Join(bricks[2], p)); err != nil || fi.Size() != 0 {
+			t.Errorf("%s on the arbiter: %v, %v; want an empty file", p, fi, err)
+		}
+	}
+	if note, err := xattr.Get(filepath.Join(bricks[2], "d/a"), "user.note"); err != nil || string(note) != "on the arbiter too" {
+		t.Errorf("d/a's user.note on the arbiter: %q, %v", note, err)
+	}
+
+	waitFree(t, env, v.Name)
+	for _, d := range []*loopdisk.Disk{first, second} {
+		d.Umount()
+		d.Check()
+		d.Mount()
+	}
+	v.Start()
+	theirs, err := v.HealInfo("--xml")
+	mustDo(t, err)
+	code, ours, errOut := run(t, env, "heal", v.Name, "info", "--xml")
+	if code != ExitOK {
+		t.Fatalf("afrkit heal info: exit %d: %s", code, errOut)
+	}
+	got, _ := json.MarshalIndent(parseReport(t, []byte(ours)), "", " ")
+	exp, _ := json.MarshalIndent(parseReport(t, []byte(theirs)), "", " ")
+	if string(got) != string(exp) {
+		t.Errorf("heal info after afrkit's mount differs\n--- afrkit ---\n%s\n--- GlusterFS ---\n%s", got, exp)
+	}
+	for _, kv := range [][2]string{{"cluster.self-heal-daemon", "on"}} {
+		if _, err := c.Gluster("volume", "set", v.Name, kv[0], kv[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Gluster("volume", "heal", v.Name); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		info, err := v.HealInfo()
+		mustDo(t, err)
+		if strings.Count(info, "Number of entries: 0") == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			out, _ := exec.Command("sh", "-c", "cd "+root+" && ls -la b3/.glusterfs/indices/*; for b in b1 b2 b3; do getfattr -R -d -m . -e hex $b --absolute-names 2>/dev/null | grep -v gfid2path; done").CombinedOutput()
+			t.Fatalf("GlusterFS's self-heal daemon did not finish:\n%s\n%s", info, out)
+		}
+		time.Sleep(time.Second)
+	}
+	v.MountFUSE()
+	for p, data := range want {
+		if got, err := os.ReadFile(v.Path(p)); err != nil || !bytes.Equal(got, data) {
+			t.Errorf("%s through GlusterFS's mount: %d bytes, %v", p, len(got), err)
+		}
+		if fi, err := os.Stat(filepath.Join(bricks[2], p)); err != nil || fi.Size() != 0 {
+			t.Errorf("%s on the arbiter after GlusterFS's heal: %v, %v", p, fi, err)
+		}
+	}
+	if t.Failed() {
+		out, _ := exec.Command("sh", "-c", "cd "+root+" && ls -lR b1 b2 b3 | grep -v glusterfs; for b in b1 b2 b3; do getfattr -d -m . -e hex $b/d/a $b/big --absolute-names; done").CombinedOutput()
+		t.Logf("%s", out)
+	}
+	gfidsAgree(t, v, "d", "d/a", "d/new", "big", "seed")
 }
