@@ -18,6 +18,28 @@ type Options struct {
 	GranularEntryHeal bool
 }
 
+// Block is why a heal whose source is known cannot run (KindVerdict.Blocked).
+type Block int
+
+const (
+	BlockNone Block = iota
+	// BlockUnlisted: a copy has more xattr names than llistxattr returns.
+	BlockUnlisted
+	// BlockArbiterOnlySource: the arbiter is the only data source, and
+	// holds no data.
+	BlockArbiterOnlySource
+)
+
+func (b Block) String() string {
+	switch b {
+	case BlockUnlisted:
+		return "xattr names cannot be listed"
+	case BlockArbiterOnlySource:
+		return "the arbiter is the only source, and holds no data"
+	}
+	return ""
+}
+
 // Resolution names how a split-brain (no source in the pending matrix) was
 // nevertheless given a source without a human.
 type Resolution string
@@ -69,10 +91,9 @@ type KindVerdict struct {
 	// metadata heal of copies one of which has more xattr names than
 	// llistxattr returns (Reply.XattrsUnlisted), which GlusterFS's heal
 	// fails on too; or data whose only source is the arbiter, which holds
-	// none. Source is then -1, Reason says why and BlockedBecause says it
-	// in a few words.
+	// none. Source is then -1, Reason says why and BlockedBecause which.
 	Blocked        bool
-	BlockedBecause string
+	BlockedBecause Block
 	// BlockedBy are the names that stop a conservative merge (see
 	// MergeBlockers): set by Verdict.BlockMerge, which a caller that has
 	// read the directory's names applies.
@@ -321,7 +342,7 @@ func decideKind(kv *KindVerdict, replies []Reply, opts Options, names []string) 
 func blockUnlisted(kv *KindVerdict, replies []Reply, names []string) {
 	for i, r := range replies {
 		if (i == kv.Source || kv.Sinks[i]) && r.XattrsUnlisted {
-			kv.Blocked, kv.BlockedBecause = true, "xattr names cannot be listed"
+			kv.Blocked, kv.BlockedBecause = true, BlockUnlisted
 			kv.Reason = join(kv.Reason, fmt.Sprintf("but %s's copy has more xattr names than llistxattr returns (E2BIG), so the heal cannot see which xattrs to copy or remove and fails, as GlusterFS's does; fewer hard links or xattrs make it healable", names[i]))
 			kv.Source = -1
 			return
@@ -437,7 +458,7 @@ func decideData(kv *KindVerdict, replies []Reply, opts Options, names []string) 
 	// GlusterFS's data heal from the arbiter heals nothing but an empty
 	// file's times (__afr_selfheal_data): the entry stays pending.
 	if src := kv.Source; src >= 0 && replies[src].Arbiter && count(kv.Sinks) > 0 && !emptyOnAll(replies) {
-		kv.Blocked, kv.BlockedBecause = true, "the arbiter is the only source, and holds no data"
+		kv.Blocked, kv.BlockedBecause = true, BlockArbiterOnlySource
 		kv.Source = -1
 		why = append(why, fmt.Sprintf("but %s is the arbiter, the only source of the data and holding none of it: GlusterFS does not heal the data until a data brick with it is back, and reads fail meanwhile", names[src]))
 	}

@@ -153,7 +153,7 @@ func (kv KindVerdict) Summary(names []string) string {
 	case kv.Unresolved:
 		return "split-brain, no source"
 	case kv.Blocked:
-		return "cannot heal: " + kv.BlockedBecause
+		return "cannot heal: " + kv.BlockedBecause.String()
 	case kv.Merge && len(kv.BlockedBy) > 0:
 		return "split-brain: the conservative merge into " + list(kv.Sinks, names) + " stops at different files under one name"
 	case kv.Merge:

@@ -17,6 +17,9 @@ import (
 type CreateOptions struct {
 	Name    string
 	Replica int
+	// Arbiter is 1 for replica 3 arbiter 1 (the third brick of each set
+	// holds names and metadata but no data), as GlusterFS's; else 0.
+	Arbiter int
 	Dirs    []string
 	// Force allows bricks that are not empty (their files are not adopted:
 	// they stay invisible until healed or fsck'd).
@@ -46,6 +49,9 @@ func (r *Registry) Create(o CreateOptions, cat *Catalog) (*Volume, error) {
 	}
 	if o.Replica < 2 {
 		return nil, fmt.Errorf("volume %s: replica count must be at least 2, got %d", o.Name, o.Replica)
+	}
+	if o.Arbiter != 0 && (o.Arbiter != 1 || o.Replica != 3) {
+		return nil, fmt.Errorf("volume %s: arbiter %d with replica %d: an arbiter volume is replica 3 arbiter 1, as GlusterFS's", o.Name, o.Arbiter, o.Replica)
 	}
 	if len(o.Dirs) == 0 || len(o.Dirs)%o.Replica != 0 {
 		return nil, fmt.Errorf("volume %s: %d brick directories do not make replica sets of %d", o.Name, len(o.Dirs), o.Replica)
@@ -78,6 +84,7 @@ func (r *Registry) Create(o CreateOptions, cat *Catalog) (*Volume, error) {
 		Name:    o.Name,
 		ID:      id.String(),
 		Replica: o.Replica,
+		Arbiter: o.Arbiter,
 		Type:    typeName(len(abs)/o.Replica, o.Replica, false),
 		Status:  "Created",
 		Source:  SourceAfrkit,

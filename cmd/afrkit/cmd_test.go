@@ -54,6 +54,9 @@ func TestNewCmdVolumeCreate(t *testing.T) {
 		{[]string{"v", "replica", "x", "/a", "/b"}, VolumeCreateOptions{}, "want a number"},
 		{[]string{"v", "mirror", "2", "/a", "/b"}, VolumeCreateOptions{}, "usage"},
 		{[]string{"v", "replica", "1", "/a", "/b"}, VolumeCreateOptions{}, "at least 2"},
+		{[]string{"v", "replica", "3", "arbiter", "1", "/a", "/b", "/c"}, VolumeCreateOptions{Name: "v", Replica: 3, Arbiter: 1, Dirs: []string{"/a", "/b", "/c"}}, ""},
+		{[]string{"v", "replica", "2", "arbiter", "1", "/a", "/b"}, VolumeCreateOptions{}, "replica 3 arbiter 1"},
+		{[]string{"v", "replica", "3", "arbiter", "2", "/a", "/b", "/c"}, VolumeCreateOptions{}, "replica 3 arbiter 1"},
 	}
 	for _, c := range cases {
 		var got *VolumeCreateOptions

@@ -97,6 +97,9 @@ func (ex *explanation) print() {
 	fmt.Fprintf(ex.w, "  %s, replica set %d of %s:", verdict.Type, ex.Set, ex.v.Name)
 	for i, b := range ex.Bricks {
 		fmt.Fprintf(ex.w, " %s=%s", ex.Labels[i], b)
+		if i < len(ex.Replies) && ex.Replies[i].Arbiter {
+			fmt.Fprint(ex.w, " (arbiter: names and metadata, no data)")
+		}
 	}
 	fmt.Fprintln(ex.w)
 	fmt.Fprintf(ex.w, "  heal info: %s\n", ex.healInfoLine())
@@ -265,7 +268,9 @@ func (ex *explanation) next() string {
 			group(kind.String())
 		}
 	}
-	if b.Len() == 0 && v.NeedsHeal() {
+	if v.Data.BlockedBecause == afr.BlockArbiterOnlySource {
+		b.WriteString("Neither GlusterFS nor afrkit heals its data from the arbiter: it heals once a data brick that holds the data is back and trusted.\n")
+	} else if b.Len() == 0 && v.NeedsHeal() {
 		if ex.v.Source == volume.SourceGlusterd {
 			fmt.Fprintf(&b, "GlusterFS's self-heal daemon heals this as decided above; 'gluster volume heal %s' starts a crawl now.\n", ex.v.Name)
 		} else {
@@ -315,6 +320,9 @@ type copyJSON struct {
 	GID            uint32 `json:"gid"`
 	Xattrs         int    `json:"xattrs"`
 	XattrsUnlisted bool   `json:"xattrs_unlisted,omitempty"`
+	// Arbiter marks the arbiter brick of replica 3 arbiter 1, which holds
+	// no data.
+	Arbiter bool `json:"arbiter,omitempty"`
 	// Dirty and Blames are data, metadata and entry counters; Blames is
 	// keyed by the label of the brick blamed.
 	Dirty  [3]int32            `json:"dirty"`
@@ -353,7 +361,7 @@ func (ex *explanation) json() explainSetJSON {
 		out.GFIDs = append(out.GFIDs, g.String())
 	}
 	for i, r := range ex.Replies {
-		c := copyJSON{Brick: ex.Bricks[i].String(), Label: ex.Labels[i], Answered: r.Answered, Present: r.Answered && r.Exists, Blames: map[string][3]int32{}}
+		c := copyJSON{Brick: ex.Bricks[i].String(), Label: ex.Labels[i], Answered: r.Answered, Present: r.Answered && r.Exists, Arbiter: r.Arbiter, Blames: map[string][3]int32{}}
 		if i < len(ex.Errs) && ex.Errs[i] != nil {
 			c.Error = ex.Errs[i].Error()
 		}

@@ -22,6 +22,10 @@ func TestHealExplain(t *testing.T) {
 		{"pending-brick-down", "/dir1/keep"},
 		{"replica3-quorum-none", "gfid:2d85cd94-58da-4534-b512-2491136f0e7f"},
 		{"distrep-2x2", "/"},
+		{"arbiter-only-source", "/data-f"},
+		{"arbiter-only-source", "/meta-f"},
+		{"arbiter-split-brain", "/f"},
+		{"arbiter-pending", "/arb-data"},
 	}
 	for _, c := range cases {
 		name := c.scenario + strings.NewReplacer("/", "_", "<", "", ">", "", ":", "_").Replace(c.file)

@@ -273,3 +273,87 @@ func TestMountSurvivesKill9(t *testing.T) {
 		}
 	}
 }
+
+// TestArbiterVolume: an afrkit volume made replica 3 arbiter 1 keeps
+// every name and its metadata on the arbiter and no data; written
+// through the mount while a data brick is down, it lists and heals what
+// that brick missed, and the arbiter's copies stay empty throughout.
+func TestArbiterVolume(t *testing.T) {
+	requireMount(t)
+	dir := t.TempDir()
+	env := volEnv(dir)
+	bricks := []string{filepath.Join(dir, "d1"), filepath.Join(dir, "d2"), filepath.Join(dir, "small")}
+	tr := &transcript{t: t, env: env}
+	tr.step(ExitOK, append([]string{"volume", "create", "av", "replica", "3", "arbiter", "1"}, bricks...)...)
+	tr.step(ExitOK, "volume", "info", "av")
+	mnt := filepath.Join(dir, "mnt")
+	mustDo(t, os.Mkdir(mnt, 0o755))
+	t.Setenv(envRunMain, "1")
+	tr.step(ExitOK, "mount", "av", mnt)
+	t.Cleanup(func() {
+		if isMounted(mnt) {
+			exec.Command("umount", "-l", mnt).Run()
+		}
+	})
+	mustDo(t, os.Mkdir(filepath.Join(mnt, "docs"), 0o755))
+	want := map[string]string{"docs/a": "on both data bricks\n", "b": "also\n"}
+	for p, data := range want {
+		mustDo(t, os.WriteFile(filepath.Join(mnt, p), []byte(data), 0o640))
+	}
+	for p, data := range want {
+		if got, err := os.ReadFile(filepath.Join(mnt, p)); err != nil || string(got) != data {
+			t.Errorf("%s through the mount: %q, %v", p, got, err)
+		}
+	}
+	var st syscall.Statfs_t
+	mustDo(t, syscall.Statfs(mnt, &st))
+	tr.step(ExitOK, "umount", mnt)
+	waitFree(t, env, "av")
+	for p, data := range want {
+		for i, b := range bricks {
+			got, err := os.ReadFile(filepath.Join(b, p))
+			if i == 2 {
+				data = ""
+			}
+			if err != nil || string(got) != data {
+				t.Errorf("%s on %s: %q, %v; want %q", p, b, got, err, data)
+			}
+		}
+		if fi, err := os.Stat(filepath.Join(bricks[2], p)); err != nil || fi.Mode().Perm() != 0o640 {
+			t.Errorf("%s's mode on the arbiter: %v, %v", p, fi, err)
+		}
+	}
+	tr.step(ExitOK, "fsck", "av")
+
+	// The first data brick's disk is gone (an empty directory where it
+	// was mounted): the volume is served by the other and the arbiter.
+	mustDo(t, os.Rename(bricks[0], bricks[0]+".away"))
+	mustDo(t, os.Mkdir(bricks[0], 0o755))
+	tr.step(ExitOK, "mount", "av", mnt)
+	want["docs/a"] = "rewritten with the first data brick gone\n"
+	want["docs/new"] = "made with the first data brick gone\n"
+	for _, p := range []string{"docs/a", "docs/new"} {
+		mustDo(t, os.WriteFile(filepath.Join(mnt, p), []byte(want[p]), 0o640))
+	}
+	tr.step(ExitOK, "umount", mnt)
+	waitFree(t, env, "av")
+	if names, _ := os.ReadDir(bricks[0]); len(names) != 0 {
+		t.Errorf("the mount wrote %d names into the empty directory where a brick was", len(names))
+	}
+	mustDo(t, os.Remove(bricks[0]))
+	mustDo(t, os.Rename(bricks[0]+".away", bricks[0]))
+	tr.step(ExitOK, "heal", "av", "info", "summary") // (info lists in each index's directory order)
+	tr.step(ExitOK, "heal", "av")
+	tr.step(ExitOK, "heal", "av", "info")
+	for p, data := range want {
+		for i, b := range bricks {
+			if i == 2 {
+				data = ""
+			}
+			if got, err := os.ReadFile(filepath.Join(b, p)); err != nil || string(got) != data {
+				t.Errorf("%s on %s after the heal: %q, %v; want %q", p, b, got, err, data)
+			}
+		}
+	}
+	assertGolden(t, scrub(tr.String(), dir))
+}

@@ -37,6 +37,8 @@ type VolumeCreateOptions struct {
 	F       *Factory
 	Name    string
 	Replica int
+	// Arbiter is 1 for replica 3 arbiter 1.
+	Arbiter int
 	Dirs    []string
 	Force   bool
 }
@@ -45,7 +47,7 @@ type VolumeCreateOptions struct {
 func NewCmdVolumeCreate(f *Factory, runF func(*VolumeCreateOptions) error) *cobra.Command {
 	opts := &VolumeCreateOptions{F: f}
 	cmd := &cobra.Command{
-		Use:   "create VOL replica N DIR...",
+		Use:   "create VOL replica N [arbiter 1] DIR...",
 		Short: "Create an afrkit volume on local directories",
 		Long: `Create an afrkit volume whose bricks are local directories.
 
@@ -53,15 +55,25 @@ Each directory is stamped with the volume's id, the root gfid, the .glusterfs
 handle tree and the heal index, exactly as GlusterFS lays out a brick. A
 directory that already belongs to a volume is refused; so is one that is not
 empty, unless --force is given. With several replica sets' worth of
-directories the volume is distributed-replicate.`,
-		Example: "  afrkit volume create media replica 3 /disk1/media /disk2/media /disk3/media",
+directories the volume is distributed-replicate.
+
+replica 3 arbiter 1 makes the third brick of each set an arbiter, as
+GlusterFS's: it holds every name and its metadata but no file data (its
+copies stay empty), so two disks hold the data and the third, which can be
+small, breaks ties: a write that would leave the arbiter the only good copy
+fails rather than make a split-brain.`,
+		Example: "  afrkit volume create media replica 3 /disk1/media /disk2/media /disk3/media\n" +
+			"  afrkit volume create media replica 3 arbiter 1 /disk1/media /disk2/media /small/media",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 4 || args[1] != "replica" {
-				return usageError{fmt.Errorf("usage: afrkit volume create VOL replica N DIR...")}
+				return usageError{fmt.Errorf("usage: afrkit volume create VOL replica N [arbiter 1] DIR...")}
 			}
 			n, err := strconv.Atoi(args[2])
 			if err != nil || n < 2 {
 				return usageError{fmt.Errorf("replica count %q: want a number of at least 2", args[2])}
+			}
+			if args[3] == "arbiter" && (len(args) < 6 || args[4] != "1" || n != 3) {
+				return usageError{fmt.Errorf("usage: afrkit volume create VOL replica 3 arbiter 1 DIR DIR DIR...")}
 			}
 			return nil
 		},
@@ -69,6 +81,9 @@ directories the volume is distributed-replicate.`,
 			opts.Name = args[0]
 			opts.Replica, _ = strconv.Atoi(args[2])
 			opts.Dirs = args[3:]
+			if args[3] == "arbiter" {
+				opts.Arbiter, opts.Dirs = 1, args[5:]
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -87,13 +102,17 @@ func volumeCreateRun(opts *VolumeCreateOptions) error {
 	}
 	cat := f.Catalog()
 	v, err := cat.Registry.Create(volume.CreateOptions{
-		Name: opts.Name, Replica: opts.Replica, Dirs: opts.Dirs, Force: opts.Force,
+		Name: opts.Name, Replica: opts.Replica, Arbiter: opts.Arbiter, Dirs: opts.Dirs, Force: opts.Force,
 		XattrNS: f.XattrNS, Host: host,
 	}, cat)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.Out, "volume create: %s: success: %d bricks, replica %d (%s)\n", v.Name, len(v.Bricks), v.Replica, v.Type)
+	layout := fmt.Sprintf("replica %d", v.Replica)
+	if v.Arbiter > 0 {
+		layout += fmt.Sprintf(" arbiter %d", v.Arbiter)
+	}
+	fmt.Fprintf(f.IO.Out, "volume create: %s: success: %d bricks, %s (%s)\n", v.Name, len(v.Bricks), layout, v.Type)
 	return nil
 }
 
@@ -242,15 +261,21 @@ func printVolumeInfo(w io.Writer, v *volume.Volume) {
 	fmt.Fprintf(w, "Volume ID: %s\n", v.ID)
 	fmt.Fprintf(w, "Status: %s\n", v.Status)
 	fmt.Fprintf(w, "Source: %s\n", v.Source)
-	if sets > 1 {
-		fmt.Fprintf(w, "Number of Bricks: %d x %d = %d\n", sets, v.Replica, len(v.Bricks))
-	} else {
-		fmt.Fprintf(w, "Number of Bricks: 1 x %d = %d\n", v.Replica, len(v.Bricks))
+	// An arbiter volume's set reads "(2 + 1)", as GlusterFS prints it.
+	perSet := fmt.Sprint(v.Replica)
+	arbiter := v.ArbiterPosition()
+	if arbiter >= 0 {
+		perSet = fmt.Sprintf("(%d + 1)", v.Replica-1)
 	}
+	fmt.Fprintf(w, "Number of Bricks: %d x %s = %d\n", max(sets, 1), perSet, len(v.Bricks))
 	fmt.Fprintf(w, "Xattr namespace: %s\n", v.XattrNS)
 	fmt.Fprintln(w, "Bricks:")
 	for i, b := range v.Bricks {
-		fmt.Fprintf(w, "Brick%d: %s (%s)\n", i+1, b, b.ID)
+		role := ""
+		if arbiter >= 0 && i%v.Replica == arbiter {
+			role = ", arbiter"
+		}
+		fmt.Fprintf(w, "Brick%d: %s (%s%s)\n", i+1, b, b.ID, role)
 	}
 	if len(v.Options) > 0 {
 		fmt.Fprintln(w, "Options Reconfigured:")
