@@ -20,6 +20,15 @@ import (
 func (h *entryHeal) healData(kv afr.KindVerdict) error {
 	src := kv.Source
 	size := h.replies[src].Size
+	if src == h.rs.Arbiter && size == 0 {
+		for i, sink := range kv.Sinks {
+			if sink && h.replies[i].Size != 0 {
+				// afr never makes the arbiter a data source; a path that
+				// did would empty the data bricks.
+				return fmt.Errorf("%s: the arbiter %s holds no data to heal %s from", h.path, h.label(src), h.label(i))
+			}
+		}
+	}
 	for i, sink := range kv.Sinks {
 		if !sink {
 			continue

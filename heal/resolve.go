@@ -477,6 +477,10 @@ func (h *entryHeal) sourceUnexplained(kv *afr.KindVerdict, src int) error {
 	if src < 0 || src >= len(h.replies) || !h.replies[src].Exists {
 		return nil
 	}
+	if kv.Kind == afr.Data && src == h.rs.Arbiter {
+		h.op.err = &afr.ResolveError{Kind: afr.Data, Op: afr.OpSourceBrick, Err: afr.ErrArbiterHoldsNoData}
+		return nil
+	}
 	sinks := make([]bool, len(h.replies))
 	any := false
 	for i, r := range h.replies {
@@ -503,6 +507,10 @@ func (h *entryHeal) sourceUnexplained(kv *afr.KindVerdict, src int) error {
 func (h *entryHeal) versions(kind afr.Kind) ([]string, error) {
 	out := make([]string, len(h.replies))
 	for i, r := range h.replies {
+		if kind == afr.Data && i == h.rs.Arbiter {
+			out[i] = "arbiter: no data" // it votes for no version's data
+			continue
+		}
 		if kind == afr.Data {
 			sum, err := h.rs.Open[i].HashFile(h.abs[i])
 			if err != nil {

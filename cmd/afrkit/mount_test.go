@@ -355,5 +355,19 @@ func TestArbiterVolume(t *testing.T) {
 			}
 		}
 	}
+
+	// Edited on the second data brick behind the volume's back: the
+	// arbiter, which holds no data, cannot be the copy kept.
+	mustDo(t, os.WriteFile(filepath.Join(bricks[1], "b"), []byte("ALSO\n"), 0o640))
+	tr.step(ExitError, "heal", "av", "split-brain", "source-brick", "small", "/b")
+	if got, err := os.ReadFile(filepath.Join(bricks[0], "b")); err != nil || string(got) != "also\n" {
+		t.Errorf("the refused source-brick changed the first data brick's b: %q, %v", got, err)
+	}
+	tr.step(ExitOK, "heal", "av", "split-brain", "source-brick", "d2", "/b")
+	for i, want := range []string{"ALSO\n", "ALSO\n", ""} {
+		if got, err := os.ReadFile(filepath.Join(bricks[i], "b")); err != nil || string(got) != want {
+			t.Errorf("b on %s after source-brick: %q, %v; want %q", bricks[i], got, err, want)
+		}
+	}
 	assertGolden(t, scrub(tr.String(), dir))
 }
