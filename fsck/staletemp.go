@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -13,64 +12,8 @@ import (
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/lock"
+	"github.com/afrkit/afrkit/rsynctemp"
 )
-
-// rsyncTempPattern is GlusterFS DHT's default cluster.rsync-hash-regex
-// (dht_init_regex): rsync writes ".<name>.<random>" and renames it to <name>
-// when the transfer ends, so a name of this shape whose <name> is absent was
-// left behind by an interrupted transfer.
-const rsyncTempPattern = `^\.(.+)\.[^.]+$`
-
-// rsyncTempRe is compiled once; a *regexp.Regexp is safe for concurrent use
-// and never changes.
-var rsyncTempRe = regexp.MustCompile(rsyncTempPattern)
-
-// StaleTempFinal returns the final name an rsync-style temp name would be
-// renamed to, and whether name has that shape at all.
-func StaleTempFinal(name string) (string, bool) {
-	m := rsyncTempRe.FindStringSubmatch(name)
-	if m == nil {
-		return "", false
-	}
-	return m[1], true
-}
-
-// isRsyncSuffix reports whether s is what rsync's mktemp template .XXXXXX
-// makes: six letters and digits. GlusterFS's regex accepts any suffix, but
-// dotfiles such as ".config.json" are not temp files.
-func isRsyncSuffix(s string) bool {
-	if len(s) != 6 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
-// suffixReadsAsWord reports whether an rsync-shaped suffix reads as a word
-// ("sample", "backup", "BACKUP", "Backup") rather than as what mkstemp
-// draws from 62 letters and digits: ".env.sample" is somebody's dotfile,
-// not a transfer's leftover. One random suffix in about 60 reads as a word
-// too: it is then a candidate for a person, which costs a question, where
-// renaming a dotfile costs the dotfile.
-func suffixReadsAsWord(s string) bool {
-	lower, upper := 0, 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case 'a' <= c && c <= 'z':
-			lower++
-		case 'A' <= c && c <= 'Z':
-			upper++
-		default:
-			return false
-		}
-	}
-	return upper == 0 || lower == 0 || (upper == 1 && 'A' <= s[0] && s[0] <= 'Z')
-}
 
 // checkStaleTemp reports name in directory p (of the replica set s) when
 // it is an rsync temp file: whether its final name exists beside it, and
@@ -78,8 +21,8 @@ func suffixReadsAsWord(s string) bool {
 // with the temp file's gfid had its rename done already (a repair that was
 // cut short); it counts as absent.
 func (c *checker) checkStaleTemp(s *setState, p, name string, names []string, dirs, copies []*copyInfo) {
-	final, ok := StaleTempFinal(name)
-	if !ok || !isRsyncSuffix(name[len(final)+2:]) {
+	final, ok := rsynctemp.Final(name)
+	if !ok || !rsynctemp.RandomSuffix(name[len(final)+2:]) {
 		return
 	}
 	var tmp *copyInfo
@@ -97,7 +40,7 @@ func (c *checker) checkStaleTemp(s *setState, p, name string, names []string, di
 	// Every way out below reports f, as a candidate when the suffix reads
 	// as a word: only a person who names it has it renamed or quarantined.
 	defer func() {
-		if suffix := name[len(final)+2:]; f.fix != nil && suffixReadsAsWord(suffix) {
+		if suffix := name[len(final)+2:]; f.fix != nil && rsynctemp.SuffixReadsAsWord(suffix) {
 			f.Candidate = true
 			f.Detail = strings.Replace(f.Detail, "an rsync temp file of", "named like an rsync temp file of", 1) +
 				fmt.Sprintf("; but its suffix %q reads as a word, so it may be an ordinary dotfile", suffix)

@@ -15,8 +15,8 @@ import (
 	"syscall"
 
 	"github.com/afrkit/afrkit/brick/volume"
-	"github.com/afrkit/afrkit/fsck"
 	"github.com/afrkit/afrkit/gfapi"
+	"github.com/afrkit/afrkit/rsynctemp"
 )
 
 // AFR's virtual xattrs for resolving a split-brain from a client
@@ -154,7 +154,7 @@ var ErrClash = errors.New("the final name holds other content")
 // does. It fails with ErrClash where the final name holds other content.
 func (lv *Volume) PlanStale(temp string) (StalePlan, error) {
 	dir, name := path.Split(temp)
-	final, ok := fsck.StaleTempFinal(name)
+	final, ok := rsynctemp.Final(name)
 	if !ok {
 		return StalePlan{}, fmt.Errorf("%s is not named as an rsync temp file (.NAME.XXXXXX)", temp)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/afrkit/afrkit/brick"
 	"github.com/afrkit/afrkit/fsck"
 	"github.com/afrkit/afrkit/heal"
+	"github.com/afrkit/afrkit/rsynctemp"
 )
 
 // The commands that do through GlusterFS what an action would do, for a
@@ -54,7 +55,7 @@ func glusterResolve(vol string, replica int, bricks []string, op heal.SplitBrain
 // a clash's version not chosen moved out of the volume, never removed.
 func glusterRename(f *fsck.Finding, keep fsck.ClashKeep) []string {
 	dir, name := brick.SplitPath(f.Path)
-	final, _ := fsck.StaleTempFinal(name)
+	final, _ := rsynctemp.Final(name)
 	tp := shellQuote("MNT" + f.Path)
 	fp := shellQuote("MNT" + brick.Join(dir, final))
 	switch keep {

@@ -12,8 +12,8 @@ import (
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/fixtures"
-	"github.com/afrkit/afrkit/fsck"
 	"github.com/afrkit/afrkit/heal"
+	"github.com/afrkit/afrkit/rsynctemp"
 )
 
 // demoDamage is what the demo does to its volume, in order, as a person
@@ -184,7 +184,7 @@ func staleTemps(v *fixtures.Vol) ([]string, error) {
 		if d.IsDir() && d.Name() == ".glusterfs" && path.Dir(p) == root {
 			return filepath.SkipDir
 		}
-		final, ok := fsck.StaleTempFinal(d.Name())
+		final, ok := rsynctemp.Final(d.Name())
 		if !ok || d.IsDir() {
 			return nil
 		}
