@@ -143,6 +143,7 @@ func NewCmdRoot(io *IOStreams) *cobra.Command {
 		NewCmdFsck(f, nil),
 		NewCmdHeald(f),
 		NewCmdTui(f),
+		NewCmdCompare(f, nil),
 	)
 	add("other",
 		NewCmdMount(f, nil),

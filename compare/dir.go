@@ -1,0 +1,76 @@
+package compare
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+
+	"github.com/afrkit/afrkit/brick"
+)
+
+// DirTree is a plain directory compared as a tree: read beneath its root,
+// never through a symlink.
+type DirTree struct {
+	b *brick.Brick
+}
+
+// OpenDir opens the directory at root as a tree; Close lets it go.
+func OpenDir(root string) (*DirTree, error) {
+	var st syscall.Stat_t
+	if err := syscall.Stat(root, &st); err != nil {
+		return nil, &os.PathError{Op: "stat", Path: root, Err: err}
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
+		return nil, fmt.Errorf("%s is not a directory", root)
+	}
+	return &DirTree{b: brick.Beneath(root)}, nil
+}
+
+// Close releases the tree's root.
+func (t *DirTree) Close() { t.b.Close() }
+
+// ReadDir lists dir, statting each name without following it.
+func (t *DirTree) ReadDir(dir string) ([]Entry, error) {
+	abs, err := t.b.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	f, err := t.b.OpenDir(abs)
+	if err != nil {
+		return nil, err
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read directory %s: %w", dir, err)
+	}
+	out := make([]Entry, 0, len(names))
+	for _, name := range names {
+		a := abs + "/" + name
+		var st syscall.Stat_t
+		if err := t.b.Lstat(a, &st); err != nil {
+			if os.IsNotExist(err) {
+				continue // removed since it was listed
+			}
+			out = append(out, Entry{Name: name, Err: err})
+			continue
+		}
+		e := Entry{Name: name, Type: brick.FileType(st.Mode), Size: st.Size}
+		if st.Mode&syscall.S_IFMT == syscall.S_IFLNK {
+			if e.Target, err = t.b.Readlink(a); err != nil {
+				e.Err = err
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Hash names the content of the file at p.
+func (t *DirTree) Hash(p string) (string, error) {
+	abs, err := t.b.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	return t.b.HashFile(abs)
+}
