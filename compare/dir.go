@@ -66,6 +66,39 @@ func (t *DirTree) ReadDir(dir string) ([]Entry, error) {
 	return out, nil
 }
 
+// RenameTemp renames f's temp name to its final name (f is a TempName
+// finding of this tree as the slave), once the temp name is found again to
+// hold the content master holds at the final name; the rename never
+// replaces a name that appeared meanwhile.
+func (t *DirTree) RenameTemp(master Tree, f Finding) error {
+	if f.Kind != TempName {
+		return fmt.Errorf("%s: not a temp name to rename", f.Path)
+	}
+	want, err := master.Hash(f.Path)
+	if err != nil {
+		return fmt.Errorf("master %s: %w", f.Path, err)
+	}
+	got, err := t.Hash(f.Temp)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.Temp, err)
+	}
+	if got != want {
+		return fmt.Errorf("%s no longer holds %s's content on the master: left as it is", f.Temp, f.Path)
+	}
+	from, err := t.b.Abs(f.Temp)
+	if err != nil {
+		return err
+	}
+	to, err := t.b.Abs(f.Path)
+	if err != nil {
+		return err
+	}
+	if err := t.b.Rename(from, to, true); err != nil {
+		return fmt.Errorf("rename %s to %s: %w", f.Temp, f.Path, err)
+	}
+	return nil
+}
+
 // Hash names the content of the file at p.
 func (t *DirTree) Hash(p string) (string, error) {
 	abs, err := t.b.Abs(p)

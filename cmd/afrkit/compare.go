@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +23,9 @@ type CompareOptions struct {
 	Master, Slave string
 	JSON          bool
 	Jobs          int
+	// FixNames renames the slave's temp names that hold the master's
+	// content to their final names; with DryRun it says what it would.
+	FixNames, DryRun bool
 }
 
 const compareLong = `Compare two trees by name and content: a geo-replicated volume and its
@@ -38,8 +42,17 @@ short between its write and its rename, which one rename fixes. A temp
 name whose content is not the master's is reported as the slave's own.
 
 Directories are read in parallel (--jobs), and only files of equal size
-are read. Nothing is written. Exit status: 0 when the trees agree, 1 when
-they differ or a name could not be read.`
+are read. Nothing is written, but with --fix-names: each temp name that
+holds the master's content is renamed to its final name on the slave. On a
+volume that is what afrkit fsck SLAVE --rename-stale-path TEMP does (each
+recorded in the volume's history, for afrkit heal SLAVE undo; through
+GlusterFS when it serves the volume, never on its bricks); in a directory,
+a rename that never replaces a name that appeared meanwhile, after the
+content is compared again. --dry-run says what --fix-names would do.
+
+Exit status: 0 when the trees agree (with --fix-names: once the renames
+are done and nothing else differs), 1 when they differ or a name could not
+be read.`
 
 // NewCmdCompare builds `afrkit compare MASTER SLAVE`.
 func NewCmdCompare(f *Factory, runF func(*CompareOptions) error) *cobra.Command {
@@ -60,6 +73,8 @@ func NewCmdCompare(f *Factory, runF func(*CompareOptions) error) *cobra.Command 
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the findings as JSON")
 	cmd.Flags().IntVar(&opts.Jobs, "jobs", 4, "directories and files read at once")
+	cmd.Flags().BoolVar(&opts.FixNames, "fix-names", false, "rename the slave's temp names that hold the master's content to their final names")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "with --fix-names: say what would be renamed, and rename nothing")
 	return cmd
 }
 
@@ -83,6 +98,12 @@ func compareTree(f *Factory, arg string) (compare.Tree, func(), error) {
 func compareRun(opts *CompareOptions) error {
 	if opts.Jobs < 1 {
 		return usageError{fmt.Errorf("--jobs %d: want at least 1", opts.Jobs)}
+	}
+	if opts.DryRun && !opts.FixNames {
+		return usageError{fmt.Errorf("--dry-run goes with --fix-names: compare alone writes nothing")}
+	}
+	if opts.FixNames && opts.JSON {
+		return usageError{fmt.Errorf("--fix-names prints what it renames as text; compare --json lists the renames it would make")}
 	}
 	master, closeMaster, err := compareTree(opts.F, opts.Master)
 	if err != nil {
@@ -117,8 +138,54 @@ func compareRun(opts *CompareOptions) error {
 	} else {
 		printCompare(opts.F.IO.Out, opts, rep)
 	}
+	renames := rep.Renames()
+	if opts.FixNames && len(renames) > 0 {
+		if err := fixNames(opts, master, slave, renames); err != nil {
+			return err
+		}
+		if !opts.DryRun && len(renames) == len(rep.Findings) {
+			return nil
+		}
+	}
 	if len(rep.Findings) > 0 {
 		return errReported
+	}
+	return nil
+}
+
+// fixNames renames each of the slave's temp names to its final name: on
+// a volume through fsck's --rename-stale-path (history, undo, GlusterFS),
+// in a directory by itself.
+func fixNames(opts *CompareOptions, master, slave compare.Tree, renames []compare.Finding) error {
+	out := opts.F.IO.Out
+	if dir, ok := slave.(*compare.DirTree); ok {
+		fmt.Fprintln(out)
+		for _, f := range renames {
+			if opts.DryRun {
+				fmt.Fprintf(out, "would rename %s to %s\n", esc(f.Temp), esc(f.Path))
+				continue
+			}
+			if err := dir.RenameTemp(master, f); err != nil {
+				return fmt.Errorf("compare --fix-names: %w", err)
+			}
+			fmt.Fprintf(out, "renamed %s to %s\n", esc(f.Temp), esc(f.Path))
+		}
+		return nil
+	}
+	paths := make([]string, len(renames))
+	for i, f := range renames {
+		paths[i] = f.Temp
+	}
+	fmt.Fprintf(out, "\nRenaming on %s, as afrkit fsck %s --rename-stale-path does for each temp name:\n", esc(opts.Slave), esc(opts.Slave))
+	err := fsckRun(&FsckOptions{F: opts.F, Volume: opts.Slave, RenamePaths: paths, DryRun: opts.DryRun, Jobs: opts.Jobs})
+	// fsck's own exit status says what it found besides the renames;
+	// only an operational failure fails the command.
+	var es exitStatus
+	if errors.As(err, &es) && es.err == nil && es.code != ExitFsckOperational {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("compare --fix-names: %w", err)
 	}
 	return nil
 }

@@ -48,5 +48,19 @@ func TestCompareDirectories(t *testing.T) {
 	tr.step(ExitError, "compare", master, filepath.Join(dir, "nowhere"))
 	tr.step(ExitError, "compare", "nosuchvolume", slave)
 	tr.step(ExitUsage, "compare", master)
+	tr.step(ExitUsage, "compare", master, slave, "--dry-run")
+
+	// The renames: planned, then made; what else differs stays.
+	tr.step(ExitError, "compare", master, slave, "--fix-names", "--dry-run")
+	if _, err := os.Stat(filepath.Join(slave, ".player.json.AbvgGY")); err != nil {
+		t.Fatalf("the dry run renamed: %v", err)
+	}
+	tr.step(ExitError, "compare", master, slave, "--fix-names")
+	for p, want := range map[string]string{"player.json": `{"name": "ada"}` + "\n", "saves/current_year_bkp": "2026\n", "saves/.data.csv.Xy12Zq": "a,b\n1,3\n"} {
+		if got, err := os.ReadFile(filepath.Join(slave, p)); err != nil || string(got) != want {
+			t.Errorf("slave's %s after --fix-names: %q, %v", p, got, err)
+		}
+	}
+	tr.step(ExitError, "compare", master, slave)
 	assertGolden(t, strings.ReplaceAll(tr.String(), dir, "$DIR"))
 }
