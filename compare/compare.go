@@ -39,6 +39,13 @@ type Tree interface {
 	Hash(p string) (string, error)
 }
 
+// Counter is a Tree that counts its files quickly (directories listed,
+// nothing else read), for a progress line's total. Count is called from
+// its own goroutine while the comparison runs.
+type Counter interface {
+	Count(ctx context.Context) (int64, error)
+}
+
 // Entry is one name of a directory.
 type Entry struct {
 	Name string

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"syscall"
@@ -106,4 +107,44 @@ func (t *DirTree) Hash(p string) (string, error) {
 		return "", err
 	}
 	return t.b.HashFile(abs)
+}
+
+// Count counts the tree's regular files and symlinks, listing its
+// directories without statting what they hold: the total a progress line
+// estimates the rest from.
+func (t *DirTree) Count(ctx context.Context) (int64, error) {
+	return countFiles(ctx, t.b, t.b.Root, true)
+}
+
+// countFiles counts the files under the directory at abs on b; a brick's
+// own names at its root (.glusterfs) are left out unless plain.
+func countFiles(ctx context.Context, b *brick.Brick, abs string, plain bool) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	f, err := b.OpenDir(abs)
+	if err != nil {
+		return 0, err
+	}
+	ents, err := f.ReadDir(-1)
+	f.Close()
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, e := range ents {
+		if !plain && abs == b.Root && brick.InternalAtRoot(e.Name()) {
+			continue
+		}
+		if e.IsDir() {
+			m, err := countFiles(ctx, b, abs+"/"+e.Name(), plain)
+			if err != nil {
+				return n, err
+			}
+			n += m
+			continue
+		}
+		n++
+	}
+	return n, nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/compare"
+	"github.com/afrkit/afrkit/progress"
 )
 
 // CompareOptions are the inputs of `afrkit compare`.
@@ -121,7 +123,7 @@ func compareRun(opts *CompareOptions) error {
 	stats := &compare.Stats{}
 	stopProgress := func() {}
 	if opts.F.IO.StderrTTY && !opts.JSON {
-		stopProgress = showCompareProgress(opts.F.IO.ErrOut, stats)
+		stopProgress = showCompareProgress(ctx, opts.F.IO.ErrOut, stats, master)
 	}
 	rep, err := compare.Compare(ctx, master, slave, compare.Options{Jobs: opts.Jobs, Stats: stats})
 	stopProgress()
@@ -268,29 +270,49 @@ func compareDoc(opts *CompareOptions, rep compare.Report) compareJSON {
 
 // showCompareProgress rewrites one line on the terminal w with what the
 // comparison has done, twice a second, until the func it returns is
-// called (which clears the line).
-func showCompareProgress(w io.Writer, stats *compare.Stats) func() {
-	done := make(chan struct{})
+// called (which clears the line). When the master can count its files
+// (compare.Counter), it does so meanwhile, and the line gives the files
+// left and an ETA at the rate of the last minute.
+func showCompareProgress(ctx context.Context, w io.Writer, stats *compare.Stats, master compare.Tree) func() {
+	ctx, cancel := context.WithCancel(ctx)
 	finished := make(chan struct{})
+	var total atomic.Int64 // 0 until counted
+	if c, ok := master.(compare.Counter); ok {
+		go func() {
+			if n, err := c.Count(ctx); err == nil {
+				total.Store(n)
+			}
+		}()
+	}
 	start := time.Now()
 	go func() {
 		defer close(finished)
 		t := time.NewTicker(500 * time.Millisecond)
 		defer t.Stop()
+		var series progress.Series
 		for {
 			select {
-			case <-done:
+			case <-ctx.Done():
 				fmt.Fprint(w, "\r\033[K")
 				return
-			case <-t.C:
-				secs := time.Since(start).Seconds()
+			case now := <-t.C:
+				files := stats.Files.Load()
 				mib := float64(stats.Bytes.Load()) / (1 << 20)
-				fmt.Fprintf(w, "\r\033[Kcomparing: %d directories, %d files, %.0f MiB read (%.0f MiB/s)", stats.Dirs.Load(), stats.Files.Load(), mib, mib/secs)
+				line := fmt.Sprintf("comparing: %d files, %.0f MiB read (%.0f MiB/s)", files, mib, mib/now.Sub(start).Seconds())
+				if n := total.Load(); n > 0 {
+					left := max(n-files, 0)
+					series.Add(progress.Sample{At: now, Remaining: left})
+					line = fmt.Sprintf("comparing: %d of about %d files, %.0f MiB read", files, n, mib)
+					if est := series.Estimate(); est.Known {
+						line += fmt.Sprintf(", ETA %s", est.ETA.Round(time.Second))
+					}
+				}
+				fmt.Fprint(w, "\r\033[K"+line)
 			}
 		}
 	}()
 	return func() {
-		close(done)
+		cancel()
 		<-finished
 	}
 }
