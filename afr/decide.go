@@ -188,6 +188,10 @@ func Decide(replies []Reply, opts Options) Verdict {
 			switch {
 			case opts.FavoriteChild == PolicyNone:
 				v.GFIDReason += "; no favorite-child-policy is set, so lookups fail with EIO until it is resolved by hand"
+			case err == nil && replies[src].Type == TypeDirectory:
+				// afr_gfid_split_brain_source: DHT owns a directory's view,
+				// so no policy resolves its gfid.
+				v.GFIDReason += fmt.Sprintf("; favorite-child-policy %s would keep %s's, but GlusterFS resolves no directory's gfid split-brain by policy: it waits for a person", opts.FavoriteChild, v.Names[src])
 			case err != nil:
 				v.GFIDReason += fmt.Sprintf("; favorite-child-policy %s cannot decide (%s)", opts.FavoriteChild, err.(*ResolveError).Message())
 			default:

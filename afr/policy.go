@@ -26,7 +26,7 @@ var (
 	// ErrArbiterHoldsNoData is afrkit's own: GlusterFS's data heal from
 	// an arbiter does nothing unless the file is empty everywhere
 	// (__afr_selfheal_data), so afrkit refuses to name it the source.
-	ErrArbiterHoldsNoData = errors.New("afr: The arbiter holds no data, so it cannot be the source of a data heal")
+	ErrArbiterHoldsNoData = errors.New("afr: The arbiter holds no data, so its copy cannot be the one kept")
 )
 
 // ResolveError is a failed split-brain resolution. Err is one of the
@@ -486,6 +486,12 @@ func ResolveGFIDSplitBrain(replies []Reply, op HealOp, sourceBrick int, p Policy
 		if src < 0 {
 			return fail(ErrNoFavoriteChild)
 		}
+	}
+	// The arbiter's copy of a file is empty: keeping its gfid would
+	// replace the data bricks' files with an empty one. afrkit refuses
+	// it, by a command or a policy (GlusterFS's policy would take it).
+	if replies[src].Arbiter && replies[src].Type == TypeRegular {
+		return fail(ErrArbiterHoldsNoData)
 	}
 	return src, nil
 }

@@ -139,7 +139,7 @@ func (h *entryHeal) nameCopies(name string) ([]afr.Reply, []string, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", h.label(i), err)
 		}
-		r.Name = h.label(i)
+		r.Name, r.Arbiter = h.label(i), i == h.rs.Arbiter
 		replies[i], abs[i] = r, a
 	}
 	return replies, abs, nil

@@ -242,7 +242,7 @@ func TestHealAnArbiterVolumeAgreesWithLiveGlusterFS(t *testing.T) {
 	}
 	// The arbiter holds no data to resolve a data split-brain from.
 	code, out, errOut = run(t, env, "heal", v.Name, "split-brain", "source-brick", v.Brick(2), "/sb")
-	if code != ExitError || !strings.Contains(out+errOut, "The arbiter holds no data, so it cannot be the source of a data heal") {
+	if code != ExitError || !strings.Contains(out+errOut, "The arbiter holds no data, so its copy cannot be the one kept") {
 		t.Fatalf("source-brick the arbiter: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, errOut = run(t, env, "heal", v.Name, "split-brain", "bigger-file", "/sb")
