@@ -119,6 +119,17 @@ func ResolveLiveAll(ctx context.Context, v *volume.Volume, op SplitBrainOp, opts
 		return 0, err
 	}
 	defer r.close()
+	if op.Op == afr.OpNone {
+		// A split-brain is seen only with every copy read: one brick
+		// unread would hide those a policy resolves unkept.
+		for _, rs := range r.sets {
+			for i, rd := range rs.Read {
+				if rd == nil {
+					return 0, fmt.Errorf("brick %s cannot be read, so the split-brains GlusterFS's self-heal daemon would resolve without a person cannot all be found and kept first: %w", rs.Bricks[i], rs.Err[i])
+				}
+			}
+		}
+	}
 	healed := 0
 	// step resolves one target; what no unattended heal resolves is
 	// passed over in silence under OpNone.
@@ -174,16 +185,24 @@ func ResolveLiveAll(ctx context.Context, v *volume.Volume, op SplitBrainOp, opts
 			if op.Op == afr.OpNone && ex.Verdict.Type == afr.TypeDirectory && ex.Path != "" {
 				names = unattendedNames(exRS, r.afrOpts, ex.Path)
 			}
-			if ex.Verdict.Type != afr.TypeDirectory || len(names) == 0 || op.Op == afr.OpNone {
-				out, err := r.resolveIn(ex, exRS, op)
-				step(t, out, err)
-			}
 			// A directory in split-brain for names that are two files
 			// (a gfid split-brain GlusterFS lists on the parent): those
-			// names are what is resolved.
+			// names are what is resolved, first: a finalize of the
+			// directory would merge it, resolving them unkept.
 			for _, p := range names {
 				t := Target{Path: p}
 				out, err := r.resolve(t, op)
+				step(t, out, err)
+			}
+			switch {
+			case ex.Verdict.Type != afr.TypeDirectory:
+				out, err := r.resolveIn(ex, exRS, op)
+				step(t, out, err)
+			case op.Op == afr.OpNone && len(names) > 0:
+				out, err := r.resolve(t, op) // explained again: its names changed
+				step(t, out, err)
+			case op.Op == afr.OpNone || len(names) == 0:
+				out, err := r.resolveIn(ex, exRS, op)
 				step(t, out, err)
 			}
 		}
@@ -384,9 +403,9 @@ func (r *liveResolver) resolveIn(ex Explanation, rs *ReplicaSet, op SplitBrainOp
 		return out, fmt.Errorf("GlusterFS left %s in gfid split-brain when asked to resolve it from %s (recorded as %s; the losing copies are in %s)", ex.Path, source, recs[0].ID, keptDir)
 	}
 	for _, k := range plan.kinds {
-		// Under OpNone the volume's policy would resolve it anyway:
-		// only the split-brain gone says that AFR healed it.
-		if kv := after.Verdict.Kind(k); kv.Unresolved || op.Op == afr.OpNone && kv.SplitBrain {
+		// A split-brain a policy resolves is not Unresolved: only the
+		// split-brain gone says that AFR healed it.
+		if kv := after.Verdict.Kind(k); kv.Unresolved || kv.SplitBrain {
 			return out, fmt.Errorf("GlusterFS left %s in %s split-brain when asked to heal it from %s (recorded as %s; the losing copies are in %s)", ex.Path, k, out.Client, recs[0].ID, keptDir)
 		}
 	}
@@ -455,17 +474,21 @@ func planLive(v *volume.Volume, rs *ReplicaSet, ex Explanation, op SplitBrainOp,
 		return planLiveGFID(rs, ex, op, opts.FavoriteChild, cli)
 	}
 	lo := liveOp{how: op.Op.String(), src: -1}
+	// AFR's finalize heals every kind in split-brain from the one brick
+	// (afr_heal_splitbrain_file): each kind whose copies differ is in the
+	// plan, and kept. Only a split-brain that loses nothing (all empty,
+	// identical metadata) is left to it.
 	for _, k := range []afr.Kind{afr.Data, afr.Metadata} {
 		kv := vd.Kind(k)
+		if !kv.Unresolved && !unattended(kv) {
+			continue
+		}
 		var src int
 		switch {
+		case op.Op == afr.OpNone && kv.Unresolved:
+			return liveOp{}, fmt.Errorf("%s: its %s split-brain waits for a person, and AFR's finalize of its %s split-brain would resolve both from one brick: resolve it with afrkit heal %s split-brain source-brick BRICK %s: %w", ex.Path, k, otherKind(k), v.Name, ex.Path, ErrLiveUnsupported)
 		case op.Op == afr.OpNone:
-			if !unattended(kv) {
-				continue
-			}
 			src, lo.how = kv.Source, unattendedHow(kv, opts)
-		case !kv.Unresolved:
-			continue
 		default:
 			var err error
 			if src, err = afr.ResolveSplitBrain(ex.Replies, k, op.Op, op.Brick, opts.QuorumCount); err != nil {
@@ -490,6 +513,14 @@ func planLive(v *volume.Volume, rs *ReplicaSet, ex Explanation, op SplitBrainOp,
 		}
 	}
 	return lo, nil
+}
+
+// otherKind is metadata for data and data for metadata.
+func otherKind(k afr.Kind) afr.Kind {
+	if k == afr.Data {
+		return afr.Metadata
+	}
+	return afr.Data
 }
 
 // unattendedHow names the volume option that resolves kv (unattended).
@@ -544,8 +575,11 @@ func planLiveGFID(rs *ReplicaSet, ex Explanation, op SplitBrainOp, volumePolicy 
 		return liveOp{}, fmt.Errorf("%s: %w", ex.Path, err)
 	}
 	lo := liveOp{how: how, gfid: true, src: src}
+	// Every other copy is kept, those with the winner's gfid too: once
+	// the name holds one file, glfsheal heals its data and metadata from
+	// the source brick, split-brains included.
 	for i, r := range ex.Replies {
-		if i != src && r.Exists && r.GFID != ex.Replies[src].GFID {
+		if i != src && r.Exists {
 			lo.losers = append(lo.losers, i)
 		}
 	}

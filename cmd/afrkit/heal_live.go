@@ -221,24 +221,23 @@ func liveHealRun(opts *HealRunOptions, v *volume.Volume) error {
 	// GlusterFS's self-heal daemon resolves some split-brains without a
 	// person and replaces the other copies without keeping them: afrkit
 	// resolves those first, as the daemon would, keeping the losers.
-	var resolved []string
-	if sb > 0 {
-		resolved, err = resolveUnattended(ctx, opts, v)
-		if !opts.DryRun {
-			for _, line := range resolved {
-				fmt.Fprintln(out, esc(line))
-			}
+	// Not only when split-brains were counted: the count is a quick
+	// look, and resolveUnattended reads every entry the indexes list.
+	resolved, err := resolveUnattended(ctx, opts, v)
+	if !opts.DryRun {
+		for _, line := range resolved {
+			fmt.Fprintln(out, esc(line))
 		}
-		if err != nil {
+	}
+	if err != nil {
+		return err
+	}
+	if len(resolved) > 0 && !opts.DryRun {
+		if err := l.look(ctx, statusBudget); err != nil {
 			return err
 		}
-		if len(resolved) > 0 && !opts.DryRun {
-			if err := l.look(ctx, statusBudget); err != nil {
-				return err
-			}
-			left = l.backlog.Left()
-			_, sb, _ = l.backlog.Sum()
-		}
+		left = l.backlog.Left()
+		_, sb, _ = l.backlog.Sum()
 	}
 	if sweep == glustercli.Index && left == 0 && l.downBricks() == 0 {
 		l.save(opts.F.IO.ErrOut)
@@ -313,22 +312,27 @@ func resolveUnattended(ctx context.Context, opts *HealRunOptions, v *volume.Volu
 	}
 	plan := lopts
 	plan.DryRun = true
-	if _, err := heal.ResolveLiveAll(ctx, v, op, plan, collect); err != nil {
-		return nil, fmt.Errorf("heal %s: plan the split-brains GlusterFS resolves without a person: %w", v.Name, err)
+	planned, err := heal.ResolveLiveAll(ctx, v, op, plan, collect)
+	if err != nil {
+		return nil, fmt.Errorf("heal %s: plan the split-brains GlusterFS resolves without a person: %w; nothing was changed", v.Name, err)
 	}
 	if len(refused) > 0 {
-		return nil, fmt.Errorf("heal %s: GlusterFS's self-heal daemon would resolve these split-brains by the volume's %s and replace the other copies without keeping them, and afrkit cannot keep them first:\n  %s\nresolve them with afrkit heal %s split-brain, which keeps what it replaces; nothing was changed",
+		return nil, fmt.Errorf("heal %s: GlusterFS's self-heal daemon would resolve these split-brains by the volume's %s and replace the other copies without keeping them, and afrkit cannot keep them first:\n  %s\nresolve them with afrkit heal %s split-brain, which keeps what it replaces; nothing was changed (the daemon's own crawl, every cluster.heal-timeout seconds and when a brick reconnects, still resolves them unkept)",
 			v.Name, unattendedOptions(afrOpts), strings.Join(refused, "\n  "), v.Name)
 	}
-	if opts.DryRun || len(lines) == 0 {
+	if opts.DryRun || planned == 0 {
 		return lines, nil
 	}
 	lines, refused = nil, nil
-	if _, err := heal.ResolveLiveAll(ctx, v, op, lopts, collect); err != nil {
+	done, err := heal.ResolveLiveAll(ctx, v, op, lopts, collect)
+	if err != nil {
 		return lines, fmt.Errorf("heal %s: %w (what was resolved is recorded: afrkit heal %s history); GlusterFS's heal was not started", v.Name, err, v.Name)
 	}
 	if len(refused) > 0 {
 		return lines, fmt.Errorf("heal %s: these split-brains were not resolved, so GlusterFS's heal was not started (its self-heal daemon would replace copies that are not kept):\n  %s", v.Name, strings.Join(refused, "\n  "))
+	}
+	if done < planned {
+		return lines, fmt.Errorf("heal %s: %d of the %d split-brains planned were gone when afrkit came to them (GlusterFS's self-heal daemon or a client resolved them meanwhile, and afrkit did not keep their copies); GlusterFS's heal was not started: run afrkit heal %s again", v.Name, planned-done, planned, v.Name)
 	}
 	return lines, nil
 }

@@ -282,15 +282,23 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 		if got, err := os.ReadFile(v.Path("g")); err != nil || string(got) != "the second and third servers' g\n" {
 			t.Errorf("the mount reads %q, %v", got, err)
 		}
-		// The first server's file, which GlusterFS removed, is kept.
+		// The first server's file, which GlusterFS removed, is kept (with
+		// the third server's copy of the winner, which glfsheal heals
+		// from the second's).
 		recs := historyRecords(t, env, v.Name)
-		if len(recs) != 1 || recs[0].Kind != "gfid" || !recs[0].Live || len(recs[0].Kept) != 1 {
+		if len(recs) != 1 || recs[0].Kind != "gfid" || !recs[0].Live || len(recs[0].Kept) != 2 {
 			t.Fatalf("history: %+v", recs)
 		}
-		if k := recs[0].Kept[0]; k.Brick != label(0) {
-			t.Errorf("kept %s's copy, want the first server's", k.Brick)
-		} else if got, err := os.ReadFile(k.Path); err != nil || string(got) != "the first server's g\n" {
-			t.Errorf("the kept copy %s holds %q, %v", k.Path, got, err)
+		kept := map[string]string{}
+		for _, k := range recs[0].Kept {
+			got, err := os.ReadFile(k.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kept[k.Brick] = string(got)
+		}
+		if kept[label(0)] != "the first server's g\n" {
+			t.Errorf("kept copies %q: want the first server's g kept from %s", kept, label(0))
 		}
 
 		// Without a file: GlusterFS lists the parent; the name that
@@ -549,6 +557,52 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 		}
 		if kept[label(0)] != "the first server's version\n" {
 			t.Errorf("kept copies %q: want the first server's version kept from %s", kept, label(0))
+		}
+	})
+
+	t.Run("a forced metadata heal beside a data split-brain refused", func(t *testing.T) {
+		v := pool.CreateReplica(3, "cluster.quorum-type", "none")
+		v.Start()
+		v.MountFUSE()
+		v.WriteFile("dm", "written with every brick up\n")
+		// /dm's data and metadata each written on one side alone.
+		v.KillBrick(1)
+		v.KillBrick(2)
+		v.WriteFile("dm", "the first server's version\n")
+		if err := os.Chmod(v.Path("dm"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		v.Revive()
+		v.KillBrick(0)
+		time.Sleep(1500 * time.Millisecond)
+		v.WriteFile("dm", "the second and third servers' version\n")
+		if err := os.Chmod(v.Path("dm"), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		v.Revive()
+		for _, kv := range [][2]string{{"cluster.self-heal-daemon", "on"}, {"cluster.metadata-splitbrain-forced-heal", "on"}} {
+			if _, err := pool.Gluster("volume", "set", v.Name, kv[0], kv[1]); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(3 * time.Second)
+		}
+		before := liveSplitBrainCount(t, v)
+		if before == 0 {
+			t.Fatal("GlusterFS lists no split-brain: the scenario did not make one")
+		}
+		// The forced heal resolves the metadata; a finalize of it would
+		// take the data from the same brick, and the data waits for a
+		// person: refused, changing nothing.
+		code, out, errOut := run(t, env, "--glusterd-sock", pool.Peers[0].Socket, "heal", v.Name)
+		if code != ExitError || !strings.Contains(errOut, "/dm: its data split-brain waits for a person, and AFR's finalize of its metadata split-brain would resolve both from one brick") ||
+			!strings.Contains(errOut, "nothing was changed") {
+			t.Fatalf("heal: exit %d\n%s%s", code, out, errOut)
+		}
+		if n := liveSplitBrainCount(t, v); n != before {
+			t.Errorf("the refusal changed GlusterFS's split-brains from %d to %d", before, n)
+		}
+		if recs := historyRecords(t, env, v.Name); len(recs) != 0 {
+			t.Errorf("the refusal recorded %+v", recs)
 		}
 	})
 
