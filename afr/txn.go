@@ -43,8 +43,8 @@ func PlanPreOp(kind Kind, locked []bool, optimistic bool) PreOp {
 // ArbiterVetoes ports afr_txn_arbitrate_fop, which a replica 3 arbiter 1
 // set runs between its pre-op and its fop: the pre-op's sources are the
 // bricks that did not fail the lock or pre-op and that no brick's counters
-// of kind blame (afr_compute_pre_op_sources; counters[i] are brick i's
-// pending counters as its pre-op read them, nil where it has none). When
+// of kind blame (afr_compute_pre_op_sources; each row of counters is one
+// brick's pending counters on one inode, as its pre-op read them). When
 // the arbiter is one of fewer than two such sources, the fop would leave
 // the arbiter the only good copy, which holds no data: it fails on every
 // brick with ENOTCONN, and nothing is written. With every brick up and no

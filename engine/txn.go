@@ -77,6 +77,12 @@ var ErrNoQuorum = fmt.Errorf("quorum not met: %w", syscall.EROFS)
 // errno is GlusterFS's, ENOTCONN.
 var ErrArbiterOnlySource = fmt.Errorf("the arbiter would be the only good copy, and it holds no data: %w", syscall.ENOTCONN)
 
+// ErrNoDataBrick is a data fop that reached no data brick of an arbiter
+// volume (the arbiter alone took it, storing nothing): it fails with EIO,
+// as AFR fails a data transaction with no data brick left to write
+// (afr_transaction_fop).
+var ErrNoDataBrick = fmt.Errorf("no data brick took the write (the arbiter holds no data): %w", syscall.EIO)
+
 // InodeOp runs op on the copy of volume path p on every brick that is up,
 // as one transaction of kind (afr.Data or afr.Metadata): the pre-op marks
 // the bricks dirty where AFR does, op changes each copy, and the post-op
@@ -254,24 +260,34 @@ func (s *Set) begin(ctx context.Context, t txn) (*session, error) {
 			x.fail(i, fmt.Errorf("pre-op: %w", err))
 		}
 	}
-	if x.succeeded() > 0 && x.arbiterVetoes() {
-		for i := range x.locked {
-			if x.locked[i] && !x.failed[i] {
-				// Not OnError: no brick failed, the fop is refused.
-				x.failed[i], x.errs[i] = true, ErrArbiterOnlySource
-			}
-		}
+	vetoed := x.succeeded() > 0 && x.arbiterVetoes()
+	if vetoed {
+		x.refuseAll(ErrArbiterOnlySource)
 	}
 	if x.succeeded() == 0 || !x.quorate() {
 		_, err := x.finish(context.Background())
+		if vetoed {
+			err = ErrArbiterOnlySource // not an earlier brick's own error
+		}
 		return x, err
 	}
 	return x, nil
 }
 
+// refuseAll fails the transaction on every brick still in it, with err:
+// not OnError, since no brick failed.
+func (x *session) refuseAll(err error) {
+	for i := range x.locked {
+		if x.locked[i] && !x.failed[i] {
+			x.failed[i], x.errs[i] = true, err
+		}
+	}
+}
+
 // arbiterVetoes reads, once the pre-op is written, every locked brick's
-// counters of the transaction's kind on its first inode, as AFR's pre-op
-// xattrop returns them, and asks afr.ArbiterVetoes. Without a pre-op
+// counters of the transaction's kind on each of its inodes (both parents
+// of a rename), as AFR's pre-op xattrop returns them, and asks
+// afr.ArbiterVetoes: a blame on any of them counts. Without a pre-op
 // (optimistic change-log, every brick up) nothing was read and nothing
 // is vetoed, as in GlusterFS.
 func (x *session) arbiterVetoes() bool {
@@ -279,25 +295,28 @@ func (x *session) arbiterVetoes() bool {
 	if s.arbiter() < 0 || !x.pre.Dirtied() {
 		return false
 	}
-	counters := make([][]afr.Changelog, len(s.Bricks))
+	var rows [][]afr.Changelog
 	for i := range s.Bricks {
-		if !x.locked[i] || x.failed[i] || len(x.at[i]) == 0 {
+		if !x.locked[i] || x.failed[i] {
 			continue
 		}
-		in := x.at[i][0]
-		row := make([]afr.Changelog, len(s.Keys))
-		for j, key := range s.Keys {
-			c, err := s.Bricks[i].ReadChangelog(in.abs, in.path, key)
-			if err != nil {
-				x.fail(i, fmt.Errorf("pre-op: %w", err))
-				row = nil
+		for _, in := range x.at[i] {
+			row := make([]afr.Changelog, len(s.Keys))
+			for j, key := range s.Keys {
+				c, err := s.Bricks[i].ReadChangelog(in.abs, in.path, key)
+				if err != nil {
+					x.fail(i, fmt.Errorf("pre-op: %w", err))
+					break
+				}
+				row[j] = c
+			}
+			if x.failed[i] {
 				break
 			}
-			row[j] = c
+			rows = append(rows, row)
 		}
-		counters[i] = row
 	}
-	return afr.ArbiterVetoes(x.t.kind, counters, x.failed, s.arbiter())
+	return afr.ArbiterVetoes(x.t.kind, rows, x.failed, s.arbiter())
 }
 
 // arbiter is the arbiter's position in the set (AFR's ARBITER_BRICK_INDEX,
@@ -373,7 +392,7 @@ func (x *session) apply(ctx context.Context, op func(i int, b *brick.Brick, at [
 		}
 		return op(i, x.s.Bricks[i], x.at[i])
 	})
-	ok := 0
+	ok, data := 0, 0
 	for i, err := range errs {
 		switch {
 		case !x.locked[i] || x.failed[i]:
@@ -381,7 +400,15 @@ func (x *session) apply(ctx context.Context, op func(i int, b *brick.Brick, at [
 			x.fail(i, err)
 		default:
 			ok++
+			if i != x.s.arbiter() {
+				data++
+			}
 		}
+	}
+	if x.t.kind == afr.Data && x.s.arbiter() >= 0 && ok > 0 && data == 0 {
+		// The arbiter alone took it, storing nothing.
+		x.refuseAll(ErrNoDataBrick)
+		return 0
 	}
 	return ok
 }
@@ -491,6 +518,13 @@ func (x *session) finish(ctx context.Context) ([]bool, error) {
 // brick's, which errors.Is can read an errno from, or ErrNoQuorum when no
 // brick failed it (too few were up).
 func (x *session) firstError() error {
+	// A refusal for the arbiter's sake is the fop's own error, whatever
+	// a brick failed with before.
+	for _, err := range x.errs {
+		if errors.Is(err, ErrArbiterOnlySource) || errors.Is(err, ErrNoDataBrick) {
+			return err
+		}
+	}
 	for i, err := range x.errs {
 		if err != nil {
 			return fmt.Errorf("on every brick (%s: %w)", x.s.Bricks[i], err)

@@ -430,3 +430,80 @@ func TestCreateOpenGivesTheNewCopies(t *testing.T) {
 		}
 	}
 }
+
+// arbiterSet is newSet for replica 3 arbiter 1.
+func arbiterSet(t *testing.T) (*fixtures.Vol, *engine.Set) {
+	t.Helper()
+	v, s := newSet(t, 3)
+	s.Arbiter = true
+	return v, s
+}
+
+// TestArbiterHoldsNoData: a data fop changes the data bricks and leaves
+// the arbiter's copy empty; its metadata fops reach the arbiter.
+func TestArbiterHoldsNoData(t *testing.T) {
+	v, s := arbiterSet(t)
+	ctx := context.Background()
+	if _, _, err := s.Create(ctx, brick.NewEntry{Path: "/f", Type: afr.TypeRegular, Mode: 0o644}, []byte("made with content\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.InodeOp(ctx, afr.Data, "/f", write("written\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.InodeOp(ctx, afr.Metadata, "/f", func(_ int, b *brick.Brick, abs string) error { return os.Chmod(abs, 0o600) }); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"written\n", "written\n", ""} {
+		got, err := os.ReadFile(filepath.Join(v.Bricks[i].Root, "f"))
+		if err != nil || string(got) != want {
+			t.Errorf("brick %d: %q, %v; want %q", i, got, err, want)
+		}
+		if fi, err := os.Stat(filepath.Join(v.Bricks[i].Root, "f")); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("brick %d's mode: %v, %v", i, fi, err)
+		}
+	}
+}
+
+// TestArbiterVetoes: with b0 blamed and b1 down, a write would leave the
+// arbiter the only good copy: it fails with ENOTCONN and writes nothing
+// (tests/basic/afr/arbiter.t). A write session whose data bricks both
+// fail part-way fails with EIO rather than succeed on the arbiter alone.
+func TestArbiterVetoes(t *testing.T) {
+	v, s := arbiterSet(t)
+	ctx := context.Background()
+	if _, _, err := s.Create(ctx, brick.NewEntry{Path: "/f", Type: afr.TypeRegular, Mode: 0o644}, []byte("v1\n")); err != nil {
+		t.Fatal(err)
+	}
+	s.Up[0] = false
+	if _, err := s.InodeOp(ctx, afr.Data, "/f", write("v2, b0 down\n")); err != nil {
+		t.Fatal(err)
+	}
+	s.Up[0], s.Up[1] = true, false
+	_, err := s.InodeOp(ctx, afr.Data, "/f", write("v3, refused\n"))
+	if !errors.Is(err, syscall.ENOTCONN) || !errors.Is(err, engine.ErrArbiterOnlySource) {
+		t.Errorf("a write with only the arbiter good: %v, want ENOTCONN", err)
+	}
+	for i, want := range []string{"v1\n", "v2, b0 down\n", ""} {
+		if got, err := os.ReadFile(filepath.Join(v.Bricks[i].Root, "f")); err != nil || string(got) != want {
+			t.Errorf("brick %d after the refusal: %q, %v; want %q", i, got, err, want)
+		}
+	}
+
+	// Every brick up again (the blame of b0 stays): a session whose data
+	// bricks fail under it.
+	s.Up[1] = true
+	d, err := s.BeginData(ctx, engine.Inode{Path: "/f"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.Write(ctx, func(i int, _ *brick.Brick) error {
+		if i < 2 {
+			return fmt.Errorf("brick %d: %w", i, syscall.EIO)
+		}
+		return nil
+	})
+	if !errors.Is(err, engine.ErrNoDataBrick) {
+		t.Errorf("a write that reached no data brick: %v, want ErrNoDataBrick", err)
+	}
+	d.End(ctx)
+}
