@@ -27,7 +27,8 @@ func (c *checker) checkStaleTemp(s *setState, p, name string, names []string, di
 	}
 	var tmp *copyInfo
 	for _, ci := range copies {
-		if ci != nil && ci.typ() == afr.TypeRegular {
+		// An arbiter's copy holds no content to compare.
+		if ci != nil && ci.typ() == afr.TypeRegular && !ci.bs.arbiter {
 			tmp = ci
 			break
 		}
@@ -51,7 +52,11 @@ func (c *checker) checkStaleTemp(s *setState, p, name string, names []string, di
 	var other string // the final name's copy that is not the temp file's
 	var otherBrick *brick.Brick
 	if _, found := slices.BinarySearch(names, final); found {
-		for _, d := range dirs {
+		// A data brick's copy of the final name first: the arbiter's
+		// is empty, and stands for it only where no data brick has it.
+		isArbiter := func(d *copyInfo) bool { return d != nil && d.bs.arbiter }
+		byData := append(slices.DeleteFunc(slices.Clone(dirs), isArbiter), slices.DeleteFunc(slices.Clone(dirs), func(d *copyInfo) bool { return !isArbiter(d) })...)
+		for _, d := range byData {
 			if d == nil {
 				continue
 			}
