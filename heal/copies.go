@@ -36,6 +36,9 @@ type CopyOptions struct {
 type Copy struct {
 	// Label names the brick, as Explanation.Labels does.
 	Label string
+	// Arbiter is set for the arbiter's copy (replica 3 arbiter 1): a
+	// regular file there holds no data, so its emptiness is no version.
+	Arbiter bool
 	// Abs is the copy's path on the brick: its name, or its gfid handle
 	// when the entry was explained by gfid. "" when it was not resolved.
 	Abs string
@@ -81,6 +84,7 @@ func ReadCopies(v *volume.Volume, ex Explanation, opts CopyOptions) []Copy {
 	out := make([]Copy, len(ex.Bricks))
 	for i, vb := range ex.Bricks {
 		out[i] = readCopy(v, vb, ex.Labels[i], ex.Target, opts)
+		out[i].Arbiter = i < len(ex.Replies) && ex.Replies[i].Arbiter
 	}
 	return out
 }

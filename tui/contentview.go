@@ -106,11 +106,17 @@ func (m Model) contentKey(k tea.KeyMsg) (Model, tea.Cmd) {
 }
 
 // firstPair is the two copies compared first: the first two that are
-// regular files, or the first two copies.
+// regular files (an arbiter's, which holds no data, last), or the first
+// two copies.
 func firstPair(cs []heal.Copy) [2]int {
 	var regular []int
 	for i, c := range cs {
-		if c.Exists && c.Type == afr.TypeRegular {
+		if c.Exists && c.Type == afr.TypeRegular && !c.Arbiter {
+			regular = append(regular, i)
+		}
+	}
+	for i, c := range cs {
+		if c.Exists && c.Type == afr.TypeRegular && c.Arbiter {
 			regular = append(regular, i)
 		}
 	}
@@ -201,6 +207,8 @@ func copyLine(c heal.Copy, hashed bool) string {
 		s = "missing"
 	case !c.Exists:
 		s = "unreadable"
+	case c.Type == afr.TypeRegular && c.Arbiter:
+		s = fmt.Sprintf("the arbiter's file, %d bytes: it holds names and metadata, not data", c.Size)
 	case c.Type == afr.TypeRegular:
 		s = fmt.Sprintf("file, %d bytes", c.Size)
 		if hashed && c.Hash != "" {

@@ -98,7 +98,7 @@ func (s *screen) keys(keys ...string) {
 var (
 	// A gfid or a time the screen's edge cuts is replaced too.
 	uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{1,4}(-[0-9a-f]{0,12})*`)
-	idRE   = regexp.MustCompile(`\d{8}-\d{6}-[0-9a-f]{1,6}`) // a history record's
+	idRE   = regexp.MustCompile(`\d{8}(-\d{6}(-[0-9a-f]{0,6})?|(-\d{0,5})?…)`) // a history record's, whole or cut at the screen's edge
 	timeRE = regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:[\d:.]*`)
 )
 
