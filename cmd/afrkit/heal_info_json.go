@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/afrkit/afrkit/afr"
 	"github.com/afrkit/afrkit/brick/volume"
@@ -164,9 +165,13 @@ func describeEntry(rs *heal.ReplicaSet, e heal.InfoEntry, opts afr.Options) json
 			je.Errors = append(je.Errors, e.Errs[i].Error())
 		}
 	}
+	arbiter := slices.ContainsFunc(e.Replies, func(r afr.Reply) bool { return r.Arbiter })
 	for _, k := range afr.Kinds {
 		kv := v.Kind(k)
-		if kv.Checked {
+		// The arbiter's empty copy is a size GlusterFS's inspection
+		// looks at, and its data heal then finds nothing to do: not a
+		// kind left to heal.
+		if kv.Checked && !(k == afr.Data && arbiter && !kv.NeedsHeal && !kv.SplitBrain) {
 			je.Pending = append(je.Pending, k.String())
 		}
 		if kv.SplitBrain {

@@ -530,6 +530,13 @@ func (l *statusLook) wait(opts *HealStatusOptions, cmd, onStop string) error {
 	bar := &progressBar{w: opts.F.IO.ErrOut, tty: opts.F.IO.StderrTTY}
 	budget := max(opts.Interval/2, 200*time.Millisecond)
 	start := -1
+	// lastSB is the split-brain count while the looks see nothing but
+	// split-brains, -1 otherwise, and sbSince when that count was first
+	// seen: the wait ends once it has held splitBrainGrace. A directory
+	// listed in split-brain that the daemon merges conservatively (and a
+	// file it resolves by policy) leaves the list a moment later; what
+	// stays, a person resolves.
+	lastSB, sbSince := -1, time.Time{}
 	for {
 		if err := l.look(ctx, budget); err != nil {
 			return err
@@ -546,11 +553,19 @@ func (l *statusLook) wait(opts *HealStatusOptions, cmd, onStop string) error {
 			fmt.Fprintf(opts.F.IO.Out, "heal %s: nothing left to heal\n", esc(l.v.Name))
 			return nil
 		case stateSplitBrain:
+			_, sb, _ := l.backlog.Sum()
+			if sb != lastSB {
+				lastSB, sbSince = sb, time.Now()
+			}
+			if time.Since(sbSince) < splitBrainGrace {
+				break
+			}
 			bar.end()
 			l.save(opts.F.IO.ErrOut)
-			_, sb, _ := l.backlog.Sum()
 			fmt.Fprintf(opts.F.IO.Out, "heal %s: %d split-brain entries left, which wait for a person (afrkit heal %s info split-brain)\n", esc(l.v.Name), sb, esc(l.v.Name))
 			return errReported
+		default:
+			lastSB = -1
 		}
 		select {
 		case <-ctx.Done():
@@ -565,6 +580,10 @@ func (l *statusLook) wait(opts *HealStatusOptions, cmd, onStop string) error {
 		}
 	}
 }
+
+// splitBrainGrace is how long a wait that sees only split-brains left
+// waits for their number to change before it says they wait for a person.
+const splitBrainGrace = 5 * time.Second
 
 // progressBar shows a wait's progress: one line redrawn on a terminal, a
 // line each time the figures change elsewhere.
