@@ -5,11 +5,14 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
 	"github.com/zeebo/blake3"
+	"golang.org/x/sys/unix"
 )
 
 // hashBlock is the unit in which HashFile looks for zeros.
@@ -33,16 +36,98 @@ const SparsePrefix = "b3z:"
 // 'Z' and a big-endian count of zero blocks, and the size at the end: no
 // two contents make the same stream.
 func (b *Brick) HashFile(abs string) (string, error) {
-	f, err := b.OpenFile(abs, os.O_RDONLY)
+	fd, size, err := b.openRegularRead(abs)
 	if err != nil {
 		return "", err
 	}
+	if size < hashBlock {
+		// A small file (most files of a tree) is read with one pread,
+		// without an *os.File: a tree of them hashes in half the
+		// system calls.
+		defer unix.Close(fd)
+		return hashSmall(fd, abs, size)
+	}
+	f := os.NewFile(uintptr(fd), abs)
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return "", err
+	return hashContent(f, size)
+}
+
+// hashSmall is hashContent of a file shorter than a block, read from fd:
+// its bytes, hashed as they are (no block of it can be a hole to skip),
+// zeros where it ended before size as it shrank.
+func hashSmall(fd int, abs string, size int64) (string, error) {
+	buf := make([]byte, size)
+	for off := 0; off < len(buf); {
+		n, err := unix.Pread(fd, buf[off:], int64(off))
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return "", &fs.PathError{Op: "read", Path: abs, Err: err}
+		}
+		if n == 0 {
+			break
+		}
+		off += n
 	}
-	return hashContent(f, fi.Size())
+	h := blake3.New()
+	h.Write(buf)
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// openRegularRead opens the regular file at abs for reading, as
+// OpenFile does (never a FIFO or a device, never through a symlink), and
+// returns its descriptor and size: one openat2 beneath the root for the
+// path where it is short enough, the checked O_PATH descriptor then
+// reopened.
+func (b *Brick) openRegularRead(abs string) (int, int64, error) {
+	rel, err := b.rel(abs)
+	if err != nil {
+		return -1, 0, err
+	}
+	var pfd int
+	if rel == "" || len(rel) > chunkMax {
+		if pfd, err = b.openPath("open", abs, isReg); err != nil {
+			return -1, 0, err
+		}
+	} else if err := b.withRoot(func(root int) error {
+		how := unix.OpenHow{Flags: unix.O_PATH | unix.O_NOFOLLOW | unix.O_CLOEXEC, Resolve: beneathResolve}
+		for try := 0; ; try++ {
+			pfd, err = unix.Openat2(root, rel, &how)
+			// EAGAIN: a rename raced the lookup; the kernel asks to retry.
+			if !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EINTR) || try > 16 {
+				break
+			}
+		}
+		switch {
+		case errors.Is(err, unix.ELOOP):
+			err = fmt.Errorf("%w (%w)", ErrSymlinkInPath, unix.ELOOP)
+		case errors.Is(err, unix.EXDEV):
+			err = fmt.Errorf("%w (%w)", ErrOutsideBrick, unix.EXDEV)
+		}
+		if err != nil {
+			return &fs.PathError{Op: "open", Path: abs, Err: err}
+		}
+		return nil
+	}); err != nil {
+		return -1, 0, err
+	}
+	defer unix.Close(pfd)
+	var st unix.Stat_t
+	if err := unix.Fstat(pfd, &st); err != nil {
+		return -1, 0, &fs.PathError{Op: "open", Path: abs, Err: err}
+	}
+	if !isReg(st.Mode) {
+		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			return -1, 0, &fs.PathError{Op: "open", Path: abs, Err: ErrSymlinkInPath}
+		}
+		return -1, 0, &fs.PathError{Op: "open", Path: abs, Err: fmt.Errorf("%w (%s)", ErrNotRegular, modeTypeName(st.Mode))}
+	}
+	fd, err := unix.Open(procFD(pfd), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, 0, &fs.PathError{Op: "open", Path: abs, Err: err}
+	}
+	return fd, st.Size, nil
 }
 
 // HashReaderAt is HashFile of the size bytes r holds: the same name for
@@ -54,7 +139,10 @@ func HashReaderAt(r io.ReaderAt, size int64) (string, error) { return hashConten
 func hashContent(f io.ReaderAt, size int64) (string, error) {
 	osf, seekable := f.(*os.File)
 	h := blake3.New()
-	buf := make([]byte, hashBlock)
+	// A file shorter than a block holds no whole zero block, so never
+	// goes sparse (goSparse reads whole blocks): its buffer is its size,
+	// which spares the many small files of a tree 64 KiB each.
+	buf := make([]byte, max(min(hashBlock, size), 1))
 	sparse := false
 	var zeros int64 // zero blocks not yet written to the stream
 	var num [8]byte
@@ -83,7 +171,9 @@ func hashContent(f io.ReaderAt, size int64) (string, error) {
 	var dataEnd int64 // [off, dataEnd) is known to be data
 	for off := int64(0); off < size; {
 		n := min(hashBlock, size-off)
-		if off >= dataEnd && !seekable {
+		if off >= dataEnd && (!seekable || size < hashBlock) {
+			// A file shorter than a block has no whole block of hole
+			// to skip: no need to ask where its data is.
 			dataEnd = size
 		}
 		if off >= dataEnd {

@@ -2,9 +2,13 @@ package compare
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/afrkit/afrkit/brick"
 )
@@ -40,24 +44,27 @@ func (t *DirTree) ReadDir(dir string) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
 	names, err := f.Readdirnames(-1)
-	f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("read directory %s: %w", dir, err)
 	}
 	out := make([]Entry, 0, len(names))
 	for _, name := range names {
 		a := abs + "/" + name
-		var st syscall.Stat_t
-		if err := t.b.Lstat(a, &st); err != nil {
-			if os.IsNotExist(err) {
+		// Each name is statted in the directory opened beneath the root,
+		// not followed: one system call, where resolving the path from
+		// the root again takes three.
+		var st unix.Stat_t
+		if err := unix.Fstatat(int(f.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
 				continue // removed since it was listed
 			}
-			out = append(out, Entry{Name: name, Err: err})
+			out = append(out, Entry{Name: name, Err: &fs.PathError{Op: "stat", Path: a, Err: err}})
 			continue
 		}
 		e := Entry{Name: name, Type: brick.FileType(st.Mode), Size: st.Size}
-		if st.Mode&syscall.S_IFMT == syscall.S_IFLNK {
+		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
 			if e.Target, err = t.b.Readlink(a); err != nil {
 				e.Err = err
 			}
