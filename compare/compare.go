@@ -282,14 +282,18 @@ func (w *walk) compareDir(dir string) error {
 	for _, e := range ss {
 		onSlave[e.Name] = e
 	}
-	// The slave's temp names, by the final name they stand for.
+	onMaster := make(map[string]bool, len(ms))
+	for _, m := range ms {
+		onMaster[m.Name] = true
+	}
+	// The slave's temp names, by the final name they stand for; a temp
+	// name the master has too is compared as any name is.
 	temps := map[string][]Entry{}
 	for _, e := range ss {
-		if final, _, ok := rsynctemp.Split(e.Name); ok && e.Type == afr.TypeRegular {
+		if final, _, ok := rsynctemp.Split(e.Name); ok && e.Type == afr.TypeRegular && !onMaster[e.Name] {
 			temps[final] = append(temps[final], e)
 		}
 	}
-	onMaster := make(map[string]bool, len(ms))
 	claimed := map[string]bool{} // slave temp names compared as a master file
 	var pairs []pair
 	var found []Finding
@@ -300,7 +304,6 @@ func (w *walk) compareDir(dir string) error {
 		}
 	}
 	for _, m := range ms {
-		onMaster[m.Name] = true
 		p := brick.Join(dir, m.Name)
 		s, ok := onSlave[m.Name]
 		switch {

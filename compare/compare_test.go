@@ -98,8 +98,11 @@ func TestGeoReplicaDamage(t *testing.T) {
 		"only-master/":    "",
 		"only-master/f":   "x",
 		"deep/a/b/c/file": "deep\n",
+		"d/both":          "x",
+		"d/.both.Qw3rTy":  "x",
 	})
 	slave := tree(t, map[string]string{
+		"d/.both.Qw3rTy":          "x",
 		".player.json.AbvgGY":     `{"name": "ada"}`,
 		"d/.current_year.ij2fOq":  "2026\n",
 		"d/.data.csv.Xy12Zq":      "a,b\n1,3\n",
@@ -119,6 +122,7 @@ differs /d/changed: XX
 only-on-slave /d/extra
 differs /d/grown: 6 bytes on the master, 23 on the slave
 differs /d/link: target "same" on the master, "changed" on the slave
+only-on-master /d/both
 only-on-master /d/data.csv
 only-on-master /d/missing
 only-on-slave /deep/a/b/c/.file.b4c5d6

@@ -39,9 +39,11 @@ func (t *VolumeTree) Close() {
 // split-brain, or on no brick that could be read.
 var ErrNoCopy = errors.New("no copy of it can be read")
 
-// ReadDir lists dir: the names any replica set holds there.
+// ReadDir lists dir: the names any replica set holds there. A directory
+// is in every set (DHT makes it on each) and is listed once; a file is in
+// one set, a name two sets hold as files is unreadable.
 func (t *VolumeTree) ReadDir(dir string) ([]Entry, error) {
-	var out []Entry
+	byName := map[string]Entry{}
 	var errs []error
 	listed := false
 	for _, rs := range t.sets {
@@ -52,13 +54,22 @@ func (t *VolumeTree) ReadDir(dir string) ([]Entry, error) {
 		}
 		listed = true
 		for name, replies := range kids {
-			if e, ok := entryOf(rs, brick.Join(dir, name), name, replies); ok {
-				out = append(out, e)
+			e, ok := entryOf(rs, brick.Join(dir, name), name, replies)
+			if !ok {
+				continue
 			}
+			if prev, seen := byName[name]; seen && (prev.Type != afr.TypeDirectory || e.Type != afr.TypeDirectory) {
+				e.Err = fmt.Errorf("%s is held by two replica sets: %w", brick.Join(dir, name), ErrNoCopy)
+			}
+			byName[name] = e
 		}
 	}
 	if !listed {
 		return nil, errors.Join(errs...)
+	}
+	out := make([]Entry, 0, len(byName))
+	for _, e := range byName {
+		out = append(out, e)
 	}
 	return out, nil
 }
