@@ -52,10 +52,37 @@ func (b *Brick) HashFile(abs string) (string, error) {
 	return hashContent(f, size)
 }
 
-// hashSmall is hashContent of a file shorter than a block, read from fd:
-// its bytes, hashed as they are (no block of it can be a hole to skip),
-// zeros where it ended before size as it shrank.
-func hashSmall(fd int, abs string, size int64) (string, error) {
+// SmallFile is the most ReadSmall reads: a file shorter than a hash
+// block, whose content HashBytes names as HashFile does.
+const SmallFile = hashBlock - 1
+
+// ReadSmall reads the regular file at abs, as HashFile opens it, when it
+// is at most SmallFile bytes; ok is false (and nothing read) when it is
+// longer. Comparing two small files' bytes costs less than hashing both.
+func (b *Brick) ReadSmall(abs string) (data []byte, ok bool, err error) {
+	fd, size, err := b.openRegularRead(abs)
+	if err != nil {
+		return nil, false, err
+	}
+	defer unix.Close(fd)
+	if size > SmallFile {
+		return nil, false, nil
+	}
+	data, err = preadAll(fd, abs, size)
+	return data, err == nil, err
+}
+
+// HashBytes names content of at most SmallFile bytes as HashFile names a
+// file holding it.
+func HashBytes(data []byte) string {
+	h := blake3.New()
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// preadAll reads size bytes of fd from its start, zeros where it ended
+// sooner (it shrank).
+func preadAll(fd int, abs string, size int64) ([]byte, error) {
 	buf := make([]byte, size)
 	for off := 0; off < len(buf); {
 		n, err := unix.Pread(fd, buf[off:], int64(off))
@@ -63,16 +90,25 @@ func hashSmall(fd int, abs string, size int64) (string, error) {
 			continue
 		}
 		if err != nil {
-			return "", &fs.PathError{Op: "read", Path: abs, Err: err}
+			return nil, &fs.PathError{Op: "read", Path: abs, Err: err}
 		}
 		if n == 0 {
 			break
 		}
 		off += n
 	}
-	h := blake3.New()
-	h.Write(buf)
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return buf, nil
+}
+
+// hashSmall is hashContent of a file shorter than a block, read from fd:
+// its bytes, hashed as they are (no block of it can be a hole to skip),
+// zeros where it ended before size as it shrank.
+func hashSmall(fd int, abs string, size int64) (string, error) {
+	buf, err := preadAll(fd, abs, size)
+	if err != nil {
+		return "", err
+	}
+	return HashBytes(buf), nil
 }
 
 // openRegularRead opens the regular file at abs for reading, as

@@ -107,6 +107,15 @@ func (t *DirTree) RenameTemp(master Tree, f Finding) error {
 	return nil
 }
 
+// ReadSmall reads the file at p when it is small (brick.ReadSmall).
+func (t *DirTree) ReadSmall(p string) ([]byte, bool, error) {
+	abs, err := t.b.Abs(p)
+	if err != nil {
+		return nil, false, err
+	}
+	return t.b.ReadSmall(abs)
+}
+
 // Hash names the content of the file at p.
 func (t *DirTree) Hash(p string) (string, error) {
 	abs, err := t.b.Abs(p)
