@@ -506,7 +506,7 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 		before := liveSplitBrainCount(t, v)
 		code, out, errOut := heal()
 		if code != ExitError || !strings.Contains(errOut, "GlusterFS's self-heal daemon would resolve these split-brains by the volume's cluster.favorite-child-policy mtime and replace the other copies without keeping them, and afrkit cannot keep them first:\n  /l: a symlink in gfid split-brain") ||
-			!strings.HasSuffix(errOut, "nothing was changed\n") || out != "" {
+			!strings.Contains(errOut, "nothing was changed") || out != "" {
 			t.Fatalf("heal with a symlink's gfid split-brain: exit %d\n%s%s", code, out, errOut)
 		}
 		if n := liveSplitBrainCount(t, v); n != before {
