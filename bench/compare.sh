@@ -47,16 +47,25 @@ for i in range(n):
 PY
 cp -a "$BENCH_DIR/master" "$BENCH_DIR/slave"
 # The damage: every 997th file under a temp name, every 1009th changed in
-# place (same size), every 1013th gone.
-planted=0
-while IFS= read -r f; do
-  n=$(basename "$f" .dat); n=${n#f}; n=$((10#$n))
-  dir=$(dirname "$f"); base=$(basename "$f")
-  if (( n % 997 == 0 )); then mv "$f" "$dir/.$base.Ab3dE9"; planted=$((planted+1))
-  elif (( n % 1009 == 0 )) && [ -s "$f" ]; then printf 'X' | dd of="$f" bs=1 count=1 conv=notrunc status=none; planted=$((planted+1))
-  elif (( n % 1013 == 0 )); then rm "$f"; planted=$((planted+1))
-  fi
-done < <(find "$BENCH_DIR/slave" -type f)
+# place (its first byte flipped: same size), every 1013th gone.
+planted=$(python3 - "$BENCH_DIR/slave" <<'PY'
+import os, sys
+planted = 0
+for d, _, files in os.walk(sys.argv[1]):
+    for f in files:
+        n = int(f[1:7])
+        p = os.path.join(d, f)
+        if n % 997 == 0:
+            os.rename(p, os.path.join(d, "." + f + ".Ab3dE9")); planted += 1
+        elif n % 1009 == 0 and os.path.getsize(p) > 0:
+            with open(p, "r+b") as fh:
+                b = fh.read(1); fh.seek(0); fh.write(bytes([b[0] ^ 0xFF]))
+            planted += 1
+        elif n % 1013 == 0:
+            os.remove(p); planted += 1
+print(planted)
+PY
+)
 log "planted $planted differences; $(du -sh "$BENCH_DIR/master" | cut -f1) per side"
 
 found=$("$BIN/afrkit" --state-dir "$BENCH_DIR/state" compare "$BENCH_DIR/master" "$BENCH_DIR/slave" --jobs "$BENCH_JOBS" | grep -c -E '^(temp name|differs|only on the master):' || true)
