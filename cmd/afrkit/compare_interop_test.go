@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/afrkit/afrkit/fixtures/glustertest"
 )
@@ -81,9 +82,15 @@ func TestCompareGlusterFSVolumes(t *testing.T) {
 			t.Errorf("the slave's %s through GlusterFS: %q, %v", p, got, err)
 		}
 	}
+	time.Sleep(1500 * time.Millisecond) // the mount's kernel forgets the names it knew (entry-timeout)
 	for _, p := range []string{".player.json.AbvgGY", "saves/.current_year_bkp.ij2fOq"} {
 		if _, err := os.Lstat(slave.Path(p)); err == nil {
 			t.Errorf("the slave still has %s", p)
+		}
+		for _, b := range slave.Bricks {
+			if _, err := os.Lstat(filepath.Join(b, p)); err == nil {
+				t.Errorf("brick %s still has %s", b, p)
+			}
 		}
 	}
 	glusterHealEmpty(t, slave)
