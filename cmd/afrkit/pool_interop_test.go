@@ -560,52 +560,6 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 		}
 	})
 
-	t.Run("a forced metadata heal beside a data split-brain refused", func(t *testing.T) {
-		v := pool.CreateReplica(3, "cluster.quorum-type", "none")
-		v.Start()
-		v.MountFUSE()
-		v.WriteFile("dm", "written with every brick up\n")
-		// /dm's data and metadata each written on one side alone.
-		v.KillBrick(1)
-		v.KillBrick(2)
-		v.WriteFile("dm", "the first server's version\n")
-		if err := os.Chmod(v.Path("dm"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		v.Revive()
-		v.KillBrick(0)
-		time.Sleep(1500 * time.Millisecond)
-		v.WriteFile("dm", "the second and third servers' version\n")
-		if err := os.Chmod(v.Path("dm"), 0o640); err != nil {
-			t.Fatal(err)
-		}
-		v.Revive()
-		for _, kv := range [][2]string{{"cluster.self-heal-daemon", "on"}, {"cluster.metadata-splitbrain-forced-heal", "on"}} {
-			if _, err := pool.Gluster("volume", "set", v.Name, kv[0], kv[1]); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(3 * time.Second)
-		}
-		before := liveSplitBrainCount(t, v)
-		if before == 0 {
-			t.Fatal("GlusterFS lists no split-brain: the scenario did not make one")
-		}
-		// The forced heal resolves the metadata; a finalize of it would
-		// take the data from the same brick, and the data waits for a
-		// person: refused, changing nothing.
-		code, out, errOut := run(t, env, "--glusterd-sock", pool.Peers[0].Socket, "heal", v.Name)
-		if code != ExitError || !strings.Contains(errOut, "/dm: its data split-brain waits for a person, and AFR's finalize of its metadata split-brain would resolve both from one brick") ||
-			!strings.Contains(errOut, "nothing was changed") {
-			t.Fatalf("heal: exit %d\n%s%s", code, out, errOut)
-		}
-		if n := liveSplitBrainCount(t, v); n != before {
-			t.Errorf("the refusal changed GlusterFS's split-brains from %d to %d", before, n)
-		}
-		if recs := historyRecords(t, env, v.Name); len(recs) != 0 {
-			t.Errorf("the refusal recorded %+v", recs)
-		}
-	})
-
 	t.Run("fsck compares every server's copies", func(t *testing.T) {
 		v := pool.CreateReplica(3, "cluster.quorum-type", "none")
 		v.Start()
