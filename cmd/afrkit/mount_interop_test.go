@@ -39,19 +39,7 @@ func TestMountAgreesWithGlusterFS(t *testing.T) {
 	// What GlusterFS wrote is on the disks before afrkit's part begins.
 	mustDo(t, exec.Command("sync").Run())
 
-	env := testEnv{dir: t.TempDir(), glusterd: "/var/lib/glusterd"}
-	env.state = filepath.Join(env.dir, "state")
-	t.Setenv(envRunMain, "1")
-	mnt := filepath.Join(env.dir, "mnt")
-	mustDo(t, os.Mkdir(mnt, 0o755))
-	if code, out, errOut := run(t, env, "mount", v.Name, mnt); code != ExitOK {
-		t.Fatalf("afrkit mount of the stopped GlusterFS volume: exit %d\n%s%s", code, out, errOut)
-	}
-	t.Cleanup(func() {
-		if loopdisk.Mounted(mnt) {
-			run(t, env, "umount", "-l", mnt)
-		}
-	})
+	env, mnt := mountStopped(t, v)
 
 	want := map[string][]byte{}
 	write := func(p string, data []byte) {
@@ -181,6 +169,27 @@ func TestMountAgreesWithGlusterFS(t *testing.T) {
 	gfidsAgree(t, v, "d", "d/a", "d/new", "d/seed", "big", "big.link", "later", "later/deep", "later/deep/f")
 }
 
+// mountStopped mounts the stopped GlusterFS volume v with afrkit mount on
+// a new directory, unmounted when the test ends, and returns the
+// environment afrkit runs in and the mount point.
+func mountStopped(t *testing.T, v *glustertest.Volume) (testEnv, string) {
+	t.Helper()
+	env := testEnv{dir: t.TempDir(), glusterd: "/var/lib/glusterd"}
+	env.state = filepath.Join(env.dir, "state")
+	t.Setenv(envRunMain, "1")
+	mnt := filepath.Join(env.dir, "mnt")
+	mustDo(t, os.Mkdir(mnt, 0o755))
+	if code, out, errOut := run(t, env, "mount", v.Name, mnt); code != ExitOK {
+		t.Fatalf("afrkit mount of the stopped GlusterFS volume %s: exit %d\n%s%s", v.Name, code, out, errOut)
+	}
+	t.Cleanup(func() {
+		if loopdisk.Mounted(mnt) {
+			run(t, env, "umount", "-l", mnt)
+		}
+	})
+	return env, mnt
+}
+
 // waitFree waits until afrkit's background mount server of vol has let
 // go of the volume: afrkit heal's lock can be taken.
 func waitFree(t *testing.T, env testEnv, vol string) {
@@ -214,19 +223,7 @@ func TestMountWritesAnArbiterVolumeAsGlusterFS(t *testing.T) {
 	v.Stop()
 	mustDo(t, exec.Command("sync").Run())
 
-	env := testEnv{dir: t.TempDir(), glusterd: "/var/lib/glusterd"}
-	env.state = filepath.Join(env.dir, "state")
-	t.Setenv(envRunMain, "1")
-	mnt := filepath.Join(env.dir, "mnt")
-	mustDo(t, os.Mkdir(mnt, 0o755))
-	if code, out, errOut := run(t, env, "mount", v.Name, mnt); code != ExitOK {
-		t.Fatalf("afrkit mount of the stopped arbiter volume: exit %d\n%s%s", code, out, errOut)
-	}
-	t.Cleanup(func() {
-		if loopdisk.Mounted(mnt) {
-			run(t, env, "umount", "-l", mnt)
-		}
-	})
+	env, mnt := mountStopped(t, v)
 	want := map[string][]byte{"seed": []byte("written through GlusterFS\n")}
 	// Each file fsync'd: both data disks fail below, and a failing disk
 	// keeps only what was.

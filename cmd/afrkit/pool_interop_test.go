@@ -289,15 +289,7 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 		if len(recs) != 1 || recs[0].Kind != "gfid" || !recs[0].Live || len(recs[0].Kept) != 2 {
 			t.Fatalf("history: %+v", recs)
 		}
-		kept := map[string]string{}
-		for _, k := range recs[0].Kept {
-			got, err := os.ReadFile(k.Path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			kept[k.Brick] = string(got)
-		}
-		if kept[label(0)] != "the first server's g\n" {
+		if kept := keptContent(t, recs[0]); kept[label(0)] != "the first server's g\n" {
 			t.Errorf("kept copies %q: want the first server's g kept from %s", kept, label(0))
 		}
 
@@ -547,15 +539,7 @@ func TestOnAPoolOfThreeServers(t *testing.T) {
 		if len(recs) != 1 || !recs[0].Live || recs[0].How != "favorite-child-policy mtime through GlusterFS" {
 			t.Fatalf("history: %+v", recs)
 		}
-		kept := map[string]string{}
-		for _, k := range recs[0].Kept {
-			got, err := os.ReadFile(k.Path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			kept[k.Brick] = string(got)
-		}
-		if kept[label(0)] != "the first server's version\n" {
+		if kept := keptContent(t, recs[0]); kept[label(0)] != "the first server's version\n" {
 			t.Errorf("kept copies %q: want the first server's version kept from %s", kept, label(0))
 		}
 	})
@@ -718,6 +702,20 @@ func historyRecords(t *testing.T, env testEnv, vol string) []historyRecord {
 		t.Fatalf("history: exit %d, %v\n%s%s", code, err, out, errOut)
 	}
 	return hist.Records
+}
+
+// keptContent is what each copy a record kept holds, by brick label.
+func keptContent(t *testing.T, rec historyRecord) map[string]string {
+	t.Helper()
+	kept := map[string]string{}
+	for _, k := range rec.Kept {
+		got, err := os.ReadFile(k.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept[k.Brick] = string(got)
+	}
+	return kept
 }
 
 // liveSplitBrainCount is how many entries GlusterFS's heal info split-brain
