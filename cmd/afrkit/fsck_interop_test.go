@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pkg/xattr"
 
@@ -39,6 +40,23 @@ func TestFsckRepairAgreesWithLiveGlusterFS(t *testing.T) {
 	for p, data := range files {
 		if err := os.WriteFile(v.Path(p), []byte(data), 0o644); err != nil {
 			t.Fatal(err)
+		}
+	}
+	// GlusterFS's post-ops land after the writes return (delayed
+	// post-op): the check below reads the bricks once their dirty
+	// indexes hold nothing but their base files again.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		busy := 0
+		for _, b := range v.Bricks {
+			names, _ := os.ReadDir(filepath.Join(b, ".glusterfs", "indices", "dirty"))
+			for _, n := range names {
+				if !strings.HasPrefix(n.Name(), "dirty-") {
+					busy++
+				}
+			}
+		}
+		if busy == 0 || time.Now().After(deadline) {
+			break
 		}
 	}
 	env := testEnv{dir: t.TempDir(), glusterd: "/var/lib/glusterd"}
