@@ -339,12 +339,18 @@ func (b *Brick) openPath(op, abs string, ok func(mode uint32) bool) (int, error)
 	}
 	if !ok(st.Mode) {
 		unix.Close(fd)
-		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
-			return -1, &fs.PathError{Op: op, Path: abs, Err: ErrSymlinkInPath}
-		}
-		return -1, &fs.PathError{Op: op, Path: abs, Err: fmt.Errorf("%w (%s)", ErrNotRegular, modeTypeName(st.Mode))}
+		return -1, wrongType(op, abs, st.Mode)
 	}
 	return fd, nil
+}
+
+// wrongType is the error of an object at abs whose mode an open refused:
+// a symlink met where no path may go through one, or another type.
+func wrongType(op, abs string, mode uint32) error {
+	if mode&unix.S_IFMT == unix.S_IFLNK {
+		return &fs.PathError{Op: op, Path: abs, Err: ErrSymlinkInPath}
+	}
+	return &fs.PathError{Op: op, Path: abs, Err: fmt.Errorf("%w (%s)", ErrNotRegular, modeTypeName(mode))}
 }
 
 func isReg(m uint32) bool { return m&unix.S_IFMT == unix.S_IFREG }

@@ -154,10 +154,7 @@ func (b *Brick) openRegularRead(abs string) (int, int64, error) {
 		return -1, 0, &fs.PathError{Op: "open", Path: abs, Err: err}
 	}
 	if !isReg(st.Mode) {
-		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
-			return -1, 0, &fs.PathError{Op: "open", Path: abs, Err: ErrSymlinkInPath}
-		}
-		return -1, 0, &fs.PathError{Op: "open", Path: abs, Err: fmt.Errorf("%w (%s)", ErrNotRegular, modeTypeName(st.Mode))}
+		return -1, 0, wrongType("open", abs, st.Mode)
 	}
 	fd, err := unix.Open(procFD(pfd), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {

@@ -77,12 +77,7 @@ func (t *VolumeTree) ReadDir(dir string) ([]Entry, error) {
 // entryOf makes one name's entry from its copies; ok is false for a name
 // no copy holds, or DHT's link file (the file lives in another set).
 func entryOf(rs *heal.ReplicaSet, p, name string, replies []afr.Reply) (Entry, bool) {
-	var held []afr.Reply
-	for _, r := range replies {
-		if r.Answered && r.Exists {
-			held = append(held, r)
-		}
-	}
+	held := heldCopies(replies)
 	if len(held) == 0 || linkFile(held) {
 		return Entry{}, false
 	}
@@ -106,6 +101,17 @@ func entryOf(rs *heal.ReplicaSet, p, name string, replies []afr.Reply) (Entry, b
 		e.Target, e.Err = readlink(rs, i, p)
 	}
 	return e, true
+}
+
+// heldCopies are the replies of the bricks that answered with the name.
+func heldCopies(replies []afr.Reply) []afr.Reply {
+	var held []afr.Reply
+	for _, r := range replies {
+		if r.Answered && r.Exists {
+			held = append(held, r)
+		}
+	}
+	return held
 }
 
 // readable is the copy AFR reads data from (afr.Readable), or -1.
@@ -170,13 +176,7 @@ func (t *VolumeTree) Count(ctx context.Context) (int64, error) {
 func (t *VolumeTree) Hash(p string) (string, error) {
 	for _, rs := range t.sets {
 		replies, _ := rs.GatherPath(p)
-		var held []afr.Reply
-		for _, r := range replies {
-			if r.Answered && r.Exists {
-				held = append(held, r)
-			}
-		}
-		if len(held) == 0 || linkFile(held) {
+		if held := heldCopies(replies); len(held) == 0 || linkFile(held) {
 			continue
 		}
 		i := readable(replies)
